@@ -1,0 +1,119 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+)
+
+// Identity is who is calling, read only from the JWT authorizer's verified
+// claims.
+type Identity struct {
+	Tenant string
+	User   string
+}
+
+// Request is what a handler sees of an HTTP API event.
+type Request struct {
+	Route      Route
+	PathParams map[string]string
+	Query      url.Values
+	Header     map[string]string // lower-case names, as API Gateway gives them
+	Body       []byte
+	Identity   Identity
+	RequestID  string
+}
+
+// Param is a path parameter.
+func (r *Request) Param(name string) string { return r.PathParams[name] }
+
+// HeaderValue reads a header by any case of its name.
+func (r *Request) HeaderValue(name string) string { return r.Header[strings.ToLower(name)] }
+
+var errBodyTooLarge = errors.New("the request body is over the size limit")
+
+// Decode reads the JSON body into v, refusing unknown fields, trailing data
+// and bodies over the route's limit.
+func (r *Request) Decode(v any) error {
+	if len(bytes.TrimSpace(r.Body)) == 0 {
+		return apperr.E(apperr.Invalid, "body_required", "this request needs a JSON body")
+	}
+	if ct := r.HeaderValue("content-type"); ct != "" && !isJSON(ct) {
+		return apperr.Errorf(apperr.Invalid, "unsupported_media_type", "send the body as application/json, not %q", truncate(ct, 64))
+	}
+	dec := json.NewDecoder(bytes.NewReader(r.Body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return apperr.Wrap(apperr.Invalid, "invalid_body", describeJSONError(err), err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return apperr.E(apperr.Invalid, "invalid_body", "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// QueryInt reads an integer query parameter within [min, max], def when absent.
+func (r *Request) QueryInt(name string, def, min, max int) (int, error) {
+	s := r.Query.Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < min || n > max {
+		return 0, apperr.Errorf(apperr.Invalid, "invalid_query", "%s must be a whole number from %d to %d", name, min, max)
+	}
+	return n, nil
+}
+
+func isJSON(ct string) bool {
+	mt := strings.ToLower(strings.TrimSpace(strings.SplitN(ct, ";", 2)[0]))
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+func describeJSONError(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return fmt.Sprintf("the body is not valid JSON (at byte %d)", syn.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return fmt.Sprintf("field %q must be %s", typ.Field, typ.Type.String())
+		}
+		return fmt.Sprintf("the body must be a JSON %s", typ.Type.String())
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "the body ends before its JSON does"
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return "unknown field " + strings.TrimPrefix(err.Error(), "json: unknown field ")
+	}
+	return "the body is not the JSON this route takes"
+}
+
+// validClaim accepts a claim usable as an identity: present, not too long,
+// printable.
+func validClaim(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,388 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+)
+
+// Item is one raw table item.
+type Item = map[string]types.AttributeValue
+
+// ErrConditionFailed is the cause of every error from a write whose condition
+// did not hold. Domain code turns it into what it means there.
+var ErrConditionFailed = errors.New("store: condition failed")
+
+// ErrNotFound is the cause of a Get for an item that is not there.
+var ErrNotFound = errors.New("store: item not found")
+
+// Store reads and writes one table.
+type Store struct {
+	db    *dynamodb.Client
+	table string
+	now   func() time.Time
+}
+
+// New returns a Store for the named table.
+func New(db *dynamodb.Client, table string) *Store {
+	return &Store{db: db, table: table, now: time.Now}
+}
+
+// WithClock returns a copy of s that takes the time from now (for tests).
+func (s *Store) WithClock(now func() time.Time) *Store {
+	c := *s
+	c.now = now
+	return &c
+}
+
+// Table is the table's name.
+func (s *Store) Table() string { return s.table }
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.now() }
+
+// Key builds a primary key.
+func Key(pk, sk string) Item {
+	return Item{AttrPK: S(pk), AttrSK: S(sk)}
+}
+
+// Get reads one item with a strongly consistent read. A missing item is an
+// error whose cause is ErrNotFound and whose kind is NotFound.
+func (s *Store) Get(ctx context.Context, pk, sk string) (Item, error) {
+	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:      aws.String(s.table),
+		Key:            Key(pk, sk),
+		ConsistentRead: aws.Bool(true),
+	})
+	if err != nil {
+		return nil, classify("get", err)
+	}
+	if len(out.Item) == 0 {
+		return nil, apperr.Wrap(apperr.NotFound, "not_found", "", ErrNotFound)
+	}
+	return out.Item, nil
+}
+
+// Cond is a condition expression with its names and values.
+type Cond struct {
+	Expr   string
+	Names  map[string]string
+	Values Item
+}
+
+// NotExists is the condition that no item has the key yet.
+func NotExists() *Cond { return &Cond{Expr: "attribute_not_exists(pk)"} }
+
+// Put writes an item, only when cond holds (when cond is not nil).
+func (s *Store) Put(ctx context.Context, item Item, cond *Cond) error {
+	in := &dynamodb.PutItemInput{TableName: aws.String(s.table), Item: item}
+	if cond != nil {
+		in.ConditionExpression = aws.String(cond.Expr)
+		in.ExpressionAttributeNames = nilIfEmptyNames(cond.Names)
+		in.ExpressionAttributeValues = nilIfEmptyValues(cond.Values)
+	}
+	if _, err := s.db.PutItem(ctx, in); err != nil {
+		return classify("put", err)
+	}
+	return nil
+}
+
+// PutVersioned writes item when the stored item's version is expected (0:
+// no item yet), and sets the new version to expected+1. It returns the new
+// version. Two writers that read the same version cannot both win.
+func (s *Store) PutVersioned(ctx context.Context, item Item, expected int64) (int64, error) {
+	next := expected + 1
+	item[AttrVersion] = N(next)
+	cond := &Cond{Expr: "attribute_not_exists(pk)"}
+	if expected > 0 {
+		cond = &Cond{Expr: "#v = :v", Names: map[string]string{"#v": AttrVersion}, Values: Item{":v": N(expected)}}
+	}
+	if err := s.Put(ctx, item, cond); err != nil {
+		return 0, err
+	}
+	return next, nil
+}
+
+// Update is an UpdateItem call.
+type Update struct {
+	PK, SK string
+	Expr   string // the update expression, e.g. "SET #s = :s"
+	Cond   string // optional condition expression
+	Names  map[string]string
+	Values Item
+	// ReturnNew asks for the item as it is after the update.
+	ReturnNew bool
+}
+
+// Update applies u and returns the updated item when asked.
+func (s *Store) Update(ctx context.Context, u Update) (Item, error) {
+	in := &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       Key(u.PK, u.SK),
+		UpdateExpression:          aws.String(u.Expr),
+		ExpressionAttributeNames:  nilIfEmptyNames(u.Names),
+		ExpressionAttributeValues: nilIfEmptyValues(u.Values),
+	}
+	if u.Cond != "" {
+		in.ConditionExpression = aws.String(u.Cond)
+	}
+	if u.ReturnNew {
+		in.ReturnValues = types.ReturnValueAllNew
+	}
+	out, err := s.db.UpdateItem(ctx, in)
+	if err != nil {
+		return nil, classify("update", err)
+	}
+	return out.Attributes, nil
+}
+
+// Delete removes an item when cond holds (always when nil) and returns the
+// item as it was, or nil when there was none. A conditional delete is how a
+// one-time item (an OAuth state) is consumed exactly once.
+func (s *Store) Delete(ctx context.Context, pk, sk string, cond *Cond) (Item, error) {
+	in := &dynamodb.DeleteItemInput{
+		TableName:    aws.String(s.table),
+		Key:          Key(pk, sk),
+		ReturnValues: types.ReturnValueAllOld,
+	}
+	if cond != nil {
+		in.ConditionExpression = aws.String(cond.Expr)
+		in.ExpressionAttributeNames = nilIfEmptyNames(cond.Names)
+		in.ExpressionAttributeValues = nilIfEmptyValues(cond.Values)
+	}
+	out, err := s.db.DeleteItem(ctx, in)
+	if err != nil {
+		return nil, classify("delete", err)
+	}
+	if len(out.Attributes) == 0 {
+		return nil, nil
+	}
+	return out.Attributes, nil
+}
+
+// Query reads one page of a partition, on the table or on gsi1.
+type Query struct {
+	Index    string // "" for the table, IndexGSI1 for the index
+	PK       string // the partition's value
+	SKPrefix string // optional begins_with on the sort key
+	SKMax    string // optional upper bound (inclusive) on the sort key
+	Limit    int    // items per page; 0 means 50, capped at 100
+	Cursor   string // opaque, from a previous Page
+	Reverse  bool   // newest first when sort keys sort by time
+	Filter   *Cond  // optional filter expression (applied after the limit, as DynamoDB does)
+}
+
+// Page is one page of items and the cursor for the next one ("" at the end).
+type Page struct {
+	Items  []Item
+	Cursor string
+}
+
+// MaxPageSize caps Query.Limit.
+const MaxPageSize = 100
+
+// Query reads one page. A cursor that was not made by this query (tampered,
+// or from another partition or tenant) is an Invalid error.
+func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
+	pkAttr, skAttr := AttrPK, AttrSK
+	if q.Index == IndexGSI1 {
+		pkAttr, skAttr = AttrGSI1PK, AttrGSI1SK
+	} else if q.Index != "" {
+		return Page{}, fmt.Errorf("store: unknown index %q", q.Index)
+	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	if limit > MaxPageSize {
+		limit = MaxPageSize
+	}
+	names := map[string]string{"#pk": pkAttr}
+	values := Item{":pk": S(q.PK)}
+	expr := "#pk = :pk"
+	switch {
+	case q.SKPrefix != "" && q.SKMax != "":
+		expr += " AND #sk BETWEEN :skp AND :skmax"
+		names["#sk"], values[":skp"], values[":skmax"] = skAttr, S(q.SKPrefix), S(q.SKMax)
+	case q.SKPrefix != "":
+		expr += " AND begins_with(#sk, :skp)"
+		names["#sk"], values[":skp"] = skAttr, S(q.SKPrefix)
+	case q.SKMax != "":
+		expr += " AND #sk <= :skmax"
+		names["#sk"], values[":skmax"] = skAttr, S(q.SKMax)
+	}
+	in := &dynamodb.QueryInput{
+		TableName:              aws.String(s.table),
+		KeyConditionExpression: aws.String(expr),
+		Limit:                  aws.Int32(int32(limit)),
+		ScanIndexForward:       aws.Bool(!q.Reverse),
+	}
+	if q.Index != "" {
+		in.IndexName = aws.String(q.Index)
+	}
+	if q.Filter != nil {
+		in.FilterExpression = aws.String(q.Filter.Expr)
+		for k, v := range q.Filter.Names {
+			names[k] = v
+		}
+		for k, v := range q.Filter.Values {
+			values[k] = v
+		}
+	}
+	in.ExpressionAttributeNames, in.ExpressionAttributeValues = names, values
+	if q.Cursor != "" {
+		start, err := decodeCursor(q.Cursor, pkAttr, q.PK, skAttr, q.SKPrefix)
+		if err != nil {
+			return Page{}, err
+		}
+		in.ExclusiveStartKey = start
+	}
+	out, err := s.db.Query(ctx, in)
+	if err != nil {
+		return Page{}, classify("query", err)
+	}
+	page := Page{Items: out.Items}
+	if len(out.LastEvaluatedKey) > 0 {
+		if page.Cursor, err = encodeCursor(out.LastEvaluatedKey); err != nil {
+			return Page{}, err
+		}
+	}
+	return page, nil
+}
+
+// classify turns an SDK error into a domain error of the right kind, keeping
+// the SDK error as the cause.
+func classify(op string, err error) error {
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return apperr.Wrap(apperr.Conflict, "condition_failed", "", fmt.Errorf("%s: %w", op, ErrConditionFailed))
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		for _, r := range tce.CancellationReasons {
+			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
+				return apperr.Wrap(apperr.Conflict, "condition_failed", "", fmt.Errorf("%s: %w", op, ErrConditionFailed))
+			}
+		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return apperr.Wrap(apperr.Unavailable, "storage_timeout", "the data store did not answer in time", fmt.Errorf("store %s: %w", op, err))
+	}
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		switch apiErr.ErrorCode() {
+		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+			"InternalServerError", "ServiceUnavailable", "TransactionConflictException":
+			return apperr.Wrap(apperr.Unavailable, "storage_busy", "the data store is busy; try again shortly", fmt.Errorf("store %s: %w", op, err))
+		}
+		return apperr.Wrap(apperr.Internal, "storage_error", "", fmt.Errorf("store %s: %w", op, err))
+	}
+	// No API answer at all: the network failed after the SDK's retries.
+	return apperr.Wrap(apperr.Unavailable, "storage_unreachable", "the data store could not be reached; try again shortly", fmt.Errorf("store %s: %w", op, err))
+}
+
+// IsConditionFailed reports whether err comes from a failed write condition.
+func IsConditionFailed(err error) bool { return errors.Is(err, ErrConditionFailed) }
+
+// IsNotFound reports whether err comes from a missing item.
+func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+
+// S, N and B build attribute values.
+func S(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+func N(v int64) types.AttributeValue {
+	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
+}
+func B(v []byte) types.AttributeValue  { return &types.AttributeValueMemberB{Value: v} }
+func Bool(v bool) types.AttributeValue { return &types.AttributeValueMemberBOOL{Value: v} }
+
+// GetS, GetN and GetB read attributes, giving the zero value when absent or
+// of another type.
+func GetS(it Item, name string) string {
+	if v, ok := it[name].(*types.AttributeValueMemberS); ok {
+		return v.Value
+	}
+	return ""
+}
+
+func GetN(it Item, name string) int64 {
+	if v, ok := it[name].(*types.AttributeValueMemberN); ok {
+		n, _ := strconv.ParseInt(v.Value, 10, 64)
+		return n
+	}
+	return 0
+}
+
+func GetB(it Item, name string) []byte {
+	if v, ok := it[name].(*types.AttributeValueMemberB); ok {
+		return v.Value
+	}
+	return nil
+}
+
+func GetBool(it Item, name string) bool {
+	if v, ok := it[name].(*types.AttributeValueMemberBOOL); ok {
+		return v.Value
+	}
+	return false
+}
+
+// Time values are stored as RFC 3339 strings in UTC with nanoseconds so they
+// sort as strings.
+const TimeLayout = "2006-01-02T15:04:05.000000000Z"
+
+func T(t time.Time) types.AttributeValue { return S(FormatTime(t)) }
+
+func FormatTime(t time.Time) string { return t.UTC().Format(TimeLayout) }
+
+func GetT(it Item, name string) time.Time {
+	s := GetS(it, name)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+// Esc makes an identifier safe to join into a key with '#' separators, so
+// that no tenant, user or id can forge another key's prefix.
+func Esc(id string) string {
+	if !strings.ContainsAny(id, "#%") {
+		return id
+	}
+	r := strings.NewReplacer("%", "%25", "#", "%23")
+	return r.Replace(id)
+}
+
+// TenantPK is the partition key of a tenant's items.
+func TenantPK(tenant string) string { return "TENANT#" + Esc(tenant) }
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}
+
+func nilIfEmptyNames(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
+
+func nilIfEmptyValues(m Item) Item {
+	if len(m) == 0 {
+		return nil
+	}
+	return m
+}
