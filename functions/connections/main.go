@@ -1,0 +1,21 @@
+// Command connections is the Switchboard Lambda function that serves the HTTP
+// routes the route table gives to "connections". It only wires: internal/app builds
+// the handler once per process, and lambda.Start serves it.
+package main
+
+import (
+	"context"
+	"log"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/switchboard-dev/switchboard/internal/app"
+)
+
+func main() {
+	api, err := app.HTTP(context.Background(), "connections", app.Options{})
+	if err != nil {
+		log.Fatalf("connections: %v", err)
+	}
+	lambda.Start(api.Handle)
+}

@@ -1,0 +1,116 @@
+// Package app is the composition root: it reads configuration and builds
+// each function's handler with its dependencies, once per process. Lambda's
+// main.go files and the local gateway of `make dev` both call it, so the
+// local stack runs exactly the handlers Lambda runs.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/switchboard-dev/switchboard/internal/httpapi"
+	"github.com/switchboard-dev/switchboard/internal/logging"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+// Getenv reads configuration; os.Getenv in Lambda, a map in tests.
+type Getenv func(string) string
+
+// Options are what a caller may supply instead of the defaults.
+type Options struct {
+	Getenv Getenv
+	Log    io.Writer   // os.Stdout when nil
+	AWS    *aws.Config // loaded from the environment when nil
+}
+
+// Function names, as folders under functions/.
+const (
+	OAuth          = httpapi.FnOAuth
+	Connections    = httpapi.FnConnections
+	Livestreams    = httpapi.FnLivestreams
+	Meetings       = httpapi.FnMeetings
+	Deployments    = httpapi.FnDeployments
+	StreamSched    = "stream-scheduler"
+	TokenRefresher = "token-refresher"
+	DeployWorker   = "deploy-worker"
+)
+
+// Functions lists every function, as template.yaml declares them.
+func Functions() []string {
+	return []string{OAuth, Connections, Livestreams, Meetings, StreamSched, TokenRefresher, Deployments, DeployWorker}
+}
+
+// HTTPFunctions lists the functions that serve routes.
+func HTTPFunctions() []string {
+	return []string{OAuth, Connections, Livestreams, Meetings, Deployments}
+}
+
+// Deps are the dependencies shared by every function of a process.
+type Deps struct {
+	Function string
+	Env      Getenv
+	Logger   *slog.Logger
+	DB       *dynamodb.Client
+	Store    *store.Store
+}
+
+// NewDeps reads the shared configuration and builds the clients.
+func NewDeps(ctx context.Context, function string, opt Options) (*Deps, error) {
+	getenv := opt.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	w := opt.Log
+	if w == nil {
+		w = os.Stdout
+	}
+	level := slog.LevelInfo
+	if strings.EqualFold(getenv("LOG_LEVEL"), "debug") {
+		level = slog.LevelDebug
+	}
+	logger := logging.New(w, function, level)
+
+	table := getenv("TABLE_NAME")
+	if table == "" {
+		return nil, fmt.Errorf("app: TABLE_NAME is not set")
+	}
+	var cfg aws.Config
+	if opt.AWS != nil {
+		cfg = *opt.AWS
+	} else {
+		var err error
+		// LoadDefaultConfig honours the SDK's standard variables, among them
+		// AWS_REGION, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_DYNAMODB.
+		if cfg, err = config.LoadDefaultConfig(ctx); err != nil {
+			return nil, fmt.Errorf("app: loading AWS configuration: %w", err)
+		}
+	}
+	db := dynamodb.NewFromConfig(cfg)
+	return &Deps{Function: function, Env: getenv, Logger: logger, DB: db, Store: store.New(db, table)}, nil
+}
+
+// HTTP builds the API of an HTTP function.
+func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, error) {
+	d, err := NewDeps(ctx, function, opt)
+	if err != nil {
+		return nil, err
+	}
+	svc := httpapi.Services{}
+	switch function {
+	case Connections:
+		svc.Platforms = platform.NewCatalog(nil)
+	case OAuth, Livestreams, Meetings, Deployments:
+	default:
+		return nil, fmt.Errorf("app: %q is not an HTTP function", function)
+	}
+	return httpapi.New(httpapi.Config{Function: function, TenantClaim: d.Env("TENANT_CLAIM"), Logger: d.Logger}, svc), nil
+}

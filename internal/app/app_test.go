@@ -1,0 +1,117 @@
+package app_test
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"testing"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/switchboard-dev/switchboard/internal/app"
+	"github.com/switchboard-dev/switchboard/internal/dynamotest"
+	"github.com/switchboard-dev/switchboard/internal/httpapi"
+	"github.com/switchboard-dev/switchboard/internal/httpapi/apitest"
+)
+
+func TestMain(m *testing.M) {
+	// The functions load AWS configuration from the environment, as in
+	// Lambda; dynamotest.Run sets AWS_ENDPOINT_URL_DYNAMODB.
+	os.Setenv("AWS_REGION", "us-east-1")
+	os.Setenv("AWS_ACCESS_KEY_ID", "test")
+	os.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	dynamotest.Run(m)
+}
+
+func env(table string) app.Options {
+	vars := map[string]string{"TABLE_NAME": table}
+	return app.Options{Getenv: func(k string) string { return vars[k] }, Log: &bytes.Buffer{}}
+}
+
+func TestEveryHTTPFunctionAnswersItsRoutes(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	// What each function answers today: a route it serves, and the status.
+	cases := []struct {
+		function, method, path string
+		status                 int
+	}{
+		{app.Connections, "GET", "/health", 200},
+		{app.Connections, "GET", "/platforms", 200},
+		{app.Connections, "GET", "/openapi.json", 200},
+		{app.Connections, "GET", "/connections", 501},
+		{app.OAuth, "POST", "/connections/youtube/oauth", 501},
+		{app.Livestreams, "GET", "/livestreams", 501},
+		{app.Meetings, "GET", "/meetings", 501},
+		{app.Deployments, "GET", "/deployments/limits", 501},
+	}
+	for _, c := range cases {
+		t.Run(c.function+" "+c.method+" "+c.path, func(t *testing.T) {
+			api, err := app.HTTP(context.Background(), c.function, env(f.Table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp, _ := api.Handle(context.Background(), apitest.Event(c.method, c.path, apitest.As("t1", "u1")))
+			if resp.StatusCode != c.status {
+				t.Fatalf("status %d, want %d: %s", resp.StatusCode, c.status, resp.Body)
+			}
+			if c.status >= 400 {
+				apitest.DecodeProblem(t, resp, c.status)
+			}
+		})
+	}
+}
+
+func TestEveryRouteBelongsToAnHTTPFunction(t *testing.T) {
+	t.Parallel()
+	fns := map[string]bool{}
+	for _, fn := range app.HTTPFunctions() {
+		fns[fn] = true
+	}
+	for _, r := range httpapi.Routes() {
+		if !fns[r.Function] {
+			t.Errorf("route %s names function %q, which is not an HTTP function", r.Key(), r.Function)
+		}
+	}
+}
+
+func TestFunctionsRefuseToStartWithoutATable(t *testing.T) {
+	t.Parallel()
+	_, err := app.HTTP(context.Background(), app.Connections, app.Options{Getenv: func(string) string { return "" }})
+	if err == nil {
+		t.Fatal("started without TABLE_NAME")
+	}
+}
+
+func TestScheduledFunctionsSayTheyAreNotBuiltYet(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	for _, fn := range []string{app.StreamSched, app.TokenRefresher} {
+		run, err := app.Scheduled(context.Background(), fn, env(f.Table))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep, err := run(context.Background(), events.EventBridgeEvent{ID: "e1", DetailType: "Scheduled Event"})
+		if err != nil || !rep.NotBuilt || rep.Function != fn {
+			t.Fatalf("%s: %+v %v", fn, rep, err)
+		}
+	}
+}
+
+func TestDeployWorkerKeepsEveryRecordUntilItCanDeploy(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	work, err := app.Worker(context.Background(), env(f.Table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := events.DynamoDBEvent{Records: []events.DynamoDBEventRecord{
+		{EventName: "INSERT", Change: events.DynamoDBStreamRecord{SequenceNumber: "100"}},
+		{EventName: "INSERT", Change: events.DynamoDBStreamRecord{SequenceNumber: "200"}},
+	}}
+	resp, err := work(context.Background(), ev)
+	if err != nil || len(resp.BatchItemFailures) != 2 || resp.BatchItemFailures[1].ItemIdentifier != "200" {
+		t.Fatalf("%+v %v", resp, err)
+	}
+}
