@@ -101,6 +101,9 @@ func (v *Vault) Seal(ctx context.Context, plaintext []byte, ec EncryptionContext
 	if len(plaintext) > MaxPlaintext {
 		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(plaintext), MaxPlaintext)
 	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrKeyring, err)
+	}
 	v.seals.Add(1)
 	if v.cache != nil {
 		v.cache.purgeExpired()
@@ -154,6 +157,9 @@ func (v *Vault) Open(ctx context.Context, sealed []byte, ec EncryptionContext) (
 	}
 	if err := ec.Validate(); err != nil {
 		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrKeyring, err)
 	}
 	v.opens.Add(1)
 	dk, err := v.dataKey(ctx, e, ec)
