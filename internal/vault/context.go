@@ -112,3 +112,11 @@ func appendString16(b []byte, s string) []byte {
 	b = binary.BigEndian.AppendUint16(b, uint16(len(s)))
 	return append(b, s...)
 }
+
+// Purposes lists the Purpose* constants.
+func Purposes() []string {
+	return []string{
+		PurposeAccessToken, PurposeRefreshToken, PurposeAPIKey, PurposePrivateKey,
+		PurposeStreamKey, PurposePKCEVerifier, PurposeDatabaseURL, PurposeTokenSet,
+	}
+}

@@ -52,7 +52,7 @@ func OpenLegacy(keyHex, value string) ([]byte, error) {
 	}
 	pt, err := aead.Open(nil, iv, append(ct, tag...), nil)
 	if err != nil {
-		return nil, ErrCannotOpen
+		return nil, fmt.Errorf("%w: legacy value (wrong key, or the value was changed)", ErrCannotOpen)
 	}
 	if pt == nil {
 		pt = []byte{}

@@ -9,9 +9,10 @@ import (
 // ItemRef says where a stored envelope lives. It is opaque to the vault:
 // the store fills it when listing and reads it back when replacing.
 type ItemRef struct {
-	PK, SK string
+	PK string `json:"pk"`
+	SK string `json:"sk"`
 	// Attr is the attribute holding the envelope (an item may hold several).
-	Attr string
+	Attr string `json:"attr"`
 }
 
 // StoredEnvelope is one envelope as stored.
