@@ -56,5 +56,10 @@ fuzz: dynamodb-local
 	  done; \
 	done
 
+## rewrap: move every stored envelope to a new key: make rewrap TO=<key arn> [TABLE=..] [CURSOR=..]
+rewrap:
+	@test -n "$(TO)" || { echo "usage: make rewrap TO=<kms key arn | local:...> [TABLE=name] [CURSOR=resume-cursor]"; exit 2; }
+	$(GO) run ./infra/cmd/vault rewrap -to "$(TO)" $(if $(TABLE),-table $(TABLE)) $(if $(CURSOR),-cursor $(CURSOR))
+
 clean:
 	rm -rf build

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -214,3 +215,5 @@ func TestEscKeepsIdentifiersFromForgingKeyPrefixes(t *testing.T) {
 		t.Fatal("escaping is not one-to-one")
 	}
 }
+
+func errorsIs(err, target error) bool { return errors.Is(err, target) }
