@@ -1,0 +1,72 @@
+package platform
+
+import (
+	"context"
+	"time"
+)
+
+// BroadcastSpec is what Switchboard asks a livestream platform to set up
+// for one target of a livestream.
+type BroadcastSpec struct {
+	Title, Description string
+	// ScheduledStart is when Switchboard starts the broadcast; ScheduledEnd,
+	// when it ends it (zero: no planned end).
+	ScheduledStart, ScheduledEnd time.Time
+	// Privacy is public, unlisted or private; platforms without the notion
+	// ignore it, and each client documents its default.
+	Privacy string
+	// RequestID is stable per livestream target, for idempotency where the
+	// platform allows it (or a stable id where it does not create anything).
+	RequestID string
+	// Destination names where to publish when the account has more than one
+	// place: a Facebook Page id (empty: the user's own timeline), an
+	// Instagram user id (empty: the first linked professional account).
+	Destination string
+	// IngestURL and StreamKey are supplied by the user where no API creates
+	// the ingest (Instagram's Live Producer).
+	IngestURL, StreamKey string
+}
+
+// Broadcast is a broadcast set up at a platform: where to push the stream
+// and how to find it again. StreamKey is a secret: store it sealed.
+type Broadcast struct {
+	ExternalID, WatchURL, IngestURL, StreamKey string
+	// Extra holds the platform's other ids needed later (YouTube's stream
+	// id, Instagram's user id); never a secret.
+	Extra map[string]string
+}
+
+// BroadcastState is a broadcast's state at the platform, in Switchboard's
+// words (a livestream target's status).
+type BroadcastState string
+
+const (
+	BroadcastPending   BroadcastState = "pending"   // created, not yet ready to take a stream
+	BroadcastReady     BroadcastState = "ready"     // ready to take a stream, not live
+	BroadcastLive      BroadcastState = "live"      // on air
+	BroadcastEnded     BroadcastState = "ended"     // was live and is over
+	BroadcastCancelled BroadcastState = "cancelled" // cancelled before it went live
+	BroadcastFailed    BroadcastState = "failed"    // the platform gave up on it (expired, revoked)
+)
+
+// Broadcaster is a livestream platform's client. It takes a fresh access
+// token per call and knows nothing of storage; failures are *Error with a
+// Reason, and never carry a token or a stream key.
+type Broadcaster interface {
+	// Whoami names the account behind the token.
+	Whoami(ctx context.Context, token string) (Account, error)
+	// Provision creates the broadcast at the platform, with its ingest
+	// ready to take a stream.
+	Provision(ctx context.Context, token string, spec BroadcastSpec) (Broadcast, error)
+	// GoLive makes the broadcast live where the platform needs a call for
+	// it; it is nil where the platform starts by itself when the encoder
+	// pushes (each client says which).
+	GoLive(ctx context.Context, token string, b Broadcast) error
+	// State reads the broadcast's state at the platform.
+	State(ctx context.Context, token string, b Broadcast) (BroadcastState, error)
+	// End ends a live broadcast (nil where the platform has no end call).
+	End(ctx context.Context, token string, b Broadcast) error
+	// Cancel cancels or deletes a scheduled broadcast everywhere it exists
+	// at the platform; something already gone is not an error.
+	Cancel(ctx context.Context, token string, b Broadcast) error
+}
