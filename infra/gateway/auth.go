@@ -49,7 +49,9 @@ type AuthError struct {
 func (e *AuthError) Error() string { return e.Reason }
 func (e *AuthError) Unwrap() error { return e.Err }
 
-func refuse(format string, args ...any) error { return &AuthError{Reason: fmt.Sprintf(format, args...)} }
+func refuse(format string, args ...any) error {
+	return &AuthError{Reason: fmt.Sprintf(format, args...)}
+}
 
 // Verify checks an Authorization header value and returns what API Gateway
 // puts in requestContext.authorizer.jwt.
