@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -59,8 +61,12 @@ type Deps struct {
 	Function string
 	Env      Getenv
 	Logger   *slog.Logger
+	AWS      aws.Config
 	DB       *dynamodb.Client
 	Store    *store.Store
+	// HTTP calls platforms and token endpoints: one client per process,
+	// with timeouts, so connections are reused across warm invocations.
+	HTTP *http.Client
 }
 
 // NewDeps reads the shared configuration and builds the clients.
@@ -95,7 +101,11 @@ func NewDeps(ctx context.Context, function string, opt Options) (*Deps, error) {
 		}
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	return &Deps{Function: function, Env: getenv, Logger: logger, DB: db, Store: store.New(db, table)}, nil
+	hc := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
+		Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second,
+		TLSHandshakeTimeout: 5 * time.Second, ResponseHeaderTimeout: 15 * time.Second,
+	}}
+	return &Deps{Function: function, Env: getenv, Logger: logger, AWS: cfg, DB: db, Store: store.New(db, table), HTTP: hc}, nil
 }
 
 // HTTP builds the API of an HTTP function.
@@ -107,8 +117,19 @@ func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, erro
 	svc := httpapi.Services{}
 	switch function {
 	case Connections:
-		svc.Platforms = platform.NewCatalog(nil)
-	case OAuth, Livestreams, Meetings, Deployments:
+		conns, err := d.connectionService(ctx)
+		if err != nil {
+			return nil, err
+		}
+		svc.Platforms = platform.NewCatalog(conns.Configured)
+		svc.Connections = conns
+	case OAuth:
+		conns, err := d.connectionService(ctx)
+		if err != nil {
+			return nil, err
+		}
+		svc.OAuth = conns
+	case Livestreams, Meetings, Deployments:
 	default:
 		return nil, fmt.Errorf("app: %q is not an HTTP function", function)
 	}

@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 }
 
 func env(table string) app.Options {
-	vars := map[string]string{"TABLE_NAME": table}
+	vars := map[string]string{"TABLE_NAME": table, "LOCAL_KEK": "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"}
 	return app.Options{Getenv: func(k string) string { return vars[k] }, Log: &bytes.Buffer{}}
 }
 
@@ -40,7 +40,8 @@ func TestEveryHTTPFunctionAnswersItsRoutes(t *testing.T) {
 		{app.Connections, "GET", "/health", 200},
 		{app.Connections, "GET", "/platforms", 200},
 		{app.Connections, "GET", "/openapi.json", 200},
-		{app.Connections, "GET", "/connections", 501},
+		{app.Connections, "GET", "/connections", 200},
+		{app.Connections, "GET", "/connections/youtube", 404},
 		{app.OAuth, "POST", "/connections/youtube/oauth", 501},
 		{app.Livestreams, "GET", "/livestreams", 501},
 		{app.Meetings, "GET", "/meetings", 501},

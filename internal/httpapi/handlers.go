@@ -11,7 +11,9 @@ import (
 // Services are what handlers call. Each function wires only the ones its
 // routes need; a route whose service is missing answers 501.
 type Services struct {
-	Platforms PlatformCatalog
+	Platforms   PlatformCatalog
+	Connections ConnectionService
+	OAuth       OAuthService
 }
 
 // PlatformCatalog lists the platforms.
@@ -33,6 +35,17 @@ func (a *API) bind() map[string]HandlerFunc {
 	}
 	if a.svc.Platforms != nil {
 		h["listPlatforms"] = a.listPlatforms
+	}
+	if a.svc.Connections != nil {
+		h["listConnections"] = a.listConnections
+		h["getConnection"] = a.getConnection
+		h["createConnection"] = a.createConnection
+		h["refreshConnection"] = a.refreshConnection
+		h["deleteConnection"] = a.deleteConnection
+	}
+	if a.svc.OAuth != nil {
+		h["startOAuth"] = a.startOAuth
+		h["oauthCallback"] = a.oauthCallback
 	}
 	return h
 }

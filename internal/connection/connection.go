@@ -1,0 +1,142 @@
+// Package connection keeps a tenant's accounts at other platforms usable:
+// it connects them (OAuth 2.0 with PKCE, or API keys), hands out fresh
+// tokens (refreshing at most once at a time across every instance), keeps
+// each connection's status true to what the platform would say, and
+// disconnects them. Credentials are sealed by the vault before they are
+// stored and opened only when a call needs them.
+//
+// Statuses:
+//
+//	connected     credentials work (as far as the last call or check knows)
+//	expired       the platform no longer accepts them (invalid_grant, a 401
+//	              after a fresh token, a revoked key): the user must reconnect
+//	error         a permanent failure that is not about the credentials
+//	              (e.g. invalid_client, a missing permission); checked again
+//	              hourly, and a later success brings the connection back
+//	disconnected  the user disconnected it; no credentials are kept
+//
+// A transient failure (5xx, 429, timeouts) never changes the status: it is
+// recorded as lastError and retried.
+package connection
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Status is a connection's state.
+type Status string
+
+const (
+	StatusConnected    Status = "connected"
+	StatusExpired      Status = "expired"
+	StatusError        Status = "error"
+	StatusDisconnected Status = "disconnected"
+)
+
+// AuthType is how a connection was made.
+type AuthType string
+
+const (
+	AuthOAuth2 AuthType = "oauth2"
+	AuthAPIKey AuthType = "api_key"
+	AuthNone   AuthType = "none"
+)
+
+// LastError is the most recent failure, kept until a success clears it.
+type LastError struct {
+	Code    string    `json:"code"`
+	Message string    `json:"message"`
+	At      time.Time `json:"at"`
+}
+
+// Transition records one status change.
+type Transition struct {
+	Status Status    `json:"status"`
+	At     time.Time `json:"at"`
+	Reason string    `json:"reason,omitempty"`
+}
+
+// maxHistory bounds the transitions kept on a connection.
+const maxHistory = 20
+
+// Connection is one tenant's account at one platform. Sealed holds the
+// credentials as a vault envelope; nothing else here is secret.
+type Connection struct {
+	Tenant          string
+	Platform        platform.ID
+	Status          Status
+	AuthType        AuthType
+	AccountID       string
+	AccountName     string
+	Scopes          []string
+	ConnectedBy     string // the user who connected it
+	ConnectedAt     time.Time
+	UpdatedAt       time.Time
+	StatusChangedAt time.Time
+	ExpiresAt       time.Time // when the access token expires; zero when it does not
+	LastRefreshedAt time.Time
+	LastVerifiedAt  time.Time
+	LastError       *LastError
+	History         []Transition
+	// NextCheckAt is when the token refresher should look at it next: a
+	// refresh before expiry, or a daily re-verification. Zero: never.
+	NextCheckAt time.Time
+
+	Sealed []byte // the vault envelope of Credentials; nil when none are kept
+
+	Version    int64 // optimistic concurrency
+	LeaseOwner string
+	LeaseUntil time.Time
+}
+
+// setStatus changes the status, recording the transition when it is one.
+func (c *Connection) setStatus(s Status, reason string, now time.Time) {
+	if c.Status == s {
+		return
+	}
+	c.Status = s
+	c.StatusChangedAt = now
+	c.History = append(c.History, Transition{Status: s, At: now, Reason: reason})
+	if len(c.History) > maxHistory {
+		c.History = c.History[len(c.History)-maxHistory:]
+	}
+}
+
+func (c *Connection) recordError(code, message string, now time.Time) {
+	c.LastError = &LastError{Code: code, Message: message, At: now}
+}
+
+// Credentials are what Sealed holds. They exist in plaintext only in memory,
+// for the call that needs them.
+type Credentials struct {
+	AccessToken  string            `json:"accessToken,omitempty"`
+	RefreshToken string            `json:"refreshToken,omitempty"`
+	TokenType    string            `json:"tokenType,omitempty"`
+	Expiry       time.Time         `json:"expiry,omitzero"`
+	APIKey       string            `json:"apiKey,omitempty"` // API keys and personal/team tokens
+	AppID        string            `json:"appId,omitempty"`  // Jitsi JaaS
+	KeyID        string            `json:"keyId,omitempty"`
+	PrivateKey   string            `json:"privateKey,omitempty"`
+	Extra        map[string]string `json:"extra,omitempty"` // installation_id, team_id, page ids
+}
+
+// Bearer is the token to send: the access token, or the API key.
+func (c Credentials) Bearer() string {
+	if c.AccessToken != "" {
+		return c.AccessToken
+	}
+	return c.APIKey
+}
+
+func (c Credentials) empty() bool {
+	return c.AccessToken == "" && c.RefreshToken == "" && c.APIKey == "" && c.PrivateKey == ""
+}
+
+func (c Credentials) marshal() ([]byte, error) { return json.Marshal(c) }
+
+// wipe drops the secrets from this copy. Go strings cannot be zeroed; this
+// only lets them be collected sooner.
+func (c *Credentials) wipe() { *c = Credentials{} }

@@ -1,0 +1,239 @@
+package connection
+
+import (
+	"context"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// IsConflict reports whether err is a failed write condition (another
+// writer got there first).
+func IsConflict(err error) bool {
+	e, ok := apperr.As(err)
+	return ok && e.Kind == apperr.Conflict && e.Code == "condition_failed"
+}
+
+// Token gives usable credentials for a tenant's connection, refreshing the
+// access token first when it expires within RefreshMargin. At most one
+// refresh per connection runs at a time across all instances: the others
+// wait for it and read its result. A warm call costs one consistent read
+// and no KMS call (the vault caches the data key).
+func (s *Service) Token(ctx context.Context, tenant string, platformID platform.ID) (Credentials, error) {
+	d, err := lookup(string(platformID))
+	if err != nil {
+		return Credentials{}, err
+	}
+	c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
+	if err != nil {
+		if apperr.Is(err, apperr.NotFound) {
+			return Credentials{}, apperr.Errorf(apperr.Conflict, "not_connected", "%s is not connected; connect it first", d.Name)
+		}
+		return Credentials{}, err
+	}
+	if err := usable(d, c); err != nil {
+		return Credentials{}, err
+	}
+	creds, err := s.open(ctx, c)
+	if err != nil {
+		return Credentials{}, err
+	}
+	if !s.needsRefresh(d, creds, s.cfg.RefreshMargin) {
+		return creds, nil
+	}
+	return s.refresh(ctx, d, c, creds, false)
+}
+
+func usable(d platform.Descriptor, c *Connection) error {
+	switch c.Status {
+	case StatusConnected:
+		return nil
+	case StatusExpired:
+		return apperr.Errorf(apperr.Conflict, "connection_expired", "the %s connection has expired; reconnect it", d.Name)
+	case StatusDisconnected:
+		return apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it first", d.Name)
+	default:
+		msg := "the " + d.Name + " connection is in error"
+		if c.LastError != nil {
+			msg += ": " + c.LastError.Message
+		}
+		return apperr.E(apperr.Conflict, "connection_error", msg)
+	}
+}
+
+// needsRefresh: an OAuth token with a refresh token that expires within
+// margin.
+func (s *Service) needsRefresh(d platform.Descriptor, creds Credentials, margin time.Duration) bool {
+	if creds.RefreshToken == "" || creds.Expiry.IsZero() {
+		return false
+	}
+	return !creds.Expiry.After(s.now().Add(margin))
+}
+
+// refresh renews the access token under the connection's lease. force
+// refreshes even a token that is not near expiry (POST .../refresh).
+func (s *Service) refresh(ctx context.Context, d platform.Descriptor, c *Connection, creds Credentials, force bool) (Credentials, error) {
+	owner := s.instance + "-" + randomSuffix()
+	now := s.now()
+	err := s.cfg.Repo.TakeLease(ctx, c, owner, now.Add(s.cfg.LeaseTTL), now)
+	if IsConflict(err) {
+		// Another instance is refreshing (or just did): wait for its result.
+		return s.awaitRefresh(ctx, d, c.Tenant, creds, force)
+	}
+	if err != nil {
+		return Credentials{}, err
+	}
+	e := s.cfg.Endpoints[d.ID]
+	// Finish well inside the lease so no other instance can take it while
+	// this one still holds an unstored rotated refresh token.
+	rctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/2)
+	defer cancel()
+	hctx := context.WithValue(rctx, oauth2.HTTPClient, s.cfg.HTTP)
+	old := &oauth2.Token{AccessToken: creds.AccessToken, RefreshToken: creds.RefreshToken, TokenType: creds.TokenType, Expiry: time.Unix(1, 0)}
+	tok, rerr := oauthConfig(e).TokenSource(hctx, old).Token()
+	now = s.now()
+	if rerr != nil {
+		return s.refreshFailed(ctx, d, c, creds, owner, tokenError(d, "refresh the access token", rerr))
+	}
+	next := creds
+	next.AccessToken, next.TokenType, next.Expiry = tok.AccessToken, tok.TokenType, tok.Expiry
+	if tok.RefreshToken != "" {
+		next.RefreshToken = tok.RefreshToken // rotated: must be stored before anything uses the new access token
+	}
+	sealed, err := s.seal(ctx, c.Tenant, d.ID, next)
+	if err != nil {
+		s.releaseLease(c, owner)
+		return Credentials{}, err
+	}
+	c.Sealed, c.ExpiresAt, c.LastRefreshedAt, c.UpdatedAt, c.LastError = sealed, next.Expiry, now, now, nil
+	c.setStatus(StatusConnected, "refreshed", now)
+	c.NextCheckAt = s.nextCheck(d, c, now)
+	if err := s.cfg.Repo.Save(ctx, c, owner); err != nil {
+		// The lease was lost, which the timeout above rules out unless the
+		// store itself failed. Say so loudly: a rotated token may be lost.
+		s.cfg.Logger.Error("storing refreshed credentials failed", "platform", string(d.ID), "tenant", c.Tenant, "error", err.Error())
+		return Credentials{}, err
+	}
+	return next, nil
+}
+
+// refreshFailed records a failed refresh. invalid_grant makes the
+// connection expired, but only after a re-read shows no other instance
+// rotated the token meanwhile; transient failures leave the status alone.
+func (s *Service) refreshFailed(ctx context.Context, d platform.Descriptor, c *Connection, creds Credentials, owner string, cause error) (Credentials, error) {
+	now := s.now()
+	reason := platform.ReasonOf(cause)
+	ae, _ := apperr.As(cause)
+	msg := cause.Error()
+	if ae != nil {
+		msg = ae.Detail
+	}
+	switch reason {
+	case platform.ReasonInvalidGrant:
+		fresh, err := s.cfg.Repo.Get(ctx, c.Tenant, d.ID)
+		if err == nil && fresh.Version != c.Version {
+			s.releaseLease(c, owner)
+			if fresh.Status == StatusConnected {
+				return s.open(ctx, fresh)
+			}
+			return Credentials{}, usable(d, fresh)
+		}
+		c.setStatus(StatusExpired, "invalid_grant", now)
+		c.recordError("invalid_grant", d.Name+" no longer accepts the refresh token; reconnect the account", now)
+	case platform.ReasonPermission, platform.ReasonInvalid:
+		c.setStatus(StatusError, string(reason), now)
+		c.recordError("refresh_refused", msg, now)
+	default:
+		c.recordError("refresh_failed", msg, now)
+	}
+	c.UpdatedAt = now
+	c.NextCheckAt = s.nextCheck(d, c, now)
+	if err := s.cfg.Repo.Save(ctx, c, owner); err != nil {
+		s.releaseLease(c, owner)
+		return Credentials{}, err
+	}
+	if reason == platform.ReasonTransient || reason == platform.ReasonRateLimited {
+		// The old token may still be good for a little while.
+		if creds.Expiry.After(now) {
+			return creds, nil
+		}
+	}
+	return Credentials{}, cause
+}
+
+func (s *Service) releaseLease(c *Connection, owner string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.cfg.Repo.ReleaseLease(ctx, c.Tenant, c.Platform, owner); err != nil && !IsConflict(err) {
+		s.cfg.Logger.Warn("releasing a refresh lease failed", "platform", string(c.Platform), "error", err.Error())
+	}
+}
+
+// awaitRefresh waits for another instance's refresh and returns its result.
+func (s *Service) awaitRefresh(ctx context.Context, d platform.Descriptor, tenant string, before Credentials, force bool) (Credentials, error) {
+	deadline := s.now().Add(s.cfg.LeaseWait)
+	delay := 25 * time.Millisecond
+	for {
+		select {
+		case <-ctx.Done():
+			return Credentials{}, apperr.Wrap(apperr.Unavailable, "refresh_timeout", "the token refresh did not finish in time", ctx.Err())
+		case <-time.After(delay):
+		}
+		if delay < 400*time.Millisecond {
+			delay *= 2
+		}
+		c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
+		if err != nil {
+			return Credentials{}, err
+		}
+		if c.LeaseOwner == "" || !c.LeaseUntil.After(s.now()) {
+			if err := usable(d, c); err != nil {
+				return Credentials{}, err
+			}
+			creds, err := s.open(ctx, c)
+			if err != nil {
+				return Credentials{}, err
+			}
+			if !s.needsRefresh(d, creds, s.cfg.RefreshMargin) || (force && creds.AccessToken != before.AccessToken) {
+				return creds, nil
+			}
+			// The other refresh failed or the lease lapsed: try ourselves.
+			return s.refresh(ctx, d, c, creds, force)
+		}
+		if s.now().After(deadline) {
+			return Credentials{}, apperr.E(apperr.Unavailable, "refresh_in_progress", "another refresh of this connection is still running; try again shortly")
+		}
+	}
+}
+
+// ReportUnauthorized is for platform clients: a 401 with a token that was
+// just refreshed means the platform has withdrawn access, so the
+// connection is expired.
+func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platformID platform.ID, message string) error {
+	d, err := lookup(string(platformID))
+	if err != nil {
+		return err
+	}
+	for range 3 {
+		c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
+		if err != nil {
+			return err
+		}
+		if c.Status != StatusConnected {
+			return nil
+		}
+		now := s.now()
+		c.setStatus(StatusExpired, "unauthorized", now)
+		c.recordError("unauthorized", truncate(message, 300), now)
+		c.UpdatedAt = now
+		c.NextCheckAt = time.Time{}
+		if err := s.cfg.Repo.Save(ctx, c, ""); !IsConflict(err) {
+			return err
+		}
+	}
+	return apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+}
+

@@ -1,0 +1,322 @@
+package connection
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Get reads one connection.
+func (s *Service) Get(ctx context.Context, tenant, platformID string) (*Connection, error) {
+	d, err := lookup(platformID)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, apperr.Errorf(apperr.NotFound, "connection_not_found", "%s has never been connected", d.Name)
+	}
+	return c, err
+}
+
+// List pages through a tenant's connections.
+func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) ([]*Connection, string, error) {
+	return s.cfg.Repo.List(ctx, tenant, cursor, limit)
+}
+
+// keyFields are the credential fields each key platform takes.
+var keyFields = map[platform.ID][]string{
+	platform.Render:  {"apiKey"},
+	platform.Railway: {"token"},
+	platform.Vercel:  {"token", "teamId"},
+	platform.Jitsi:   {"appId", "keyId", "privateKey"},
+}
+
+// KeyFields lists the credential fields a platform takes on
+// POST /connections/{platform}, for documentation and errors.
+func KeyFields(p platform.ID) []string { return keyFields[p] }
+
+// ConnectWithKey connects an API-key platform: the credentials are checked
+// at the platform (Jitsi JaaS: the key must parse and sign), sealed and
+// stored. Bad credentials are refused with the platform's reason and
+// change nothing.
+func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID string, input map[string]string) (*Connection, error) {
+	d, err := lookup(platformID)
+	if err != nil {
+		return nil, err
+	}
+	fields, ok := keyFields[d.ID]
+	if !ok || !(d.Accepts(platform.AuthAPIKey) || d.Accepts(platform.AuthNone)) {
+		e := apperr.Errorf(apperr.Conflict, "oauth_required",
+			"%s connects with OAuth: POST /connections/%s/oauth starts it", d.Name, d.ID)
+		e.Fields = map[string]any{"oauthStart": "/connections/" + string(d.ID) + "/oauth"}
+		return nil, e
+	}
+	allowed := map[string]bool{}
+	for _, f := range fields {
+		allowed[f] = true
+	}
+	for k, v := range input {
+		if !allowed[k] {
+			return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials", "%s takes the credential fields %s; %q is not one", d.Name, strings.Join(fields, ", "), truncate(k, 40))
+		}
+		if len(v) > 16<<10 {
+			return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials", "credential field %s is too long", k)
+		}
+	}
+	creds := Credentials{}
+	auth := AuthAPIKey
+	switch d.ID {
+	case platform.Render:
+		creds.APIKey = strings.TrimSpace(input["apiKey"])
+	case platform.Railway, platform.Vercel:
+		creds.APIKey = strings.TrimSpace(input["token"])
+		if t := strings.TrimSpace(input["teamId"]); t != "" {
+			creds.Extra = map[string]string{"team_id": t}
+		}
+	case platform.Jitsi:
+		creds.AppID, creds.KeyID, creds.PrivateKey = strings.TrimSpace(input["appId"]), strings.TrimSpace(input["keyId"]), input["privateKey"]
+		if creds.AppID == "" && creds.KeyID == "" && creds.PrivateKey == "" {
+			auth = AuthNone // public meet.jit.si rooms: nothing to verify or keep
+		}
+	}
+	var acct platform.Account
+	switch {
+	case auth == AuthNone:
+		acct = platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"}
+	case creds.empty():
+		return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials", "%s needs %s", d.Name, strings.Join(fields, ", "))
+	default:
+		verify, ok := s.cfg.Keys[d.ID]
+		if !ok {
+			return nil, apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "%s key verification is not configured here", d.Name)
+		}
+		acct, err = verify(ctx, creds)
+		if err != nil {
+			return nil, keyRefused(d, err)
+		}
+	}
+	if auth == AuthNone {
+		return s.upsertConnectedNoSecret(ctx, id, d, acct)
+	}
+	return s.upsertConnected(ctx, id.Tenant, id.User, d, auth, creds, acct, nil)
+}
+
+// keyRefused turns a failed verification into a 422 with the platform's
+// reason, unless the platform could not be asked at all.
+func keyRefused(d platform.Descriptor, err error) error {
+	pe, ok := platform.AsError(err)
+	if !ok {
+		return apperr.Wrap(apperr.Unprocessable, "invalid_credentials", d.Name+" refused the credentials: "+truncate(err.Error(), 200), err)
+	}
+	if pe.Retryable() {
+		return platform.ToAppError(err)
+	}
+	e := apperr.Wrap(apperr.Unprocessable, "invalid_credentials", d.Name+" refused the credentials: "+pe.Message, err)
+	e.Fields = map[string]any{"platform": string(d.ID), "reason": string(pe.Reason)}
+	return e
+}
+
+// upsertConnectedNoSecret stores a connection that needs no credentials
+// (public Jitsi rooms).
+func (s *Service) upsertConnectedNoSecret(ctx context.Context, id Identity, d platform.Descriptor, acct platform.Account) (*Connection, error) {
+	for range 3 {
+		now := s.now()
+		c, err := s.cfg.Repo.Get(ctx, id.Tenant, d.ID)
+		if apperr.Is(err, apperr.NotFound) {
+			c, err = &Connection{Tenant: id.Tenant, Platform: d.ID}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.ConnectedAt.IsZero() || c.Status == StatusDisconnected {
+			c.ConnectedAt = now
+		}
+		c.setStatus(StatusConnected, "connected", now)
+		c.AuthType, c.AccountID, c.AccountName, c.ConnectedBy = AuthNone, acct.ID, acct.Name, id.User
+		c.UpdatedAt, c.LastVerifiedAt, c.LastError, c.Sealed, c.ExpiresAt, c.NextCheckAt = now, now, nil, nil, time.Time{}, time.Time{}
+		if err := s.cfg.Repo.Save(ctx, c, ""); err != nil {
+			if IsConflict(err) {
+				continue
+			}
+			return nil, err
+		}
+		return c, nil
+	}
+	return nil, apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+}
+
+// Refresh refreshes a connection's token now, or re-verifies its key or
+// non-refreshable token, and records the outcome in its status.
+func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (*Connection, error) {
+	c, err := s.Get(ctx, tenant, platformID)
+	if err != nil {
+		return nil, err
+	}
+	d, _ := platform.Lookup(string(c.Platform))
+	if c.Status == StatusDisconnected {
+		return nil, apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it again", d.Name)
+	}
+	if err := s.check(ctx, d, c, true); err != nil && !apperr.Is(err, apperr.Upstream) &&
+		!apperr.Is(err, apperr.Unavailable) && !apperr.Is(err, apperr.Conflict) && !apperr.Is(err, apperr.Unprocessable) {
+		return nil, err
+	}
+	return s.cfg.Repo.Get(ctx, tenant, d.ID)
+}
+
+// check refreshes a refreshable OAuth connection (force: even when not
+// near expiry), or verifies any other, recording what it finds.
+func (s *Service) check(ctx context.Context, d platform.Descriptor, c *Connection, force bool) error {
+	switch c.AuthType {
+	case AuthNone:
+		return nil
+	case AuthOAuth2:
+		creds, err := s.open(ctx, c)
+		if err != nil {
+			return err
+		}
+		if creds.RefreshToken != "" && s.cfg.Endpoints[d.ID].Refreshable {
+			margin := s.cfg.DueWindow
+			if !force && !s.needsRefresh(d, creds, margin) {
+				return nil
+			}
+			if c.Status == StatusExpired && !force {
+				return nil
+			}
+			_, err := s.refresh(ctx, d, c, creds, force)
+			return err
+		}
+		return s.verify(ctx, d, c, creds)
+	default:
+		creds, err := s.open(ctx, c)
+		if err != nil {
+			return err
+		}
+		return s.verify(ctx, d, c, creds)
+	}
+}
+
+// verify asks the platform whether the credentials still work.
+func (s *Service) verify(ctx context.Context, d platform.Descriptor, c *Connection, creds Credentials) error {
+	_, verr := s.whoami(ctx, d, creds)
+	now := s.now()
+	if verr == nil && !creds.Expiry.IsZero() && !creds.Expiry.After(now) {
+		verr = &platform.Error{Platform: d.ID, Op: "verify", Reason: platform.ReasonExpiredToken, Message: "the token's lifetime is over"}
+	}
+	reason := platform.ReasonOf(verr)
+	switch {
+	case verr == nil:
+		c.setStatus(StatusConnected, "verified", now)
+		c.LastError = nil
+		c.LastVerifiedAt = now
+	case reason == platform.ReasonExpiredToken || reason == platform.ReasonInvalidGrant:
+		c.setStatus(StatusExpired, string(reason), now)
+		c.recordError(string(reason), d.Name+" no longer accepts the credentials; reconnect the account", now)
+	case reason == platform.ReasonPermission || reason == platform.ReasonNotEligible:
+		c.setStatus(StatusError, string(reason), now)
+		c.recordError(string(reason), messageOf(verr), now)
+	default:
+		c.recordError("verify_failed", messageOf(verr), now)
+	}
+	c.UpdatedAt = now
+	c.NextCheckAt = s.nextCheck(d, c, now)
+	if c.Status == StatusConnected && verr != nil {
+		c.NextCheckAt = now.Add(10 * time.Minute) // transient: look again soon
+	}
+	if err := s.cfg.Repo.Save(ctx, c, ""); err != nil {
+		return err
+	}
+	if verr != nil {
+		return platform.ToAppError(verr)
+	}
+	return nil
+}
+
+func messageOf(err error) string {
+	if pe, ok := platform.AsError(err); ok && pe.Message != "" {
+		return truncate(pe.Message, 300)
+	}
+	return truncate(err.Error(), 300)
+}
+
+// Disconnect revokes at the platform where it can, deletes the credentials
+// and marks the connection disconnected. A failed revoke is recorded and
+// does not block the disconnect.
+func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) error {
+	c, err := s.Get(ctx, tenant, platformID)
+	if err != nil {
+		return err
+	}
+	d, _ := platform.Lookup(string(c.Platform))
+	if c.Status == StatusDisconnected {
+		return nil
+	}
+	var revokeErr error
+	if len(c.Sealed) > 0 {
+		if creds, err := s.open(ctx, c); err == nil {
+			revokeErr = s.revoke(ctx, d, creds)
+		} else {
+			revokeErr = err
+		}
+	}
+	for range 3 {
+		now := s.now()
+		c.setStatus(StatusDisconnected, "disconnected", now)
+		c.Sealed, c.ExpiresAt, c.NextCheckAt, c.UpdatedAt = nil, time.Time{}, time.Time{}, now
+		c.LastError = nil
+		if revokeErr != nil {
+			c.recordError("revoke_failed", "the platform could not be told to revoke access: "+messageOf(revokeErr), now)
+			s.cfg.Logger.Warn("revoke failed", "platform", string(d.ID), "tenant", tenant, "error", revokeErr.Error())
+		}
+		err := s.cfg.Repo.Save(ctx, c, "")
+		if !IsConflict(err) {
+			return err
+		}
+		if c, err = s.cfg.Repo.Get(ctx, tenant, d.ID); err != nil {
+			return err
+		}
+	}
+	return apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+}
+
+// revoke asks the platform to revoke the credentials, where it has a way.
+func (s *Service) revoke(ctx context.Context, d platform.Descriptor, creds Credentials) error {
+	e := s.cfg.Endpoints[d.ID]
+	if e.RevokeURL == "" || (creds.AccessToken == "" && creds.RefreshToken == "") {
+		return nil // no endpoint (Teams, Railway, Vercel tokens, API keys): deleting is all there is
+	}
+	token, hint := creds.RefreshToken, "refresh_token"
+	if token == "" {
+		token, hint = creds.AccessToken, "access_token"
+	}
+	caller := &platform.Caller{Platform: d.ID, HTTP: s.cfg.HTTP, MaxTries: 2}
+	req := platform.Request{Op: "revoke access", Idempotent: true}
+	switch e.RevokeMethod {
+	case "graph-permissions":
+		req.Method, req.Path, req.Token = "DELETE", e.RevokeURL, creds.AccessToken
+	case "query":
+		req.Method, req.Path, req.Query = "POST", e.RevokeURL, url.Values{"token": {token}}
+		req.Header = basicAuth(e)
+	default:
+		req.Method, req.Path = "POST", e.RevokeURL
+		req.Form = url.Values{"token": {token}, "token_type_hint": {hint}}
+		if e.ClientAuth == platform.ClientAuthBasic {
+			req.Header = basicAuth(e)
+		} else if e.ClientID != "" {
+			req.Form.Set("client_id", e.ClientID)
+			if e.ClientSecret != "" {
+				req.Form.Set("client_secret", e.ClientSecret)
+			}
+		}
+	}
+	_, err := caller.Do(ctx, req)
+	return err
+}
+
+func basicAuth(e platform.Endpoints) map[string][]string {
+	return map[string][]string{"Authorization": {"Basic " + basicCredentials(e.ClientID, e.ClientSecret)}}
+}

@@ -1,0 +1,373 @@
+package connection
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/vault"
+)
+
+// OAuthState is the server side of one authorization in flight. Key is the
+// SHA-256 of the state the browser carries, so the table never holds a
+// usable state.
+type OAuthState struct {
+	Key            string
+	Tenant         string
+	User           string
+	Platform       platform.ID
+	SealedVerifier []byte // the PKCE verifier, sealed; nil where the platform takes no PKCE
+	ReturnTo       string
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}
+
+// Why a state was refused.
+var (
+	ErrStateUnknown  = errors.New("connection: unknown or already used OAuth state")
+	ErrStateExpired  = errors.New("connection: expired OAuth state")
+	ErrStateMismatch = errors.New("connection: OAuth state for another platform")
+)
+
+func stateKey(state string) string {
+	sum := sha256.Sum256([]byte(state))
+	return hex.EncodeToString(sum[:])
+}
+
+func verifierContext(tenant string, p platform.ID, key string) vault.EncryptionContext {
+	return vault.Context(tenant, string(p), vault.PurposePKCEVerifier, key)
+}
+
+// StartResult is where to send the user.
+type StartResult struct {
+	AuthorizeURL string
+	ExpiresAt    time.Time
+}
+
+// oauthConfig is the x/oauth2 configuration for a platform.
+func oauthConfig(e platform.Endpoints) *oauth2.Config {
+	style := oauth2.AuthStyleInParams
+	if e.ClientAuth == platform.ClientAuthBasic {
+		style = oauth2.AuthStyleInHeader
+	}
+	return &oauth2.Config{
+		ClientID:     e.ClientID,
+		ClientSecret: e.ClientSecret,
+		RedirectURL:  e.CallbackURL,
+		Scopes:       e.Scopes,
+		Endpoint:     oauth2.Endpoint{AuthURL: e.AuthURL, TokenURL: e.TokenURL, AuthStyle: style},
+	}
+}
+
+// oauthEndpoints gives a platform's OAuth endpoints, or why it cannot be
+// connected by OAuth here.
+func (s *Service) oauthEndpoints(d platform.Descriptor) (platform.Endpoints, error) {
+	if !d.Accepts(platform.AuthOAuth2) {
+		return platform.Endpoints{}, apperr.Errorf(apperr.Conflict, "oauth_not_supported",
+			"%s does not connect with OAuth; send its credentials to POST /connections/%s", d.Name, d.ID)
+	}
+	e, ok := s.cfg.Endpoints[d.ID]
+	if !ok || !e.OAuthConfigured() {
+		return platform.Endpoints{}, apperr.Errorf(apperr.NotImplemented, "platform_not_configured",
+			"%s is not configured on this deployment: set %s_CLIENT_ID, %s_CLIENT_SECRET and %s_CALLBACK_URL",
+			d.Name, d.ID.EnvPrefix(), d.ID.EnvPrefix(), d.ID.EnvPrefix())
+	}
+	return e, nil
+}
+
+// StartOAuth begins an authorization: a random state, a PKCE verifier where
+// the platform takes one, both kept server side for StateTTL.
+func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, returnTo string) (StartResult, error) {
+	d, err := lookup(platformID)
+	if err != nil {
+		return StartResult{}, err
+	}
+	e, err := s.oauthEndpoints(d)
+	if err != nil {
+		return StartResult{}, err
+	}
+	if returnTo != "" {
+		if err := CheckReturnTo(returnTo, s.cfg.ReturnAllowlist); err != nil {
+			return StartResult{}, err
+		}
+	}
+	raw := make([]byte, 32) // 256 bits
+	if _, err := rand.Read(raw); err != nil {
+		return StartResult{}, apperr.Wrap(apperr.Internal, "random_failed", "", err)
+	}
+	state := base64.RawURLEncoding.EncodeToString(raw)
+	now := s.now()
+	st := &OAuthState{
+		Key: stateKey(state), Tenant: id.Tenant, User: id.User, Platform: d.ID,
+		ReturnTo: returnTo, CreatedAt: now, ExpiresAt: now.Add(s.cfg.StateTTL),
+	}
+	cfg := oauthConfig(e)
+	opts := make([]oauth2.AuthCodeOption, 0, len(e.AuthParams)+1)
+	for k, v := range e.AuthParams {
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	if e.PKCE {
+		verifier := oauth2.GenerateVerifier()
+		sealed, err := s.cfg.Vault.Seal(ctx, []byte(verifier), verifierContext(id.Tenant, d.ID, st.Key))
+		if err != nil {
+			return StartResult{}, apperr.Wrap(apperr.Unavailable, "seal_failed", "the authorization could not be prepared; try again", err)
+		}
+		st.SealedVerifier = sealed
+		opts = append(opts, oauth2.S256ChallengeOption(verifier))
+	}
+	if err := s.cfg.Repo.PutState(ctx, st); err != nil {
+		return StartResult{}, err
+	}
+	return StartResult{AuthorizeURL: cfg.AuthCodeURL(state, opts...), ExpiresAt: st.ExpiresAt}, nil
+}
+
+// CallbackResult is the outcome of a callback. ReturnTo is where to send
+// the browser ("" when the state did not say: answer JSON then).
+type CallbackResult struct {
+	Platform   platform.ID
+	ReturnTo   string
+	Connected  *Connection // on success
+	ErrorCode  string      // on failure: a stable code for the returnTo query
+	ErrorCause error       // on failure: the error, for a JSON answer and the log
+}
+
+// Callback finishes an authorization. An unusable state (missing, unknown,
+// replayed, expired, for another platform) is an error and changes
+// nothing. Everything after a good state is an outcome for the browser.
+func (s *Service) Callback(ctx context.Context, platformID string, q url.Values) (CallbackResult, error) {
+	d, err := lookup(platformID)
+	if err != nil {
+		return CallbackResult{}, err
+	}
+	state := q.Get("state")
+	if state == "" || len(state) > 512 {
+		return CallbackResult{}, apperr.E(apperr.Invalid, "invalid_state", "the callback carries no usable state; start the connection again")
+	}
+	st, err := s.cfg.Repo.TakeState(ctx, stateKey(state), d.ID, s.now())
+	switch {
+	case errors.Is(err, ErrStateExpired):
+		return CallbackResult{}, apperr.Wrap(apperr.Invalid, "state_expired", "this authorization took too long and expired; start the connection again", err)
+	case errors.Is(err, ErrStateMismatch):
+		return CallbackResult{}, apperr.Wrap(apperr.Invalid, "state_mismatch", "this authorization was started for another platform", err)
+	case errors.Is(err, ErrStateUnknown):
+		return CallbackResult{}, apperr.Wrap(apperr.Invalid, "invalid_state", "this authorization is unknown or was already used; start the connection again", err)
+	case err != nil:
+		return CallbackResult{}, err
+	}
+	res := CallbackResult{Platform: d.ID, ReturnTo: st.ReturnTo}
+	fail := func(code string, cause error) (CallbackResult, error) {
+		res.ErrorCode, res.ErrorCause = code, cause
+		s.cfg.Logger.Info("oauth callback failed", "platform", string(d.ID), "tenant", st.Tenant, "code", code, "error", cause.Error())
+		return res, nil
+	}
+	if e := q.Get("error"); e != "" {
+		code := safeCode(e)
+		return fail(code, apperr.Errorf(apperr.Unprocessable, code, "%s answered %s: %s", d.Name, code, truncate(q.Get("error_description"), 200)))
+	}
+	code := q.Get("code")
+	if code == "" {
+		return fail("missing_code", apperr.E(apperr.Invalid, "missing_code", "the callback carries neither a code nor an error"))
+	}
+	e, err := s.oauthEndpoints(d)
+	if err != nil {
+		return fail("platform_not_configured", err)
+	}
+	var opts []oauth2.AuthCodeOption
+	if len(st.SealedVerifier) > 0 {
+		v, err := s.cfg.Vault.Open(ctx, st.SealedVerifier, verifierContext(st.Tenant, d.ID, st.Key))
+		if err != nil {
+			return fail("internal_error", apperr.Wrap(apperr.Internal, "open_failed", "", err))
+		}
+		opts = append(opts, oauth2.VerifierOption(string(v)))
+		wipeBytes(v)
+	}
+	hctx := context.WithValue(ctx, oauth2.HTTPClient, s.cfg.HTTP)
+	tok, err := oauthConfig(e).Exchange(hctx, code, opts...)
+	if err != nil {
+		return fail("exchange_failed", tokenError(d, "exchange the authorization code", err))
+	}
+	creds, err := s.credentialsFromToken(ctx, d, e, tok)
+	if err != nil {
+		return fail("exchange_failed", err)
+	}
+	acct, err := s.whoami(ctx, d, creds)
+	if err != nil {
+		return fail("account_unreadable", platform.ToAppError(err))
+	}
+	conn, err := s.upsertConnected(ctx, st.Tenant, st.User, d, AuthOAuth2, creds, acct, scopesOf(tok, e))
+	if err != nil {
+		return fail("internal_error", err)
+	}
+	res.Connected = conn
+	return res, nil
+}
+
+// credentialsFromToken turns a token answer into credentials, with each
+// platform's peculiarities.
+func (s *Service) credentialsFromToken(ctx context.Context, d platform.Descriptor, e platform.Endpoints, tok *oauth2.Token) (Credentials, error) {
+	creds := Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType, Expiry: tok.Expiry}
+	switch e.Exchange {
+	case platform.ExchangeFacebookLongLived:
+		if s.cfg.LongLived == nil {
+			return creds, apperr.E(apperr.Internal, "long_lived_unavailable", "")
+		}
+		long, ttl, err := s.cfg.LongLived(ctx, e, tok.AccessToken)
+		if err != nil {
+			return creds, platform.ToAppError(err)
+		}
+		creds.AccessToken, creds.RefreshToken = long, ""
+		creds.Expiry = time.Time{}
+		if ttl > 0 {
+			creds.Expiry = s.now().Add(ttl)
+		}
+	case platform.ExchangeVercelIntegration:
+		creds.Extra = map[string]string{}
+		for _, k := range []string{"installation_id", "team_id", "user_id"} {
+			if v, ok := tok.Extra(k).(string); ok && v != "" {
+				creds.Extra[k] = v
+			}
+		}
+	}
+	return creds, nil
+}
+
+func scopesOf(tok *oauth2.Token, e platform.Endpoints) []string {
+	if s, ok := tok.Extra("scope").(string); ok && s != "" {
+		return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
+	}
+	return e.Scopes
+}
+
+// whoami names the account behind credentials.
+func (s *Service) whoami(ctx context.Context, d platform.Descriptor, creds Credentials) (platform.Account, error) {
+	if v, ok := s.cfg.Keys[d.ID]; ok && creds.AccessToken == "" {
+		return v(ctx, creds)
+	}
+	r, ok := s.cfg.Accounts[d.ID]
+	if !ok {
+		return platform.Account{}, &platform.Error{Platform: d.ID, Op: "read the account", Reason: platform.ReasonUnsupported, Message: "no account reader is configured"}
+	}
+	return r.Whoami(ctx, creds.Bearer())
+}
+
+// upsertConnected stores credentials as a connected connection, creating
+// or replacing what was there (a reconnect keeps the history).
+func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d platform.Descriptor, auth AuthType, creds Credentials, acct platform.Account, scopes []string) (*Connection, error) {
+	if len(acct.Extra) > 0 {
+		if creds.Extra == nil {
+			creds.Extra = map[string]string{}
+		}
+		for k, v := range acct.Extra {
+			creds.Extra[k] = v
+		}
+	}
+	sealed, err := s.seal(ctx, tenant, d.ID, creds)
+	if err != nil {
+		return nil, err
+	}
+	for attempt := 0; attempt < 3; attempt++ {
+		now := s.now()
+		c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
+		if apperr.Is(err, apperr.NotFound) {
+			c, err = &Connection{Tenant: tenant, Platform: d.ID}, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if c.ConnectedAt.IsZero() || c.Status == StatusDisconnected {
+			c.ConnectedAt = now
+		}
+		c.setStatus(StatusConnected, "connected", now)
+		c.AuthType, c.AccountID, c.AccountName, c.Scopes, c.ConnectedBy = auth, acct.ID, acct.Name, scopes, user
+		c.UpdatedAt, c.LastVerifiedAt, c.LastError = now, now, nil
+		c.ExpiresAt = creds.Expiry
+		c.Sealed = sealed
+		c.NextCheckAt = s.nextCheck(d, c, now)
+		if err := s.cfg.Repo.Save(ctx, c, ""); err != nil {
+			if IsConflict(err) {
+				continue // another write won; read again and retry
+			}
+			return nil, err
+		}
+		return c, nil
+	}
+	return nil, apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+}
+
+// nextCheck is when the refresher should look at a connection again.
+func (s *Service) nextCheck(d platform.Descriptor, c *Connection, now time.Time) time.Time {
+	if c.Status == StatusDisconnected || c.Status == StatusExpired || c.AuthType == AuthNone {
+		return time.Time{}
+	}
+	if c.Status == StatusError {
+		return now.Add(time.Hour)
+	}
+	e := s.cfg.Endpoints[d.ID]
+	verify := c.LastVerifiedAt.Add(s.cfg.VerifyEvery)
+	if c.AuthType == AuthOAuth2 && e.Refreshable && !c.ExpiresAt.IsZero() {
+		return c.ExpiresAt.Add(-s.cfg.DueWindow)
+	}
+	if !c.ExpiresAt.IsZero() && c.ExpiresAt.Before(verify) {
+		return c.ExpiresAt
+	}
+	return verify
+}
+
+// safeCode keeps an error code from a query string short and plain.
+func safeCode(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '_' {
+			b.WriteRune(r)
+		}
+		if b.Len() >= 64 {
+			break
+		}
+	}
+	if b.Len() == 0 {
+		return "authorization_failed"
+	}
+	return b.String()
+}
+
+// tokenError classifies a token endpoint failure.
+func tokenError(d platform.Descriptor, op string, err error) error {
+	pe := &platform.Error{Platform: d.ID, Op: op, Reason: platform.ReasonTransient, Err: err}
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		if re.Response != nil {
+			pe.Status = re.Response.StatusCode
+			pe.RetryAfter = platform.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
+		}
+		pe.Code = re.ErrorCode
+		pe.Message = truncate(strings.TrimSpace(re.ErrorCode+" "+re.ErrorDescription), 200)
+		switch {
+		case re.ErrorCode == "invalid_grant":
+			pe.Reason = platform.ReasonInvalidGrant
+		case pe.Status == 429:
+			pe.Reason = platform.ReasonRateLimited
+		case pe.Status >= 500 || pe.Status == 0:
+			pe.Reason = platform.ReasonTransient
+		case re.ErrorCode == "invalid_client" || re.ErrorCode == "unauthorized_client":
+			pe.Reason = platform.ReasonPermission
+		default:
+			pe.Reason = platform.ReasonInvalid
+		}
+		if pe.Message == "" {
+			pe.Message = "the token endpoint refused the request"
+		}
+	} else {
+		pe.Message = "could not reach the token endpoint"
+	}
+	return platform.ToAppError(pe)
+}

@@ -1,0 +1,18 @@
+package connection
+
+import (
+	"encoding/base64"
+	"net/url"
+	"crypto/rand"
+	"encoding/hex"
+)
+
+func randomSuffix() string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func basicCredentials(id, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id) + ":" + url.QueryEscape(secret)))
+}

@@ -1,0 +1,108 @@
+package connection
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// RunReport counts what a refresher run did.
+type RunReport struct {
+	Found   int `json:"found"`
+	Done    int `json:"done"`
+	Failed  int `json:"failed"`
+	Skipped int `json:"skipped"` // left for the next run because time ran short
+}
+
+// RefreshDue refreshes the connections whose tokens expire within
+// DueWindow and re-verifies keys and non-refreshable tokens that are due,
+// found through the index of due work (never a scan), with at most
+// concurrency checks at once. It stops taking work when the context's
+// deadline is near. Two runs at once are safe: refreshes take the lease,
+// and a verification is an idempotent read and a versioned write.
+func (s *Service) RefreshDue(ctx context.Context, concurrency int) (RunReport, error) {
+	if concurrency < 1 {
+		concurrency = 1
+	}
+	var (
+		rep    RunReport
+		mu     sync.Mutex
+		wg     sync.WaitGroup
+		sem    = make(chan struct{}, concurrency)
+		cursor string
+	)
+	before := s.now().Add(s.cfg.DueWindow)
+	for {
+		refs, next, err := s.cfg.Repo.Due(ctx, before, cursor, 100)
+		if err != nil {
+			wg.Wait()
+			return rep, err
+		}
+		for _, ref := range refs {
+			rep.Found++
+			if timeShort(ctx) {
+				rep.Skipped++
+				continue
+			}
+			sem <- struct{}{}
+			wg.Add(1)
+			go func(ref DueRef) {
+				defer func() { <-sem; wg.Done() }()
+				err := s.checkDue(ctx, ref)
+				mu.Lock()
+				defer mu.Unlock()
+				if err != nil {
+					rep.Failed++
+					s.cfg.Logger.Info("refresher: check failed", "platform", string(ref.Platform), "tenant", ref.Tenant, "error", err.Error())
+				} else {
+					rep.Done++
+				}
+			}(ref)
+		}
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	wg.Wait()
+	return rep, nil
+}
+
+func (s *Service) checkDue(ctx context.Context, ref DueRef) error {
+	d, err := lookup(string(ref.Platform))
+	if err != nil {
+		return err
+	}
+	c, err := s.cfg.Repo.Get(ctx, ref.Tenant, d.ID)
+	if err != nil {
+		return err
+	}
+	if c.NextCheckAt.IsZero() || c.NextCheckAt.After(s.now().Add(s.cfg.DueWindow)) {
+		return nil // another run handled it since the index was read
+	}
+	return s.check(ctx, d, c, false)
+}
+
+// timeShort reports whether less than 10 s of the invocation remain.
+func timeShort(ctx context.Context) bool {
+	dl, ok := ctx.Deadline()
+	return ok && time.Until(dl) < 10*time.Second
+}
+
+// Platforms lists what can be connected here: every platform, configured
+// when it can be connected with the configuration this deployment has.
+func (s *Service) Configured(d platform.Descriptor) bool {
+	if d.Accepts(platform.AuthAPIKey) || d.Accepts(platform.AuthNone) {
+		_, ok := s.cfg.Keys[d.ID]
+		if ok || d.Accepts(platform.AuthNone) {
+			return true
+		}
+	}
+	if d.Accepts(platform.AuthOAuth2) {
+		e, ok := s.cfg.Endpoints[d.ID]
+		return ok && e.OAuthConfigured()
+	}
+	return false
+}

@@ -1,0 +1,185 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/connection"
+)
+
+// ConnectionService is what the connection routes call.
+type ConnectionService interface {
+	List(ctx context.Context, tenant, cursor string, limit int) ([]*connection.Connection, string, error)
+	Get(ctx context.Context, tenant, platform string) (*connection.Connection, error)
+	ConnectWithKey(ctx context.Context, id connection.Identity, platform string, input map[string]string) (*connection.Connection, error)
+	Refresh(ctx context.Context, tenant, platform string) (*connection.Connection, error)
+	Disconnect(ctx context.Context, tenant, platform string) error
+}
+
+// OAuthService is what the OAuth routes call.
+type OAuthService interface {
+	StartOAuth(ctx context.Context, id connection.Identity, platform, returnTo string) (connection.StartResult, error)
+	Callback(ctx context.Context, platform string, q url.Values) (connection.CallbackResult, error)
+}
+
+type lastErrorView struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	At      string `json:"at"`
+}
+
+type connectionView struct {
+	Platform        string         `json:"platform"`
+	Status          string         `json:"status"`
+	AuthType        string         `json:"authType"`
+	AccountID       string         `json:"accountId"`
+	AccountName     string         `json:"accountName"`
+	Scopes          []string       `json:"scopes"`
+	ConnectedAt     *string        `json:"connectedAt"`
+	UpdatedAt       *string        `json:"updatedAt"`
+	StatusChangedAt *string        `json:"statusChangedAt"`
+	ExpiresAt       *string        `json:"expiresAt"`
+	LastRefreshedAt *string        `json:"lastRefreshedAt"`
+	LastVerifiedAt  *string        `json:"lastVerifiedAt"`
+	LastError       *lastErrorView `json:"lastError"`
+}
+
+func timePtr(t time.Time) *string {
+	if t.IsZero() {
+		return nil
+	}
+	s := t.UTC().Format(time.RFC3339)
+	return &s
+}
+
+func viewConnection(c *connection.Connection) connectionView {
+	v := connectionView{
+		Platform: string(c.Platform), Status: string(c.Status), AuthType: string(c.AuthType),
+		AccountID: c.AccountID, AccountName: c.AccountName, Scopes: c.Scopes,
+		ConnectedAt: timePtr(c.ConnectedAt), UpdatedAt: timePtr(c.UpdatedAt), StatusChangedAt: timePtr(c.StatusChangedAt),
+		ExpiresAt: timePtr(c.ExpiresAt), LastRefreshedAt: timePtr(c.LastRefreshedAt), LastVerifiedAt: timePtr(c.LastVerifiedAt),
+	}
+	if v.Scopes == nil {
+		v.Scopes = []string{}
+	}
+	if c.LastError != nil {
+		v.LastError = &lastErrorView{Code: c.LastError.Code, Message: c.LastError.Message, At: *timePtr(c.LastError.At)}
+	}
+	return v
+}
+
+func identityOf(r *Request) connection.Identity {
+	return connection.Identity{Tenant: r.Identity.Tenant, User: r.Identity.User}
+}
+
+func (a *API) listConnections(ctx context.Context, r *Request) (*Response, error) {
+	limit, err := r.QueryInt("limit", 50, 1, 100)
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := a.svc.Connections.List(ctx, r.Identity.Tenant, r.Query.Get("cursor"), limit)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]connectionView, len(list))
+	for i, c := range list {
+		items[i] = viewConnection(c)
+	}
+	body := map[string]any{"items": items}
+	if next != "" {
+		body["nextCursor"] = next
+	}
+	return JSON(http.StatusOK, body), nil
+}
+
+func (a *API) getConnection(ctx context.Context, r *Request) (*Response, error) {
+	c, err := a.svc.Connections.Get(ctx, r.Identity.Tenant, r.Param("platform"))
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewConnection(c)), nil
+}
+
+func (a *API) createConnection(ctx context.Context, r *Request) (*Response, error) {
+	var body struct {
+		Credentials map[string]string `json:"credentials"`
+	}
+	if err := r.Decode(&body); err != nil {
+		return nil, err
+	}
+	if body.Credentials == nil {
+		body.Credentials = map[string]string{}
+	}
+	c, err := a.svc.Connections.ConnectWithKey(ctx, identityOf(r), r.Param("platform"), body.Credentials)
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusCreated, viewConnection(c)), nil
+}
+
+func (a *API) refreshConnection(ctx context.Context, r *Request) (*Response, error) {
+	c, err := a.svc.Connections.Refresh(ctx, r.Identity.Tenant, r.Param("platform"))
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewConnection(c)), nil
+}
+
+func (a *API) deleteConnection(ctx context.Context, r *Request) (*Response, error) {
+	if err := a.svc.Connections.Disconnect(ctx, r.Identity.Tenant, r.Param("platform")); err != nil {
+		return nil, err
+	}
+	return &Response{Status: http.StatusNoContent}, nil
+}
+
+func (a *API) startOAuth(ctx context.Context, r *Request) (*Response, error) {
+	var body struct {
+		ReturnTo string `json:"returnTo"`
+	}
+	if len(r.Body) > 0 {
+		if err := r.Decode(&body); err != nil {
+			return nil, err
+		}
+	}
+	res, err := a.svc.OAuth.StartOAuth(ctx, identityOf(r), r.Param("platform"), body.ReturnTo)
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, map[string]string{
+		"authorizeUrl": res.AuthorizeURL, "expiresAt": res.ExpiresAt.UTC().Format(time.RFC3339),
+	}), nil
+}
+
+// oauthCallback answers the browser: a redirect to returnTo with the
+// outcome when the authorization named one, JSON otherwise.
+func (a *API) oauthCallback(ctx context.Context, r *Request) (*Response, error) {
+	res, err := a.svc.OAuth.Callback(ctx, r.Param("platform"), r.Query)
+	if err != nil {
+		return nil, err
+	}
+	if res.ReturnTo != "" {
+		u, perr := url.Parse(res.ReturnTo)
+		if perr != nil {
+			return nil, apperr.Wrap(apperr.Internal, "bad_return_to", "", perr)
+		}
+		q := u.Query()
+		q.Set("platform", string(res.Platform))
+		if res.ErrorCode != "" {
+			q.Set("status", "error")
+			q.Set("error", res.ErrorCode)
+		} else {
+			q.Set("status", "connected")
+		}
+		u.RawQuery = q.Encode()
+		return &Response{Status: http.StatusFound, Header: map[string]string{"Location": u.String()}}, nil
+	}
+	if res.ErrorCause != nil {
+		return nil, res.ErrorCause
+	}
+	return JSON(http.StatusOK, map[string]any{
+		"platform": string(res.Platform), "status": "connected", "connection": viewConnection(res.Connected),
+	}), nil
+}
