@@ -1,0 +1,343 @@
+// Package zoomfake is a Zoom API v2 test double on loopback: the meeting
+// calls Switchboard makes, at Zoom's paths, with Zoom's states (waiting,
+// started, ended; deleted) and Zoom's error bodies
+// ({"code":124,"message":"Invalid access token."}).
+package zoomfake
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform/contract"
+)
+
+// Operations, for FailNext and Calls.
+const (
+	OpUsersMe         = "users.me"
+	OpCreateMeeting   = "meetings.create"
+	OpGetMeeting      = "meetings.get"
+	OpMeetingStatus   = "meetings.status"
+	OpDeleteMeeting   = "meetings.delete"
+	DefaultDailyLimit = 100
+)
+
+// Meeting states as Zoom reports them; "ended" and "deleted" are the
+// fake's names for what Zoom shows as a finished meeting and a 404.
+const (
+	StatusWaiting = "waiting"
+	StatusStarted = "started"
+	StatusEnded   = "ended"
+	StatusDeleted = "deleted"
+)
+
+// Messages Zoom sends with its error codes.
+var messages = map[int]string{
+	124:  "Invalid access token.",
+	200:  "No permission.",
+	300:  "Invalid field.",
+	429:  "You have reached the maximum per-second rate limit for this API. Try again later.",
+	1001: "User does not exist: me.",
+	3001: "Meeting does not exist.",
+	3161: "Meeting hosting and scheduling capabilities are not allowed for your user account.",
+	4700: "Invalid access token, does not contain scopes:[meeting:write:meeting].",
+}
+
+// Meeting is the fake's record of one meeting.
+type Meeting struct {
+	ID        int64          `json:"id"`
+	UUID      string         `json:"uuid"`
+	HostID    string         `json:"host_id"`
+	Topic     string         `json:"topic"`
+	Type      int            `json:"type"`
+	Status    string         `json:"status"`
+	StartTime string         `json:"start_time,omitempty"`
+	Duration  int            `json:"duration"`
+	Timezone  string         `json:"timezone,omitempty"`
+	CreatedAt string         `json:"created_at"`
+	StartURL  string         `json:"start_url"`
+	JoinURL   string         `json:"join_url"`
+	Password  string         `json:"password,omitempty"`
+	Settings  map[string]any `json:"settings,omitempty"`
+}
+
+type failure struct {
+	status int
+	header http.Header
+	body   string
+	n      int
+}
+
+// Server is the fake. Any non-empty bearer token is accepted unless
+// rejected with RejectToken.
+type Server struct {
+	URL string // the root; the API is under URL+"/v2"
+	// DailyCreateLimit is how many meetings one user may create per day
+	// (Zoom's is 100); past it meetings.create answers 429 with Zoom's
+	// daily-limit message.
+	DailyCreateLimit int
+
+	srv      *httptest.Server
+	mu       sync.Mutex
+	rejected map[string]bool
+	fail     map[string][]*failure
+	calls    map[string]int
+	reqs     []contract.Request
+	meetings map[int64]*Meeting
+	nextID   int64
+	created  int
+}
+
+// New starts a fake on 127.0.0.1.
+func New() *Server {
+	s := &Server{DailyCreateLimit: DefaultDailyLimit, rejected: map[string]bool{}, fail: map[string][]*failure{},
+		calls: map[string]int{}, meetings: map[int64]*Meeting{}, nextID: 89012345670}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL
+	return s
+}
+
+// APIURL is the base URL to give the client (as ZOOM_API_URL).
+func (s *Server) APIURL() string { return s.URL + "/v2" }
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
+
+// RejectToken makes the fake answer 401 (code 124) to this token.
+func (s *Server) RejectToken(tok string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejected[tok] = true
+}
+
+// FailNext makes the next n calls of op fail with status and Zoom's body
+// for code ({"code":code,"message":...}).
+func (s *Server) FailNext(op string, status int, code string, n int) {
+	c, err := strconv.Atoi(code)
+	if err != nil {
+		panic("zoomfake: Zoom's error codes are numbers: " + code)
+	}
+	msg, ok := messages[c]
+	if !ok {
+		msg = "Error " + code + "."
+	}
+	body, _ := json.Marshal(map[string]any{"code": c, "message": msg})
+	s.FailNextWith(op, status, nil, string(body), n)
+}
+
+// FailNextWith makes the next n calls of op answer status, header and body
+// as given.
+func (s *Server) FailNextWith(op string, status int, header http.Header, body string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fail[op] = append(s.fail[op], &failure{status: status, header: header, body: body, n: n})
+}
+
+// Calls is how many requests for op arrived (failed ones included).
+func (s *Server) Calls(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[op]
+}
+
+// Requests is every request received, in order.
+func (s *Server) Requests() []contract.Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]contract.Request(nil), s.reqs...)
+}
+
+// Meeting is the meeting's current record; ok is false for an unknown id.
+func (s *Server) Meeting(id int64) (Meeting, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m, ok := s.meetings[id]
+	if !ok {
+		return Meeting{}, false
+	}
+	return *m, true
+}
+
+// StartMeeting is the host joining: a waiting meeting becomes started.
+func (s *Server) StartMeeting(id int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if m, ok := s.meetings[id]; ok && m.Status == StatusWaiting {
+		m.Status = StatusStarted
+	}
+}
+
+var (
+	meetingPath = regexp.MustCompile(`^/v2/meetings/([0-9]+)$`)
+	statusPath  = regexp.MustCompile(`^/v2/meetings/([0-9]+)/status$`)
+	createPath  = regexp.MustCompile(`^/v2/users/([^/]+)/meetings$`)
+	passwordRE  = regexp.MustCompile(`^[A-Za-z0-9@_*-]{1,10}$`)
+)
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.reqs = append(s.reqs, contract.Request{Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
+
+	var op string
+	var id int64
+	p := r.URL.Path
+	switch {
+	case r.Method == http.MethodGet && p == "/v2/users/me":
+		op = OpUsersMe
+	case r.Method == http.MethodPost && createPath.MatchString(p):
+		op = OpCreateMeeting
+	case meetingPath.MatchString(p) && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
+		op = OpGetMeeting
+		if r.Method == http.MethodDelete {
+			op = OpDeleteMeeting
+		}
+		id, _ = strconv.ParseInt(meetingPath.FindStringSubmatch(p)[1], 10, 64)
+	case r.Method == http.MethodPut && statusPath.MatchString(p):
+		op = OpMeetingStatus
+		id, _ = strconv.ParseInt(statusPath.FindStringSubmatch(p)[1], 10, 64)
+	default:
+		zoomError(w, http.StatusNotFound, 404, "Not found: "+r.Method+" "+p)
+		return
+	}
+	s.calls[op]++
+
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok || tok == "" || s.rejected[tok] {
+		zoomError(w, http.StatusUnauthorized, 124, messages[124])
+		return
+	}
+	if fs := s.fail[op]; len(fs) > 0 {
+		f := fs[0]
+		if f.n--; f.n <= 0 {
+			s.fail[op] = fs[1:]
+		}
+		for k, vs := range f.header {
+			w.Header()[k] = vs
+		}
+		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+		w.WriteHeader(f.status)
+		io.WriteString(w, f.body)
+		return
+	}
+
+	switch op {
+	case OpUsersMe:
+		writeJSON(w, http.StatusOK, map[string]any{"id": "KDcuGIm1QgePTO8WbOqwIQ", "first_name": "Jill", "last_name": "Chill",
+			"display_name": "Jill Chill", "email": "jchill@example.com", "type": 2, "account_id": "q6gBJVO5TzexKYTb_I2rpg",
+			"timezone": "America/Los_Angeles", "status": "active"})
+	case OpCreateMeeting:
+		s.create(w, body)
+	case OpGetMeeting:
+		m, ok := s.meetings[id]
+		if !ok || m.Status == StatusDeleted {
+			zoomError(w, http.StatusNotFound, 3001, fmt.Sprintf("Meeting does not exist: %d.", id))
+			return
+		}
+		writeJSON(w, http.StatusOK, m)
+	case OpMeetingStatus:
+		m, ok := s.meetings[id]
+		if !ok || m.Status == StatusDeleted {
+			zoomError(w, http.StatusNotFound, 3001, fmt.Sprintf("Meeting does not exist: %d.", id))
+			return
+		}
+		var in struct {
+			Action string `json:"action"`
+		}
+		if json.Unmarshal(body, &in) != nil || in.Action != "end" {
+			zoomError(w, http.StatusBadRequest, 300, "Invalid field.")
+			return
+		}
+		m.Status = StatusEnded
+		w.WriteHeader(http.StatusNoContent)
+	case OpDeleteMeeting:
+		m, ok := s.meetings[id]
+		if !ok || m.Status == StatusDeleted {
+			zoomError(w, http.StatusNotFound, 3001, fmt.Sprintf("Meeting does not exist: %d.", id))
+			return
+		}
+		m.Status = StatusDeleted
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Server) create(w http.ResponseWriter, body []byte) {
+	var in struct {
+		Topic     string         `json:"topic"`
+		Type      *int           `json:"type"`
+		StartTime string         `json:"start_time"`
+		Duration  int            `json:"duration"`
+		Timezone  string         `json:"timezone"`
+		Password  *string        `json:"password"`
+		Settings  map[string]any `json:"settings"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		zoomError(w, http.StatusBadRequest, 300, "Request Body should be a valid JSON object.")
+		return
+	}
+	typ := 2
+	if in.Type != nil {
+		typ = *in.Type
+	}
+	switch {
+	case typ != 1 && typ != 2 && typ != 3 && typ != 8:
+		zoomError(w, http.StatusBadRequest, 300, "Invalid field.")
+		return
+	case typ == 2 && in.StartTime != "":
+		if _, err := time.Parse("2006-01-02T15:04:05Z", in.StartTime); err != nil {
+			zoomError(w, http.StatusBadRequest, 300, "Invalid field.")
+			return
+		}
+	}
+	if in.Password != nil && !passwordRE.MatchString(*in.Password) {
+		zoomError(w, http.StatusBadRequest, 300, "Invalid field.")
+		return
+	}
+	if s.created >= s.DailyCreateLimit {
+		zoomError(w, http.StatusTooManyRequests, 429, fmt.Sprintf("You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.", s.DailyCreateLimit))
+		return
+	}
+	s.created++
+	s.nextID++
+	id := s.nextID
+	pwd := ""
+	if in.Password != nil {
+		pwd = *in.Password
+	}
+	m := &Meeting{ID: id, UUID: randomString(16), HostID: "KDcuGIm1QgePTO8WbOqwIQ", Topic: in.Topic, Type: typ,
+		Status: StatusWaiting, Duration: in.Duration, Timezone: in.Timezone, CreatedAt: time.Now().UTC().Format("2006-01-02T15:04:05Z"),
+		StartURL: fmt.Sprintf("https://us05web.zoom.us/s/%d?zak=%s", id, randomString(48)),
+		JoinURL:  fmt.Sprintf("https://us05web.zoom.us/j/%d?pwd=%s", id, randomString(24)),
+		Password: pwd, Settings: in.Settings}
+	if typ != 1 {
+		m.StartTime = in.StartTime
+	}
+	s.meetings[id] = m
+	writeJSON(w, http.StatusCreated, m)
+}
+
+func zoomError(w http.ResponseWriter, status, code int, msg string) {
+	writeJSON(w, status, map[string]any{"code": code, "message": msg})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
+
+func randomString(n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)[:n]
+}
