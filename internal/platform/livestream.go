@@ -2,6 +2,9 @@ package platform
 
 import (
 	"context"
+	"errors"
+	"net/url"
+	"strings"
 	"time"
 )
 
@@ -69,4 +72,26 @@ type Broadcaster interface {
 	// Cancel cancels or deletes a scheduled broadcast everywhere it exists
 	// at the platform; something already gone is not an error.
 	Cancel(ctx context.Context, token string, b Broadcast) error
+}
+
+// Redact keeps secrets out of a platform error: it replaces each secret
+// (a token, a stream key, a client secret) in the message with
+// "[redacted]" and drops the request URL that a transport failure
+// (*url.Error) carries, since a URL may hold one in its query. Clients
+// pass every error they return through it.
+func Redact(err error, secrets ...string) error {
+	pe, ok := AsError(err)
+	if !ok {
+		return err
+	}
+	for _, s := range secrets {
+		if len(s) >= 4 {
+			pe.Message = strings.ReplaceAll(pe.Message, s, "[redacted]")
+		}
+	}
+	var ue *url.Error
+	if errors.As(pe.Err, &ue) {
+		pe.Err = ue.Err
+	}
+	return err
 }

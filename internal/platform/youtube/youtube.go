@@ -1,0 +1,467 @@
+// Package youtube is Switchboard's client for YouTube Live through the
+// YouTube Data API v3: a broadcast (what viewers see), a stream (where the
+// encoder pushes) and the binding between them.
+//
+// Switchboard starts the broadcast itself, on time, through the scheduler:
+// broadcasts are created with enableAutoStart false and enableAutoStop true
+// and with the monitor stream disabled, so that GoLive can move a ready
+// broadcast straight to live once the encoder pushes. The client takes an
+// access token per call, never logs, and never puts a token or a stream
+// key into an error.
+package youtube
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Client talks to the YouTube Data API v3.
+type Client struct {
+	call platform.Caller
+}
+
+var _ platform.Broadcaster = (*Client)(nil)
+
+// New builds a client. apiURL is the API base
+// (platform.LoadEndpoints(platform.YouTube, getenv).APIURL; empty: the
+// default https://www.googleapis.com/youtube/v3).
+func New(httpClient *http.Client, apiURL string) *Client {
+	if apiURL == "" {
+		apiURL = platform.DefaultAPIURL(platform.YouTube)
+	}
+	return &Client{call: platform.Caller{
+		Platform: platform.YouTube,
+		HTTP:     httpClient,
+		BaseURL:  strings.TrimRight(apiURL, "/"),
+		Refine:   refine,
+	}}
+}
+
+// WatchURL is where viewers watch a broadcast.
+func WatchURL(broadcastID string) string {
+	return "https://www.youtube.com/watch?v=" + url.QueryEscape(broadcastID)
+}
+
+// Extra keys of a Broadcast.
+const (
+	ExtraStreamID       = "streamId"       // the bound liveStream's id
+	ExtraRTMPSIngestURL = "rtmpsIngestUrl" // the RTMPS address for the same stream name
+)
+
+func (c *Client) do(ctx context.Context, r platform.Request) (*platform.Response, error) {
+	resp, err := c.call.Do(ctx, r)
+	if err != nil {
+		return nil, platform.Redact(err, r.Token)
+	}
+	return resp, nil
+}
+
+// Whoami names the YouTube channel behind the token
+// (GET /channels?part=snippet&mine=true). A Google account without a
+// channel cannot stream: ReasonNotEligible.
+func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, error) {
+	var out struct {
+		Items []struct {
+			ID      string `json:"id"`
+			Snippet struct {
+				Title     string `json:"title"`
+				CustomURL string `json:"customUrl"`
+			} `json:"snippet"`
+		} `json:"items"`
+	}
+	_, err := c.do(ctx, platform.Request{
+		Op: "read channel", Method: http.MethodGet, Path: "/channels",
+		Query: url.Values{"part": {"snippet"}, "mine": {"true"}},
+		Token: token, Out: &out, Idempotent: true,
+	})
+	if err != nil {
+		return platform.Account{}, err
+	}
+	if len(out.Items) == 0 {
+		return platform.Account{}, &platform.Error{Platform: platform.YouTube, Op: "read channel", Reason: platform.ReasonNotEligible,
+			Message: "this Google account has no YouTube channel: create one on YouTube, then connect again"}
+	}
+	ch := out.Items[0]
+	acc := platform.Account{ID: ch.ID, Name: ch.Snippet.Title}
+	if ch.Snippet.CustomURL != "" {
+		acc.Extra = map[string]string{"customUrl": ch.Snippet.CustomURL}
+	}
+	return acc, nil
+}
+
+type broadcastInsert struct {
+	Snippet        broadcastSnippet `json:"snippet"`
+	Status         broadcastStatus  `json:"status"`
+	ContentDetails broadcastContent `json:"contentDetails"`
+}
+
+type broadcastSnippet struct {
+	Title              string `json:"title"`
+	Description        string `json:"description,omitempty"`
+	ScheduledStartTime string `json:"scheduledStartTime"`
+	ScheduledEndTime   string `json:"scheduledEndTime,omitempty"`
+}
+
+type broadcastStatus struct {
+	PrivacyStatus           string `json:"privacyStatus"`
+	SelfDeclaredMadeForKids bool   `json:"selfDeclaredMadeForKids"`
+}
+
+type broadcastContent struct {
+	EnableAutoStart bool          `json:"enableAutoStart"`
+	EnableAutoStop  bool          `json:"enableAutoStop"`
+	MonitorStream   monitorStream `json:"monitorStream"`
+}
+
+type monitorStream struct {
+	EnableMonitorStream bool `json:"enableMonitorStream"`
+}
+
+type streamInsert struct {
+	Snippet struct {
+		Title string `json:"title"`
+	} `json:"snippet"`
+	CDN struct {
+		IngestionType string `json:"ingestionType"`
+		Resolution    string `json:"resolution"`
+		FrameRate     string `json:"frameRate"`
+	} `json:"cdn"`
+}
+
+type liveStream struct {
+	ID  string `json:"id"`
+	CDN struct {
+		IngestionInfo struct {
+			IngestionAddress      string `json:"ingestionAddress"`
+			RTMPSIngestionAddress string `json:"rtmpsIngestionAddress"`
+			StreamName            string `json:"streamName"`
+		} `json:"ingestionInfo"`
+	} `json:"cdn"`
+}
+
+// Privacy is the privacy status a spec's Privacy names; empty is public,
+// like the other targets of the same livestream (a Facebook Page or a
+// Restream channel is public too).
+func Privacy(p string) (string, bool) {
+	switch p {
+	case "":
+		return "public", true
+	case "public", "unlisted", "private":
+		return p, true
+	}
+	return "", false
+}
+
+// Provision creates the broadcast (POST /liveBroadcasts), an RTMP stream
+// with variable resolution and frame rate (POST /liveStreams) and binds
+// them (POST /liveBroadcasts/bind). The ingest is the stream's
+// ingestionAddress and its streamName is the key; Extra holds the stream's
+// id (needed by Cancel) and its RTMPS address.
+//
+// YouTube takes no idempotency key, so spec.RequestID is not sent: when a
+// later step fails, what was already created is deleted (best effort, even
+// if ctx is done) so that a retry leaves no orphan broadcast or stream.
+func (c *Client) Provision(ctx context.Context, token string, spec platform.BroadcastSpec) (platform.Broadcast, error) {
+	invalid := func(msg string) error {
+		return &platform.Error{Platform: platform.YouTube, Op: "create broadcast", Reason: platform.ReasonInvalid, Message: msg}
+	}
+	title := strings.TrimSpace(spec.Title)
+	if title == "" {
+		return platform.Broadcast{}, invalid("a YouTube broadcast needs a title")
+	}
+	if spec.ScheduledStart.IsZero() {
+		return platform.Broadcast{}, invalid("a YouTube broadcast needs a scheduled start time")
+	}
+	privacy, ok := Privacy(spec.Privacy)
+	if !ok {
+		return platform.Broadcast{}, invalid("privacy must be public, unlisted or private")
+	}
+	in := broadcastInsert{
+		Snippet: broadcastSnippet{
+			Title:              title,
+			Description:        spec.Description,
+			ScheduledStartTime: spec.ScheduledStart.UTC().Format(time.RFC3339),
+		},
+		Status: broadcastStatus{PrivacyStatus: privacy, SelfDeclaredMadeForKids: false},
+		ContentDetails: broadcastContent{
+			EnableAutoStart: false, // Switchboard starts it on time through the scheduler
+			EnableAutoStop:  true,
+			MonitorStream:   monitorStream{EnableMonitorStream: false}, // ready -> live without a testing step
+		},
+	}
+	if !spec.ScheduledEnd.IsZero() {
+		in.Snippet.ScheduledEndTime = spec.ScheduledEnd.UTC().Format(time.RFC3339)
+	}
+	var bc struct {
+		ID string `json:"id"`
+	}
+	if _, err := c.do(ctx, platform.Request{
+		Op: "create broadcast", Method: http.MethodPost, Path: "/liveBroadcasts",
+		Query: url.Values{"part": {"snippet,status,contentDetails"}},
+		Token: token, JSON: in, Out: &bc,
+	}); err != nil {
+		return platform.Broadcast{}, err
+	}
+	if bc.ID == "" {
+		return platform.Broadcast{}, &platform.Error{Platform: platform.YouTube, Op: "create broadcast", Reason: platform.ReasonTransient,
+			Message: "YouTube answered without a broadcast id"}
+	}
+
+	var si streamInsert
+	si.Snippet.Title = title
+	si.CDN.IngestionType, si.CDN.Resolution, si.CDN.FrameRate = "rtmp", "variable", "variable"
+	var st liveStream
+	if _, err := c.do(ctx, platform.Request{
+		Op: "create stream", Method: http.MethodPost, Path: "/liveStreams",
+		Query: url.Values{"part": {"snippet,cdn,status"}},
+		Token: token, JSON: si, Out: &st,
+	}); err != nil {
+		c.cleanup(ctx, token, bc.ID, "")
+		return platform.Broadcast{}, err
+	}
+	info := st.CDN.IngestionInfo
+	if st.ID == "" || info.IngestionAddress == "" || info.StreamName == "" {
+		c.cleanup(ctx, token, bc.ID, st.ID)
+		return platform.Broadcast{}, &platform.Error{Platform: platform.YouTube, Op: "create stream", Reason: platform.ReasonTransient,
+			Message: "YouTube answered without the stream's ingestion address"}
+	}
+
+	if _, err := c.do(ctx, platform.Request{
+		Op: "bind stream", Method: http.MethodPost, Path: "/liveBroadcasts/bind",
+		Query: url.Values{"id": {bc.ID}, "streamId": {st.ID}, "part": {"id,contentDetails"}},
+		Token: token,
+	}); err != nil {
+		c.cleanup(ctx, token, bc.ID, st.ID)
+		return platform.Broadcast{}, platform.Redact(err, info.StreamName)
+	}
+
+	extra := map[string]string{ExtraStreamID: st.ID}
+	if info.RTMPSIngestionAddress != "" {
+		extra[ExtraRTMPSIngestURL] = info.RTMPSIngestionAddress
+	}
+	return platform.Broadcast{
+		ExternalID: bc.ID,
+		WatchURL:   WatchURL(bc.ID),
+		IngestURL:  info.IngestionAddress,
+		StreamKey:  info.StreamName,
+		Extra:      extra,
+	}, nil
+}
+
+// cleanup deletes what a failed Provision created, best effort: it runs
+// even when ctx is done, and its own failures are not reported (the
+// original failure is what the caller needs).
+func (c *Client) cleanup(ctx context.Context, token, broadcastID, streamID string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+	defer cancel()
+	if broadcastID != "" {
+		_ = c.delete(ctx, token, "/liveBroadcasts", "delete broadcast", broadcastID)
+	}
+	if streamID != "" {
+		_ = c.delete(ctx, token, "/liveStreams", "delete stream", streamID)
+	}
+}
+
+// delete deletes a broadcast or a stream; one already gone is success.
+func (c *Client) delete(ctx context.Context, token, path, op, id string) error {
+	_, err := c.do(ctx, platform.Request{
+		Op: op, Method: http.MethodDelete, Path: path, Query: url.Values{"id": {id}},
+		Token: token, Idempotent: true,
+	})
+	if platform.ReasonOf(err) == platform.ReasonNotFound {
+		return nil
+	}
+	return err
+}
+
+func needID(op string, b platform.Broadcast) error {
+	if b.ExternalID == "" {
+		return &platform.Error{Platform: platform.YouTube, Op: op, Reason: platform.ReasonInvalid, Message: "no YouTube broadcast id"}
+	}
+	return nil
+}
+
+// transition asks for a broadcast status change; being there already
+// (redundantTransition) is success. It is a POST and is tried once:
+// because a repeat is harmless, the scheduler's own retry is safe.
+func (c *Client) transition(ctx context.Context, token, op, to string, b platform.Broadcast) error {
+	if err := needID(op, b); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, platform.Request{
+		Op: op, Method: http.MethodPost, Path: "/liveBroadcasts/transition",
+		Query: url.Values{"broadcastStatus": {to}, "id": {b.ExternalID}, "part": {"status"}},
+		Token: token,
+	})
+	if pe, ok := platform.AsError(err); ok && pe.Code == "redundantTransition" {
+		return nil
+	}
+	return err
+}
+
+// GoLive moves the broadcast to live
+// (POST /liveBroadcasts/transition?broadcastStatus=live). YouTube needs this
+// call: broadcasts are created without auto-start. Already live is
+// success. The encoder must be pushing first: if it is not, the answer is
+// ReasonConflict saying so.
+func (c *Client) GoLive(ctx context.Context, token string, b platform.Broadcast) error {
+	err := c.transition(ctx, token, "go live", "live", b)
+	if pe, ok := platform.AsError(err); ok && pe.Code == "invalidTransition" {
+		pe.Message = "YouTube cannot go live from the broadcast's current state: the encoder may not be pushing yet, or the broadcast is over (" + pe.Message + ")"
+	}
+	return err
+}
+
+// End completes a live broadcast
+// (POST /liveBroadcasts/transition?broadcastStatus=complete); already
+// complete is success. A broadcast that never went live cannot be
+// completed (ReasonConflict): cancel it instead.
+func (c *Client) End(ctx context.Context, token string, b platform.Broadcast) error {
+	err := c.transition(ctx, token, "end broadcast", "complete", b)
+	if pe, ok := platform.AsError(err); ok && pe.Code == "invalidTransition" {
+		pe.Message = "YouTube cannot end a broadcast that is not live; cancel it instead (" + pe.Message + ")"
+	}
+	return err
+}
+
+// State reads the broadcast's lifeCycleStatus
+// (GET /liveBroadcasts?part=status&id=): created is pending; ready,
+// testStarting and testing are ready (not public yet); liveStarting and
+// live are live; complete is ended; revoked (removed by YouTube) is failed.
+// A broadcast YouTube does not list is ReasonNotFound.
+func (c *Client) State(ctx context.Context, token string, b platform.Broadcast) (platform.BroadcastState, error) {
+	if err := needID("read broadcast", b); err != nil {
+		return "", err
+	}
+	var out struct {
+		Items []struct {
+			Status struct {
+				LifeCycleStatus string `json:"lifeCycleStatus"`
+			} `json:"status"`
+		} `json:"items"`
+	}
+	if _, err := c.do(ctx, platform.Request{
+		Op: "read broadcast", Method: http.MethodGet, Path: "/liveBroadcasts",
+		Query: url.Values{"part": {"status"}, "id": {b.ExternalID}},
+		Token: token, Out: &out, Idempotent: true,
+	}); err != nil {
+		return "", err
+	}
+	if len(out.Items) == 0 {
+		return "", &platform.Error{Platform: platform.YouTube, Op: "read broadcast", Reason: platform.ReasonNotFound,
+			Message: "YouTube has no such broadcast (deleted?)"}
+	}
+	return stateOf(out.Items[0].Status.LifeCycleStatus), nil
+}
+
+func stateOf(lifeCycle string) platform.BroadcastState {
+	switch lifeCycle {
+	case "ready", "testStarting", "testing":
+		return platform.BroadcastReady
+	case "liveStarting", "live":
+		return platform.BroadcastLive
+	case "complete":
+		return platform.BroadcastEnded
+	case "revoked":
+		return platform.BroadcastFailed
+	default: // created, or a status YouTube adds later
+		return platform.BroadcastPending
+	}
+}
+
+// Cancel deletes the broadcast (DELETE /liveBroadcasts?id=) and its stream
+// (DELETE /liveStreams?id=, from Extra["streamId"]). Either one already gone
+// is success; both deletions are tried even if one fails.
+func (c *Client) Cancel(ctx context.Context, token string, b platform.Broadcast) error {
+	if err := needID("delete broadcast", b); err != nil {
+		return err
+	}
+	errB := c.delete(ctx, token, "/liveBroadcasts", "delete broadcast", b.ExternalID)
+	var errS error
+	if sid := b.Extra[ExtraStreamID]; sid != "" {
+		errS = c.delete(ctx, token, "/liveStreams", "delete stream", sid)
+	}
+	return errors.Join(errB, errS)
+}
+
+// googleError is the Data API's error answer.
+type googleError struct {
+	Error *struct {
+		Code    int    `json:"code"`
+		Message string `json:"message"`
+		Status  string `json:"status"`
+		Errors  []struct {
+			Domain  string `json:"domain"`
+			Reason  string `json:"reason"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	} `json:"error"`
+}
+
+// refine reads {"error":{"code","message","errors":[{"domain","reason"}],
+// "status"}} and maps the first reason:
+//
+//	quotaExceeded, dailyLimitExceeded              -> ReasonQuota
+//	userRequestsExceedRateLimit, rateLimitExceeded -> ReasonRateLimited
+//	liveStreamingNotEnabled                        -> ReasonNotEligible
+//	insufficientLivePermissions, forbidden         -> ReasonPermission
+//	authError, or any 401                          -> ReasonExpiredToken
+//	liveBroadcastNotFound, liveStreamNotFound, notFound -> ReasonNotFound
+//	errorStreamInactive, invalidTransition, redundantTransition -> ReasonConflict
+//	backendError, internalError                    -> ReasonTransient
+//
+// Other reasons keep the status's reason. Code is the YouTube reason.
+func refine(e *platform.Error, body []byte) {
+	if e.Status < 300 {
+		return
+	}
+	var ge googleError
+	if json.Unmarshal(body, &ge) != nil || ge.Error == nil {
+		if e.Status == http.StatusUnauthorized {
+			e.Reason = platform.ReasonExpiredToken
+		}
+		return
+	}
+	e.Message = ge.Error.Message
+	reason := ""
+	if len(ge.Error.Errors) > 0 {
+		reason = ge.Error.Errors[0].Reason
+		if e.Message == "" {
+			e.Message = ge.Error.Errors[0].Message
+		}
+	}
+	e.Code = reason
+	switch reason {
+	case "quotaExceeded", "dailyLimitExceeded":
+		e.Reason = platform.ReasonQuota
+		e.Message = "YouTube's daily API quota is used up; it resets at midnight Pacific time (" + e.Message + ")"
+	case "userRequestsExceedRateLimit", "rateLimitExceeded":
+		e.Reason = platform.ReasonRateLimited
+	case "liveStreamingNotEnabled":
+		e.Reason = platform.ReasonNotEligible
+		e.Message = "live streaming is not enabled for this YouTube channel: enable it in YouTube Studio (it takes up to 24 hours) (" + e.Message + ")"
+	case "insufficientLivePermissions", "forbidden":
+		e.Reason = platform.ReasonPermission
+	case "authError":
+		e.Reason = platform.ReasonExpiredToken
+	case "liveBroadcastNotFound", "liveStreamNotFound", "notFound":
+		e.Reason = platform.ReasonNotFound
+	case "errorStreamInactive":
+		e.Reason = platform.ReasonConflict
+		e.Message = "the encoder is not pushing to YouTube yet: start streaming to the ingest URL, then go live (" + e.Message + ")"
+	case "invalidTransition", "redundantTransition":
+		e.Reason = platform.ReasonConflict
+	case "backendError", "internalError":
+		e.Reason = platform.ReasonTransient
+	}
+	if e.Status == http.StatusUnauthorized {
+		e.Reason = platform.ReasonExpiredToken
+	}
+}

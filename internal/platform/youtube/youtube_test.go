@@ -1,0 +1,526 @@
+package youtube_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/discovery"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
+)
+
+const token = "ya29.a0-test-access-token-7f3c"
+
+func setup(t *testing.T) (*youtube.Client, *youtubefake.Server) {
+	t.Helper()
+	fake := youtubefake.New()
+	t.Cleanup(fake.Close)
+	return youtube.New(&http.Client{Timeout: 5 * time.Second}, fake.URL), fake
+}
+
+func spec() platform.BroadcastSpec {
+	start := time.Now().Add(2 * time.Hour).Truncate(time.Second)
+	return platform.BroadcastSpec{
+		Title: "Sunday service", Description: "Live from the main hall",
+		ScheduledStart: start, ScheduledEnd: start.Add(90 * time.Minute),
+		RequestID: "ls_123:youtube",
+	}
+}
+
+func reasonOf(t *testing.T, err error) platform.Reason {
+	t.Helper()
+	if err == nil {
+		t.Fatal("no error")
+	}
+	pe, ok := platform.AsError(err)
+	if !ok {
+		t.Fatalf("not a platform error: %v", err)
+	}
+	if pe.Platform != platform.YouTube {
+		t.Errorf("platform %q", pe.Platform)
+	}
+	return pe.Reason
+}
+
+func TestLifecycleProvisionGoLiveEndFollowsYouTubesStates(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.ExternalID == "" || b.IngestURL != "rtmp://a.rtmp.youtube.com/live2" || b.StreamKey == "" {
+		t.Fatalf("broadcast %+v", b)
+	}
+	if b.WatchURL != "https://www.youtube.com/watch?v="+b.ExternalID {
+		t.Errorf("watch URL %q", b.WatchURL)
+	}
+	if b.Extra[youtube.ExtraRTMPSIngestURL] != "rtmps://a.rtmps.youtube.com/live2" {
+		t.Errorf("extra %v", b.Extra)
+	}
+	fb, _ := fake.Broadcast(b.ExternalID)
+	st, _ := fake.Stream(b.Extra[youtube.ExtraStreamID])
+	if fb.BoundStreamID != st.ID || st.StreamName != b.StreamKey {
+		t.Fatalf("broadcast bound to %q, stream %+v", fb.BoundStreamID, st)
+	}
+	if fb.EnableAutoStart || !fb.EnableAutoStop || fb.EnableMonitorStream || fb.SelfDeclaredMadeForKids || fb.PrivacyStatus != "public" {
+		t.Errorf("broadcast settings %+v", fb)
+	}
+	if st.IngestionType != "rtmp" || st.Resolution != "variable" || st.FrameRate != "variable" {
+		t.Errorf("stream settings %+v", st)
+	}
+	if s, err := c.State(ctx, token, b); err != nil || s != platform.BroadcastReady {
+		t.Fatalf("state after provision %q, %v", s, err)
+	}
+
+	fake.PushAll()
+	if err := c.GoLive(ctx, token, b); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := c.State(ctx, token, b); err != nil || s != platform.BroadcastLive {
+		t.Fatalf("state after go-live %q, %v", s, err)
+	}
+	if err := c.GoLive(ctx, token, b); err != nil {
+		t.Errorf("going live again (redundantTransition) should succeed: %v", err)
+	}
+	if n := fake.Calls(youtubefake.OpBroadcastTransition); n != 2 {
+		t.Errorf("transition called %d times, want 2", n)
+	}
+
+	if err := c.End(ctx, token, b); err != nil {
+		t.Fatal(err)
+	}
+	if s, err := c.State(ctx, token, b); err != nil || s != platform.BroadcastEnded {
+		t.Fatalf("state after end %q, %v", s, err)
+	}
+	if err := c.End(ctx, token, b); err != nil {
+		t.Errorf("ending again (redundantTransition) should succeed: %v", err)
+	}
+}
+
+func TestGoLiveBeforeTheEncoderPushesIsAConflictThatSaysSo(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.GoLive(ctx, token, b)
+	if r := reasonOf(t, err); r != platform.ReasonConflict {
+		t.Fatalf("reason %s", r)
+	}
+	if !strings.Contains(err.Error(), "encoder is not pushing") {
+		t.Errorf("message does not say the encoder is not pushing: %v", err)
+	}
+	if n := fake.Calls(youtubefake.OpBroadcastTransition); n != 1 {
+		t.Errorf("transition called %d times, want 1", n)
+	}
+	// The encoder starts, then going live works.
+	fake.SetStreamActive(b.Extra[youtube.ExtraStreamID], true)
+	if err := c.GoLive(ctx, token, b); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEndingABroadcastThatNeverWentLiveIsAConflict(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	ctx := context.Background()
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = c.End(ctx, token, b)
+	if r := reasonOf(t, err); r != platform.ReasonConflict || !strings.Contains(err.Error(), "cancel it instead") {
+		t.Fatalf("%s: %v", r, err)
+	}
+}
+
+func TestAutoStopEndsTheBroadcastWhenTheEncoderStops(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.PushAll()
+	if err := c.GoLive(ctx, token, b); err != nil {
+		t.Fatal(err)
+	}
+	fake.SetStreamActive(b.Extra[youtube.ExtraStreamID], false)
+	if s, err := c.State(ctx, token, b); err != nil || s != platform.BroadcastEnded {
+		t.Fatalf("state %q, %v", s, err)
+	}
+}
+
+func TestCancelDeletesBroadcastAndStreamAndAlreadyGoneIsSuccess(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Cancel(ctx, token, b); err != nil {
+		t.Fatal(err)
+	}
+	if nb, ns := fake.Counts(); nb != 0 || ns != 0 {
+		t.Fatalf("%d broadcasts and %d streams left", nb, ns)
+	}
+	if err := c.Cancel(ctx, token, b); err != nil {
+		t.Errorf("cancelling again (404) should succeed: %v", err)
+	}
+	if _, err := c.State(ctx, token, b); reasonOf(t, err) != platform.ReasonNotFound {
+		t.Errorf("state of a deleted broadcast: %v", err)
+	}
+}
+
+func TestProvisionDeletesWhatItCreatedWhenALaterStepFails(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		op     string
+		status int
+		reason string
+		want   platform.Reason
+	}{
+		{youtubefake.OpBroadcastBind, 500, "backendError", platform.ReasonTransient},
+		{youtubefake.OpBroadcastBind, 403, "insufficientLivePermissions", platform.ReasonPermission},
+		{youtubefake.OpStreamInsert, 403, "quotaExceeded", platform.ReasonQuota},
+	}
+	for _, tc := range cases {
+		t.Run(tc.op+"/"+tc.reason, func(t *testing.T) {
+			t.Parallel()
+			c, fake := setup(t)
+			fake.FailNext(tc.op, tc.status, tc.reason, 1)
+			_, err := c.Provision(context.Background(), token, spec())
+			if r := reasonOf(t, err); r != tc.want {
+				t.Fatalf("reason %s, want %s: %v", r, tc.want, err)
+			}
+			if nb, ns := fake.Counts(); nb != 0 || ns != 0 {
+				t.Fatalf("orphans left: %d broadcasts, %d streams", nb, ns)
+			}
+			if n := fake.Calls(tc.op); n != 1 {
+				t.Errorf("%s called %d times; a POST must not be retried", tc.op, n)
+			}
+			if n := fake.Calls(youtubefake.OpBroadcastDelete); n != 1 {
+				t.Errorf("broadcast delete called %d times", n)
+			}
+		})
+	}
+}
+
+func TestYouTubeErrorsMapToReasons(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		status int
+		reason string
+		want   platform.Reason
+	}{
+		{403, "quotaExceeded", platform.ReasonQuota},
+		{403, "dailyLimitExceeded", platform.ReasonQuota},
+		{403, "userRequestsExceedRateLimit", platform.ReasonRateLimited},
+		{403, "rateLimitExceeded", platform.ReasonRateLimited},
+		{429, "rateLimitExceeded", platform.ReasonRateLimited},
+		{403, "liveStreamingNotEnabled", platform.ReasonNotEligible},
+		{403, "insufficientLivePermissions", platform.ReasonPermission},
+		{403, "forbidden", platform.ReasonPermission},
+		{401, "authError", platform.ReasonExpiredToken},
+		{404, "liveBroadcastNotFound", platform.ReasonNotFound},
+		{403, "errorStreamInactive", platform.ReasonConflict},
+		{403, "invalidTransition", platform.ReasonConflict},
+		{500, "backendError", platform.ReasonTransient},
+		{503, "backendError", platform.ReasonTransient},
+		{400, "invalidTitle", platform.ReasonInvalid},
+	}
+	for _, tc := range cases {
+		t.Run(fmt.Sprintf("%d_%s", tc.status, tc.reason), func(t *testing.T) {
+			t.Parallel()
+			c, fake := setup(t)
+			// The broadcast insert is a POST: tried once, so one failure is the answer.
+			fake.FailNext(youtubefake.OpBroadcastInsert, tc.status, tc.reason, 1)
+			_, err := c.Provision(context.Background(), token, spec())
+			if r := reasonOf(t, err); r != tc.want {
+				t.Fatalf("reason %s, want %s: %v", r, tc.want, err)
+			}
+			pe, _ := platform.AsError(err)
+			if pe.Code != tc.reason || pe.Status != tc.status || pe.Message == "" {
+				t.Errorf("error %+v", pe)
+			}
+		})
+	}
+}
+
+func TestRedundantTransitionIsSuccessForGoLiveAndEnd(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	b := platform.Broadcast{ExternalID: "whatever"}
+	fake.FailNext(youtubefake.OpBroadcastTransition, 403, "redundantTransition", 2)
+	if err := c.GoLive(context.Background(), token, b); err != nil {
+		t.Error(err)
+	}
+	if err := c.End(context.Background(), token, b); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestReadsAreRetriedOnServerErrorsThenSucceed(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.FailNext(youtubefake.OpBroadcastList, 500, "backendError", 1)
+	if s, err := c.State(ctx, token, b); err != nil || s != platform.BroadcastReady {
+		t.Fatalf("state %q, %v", s, err)
+	}
+	if n := fake.Calls(youtubefake.OpBroadcastList); n != 2 {
+		t.Errorf("list called %d times, want 2 (one retry)", n)
+	}
+	fake.FailNext(youtubefake.OpChannelList, 503, "backendError", 2)
+	if _, err := c.Whoami(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	if n := fake.Calls(youtubefake.OpChannelList); n != 3 {
+		t.Errorf("channels called %d times, want 3", n)
+	}
+}
+
+func TestReadsGiveUpAfterBoundedRetries(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.FailNext(youtubefake.OpChannelList, 500, "backendError", 10)
+	if r := reasonOf(t, func() error { _, err := c.Whoami(context.Background(), token); return err }()); r != platform.ReasonTransient {
+		t.Fatalf("reason %s", r)
+	}
+	if n := fake.Calls(youtubefake.OpChannelList); n != 3 {
+		t.Errorf("channels called %d times, want 3", n)
+	}
+}
+
+func TestQuotaIsNotRetried(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.FailNext(youtubefake.OpChannelList, 403, "quotaExceeded", 1)
+	_, err := c.Whoami(context.Background(), token)
+	if r := reasonOf(t, err); r != platform.ReasonQuota {
+		t.Fatalf("reason %s", r)
+	}
+	if n := fake.Calls(youtubefake.OpChannelList); n != 1 {
+		t.Errorf("channels called %d times, want 1", n)
+	}
+}
+
+func TestRejectedOrMissingTokenIsExpiredToken(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.RejectToken(token)
+	ctx := context.Background()
+	_, err := c.Whoami(ctx, token)
+	if r := reasonOf(t, err); r != platform.ReasonExpiredToken {
+		t.Errorf("whoami: %s", r)
+	}
+	_, err = c.Provision(ctx, token, spec())
+	if r := reasonOf(t, err); r != platform.ReasonExpiredToken {
+		t.Errorf("provision: %s", r)
+	}
+	_, err = c.Whoami(ctx, "")
+	if r := reasonOf(t, err); r != platform.ReasonExpiredToken {
+		t.Errorf("no token: %s", r)
+	}
+	if n := fake.Calls(youtubefake.OpChannelList); n != 2 {
+		t.Errorf("a 401 must not be retried: %d calls", n)
+	}
+}
+
+func TestWhoamiNamesTheChannelOrSaysThereIsNone(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.SetChannel("UC123", "St Mark's")
+	acc, err := c.Whoami(context.Background(), token)
+	if err != nil || acc.ID != "UC123" || acc.Name != "St Mark's" {
+		t.Fatalf("%+v, %v", acc, err)
+	}
+	fake.SetNoChannel()
+	_, err = c.Whoami(context.Background(), token)
+	if r := reasonOf(t, err); r != platform.ReasonNotEligible {
+		t.Fatalf("reason %s", r)
+	}
+}
+
+func TestProvisionRejectsAnIncompleteSpecWithoutCallingYouTube(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	for name, mod := range map[string]func(*platform.BroadcastSpec){
+		"no title":    func(s *platform.BroadcastSpec) { s.Title = " " },
+		"no start":    func(s *platform.BroadcastSpec) { s.ScheduledStart = time.Time{} },
+		"bad privacy": func(s *platform.BroadcastSpec) { s.Privacy = "friends" },
+	} {
+		s := spec()
+		mod(&s)
+		_, err := c.Provision(context.Background(), token, s)
+		if r := reasonOf(t, err); r != platform.ReasonInvalid {
+			t.Errorf("%s: reason %s", name, r)
+		}
+	}
+	if n := len(fake.Requests()); n != 0 {
+		t.Errorf("%d requests reached YouTube", n)
+	}
+}
+
+func TestPrivacyIsPassedThrough(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	s := spec()
+	s.Privacy = "unlisted"
+	b, err := c.Provision(context.Background(), token, s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fb, _ := fake.Broadcast(b.ExternalID); fb.PrivacyStatus != "unlisted" {
+		t.Errorf("privacy %q", fb.PrivacyStatus)
+	}
+}
+
+// errorText is everything an error could show: its message, its %+v form
+// and the messages of everything it wraps.
+func errorText(err error) string {
+	var b strings.Builder
+	var walk func(error)
+	walk = func(e error) {
+		if e == nil {
+			return
+		}
+		fmt.Fprintf(&b, "%v\n%+v\n%#v\n", e, e, e)
+		switch u := e.(type) {
+		case interface{ Unwrap() error }:
+			walk(u.Unwrap())
+		case interface{ Unwrap() []error }:
+			for _, x := range u.Unwrap() {
+				walk(x)
+			}
+		}
+	}
+	walk(err)
+	return b.String()
+}
+
+func TestErrorsNeverCarryTheTokenOrTheStreamKey(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errs []error
+	collect := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	collect(c.GoLive(ctx, token, b)) // stream inactive
+	collect(c.End(ctx, token, b))    // invalid transition
+	fake.FailNext(youtubefake.OpBroadcastBind, 500, "backendError", 1)
+	_, err = c.Provision(ctx, token, spec())
+	collect(err)
+	fake.FailNext(youtubefake.OpBroadcastList, 403, "forbidden", 1)
+	_, err = c.State(ctx, token, b)
+	collect(err)
+	fake.RejectToken(token)
+	_, err = c.Whoami(ctx, token)
+	collect(err)
+	collect(c.Cancel(ctx, token, b))
+
+	// No answer at all: the transport error must not carry the request URL.
+	dead := youtube.New(&http.Client{Timeout: time.Second}, "http://127.0.0.1:1/youtube/v3")
+	_, err = dead.State(ctx, token, b)
+	collect(err)
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		t.Errorf("transport error carries the request URL: %v", ue)
+	}
+
+	if len(errs) < 7 {
+		t.Fatalf("only %d errors collected", len(errs))
+	}
+	for _, err := range errs {
+		text := errorText(err)
+		if strings.Contains(text, token) || strings.Contains(text, b.StreamKey) {
+			t.Errorf("error carries a secret: %s", text)
+		}
+	}
+}
+
+// TestEveryRequestFitsYouTubesDiscoveryDocument runs the client through
+// everything it does (provision, go live, state, end, cancel, whoami, and
+// the clean-up of a failed provision) against the fake, then holds every
+// request the fake received to Google's discovery document for the YouTube
+// Data API v3 (shared/specs/youtube-v3-discovery.json): the method exists,
+// required parameters are there, every query parameter is declared and
+// every body field is in the request schema.
+func TestEveryRequestFitsYouTubesDiscoveryDocument(t *testing.T) {
+	t.Parallel()
+	path, err := discovery.SpecPath("youtube-v3-discovery.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, err := discovery.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, fake := setup(t)
+	ctx := context.Background()
+	if _, err := c.Whoami(ctx, token); err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.PushAll()
+	for _, step := range []func() error{
+		func() error { return c.GoLive(ctx, token, b) },
+		func() error { _, err := c.State(ctx, token, b); return err },
+		func() error { return c.End(ctx, token, b) },
+		func() error { return c.Cancel(ctx, token, b) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fake.FailNext(youtubefake.OpBroadcastBind, 500, "backendError", 1)
+	_, _ = c.Provision(ctx, token, spec())
+
+	seen := map[string]bool{}
+	for _, r := range fake.Requests() {
+		m, _, err := doc.Find(r.Method, r.URL)
+		if err == nil {
+			seen[m.ID] = true
+		}
+		if err := doc.Check(r.Method, r.URL, r.Body); err != nil {
+			t.Errorf("%s %s %s:\n%v", r.Method, r.URL, r.Body, err)
+		}
+	}
+	for _, id := range []string{
+		"youtube.channels.list", "youtube.liveBroadcasts.insert", "youtube.liveStreams.insert",
+		"youtube.liveBroadcasts.bind", "youtube.liveBroadcasts.transition", "youtube.liveBroadcasts.list",
+		"youtube.liveBroadcasts.delete", "youtube.liveStreams.delete",
+	} {
+		if !seen[id] {
+			t.Errorf("the client never called %s: the contract check did not cover it", id)
+		}
+	}
+}
