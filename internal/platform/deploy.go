@@ -160,9 +160,11 @@ type Deployer interface {
 	// Whoami names the account the token belongs to; it also verifies an
 	// API key or token (ReasonExpiredToken when it is refused).
 	Whoami(ctx context.Context, token string) (Account, error)
-	// CheckName reports whether a project may take the name, and a free
-	// one to suggest when it may not.
-	CheckName(ctx context.Context, token, name string) (available bool, suggestion string, err error)
+	// CheckName reports whether a project may take the name in the scope
+	// (DeploySpec.TeamID; "" for the token's own account), and a free name
+	// to suggest when it may not. A name the platform's rules refuse is not
+	// available; the suggestion is then a cleaned-up name that is free.
+	CheckName(ctx context.Context, token, teamID, name string) (available bool, suggestion string, err error)
 	// Validate checks a spec before anything is accepted, without calling
 	// the platform: ReasonUnsupported for what the platform cannot do (a
 	// file upload to Render), ReasonInvalid for a bad name, too many files,

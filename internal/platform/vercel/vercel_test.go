@@ -1,0 +1,443 @@
+package vercel_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel/vercelfake"
+)
+
+const token = "vercel-secret-token-7f3a"
+
+// setup starts a fake and a client; when the test ends, every request the
+// client sent is held to Vercel's description.
+func setup(t *testing.T, opts ...vercel.Option) (*vercel.Client, *vercelfake.Server) {
+	t.Helper()
+	fake := vercelfake.New()
+	t.Cleanup(func() {
+		checkContract(t, fake)
+		fake.Close()
+	})
+	return vercel.New(&http.Client{Timeout: 10 * time.Second}, fake.URL, opts...), fake
+}
+
+func ctx(t *testing.T) context.Context {
+	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return c
+}
+
+func site(name string) platform.DeploySpec {
+	return platform.DeploySpec{
+		ProjectName: name,
+		Files: []platform.ProjectFile{
+			{Path: "index.html", Data: []byte("<h1>hello</h1>")},
+			{Path: "about/index.html", Data: []byte("<h1>about</h1>")},
+			{Path: "copy.html", Data: []byte("<h1>hello</h1>")}, // same digest as index.html
+			{Path: "empty.txt", Data: nil},
+		},
+		Env: map[string]string{"API_URL": "https://api.example.com", "SECRET": "s3cr3t"},
+	}
+}
+
+// runSteps runs the worker's steps in order.
+func runSteps(t *testing.T, c *vercel.Client, spec platform.DeploySpec, p *platform.DeployProgress) {
+	t.Helper()
+	cx := ctx(t)
+	if err := c.Validate(spec); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if err := c.EnsureProject(cx, token, spec, p); err != nil {
+		t.Fatalf("EnsureProject: %v", err)
+	}
+	if conn, err := c.ProvisionDatabase(cx, token, spec, p); err != nil || conn != "" {
+		t.Fatalf("ProvisionDatabase = %q, %v", conn, err)
+	}
+	if err := c.SetEnv(cx, token, spec, p); err != nil {
+		t.Fatalf("SetEnv: %v", err)
+	}
+	if err := c.Upload(cx, token, spec, p); err != nil {
+		t.Fatalf("Upload: %v", err)
+	}
+	if err := c.StartDeployment(cx, token, spec, p); err != nil {
+		t.Fatalf("StartDeployment: %v", err)
+	}
+}
+
+// waitTerminal polls Status and Logs until the deployment ends.
+func waitTerminal(t *testing.T, c *vercel.Client, p platform.DeployProgress) (platform.DeployState, []platform.LogLine) {
+	t.Helper()
+	var (
+		lines  []platform.LogLine
+		cursor string
+		seen   []platform.DeployStatus
+	)
+	for range 20 {
+		st, err := c.Status(ctx(t), token, p)
+		if err != nil {
+			t.Fatalf("Status: %v", err)
+		}
+		seen = append(seen, st.Status)
+		got, next, err := c.Logs(ctx(t), token, p, cursor)
+		if err != nil {
+			t.Fatalf("Logs: %v", err)
+		}
+		lines, cursor = append(lines, got...), next
+		if st.Status.Terminal() {
+			got, _, err := c.Logs(ctx(t), token, p, cursor)
+			if err != nil {
+				t.Fatalf("Logs: %v", err)
+			}
+			return st, append(lines, got...)
+		}
+	}
+	t.Fatalf("the deployment never ended: %v", seen)
+	return platform.DeployState{}, nil
+}
+
+func texts(lines []platform.LogLine) string {
+	var b strings.Builder
+	for _, l := range lines {
+		fmt.Fprintf(&b, "%s: %s\n", l.Type, l.Text)
+	}
+	return b.String()
+}
+
+func TestDeployingFilesRunsEveryStepToReadyWithBuildLogs(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	spec := site("my-site")
+	var p platform.DeployProgress
+	runSteps(t, c, spec, &p)
+	if p.ProjectID == "" || p.DeploymentID == "" || !strings.HasPrefix(p.URL, "https://") {
+		t.Fatalf("progress = %+v", p)
+	}
+	env := fake.DeploymentEnv(p.DeploymentID)
+	if env["API_URL"] != "https://api.example.com" || env["SECRET"] != "s3cr3t" {
+		t.Errorf("the first build saw env %v: the variables must be set before it", env)
+	}
+	if got := fake.Calls("uploadFile"); got != 3 {
+		t.Errorf("uploads = %d, want 3 (four files, two with the same content)", got)
+	}
+	st, lines := waitTerminal(t, c, p)
+	if st.Status != platform.DeployReady || st.URL != "https://my-site.vercel.app" {
+		t.Fatalf("state = %+v", st)
+	}
+	all := texts(lines)
+	for _, want := range []string{"state: QUEUED", "command: Running \"npm run build\"", "stdout: Build Completed", "state: READY"} {
+		if !strings.Contains(all, want) {
+			t.Errorf("logs lack %q:\n%s", want, all)
+		}
+	}
+	if strings.Count(all, "state: READY") != 1 || strings.Count(all, "state: QUEUED") != 1 {
+		t.Errorf("a log line came twice across cursors:\n%s", all)
+	}
+	for _, l := range lines {
+		if l.At.IsZero() || l.Cursor == "" {
+			t.Errorf("line %+v lacks a time or a cursor", l)
+		}
+	}
+}
+
+func TestResumingWithTheSameProgressCreatesNoSecondProjectOrDeployment(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	spec := site("resumed")
+	var p platform.DeployProgress
+	runSteps(t, c, spec, &p)
+	first := p
+	runSteps(t, c, spec, &p)
+	if p.ProjectID != first.ProjectID || p.DeploymentID != first.DeploymentID {
+		t.Errorf("progress changed on resume: %+v -> %+v", first, p)
+	}
+	for op, want := range map[string]int{"createProject": 1, "createDeployment": 1, "uploadFile": 3} {
+		if got := fake.Calls(op); got != want {
+			t.Errorf("%s called %d times, want %d", op, got, want)
+		}
+	}
+}
+
+func TestAProjectCreatedByALostAttemptIsAdoptedNotDuplicated(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	spec := site("lost-answer")
+	var first platform.DeployProgress
+	if err := c.EnsureProject(ctx(t), token, spec, &first); err != nil {
+		t.Fatal(err)
+	}
+	var retry platform.DeployProgress // the worker never stored the first answer
+	if err := c.EnsureProject(ctx(t), token, spec, &retry); err != nil {
+		t.Fatal(err)
+	}
+	if retry.ProjectID != first.ProjectID || fake.Projects() != 1 {
+		t.Errorf("retry got %q (first %q), %d projects", retry.ProjectID, first.ProjectID, fake.Projects())
+	}
+}
+
+func TestMissingFilesAreUploadedAndTheDeploymentAskedForOnceMore(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	spec := site("missing")
+	var p platform.DeployProgress
+	runSteps(t, c, spec, &p)
+	fake.ForgetFiles() // Vercel no longer has them
+	var p2 platform.DeployProgress
+	p2.ProjectID = p.ProjectID
+	p2.Set("vercel.uploaded", "1") // the worker believes they were uploaded
+	if err := c.StartDeployment(ctx(t), token, spec, &p2); err != nil {
+		t.Fatalf("StartDeployment: %v", err)
+	}
+	if p2.DeploymentID == "" || p2.DeploymentID == p.DeploymentID {
+		t.Fatalf("no new deployment: %+v", p2)
+	}
+	if got := fake.Calls("createDeployment"); got != 3 {
+		t.Errorf("createDeployment called %d times, want 3 (first, missing_files, retry)", got)
+	}
+	if got := fake.Calls("uploadFile"); got != 6 {
+		t.Errorf("uploadFile called %d times, want 3 + 3 missing", got)
+	}
+}
+
+func TestUploadsAreBoundedToTheConfiguredConcurrency(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t, vercel.WithUploadConcurrency(3))
+	fake.UploadDelay = 30 * time.Millisecond
+	spec := platform.DeploySpec{ProjectName: "many"}
+	for i := range 12 {
+		spec.Files = append(spec.Files, platform.ProjectFile{Path: fmt.Sprintf("f%d.txt", i), Data: []byte(fmt.Sprint(i))})
+	}
+	var p platform.DeployProgress
+	if err := c.Upload(ctx(t), token, spec, &p); err != nil {
+		t.Fatal(err)
+	}
+	if got := fake.MaxConcurrentUploads(); got < 2 || got > 3 {
+		t.Errorf("at most %d uploads ran at once, want 2..3", got)
+	}
+}
+
+func TestAFailedBuildEndsInErrorWithVercelsMessage(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.FailBuild("broken", "Error: Cannot find module 'react'")
+	var p platform.DeployProgress
+	runSteps(t, c, site("broken"), &p)
+	st, lines := waitTerminal(t, c, p)
+	if st.Status != platform.DeployError || st.Message != "Error: Cannot find module 'react'" || st.PlatformState != "ERROR" {
+		t.Fatalf("state = %+v", st)
+	}
+	if !strings.Contains(texts(lines), "stderr: Error: Cannot find module 'react'") {
+		t.Errorf("the logs lack the failure:\n%s", texts(lines))
+	}
+}
+
+func TestAnIdempotentCallIsRetriedAfterA500(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	var p platform.DeployProgress
+	runSteps(t, c, site("retry"), &p)
+	fake.FailNext("getDeployment", http.StatusInternalServerError, "", 1)
+	if _, err := c.Status(ctx(t), token, p); err != nil {
+		t.Fatalf("Status after one 500: %v", err)
+	}
+	if got := fake.Calls("getDeployment"); got != 2 {
+		t.Errorf("getDeployment called %d times, want 2", got)
+	}
+}
+
+func TestACreateIsNotRepeatedAfterA500(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.FailNext("createProject", http.StatusInternalServerError, "", 1)
+	var p platform.DeployProgress
+	err := c.EnsureProject(ctx(t), token, site("once"), &p)
+	if platform.ReasonOf(err) != platform.ReasonTransient {
+		t.Fatalf("err = %v, want transient", err)
+	}
+	if got := fake.Calls("createProject"); got != 1 {
+		t.Errorf("createProject called %d times, want 1: a create is not retried in-line", got)
+	}
+}
+
+func TestA429IsWaitedOutForItsRetryAfter(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.FailNext("getProject", http.StatusTooManyRequests, "rate_limited", 1)
+	start := time.Now()
+	ok, _, err := c.CheckName(ctx(t), token, "", "free-name")
+	if err != nil || !ok {
+		t.Fatalf("CheckName = %v, %v", ok, err)
+	}
+	if waited := time.Since(start); waited < 900*time.Millisecond {
+		t.Errorf("retried after %v, before the 1 s Retry-After", waited)
+	}
+}
+
+func TestALongRateLimitIsReturnedWithItsResetForTheWorker(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.RetryAfter = 30 * time.Second
+	fake.FailNext("getProject", http.StatusTooManyRequests, "rate_limited", 1)
+	_, _, err := c.CheckName(ctx(t), token, "", "free-name")
+	pe, ok := platform.AsError(err)
+	if !ok || pe.Reason != platform.ReasonRateLimited || pe.Code != "rate_limited" {
+		t.Fatalf("err = %v", err)
+	}
+	if pe.RetryAfter < 25*time.Second || pe.RetryAfter > 31*time.Second {
+		t.Errorf("RetryAfter = %v, want about 30 s", pe.RetryAfter)
+	}
+}
+
+func TestARefusedTokenIsAnExpiredToken(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.RejectToken(token)
+	_, err := c.Whoami(ctx(t), token)
+	if platform.ReasonOf(err) != platform.ReasonExpiredToken {
+		t.Fatalf("403 invalidToken: err = %v, want expired_token", err)
+	}
+	c2, fake2 := setup(t)
+	fake2.FailNext("getAuthUser", http.StatusUnauthorized, "invalid_token", 1)
+	if _, err := c2.Whoami(ctx(t), token); platform.ReasonOf(err) != platform.ReasonExpiredToken {
+		t.Fatalf("401: err = %v, want expired_token", err)
+	}
+	fake2.FailNext("getAuthUser", http.StatusForbidden, "forbidden", 1)
+	if _, err := c2.Whoami(ctx(t), token); platform.ReasonOf(err) != platform.ReasonPermission {
+		t.Fatalf("403 forbidden: err = %v, want permission", err)
+	}
+}
+
+func TestWhoamiNamesTheAccount(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	acc, err := c.Whoami(ctx(t), token)
+	if err != nil || acc.ID != "usr_fake" || acc.Name != "Fake Developer" || acc.Extra["email"] != "dev@example.com" {
+		t.Fatalf("Whoami = %+v, %v", acc, err)
+	}
+}
+
+func TestCancelStopsABuildingDeployment(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	var p platform.DeployProgress
+	runSteps(t, c, site("cancel-me"), &p)
+	if err := c.Cancel(ctx(t), token, p); err != nil {
+		t.Fatalf("Cancel: %v", err)
+	}
+	st, err := c.Status(ctx(t), token, p)
+	if err != nil || st.Status != platform.DeployCanceled {
+		t.Fatalf("Status = %+v, %v", st, err)
+	}
+}
+
+func TestRollbackPromotesTheEarlierDeployment(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	spec := site("roll")
+	var first platform.DeployProgress
+	runSteps(t, c, spec, &first)
+	waitTerminal(t, c, first)
+	second := platform.DeployProgress{ProjectID: first.ProjectID, Extra: map[string]string{"vercel.uploaded": "1"}}
+	if err := c.StartDeployment(ctx(t), token, spec, &second); err != nil {
+		t.Fatal(err)
+	}
+	waitTerminal(t, c, second)
+	if fake.LiveDeployment(first.ProjectID) != second.DeploymentID {
+		t.Fatal("the second deployment is not live")
+	}
+	if err := c.Rollback(ctx(t), token, second, first.DeploymentID); err != nil {
+		t.Fatalf("Rollback: %v", err)
+	}
+	if got := fake.LiveDeployment(first.ProjectID); got != first.DeploymentID {
+		t.Errorf("live = %s, want the first deployment %s", got, first.DeploymentID)
+	}
+}
+
+func TestCheckNameSaysFreeOrSuggestsTheNextFreeName(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	ok, sugg, err := c.CheckName(ctx(t), token, "team_1", "fresh")
+	if err != nil || !ok || sugg != "" {
+		t.Fatalf("free name: %v %q %v", ok, sugg, err)
+	}
+	for _, name := range []string{"taken", "taken-2"} {
+		var p platform.DeployProgress
+		if err := c.EnsureProject(ctx(t), token, platform.DeploySpec{ProjectName: name}, &p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ok, sugg, err = c.CheckName(ctx(t), token, "", "taken")
+	if err != nil || ok || sugg != "taken-3" {
+		t.Fatalf("taken name: %v %q %v", ok, sugg, err)
+	}
+	ok, sugg, err = c.CheckName(ctx(t), token, "", "My Site!")
+	if err != nil || ok || sugg != "my-site" {
+		t.Fatalf("invalid name: %v %q %v", ok, sugg, err)
+	}
+}
+
+func TestValidateRefusesWhatVercelCannotDeploy(t *testing.T) {
+	t.Parallel()
+	c := vercel.New(nil, "")
+	many := platform.DeploySpec{ProjectName: "many"}
+	for i := range vercel.MaxFiles + 1 {
+		many.Files = append(many.Files, platform.ProjectFile{Path: fmt.Sprintf("f%d", i)})
+	}
+	cases := map[string]struct {
+		spec platform.DeploySpec
+		want platform.Reason
+	}{
+		"repository":     {platform.DeploySpec{ProjectName: "a", Repo: "https://github.com/a/b"}, platform.ReasonUnsupported},
+		"image":          {platform.DeploySpec{ProjectName: "a", Image: "nginx"}, platform.ReasonUnsupported},
+		"database":       {platform.DeploySpec{ProjectName: "a", Files: site("a").Files, Database: "postgres"}, platform.ReasonUnsupported},
+		"uppercase name": {platform.DeploySpec{ProjectName: "MySite", Files: site("a").Files}, platform.ReasonInvalid},
+		"triple dash":    {platform.DeploySpec{ProjectName: "a---b", Files: site("a").Files}, platform.ReasonInvalid},
+		"101 chars":      {platform.DeploySpec{ProjectName: strings.Repeat("a", 101), Files: site("a").Files}, platform.ReasonInvalid},
+		"15,001 files":   {many, platform.ReasonInvalid},
+		"no source":      {platform.DeploySpec{ProjectName: "a"}, platform.ReasonInvalid},
+		"escaping path":  {platform.DeploySpec{ProjectName: "a", Files: []platform.ProjectFile{{Path: "../x"}}}, platform.ReasonInvalid},
+	}
+	for name, tc := range cases {
+		if got := platform.ReasonOf(c.Validate(tc.spec)); got != tc.want {
+			t.Errorf("%s: reason %q, want %q", name, got, tc.want)
+		}
+	}
+	if err := c.Validate(site("ok.name_1-2")); err != nil {
+		t.Errorf("a good spec was refused: %v", err)
+	}
+}
+
+func TestNoErrorCarriesTheToken(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.RejectToken(token)
+	var p platform.DeployProgress
+	errs := []error{}
+	_, err := c.Whoami(ctx(t), token)
+	errs = append(errs, err)
+	errs = append(errs, c.EnsureProject(ctx(t), token, site("x"), &p))
+	p.ProjectID, p.DeploymentID = "prj_x", "dpl_x"
+	errs = append(errs, c.SetEnv(ctx(t), token, site("x"), &p), c.Upload(ctx(t), token, site("x"), &p))
+	_, err = c.Status(ctx(t), token, p)
+	errs = append(errs, err)
+	// A transport failure too.
+	dead := vercel.New(&http.Client{Timeout: time.Second}, "http://127.0.0.1:1")
+	_, err = dead.Whoami(ctx(t), token)
+	errs = append(errs, err)
+	for _, err := range errs {
+		if err == nil {
+			t.Fatal("a call with a refused token succeeded")
+		}
+		for e := err; e != nil; e = errors.Unwrap(e) {
+			if strings.Contains(e.Error(), token) {
+				t.Errorf("error %q carries the token", e)
+			}
+		}
+	}
+}

@@ -1,0 +1,613 @@
+// Package vercelfake is a Vercel REST API test double on loopback. It
+// serves the paths the vercel client uses, under their real versions, with
+// Vercel's states (QUEUED -> BUILDING -> READY, or ERROR, CANCELED) and its
+// error shape {"error":{"code","message"}}; content-addressed files with
+// the missing_files answer; and deployment events as build logs. Every
+// request is recorded for contract checks.
+package vercelfake
+
+import (
+	"crypto/sha1" //nolint:gosec // Vercel's content address
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Request is one request as the fake received it.
+type Request struct {
+	Op     string // the operationId in Vercel's OpenAPI description, "" when no route matched
+	Method string
+	URL    string // path and raw query
+	Header http.Header
+	Body   []byte
+}
+
+type failure struct {
+	status int
+	code   string
+}
+
+type project struct {
+	ID, Name string
+	Env      map[string]string
+	Live     string // the production deployment
+}
+
+type event struct {
+	Type         string         `json:"type"`
+	Created      int64          `json:"created"`
+	Date         int64          `json:"date"`
+	DeploymentID string         `json:"deploymentId"`
+	ID           string         `json:"id"`
+	Serial       string         `json:"serial"`
+	Text         string         `json:"text,omitempty"`
+	Info         map[string]any `json:"info"`
+}
+
+type deployment struct {
+	ID, URL, ProjectID, Name string
+	State                    string
+	Env                      map[string]string
+	Files                    map[string]string // path -> sha
+	FailMessage              string
+	Events                   []event
+	CreatedAt                int64
+}
+
+// Server is the fake. Its zero value is not usable: call New.
+type Server struct {
+	URL string
+
+	srv         *httptest.Server
+	mu          sync.Mutex
+	seq         int
+	calls       map[string]int
+	reqs        []Request
+	fails       map[string][]failure
+	rejected    map[string]bool
+	failBuilds  map[string]string
+	projects    map[string]*project // by id
+	files       map[string][]byte   // by sha1
+	deployments map[string]*deployment
+	inflight    int
+	maxInflight int
+	// RetryAfter is the Retry-After (and limit.reset distance) of a
+	// FailNext 429; 1 s when zero.
+	RetryAfter time.Duration
+	// UploadDelay holds every file upload this long, so that concurrent
+	// uploads overlap and MaxConcurrentUploads can see them.
+	UploadDelay time.Duration
+}
+
+// New starts a fake on 127.0.0.1.
+func New() *Server {
+	s := &Server{
+		calls: map[string]int{}, fails: map[string][]failure{}, rejected: map[string]bool{},
+		failBuilds: map[string]string{}, projects: map[string]*project{}, files: map[string][]byte{},
+		deployments: map[string]*deployment{},
+	}
+	mux := http.NewServeMux()
+	route := func(pattern, op string, h func(w http.ResponseWriter, r *http.Request, body []byte)) {
+		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, op, h) })
+	}
+	route("GET /v2/user", "getAuthUser", s.getAuthUser)
+	route("GET /v9/projects/{idOrName}", "getProject", s.getProject)
+	route("POST /v11/projects", "createProject", s.createProject)
+	route("POST /v10/projects/{idOrName}/env", "createProjectEnv", s.createProjectEnv)
+	route("POST /v2/files", "uploadFile", s.uploadFile)
+	route("POST /v13/deployments", "createDeployment", s.createDeployment)
+	route("GET /v13/deployments/{idOrUrl}", "getDeployment", s.getDeployment)
+	route("GET /v3/deployments/{idOrUrl}/events", "getDeploymentEvents", s.getDeploymentEvents)
+	route("PATCH /v12/deployments/{id}/cancel", "cancelDeployment", s.cancelDeployment)
+	route("POST /v10/projects/{projectId}/promote/{deploymentId}", "requestPromote", s.requestPromote)
+	route("/", "", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
+		writeError(w, http.StatusNotFound, "not_found", "The requested path was not found")
+	})
+	s.srv = httptest.NewServer(mux)
+	s.URL = s.srv.URL
+	return s
+}
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
+
+// FailNext makes the next n calls of op (an operationId, e.g.
+// "createDeployment") answer status with Vercel's error shape and code. A
+// 429 carries Retry-After, X-RateLimit-* headers and the rate_limited body
+// with limit{remaining, reset, total}.
+func (s *Server) FailNext(op string, status int, code string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.fails[op] = append(s.fails[op], failure{status: status, code: code})
+	}
+}
+
+// FailBuild makes every later deployment of the project end in ERROR,
+// with message as its error and its last stderr line.
+func (s *Server) FailBuild(projectName, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failBuilds[projectName] = message
+}
+
+// RejectToken makes the token invalid: 403 forbidden with invalidToken,
+// as Vercel answers.
+func (s *Server) RejectToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejected[token] = true
+}
+
+// Calls is how many requests op received (failed ones too).
+func (s *Server) Calls(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[op]
+}
+
+// Requests is every request received, in order.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Request(nil), s.reqs...)
+}
+
+// MaxConcurrentUploads is the most file uploads that were in flight at
+// once.
+func (s *Server) MaxConcurrentUploads() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.maxInflight
+}
+
+// HasFile reports whether a file with the digest was uploaded.
+func (s *Server) HasFile(sha string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	_, ok := s.files[sha]
+	return ok
+}
+
+// ForgetFiles drops every uploaded file, so the next deployment meets
+// missing_files.
+func (s *Server) ForgetFiles() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.files = map[string][]byte{}
+}
+
+// DeploymentEnv is the project's environment as the deployment's build saw
+// it (nil for an unknown deployment).
+func (s *Server) DeploymentEnv(id string) map[string]string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.deployments[id]; ok {
+		return d.Env
+	}
+	return nil
+}
+
+// LiveDeployment is the project's production deployment (by project id).
+func (s *Server) LiveDeployment(projectID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.projects[projectID]; ok {
+		return p.Live
+	}
+	return ""
+}
+
+// Projects is how many projects exist.
+func (s *Server) Projects() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.projects)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, h func(http.ResponseWriter, *http.Request, []byte)) {
+	body, _ := io.ReadAll(r.Body)
+	s.mu.Lock()
+	s.reqs = append(s.reqs, Request{Op: op, Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
+	s.calls[op]++
+	var f *failure
+	if q := s.fails[op]; len(q) > 0 {
+		f, s.fails[op] = &q[0], q[1:]
+	}
+	token, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	rejected := s.rejected[token]
+	s.mu.Unlock()
+	if op != "" && (!hasBearer || token == "" || rejected) {
+		writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]any{
+			"code": "forbidden", "message": "Not authorized", "invalidToken": true}})
+		return
+	}
+	if f != nil {
+		s.writeFailure(w, *f)
+		return
+	}
+	if op == "uploadFile" {
+		s.mu.Lock()
+		s.inflight++
+		s.maxInflight = max(s.maxInflight, s.inflight)
+		delay := s.UploadDelay
+		s.mu.Unlock()
+		time.Sleep(delay)
+		defer func() {
+			s.mu.Lock()
+			s.inflight--
+			s.mu.Unlock()
+		}()
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	h(w, r, body)
+}
+
+func (s *Server) writeFailure(w http.ResponseWriter, f failure) {
+	if f.status == http.StatusTooManyRequests {
+		ra := s.RetryAfter
+		if ra <= 0 {
+			ra = time.Second
+		}
+		reset := time.Now().Add(ra).Unix()
+		w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
+		w.Header().Set("X-RateLimit-Limit", "100")
+		w.Header().Set("X-RateLimit-Remaining", "0")
+		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
+		code := f.code
+		if code == "" {
+			code = "rate_limited"
+		}
+		writeJSON(w, f.status, map[string]any{"error": map[string]any{
+			"code": code, "message": "Rate limit exceeded",
+			"limit": map[string]any{"remaining": 0, "reset": reset, "total": 100}}})
+		return
+	}
+	code := f.code
+	if code == "" {
+		code = "internal_server_error"
+	}
+	writeError(w, f.status, code, "fake failure: "+code)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, message string) {
+	writeJSON(w, status, map[string]any{"error": map[string]any{"code": code, "message": message}})
+}
+
+func (s *Server) nextID(prefix string) string {
+	s.seq++
+	return fmt.Sprintf("%s_%06d", prefix, s.seq)
+}
+
+func (s *Server) getAuthUser(w http.ResponseWriter, _ *http.Request, _ []byte) {
+	writeJSON(w, http.StatusOK, map[string]any{"user": map[string]any{
+		"id": "usr_fake", "email": "dev@example.com", "name": "Fake Developer", "username": "fakedev",
+		"defaultTeamId": nil, "version": "northstar"}})
+}
+
+func (s *Server) findProject(idOrName string) *project {
+	if p, ok := s.projects[idOrName]; ok {
+		return p
+	}
+	for _, p := range s.projects {
+		if p.Name == idOrName {
+			return p
+		}
+	}
+	return nil
+}
+
+func projectJSON(p *project) map[string]any {
+	return map[string]any{"id": p.ID, "name": p.Name, "accountId": "usr_fake", "framework": nil}
+}
+
+func (s *Server) getProject(w http.ResponseWriter, r *http.Request, _ []byte) {
+	p := s.findProject(r.PathValue("idOrName"))
+	if p == nil {
+		writeError(w, http.StatusNotFound, "not_found", "Project not found")
+		return
+	}
+	writeJSON(w, http.StatusOK, projectJSON(p))
+}
+
+var nameRE = regexp.MustCompile(`^[a-z0-9._-]{1,100}$`)
+
+func (s *Server) createProject(w http.ResponseWriter, _ *http.Request, body []byte) {
+	var in struct {
+		Name string `json:"name"`
+	}
+	if json.Unmarshal(body, &in) != nil || in.Name == "" {
+		writeError(w, http.StatusBadRequest, "bad_request", "Invalid request: missing required property `name`.")
+		return
+	}
+	if !nameRE.MatchString(in.Name) || strings.Contains(in.Name, "---") {
+		writeError(w, http.StatusBadRequest, "bad_request", "Project names can be up to 100 characters long and must be lowercase. They can include letters, digits, and the following characters: '.', '_', '-'. However, they cannot contain the sequence '---'.")
+		return
+	}
+	if s.findProject(in.Name) != nil {
+		writeError(w, http.StatusConflict, "conflict", fmt.Sprintf("Project %q already exists, please use a new name.", in.Name))
+		return
+	}
+	p := &project{ID: s.nextID("prj"), Name: in.Name, Env: map[string]string{}}
+	s.projects[p.ID] = p
+	writeJSON(w, http.StatusOK, projectJSON(p))
+}
+
+func (s *Server) createProjectEnv(w http.ResponseWriter, r *http.Request, body []byte) {
+	p := s.findProject(r.PathValue("idOrName"))
+	if p == nil {
+		writeError(w, http.StatusNotFound, "not_found", "Project not found")
+		return
+	}
+	type envVar struct {
+		Key    string   `json:"key"`
+		Value  string   `json:"value"`
+		Type   string   `json:"type"`
+		Target []string `json:"target"`
+	}
+	var vars []envVar
+	if err := json.Unmarshal(body, &vars); err != nil {
+		var one envVar
+		if json.Unmarshal(body, &one) != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "Invalid request body.")
+			return
+		}
+		vars = []envVar{one}
+	}
+	upsert := r.URL.Query().Get("upsert") == "true"
+	created := []map[string]any{}
+	for _, v := range vars {
+		if v.Key == "" || v.Type == "" || len(v.Target) == 0 {
+			writeError(w, http.StatusBadRequest, "bad_request", "Invalid request: `key`, `value`, `type` and `target` are required.")
+			return
+		}
+		if _, exists := p.Env[v.Key]; exists && !upsert {
+			writeError(w, http.StatusBadRequest, "ENV_ALREADY_EXISTS", fmt.Sprintf("A variable with the name `%s` already exists.", v.Key))
+			return
+		}
+		p.Env[v.Key] = v.Value
+		created = append(created, map[string]any{"key": v.Key, "type": v.Type, "target": v.Target, "id": s.nextID("env")})
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"created": created, "failed": []any{}})
+}
+
+func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, body []byte) {
+	digest := r.Header.Get("x-vercel-digest")
+	if digest == "" {
+		writeError(w, http.StatusBadRequest, "missing_digest", "Missing `x-vercel-digest` header.")
+		return
+	}
+	if cl := r.Header.Get("Content-Length"); cl != "" && cl != strconv.Itoa(len(body)) {
+		writeError(w, http.StatusBadRequest, "invalid_content_length", "The Content-Length does not match the body.")
+		return
+	}
+	sum := sha1.Sum(body) //nolint:gosec // Vercel's content address
+	if hex.EncodeToString(sum[:]) != digest {
+		writeError(w, http.StatusBadRequest, "invalid_digest", "The file's SHA1 digest does not match its content.")
+		return
+	}
+	s.files[digest] = body
+	writeJSON(w, http.StatusOK, map[string]any{"urls": []string{}})
+}
+
+func (s *Server) addEvent(d *deployment, typ, text, state string) {
+	now := time.Now().UnixMilli()
+	s.seq++
+	info := map[string]any{"type": "build", "name": "bld_" + d.ID}
+	if state != "" {
+		info["readyState"] = state
+	}
+	d.Events = append(d.Events, event{Type: typ, Created: now, Date: now, DeploymentID: d.ID,
+		ID: fmt.Sprintf("evt_%06d", s.seq), Serial: fmt.Sprintf("%d%06d", now, s.seq), Text: text, Info: info})
+}
+
+func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, body []byte) {
+	var in struct {
+		Name    string `json:"name"`
+		Project string `json:"project"`
+		Target  string `json:"target"`
+		Files   []struct {
+			File string `json:"file"`
+			SHA  string `json:"sha"`
+			Size int    `json:"size"`
+		} `json:"files"`
+	}
+	if json.Unmarshal(body, &in) != nil || in.Name == "" {
+		writeError(w, http.StatusBadRequest, "bad_request", "Invalid request: missing required property `name`.")
+		return
+	}
+	if r.URL.Query().Get("skipAutoDetectionConfirmation") != "1" {
+		writeError(w, http.StatusBadRequest, "missing_project_settings", "The `projectSettings` object is required for new projects, or use `skipAutoDetectionConfirmation`.")
+		return
+	}
+	var missing []string
+	files := map[string]string{}
+	for _, f := range in.Files {
+		if _, ok := s.files[f.SHA]; !ok && !contains(missing, f.SHA) {
+			missing = append(missing, f.SHA)
+		}
+		files[f.File] = f.SHA
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": map[string]any{
+			"code": "missing_files", "message": "Missing files", "missing": missing}})
+		return
+	}
+	ref := in.Project
+	if ref == "" {
+		ref = in.Name
+	}
+	p := s.findProject(ref)
+	if p == nil {
+		p = &project{ID: s.nextID("prj"), Name: in.Name, Env: map[string]string{}}
+		s.projects[p.ID] = p
+	}
+	env := make(map[string]string, len(p.Env))
+	for k, v := range p.Env {
+		env[k] = v
+	}
+	d := &deployment{ID: s.nextID("dpl"), ProjectID: p.ID, Name: p.Name, State: "QUEUED", Env: env, Files: files,
+		FailMessage: s.failBuilds[p.Name], CreatedAt: time.Now().UnixMilli()}
+	d.URL = fmt.Sprintf("%s-%s.vercel.app", p.Name, strings.ToLower(d.ID[len(d.ID)-6:]))
+	s.deployments[d.ID] = d
+	s.addEvent(d, "deployment-state", "", "QUEUED")
+	writeJSON(w, http.StatusOK, s.deploymentJSON(d))
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Server) deploymentJSON(d *deployment) map[string]any {
+	out := map[string]any{"id": d.ID, "url": d.URL, "name": d.Name, "readyState": d.State, "status": d.State,
+		"projectId": d.ProjectID, "target": "production", "createdAt": d.CreatedAt, "alias": []string{}}
+	if d.State == "READY" {
+		out["alias"] = []string{d.Name + ".vercel.app"}
+	}
+	if d.State == "ERROR" {
+		out["errorCode"] = "BUILD_FAILED"
+		out["errorMessage"] = d.FailMessage
+	}
+	return out
+}
+
+// advance moves a deployment one state on, emitting its build log lines.
+func (s *Server) advance(d *deployment) {
+	switch d.State {
+	case "QUEUED":
+		d.State = "BUILDING"
+		s.addEvent(d, "deployment-state", "", "BUILDING")
+		s.addEvent(d, "command", "Running \"npm run build\"", "")
+		s.addEvent(d, "stdout", fmt.Sprintf("Building %d files", len(d.Files)), "")
+	case "BUILDING":
+		if d.FailMessage != "" {
+			d.State = "ERROR"
+			s.addEvent(d, "stderr", d.FailMessage, "")
+			s.addEvent(d, "exit", "Command \"npm run build\" exited with 1", "")
+			s.addEvent(d, "deployment-state", "", "ERROR")
+			return
+		}
+		d.State = "READY"
+		s.addEvent(d, "stdout", "Build Completed", "")
+		s.addEvent(d, "deployment-state", "", "READY")
+		if p, ok := s.projects[d.ProjectID]; ok {
+			p.Live = d.ID
+		}
+	}
+}
+
+func (s *Server) findDeployment(idOrURL string) *deployment {
+	if d, ok := s.deployments[idOrURL]; ok {
+		return d
+	}
+	for _, d := range s.deployments {
+		if d.URL == idOrURL {
+			return d
+		}
+	}
+	return nil
+}
+
+// getDeployment answers the state, then moves it on: successive polls see
+// QUEUED, BUILDING, then READY (or ERROR).
+func (s *Server) getDeployment(w http.ResponseWriter, r *http.Request, _ []byte) {
+	d := s.findDeployment(r.PathValue("idOrUrl"))
+	if d == nil {
+		writeError(w, http.StatusNotFound, "not_found", "The deployment could not be found.")
+		return
+	}
+	writeJSON(w, http.StatusOK, s.deploymentJSON(d))
+	s.advance(d)
+}
+
+func (s *Server) getDeploymentEvents(w http.ResponseWriter, r *http.Request, _ []byte) {
+	d := s.findDeployment(r.PathValue("idOrUrl"))
+	if d == nil {
+		writeError(w, http.StatusNotFound, "not_found", "The deployment could not be found.")
+		return
+	}
+	q := r.URL.Query()
+	var since int64
+	if v := q.Get("since"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "Invalid query parameter `since`.")
+			return
+		}
+		since = n
+	}
+	out := []event{}
+	for _, e := range d.Events {
+		if e.Created >= since {
+			out = append(out, e)
+		}
+	}
+	if q.Get("direction") == "backward" {
+		for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+			out[i], out[j] = out[j], out[i]
+		}
+	}
+	if l, err := strconv.Atoi(q.Get("limit")); err == nil && l >= 0 && l < len(out) {
+		out = out[:l]
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) cancelDeployment(w http.ResponseWriter, r *http.Request, _ []byte) {
+	d := s.findDeployment(r.PathValue("id"))
+	if d == nil {
+		writeError(w, http.StatusNotFound, "not_found", "The deployment could not be found.")
+		return
+	}
+	switch d.State {
+	case "READY", "ERROR":
+		writeError(w, http.StatusBadRequest, "bad_request", "The deployment has finished and cannot be canceled.")
+		return
+	case "CANCELED":
+	default:
+		d.State = "CANCELED"
+		s.addEvent(d, "deployment-state", "", "CANCELED")
+	}
+	writeJSON(w, http.StatusOK, s.deploymentJSON(d))
+}
+
+func (s *Server) requestPromote(w http.ResponseWriter, r *http.Request, _ []byte) {
+	p := s.findProject(r.PathValue("projectId"))
+	if p == nil {
+		writeError(w, http.StatusNotFound, "not_found", "Project not found")
+		return
+	}
+	d := s.findDeployment(r.PathValue("deploymentId"))
+	if d == nil || d.ProjectID != p.ID {
+		writeError(w, http.StatusNotFound, "not_found", "The deployment could not be found.")
+		return
+	}
+	if d.State != "READY" {
+		writeError(w, http.StatusBadRequest, "bad_request", "Only a READY deployment can be promoted.")
+		return
+	}
+	p.Live = d.ID
+	w.WriteHeader(http.StatusCreated)
+}
