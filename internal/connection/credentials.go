@@ -99,7 +99,7 @@ func (s *Service) refresh(ctx context.Context, d platform.Descriptor, c *Connect
 		return s.refreshFailed(ctx, d, c, creds, owner, tokenError(d, "refresh the access token", rerr))
 	}
 	next := creds
-	next.AccessToken, next.TokenType, next.Expiry = tok.AccessToken, tok.TokenType, tok.Expiry
+	next.AccessToken, next.TokenType, next.Expiry = tok.AccessToken, tok.TokenType, s.expiryOf(tok)
 	if tok.RefreshToken != "" {
 		next.RefreshToken = tok.RefreshToken // rotated: must be stored before anything uses the new access token
 	}

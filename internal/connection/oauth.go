@@ -212,10 +212,19 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 	return res, nil
 }
 
+// expiryOf is when a token expires by the service's clock: the answer's
+// expires_in counted from now, or the library's Expiry when there is none.
+func (s *Service) expiryOf(tok *oauth2.Token) time.Time {
+	if tok.ExpiresIn > 0 {
+		return s.now().Add(time.Duration(tok.ExpiresIn) * time.Second)
+	}
+	return tok.Expiry
+}
+
 // credentialsFromToken turns a token answer into credentials, with each
 // platform's peculiarities.
 func (s *Service) credentialsFromToken(ctx context.Context, d platform.Descriptor, e platform.Endpoints, tok *oauth2.Token) (Credentials, error) {
-	creds := Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType, Expiry: tok.Expiry}
+	creds := Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType, Expiry: s.expiryOf(tok)}
 	switch e.Exchange {
 	case platform.ExchangeFacebookLongLived:
 		if s.cfg.LongLived == nil {

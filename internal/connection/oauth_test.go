@@ -1,0 +1,153 @@
+package connection_test
+
+import (
+	"context"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/connection"
+	"github.com/switchboard-dev/switchboard/internal/oauthmock"
+	"github.com/switchboard-dev/switchboard/internal/oauthtest"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+func TestOAuthWithPKCEConnectsAndStoresOnlySealedCredentials(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.YouTube, client: oauthmock.ClientConfig{RefreshOnRefresh: oauthmock.Bool(false)}})
+	ctx := context.Background()
+	start, err := e.svc.StartOAuth(ctx, e.id, "youtube", "https://app.example.com/integrations")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Until(start.ExpiresAt); d < 9*time.Minute || d > 11*time.Minute {
+		t.Fatalf("state lives %s, want 10 minutes", d)
+	}
+	au, _ := url.Parse(start.AuthorizeURL)
+	q := au.Query()
+	if q.Get("code_challenge_method") != "S256" || len(q.Get("code_challenge")) < 43 || q.Get("access_type") != "offline" || q.Get("prompt") != "consent" {
+		t.Fatalf("authorize URL lacks PKCE or offline access: %s", start.AuthorizeURL)
+	}
+	if state := q.Get("state"); len(state) < 22 { // 128 bits in base64url
+		t.Fatalf("state %q is shorter than 128 bits", state)
+	}
+	code, state := oauthtest.Authorize(t, start.AuthorizeURL)
+	res, err := e.svc.Callback(ctx, "youtube", url.Values{"code": {code}, "state": {state}})
+	if err != nil || res.ErrorCode != "" {
+		t.Fatalf("callback: %v %s %v", err, res.ErrorCode, res.ErrorCause)
+	}
+	c := res.Connected
+	if c.Status != connection.StatusConnected || c.AccountName != "Grace Church" || c.AuthType != connection.AuthOAuth2 || res.ReturnTo != "https://app.example.com/integrations" {
+		t.Fatalf("connection %+v returnTo %q", c, res.ReturnTo)
+	}
+	st := e.stats()
+	if st.PKCE.Verified != 1 || st.TokenRequests.AuthorizationCode != 1 {
+		t.Fatalf("the server did not verify PKCE: %+v", st.PKCE)
+	}
+	creds := e.creds("youtube")
+	if creds.AccessToken == "" || creds.RefreshToken == "" {
+		t.Fatal("the stored credentials are empty")
+	}
+	raw := e.rawItem("youtube")
+	for _, secret := range []string{creds.AccessToken, creds.RefreshToken, "client-secret-value"} {
+		if strings.Contains(raw, secret) {
+			t.Fatal("a secret is stored in plaintext")
+		}
+	}
+	if strings.Contains(e.logs.String(), creds.AccessToken) || strings.Contains(e.logs.String(), code) {
+		t.Fatal("a secret reached the logs")
+	}
+	// The state was consumed: the same callback again changes nothing.
+	if _, err := e.svc.Callback(ctx, "youtube", url.Values{"code": {code}, "state": {state}}); apperr.KindOf(err) != apperr.Invalid {
+		t.Fatalf("replayed callback: %v", err)
+	}
+}
+
+func TestCallbackRefusesUnusableStatesAndChangesNothing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	ctx := context.Background()
+	start, err := e.svc.StartOAuth(ctx, e.id, "zoom", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, state := oauthtest.Authorize(t, start.AuthorizeURL)
+
+	cases := []struct {
+		name, platform, state, code string
+		advance                     time.Duration
+	}{
+		{"missing state", "zoom", "", "invalid_state", 0},
+		{"unknown state", "zoom", "not-a-state-we-issued", "invalid_state", 0},
+		{"state for another platform", "restream", state, "state_mismatch", 0},
+		{"expired state", "zoom", state, "state_expired", 11 * time.Minute},
+	}
+	for _, c := range cases {
+		e.clock.Advance(c.advance)
+		_, err := e.svc.Callback(ctx, c.platform, url.Values{"code": {code}, "state": {c.state}})
+		e.clock.Advance(-c.advance)
+		ae, ok := apperr.As(err)
+		if !ok || ae.Kind != apperr.Invalid || ae.Code != c.code {
+			t.Errorf("%s: got %v, want %s", c.name, err, c.code)
+		}
+	}
+	if _, err := e.svc.Get(ctx, e.id.Tenant, "zoom"); apperr.KindOf(err) != apperr.NotFound {
+		t.Fatalf("a refused callback created a connection: %v", err)
+	}
+	// The mismatched and expired attempts did not burn the state: it still works.
+	res, err := e.svc.Callback(ctx, "zoom", url.Values{"code": {code}, "state": {state}})
+	if err != nil || res.Connected == nil {
+		t.Fatalf("the untouched state no longer works: %v %v", err, res.ErrorCause)
+	}
+	if e.stats().TokenRequests.AuthorizationCode != 1 {
+		t.Fatal("refused callbacks reached the token endpoint")
+	}
+}
+
+func TestAccessDeniedGoesBackWithTheReasonAndKeepsTheOldConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	ctx := context.Background()
+	before := e.connect("zoom")
+	start, _ := e.svc.StartOAuth(ctx, e.id, "zoom", "https://app.example.com/back")
+	_, state := oauthtest.Authorize(t, start.AuthorizeURL)
+	res, err := e.svc.Callback(ctx, "zoom", url.Values{"error": {"access_denied"}, "error_description": {"The user denied"}, "state": {state}})
+	if err != nil || res.ErrorCode != "access_denied" || res.ReturnTo != "https://app.example.com/back" {
+		t.Fatalf("got %+v %v", res, err)
+	}
+	after, _ := e.svc.Get(ctx, e.id.Tenant, "zoom")
+	if after.Status != connection.StatusConnected || after.Version != before.Version {
+		t.Fatalf("the denied reconnect changed the connection: %+v", after)
+	}
+}
+
+func TestStartRefusesWhatCannotBeConnectedByOAuth(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{})
+	ctx := context.Background()
+	cases := []struct{ platform, returnTo, code string }{
+		{"render", "", "oauth_not_supported"},
+		{"myspace", "", "unknown_platform"},
+		{"zoom", "https://evil.test/", "return_to_not_allowed"},
+	}
+	for _, c := range cases {
+		_, err := e.svc.StartOAuth(ctx, e.id, c.platform, c.returnTo)
+		if ae, ok := apperr.As(err); !ok || ae.Code != c.code {
+			t.Errorf("%s: got %v, want %s", c.platform, err, c.code)
+		}
+	}
+}
+
+func TestUnconfiguredPlatformSaysWhichVariablesToSet(t *testing.T) {
+	t.Parallel()
+	f := newEnv(t, envOpts{})
+	svc := connection.New(connection.Config{Repo: f.store.Connections(), Vault: f.vault,
+		Endpoints: map[platform.ID]platform.Endpoints{"youtube": platform.LoadEndpoints("youtube", func(string) string { return "" })}})
+	_, err := svc.StartOAuth(context.Background(), f.id, "youtube", "")
+	ae, ok := apperr.As(err)
+	if !ok || ae.Kind != apperr.NotImplemented || !strings.Contains(ae.Detail, "YOUTUBE_CLIENT_ID") {
+		t.Fatalf("got %v", err)
+	}
+}

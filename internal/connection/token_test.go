@@ -1,0 +1,295 @@
+package connection_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/connection"
+	"github.com/switchboard-dev/switchboard/internal/oauthmock"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+func TestFreshTokenIsReturnedWithoutRefreshing(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	ctx := context.Background()
+	before := e.vault.Stats()
+	for range 5 {
+		if _, err := e.svc.Token(ctx, e.id.Tenant, "zoom"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := e.stats().TokenRequests.RefreshToken; n != 0 {
+		t.Fatalf("%d refreshes of a fresh token", n)
+	}
+	if calls := e.vault.Stats().KeyringCalls - before.KeyringCalls; calls > 1 {
+		t.Fatalf("%d keyring calls for 5 reads of one connection, want at most 1", calls)
+	}
+}
+
+func TestRotatedRefreshTokenIsStoredBeforeTheNewAccessTokenIsUsed(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom}) // the mock rotates by default
+	e.connect("zoom")
+	ctx := context.Background()
+	first := e.creds("zoom")
+	e.clock.Advance(59 * time.Minute) // within the 2-minute margin of the 1 h token
+	got, err := e.svc.Token(ctx, e.id.Tenant, "zoom")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := e.creds("zoom")
+	if stored.AccessToken != got.AccessToken {
+		t.Fatal("the refreshed access token is not the stored one")
+	}
+	if stored.RefreshToken == first.RefreshToken || stored.RefreshToken == "" {
+		t.Fatal("the rotated refresh token was not stored")
+	}
+	c, _ := e.svc.Get(ctx, e.id.Tenant, "zoom")
+	if c.LastRefreshedAt.IsZero() || c.Status != connection.StatusConnected || c.LeaseOwner != "" {
+		t.Fatalf("after refresh: %+v", c)
+	}
+	// The stored refresh token is the live one: the next refresh works.
+	e.clock.Advance(59 * time.Minute)
+	if _, err := e.svc.Token(ctx, e.id.Tenant, "zoom"); err != nil {
+		t.Fatalf("second refresh: %v", err)
+	}
+	refreshes := e.stats().Refreshes
+	if len(refreshes) != 2 || !refreshes[0].OK || !refreshes[1].OK {
+		t.Fatalf("refreshes %+v", refreshes)
+	}
+	if st := e.stats(); st.ClientAuth.Basic == 0 || st.ClientAuth.Body != 0 {
+		t.Fatalf("Zoom takes Basic client authentication: %+v", st.ClientAuth)
+	}
+}
+
+func TestGoogleStyleRefreshKeepsTheOldRefreshToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.YouTube, client: oauthmock.ClientConfig{RefreshOnRefresh: oauthmock.Bool(false), RotateRefresh: oauthmock.Bool(false)}})
+	e.connect("youtube")
+	first := e.creds("youtube")
+	e.clock.Advance(59 * time.Minute)
+	if _, err := e.svc.Token(context.Background(), e.id.Tenant, "youtube"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.creds("youtube"); got.RefreshToken != first.RefreshToken || !got.Expiry.After(first.Expiry) {
+		t.Fatal("a refresh answer without a refresh token must keep the old one")
+	}
+}
+
+func TestFiftyConcurrentCallersCauseExactlyOneRefresh(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	ctx := context.Background()
+	if err := e.oauth.DelayClient(ctx, e.clientID, 300*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(59 * time.Minute)
+	// Every goroutine is its own "instance": a service of its own over the
+	// same table, as concurrent Lambdas would be.
+	var wg sync.WaitGroup
+	tokens := make([]string, 50)
+	errs := make([]error, 50)
+	for i := range 50 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := e.svc.Token(ctx, e.id.Tenant, "zoom")
+			tokens[i], errs[i] = c.AccessToken, err
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("caller %d: %v", i, err)
+		}
+		if tokens[i] != tokens[0] {
+			t.Fatalf("caller %d got another token; stats %+v", i, e.stats().Refreshes)
+		}
+	}
+	if n := e.stats().TokenRequests.RefreshToken; n != 1 {
+		t.Fatalf("the provider saw %d refreshes, want exactly 1", n)
+	}
+	if e.creds("zoom").AccessToken != tokens[0] {
+		t.Fatal("the token handed out is not the stored one")
+	}
+}
+
+func TestInvalidGrantExpiresTheConnectionWithAReason(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	ctx := context.Background()
+	if err := e.oauth.KillRefresh(ctx, e.creds("zoom").RefreshToken); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(59 * time.Minute)
+	_, err := e.svc.Token(ctx, e.id.Tenant, "zoom")
+	if ae, ok := apperr.As(err); !ok || ae.Code != "connection_expired" {
+		t.Fatalf("got %v, want connection_expired", err)
+	}
+	c, _ := e.svc.Get(ctx, e.id.Tenant, "zoom")
+	if c.Status != connection.StatusExpired || c.LastError == nil || c.LastError.Code != "invalid_grant" || c.LastError.At.IsZero() {
+		t.Fatalf("connection %+v", c)
+	}
+	last := c.History[len(c.History)-1]
+	if last.Status != connection.StatusExpired || last.Reason != "invalid_grant" || c.StatusChangedAt.IsZero() {
+		t.Fatalf("the transition was not recorded: %+v", c.History)
+	}
+	if !c.NextCheckAt.IsZero() {
+		t.Fatal("an expired connection is still due for refresh")
+	}
+	// Later callers are told at once, without another refresh.
+	if _, err := e.svc.Token(ctx, e.id.Tenant, "zoom"); apperr.KindOf(err) != apperr.Conflict {
+		t.Fatalf("got %v", err)
+	}
+	if n := e.stats().TokenRequests.RefreshToken; n != 1 {
+		t.Fatalf("%d refreshes", n)
+	}
+	// Reconnecting brings it back.
+	if c := e.connect("zoom"); c.Status != connection.StatusConnected || c.LastError != nil {
+		t.Fatalf("reconnect: %+v", c)
+	}
+}
+
+func TestTransientRefreshFailureKeepsTheStatusAndRecordsTheError(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	ctx := context.Background()
+	if err := e.oauth.Fail(ctx, oauthmock.Failure{Grant: "refresh_token", ClientID: e.clientID, Status: http.StatusServiceUnavailable, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(59 * time.Minute) // expiring, not expired
+	old := e.creds("zoom")
+	got, err := e.svc.Token(ctx, e.id.Tenant, "zoom")
+	if err != nil || got.AccessToken != old.AccessToken {
+		t.Fatalf("a token that has not expired yet should still be handed out: %v", err)
+	}
+	c, _ := e.svc.Get(ctx, e.id.Tenant, "zoom")
+	if c.Status != connection.StatusConnected || c.LastError == nil || c.LastError.Code != "refresh_failed" {
+		t.Fatalf("connection %+v", c)
+	}
+	// Once the token has expired, the failure is the caller's answer: 503.
+	if err := e.oauth.Fail(ctx, oauthmock.Failure{Grant: "refresh_token", ClientID: e.clientID, Status: http.StatusInternalServerError, Count: 1}); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Advance(2 * time.Minute)
+	if _, err := e.svc.Token(ctx, e.id.Tenant, "zoom"); apperr.KindOf(err) != apperr.Unavailable {
+		t.Fatalf("got %v, want Unavailable", err)
+	}
+	// The next success clears the error.
+	if _, err := e.svc.Token(ctx, e.id.Tenant, "zoom"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ = e.svc.Get(ctx, e.id.Tenant, "zoom")
+	if c.Status != connection.StatusConnected || c.LastError != nil {
+		t.Fatalf("after recovery: %+v", c)
+	}
+}
+
+func TestReportUnauthorizedExpiresTheConnection(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	ctx := context.Background()
+	if err := e.svc.ReportUnauthorized(ctx, e.id.Tenant, "zoom", "Invalid access token."); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := e.svc.Get(ctx, e.id.Tenant, "zoom")
+	if c.Status != connection.StatusExpired || c.LastError.Code != "unauthorized" {
+		t.Fatalf("%+v", c)
+	}
+}
+
+func TestRefreshDueRefreshesOnlyWhatIsDueAndIsSafeTwiceAtOnce(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	// A second tenant's connection that is not due.
+	other := *e
+	other.id.Tenant = "tenant-b"
+	other.connect("restream")
+	ctx := context.Background()
+	// Zoom's token expires within the 15-minute window; so does restream's,
+	// so move only one: expire restream's later by refreshing it now.
+	e.clock.Advance(50 * time.Minute)
+	if _, err := other.svc.Refresh(ctx, "tenant-b", "restream"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	reps := make([]connection.RunReport, 2)
+	for i := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rep, err := e.svc.RefreshDue(ctx, 4)
+			if err != nil {
+				t.Error(err)
+			}
+			reps[i] = rep
+		}()
+	}
+	wg.Wait()
+	refreshes := e.stats().Refreshes
+	if len(refreshes) != 2 { // restream's forced refresh, then zoom's due one
+		t.Fatalf("refreshes %+v", refreshes)
+	}
+	c, _ := e.svc.Get(ctx, e.id.Tenant, "zoom")
+	if c.LastRefreshedAt.IsZero() {
+		t.Fatal("the due connection was not refreshed")
+	}
+	if reps[0].Failed+reps[1].Failed != 0 {
+		t.Fatalf("reports %+v", reps)
+	}
+}
+
+func TestDisconnectRevokesAndDeletesTheCredentials(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	ctx := context.Background()
+	refresh := e.creds("zoom").RefreshToken
+	if err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom"); err != nil {
+		t.Fatal(err)
+	}
+	revs := e.stats().Revocations
+	if len(revs) != 1 || revs[0].Token != refresh || revs[0].Via != "query" {
+		t.Fatalf("revocations %+v (Zoom revokes with ?token=)", revs)
+	}
+	c, _ := e.svc.Get(ctx, e.id.Tenant, "zoom")
+	if c.Status != connection.StatusDisconnected || len(c.Sealed) != 0 || !c.NextCheckAt.IsZero() {
+		t.Fatalf("after disconnect %+v", c)
+	}
+	if strings.Contains(e.rawItem("zoom"), "creds") {
+		t.Fatal("the credentials are still stored")
+	}
+	if _, err := e.svc.Token(ctx, e.id.Tenant, "zoom"); apperr.KindOf(err) != apperr.Conflict {
+		t.Fatalf("token after disconnect: %v", err)
+	}
+	if err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom"); err != nil {
+		t.Fatalf("a second disconnect: %v", err)
+	}
+}
+
+func TestFailedRevokeIsRecordedAndDoesNotBlockTheDisconnect(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Restream})
+	e.connect("restream")
+	// The same service with a revoke URL where nothing listens.
+	e2 := e.withRevokeURL("restream", "http://127.0.0.1:1/revoke")
+	if err := e2.svc.Disconnect(context.Background(), e.id.Tenant, "restream"); err != nil {
+		t.Fatal(err)
+	}
+	c, _ := e2.svc.Get(context.Background(), e.id.Tenant, "restream")
+	if c.Status != connection.StatusDisconnected || c.LastError == nil || c.LastError.Code != "revoke_failed" || len(c.Sealed) != 0 {
+		t.Fatalf("%+v", c)
+	}
+}
