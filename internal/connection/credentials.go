@@ -236,4 +236,3 @@ func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platfor
 	}
 	return apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
 }
-

@@ -1,10 +1,10 @@
 package connection
 
 import (
-	"encoding/base64"
-	"net/url"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
+	"net/url"
 )
 
 func randomSuffix() string {

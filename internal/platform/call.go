@@ -43,7 +43,7 @@ type Request struct {
 	Query      url.Values
 	Token      string // sent as Authorization: Bearer
 	Header     http.Header
-	JSON       any       // body, encoded as JSON
+	JSON       any        // body, encoded as JSON
 	Form       url.Values // body, form-encoded (instead of JSON)
 	Raw        []byte     // body as is (instead of JSON or Form)
 	Out        any        // decoded from a 2xx JSON answer when not nil

@@ -265,4 +265,3 @@ func connFromItem(it Item) *connection.Connection {
 	}
 	return c
 }
-
