@@ -55,10 +55,10 @@ const (
 	ExtraRTMPSIngestURL = "rtmpsIngestUrl" // the RTMPS address for the same stream name
 )
 
-func (c *Client) do(ctx context.Context, r platform.Request) (*platform.Response, error) {
+func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {
 	resp, err := c.call.Do(ctx, r)
 	if err != nil {
-		return nil, platform.Redact(err, r.Token)
+		return nil, platform.Redact(err, append(secrets, r.Token)...)
 	}
 	return resp, nil
 }
@@ -270,11 +270,11 @@ func (c *Client) cleanup(ctx context.Context, token, broadcastID, streamID strin
 }
 
 // delete deletes a broadcast or a stream; one already gone is success.
-func (c *Client) delete(ctx context.Context, token, path, op, id string) error {
+func (c *Client) delete(ctx context.Context, token, path, op, id string, secrets ...string) error {
 	_, err := c.do(ctx, platform.Request{
 		Op: op, Method: http.MethodDelete, Path: path, Query: url.Values{"id": {id}},
 		Token: token, Idempotent: true,
-	})
+	}, secrets...)
 	if platform.ReasonOf(err) == platform.ReasonNotFound {
 		return nil
 	}
@@ -299,7 +299,7 @@ func (c *Client) transition(ctx context.Context, token, op, to string, b platfor
 		Op: op, Method: http.MethodPost, Path: "/liveBroadcasts/transition",
 		Query: url.Values{"broadcastStatus": {to}, "id": {b.ExternalID}, "part": {"status"}},
 		Token: token,
-	})
+	}, b.StreamKey)
 	if pe, ok := platform.AsError(err); ok && pe.Code == "redundantTransition" {
 		return nil
 	}
@@ -351,7 +351,7 @@ func (c *Client) State(ctx context.Context, token string, b platform.Broadcast) 
 		Op: "read broadcast", Method: http.MethodGet, Path: "/liveBroadcasts",
 		Query: url.Values{"part": {"status"}, "id": {b.ExternalID}},
 		Token: token, Out: &out, Idempotent: true,
-	}); err != nil {
+	}, b.StreamKey); err != nil {
 		return "", err
 	}
 	if len(out.Items) == 0 {
@@ -383,10 +383,10 @@ func (c *Client) Cancel(ctx context.Context, token string, b platform.Broadcast)
 	if err := needID("delete broadcast", b); err != nil {
 		return err
 	}
-	errB := c.delete(ctx, token, "/liveBroadcasts", "delete broadcast", b.ExternalID)
+	errB := c.delete(ctx, token, "/liveBroadcasts", "delete broadcast", b.ExternalID, b.StreamKey)
 	var errS error
 	if sid := b.Extra[ExtraStreamID]; sid != "" {
-		errS = c.delete(ctx, token, "/liveStreams", "delete stream", sid)
+		errS = c.delete(ctx, token, "/liveStreams", "delete stream", sid, b.StreamKey)
 	}
 	return errors.Join(errB, errS)
 }

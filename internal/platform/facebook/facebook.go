@@ -1,0 +1,413 @@
+// Package facebook is Switchboard's client for Facebook Live through the
+// Graph API (v21.0) live_videos edge, and for Meta's long-lived token
+// exchange.
+//
+// A live video is created on the user's timeline (/me) or on a Page
+// (BroadcastSpec.Destination). Calls about a Page's live video need that
+// Page's access token: PageToken gets it from the user's token. The client
+// takes an access token per call, never logs, and never puts a token, a
+// client secret or a stream key into an error.
+package facebook
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Facebook's window for a scheduled live video: planned_start_time must be
+// at least 10 minutes and at most 7 days ahead.
+const (
+	MinScheduleLead = 10 * time.Minute
+	MaxScheduleLead = 7 * 24 * time.Hour
+	// scheduleSlack keeps a start just past MinScheduleLead from being
+	// refused because of the time the request takes.
+	scheduleSlack = time.Minute
+)
+
+// Extra keys of a Broadcast.
+const (
+	ExtraTarget = "target" // the user or Page the video was created on
+	ExtraStatus = "status" // the status it was created with
+)
+
+// Client talks to the Graph API.
+type Client struct {
+	call platform.Caller
+	now  func() time.Time
+}
+
+var _ platform.Broadcaster = (*Client)(nil)
+
+// New builds a client. apiURL is the Graph base
+// (platform.LoadEndpoints(platform.Facebook, getenv).APIURL; empty: the
+// default https://graph.facebook.com/v21.0).
+func New(httpClient *http.Client, apiURL string) *Client {
+	if apiURL == "" {
+		apiURL = platform.DefaultAPIURL(platform.Facebook)
+	}
+	return &Client{
+		call: platform.Caller{Platform: platform.Facebook, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: Refine},
+		now:  time.Now,
+	}
+}
+
+func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {
+	resp, err := c.call.Do(ctx, r)
+	if err != nil {
+		return nil, platform.Redact(err, append(secrets, r.Token)...)
+	}
+	return resp, nil
+}
+
+func fail(op string, reason platform.Reason, msg string) error {
+	return &platform.Error{Platform: platform.Facebook, Op: op, Reason: reason, Message: msg}
+}
+
+// Whoami names the user behind the token (GET /me?fields=id,name).
+func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, error) {
+	var out struct {
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	}
+	if _, err := c.do(ctx, platform.Request{
+		Op: "read user", Method: http.MethodGet, Path: "/me", Query: url.Values{"fields": {"id,name"}},
+		Token: token, Out: &out, Idempotent: true,
+	}); err != nil {
+		return platform.Account{}, err
+	}
+	if out.ID == "" {
+		return platform.Account{}, fail("read user", platform.ReasonTransient, "Facebook answered without a user id")
+	}
+	return platform.Account{ID: out.ID, Name: out.Name}, nil
+}
+
+// PageToken is the access token of a Page the user manages, read from
+// GET /me/accounts with the user's token. Page tokens obtained from a
+// long-lived user token do not expire. The token is a secret: store it
+// sealed. A Page the user does not manage is ReasonPermission.
+func (c *Client) PageToken(ctx context.Context, userToken, pageID string) (string, error) {
+	const op = "read pages"
+	after := ""
+	for range 20 {
+		q := url.Values{"fields": {"id,name,access_token"}, "limit": {"100"}}
+		if after != "" {
+			q.Set("after", after)
+		}
+		var out struct {
+			Data []struct {
+				ID          string `json:"id"`
+				AccessToken string `json:"access_token"`
+			} `json:"data"`
+			Paging struct {
+				Cursors struct {
+					After string `json:"after"`
+				} `json:"cursors"`
+				Next string `json:"next"`
+			} `json:"paging"`
+		}
+		if _, err := c.do(ctx, platform.Request{
+			Op: op, Method: http.MethodGet, Path: "/me/accounts", Query: q, Token: userToken, Out: &out, Idempotent: true,
+		}); err != nil {
+			return "", err
+		}
+		for _, p := range out.Data {
+			if p.ID == pageID && p.AccessToken != "" {
+				return p.AccessToken, nil
+			}
+		}
+		if out.Paging.Next == "" || out.Paging.Cursors.After == "" {
+			break
+		}
+		after = out.Paging.Cursors.After
+	}
+	return "", fail(op, platform.ReasonPermission, "this Facebook account does not manage the Page "+pageID)
+}
+
+// Provision creates a live video (POST /{target}/live_videos) with the
+// title and description, on the Page named by spec.Destination or on the
+// user's own timeline (me).
+//
+// A start more than about 10 minutes and at most 7 days ahead makes a
+// scheduled video: status=SCHEDULED_UNPUBLISHED with planned_start_time.
+// A start sooner than that (or none) makes an UNPUBLISHED video: the
+// encoder can push and preview, and nobody sees it until GoLive. LIVE_NOW
+// is never used here: it would publish as soon as the encoder pushes,
+// before the scheduled time. A start beyond 7 days is ReasonInvalid:
+// Facebook does not schedule that far ahead.
+//
+// The ingest is secure_stream_url (RTMPS) split after "/rtmp/": the URL up
+// to and including it, and the rest as the stream key. Facebook takes no
+// idempotency key; the answer has no watch URL (the video gets one when it
+// is published), so WatchURL is empty. spec.Privacy is not sent: a Page's
+// live video is public, a timeline's follows the user's default audience.
+func (c *Client) Provision(ctx context.Context, token string, spec platform.BroadcastSpec) (platform.Broadcast, error) {
+	const op = "create live video"
+	target := "me"
+	if d := strings.TrimSpace(spec.Destination); d != "" {
+		if strings.ContainsAny(d, "/?#") {
+			return platform.Broadcast{}, fail(op, platform.ReasonInvalid, "the Facebook destination must be a Page id")
+		}
+		target = d
+	}
+	form := url.Values{}
+	if t := strings.TrimSpace(spec.Title); t != "" {
+		form.Set("title", t)
+	}
+	if spec.Description != "" {
+		form.Set("description", spec.Description)
+	}
+	status := "UNPUBLISHED"
+	if !spec.ScheduledStart.IsZero() {
+		lead := spec.ScheduledStart.Sub(c.now())
+		switch {
+		case lead > MaxScheduleLead:
+			return platform.Broadcast{}, fail(op, platform.ReasonInvalid, fmt.Sprintf(
+				"Facebook schedules live videos at most 7 days ahead; this one starts in %d days: create it closer to the start",
+				int(lead.Hours()/24)))
+		case lead > MinScheduleLead+scheduleSlack:
+			status = "SCHEDULED_UNPUBLISHED"
+			form.Set("planned_start_time", strconv.FormatInt(spec.ScheduledStart.Unix(), 10))
+		}
+	}
+	form.Set("status", status)
+	var out struct {
+		ID              string `json:"id"`
+		StreamURL       string `json:"stream_url"`
+		SecureStreamURL string `json:"secure_stream_url"`
+	}
+	if _, err := c.do(ctx, platform.Request{
+		Op: op, Method: http.MethodPost, Path: "/" + url.PathEscape(target) + "/live_videos",
+		Token: token, Form: form, Out: &out,
+	}); err != nil {
+		return platform.Broadcast{}, err // no stream key exists yet
+	}
+	if out.ID == "" {
+		return platform.Broadcast{}, fail(op, platform.ReasonTransient, "Facebook answered without a live video id")
+	}
+	ingest, key, ok := SplitStreamURL(out.SecureStreamURL)
+	if !ok {
+		ingest, key, ok = SplitStreamURL(out.StreamURL)
+	}
+	if !ok {
+		// Unusable without an ingest: remove it rather than leave it behind.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		_ = c.Cancel(cctx, token, platform.Broadcast{ExternalID: out.ID})
+		return platform.Broadcast{}, fail(op, platform.ReasonTransient, "Facebook answered without a usable stream URL")
+	}
+	return platform.Broadcast{
+		ExternalID: out.ID,
+		IngestURL:  ingest,
+		StreamKey:  key,
+		Extra:      map[string]string{ExtraTarget: target, ExtraStatus: status},
+	}, nil
+}
+
+// SplitStreamURL splits a Facebook stream URL into the ingest URL (up to
+// and including "/rtmp/") and the stream key (the rest).
+func SplitStreamURL(u string) (ingest, key string, ok bool) {
+	i := strings.Index(u, "/rtmp/")
+	if i < 0 || i+len("/rtmp/") >= len(u) {
+		return "", "", false
+	}
+	return u[:i+len("/rtmp/")], u[i+len("/rtmp/"):], true
+}
+
+func needID(op string, b platform.Broadcast) error {
+	if b.ExternalID == "" || strings.ContainsAny(b.ExternalID, "/?#") {
+		return fail(op, platform.ReasonInvalid, "no Facebook live video id")
+	}
+	return nil
+}
+
+func (c *Client) update(ctx context.Context, token, op string, b platform.Broadcast, form url.Values) error {
+	if err := needID(op, b); err != nil {
+		return err
+	}
+	_, err := c.do(ctx, platform.Request{
+		Op: op, Method: http.MethodPost, Path: "/" + url.PathEscape(b.ExternalID), Token: token, Form: form,
+	}, b.StreamKey)
+	return err
+}
+
+// GoLive publishes the video (POST /{id} status=LIVE_NOW). Facebook goes
+// live when the encoder pushes to a LIVE_NOW video: if it is pushing
+// already, the video is live at once; if not, it goes live as soon as the
+// encoder starts. Publishing a video that is live already is harmless.
+func (c *Client) GoLive(ctx context.Context, token string, b platform.Broadcast) error {
+	return c.update(ctx, token, "go live", b, url.Values{"status": {"LIVE_NOW"}})
+}
+
+// End ends the live video (POST /{id} end_live_video=true).
+func (c *Client) End(ctx context.Context, token string, b platform.Broadcast) error {
+	return c.update(ctx, token, "end live video", b, url.Values{"end_live_video": {"true"}})
+}
+
+// State reads the video's status (GET /{id}?fields=status):
+// UNPUBLISHED, SCHEDULED_UNPUBLISHED and SCHEDULED_LIVE (announced, not
+// started) are ready; LIVE is live; LIVE_STOPPED, PROCESSING and VOD are
+// ended; SCHEDULED_CANCELED is cancelled; SCHEDULED_EXPIRED (the planned
+// start passed and nobody went live) is failed. Another status is pending.
+func (c *Client) State(ctx context.Context, token string, b platform.Broadcast) (platform.BroadcastState, error) {
+	const op = "read live video"
+	if err := needID(op, b); err != nil {
+		return "", err
+	}
+	var out struct {
+		Status string `json:"status"`
+	}
+	if _, err := c.do(ctx, platform.Request{
+		Op: op, Method: http.MethodGet, Path: "/" + url.PathEscape(b.ExternalID),
+		Query: url.Values{"fields": {"status"}}, Token: token, Out: &out, Idempotent: true,
+	}, b.StreamKey); err != nil {
+		return "", err
+	}
+	return StateOf(out.Status), nil
+}
+
+// StateOf maps a live video status to a broadcast state.
+func StateOf(status string) platform.BroadcastState {
+	switch status {
+	case "UNPUBLISHED", "SCHEDULED_UNPUBLISHED", "SCHEDULED_LIVE":
+		return platform.BroadcastReady
+	case "LIVE":
+		return platform.BroadcastLive
+	case "LIVE_STOPPED", "PROCESSING", "VOD":
+		return platform.BroadcastEnded
+	case "SCHEDULED_CANCELED":
+		return platform.BroadcastCancelled
+	case "SCHEDULED_EXPIRED":
+		return platform.BroadcastFailed
+	}
+	return platform.BroadcastPending
+}
+
+// Cancel marks a scheduled video cancelled (POST /{id}
+// status=SCHEDULED_CANCELED), then deletes it (DELETE /{id}). Facebook's
+// delete of a live video is marked "verify" in PLATFORMS.md, so once the
+// cancellation succeeded a failed delete is not an error. A video that is
+// not scheduled (cannot be cancelled) is cancelled by the delete alone;
+// a video already gone is success.
+func (c *Client) Cancel(ctx context.Context, token string, b platform.Broadcast) error {
+	if err := needID("cancel live video", b); err != nil {
+		return err
+	}
+	errCancel := c.update(ctx, token, "cancel live video", b, url.Values{"status": {"SCHEDULED_CANCELED"}})
+	if platform.ReasonOf(errCancel) == platform.ReasonNotFound {
+		return nil
+	}
+	_, errDelete := c.do(ctx, platform.Request{
+		Op: "delete live video", Method: http.MethodDelete, Path: "/" + url.PathEscape(b.ExternalID),
+		Token: token, Idempotent: true,
+	}, b.StreamKey)
+	if errCancel == nil || errDelete == nil || platform.ReasonOf(errDelete) == platform.ReasonNotFound {
+		return nil
+	}
+	return errCancel
+}
+
+// ExchangeLongLived trades a short-lived user token (about an hour) for a
+// long-lived one (about 60 days): GET tokenURL?grant_type=fb_exchange_token
+// &client_id&client_secret&fb_exchange_token. The client secret travels
+// only in that request; no error carries it, the token or the URL.
+// expiresIn is zero when Facebook gives no expiry.
+func (c *Client) ExchangeLongLived(ctx context.Context, tokenURL, clientID, clientSecret, shortToken string) (accessToken string, expiresIn time.Duration, err error) {
+	const op = "exchange token"
+	u, perr := url.Parse(tokenURL)
+	if perr != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return "", 0, fail(op, platform.ReasonInvalid, "the token URL is not an absolute http(s) URL")
+	}
+	if clientID == "" || clientSecret == "" || shortToken == "" {
+		return "", 0, fail(op, platform.ReasonInvalid, "the exchange needs a client id, a client secret and a token")
+	}
+	var out struct {
+		AccessToken string `json:"access_token"`
+		TokenType   string `json:"token_type"`
+		ExpiresIn   int64  `json:"expires_in"`
+	}
+	if _, err := c.do(ctx, platform.Request{
+		Op: op, Method: http.MethodGet, Path: tokenURL,
+		Query: url.Values{
+			"grant_type": {"fb_exchange_token"}, "client_id": {clientID},
+			"client_secret": {clientSecret}, "fb_exchange_token": {shortToken},
+		},
+		Out: &out, Idempotent: true,
+	}, clientSecret, shortToken); err != nil {
+		return "", 0, err
+	}
+	if out.AccessToken == "" {
+		return "", 0, fail(op, platform.ReasonTransient, "Facebook answered without an access token")
+	}
+	return out.AccessToken, time.Duration(out.ExpiresIn) * time.Second, nil
+}
+
+// graphError is the Graph API's error answer.
+type graphError struct {
+	Error *struct {
+		Message      string `json:"message"`
+		Type         string `json:"type"`
+		Code         int    `json:"code"`
+		ErrorSubcode int    `json:"error_subcode"`
+		IsTransient  bool   `json:"is_transient"`
+		ErrorUserMsg string `json:"error_user_msg"`
+		FBTraceID    string `json:"fbtrace_id"`
+	} `json:"error"`
+}
+
+// Refine reads the Graph API's {"error":{"message","type","code",
+// "error_subcode","fbtrace_id"}} and maps by code, not by HTTP status
+// (Graph answers most errors with 400):
+//
+//	190 (invalid or expired token), 102 (session), 104 (no token) -> ReasonExpiredToken
+//	4, 17, 32, 613, 80001-80014 (throttling)                    -> ReasonRateLimited
+//	a message about eligibility (Facebook documents no code for
+//	  the 60-day / 100-follower rule; it comes as a permission error) -> ReasonNotEligible
+//	10, 200-299 (permission)                                    -> ReasonPermission
+//	100 with subcode 33 (object does not exist)                 -> ReasonNotFound
+//	100 (invalid parameter)                                     -> ReasonInvalid
+//	1, 2, or is_transient                                       -> ReasonTransient
+//
+// Code is "code" or "code/subcode". Instagram, on the same Graph API,
+// uses it too.
+func Refine(e *platform.Error, body []byte) {
+	if e.Status < 300 {
+		return
+	}
+	var ge graphError
+	if json.Unmarshal(body, &ge) != nil || ge.Error == nil {
+		return
+	}
+	g := ge.Error
+	e.Message = g.Message
+	if g.ErrorUserMsg != "" && g.ErrorUserMsg != g.Message {
+		e.Message += " (" + g.ErrorUserMsg + ")"
+	}
+	e.Code = strconv.Itoa(g.Code)
+	if g.ErrorSubcode != 0 {
+		e.Code += "/" + strconv.Itoa(g.ErrorSubcode)
+	}
+	switch {
+	case g.Code == 190 || g.Code == 102 || g.Code == 104:
+		e.Reason = platform.ReasonExpiredToken
+	case g.Code == 4 || g.Code == 17 || g.Code == 32 || g.Code == 613 || (g.Code >= 80001 && g.Code <= 80014):
+		e.Reason = platform.ReasonRateLimited
+	case strings.Contains(strings.ToLower(g.Message+" "+g.ErrorUserMsg), "eligib"):
+		e.Reason = platform.ReasonNotEligible
+	case g.Code == 10 || (g.Code >= 200 && g.Code <= 299):
+		e.Reason = platform.ReasonPermission
+	case g.Code == 100 && g.ErrorSubcode == 33:
+		e.Reason = platform.ReasonNotFound
+	case g.Code == 100:
+		e.Reason = platform.ReasonInvalid
+	case g.Code == 1 || g.Code == 2 || g.IsTransient:
+		e.Reason = platform.ReasonTransient
+	}
+}

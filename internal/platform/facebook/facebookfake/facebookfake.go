@@ -1,0 +1,545 @@
+// Package facebookfake is a Graph API (v21.0) live video test double served
+// over HTTP on loopback. It answers the calls Switchboard's facebook client
+// makes, at Graph's paths (/v21.0/...), with Graph's shapes and its error
+// answer {"error":{"message","type","code","error_subcode","fbtrace_id"}}:
+//
+//   - GET /me?fields=id,name, GET /me/accounts (Pages with their tokens)
+//   - POST /{user-or-page}/live_videos (status, planned_start_time, title, description)
+//   - POST /{id} (status=LIVE_NOW | SCHEDULED_CANCELED, end_live_video=true)
+//   - GET /{id}?fields=status, DELETE /{id}
+//   - GET /oauth/access_token?grant_type=fb_exchange_token (long-lived token exchange)
+//
+// Live video states: SCHEDULED_UNPUBLISHED (or UNPUBLISHED) at creation ->
+// LIVE once published (LIVE_NOW) while the encoder pushes (either order) ->
+// LIVE_STOPPED on end_live_video (VOD, PROCESSING and SCHEDULED_EXPIRED can
+// be set with SetStatus); a scheduled video can be SCHEDULED_CANCELED.
+// planned_start_time must be 10 minutes to 7 days ahead. Tests play the
+// encoder with SetStreaming and PushAll.
+//
+// Every call but the token exchange needs Authorization: Bearer <token>;
+// Graph answers a missing token with code 104 and a bad one (RejectToken)
+// with OAuthException code 190, both with HTTP 400 as Graph does.
+package facebookfake
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Operations.
+const (
+	OpMe          = "me"
+	OpAccounts    = "me.accounts"
+	OpCreate      = "live_videos.create"
+	OpUpdate      = "live_video.update" // POST /{id}: status or end_live_video
+	OpGet         = "live_video.get"
+	OpDelete      = "live_video.delete"
+	OpExchange    = "oauth.access_token"
+	Version       = "v21.0"
+	UserID        = "100012345678901"
+	defaultSecret = "fake-app-secret"
+)
+
+// Request is one request the fake received. Form merges the query and a
+// form body, as Graph reads them.
+type Request struct {
+	Op     string
+	Method string
+	Path   string
+	Query  url.Values
+	Form   url.Values
+	Body   []byte
+	URL    string
+}
+
+// LiveVideo is a live video as the fake holds it.
+type LiveVideo struct {
+	ID, Target, Title, Description string
+	Status                         string
+	PlannedStart                   int64
+	Published                      bool // LIVE_NOW was asked: live as soon as the encoder pushes
+	Streaming                      bool
+	StreamKey                      string
+}
+
+// Error is a Graph error answer.
+type Error struct {
+	Message string
+	Type    string
+	Code    int
+	Subcode int
+}
+
+type failure struct {
+	status int
+	err    Error
+}
+
+type page struct{ id, name, token string }
+
+// Server is the fake.
+type Server struct {
+	URL      string // the API base to give the client: <loopback>/v21.0
+	TokenURL string // the token endpoint: <loopback>/v21.0/oauth/access_token
+	srv      *httptest.Server
+
+	mu           sync.Mutex
+	seq          int
+	videos       map[string]*LiveVideo
+	rejected     map[string]bool
+	fails        map[string][]failure
+	calls        map[string]int
+	log          []Request
+	pages        []page
+	userName     string
+	clientID     string
+	clientSecret string
+	now          func() time.Time
+}
+
+// New starts a fake on 127.0.0.1.
+func New() *Server {
+	s := &Server{
+		videos: map[string]*LiveVideo{}, rejected: map[string]bool{}, fails: map[string][]failure{}, calls: map[string]int{},
+		userName: "Grace Church Media", clientID: "fake-app-id", clientSecret: defaultSecret, now: time.Now,
+	}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL + "/" + Version
+	s.TokenURL = s.URL + "/oauth/access_token"
+	return s
+}
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
+
+// SetApp sets the app id and secret the token exchange accepts.
+func (s *Server) SetApp(clientID, clientSecret string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clientID, s.clientSecret = clientID, clientSecret
+}
+
+// AddPage adds a Page the user manages, with its Page token.
+func (s *Server) AddPage(id, name, token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages = append(s.pages, page{id, name, token})
+}
+
+// RejectToken makes a token invalid: calls with it answer code 190.
+func (s *Server) RejectToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejected[token] = true
+}
+
+// Graph's words for its common codes.
+var messages = map[int]Error{
+	1:   {Message: "An unknown error occurred", Type: "OAuthException"},
+	2:   {Message: "An unexpected error has occurred. Please retry your request later.", Type: "OAuthException"},
+	4:   {Message: "(#4) Application request limit reached", Type: "OAuthException"},
+	10:  {Message: "(#10) Application does not have permission for this action", Type: "OAuthException"},
+	17:  {Message: "(#17) User request limit reached", Type: "OAuthException"},
+	32:  {Message: "(#32) Page request limit reached", Type: "OAuthException"},
+	100: {Message: "(#100) Invalid parameter", Type: "OAuthException"},
+	190: {Message: "Error validating access token: Session has expired.", Type: "OAuthException", Subcode: 463},
+	200: {Message: "(#200) Permissions error", Type: "OAuthException"},
+	613: {Message: "(#613) Calls to this api have exceeded the rate limit.", Type: "OAuthException"},
+}
+
+// FailNext makes the next n calls of op answer status with Graph's error
+// for code (17 throttling, 190 expired token, 200 permissions...).
+func (s *Server) FailNext(op string, status, code, n int) {
+	e, ok := messages[code]
+	if !ok {
+		e = Error{Message: fmt.Sprintf("(#%d) Error", code), Type: "OAuthException"}
+	}
+	e.Code = code
+	s.FailNextWith(op, status, e, n)
+}
+
+// FailNextWith makes the next n calls of op answer status with e.
+func (s *Server) FailNextWith(op string, status int, e Error, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.fails[op] = append(s.fails[op], failure{status, e})
+	}
+}
+
+// Calls is how many requests op received (failed ones included).
+func (s *Server) Calls(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[op]
+}
+
+// Requests is the request log, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+// Video is a copy of a live video.
+func (s *Server) Video(id string) (LiveVideo, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	v, ok := s.videos[id]
+	if !ok {
+		return LiveVideo{}, false
+	}
+	return *v, true
+}
+
+// Videos is how many live videos exist.
+func (s *Server) Videos() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.videos)
+}
+
+// SetStatus forces a video's status (VOD, PROCESSING, SCHEDULED_EXPIRED...).
+func (s *Server) SetStatus(id, status string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.videos[id]; ok {
+		v.Status = status
+	}
+}
+
+// SetStreaming plays the encoder for one video. A published video goes
+// LIVE when the encoder pushes; one that stops pushing stays LIVE until it
+// is ended (Facebook waits for the encoder to come back).
+func (s *Server) SetStreaming(id string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.videos[id]; ok {
+		v.Streaming = on
+		settle(v)
+	}
+}
+
+// PushAll makes the encoder push to every video.
+func (s *Server) PushAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, v := range s.videos {
+		v.Streaming = true
+		settle(v)
+	}
+}
+
+func ended(status string) bool {
+	switch status {
+	case "LIVE_STOPPED", "PROCESSING", "VOD", "SCHEDULED_CANCELED", "SCHEDULED_EXPIRED":
+		return true
+	}
+	return false
+}
+
+func settle(v *LiveVideo) {
+	if v.Published && v.Streaming && !ended(v.Status) {
+		v.Status = "LIVE"
+	}
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (s *Server) trace() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return "A" + hex.EncodeToString(b[:])
+}
+
+func (s *Server) writeError(w http.ResponseWriter, status int, e Error) {
+	if e.Type == "" {
+		e.Type = "OAuthException"
+	}
+	body := map[string]any{"message": e.Message, "type": e.Type, "code": e.Code, "fbtrace_id": s.trace()}
+	if e.Subcode != 0 {
+		body["error_subcode"] = e.Subcode
+	}
+	if e.Code == 190 || e.Code == 104 {
+		w.Header().Set("WWW-Authenticate", `OAuth "Facebook Platform" "invalid_token" "`+e.Message+`"`)
+	}
+	writeJSON(w, status, map[string]any{"error": body})
+}
+
+func notFound(id string) Error {
+	return Error{Code: 100, Subcode: 33, Type: "GraphMethodException",
+		Message: fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api", id)}
+}
+
+func invalid(msg string) Error {
+	return Error{Code: 100, Type: "OAuthException", Message: "(#100) " + msg}
+}
+
+func route(method string, segs []string) string {
+	switch {
+	case len(segs) == 1 && segs[0] == "me" && method == http.MethodGet:
+		return OpMe
+	case len(segs) == 2 && segs[0] == "me" && segs[1] == "accounts" && method == http.MethodGet:
+		return OpAccounts
+	case len(segs) == 2 && segs[0] == "oauth" && segs[1] == "access_token" && method == http.MethodGet:
+		return OpExchange
+	case len(segs) == 2 && segs[1] == "live_videos" && method == http.MethodPost:
+		return OpCreate
+	case len(segs) == 1 && segs[0] != "me":
+		switch method {
+		case http.MethodPost:
+			return OpUpdate
+		case http.MethodGet:
+			return OpGet
+		case http.MethodDelete:
+			return OpDelete
+		}
+	}
+	return ""
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	r.Body = io.NopCloser(strings.NewReader(string(body)))
+	_ = r.ParseForm()
+	rel, _ := strings.CutPrefix(r.URL.Path, "/"+Version+"/")
+	segs := strings.Split(strings.Trim(rel, "/"), "/")
+	op := ""
+	if strings.HasPrefix(r.URL.Path, "/"+Version+"/") {
+		op = route(r.Method, segs)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = append(s.log, Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Form: r.Form, Body: body,
+		URL: "http://" + r.Host + r.URL.RequestURI()})
+	if op == "" {
+		s.writeError(w, http.StatusBadRequest, Error{Code: 2500, Type: "OAuthException", Message: "Unknown path components: /" + rel})
+		return
+	}
+	s.calls[op]++
+
+	if op != OpExchange {
+		tok, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		tok = strings.TrimSpace(tok)
+		switch {
+		case !hasBearer || tok == "":
+			s.writeError(w, http.StatusBadRequest, Error{Code: 104, Type: "OAuthException", Message: "An access token is required to request this resource."})
+			return
+		case s.rejected[tok]:
+			s.writeError(w, http.StatusBadRequest, messages190())
+			return
+		}
+	}
+	if q := s.fails[op]; len(q) > 0 {
+		f := q[0]
+		s.fails[op] = q[1:]
+		s.writeError(w, f.status, f.err)
+		return
+	}
+	f := r.Form
+	switch op {
+	case OpMe:
+		out := map[string]any{"id": UserID}
+		if strings.Contains(f.Get("fields"), "name") {
+			out["name"] = s.userName
+		}
+		writeJSON(w, http.StatusOK, out)
+	case OpAccounts:
+		s.accounts(w, f)
+	case OpExchange:
+		s.exchange(w, f)
+	case OpCreate:
+		s.create(w, segs[0], f)
+	case OpUpdate:
+		s.update(w, segs[0], f)
+	case OpGet:
+		v, ok := s.videos[segs[0]]
+		if !ok {
+			s.writeError(w, http.StatusBadRequest, notFound(segs[0]))
+			return
+		}
+		out := map[string]any{"id": v.ID}
+		for _, field := range strings.Split(f.Get("fields"), ",") {
+			switch field {
+			case "status":
+				out["status"] = v.Status
+			case "title":
+				out["title"] = v.Title
+			case "description":
+				out["description"] = v.Description
+			case "planned_start_time":
+				if v.PlannedStart != 0 {
+					out["planned_start_time"] = time.Unix(v.PlannedStart, 0).UTC().Format("2006-01-02T15:04:05-0700")
+				}
+			}
+		}
+		writeJSON(w, http.StatusOK, out)
+	case OpDelete:
+		if _, ok := s.videos[segs[0]]; !ok {
+			s.writeError(w, http.StatusBadRequest, notFound(segs[0]))
+			return
+		}
+		delete(s.videos, segs[0])
+		writeJSON(w, http.StatusOK, map[string]any{"success": true})
+	}
+}
+
+func messages190() Error {
+	e := messages[190]
+	e.Code = 190
+	return e
+}
+
+func (s *Server) accounts(w http.ResponseWriter, f url.Values) {
+	fields := f.Get("fields")
+	data := []any{}
+	for _, p := range s.pages {
+		item := map[string]any{"id": p.id}
+		if strings.Contains(fields, "name") {
+			item["name"] = p.name
+		}
+		if strings.Contains(fields, "access_token") {
+			item["access_token"] = p.token
+		}
+		data = append(data, item)
+	}
+	out := map[string]any{"data": data}
+	if len(data) > 0 {
+		out["paging"] = map[string]any{"cursors": map[string]any{"before": "QVFIUmJlZAm9yZA", "after": "QVFIUmFmdGVy"}}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) exchange(w http.ResponseWriter, f url.Values) {
+	if f.Get("grant_type") != "fb_exchange_token" {
+		s.writeError(w, http.StatusBadRequest, invalid("Invalid grant_type"))
+		return
+	}
+	if f.Get("client_id") != s.clientID {
+		s.writeError(w, http.StatusBadRequest, Error{Code: 101, Type: "OAuthException", Message: "Error validating application. Invalid application ID."})
+		return
+	}
+	if f.Get("client_secret") != s.clientSecret {
+		s.writeError(w, http.StatusBadRequest, Error{Code: 1, Type: "OAuthException", Message: "Error validating client secret."})
+		return
+	}
+	tok := f.Get("fb_exchange_token")
+	if tok == "" || s.rejected[tok] {
+		s.writeError(w, http.StatusBadRequest, messages190())
+		return
+	}
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	writeJSON(w, http.StatusOK, map[string]any{"access_token": "EAAlong" + hex.EncodeToString(b[:]), "token_type": "bearer", "expires_in": 5183944})
+}
+
+func (s *Server) create(w http.ResponseWriter, target string, f url.Values) {
+	if target != UserID && target != "me" && !slices.ContainsFunc(s.pages, func(p page) bool { return p.id == target }) {
+		s.writeError(w, http.StatusBadRequest, notFound(target))
+		return
+	}
+	status := f.Get("status")
+	if status == "" {
+		status = "UNPUBLISHED"
+	}
+	v := &LiveVideo{Target: target, Title: f.Get("title"), Description: f.Get("description")}
+	switch status {
+	case "LIVE_NOW":
+		v.Status, v.Published = "UNPUBLISHED", true
+	case "UNPUBLISHED":
+		v.Status = "UNPUBLISHED"
+	case "SCHEDULED_UNPUBLISHED":
+		ts, err := strconv.ParseInt(f.Get("planned_start_time"), 10, 64)
+		if err != nil {
+			s.writeError(w, http.StatusBadRequest, invalid("planned_start_time is required for a scheduled live video"))
+			return
+		}
+		lead := time.Unix(ts, 0).Sub(s.now())
+		if lead < 10*time.Minute || lead > 7*24*time.Hour {
+			s.writeError(w, http.StatusBadRequest, invalid("The scheduled start time must be between 10 minutes and 7 days from now"))
+			return
+		}
+		v.Status, v.PlannedStart = "SCHEDULED_UNPUBLISHED", ts
+	default:
+		s.writeError(w, http.StatusBadRequest, invalid("param status must be one of {UNPUBLISHED, LIVE_NOW, SCHEDULED_UNPUBLISHED, SCHEDULED_LIVE, SCHEDULED_CANCELED}"))
+		return
+	}
+	s.seq++
+	v.ID = fmt.Sprintf("19%013d", s.seq)
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	v.StreamKey = fmt.Sprintf("FB-%s-0-Ab%s", v.ID, hex.EncodeToString(b[:]))
+	s.videos[v.ID] = v
+	writeJSON(w, http.StatusOK, map[string]any{
+		"id":                           v.ID,
+		"stream_url":                   "rtmp://live-api-s.facebook.com:80/rtmp/" + v.StreamKey,
+		"secure_stream_url":            "rtmps://live-api-s.facebook.com:443/rtmp/" + v.StreamKey,
+		"stream_secondary_urls":        []string{},
+		"secure_stream_secondary_urls": []string{},
+	})
+}
+
+func (s *Server) update(w http.ResponseWriter, id string, f url.Values) {
+	v, ok := s.videos[id]
+	if !ok {
+		s.writeError(w, http.StatusBadRequest, notFound(id))
+		return
+	}
+	if f.Get("end_live_video") == "true" {
+		switch v.Status {
+		case "SCHEDULED_CANCELED", "SCHEDULED_EXPIRED":
+			s.writeError(w, http.StatusBadRequest, invalid("The live video cannot be ended in its current state"))
+			return
+		case "LIVE_STOPPED", "PROCESSING", "VOD":
+		default:
+			v.Status = "LIVE_STOPPED"
+		}
+		v.Streaming = false
+		writeJSON(w, http.StatusOK, map[string]any{"id": v.ID})
+		return
+	}
+	switch f.Get("status") {
+	case "LIVE_NOW":
+		if ended(v.Status) {
+			s.writeError(w, http.StatusBadRequest, invalid("The live video has ended and cannot go live"))
+			return
+		}
+		v.Published = true
+		settle(v)
+	case "SCHEDULED_CANCELED":
+		switch v.Status {
+		case "SCHEDULED_UNPUBLISHED", "SCHEDULED_LIVE", "SCHEDULED_CANCELED":
+			v.Status = "SCHEDULED_CANCELED"
+		default:
+			s.writeError(w, http.StatusBadRequest, invalid("Only a scheduled live video can be canceled"))
+			return
+		}
+	case "":
+		// title/description edits
+		if t := f.Get("title"); t != "" {
+			v.Title = t
+		}
+		if d := f.Get("description"); d != "" {
+			v.Description = d
+		}
+	default:
+		s.writeError(w, http.StatusBadRequest, invalid("param status must be one of {LIVE_NOW, SCHEDULED_CANCELED, ...}"))
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"success": true})
+}
