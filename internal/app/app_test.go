@@ -85,10 +85,10 @@ func TestFunctionsRefuseToStartWithoutATable(t *testing.T) {
 	}
 }
 
-func TestScheduledFunctionsSayTheyAreNotBuiltYet(t *testing.T) {
+func TestStreamSchedulerSaysItIsNotBuiltYet(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)
-	for _, fn := range []string{app.StreamSched, app.TokenRefresher} {
+	for _, fn := range []string{app.StreamSched} {
 		run, err := app.Scheduled(context.Background(), fn, env(f.Table))
 		if err != nil {
 			t.Fatal(err)
@@ -97,6 +97,19 @@ func TestScheduledFunctionsSayTheyAreNotBuiltYet(t *testing.T) {
 		if err != nil || !rep.NotBuilt || rep.Function != fn {
 			t.Fatalf("%s: %+v %v", fn, rep, err)
 		}
+	}
+}
+
+func TestTokenRefresherWithNothingDueReportsNothing(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	run, err := app.Scheduled(context.Background(), app.TokenRefresher, env(f.Table))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := run(context.Background(), events.EventBridgeEvent{ID: "e1", DetailType: "Scheduled Event"})
+	if err != nil || rep.NotBuilt || rep.Found != 0 || rep.Function != app.TokenRefresher {
+		t.Fatalf("%+v %v", rep, err)
 	}
 }
 

@@ -2,7 +2,9 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -14,6 +16,7 @@ type RunReport struct {
 	Found    int    `json:"found"`
 	Done     int    `json:"done"`
 	Failed   int    `json:"failed"`
+	Skipped  int    `json:"skipped,omitempty"` // left for the next run: time ran short
 	// NotBuilt is true while the function's capability does not exist yet.
 	NotBuilt bool `json:"notBuilt,omitempty"`
 }
@@ -31,10 +34,35 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error) {
-		d.Logger.Warn("scheduled run: capability not built yet", slog.String("event_id", ev.ID))
-		return RunReport{Function: function, NotBuilt: true}, nil
-	}, nil
+	switch function {
+	case TokenRefresher:
+		conns, err := d.connectionService(ctx)
+		if err != nil {
+			return nil, err
+		}
+		concurrency := envInt(d.Env, "REFRESH_CONCURRENCY", 8)
+		return func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error) {
+			rep, err := conns.RefreshDue(ctx, concurrency)
+			out := RunReport{Function: function, Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped}
+			d.Logger.Info("token refresher run", slog.String("event_id", ev.ID), slog.Int("found", rep.Found),
+				slog.Int("done", rep.Done), slog.Int("failed", rep.Failed), slog.Int("skipped", rep.Skipped))
+			return out, err
+		}, nil
+	case StreamSched:
+		return func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error) {
+			d.Logger.Warn("scheduled run: capability not built yet", slog.String("event_id", ev.ID))
+			return RunReport{Function: function, NotBuilt: true}, nil
+		}, nil
+	}
+	return nil, fmt.Errorf("app: %q is not a scheduled function", function)
+}
+
+// envInt reads a positive whole number, def when unset or not one.
+func envInt(getenv Getenv, name string, def int) int {
+	if n, err := strconv.Atoi(getenv(name)); err == nil && n > 0 {
+		return n
+	}
+	return def
 }
 
 // Worker builds deploy-worker.
