@@ -19,6 +19,7 @@ type Schedule struct {
 	Function string
 	Every    time.Duration // zero or less: never
 	Run      app.ScheduledHandler
+	Timeout  time.Duration // the function's timeout; Scheduler.Timeout when zero
 }
 
 // DefaultFirstRun is how long after start each schedule first fires.
@@ -33,8 +34,9 @@ const DefaultFirstRun = 2 * time.Second
 type Scheduler struct {
 	Schedules []Schedule
 	FirstRun  time.Duration // DefaultFirstRun when zero
-	// Timeout bounds each run, like the function's Lambda timeout; the
-	// schedule's interval (at most 15 minutes) when zero.
+	// Timeout bounds each run of a schedule without its own, like the
+	// function's Lambda timeout; the schedule's interval (at most 15
+	// minutes) when zero.
 	Timeout   time.Duration
 	AccountID string // DefaultAccountID when empty
 	Region    string // DefaultRegion when empty
@@ -100,7 +102,10 @@ func (s *Scheduler) fire(ctx context.Context, sc Schedule, tick time.Time) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	timeout := s.Timeout
+	timeout := sc.Timeout
+	if timeout <= 0 {
+		timeout = s.Timeout
+	}
 	if timeout <= 0 {
 		timeout = min(sc.Every, 15*time.Minute)
 	}

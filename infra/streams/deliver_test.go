@@ -190,3 +190,38 @@ func TestDeploymentInsertsAdmitsOnlyNewDeploymentItems(t *testing.T) {
 		}
 	}
 }
+
+func TestBisectSplitsABatchThatFailsAsAWholeUntilThePoisonIsAlone(t *testing.T) {
+	t.Parallel()
+	var got [][]string
+	var dead []string
+	p := poller(func(_ context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		got = append(got, seqs(ev))
+		if slices.Contains(seqs(ev), "102") {
+			return events.DynamoDBEventResponse{}, errors.New("poison")
+		}
+		return events.DynamoDBEventResponse{}, nil
+	}, func(c *Config) {
+		c.Bisect = true
+		c.MaxAttempts = 2
+		c.OnDeadLetter = func(rs []events.DynamoDBEventRecord, _ error) {
+			for _, r := range rs {
+				dead = append(dead, r.Change.SequenceNumber)
+			}
+		}
+	})
+	p.deliver(context.Background(), records(4))
+	want := [][]string{
+		{"100", "101", "102", "103"}, // fails: split
+		{"100", "101"},               // fine
+		{"102", "103"},               // fails: split
+		{"102"}, {"102"},             // alone: retried, then dead-lettered
+		{"103"},
+	}
+	if !slices.EqualFunc(got, want, slices.Equal) {
+		t.Fatalf("deliveries %v, want %v", got, want)
+	}
+	if !slices.Equal(dead, []string{"102"}) {
+		t.Fatalf("dead-lettered %v", dead)
+	}
+}

@@ -22,10 +22,15 @@
 //     error, a panic or a BatchItemFailures entry that names no record of
 //     the batch fails the whole batch; otherwise the batch is retried from
 //     its first failed record (the lowest sequence number), records after it
-//     included, as Lambda checkpoints at the first failure. Retries back off
-//     exponentially; after MaxAttempts the remaining records are logged as
-//     dead-lettered (where Lambda would send them to the on-failure
+//     included, as Lambda checkpoints at the first failure. With Bisect
+//     (BisectBatchOnFunctionError), a batch of several records that fails as
+//     a whole is split in two halves, delivered one after the other, without
+//     counting as a retry. Retries back off exponentially; after MaxAttempts
+//     deliveries (MaximumRetryAttempts + 1) the remaining records are logged
+//     as dead-lettered (where Lambda would send them to the on-failure
 //     destination) and the shard moves on.
+//   - Not emulated: ParallelizationFactor (one batch of a shard at a time
+//     here), MaximumRecordAgeInSeconds, tumbling windows.
 package streams
 
 import (
@@ -92,6 +97,7 @@ type Config struct {
 	PollInterval  time.Duration // DefaultPollInterval when zero
 	DiscoverEvery time.Duration // how often DescribeStream looks for new shards; DefaultDiscoverEvery when zero
 	MaxAttempts   int           // deliveries of a record before it is dead-lettered; DefaultMaxAttempts when zero
+	Bisect        bool          // split a batch that fails as a whole (BisectBatchOnFunctionError)
 	RetryBackoff  time.Duration // before the first retry, doubling; DefaultRetryBackoff when zero
 	MaxBackoff    time.Duration // DefaultMaxBackoff when zero
 	Timeout       time.Duration // each invocation's deadline; DefaultTimeout when zero
@@ -355,41 +361,49 @@ func (p *Poller) readShard(ctx context.Context, arn, shard string, iter *string,
 func (p *Poller) deliver(ctx context.Context, records []events.DynamoDBEventRecord) {
 	for len(records) > 0 && ctx.Err() == nil {
 		n := min(len(records), p.cfg.BatchSize)
-		batch := records[:n]
+		p.deliverBatch(ctx, records[:n])
 		records = records[n:]
-		for attempt := 1; ; attempt++ {
-			resp, err := p.invoke(ctx, batch)
-			first := firstFailure(batch, resp, err)
-			if first < 0 {
-				break
-			}
-			if ctx.Err() != nil {
-				return
-			}
-			batch = batch[first:]
-			attrs := []any{slog.Int("attempt", attempt), slog.Int("records", len(batch)),
-				slog.String("first_sequence_number", batch[0].Change.SequenceNumber)}
-			if err != nil {
-				attrs = append(attrs, slog.String("error", err.Error()))
-			}
-			if attempt >= p.cfg.MaxAttempts {
-				p.deadLetter(batch, err, attempt)
-				break
-			}
-			p.log.Warn("batch failed; retrying from the first failed record", attrs...)
-			if !sleep(ctx, p.retryDelay(attempt)) {
-				return
-			}
+	}
+}
+
+func (p *Poller) deliverBatch(ctx context.Context, batch []events.DynamoDBEventRecord) {
+	for attempt := 1; ; attempt++ {
+		resp, err := p.invoke(ctx, batch)
+		first, whole := firstFailure(batch, resp, err)
+		if first < 0 || ctx.Err() != nil {
+			return
+		}
+		if whole && p.cfg.Bisect && len(batch) > 1 {
+			mid := len(batch) / 2
+			p.log.Warn("batch failed as a whole; bisecting", slog.Int("records", len(batch)))
+			p.deliverBatch(ctx, batch[:mid])
+			p.deliverBatch(ctx, batch[mid:])
+			return
+		}
+		batch = batch[first:]
+		attrs := []any{slog.Int("attempt", attempt), slog.Int("records", len(batch)),
+			slog.String("first_sequence_number", batch[0].Change.SequenceNumber)}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		if attempt >= p.cfg.MaxAttempts {
+			p.deadLetter(batch, err, attempt)
+			return
+		}
+		p.log.Warn("batch failed; retrying from the first failed record", attrs...)
+		if !sleep(ctx, p.retryDelay(attempt)) {
+			return
 		}
 	}
 }
 
-// firstFailure is the index the batch is retried from, -1 when it succeeded.
-func firstFailure(batch []events.DynamoDBEventRecord, resp events.DynamoDBEventResponse, err error) int {
+// firstFailure is the index the batch is retried from, -1 when it
+// succeeded; whole is true when the batch failed as a whole.
+func firstFailure(batch []events.DynamoDBEventRecord, resp events.DynamoDBEventResponse, err error) (first int, whole bool) {
 	if err != nil {
-		return 0
+		return 0, true
 	}
-	first := -1
+	first = -1
 	for _, f := range resp.BatchItemFailures {
 		i := -1
 		for j, r := range batch {
@@ -399,13 +413,13 @@ func firstFailure(batch []events.DynamoDBEventRecord, resp events.DynamoDBEventR
 			}
 		}
 		if i < 0 {
-			return 0 // Lambda: an empty or unknown identifier fails the whole batch
+			return 0, true // Lambda: an empty or unknown identifier fails the whole batch
 		}
 		if first < 0 || i < first {
 			first = i
 		}
 	}
-	return first
+	return first, false
 }
 
 func (p *Poller) invoke(ctx context.Context, batch []events.DynamoDBEventRecord) (resp events.DynamoDBEventResponse, err error) {
