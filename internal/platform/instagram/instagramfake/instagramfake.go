@@ -1,0 +1,334 @@
+// Package instagramfake is a test double for the part of the Graph API
+// (v21.0) that Instagram Live offers, served over HTTP on loopback:
+//
+//   - GET /me/accounts?fields=name,instagram_business_account{id,username}:
+//     the user's Pages and their linked Instagram professional accounts,
+//     paged 25 at a time with cursors, fields as requested;
+//   - GET /{ig-user-id}/live_media?fields=...: the account's broadcasts in
+//     progress (read-only), which tests control with StartLive and StopLive.
+//
+// Nothing else exists: no public API creates or starts an Instagram live
+// broadcast, and the fake answers any other path as Graph does, with an
+// error. Every call needs Authorization: Bearer <token>; Graph answers a
+// missing token with code 104 and a bad one (RejectToken) with
+// OAuthException code 190, with HTTP 400.
+package instagramfake
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Operations.
+const (
+	OpAccounts  = "me.accounts"
+	OpLiveMedia = "live_media"
+	Version     = "v21.0"
+	pageSize    = 25
+)
+
+// Request is one request the fake received.
+type Request struct {
+	Op     string
+	Method string
+	Path   string
+	Query  url.Values
+	Body   []byte
+	URL    string
+}
+
+// Error is a Graph error answer.
+type Error struct {
+	Message string
+	Type    string
+	Code    int
+	Subcode int
+}
+
+type failure struct {
+	status int
+	err    Error
+}
+
+type page struct{ id, name, igID, igUsername string }
+
+// Server is the fake.
+type Server struct {
+	URL string // the API base to give the client: <loopback>/v21.0
+	srv *httptest.Server
+
+	mu       sync.Mutex
+	seq      int
+	pages    []page
+	live     map[string][]string // ig user id -> live media ids
+	rejected map[string]bool
+	fails    map[string][]failure
+	calls    map[string]int
+	log      []Request
+}
+
+// New starts a fake on 127.0.0.1.
+func New() *Server {
+	s := &Server{live: map[string][]string{}, rejected: map[string]bool{}, fails: map[string][]failure{}, calls: map[string]int{}}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
+	s.URL = s.srv.URL + "/" + Version
+	return s
+}
+
+// Close stops the fake.
+func (s *Server) Close() { s.srv.Close() }
+
+// AddPage adds a Page the user manages; igID "" is a Page without a linked
+// Instagram professional account.
+func (s *Server) AddPage(pageID, pageName, igID, igUsername string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.pages = append(s.pages, page{pageID, pageName, igID, igUsername})
+}
+
+// StartLive makes the account live (as if the user started a broadcast in
+// Live Producer) and returns the live media id.
+func (s *Server) StartLive(igUserID string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.seq++
+	id := fmt.Sprintf("179%012d", s.seq)
+	s.live[igUserID] = append(s.live[igUserID], id)
+	return id
+}
+
+// StopLive ends every broadcast of the account.
+func (s *Server) StopLive(igUserID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.live, igUserID)
+}
+
+// RejectToken makes a token invalid: calls with it answer code 190.
+func (s *Server) RejectToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rejected[token] = true
+}
+
+var messages = map[int]Error{
+	1:   {Message: "An unknown error occurred", Type: "OAuthException"},
+	2:   {Message: "An unexpected error has occurred. Please retry your request later.", Type: "OAuthException"},
+	4:   {Message: "(#4) Application request limit reached", Type: "OAuthException"},
+	10:  {Message: "(#10) Application does not have permission for this action", Type: "OAuthException"},
+	17:  {Message: "(#17) User request limit reached", Type: "OAuthException"},
+	100: {Message: "(#100) Invalid parameter", Type: "OAuthException"},
+	190: {Message: "Error validating access token: Session has expired.", Type: "OAuthException", Subcode: 463},
+	200: {Message: "(#200) Permissions error", Type: "OAuthException"},
+}
+
+// FailNext makes the next n calls of op answer status with Graph's error
+// for code.
+func (s *Server) FailNext(op string, status, code, n int) {
+	e, ok := messages[code]
+	if !ok {
+		e = Error{Message: fmt.Sprintf("(#%d) Error", code), Type: "OAuthException"}
+	}
+	e.Code = code
+	s.FailNextWith(op, status, e, n)
+}
+
+// FailNextWith makes the next n calls of op answer status with e.
+func (s *Server) FailNextWith(op string, status int, e Error, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for range n {
+		s.fails[op] = append(s.fails[op], failure{status, e})
+	}
+}
+
+// Calls is how many requests op received (failed ones included).
+func (s *Server) Calls(op string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls[op]
+}
+
+// Requests is the request log, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return slices.Clone(s.log)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, e Error) {
+	if e.Type == "" {
+		e.Type = "OAuthException"
+	}
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	body := map[string]any{"message": e.Message, "type": e.Type, "code": e.Code, "fbtrace_id": "A" + hex.EncodeToString(b[:])}
+	if e.Subcode != 0 {
+		body["error_subcode"] = e.Subcode
+	}
+	writeJSON(w, status, map[string]any{"error": body})
+}
+
+// topFields splits a Graph fields list at the commas outside braces:
+// "name,instagram_business_account{id,username}" -> name and
+// instagram_business_account with subfields id,username.
+func topFields(s string) map[string]string {
+	out := map[string]string{}
+	depth, start := 0, 0
+	add := func(f string) {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			return
+		}
+		if i := strings.IndexByte(f, '{'); i >= 0 && strings.HasSuffix(f, "}") {
+			out[f[:i]] = f[i+1 : len(f)-1]
+			return
+		}
+		out[f] = ""
+	}
+	for i, r := range s {
+		switch r {
+		case '{':
+			depth++
+		case '}':
+			depth--
+		case ',':
+			if depth == 0 {
+				add(s[start:i])
+				start = i + 1
+			}
+		}
+	}
+	add(s[start:])
+	return out
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+	rel, inAPI := strings.CutPrefix(r.URL.Path, "/"+Version+"/")
+	segs := strings.Split(strings.Trim(rel, "/"), "/")
+	op := ""
+	switch {
+	case !inAPI || r.Method != http.MethodGet:
+	case len(segs) == 2 && segs[0] == "me" && segs[1] == "accounts":
+		op = OpAccounts
+	case len(segs) == 2 && segs[1] == "live_media":
+		op = OpLiveMedia
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.log = append(s.log, Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body,
+		URL: "http://" + r.Host + r.URL.RequestURI()})
+	if op == "" {
+		writeError(w, http.StatusBadRequest, Error{Code: 100, Type: "GraphMethodException",
+			Message: "Unsupported " + strings.ToLower(r.Method) + " request. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"})
+		return
+	}
+	s.calls[op]++
+	tok, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	tok = strings.TrimSpace(tok)
+	switch {
+	case !hasBearer || tok == "":
+		writeError(w, http.StatusBadRequest, Error{Code: 104, Message: "An access token is required to request this resource."})
+		return
+	case s.rejected[tok]:
+		e := messages[190]
+		e.Code = 190
+		writeError(w, http.StatusBadRequest, e)
+		return
+	}
+	if q := s.fails[op]; len(q) > 0 {
+		f := q[0]
+		s.fails[op] = q[1:]
+		writeError(w, f.status, f.err)
+		return
+	}
+	q := r.URL.Query()
+	switch op {
+	case OpAccounts:
+		s.accounts(w, q)
+	case OpLiveMedia:
+		ig := segs[0]
+		known := slices.ContainsFunc(s.pages, func(p page) bool { return p.igID == ig && ig != "" })
+		if !known {
+			writeError(w, http.StatusBadRequest, Error{Code: 100, Subcode: 33, Type: "GraphMethodException",
+				Message: fmt.Sprintf("Unsupported get request. Object with ID '%s' does not exist, cannot be loaded due to missing permissions, or does not support this operation.", ig)})
+			return
+		}
+		fields := topFields(q.Get("fields"))
+		data := []any{}
+		for _, id := range s.live[ig] {
+			item := map[string]any{"id": id}
+			if _, ok := fields["media_type"]; ok {
+				item["media_type"] = "BROADCAST"
+			}
+			if _, ok := fields["media_product_type"]; ok {
+				item["media_product_type"] = "LIVE"
+			}
+			if _, ok := fields["timestamp"]; ok {
+				item["timestamp"] = time.Now().UTC().Format("2006-01-02T15:04:05-0700")
+			}
+			data = append(data, item)
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"data": data})
+	}
+}
+
+func (s *Server) accounts(w http.ResponseWriter, q url.Values) {
+	fields := topFields(q.Get("fields"))
+	start := 0
+	if a := q.Get("after"); a != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(a, "cursor-"))
+		if err != nil || n < 0 || n > len(s.pages) {
+			writeError(w, http.StatusBadRequest, Error{Code: 100, Message: "(#100) Invalid cursor"})
+			return
+		}
+		start = n
+	}
+	limit := pageSize
+	if l, err := strconv.Atoi(q.Get("limit")); err == nil && l > 0 && l < 100 {
+		limit = l
+	}
+	end := min(start+limit, len(s.pages))
+	data := []any{}
+	for _, p := range s.pages[start:end] {
+		item := map[string]any{"id": p.id}
+		if _, ok := fields["name"]; ok {
+			item["name"] = p.name
+		}
+		if sub, ok := fields["instagram_business_account"]; ok && p.igID != "" {
+			acc := map[string]any{"id": p.igID}
+			if strings.Contains(sub, "username") {
+				acc["username"] = p.igUsername
+			}
+			item["instagram_business_account"] = acc
+		}
+		data = append(data, item)
+	}
+	out := map[string]any{"data": data}
+	if len(data) > 0 {
+		paging := map[string]any{"cursors": map[string]any{"before": fmt.Sprintf("cursor-%d", start), "after": fmt.Sprintf("cursor-%d", end)}}
+		if end < len(s.pages) {
+			paging["next"] = "https://graph.facebook.com/" + Version + "/me/accounts?after=" + fmt.Sprintf("cursor-%d", end)
+		}
+		out["paging"] = paging
+	}
+	writeJSON(w, http.StatusOK, out)
+}
