@@ -95,7 +95,11 @@ func main() {
 	defer stop()
 	s, err := start(ctx, cfg)
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "dev: %v\n", err)
+		if ctx.Err() != nil {
+			fmt.Fprintln(os.Stderr, "dev: interrupted while starting; everything started is stopped")
+		} else {
+			fmt.Fprintf(os.Stderr, "dev: %v\n", err)
+		}
 		os.Exit(1)
 	}
 	printBanner(os.Stdout, s)
