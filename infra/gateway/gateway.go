@@ -13,9 +13,10 @@
 //     Found"}; here every answer the gateway makes itself is an RFC 9457
 //     problem document (application/problem+json, with type, title, status,
 //     detail, code and instance) so a client handles one error shape. The 405
-//     is what the functions would answer themselves and what the OpenAPI
-//     document describes; in AWS the same request meets 404 unless the
-//     template adds a catch-all route, so clients must not depend on 405.
+//     (code method_not_allowed) is what the functions answer themselves for
+//     such a request, and it tells a developer what went wrong; in AWS the
+//     same request meets API Gateway's 404, since the template declares no
+//     catch-all route, so clients must not depend on the 405.
 //  2. Refuses a body over 10 MB (API Gateway's payload limit) with 413.
 //  3. For a route that is not Public, verifies `Authorization: Bearer <JWT>`
 //     with an Authorizer: ES256 only, kid, issuer, audience (or client_id),
