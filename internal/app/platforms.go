@@ -1,22 +1,75 @@
 package app
 
 import (
+	"context"
+	"time"
+
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
+	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
+	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
+	"github.com/switchboard-dev/switchboard/internal/platform/railway"
+	"github.com/switchboard-dev/switchboard/internal/platform/teams"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 )
 
 // platformSet is every platform client a process needs, built once.
 type platformSet struct {
+	youtube   *youtube.Client
+	facebook  *facebook.Client
+	instagram *instagram.Client
+	zoom      *zoom.Client
+	meet      *googlemeet.Client
+	teams     *teams.Client
+	vercel    *vercel.Client
+	railway   *railway.Client
+
 	accounts  map[platform.ID]connection.AccountReader
 	keys      map[platform.ID]connection.KeyVerifier
 	longLived connection.LongLivedExchanger
 }
 
 // platformClients builds the platform clients over the configured
-// endpoints.
-func (d *Deps) platformClients(endpoints map[platform.ID]platform.Endpoints) platformSet {
-	return platformSet{
-		accounts: map[platform.ID]connection.AccountReader{},
-		keys:     map[platform.ID]connection.KeyVerifier{},
+// endpoints (each <PLATFORM>_API_URL, with the vendors' defaults).
+func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSet {
+	hc := d.HTTP
+	ps := platformSet{
+		youtube:   youtube.New(hc, ep[platform.YouTube].APIURL),
+		facebook:  facebook.New(hc, ep[platform.Facebook].APIURL),
+		instagram: instagram.New(hc, ep[platform.Instagram].APIURL),
+		zoom:      zoom.New(hc, ep[platform.Zoom].APIURL),
+		meet: googlemeet.New(hc, ep[platform.GoogleMeet].APIURL, d.Env("GOOGLE_MEET_CALENDAR_API_URL"),
+			googlemeetUserinfo(d.Env("GOOGLE_MEET_USERINFO_URL"))...),
+		teams:   teams.New(hc, ep[platform.MicrosoftTeams].APIURL),
+		vercel:  vercel.New(hc, ep[platform.Vercel].APIURL),
+		railway: railway.New(hc, ep[platform.Railway].APIURL),
 	}
+	ps.accounts = map[platform.ID]connection.AccountReader{
+		platform.YouTube: ps.youtube, platform.Facebook: ps.facebook, platform.Instagram: ps.instagram,
+		platform.Zoom: ps.zoom, platform.GoogleMeet: ps.meet, platform.MicrosoftTeams: ps.teams,
+		platform.Vercel: ps.vercel, platform.Railway: ps.railway,
+	}
+	byToken := func(r connection.AccountReader) connection.KeyVerifier {
+		return func(ctx context.Context, c connection.Credentials) (platform.Account, error) {
+			return r.Whoami(ctx, c.APIKey)
+		}
+	}
+	ps.keys = map[platform.ID]connection.KeyVerifier{
+		platform.Vercel:  byToken(ps.vercel),
+		platform.Railway: byToken(ps.railway),
+	}
+	ps.longLived = func(ctx context.Context, e platform.Endpoints, short string) (string, time.Duration, error) {
+		return ps.facebook.ExchangeLongLived(ctx, e.TokenURL, e.ClientID, e.ClientSecret, short)
+	}
+	return ps
+}
+
+func googlemeetUserinfo(u string) []googlemeet.Option {
+	if u == "" {
+		return nil
+	}
+	return []googlemeet.Option{googlemeet.WithUserinfoURL(u)}
 }

@@ -1,0 +1,132 @@
+package e2e_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+type connectionBody struct {
+	Platform, Status, AuthType, AccountID, AccountName string
+	ExpiresAt, LastRefreshedAt                         *string
+	LastError                                          *struct{ Code, Message string }
+}
+
+func TestOAuthConnectionEndToEndOverRealRedirects(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	q := s.connectOAuth("church-1", "zoom")
+	if q.Get("platform") != "zoom" || q.Get("status") != "connected" || q.Get("error") != "" {
+		t.Fatalf("back in the app with %v", q)
+	}
+	var c connectionBody
+	if r := s.call("GET", "/connections/zoom", "church-1", nil, &c); r.StatusCode != 200 {
+		t.Fatalf("%d %s", r.StatusCode, bodyOf(r))
+	}
+	if c.Status != "connected" || c.AuthType != "oauth2" || c.AccountID == "" || c.ExpiresAt == nil {
+		t.Fatalf("connection %+v", c)
+	}
+	ctx := context.Background()
+	st, _ := s.sb.OAuth.ClientStats(ctx, "sandbox-zoom")
+	if st.PKCE.Verified != 1 || st.ClientAuth.Basic == 0 {
+		t.Fatalf("the provider saw %+v %+v", st.PKCE, st.ClientAuth)
+	}
+	// Refresh now: the provider sees one refresh and the connection says when.
+	if r := s.call("POST", "/connections/zoom/refresh", "church-1", nil, &c); r.StatusCode != 200 || c.LastRefreshedAt == nil {
+		t.Fatalf("refresh: %d %+v", r.StatusCode, c)
+	}
+	st, _ = s.sb.OAuth.ClientStats(ctx, "sandbox-zoom")
+	if st.TokenRequests.RefreshToken != 1 {
+		t.Fatalf("%d refreshes", st.TokenRequests.RefreshToken)
+	}
+	// Disconnect: revoked at the provider, gone from Switchboard.
+	if r := s.call("DELETE", "/connections/zoom", "church-1", nil, nil); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %d %s", r.StatusCode, bodyOf(r))
+	}
+	st, _ = s.sb.OAuth.ClientStats(ctx, "sandbox-zoom")
+	if len(st.Revocations) != 1 {
+		t.Fatalf("revocations %+v", st.Revocations)
+	}
+	s.call("GET", "/connections/zoom", "church-1", nil, &c)
+	if c.Status != "disconnected" {
+		t.Fatalf("after delete: %+v", c)
+	}
+}
+
+func TestEveryOAuthPlatformConnectsAgainstTheSandbox(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	for _, p := range []string{"youtube", "facebook", "instagram", "zoom", "google-meet", "microsoft-teams", "vercel", "railway"} {
+		t.Run(p, func(t *testing.T) {
+			q := s.connectOAuth("tenant-"+p, p)
+			if q.Get("status") != "connected" {
+				t.Fatalf("back in the app with %v", q)
+			}
+			var c connectionBody
+			s.call("GET", "/connections/"+p, "tenant-"+p, nil, &c)
+			if c.Status != "connected" || c.AccountID == "" {
+				t.Fatalf("%+v", c)
+			}
+		})
+	}
+}
+
+func TestRefusedAuthorizationGoesBackToTheAppWithTheReason(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	var start struct{ AuthorizeURL string }
+	s.call("POST", "/connections/zoom/oauth", "church-1", map[string]string{"returnTo": s.app.URL + "/settings"}, &start)
+	state := start.AuthorizeURL[strings.Index(start.AuthorizeURL, "state=")+6:]
+	if i := strings.IndexByte(state, '&'); i >= 0 {
+		state = state[:i]
+	}
+	r, err := http.Get(s.gw.URL + "/oauth/zoom/callback?error=access_denied&state=" + state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if q := r.Request.URL.Query(); q.Get("status") != "error" || q.Get("error") != "access_denied" {
+		t.Fatalf("back in the app with %v", r.Request.URL)
+	}
+	if resp := s.call("GET", "/connections/zoom", "church-1", nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("a refused authorization made a connection: %d", resp.StatusCode)
+	}
+}
+
+func TestConnectionRoutesRefuseAnotherTenantsData(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	s.connectOAuth("church-a", "zoom")
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/connections/zoom"}, {"POST", "/connections/zoom/refresh"}, {"DELETE", "/connections/zoom"},
+	} {
+		if r := s.call(c.method, c.path, "church-b", nil, nil); r.StatusCode != 404 {
+			t.Errorf("%s %s as another tenant: %d %s", c.method, c.path, r.StatusCode, bodyOf(r))
+		}
+	}
+	var list struct{ Items []connectionBody }
+	s.call("GET", "/connections", "church-b", nil, &list)
+	if len(list.Items) != 0 {
+		t.Fatalf("another tenant sees %+v", list.Items)
+	}
+	var c connectionBody
+	s.call("GET", "/connections/zoom", "church-a", nil, &c)
+	if c.Status != "connected" {
+		t.Fatalf("the owner's connection changed: %+v", c)
+	}
+}
+
+func TestCallbackWithoutAValidStateIsAProblemAndNoRedirect(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	r, err := client.Get(s.gw.URL + "/oauth/zoom/callback?code=abc&state=forged")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	if r.StatusCode != 400 || r.Header.Get("Content-Type") != "application/problem+json" || r.Header.Get("Location") != "" {
+		t.Fatalf("%d %s %q", r.StatusCode, r.Header.Get("Content-Type"), r.Header.Get("Location"))
+	}
+}
