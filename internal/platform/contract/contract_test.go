@@ -102,3 +102,28 @@ func TestMissingDescriptionFailsLoudly(t *testing.T) {
 		t.Fatalf("err = %v, want a loud failure", err)
 	}
 }
+
+func TestGoogleDiscoveryDocumentsLoadAndCheck(t *testing.T) {
+	t.Parallel()
+	meet, err := Meet()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, err := Calendar()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("meet-v2-discovery.json loaded in %v, calendar-v3-discovery.json in %v", meet.LoadTime, cal.LoadTime)
+	if err := meet.Check(req("POST", "/v2/spaces/abc:endActiveConference", `{}`)); err != nil {
+		t.Error(err)
+	}
+	if err := cal.Check(req("DELETE", "/calendar/v3/calendars/primary/events/abcde?sendUpdates=all", "")); err != nil {
+		t.Error(err)
+	}
+	if err := cal.Check(req("DELETE", "/calendar/v3/calendars/primary/events/abcde?sendUpdates=everyone", "")); err == nil {
+		t.Error("sendUpdates outside its enum passed")
+	}
+	if err := meet.Check(Request{Method: "POST", URL: "/v2/spaces", Body: []byte(`{}`)}); err == nil {
+		t.Error("a request without a bearer passed")
+	}
+}
