@@ -50,7 +50,8 @@ type Method struct {
 	Path       string            `json:"path"`     // relative to rootUrl+servicePath; {+name} spans slashes
 	FlatPath   string            `json:"flatPath"` // the same with one {var} per segment, where given
 	Parameters map[string]*Param `json:"parameters"`
-	Request    *Schema           `json:"request"` // {$ref}: the body's schema; nil: no body
+	Request    *Schema           `json:"request"`  // {$ref}: the body's schema; nil: no body
+	Response   *Schema           `json:"response"` // {$ref}: the answer's schema; nil: an empty answer
 
 	templates []*template
 }
@@ -326,6 +327,34 @@ func (d *Doc) Check(httpMethod, fullURL string, body []byte) error {
 				}
 			}
 		}
+	}
+	return errors.Join(errs...)
+}
+
+// CheckResponse holds a successful answer to the method's response schema:
+// every field the answer has must be declared (through $ref, recursively),
+// of its type and within its enum. It is for fakes: their answers must have
+// the vendor's shape. A method without a response schema answers nothing.
+func (d *Doc) CheckResponse(httpMethod, fullURL string, body []byte) error {
+	m, _, err := d.Find(httpMethod, fullURL)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return nil
+	}
+	if m.Response == nil {
+		return fmt.Errorf("%s: the method answers no body, got %d bytes", m.ID, len(body))
+	}
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("%s: the answer is not JSON: %w", m.ID, err)
+	}
+	var errs []error
+	for _, msg := range d.checkValue("", "", m.Response, v, 0) {
+		errs = append(errs, fmt.Errorf("%s: answer %s", m.ID, msg))
 	}
 	return errors.Join(errs...)
 }

@@ -154,3 +154,26 @@ func TestSpecPathFailsLoudlyForAMissingFile(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestCheckResponseHoldsAnswersToTheResponseSchema(t *testing.T) {
+	t.Parallel()
+	yt := load(t, "youtube-v3-discovery.json")
+	const list = "http://127.0.0.1:9/youtube/v3/liveBroadcasts?part=status&id=x"
+	good := `{"kind":"youtube#liveBroadcastListResponse","items":[{"id":"x","status":{"lifeCycleStatus":"ready","privacyStatus":"public"}}],"pageInfo":{"totalResults":1}}`
+	if err := yt.CheckResponse("GET", list, []byte(good)); err != nil {
+		t.Errorf("valid answer refused: %v", err)
+	}
+	for body, want := range map[string]string{
+		`{"items":[{"id":"x","status":{"lifeCycleStatus":"started"}}]}`: `"started" is not one of`,
+		`{"items":[{"id":"x","state":"ready"}]}`:                        `items[0].state`,
+		`{"items":{"id":"x"}}`:                                          "want an array",
+	} {
+		err := yt.CheckResponse("GET", list, []byte(body))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v; want %q", body, err, want)
+		}
+	}
+	if err := yt.CheckResponse("DELETE", "http://127.0.0.1:9/youtube/v3/liveBroadcasts?id=x", nil); err != nil {
+		t.Errorf("empty answer to delete: %v", err)
+	}
+}

@@ -470,7 +470,8 @@ func TestErrorsNeverCarryTheTokenOrTheStreamKey(t *testing.T) {
 // request the fake received to Google's discovery document for the YouTube
 // Data API v3 (shared/specs/youtube-v3-discovery.json): the method exists,
 // required parameters are there, every query parameter is declared and
-// every body field is in the request schema.
+// every body field is in the request schema; and every successful answer
+// the fake gave fits the method's response schema.
 func TestEveryRequestFitsYouTubesDiscoveryDocument(t *testing.T) {
 	t.Parallel()
 	path, err := discovery.SpecPath("youtube-v3-discovery.json")
@@ -512,6 +513,12 @@ func TestEveryRequestFitsYouTubesDiscoveryDocument(t *testing.T) {
 		}
 		if err := doc.Check(r.Method, r.URL, r.Body); err != nil {
 			t.Errorf("%s %s %s:\n%v", r.Method, r.URL, r.Body, err)
+		}
+		// The fake's successful answers must have YouTube's shape too.
+		if r.Status < 300 {
+			if err := doc.CheckResponse(r.Method, r.URL, r.Response); err != nil {
+				t.Errorf("fake's answer to %s %s: %s\n%v", r.Method, r.URL, r.Response, err)
+			}
 		}
 	}
 	for _, id := range []string{

@@ -60,6 +60,29 @@ type Request struct {
 	Query  url.Values
 	Body   []byte
 	URL    string // the full URL as received, for contract checks
+
+	Status   int    // the fake's answer
+	Response []byte // the fake's answer body
+}
+
+// recorder keeps a copy of the answer for the request log.
+type recorder struct {
+	http.ResponseWriter
+	status int
+	body   []byte
+}
+
+func (r *recorder) WriteHeader(status int) {
+	r.status = status
+	r.ResponseWriter.WriteHeader(status)
+}
+
+func (r *recorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	r.body = append(r.body, b...)
+	return r.ResponseWriter.Write(b)
 }
 
 // Broadcast is a broadcast as the fake holds it.
@@ -336,7 +359,7 @@ func route(method, p string) string {
 	return ""
 }
 
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	op := ""
 	if rel, ok := strings.CutPrefix(r.URL.Path, BasePath); ok {
@@ -346,6 +369,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	defer s.mu.Unlock()
 	s.log = append(s.log, Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body,
 		URL: "http://" + r.Host + r.URL.RequestURI()})
+	w := &recorder{ResponseWriter: rw}
+	defer func(i int) { s.log[i].Status, s.log[i].Response = w.status, w.body }(len(s.log) - 1)
 	if op == "" {
 		writeError(w, http.StatusNotFound, "notFound", "Not Found")
 		return
