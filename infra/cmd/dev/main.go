@@ -170,6 +170,7 @@ func start(ctx context.Context, cfg config) (_ *stack, err error) {
 	}()
 	// Sandbox services come before the functions: what they set in the
 	// environment is what the functions read. See devenv.Sandboxes.
+	env.SetDefault("PUBLIC_BASE_URL", "http://"+cfg.Addr) // where OAuth callbacks come back
 	if err := env.StartSandboxes(ctx, devenv.Sandboxes()); err != nil {
 		return nil, err
 	}

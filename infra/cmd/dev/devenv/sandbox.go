@@ -3,7 +3,11 @@ package devenv
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/infra/sandbox"
+	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
 // Sandbox is a local stand-in for an outside service the functions talk to:
@@ -29,9 +33,49 @@ type Sandbox struct {
 //	{Name: "oauth", Start: startOAuthServer},        // oauth2-mock-server; sets <PLATFORM>_AUTH_URL, _TOKEN_URL, ...
 //	{Name: "platform fakes", Start: startFakes},     // sets <PLATFORM>_API_URL for each platform
 //
-// It is empty while no sandbox exists yet.
+// The platform sandbox (infra/sandbox) is the one service: the OAuth mock
+// as every provider and a fake of every platform's API. A platform whose
+// <PLATFORM>_CLIENT_ID the developer set keeps its real endpoints;
+// SWITCHBOARD_SANDBOX=off turns the sandbox off altogether.
 func Sandboxes() []Sandbox {
-	return nil
+	return []Sandbox{{Name: "platforms", Start: startPlatformSandbox}}
+}
+
+func startPlatformSandbox(ctx context.Context, env *Env) (func(context.Context) error, error) {
+	if strings.EqualFold(env.Getenv("SWITCHBOARD_SANDBOX"), "off") {
+		return nil, nil
+	}
+	base := env.Getenv("PUBLIC_BASE_URL")
+	if base == "" {
+		base = "http://127.0.0.1:3000"
+	}
+	sb, err := sandbox.Start(ctx, sandbox.Options{CallbackBase: base, RepoRoot: env.Root})
+	if err != nil {
+		return nil, err
+	}
+	real := map[string]bool{}
+	for _, d := range platform.All() {
+		if env.Getenv(d.ID.EnvPrefix()+"_CLIENT_ID") != "" {
+			real[d.ID.EnvPrefix()+"_"] = true
+		}
+	}
+	for k, v := range sb.Env() {
+		if real[platformPrefix(k)] {
+			continue
+		}
+		env.SetDefault(k, v)
+	}
+	return func(context.Context) error { sb.Close(); return nil }, nil
+}
+
+// platformPrefix is the <PLATFORM>_ part of a variable name, "" for others.
+func platformPrefix(k string) string {
+	for _, d := range platform.All() {
+		if p := d.ID.EnvPrefix() + "_"; strings.HasPrefix(k, p) {
+			return p
+		}
+	}
+	return ""
 }
 
 // StartSandboxes starts each sandbox in order and registers its stop with
