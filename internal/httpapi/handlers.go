@@ -14,6 +14,7 @@ type Services struct {
 	Platforms   PlatformCatalog
 	Connections ConnectionService
 	OAuth       OAuthService
+	Idempotency IdempotencyStore // remembers Idempotency-Key answers; keys are ignored when nil
 }
 
 // PlatformCatalog lists the platforms.
