@@ -51,6 +51,10 @@ type DeploySpec struct {
 	// Framework is a Vercel framework preset ("nextjs"); empty lets Vercel
 	// detect it. Ignored elsewhere.
 	Framework string
+	// Runtime, BuildCommand and StartCommand describe how to build and run
+	// a repository where the platform needs telling (Render: runtime node,
+	// python, docker, ...). Empty takes the client's defaults.
+	Runtime, BuildCommand, StartCommand string
 }
 
 // Source names the kind of source the spec gives: "files", "repo", "image"
