@@ -2,6 +2,10 @@ package e2e_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"encoding/pem"
 	"net/http"
 	"strings"
 	"testing"
@@ -129,4 +133,79 @@ func TestCallbackWithoutAValidStateIsAProblemAndNoRedirect(t *testing.T) {
 	if r.StatusCode != 400 || r.Header.Get("Content-Type") != "application/problem+json" || r.Header.Get("Location") != "" {
 		t.Fatalf("%d %s %q", r.StatusCode, r.Header.Get("Content-Type"), r.Header.Get("Location"))
 	}
+}
+
+func TestRestreamConnectsWithRotatingTokens(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	if q := s.connectOAuth("church-r", "restream"); q.Get("status") != "connected" {
+		t.Fatalf("back in the app with %v", q)
+	}
+	var c connectionBody
+	for range 2 { // the second refresh only works with the rotated token stored by the first
+		if r := s.call("POST", "/connections/restream/refresh", "church-r", nil, &c); r.StatusCode != 200 || c.Status != "connected" {
+			t.Fatalf("refresh: %d %+v", r.StatusCode, c)
+		}
+	}
+}
+
+func TestKeyPlatformsConnectWithVerifiedCredentials(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	key := jaasKey(t)
+	cases := []struct {
+		platform string
+		creds    map[string]string
+		authType string
+	}{
+		{"render", map[string]string{"apiKey": "rnd_sandboxkey0001"}, "api_key"},
+		{"railway", map[string]string{"token": "railway-team-token"}, "api_key"},
+		{"vercel", map[string]string{"token": "vercel-access-token", "teamId": "team_123"}, "api_key"},
+		{"jitsi", map[string]string{"appId": "vpaas-magic-cookie-0123456789abcdef", "keyId": "key1", "privateKey": key}, "api_key"},
+		{"jitsi", map[string]string{}, "none"},
+	}
+	for _, c := range cases {
+		var got connectionBody
+		r := s.call("POST", "/connections/"+c.platform, "keys-"+c.platform+"-"+c.authType, map[string]any{"credentials": c.creds}, &got)
+		if r.StatusCode != 201 || got.Status != "connected" || got.AuthType != c.authType {
+			t.Errorf("%s: %d %+v", c.platform, r.StatusCode, got)
+		}
+	}
+}
+
+func TestRefusedKeysAre422WithThePlatformsReason(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	s.sb.Render.RejectToken("rnd_revoked")
+	cases := []struct {
+		platform string
+		creds    map[string]string
+	}{
+		{"render", map[string]string{"apiKey": "rnd_revoked"}},
+		{"jitsi", map[string]string{"appId": "vpaas-magic-cookie-0123456789abcdef", "keyId": "k", "privateKey": "-----BEGIN RSA PRIVATE KEY-----\nnot a key\n-----END RSA PRIVATE KEY-----"}},
+	}
+	for _, c := range cases {
+		var p struct{ Code, Detail string }
+		r := s.call("POST", "/connections/"+c.platform, "tenant-x", map[string]any{"credentials": c.creds}, &p)
+		if r.StatusCode != 422 || p.Code != "invalid_credentials" || strings.Contains(p.Detail, "rnd_revoked") {
+			t.Errorf("%s: %d %+v", c.platform, r.StatusCode, p)
+		}
+		if r := s.call("GET", "/connections/"+c.platform, "tenant-x", nil, nil); r.StatusCode != 404 {
+			t.Errorf("%s: a refused key made a connection", c.platform)
+		}
+	}
+	var p struct{ Code, OAuthStart string }
+	if r := s.call("POST", "/connections/youtube", "tenant-x", map[string]any{"credentials": map[string]string{"apiKey": "x"}}, &p); r.StatusCode != 409 || p.OAuthStart != "/connections/youtube/oauth" {
+		t.Errorf("an OAuth platform must point at its OAuth route: %d %+v", r.StatusCode, p)
+	}
+}
+
+// jaasKey is a fresh 2048-bit RSA key in PEM, as 8x8 hands them out.
+func jaasKey(t *testing.T) string {
+	t.Helper()
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet/googlemeetfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram/instagramfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway/railwayfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/render/renderfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream/restreamfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams/teamsfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel/vercelfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
@@ -34,6 +36,8 @@ type Sandbox struct {
 	Teams     *teamsfake.Server
 	Vercel    *vercelfake.Server
 	Railway   *railwayfake.Server
+	Restream  *restreamfake.Server
+	Render    *renderfake.Server
 
 	env     map[string]string
 	closers []func()
@@ -73,17 +77,18 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	}
 	s.YouTube, s.Facebook, s.Instagram = youtubefake.New(), facebookfake.New(), instagramfake.New()
 	s.Zoom, s.Meet, s.Teams = zoomfake.New(), googlemeetfake.New(), teamsfake.New()
-	s.Vercel, s.Railway = vercelfake.New(), railwayfake.New()
+	s.Vercel, s.Railway, s.Restream, s.Render = vercelfake.New(), railwayfake.New(), restreamfake.New(), renderfake.New()
 	// The sandbox's Instagram user has a professional account linked to a
 	// Page, as Instagram's API requires.
 	s.Instagram.AddPage("104857600000001", "Grace Church", "17841400000000001", "gracechurch")
 	s.closers = append(s.closers, s.YouTube.Close, s.Facebook.Close, s.Instagram.Close, s.Zoom.Close,
-		s.Meet.Close, s.Teams.Close, s.Vercel.Close, s.Railway.Close)
+		s.Meet.Close, s.Teams.Close, s.Vercel.Close, s.Railway.Close, s.Restream.Close, s.Render.Close)
 
 	api := map[platform.ID]string{
 		platform.YouTube: s.YouTube.URL, platform.Facebook: s.Facebook.URL, platform.Instagram: s.Instagram.URL,
 		platform.Zoom: s.Zoom.APIURL(), platform.GoogleMeet: s.Meet.MeetURL(), platform.MicrosoftTeams: s.Teams.APIURL(),
 		platform.Vercel: s.Vercel.URL, platform.Railway: s.Railway.APIURL(),
+		platform.Restream: s.Restream.URL, platform.Render: s.Render.APIURL(),
 	}
 	clients := map[string]oauthmock.ClientConfig{}
 	base := strings.TrimRight(opt.CallbackBase, "/")

@@ -9,7 +9,10 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
+	"github.com/switchboard-dev/switchboard/internal/platform/render"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams"
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
@@ -26,6 +29,8 @@ type platformSet struct {
 	teams     *teams.Client
 	vercel    *vercel.Client
 	railway   *railway.Client
+	restream  *restream.Client
+	render    *render.Client
 
 	accounts  map[platform.ID]connection.AccountReader
 	keys      map[platform.ID]connection.KeyVerifier
@@ -43,14 +48,17 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		zoom:      zoom.New(hc, ep[platform.Zoom].APIURL),
 		meet: googlemeet.New(hc, ep[platform.GoogleMeet].APIURL, d.Env("GOOGLE_MEET_CALENDAR_API_URL"),
 			googlemeetUserinfo(d.Env("GOOGLE_MEET_USERINFO_URL"))...),
-		teams:   teams.New(hc, ep[platform.MicrosoftTeams].APIURL),
-		vercel:  vercel.New(hc, ep[platform.Vercel].APIURL),
-		railway: railway.New(hc, ep[platform.Railway].APIURL),
+		teams:    teams.New(hc, ep[platform.MicrosoftTeams].APIURL),
+		vercel:   vercel.New(hc, ep[platform.Vercel].APIURL),
+		railway:  railway.New(hc, ep[platform.Railway].APIURL),
+		restream: restream.New(hc, ep[platform.Restream].APIURL),
+		render:   render.New(hc, ep[platform.Render].APIURL),
 	}
 	ps.accounts = map[platform.ID]connection.AccountReader{
 		platform.YouTube: ps.youtube, platform.Facebook: ps.facebook, platform.Instagram: ps.instagram,
 		platform.Zoom: ps.zoom, platform.GoogleMeet: ps.meet, platform.MicrosoftTeams: ps.teams,
-		platform.Vercel: ps.vercel, platform.Railway: ps.railway,
+		platform.Vercel: ps.vercel, platform.Railway: ps.railway, platform.Restream: ps.restream,
+		platform.Render: ps.render,
 	}
 	byToken := func(r connection.AccountReader) connection.KeyVerifier {
 		return func(ctx context.Context, c connection.Credentials) (platform.Account, error) {
@@ -60,6 +68,11 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 	ps.keys = map[platform.ID]connection.KeyVerifier{
 		platform.Vercel:  byToken(ps.vercel),
 		platform.Railway: byToken(ps.railway),
+		platform.Render:  byToken(ps.render),
+		// JaaS has no API to ask: the key must parse and sign.
+		platform.Jitsi: func(_ context.Context, c connection.Credentials) (platform.Account, error) {
+			return jitsi.Verify(map[string]string{"appId": c.AppID, "keyId": c.KeyID, "privateKey": c.PrivateKey})
+		},
 	}
 	ps.longLived = func(ctx context.Context, e platform.Endpoints, short string) (string, time.Duration, error) {
 		return ps.facebook.ExchangeLongLived(ctx, e.TokenURL, e.ClientID, e.ClientSecret, short)

@@ -179,7 +179,5 @@ func (a *API) oauthCallback(ctx context.Context, r *Request) (*Response, error) 
 	if res.ErrorCause != nil {
 		return nil, res.ErrorCause
 	}
-	return JSON(http.StatusOK, map[string]any{
-		"platform": string(res.Platform), "status": "connected", "connection": viewConnection(res.Connected),
-	}), nil
+	return JSON(http.StatusOK, viewConnection(res.Connected)), nil
 }

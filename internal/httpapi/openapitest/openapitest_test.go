@@ -215,7 +215,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 	const (
 		connection = `{"platform":"youtube","status":"connected","authType":"oauth2","accountId":"UC1","accountName":"Grace Church",
 			"scopes":["https://www.googleapis.com/auth/youtube"],"connectedAt":"2026-01-02T03:04:05Z","updatedAt":"2026-01-02T03:04:05Z",
-			"expiresAt":"2026-01-02T04:04:05Z","lastRefreshedAt":null,"lastError":null}`
+			"expiresAt":"2026-01-02T04:04:05Z","lastRefreshedAt":null,"statusChangedAt":"2026-01-02T03:04:05Z","lastVerifiedAt":"2026-01-02T03:04:05Z","lastError":null}`
 		livestream = `{"id":"ls-1","title":"Sunday service","description":null,"status":"scheduled","scheduledStart":"2026-01-04T15:00:00Z",
 			"scheduledEnd":null,"startedAt":null,"endedAt":null,"targets":[
 			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null},
