@@ -129,7 +129,21 @@ func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, erro
 			return nil, err
 		}
 		svc.OAuth = conns
-	case Livestreams, Meetings, Deployments:
+	case Livestreams:
+		svc.Idempotency = d.Store.Idempotency()
+		if err := d.livestreamRoutes(ctx, &svc); err != nil {
+			return nil, err
+		}
+	case Meetings:
+		svc.Idempotency = d.Store.Idempotency()
+		if err := d.meetingRoutes(ctx, &svc); err != nil {
+			return nil, err
+		}
+	case Deployments:
+		svc.Idempotency = d.Store.Idempotency()
+		if err := d.deploymentRoutes(ctx, &svc); err != nil {
+			return nil, err
+		}
 	default:
 		return nil, fmt.Errorf("app: %q is not an HTTP function", function)
 	}

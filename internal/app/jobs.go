@@ -49,10 +49,7 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 			return out, err
 		}, nil
 	case StreamSched:
-		return func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error) {
-			d.Logger.Warn("scheduled run: capability not built yet", slog.String("event_id", ev.ID))
-			return RunReport{Function: function, NotBuilt: true}, nil
-		}, nil
+		return d.streamScheduler(ctx)
 	}
 	return nil, fmt.Errorf("app: %q is not a scheduled function", function)
 }
@@ -71,14 +68,5 @@ func Worker(ctx context.Context, opt Options) (StreamHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-		// Until deployments exist, every record is reported as failed so that
-		// the stream keeps it: nothing accepted is ever dropped.
-		var resp events.DynamoDBEventResponse
-		for _, r := range ev.Records {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
-		}
-		d.Logger.Warn("deploy worker: capability not built yet", slog.Int("records", len(ev.Records)))
-		return resp, nil
-	}, nil
+	return d.deployWorker(ctx)
 }

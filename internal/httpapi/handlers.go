@@ -48,6 +48,9 @@ func (a *API) bind() map[string]HandlerFunc {
 		h["startOAuth"] = a.startOAuth
 		h["oauthCallback"] = a.oauthCallback
 	}
+	a.bindLivestreams(h)
+	a.bindMeetings(h)
+	a.bindDeployments(h)
 	return h
 }
 
