@@ -294,6 +294,19 @@ func TestALongRateLimitIsReturnedWithItsResetForTheWorker(t *testing.T) {
 	}
 }
 
+func TestWithoutRetryAfterTheRateLimitBodysResetIsUsed(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.RetryAfter = 20 * time.Second
+	fake.NoRetryAfterHeader = true
+	fake.FailNext("getAuthUser", http.StatusTooManyRequests, "rate_limited", 1)
+	_, err := c.Whoami(ctx(t), token)
+	pe, ok := platform.AsError(err)
+	if !ok || pe.Reason != platform.ReasonRateLimited || pe.RetryAfter < 18*time.Second || pe.RetryAfter > 21*time.Second {
+		t.Fatalf("err = %v, RetryAfter %v: want about 20 s from limit.reset", err, pe.RetryAfter)
+	}
+}
+
 func TestARefusedTokenIsAnExpiredToken(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)

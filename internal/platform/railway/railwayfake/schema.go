@@ -8,7 +8,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 	"github.com/vektah/gqlparser/v2/validator"
-	_ "github.com/vektah/gqlparser/v2/validator/rules" // registers the specification's validation rules
+	"github.com/vektah/gqlparser/v2/validator/rules"
 )
 
 // Schema builds a gqlparser schema from a GraphQL introspection result
@@ -87,7 +87,7 @@ func Check(schema *ast.Schema, query string, variables map[string]any, operation
 	if err != nil {
 		return fmt.Errorf("the document does not parse: %w", err)
 	}
-	if errs := validator.Validate(schema, doc); len(errs) > 0 {
+	if errs := validator.ValidateWithRules(schema, doc, rules.NewDefaultRules()); len(errs) > 0 {
 		return fmt.Errorf("the document is not valid against the schema: %w", errs)
 	}
 	op := doc.Operations.ForName(operationName)

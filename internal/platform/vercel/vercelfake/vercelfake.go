@@ -83,6 +83,9 @@ type Server struct {
 	// RetryAfter is the Retry-After (and limit.reset distance) of a
 	// FailNext 429; 1 s when zero.
 	RetryAfter time.Duration
+	// NoRetryAfterHeader leaves Retry-After off a FailNext 429, so only the
+	// body's limit.reset (and X-RateLimit-Reset) tell when to come back.
+	NoRetryAfterHeader bool
 	// UploadDelay holds every file upload this long, so that concurrent
 	// uploads overlap and MaxConcurrentUploads can see them.
 	UploadDelay time.Duration
@@ -260,7 +263,9 @@ func (s *Server) writeFailure(w http.ResponseWriter, f failure) {
 			ra = time.Second
 		}
 		reset := time.Now().Add(ra).Unix()
-		w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
+		if !s.NoRetryAfterHeader {
+			w.Header().Set("Retry-After", strconv.Itoa(int((ra+time.Second-1)/time.Second)))
+		}
 		w.Header().Set("X-RateLimit-Limit", "100")
 		w.Header().Set("X-RateLimit-Remaining", "0")
 		w.Header().Set("X-RateLimit-Reset", strconv.FormatInt(reset, 10))
