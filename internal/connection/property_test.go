@@ -56,10 +56,14 @@ func TestConnectedAlwaysMeansDecryptableCredentials(t *testing.T) {
 				ee.clock.Advance(59 * time.Minute)
 				_, _ = ee.svc.Token(ctx, ee.id.Tenant, "zoom")
 			case "platform503":
+				// Injected only where a refresh will use it up: a failure left
+				// over would hit a later step's (or iteration's) refresh.
+				if status != connection.StatusConnected {
+					break
+				}
 				_ = ee.oauth.Fail(ctx, oauthmock.Failure{Grant: "refresh_token", ClientID: ee.clientID, Status: http.StatusServiceUnavailable, Count: 1})
 				ee.clock.Advance(59 * time.Minute)
 				_, _ = ee.svc.Token(ctx, ee.id.Tenant, "zoom")
-				// A failure left unused would hit a later refresh.
 				_, _ = ee.svc.Refresh(ctx, ee.id.Tenant, "zoom")
 			case "unauthorized":
 				_ = ee.svc.ReportUnauthorized(ctx, ee.id.Tenant, "zoom", "401")
