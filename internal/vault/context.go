@@ -32,6 +32,7 @@ const (
 	PurposePKCEVerifier = "pkce_verifier"
 	PurposeDatabaseURL  = "database_url"
 	PurposeTokenSet     = "token_set"
+	PurposeMeetingLink  = "meeting_link" // a meeting link that carries a credential (Zoom start_url, 8x8 JaaS links)
 )
 
 // Limits on a context, well inside KMS's.

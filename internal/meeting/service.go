@@ -1,0 +1,539 @@
+package meeting
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/connection"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/vault"
+)
+
+// Repo is the meeting storage the service needs.
+type Repo interface {
+	// Create stores a new meeting; an id already taken is an error.
+	Create(ctx context.Context, m *Meeting) error
+	// Get reads one of the tenant's meetings; none is a NotFound error.
+	Get(ctx context.Context, tenant, id string) (*Meeting, error)
+	// List pages through the tenant's meetings, newest first.
+	List(ctx context.Context, tenant, cursor string, limit int) ([]*Meeting, string, error)
+	// SetTarget replaces the meeting's target t.Platform with t when the
+	// stored target's status is from and, with whileOpen, the meeting is
+	// not cancelled. Otherwise it changes nothing and returns an error
+	// wrapping ErrChanged. Sealed links in t are written; links stored
+	// before are never removed.
+	SetTarget(ctx context.Context, tenant, id string, t Target, from TargetStatus, whileOpen bool) error
+	// Cancel sets the meeting's cancelledAt to at unless it is set, and
+	// returns the meeting as it is then; none is a NotFound error.
+	Cancel(ctx context.Context, tenant, id string, at time.Time) (*Meeting, error)
+}
+
+// Connections gives a tenant's platform credentials: the connection
+// service.
+type Connections interface {
+	Token(ctx context.Context, tenant string, p platform.ID) (connection.Credentials, error)
+	ReportUnauthorized(ctx context.Context, tenant string, p platform.ID, message string) error
+}
+
+// Clients are the meeting platforms' clients.
+type Clients interface {
+	// Meeter is the client of a platform that is the same for every
+	// tenant: zoom, google-meet, microsoft-teams, and jitsi's public rooms.
+	Meeter(p platform.ID) (platform.Meeter, bool)
+	// JaaS is a Jitsi client that signs with a tenant's 8x8 JaaS
+	// credentials (AppID, KeyID, PrivateKey).
+	JaaS(creds connection.Credentials) (platform.Meeter, error)
+}
+
+// Sealer is the vault.
+type Sealer interface {
+	Seal(ctx context.Context, plaintext []byte, ec vault.EncryptionContext) ([]byte, error)
+	Open(ctx context.Context, sealed []byte, ec vault.EncryptionContext) ([]byte, error)
+}
+
+// Config is what a Service is built from.
+type Config struct {
+	Repo        Repo
+	Connections Connections
+	Clients     Clients
+	Vault       Sealer
+	Logger      *slog.Logger
+	Now         func() time.Time
+
+	CallTimeout  time.Duration // bounds one platform call (20 s; the HTTP function has 29)
+	StalePending time.Duration // a target pending longer was abandoned by a crashed create (2 min)
+}
+
+// Service is the meetings capability.
+type Service struct {
+	cfg Config
+}
+
+// New builds a Service, filling defaults.
+func New(cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.CallTimeout == 0 {
+		cfg.CallTimeout = 20 * time.Second
+	}
+	if cfg.StalePending == 0 {
+		cfg.StalePending = 2 * time.Minute
+	}
+	return &Service{cfg: cfg}
+}
+
+func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
+
+// writeTimeout bounds recording one outcome. Outcomes are recorded even
+// when the request's context has ended: a meeting made at a platform must
+// not be forgotten because the caller went away.
+const writeTimeout = 5 * time.Second
+
+// plan is how one target will be created.
+type plan struct {
+	platform platform.ID
+	meeter   platform.Meeter
+	token    string
+	// secretJoin: the join link is a credential (8x8 JaaS), kept sealed.
+	secretJoin bool
+	// err: no usable credentials or client; the target fails with it.
+	err error
+}
+
+// Create validates a meeting request, stores the meeting and creates it on
+// every target at once (see the package comment).
+func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (*Meeting, error) {
+	now := s.now()
+	sp, err := validate(in, now)
+	if err != nil {
+		return nil, err
+	}
+	plans := make([]plan, len(sp.platforms))
+	var wg sync.WaitGroup
+	for i, p := range sp.platforms {
+		wg.Go(func() { plans[i] = s.prepare(ctx, tenant, p) })
+	}
+	wg.Wait()
+	if err := notConnected(plans); err != nil {
+		return nil, err
+	}
+	id, err := NewID(now)
+	if err != nil {
+		return nil, apperr.Wrap(apperr.Internal, "internal_error", "", fmt.Errorf("meeting id: %w", err))
+	}
+	m := &Meeting{Tenant: tenant, ID: id, Title: sp.title, Start: sp.start, Duration: sp.duration, TimeZone: sp.timeZone,
+		CreatedBy: user, CreatedAt: now}
+	for _, pl := range plans {
+		t := Target{Platform: pl.platform, Status: TargetPending, UpdatedAt: now}
+		if pl.err != nil {
+			t.Status, t.LastError = TargetFailed, lastErrorOf(pl.err, now)
+			s.logFailure("meeting target not created", m, pl.platform, pl.err)
+		}
+		m.Targets = append(m.Targets, t)
+	}
+	if err := s.cfg.Repo.Create(ctx, m); err != nil {
+		return nil, err
+	}
+	errs := make([]error, len(plans))
+	for i, pl := range plans {
+		if pl.err == nil {
+			wg.Go(func() { errs[i] = s.createAt(ctx, m, pl) })
+		}
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return s.Get(ctx, tenant, id)
+}
+
+// prepare finds a target's credentials and client. Jitsi without a
+// connection, or connected without credentials, makes public rooms.
+func (s *Service) prepare(ctx context.Context, tenant string, p platform.ID) plan {
+	pl := plan{platform: p}
+	creds, err := s.cfg.Connections.Token(ctx, tenant, p)
+	if p == platform.Jitsi {
+		switch {
+		case err == nil && creds.PrivateKey != "":
+			pl.meeter, pl.err = s.cfg.Clients.JaaS(creds)
+			pl.secretJoin = true
+			return pl
+		case err == nil || hasCode(err, "not_connected", "no_credentials"):
+			err = nil // public rooms need no account
+		}
+	}
+	if err != nil {
+		pl.err = err
+		return pl
+	}
+	m, ok := s.cfg.Clients.Meeter(p)
+	if !ok {
+		pl.err = apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "no %s client is configured here", p)
+		return pl
+	}
+	pl.meeter, pl.token = m, creds.Bearer()
+	return pl
+}
+
+func hasCode(err error, codes ...string) bool {
+	e, ok := apperr.As(err)
+	if !ok {
+		return false
+	}
+	for _, c := range codes {
+		if e.Code == c {
+			return true
+		}
+	}
+	return false
+}
+
+// notConnected refuses a meeting when a target's connection cannot be
+// used (apperr Conflict from the connection service): the user must
+// connect or reconnect first, so nothing is created anywhere.
+func notConnected(plans []plan) error {
+	var names, details []string
+	for _, pl := range plans {
+		if pl.err == nil || !apperr.Is(pl.err, apperr.Conflict) {
+			continue
+		}
+		names = append(names, string(pl.platform))
+		e, _ := apperr.As(pl.err)
+		details = append(details, e.Detail)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	e := apperr.E(apperr.Conflict, "target_not_connected", strings.Join(details, "; ")+". Nothing was created.")
+	e.Fields = map[string]any{"platforms": names}
+	return e
+}
+
+// createAt creates the meeting at one target and records the outcome.
+func (s *Service) createAt(ctx context.Context, m *Meeting, pl plan) error {
+	spec := platform.MeetingSpec{Title: m.Title, Start: m.Start, Duration: m.Duration, TimeZone: m.TimeZone,
+		RequestID: m.ID + ":" + string(pl.platform)}
+	cctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+	made, err := pl.meeter.CreateMeeting(cctx, pl.token, spec)
+	cancel()
+
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
+	defer cancel()
+	now := s.now()
+	// A failure may still name what the platform made (a Calendar event
+	// whose conference is not ready): keep its id, so DELETE removes it.
+	t := Target{Platform: pl.platform, ExternalID: made.ExternalID, Extra: made.Extra, UpdatedAt: now}
+	if err != nil {
+		t.Status, t.LastError = TargetFailed, lastErrorOf(err, now)
+		s.logFailure("meeting target not created", m, pl.platform, err)
+		s.reportUnauthorized(wctx, m.Tenant, pl.platform, err)
+	} else {
+		t.Status = TargetReady
+		s.keepLinks(wctx, m, &t, made, pl.secretJoin)
+	}
+	err = s.record(wctx, m, t, TargetPending, true)
+	if errors.Is(err, ErrChanged) {
+		return s.createdWhileCancelled(wctx, m, t)
+	}
+	return err
+}
+
+// keepLinks puts the links in t: the host link always sealed, the join
+// link sealed when it is a credential and plain otherwise. A link that
+// cannot be sealed is not kept; without its join link a target is of no
+// use, so it fails.
+func (s *Service) keepLinks(ctx context.Context, m *Meeting, t *Target, made platform.Meeting, secretJoin bool) {
+	if made.HostURL != "" {
+		env, err := s.cfg.Vault.Seal(ctx, []byte(made.HostURL), LinkContext(m.Tenant, t.Platform, m.ID, LinkHost))
+		if err != nil {
+			s.logFailure("sealing a host link failed", m, t.Platform, err)
+			t.LastError = &LastError{Code: "seal_failed", Message: "the host link could not be stored encrypted, so it was not kept", At: t.UpdatedAt}
+		}
+		t.SealedHost = env
+	}
+	if !secretJoin {
+		t.JoinURL = made.JoinURL
+		return
+	}
+	env, err := s.cfg.Vault.Seal(ctx, []byte(made.JoinURL), LinkContext(m.Tenant, t.Platform, m.ID, LinkJoin))
+	if err != nil {
+		s.logFailure("sealing a join link failed", m, t.Platform, err)
+		t.Status = TargetFailed
+		t.LastError = &LastError{Code: "seal_failed", Message: "the join link could not be stored encrypted, so it was not kept; create the meeting again", At: t.UpdatedAt}
+		return
+	}
+	t.SealedJoin = env
+}
+
+// createdWhileCancelled handles an outcome that could not be recorded
+// because the meeting was cancelled meanwhile: what was made is deleted
+// again, and the target says so.
+func (s *Service) createdWhileCancelled(ctx context.Context, m *Meeting, t Target) error {
+	cur, err := s.cfg.Repo.Get(ctx, m.Tenant, m.ID)
+	if err != nil {
+		return err
+	}
+	stored, ok := cur.Target(t.Platform)
+	if !ok || (stored.Status != TargetPending && stored.Status != TargetCancelled) {
+		return nil // recorded by another writer; nothing of ours to add
+	}
+	if t.ExternalID != "" {
+		t = s.deleteAt(ctx, m, t)
+	} else if t.Status == TargetReady {
+		t.Status = TargetCancelled // a Jitsi room: nothing to delete
+	}
+	return s.record(ctx, m, t, stored.Status, false)
+}
+
+// record writes a target's outcome, retrying a store that is briefly
+// unavailable. An outcome that still cannot be written is logged with its
+// external id (never a link), so an operator can find what was made.
+func (s *Service) record(ctx context.Context, m *Meeting, t Target, from TargetStatus, whileOpen bool) error {
+	var err error
+	for attempt := range 3 {
+		err = s.cfg.Repo.SetTarget(ctx, m.Tenant, m.ID, t, from, whileOpen)
+		if err == nil || errors.Is(err, ErrChanged) || !apperr.Is(err, apperr.Unavailable) {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Duration(attempt+1) * 100 * time.Millisecond):
+		}
+	}
+	if err != nil && !errors.Is(err, ErrChanged) {
+		s.cfg.Logger.Error("recording a meeting target failed", slog.String("meeting_id", m.ID), slog.String("platform", string(t.Platform)),
+			slog.String("target_status", string(t.Status)), slog.String("external_id", t.ExternalID), slog.String("error", err.Error()))
+	}
+	return err
+}
+
+// Get reads one of the tenant's meetings, with its JaaS join links opened.
+func (s *Service) Get(ctx context.Context, tenant, id string) (*Meeting, error) {
+	if !ValidID(id) {
+		return nil, notFound(id)
+	}
+	m, err := s.cfg.Repo.Get(ctx, tenant, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, notFound(id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.openJoinLinks(ctx, m); err != nil {
+		return nil, err
+	}
+	m.Status = m.StatusAt(s.now())
+	return m, nil
+}
+
+// listOpenConcurrency bounds the vault calls of one page.
+const listOpenConcurrency = 8
+
+// List pages through the tenant's meetings, newest first.
+func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) ([]*Meeting, string, error) {
+	list, next, err := s.cfg.Repo.List(ctx, tenant, cursor, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	now := s.now()
+	errs := make([]error, len(list))
+	sem := make(chan struct{}, listOpenConcurrency)
+	var wg sync.WaitGroup
+	for i, m := range list {
+		m.Status = m.StatusAt(now)
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			errs[i] = s.openJoinLinks(ctx, m)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, "", err
+	}
+	return list, next, nil
+}
+
+// openJoinLinks fills JoinURL of targets whose join link is sealed.
+func (s *Service) openJoinLinks(ctx context.Context, m *Meeting) error {
+	for i := range m.Targets {
+		t := &m.Targets[i]
+		if len(t.SealedJoin) == 0 {
+			continue
+		}
+		pt, err := s.cfg.Vault.Open(ctx, t.SealedJoin, LinkContext(m.Tenant, t.Platform, m.ID, LinkJoin))
+		if err != nil {
+			if errors.Is(err, vault.ErrKeyring) {
+				return apperr.Wrap(apperr.Unavailable, "vault_unavailable", "the meeting's links cannot be decrypted right now; try again shortly", err)
+			}
+			return apperr.Wrap(apperr.Internal, "open_failed", "", fmt.Errorf("meeting %s %s join link: %w", m.ID, t.Platform, err))
+		}
+		t.JoinURL = string(pt)
+	}
+	return nil
+}
+
+// Cancel cancels a meeting at every platform (see the package comment).
+func (s *Service) Cancel(ctx context.Context, tenant, id string) error {
+	if !ValidID(id) {
+		return notFound(id)
+	}
+	m, err := s.cfg.Repo.Get(ctx, tenant, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return notFound(id)
+	}
+	if err != nil {
+		return err
+	}
+	now := s.now()
+	if m.CancelledAt.IsZero() {
+		if m.StatusAt(now) == StatusEnded {
+			return apperr.Errorf(apperr.Conflict, "meeting_ended", "the meeting ended at %s; there is nothing left to cancel", m.End().Format(time.RFC3339))
+		}
+		if m, err = s.cfg.Repo.Cancel(ctx, tenant, id, now); err != nil {
+			if apperr.Is(err, apperr.NotFound) {
+				return notFound(id)
+			}
+			return err
+		}
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.CallTimeout+writeTimeout)
+	defer cancel()
+	errs := make([]error, len(m.Targets))
+	var wg sync.WaitGroup
+	for i, t := range m.Targets {
+		from := t.Status
+		switch {
+		case t.Status == TargetPending && now.Sub(m.CreatedAt) < s.cfg.StalePending:
+			// Its create is still running: it sees the cancellation when
+			// it records the outcome, and deletes what it made.
+		case t.Status == TargetPending:
+			t.Status, t.UpdatedAt = TargetCancelled, now
+			t.Note = "its creation never finished (Switchboard stopped before the platform answered); if " +
+				nameOf(t.Platform) + " shows this meeting, delete it there"
+			wg.Go(func() { errs[i] = s.record(wctx, m, t, from, false) })
+		case t.Status == TargetCancelled || t.ExternalID == "":
+			// Cancelled already, or it failed before anything was made.
+		default:
+			wg.Go(func() { errs[i] = s.record(wctx, m, s.deleteAt(wctx, m, t), from, false) })
+		}
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if errors.Is(err, ErrChanged) {
+			errs[i] = nil // another writer recorded this target meanwhile
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// deleteAt deletes a target's meeting at its platform and returns the
+// target as it is then: cancelled, or unchanged with lastError. A
+// platform whose API cannot delete a meeting is not called.
+func (s *Service) deleteAt(ctx context.Context, m *Meeting, t Target) Target {
+	d, _ := platform.Lookup(string(t.Platform))
+	if !d.Supports(platform.CapMeetingDelete) {
+		t.Status, t.UpdatedAt, t.Note = TargetCancelled, s.now(), noDeleteNote(d)
+		return t
+	}
+	creds, err := s.cfg.Connections.Token(ctx, m.Tenant, t.Platform)
+	if err == nil {
+		meeter, ok := s.cfg.Clients.Meeter(t.Platform)
+		if !ok {
+			err = apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "no %s client is configured here", t.Platform)
+		} else {
+			dctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
+			err = meeter.DeleteMeeting(dctx, creds.Bearer(), platform.Meeting{ExternalID: t.ExternalID, Extra: t.Extra})
+			cancel()
+			s.reportUnauthorized(ctx, m.Tenant, t.Platform, err)
+		}
+	}
+	t.UpdatedAt = s.now()
+	if err != nil {
+		s.logFailure("meeting target not deleted", m, t.Platform, err)
+		t.LastError = lastErrorOf(err, t.UpdatedAt)
+		return t
+	}
+	t.Status, t.LastError = TargetCancelled, nil
+	return t
+}
+
+// noDeleteNote says why a target was cancelled without a call.
+func noDeleteNote(d platform.Descriptor) string {
+	if d.ID == platform.Jitsi {
+		return "Jitsi has no call that deletes a room, so nothing was sent: a public room closes when everyone leaves, " +
+			"and 8x8 JaaS links stop working an hour after the planned end"
+	}
+	return d.Name + "'s API has no call that deletes a meeting, so nothing was sent"
+}
+
+// reportUnauthorized tells the connection service that the platform
+// refused a token it had just given: the connection is then expired.
+func (s *Service) reportUnauthorized(ctx context.Context, tenant string, p platform.ID, err error) {
+	pe, ok := platform.AsError(err)
+	if !ok || pe.Reason != platform.ReasonExpiredToken {
+		return
+	}
+	if rerr := s.cfg.Connections.ReportUnauthorized(ctx, tenant, p, pe.Message); rerr != nil {
+		s.cfg.Logger.Warn("reporting a refused token failed", slog.String("platform", string(p)), slog.String("error", rerr.Error()))
+	}
+}
+
+func (s *Service) logFailure(msg string, m *Meeting, p platform.ID, err error) {
+	s.cfg.Logger.Warn(msg, slog.String("meeting_id", m.ID), slog.String("platform", string(p)),
+		slog.String("reason", reasonOf(err)), slog.String("error", err.Error()))
+}
+
+func reasonOf(err error) string {
+	if r := platform.ReasonOf(err); r != "" {
+		return string(r)
+	}
+	if e, ok := apperr.As(err); ok {
+		return e.Code
+	}
+	return "internal_error"
+}
+
+// lastErrorOf is what a target shows of a failure: the platform's reason
+// and words, or Switchboard's code and detail.
+func lastErrorOf(err error, at time.Time) *LastError {
+	if pe, ok := platform.AsError(err); ok {
+		code, msg := string(pe.Reason), pe.Message
+		if code == "" {
+			code = "platform_error"
+		}
+		if msg == "" {
+			msg = fmt.Sprintf("%s could not %s", nameOf(pe.Platform), pe.Op)
+		}
+		if pe.Reason == platform.ReasonExpiredToken {
+			msg += " (the connection is now expired: reconnect the account)"
+		}
+		return &LastError{Code: code, Message: truncate(msg, 500), At: at}
+	}
+	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal && e.Detail != "" {
+		return &LastError{Code: e.Code, Message: truncate(e.Detail, 500), At: at}
+	}
+	return &LastError{Code: "internal_error", Message: "Switchboard failed on its side; its logs name the cause by meeting id", At: at}
+}
+
+// nameOf is a platform's name for messages.
+func nameOf(p platform.ID) string {
+	if d, ok := platform.Lookup(string(p)); ok {
+		return d.Name
+	}
+	return string(p)
+}
+
+func notFound(id string) error {
+	return apperr.Errorf(apperr.NotFound, "meeting_not_found", "there is no meeting %q", truncate(id, 40))
+}

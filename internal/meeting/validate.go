@@ -1,0 +1,124 @@
+package meeting
+
+import (
+	"fmt"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Limits of a meeting request.
+const (
+	MaxTitle        = 200 // characters
+	MaxDuration     = 24 * time.Hour
+	MaxTargets      = 4 // one per meeting platform
+	StartGrace      = 5 * time.Minute
+	DefaultTimeZone = "UTC"
+)
+
+// CreateInput is a meeting request as the caller sent it.
+type CreateInput struct {
+	Title           string
+	StartTime       string // RFC 3339
+	DurationMinutes int
+	TimeZone        *string // nil: UTC
+	Platforms       []string
+}
+
+// spec is a request that passed validation.
+type spec struct {
+	title     string
+	start     time.Time
+	duration  time.Duration
+	timeZone  string
+	platforms []platform.ID
+}
+
+func invalid(field, format string, args ...any) error {
+	e := apperr.Errorf(apperr.Invalid, "invalid_meeting", format, args...)
+	e.Fields = map[string]any{"field": field}
+	return e
+}
+
+// validate checks a request at now; the error names the first field that
+// is wrong and says what it must be.
+func validate(in CreateInput, now time.Time) (spec, error) {
+	var s spec
+	s.title = strings.TrimSpace(in.Title)
+	switch n := utf8.RuneCountInString(s.title); {
+	case !utf8.ValidString(in.Title):
+		return s, invalid("title", "title must be UTF-8 text")
+	case n == 0:
+		return s, invalid("title", "title is required")
+	case n > MaxTitle:
+		return s, invalid("title", "title has %d characters; at most %d are allowed", n, MaxTitle)
+	}
+	for _, r := range s.title {
+		if r < 0x20 || r == 0x7f {
+			return s, invalid("title", "title must not contain control characters such as line breaks")
+		}
+	}
+
+	if strings.TrimSpace(in.StartTime) == "" {
+		return s, invalid("startTime", "startTime is required (RFC 3339, e.g. 2026-03-01T10:00:00-06:00)")
+	}
+	start, err := time.Parse(time.RFC3339, in.StartTime)
+	if err != nil {
+		return s, invalid("startTime", "startTime %q is not an RFC 3339 date-time with an offset (e.g. 2026-03-01T10:00:00-06:00)", truncate(in.StartTime, 40))
+	}
+	if start.Before(now.Add(-StartGrace)) {
+		return s, invalid("startTime", "startTime %s is in the past", start.UTC().Format(time.RFC3339))
+	}
+	s.start = start.UTC().Truncate(time.Second)
+
+	if in.DurationMinutes < 1 || in.DurationMinutes > int(MaxDuration/time.Minute) {
+		return s, invalid("durationMinutes", "durationMinutes must be a whole number from 1 to %d", int(MaxDuration/time.Minute))
+	}
+	s.duration = time.Duration(in.DurationMinutes) * time.Minute
+
+	s.timeZone = DefaultTimeZone
+	if in.TimeZone != nil {
+		tz := *in.TimeZone
+		// LoadLocation takes "" and "Local" as the server's zone: neither is a zone a caller can mean.
+		if tz == "" || tz == "Local" || len(tz) > 64 {
+			return s, invalid("timezone", "timezone must be an IANA time zone name such as America/Chicago")
+		}
+		if _, err := time.LoadLocation(tz); err != nil {
+			return s, invalid("timezone", "timezone %q is not an IANA time zone name (such as America/Chicago)", truncate(tz, 64))
+		}
+		s.timeZone = tz
+	}
+
+	switch {
+	case len(in.Platforms) == 0:
+		return s, invalid("targets", "targets must name at least one meeting platform")
+	case len(in.Platforms) > MaxTargets:
+		return s, invalid("targets", "targets may name at most %d platforms, one each", MaxTargets)
+	}
+	seen := map[platform.ID]bool{}
+	for i, p := range in.Platforms {
+		field := fmt.Sprintf("targets[%d].platform", i)
+		d, ok := platform.Lookup(p)
+		switch {
+		case !ok:
+			return s, invalid(field, "%s: there is no platform %q", field, truncate(p, 40))
+		case d.Kind != platform.KindMeeting:
+			return s, invalid(field, "%s: %s is a %s platform, not a meeting platform (zoom, google-meet, microsoft-teams, jitsi)", field, d.Name, d.Kind)
+		case seen[d.ID]:
+			return s, invalid(field, "%s: %s is named twice; a meeting has one target per platform", field, d.Name)
+		}
+		seen[d.ID] = true
+		s.platforms = append(s.platforms, d.ID)
+	}
+	return s, nil
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
