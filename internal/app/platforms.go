@@ -27,6 +27,7 @@ type platformSet struct {
 	zoom      *zoom.Client
 	meet      *googlemeet.Client
 	teams     *teams.Client
+	jitsi     *jitsi.PublicRooms // JITSI_PUBLIC_URL; JaaS clients are built per tenant (meetingClients)
 	vercel    *vercel.Client
 	railway   *railway.Client
 	restream  *restream.Client
@@ -49,6 +50,7 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		meet: googlemeet.New(hc, ep[platform.GoogleMeet].APIURL, d.Env("GOOGLE_MEET_CALENDAR_API_URL"),
 			googlemeetUserinfo(d.Env("GOOGLE_MEET_USERINFO_URL"))...),
 		teams:    teams.New(hc, ep[platform.MicrosoftTeams].APIURL),
+		jitsi:    jitsi.NewPublicRooms(d.Env("JITSI_PUBLIC_URL")),
 		vercel:   vercel.New(hc, ep[platform.Vercel].APIURL),
 		railway:  railway.New(hc, ep[platform.Railway].APIURL),
 		restream: restream.New(hc, ep[platform.Restream].APIURL),
