@@ -7,7 +7,7 @@ GOFLAGS_LAMBDA := -trimpath -ldflags "-s -w" -tags lambda.norpc
 TEST_FLAGS ?= -count=1 -timeout 15m
 FUZZTIME ?= 30s
 
-.PHONY: all build test test-short lint dev invoke bench fuzz rewrap dynamodb-local clean
+.PHONY: all build test oauth-mock test-short lint dev invoke bench fuzz rewrap dynamodb-local clean
 
 all: build
 
@@ -24,8 +24,14 @@ build:
 dynamodb-local:
 	@./infra/dynamodb-local/fetch.sh
 
+## oauth-mock: the OAuth mock's npm packages, exactly as package-lock.json pins them
+oauth-mock:
+	@if [ ! -f infra/oauth-mock/node_modules/.package-lock.json ] || \
+	    [ infra/oauth-mock/package-lock.json -nt infra/oauth-mock/node_modules/.package-lock.json ]; then \
+	  npm ci --prefix infra/oauth-mock --no-audit --no-fund; fi
+
 ## test: vet, then every test (unit, DynamoDB Local integration, template and contract checks)
-test: dynamodb-local
+test: dynamodb-local oauth-mock
 	$(GO) vet ./...
 	$(GO) run ./infra/cmd/with-dynamodb -- $(GO) test $(TEST_FLAGS) ./...
 
@@ -35,7 +41,7 @@ lint:
 	$(GO) tool staticcheck ./...
 
 ## dev: the local stack on 127.0.0.1:3000 (DynamoDB Local, gateway with JWT, schedules, stream)
-dev: dynamodb-local
+dev: dynamodb-local oauth-mock
 	$(GO) run ./infra/cmd/dev
 
 ## invoke: run one function's handler on an event, e.g. make invoke FN=connections EVENT=events/connections-list-platforms.json

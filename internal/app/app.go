@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -96,7 +98,12 @@ func NewDeps(ctx context.Context, function string, opt Options) (*Deps, error) {
 		var err error
 		// LoadDefaultConfig honours the SDK's standard variables, among them
 		// AWS_REGION, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_DYNAMODB.
-		if cfg, err = config.LoadDefaultConfig(ctx); err != nil {
+		// Each attempt has its own deadline, so a silent network costs a
+		// retry, not the whole invocation; the SDK's standard retryer backs
+		// off between attempts (throttling included).
+		httpClient := awshttp.NewBuildableClient().WithTimeout(5 * time.Second).
+			WithDialerOptions(func(d *net.Dialer) { d.Timeout = 2 * time.Second })
+		if cfg, err = config.LoadDefaultConfig(ctx, config.WithHTTPClient(httpClient)); err != nil {
 			return nil, fmt.Errorf("app: loading AWS configuration: %w", err)
 		}
 	}
