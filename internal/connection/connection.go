@@ -136,7 +136,3 @@ func (c Credentials) empty() bool {
 }
 
 func (c Credentials) marshal() ([]byte, error) { return json.Marshal(c) }
-
-// wipe drops the secrets from this copy. Go strings cannot be zeroed; this
-// only lets them be collected sooner.
-func (c *Credentials) wipe() { *c = Credentials{} }

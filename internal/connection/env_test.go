@@ -66,15 +66,6 @@ func (a *accounts) Whoami(_ context.Context, token string) (platform.Account, er
 	return platform.Account{ID: "acct-1", Name: "Grace Church"}, nil
 }
 
-func (a *accounts) refuse(token string) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.refused == nil {
-		a.refused = map[string]bool{}
-	}
-	a.refused[token] = true
-}
-
 // env is one connection service on its own table, against the shared
 // OAuth mock with a client id of its own.
 type env struct {
