@@ -209,3 +209,20 @@ func jaasKey(t *testing.T) string {
 	}
 	return string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(k)}))
 }
+
+func TestFacebookDisconnectWithdrawsTheGrantAtGraph(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	s.connectOAuth("church-f", "facebook")
+	if r := s.call("DELETE", "/connections/facebook", "church-f", nil, nil); r.StatusCode != http.StatusNoContent {
+		t.Fatalf("delete: %d", r.StatusCode)
+	}
+	var c connectionBody
+	s.call("GET", "/connections/facebook", "church-f", nil, &c)
+	if c.Status != "disconnected" || c.LastError != nil {
+		t.Fatalf("after delete: %+v", c)
+	}
+	if n := s.sb.Facebook.Calls("me.permissions.delete"); n != 1 {
+		t.Fatalf("Graph saw %d revocations", n)
+	}
+}

@@ -109,7 +109,9 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 		s.env[pre+"TOKEN_URL"] = s.OAuth.TokenURL()
 		switch o.RevokeMethod {
 		case "graph-permissions":
-			s.env[pre+"REVOKE_URL"] = api[p] + "/me/permissions"
+			// Facebook and Instagram are one Graph API: revoking the grant is
+			// DELETE /me/permissions there.
+			s.env[pre+"REVOKE_URL"] = s.Facebook.URL + "/me/permissions"
 		case "":
 		default:
 			s.env[pre+"REVOKE_URL"] = s.OAuth.RevokeURL()

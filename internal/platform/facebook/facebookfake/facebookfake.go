@@ -46,6 +46,7 @@ const (
 	OpGet         = "live_video.get"
 	OpDelete      = "live_video.delete"
 	OpExchange    = "oauth.access_token"
+	OpRevoke      = "me.permissions.delete" // DELETE /me/permissions: the user's grant of the app is withdrawn
 	Version       = "v21.0"
 	UserID        = "100012345678901"
 	defaultSecret = "fake-app-secret"
@@ -296,6 +297,8 @@ func route(method string, segs []string) string {
 		return OpMe
 	case len(segs) == 2 && segs[0] == "me" && segs[1] == "accounts" && method == http.MethodGet:
 		return OpAccounts
+	case len(segs) == 2 && segs[0] == "me" && segs[1] == "permissions" && method == http.MethodDelete:
+		return OpRevoke
 	case len(segs) == 2 && segs[0] == "oauth" && segs[1] == "access_token" && method == http.MethodGet:
 		return OpExchange
 	case len(segs) == 2 && segs[1] == "live_videos" && method == http.MethodPost:
@@ -361,6 +364,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, out)
 	case OpAccounts:
 		s.accounts(w, f)
+	case OpRevoke:
+		// Graph answers {"success": true}; the token dies with the grant.
+		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		s.rejected[strings.TrimSpace(tok)] = true
+		writeJSON(w, http.StatusOK, map[string]any{"success": true})
 	case OpExchange:
 		s.exchange(w, f)
 	case OpCreate:
