@@ -1,0 +1,403 @@
+package livestream
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/connection"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Limits a livestream is held to: YouTube's, the strictest of the
+// platforms'.
+const (
+	MaxTitle       = 100  // characters
+	MaxDescription = 5000 // bytes
+	MaxTargets     = 4    // one per livestream platform
+	maxStreamKey   = 512
+)
+
+// CreateInput is a new livestream as a caller asks for it.
+type CreateInput struct {
+	Title, Description           string
+	ScheduledStart, ScheduledEnd time.Time // ScheduledEnd zero: none
+	Targets                      []TargetInput
+}
+
+// TargetInput is one platform to go out to. RTMPURL and StreamKey are for
+// platforms whose API creates no ingest (Instagram): the user copies them
+// from the platform.
+type TargetInput struct {
+	Platform, Privacy  string
+	RTMPURL, StreamKey string
+}
+
+// UpdateInput changes a scheduled livestream; nil fields stay as they are.
+// An empty Description removes it; a zero ScheduledEnd removes the end.
+type UpdateInput struct {
+	Title          *string
+	Description    *string
+	ScheduledStart *time.Time
+	ScheduledEnd   *time.Time
+}
+
+func invalid(code, format string, args ...any) error {
+	return apperr.Errorf(apperr.Invalid, code, format, args...)
+}
+
+func unprocessable(code, format string, args ...any) error {
+	return apperr.Errorf(apperr.Unprocessable, code, format, args...)
+}
+
+func checkTitle(title string) (string, error) {
+	title = strings.TrimSpace(title)
+	if title == "" {
+		return "", invalid("invalid_title", "title is required")
+	}
+	if n := utf8.RuneCountInString(title); n > MaxTitle {
+		return "", invalid("invalid_title", "title is %d characters; YouTube takes at most %d", n, MaxTitle)
+	}
+	return title, nil
+}
+
+func checkDescription(d string) error {
+	if len(d) > MaxDescription {
+		return invalid("invalid_description", "description is %d bytes; at most %d", len(d), MaxDescription)
+	}
+	return nil
+}
+
+// checkSchedule: the start in the future (give or take the grace), the end
+// after the start.
+func (s *Service) checkSchedule(start, end time.Time, now time.Time, startChanged bool) error {
+	if start.IsZero() {
+		return invalid("invalid_schedule", "scheduledStart is required")
+	}
+	if startChanged && start.Before(now.Add(-s.cfg.StartGrace)) {
+		return unprocessable("invalid_schedule", "scheduledStart %s is in the past", start.UTC().Format(time.RFC3339))
+	}
+	if !end.IsZero() && !end.After(start) {
+		return unprocessable("invalid_schedule", "scheduledEnd must be after scheduledStart")
+	}
+	return nil
+}
+
+// checkTargets validates the targets and builds them, with the keys users
+// supplied by platform.
+func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]string, error) {
+	if len(in) == 0 || len(in) > MaxTargets {
+		return nil, nil, invalid("invalid_targets", "a livestream has 1 to %d targets, one per platform; this one has %d", MaxTargets, len(in))
+	}
+	targets := make([]Target, 0, len(in))
+	keys := map[platform.ID]string{}
+	seen := map[string]bool{}
+	for _, ti := range in {
+		d, ok := platform.Lookup(ti.Platform)
+		switch {
+		case !ok:
+			return nil, nil, unprocessable("unknown_platform", "there is no platform %q", truncate(ti.Platform, 40))
+		case d.Kind != platform.KindLivestream:
+			return nil, nil, unprocessable("not_a_livestream_platform", "%s is a %s platform, not a livestream platform", d.Name, d.Kind)
+		case s.cfg.Broadcasters[d.ID] == nil:
+			return nil, nil, unprocessable("platform_not_configured", "%s is not configured here", d.Name)
+		case seen[ti.Platform]:
+			return nil, nil, invalid("invalid_targets", "%s is a target twice: one target per platform", d.Name)
+		}
+		seen[ti.Platform] = true
+		switch ti.Privacy {
+		case "", "public", "unlisted", "private":
+		default:
+			return nil, nil, invalid("invalid_privacy", "privacy of the %s target must be public, unlisted or private", d.Name)
+		}
+		t := Target{Platform: d.ID, Privacy: ti.Privacy, Status: TargetPending}
+		rtmp, key := strings.TrimSpace(ti.RTMPURL), strings.TrimSpace(ti.StreamKey)
+		manual := d.Supports(platform.CapBroadcastManual)
+		switch {
+		case manual && (rtmp == "" || key == ""):
+			return nil, nil, unprocessable("ingest_required", "%s: %s", d.Name, d.Notes)
+		case !manual && (rtmp != "" || key != ""):
+			return nil, nil, unprocessable("ingest_not_accepted",
+				"%s creates its own ingest: rtmpUrl and streamKey are only for platforms whose API cannot (Instagram)", d.Name)
+		case manual:
+			u, err := url.Parse(rtmp)
+			if err != nil || (u.Scheme != "rtmp" && u.Scheme != "rtmps") || u.Host == "" {
+				return nil, nil, invalid("invalid_ingest", "the %s rtmpUrl must be an rtmp:// or rtmps:// URL", d.Name)
+			}
+			if len(key) > maxStreamKey || strings.ContainsAny(key, " \t\r\n") {
+				return nil, nil, invalid("invalid_ingest", "the %s streamKey must be at most %d characters without spaces", d.Name, maxStreamKey)
+			}
+			t.IngestURL, t.UserIngest = rtmp, true
+			keys[d.ID] = key
+		}
+		targets = append(targets, t)
+	}
+	return targets, keys, nil
+}
+
+// Create schedules a livestream: it checks the request and that every
+// target's platform is connected (changing nothing when either fails),
+// stores it, and sets up every target at its platform at once. A target
+// the platform refuses is failed with the platform's reason, and retried
+// while retrying can help; when every target is refused for good, nothing
+// is kept and the refusal is the answer.
+func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (*Livestream, error) {
+	now := s.now()
+	title, err := checkTitle(in.Title)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkDescription(in.Description); err != nil {
+		return nil, err
+	}
+	if err := s.checkSchedule(in.ScheduledStart, in.ScheduledEnd, now, true); err != nil {
+		return nil, err
+	}
+	targets, userKeys, err := s.checkTargets(in.Targets)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := s.credentials(ctx, tenant, targets)
+	if err != nil {
+		return nil, err
+	}
+
+	ls := &Livestream{
+		Tenant: tenant, ID: newID(now), Title: title, Description: in.Description,
+		ScheduledStart: in.ScheduledStart.UTC(), Status: StatusScheduled,
+		CreatedAt: now, UpdatedAt: now, CreatedBy: user, Targets: targets,
+		SealedKeys: map[platform.ID][]byte{},
+	}
+	if !in.ScheduledEnd.IsZero() {
+		ls.ScheduledEnd = in.ScheduledEnd.UTC()
+	}
+	for p, key := range userKeys {
+		sealed, err := s.seal(ctx, ls, p, key)
+		if err != nil {
+			return nil, err
+		}
+		ls.SealedKeys[p] = sealed
+	}
+	// Stored first, under this request's claim, so that nothing set up at a
+	// platform is ever unrecorded: if this request dies, the scheduler
+	// finishes the set-up when the claim runs out.
+	owner := newOwner()
+	ls.ClaimOwner, ls.ClaimUntil = owner, now.Add(s.cfg.Lease)
+	ls.DueAt = ls.ClaimUntil
+	if err := s.cfg.Repo.Create(ctx, ls); err != nil {
+		return nil, err
+	}
+	if err := s.drive(ctx, ls, owner, now, creds); err != nil {
+		return nil, err
+	}
+	if refusal := refusedEverywhere(ls); refusal != nil {
+		wctx, cancel := writeContext(ctx)
+		defer cancel()
+		if err := s.cfg.Repo.Delete(wctx, ls.Tenant, ls.ID, owner); err != nil {
+			return nil, err
+		}
+		return nil, refusal
+	}
+	if err := s.release(ctx, ls, owner, now); err != nil {
+		return nil, err
+	}
+	return ls, nil
+}
+
+// credentials fetches every target's credentials; a platform that is not
+// connected (or whose connection expired) fails the whole request with a
+// conflict naming each such target.
+func (s *Service) credentials(ctx context.Context, tenant string, targets []Target) (map[platform.ID]connection.Credentials, error) {
+	out := map[platform.ID]connection.Credentials{}
+	var missing []map[string]string
+	var details []string
+	for _, t := range targets {
+		c, err := s.cfg.Tokens.Token(ctx, tenant, t.Platform)
+		if err == nil {
+			out[t.Platform] = c
+			continue
+		}
+		e, ok := apperr.As(err)
+		if !ok || e.Kind != apperr.Conflict {
+			return nil, err
+		}
+		missing = append(missing, map[string]string{"platform": string(t.Platform), "code": e.Code, "detail": e.Detail})
+		details = append(details, e.Detail)
+	}
+	if len(missing) > 0 {
+		e := apperr.E(apperr.Conflict, "target_not_connected", "not every target can be used: "+strings.Join(details, "; "))
+		e.Fields = map[string]any{"targets": missing}
+		return nil, e
+	}
+	return out, nil
+}
+
+// refusedEverywhere is the answer when no target could be set up and
+// none will be retried, and nothing was left at any platform; nil
+// otherwise.
+func refusedEverywhere(ls *Livestream) error {
+	var refused []map[string]string
+	var details []string
+	for _, t := range ls.Targets {
+		if t.Status != TargetFailed || t.retrying() || t.ExternalID != "" {
+			return nil
+		}
+		refused = append(refused, map[string]string{"platform": string(t.Platform), "code": t.LastError.Code, "message": t.LastError.Message})
+		details = append(details, fmt.Sprintf("%s: %s", t.Platform, t.LastError.Message))
+	}
+	kind, code := apperr.Unprocessable, "targets_refused"
+	if allExpired(ls.Targets) {
+		kind, code = apperr.Conflict, "connection_expired"
+	}
+	e := apperr.E(kind, code, "no target could be set up, so nothing was scheduled: "+strings.Join(details, "; "))
+	e.Fields = map[string]any{"targets": refused}
+	return e
+}
+
+func allExpired(ts []Target) bool {
+	for _, t := range ts {
+		if t.LastError == nil || t.LastError.Code != string(platform.ReasonExpiredToken) {
+			return false
+		}
+	}
+	return true
+}
+
+// Update changes the title, description or schedule of a livestream that
+// is still scheduled. Platforms keep what they were told at creation: the
+// clients have no call that changes a broadcast, so the change is recorded
+// and the scheduler follows the new schedule (see the package doc).
+func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput) (*Livestream, error) {
+	if in.Title == nil && in.Description == nil && in.ScheduledStart == nil && in.ScheduledEnd == nil {
+		return nil, invalid("invalid_body", "name at least one of title, description, scheduledStart and scheduledEnd")
+	}
+	for range 3 {
+		now := s.now()
+		ls, err := s.Get(ctx, tenant, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := changeable(ls, now, "changed"); err != nil {
+			return nil, err
+		}
+		if in.Title != nil {
+			if ls.Title, err = checkTitle(*in.Title); err != nil {
+				return nil, err
+			}
+		}
+		if in.Description != nil {
+			if err := checkDescription(*in.Description); err != nil {
+				return nil, err
+			}
+			ls.Description = *in.Description
+		}
+		startChanged := in.ScheduledStart != nil && !in.ScheduledStart.Equal(ls.ScheduledStart)
+		if in.ScheduledStart != nil {
+			ls.ScheduledStart = in.ScheduledStart.UTC()
+		}
+		if in.ScheduledEnd != nil {
+			ls.ScheduledEnd = time.Time{}
+			if !in.ScheduledEnd.IsZero() {
+				ls.ScheduledEnd = in.ScheduledEnd.UTC()
+			}
+		}
+		if err := s.checkSchedule(ls.ScheduledStart, ls.ScheduledEnd, now, startChanged); err != nil {
+			return nil, err
+		}
+		ls.UpdatedAt = now
+		ls.DueAt = s.dueAt(ls, now)
+		err = s.cfg.Repo.Save(ctx, ls, Guard{Version: ls.Version, Now: now})
+		if IsConflict(err) {
+			continue // changed meanwhile: look again
+		}
+		if err != nil {
+			return nil, err
+		}
+		return ls, nil
+	}
+	return nil, errClaimLost
+}
+
+// changeable: only a scheduled livestream that no run holds is changed,
+// started or cancelled through the API.
+func changeable(ls *Livestream, now time.Time, what string) error {
+	if ls.claimed(now) {
+		return errClaimLost
+	}
+	if ls.Status != StatusScheduled {
+		return apperr.Errorf(apperr.Conflict, "livestream_not_scheduled", "the livestream is %s: only a scheduled livestream can be %s", ls.PublicStatus(), what)
+	}
+	return nil
+}
+
+// Start starts a scheduled livestream now, as the scheduler would at its
+// scheduled start.
+func (s *Service) Start(ctx context.Context, tenant, id string) (*Livestream, error) {
+	return s.transition(ctx, tenant, id, StatusStarting, func(ls *Livestream, now time.Time) error {
+		return changeable(ls, now, "started")
+	})
+}
+
+// End ends a live livestream now, as the scheduler would at its scheduled
+// end.
+func (s *Service) End(ctx context.Context, tenant, id string) (*Livestream, error) {
+	return s.transition(ctx, tenant, id, StatusEnding, func(ls *Livestream, now time.Time) error {
+		if ls.claimed(now) {
+			return errClaimLost
+		}
+		if ls.Status != StatusLive {
+			return apperr.Errorf(apperr.Conflict, "livestream_not_live", "the livestream is %s: only a live livestream can be ended", ls.PublicStatus())
+		}
+		return nil
+	})
+}
+
+// Cancel cancels a livestream at every platform: live targets are ended,
+// the others cancelled. A platform that fails is recorded on its target and
+// retried; the livestream is cancelled regardless and never starts.
+func (s *Service) Cancel(ctx context.Context, tenant, id string) error {
+	_, err := s.transition(ctx, tenant, id, StatusCancelled, func(ls *Livestream, now time.Time) error {
+		if ls.claimed(now) {
+			return errClaimLost
+		}
+		switch {
+		case ls.Status == StatusScheduled || ls.Status == StatusLive:
+			return nil
+		case ls.Status == StatusFailed && ls.EndedAt.IsZero():
+			return nil
+		}
+		return apperr.Errorf(apperr.Conflict, "livestream_over", "the livestream is already %s", ls.PublicStatus())
+	})
+	return err
+}
+
+// transition moves a livestream to phase for a caller of the API, when
+// allowed says it may, and does the work the phase asks of its targets.
+func (s *Service) transition(ctx context.Context, tenant, id string, phase Status, allowed func(*Livestream, time.Time) error) (*Livestream, error) {
+	now := s.now()
+	ls, err := s.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := allowed(ls, now); err != nil {
+		return nil, err
+	}
+	owner, err := s.claim(ctx, ls, phase, now)
+	if IsConflict(err) {
+		return nil, errClaimLost // another run or request got there first
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.drive(ctx, ls, owner, now, nil); err != nil {
+		return nil, err
+	}
+	if err := s.release(ctx, ls, owner, now); err != nil {
+		return nil, err
+	}
+	return ls, nil
+}

@@ -1,0 +1,306 @@
+package livestream_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/switchboard-dev/switchboard/internal/connection"
+	"github.com/switchboard-dev/switchboard/internal/dynamotest"
+	"github.com/switchboard-dev/switchboard/internal/livestream"
+	"github.com/switchboard-dev/switchboard/internal/logging"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
+	"github.com/switchboard-dev/switchboard/internal/platform/instagram/instagramfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream/restreamfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
+	"github.com/switchboard-dev/switchboard/internal/vault"
+	"github.com/switchboard-dev/switchboard/internal/vault/vaulttest"
+)
+
+func TestMain(m *testing.M) { dynamotest.Run(m) }
+
+// clock is a test clock that starts at the real time (the fakes check
+// Facebook's scheduling window against it) and moves when told.
+type clock struct {
+	mu  sync.Mutex
+	off time.Duration
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return time.Now().Add(c.off)
+}
+
+// Set makes Now t, moving on from there.
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.off = time.Until(t)
+	c.mu.Unlock()
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.off += d
+	c.mu.Unlock()
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// env is the livestream service on its own table of DynamoDB Local, with
+// the four platforms' fakes and real connections, sealed by a real vault.
+type env struct {
+	t        *testing.T
+	fix      *dynamotest.Fixture
+	vault    *vault.Vault
+	clock    *clock
+	logs     *syncBuffer
+	conns    *connection.Service
+	yt       *youtubefake.Server
+	fb       *facebookfake.Server
+	ig       *instagramfake.Server
+	rs       *restreamfake.Server
+	svc      *livestream.Service
+	tokens   map[string]string // every access token handed out, for scans
+	tokensMu sync.Mutex
+	cfg      livestream.Config
+}
+
+const tenant = "church-1"
+
+// igUser is the Instagram professional account the fake links to the
+// user's Page.
+const igUser = "17841400000000001"
+
+func newEnv(t *testing.T, opts ...func(*dynamodb.Options)) *env {
+	t.Helper()
+	e := &env{t: t, fix: dynamotest.New(t, opts...), vault: vaulttest.Local(t), clock: &clock{}, logs: &syncBuffer{},
+		yt: youtubefake.New(), fb: facebookfake.New(), ig: instagramfake.New(), rs: restreamfake.New(), tokens: map[string]string{}}
+	t.Cleanup(func() { e.yt.Close(); e.fb.Close(); e.ig.Close(); e.rs.Close() })
+	e.ig.AddPage("104857600000001", "Grace Church", igUser, "gracechurch")
+	logger := logging.New(e.logs, "test", slog.LevelDebug)
+	e.conns = connection.New(connection.Config{Repo: e.fix.Store.Connections(), Vault: e.vault, Logger: logger, Now: e.clock.Now})
+	hc := &http.Client{Timeout: 10 * time.Second}
+	e.cfg = livestream.Config{
+		Repo: e.fix.Store.Livestreams(), Tokens: e.conns, Vault: e.vault, Logger: logger, Now: e.clock.Now,
+		Broadcasters: map[platform.ID]platform.Broadcaster{
+			platform.YouTube:   youtube.New(hc, e.yt.URL),
+			platform.Facebook:  facebook.New(hc, e.fb.URL),
+			platform.Instagram: instagram.New(hc, e.ig.URL),
+			platform.Restream:  restream.New(hc, e.rs.URL),
+		},
+	}
+	e.svc = livestream.New(e.cfg)
+	return e
+}
+
+// instance is another service over the same table: what another Lambda
+// would be.
+func (e *env) instance() *livestream.Service { return livestream.New(e.cfg) }
+
+// connect stores a connected connection for the platform with a fresh
+// access token, as the connection service would after an OAuth flow.
+func (e *env) connect(ten string, platforms ...platform.ID) {
+	e.t.Helper()
+	ctx := context.Background()
+	for _, p := range platforms {
+		b := make([]byte, 12)
+		_, _ = rand.Read(b)
+		tok := "tok-" + string(p) + "-" + hex.EncodeToString(b)
+		raw, _ := json.Marshal(connection.Credentials{AccessToken: tok, TokenType: "Bearer"})
+		sealed, err := e.vault.Seal(ctx, raw, vault.Context(ten, string(p), vault.PurposeTokenSet, "connection"))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		now := e.clock.Now()
+		c, err := e.fix.Store.Connections().Get(ctx, ten, p)
+		if err != nil {
+			c = &connection.Connection{Tenant: ten, Platform: p}
+		}
+		c.Status, c.AuthType, c.AccountID, c.Sealed = connection.StatusConnected, connection.AuthOAuth2, "acct-"+string(p), sealed
+		c.ConnectedAt, c.UpdatedAt = now, now
+		if err := e.fix.Store.Connections().Save(ctx, c, ""); err != nil {
+			e.t.Fatal(err)
+		}
+		e.tokensMu.Lock()
+		e.tokens[ten+"/"+string(p)] = tok
+		e.tokensMu.Unlock()
+	}
+}
+
+func (e *env) token(ten string, p platform.ID) string {
+	e.tokensMu.Lock()
+	defer e.tokensMu.Unlock()
+	return e.tokens[ten+"/"+string(p)]
+}
+
+// igTarget is an Instagram target with the Live Producer ingest a user
+// would paste.
+func igTarget() livestream.TargetInput {
+	return livestream.TargetInput{Platform: "instagram", RTMPURL: "rtmps://edgetee-upload.facebook.com:443/rtmp/", StreamKey: "IG-user-key-" + randHex(8)}
+}
+
+func randHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// input is a livestream starting in an hour, ending an hour later.
+func (e *env) input(platforms ...string) livestream.CreateInput {
+	start := e.clock.Now().Add(time.Hour).Truncate(time.Minute)
+	in := livestream.CreateInput{Title: "Sunday service", Description: "Live from Grace Church", ScheduledStart: start, ScheduledEnd: start.Add(time.Hour)}
+	for _, p := range platforms {
+		if p == "instagram" {
+			in.Targets = append(in.Targets, igTarget())
+			continue
+		}
+		in.Targets = append(in.Targets, livestream.TargetInput{Platform: p, Privacy: "unlisted"})
+	}
+	return in
+}
+
+func (e *env) create(in livestream.CreateInput) *livestream.Livestream {
+	e.t.Helper()
+	ls, err := e.svc.Create(context.Background(), tenant, "user-1", in)
+	if err != nil {
+		e.t.Fatalf("create: %v", err)
+	}
+	return ls
+}
+
+func (e *env) get(id string) *livestream.Livestream {
+	e.t.Helper()
+	ls, err := e.svc.Get(context.Background(), tenant, id)
+	if err != nil {
+		e.t.Fatalf("get: %v", err)
+	}
+	return ls
+}
+
+// run is one scheduler run at the clock's time.
+func (e *env) run() livestream.RunReport {
+	e.t.Helper()
+	rep, err := e.svc.RunDue(context.Background(), e.clock.Now(), 4)
+	if err != nil {
+		e.t.Fatalf("run: %v", err)
+	}
+	return rep
+}
+
+// at moves the clock to t.
+func (e *env) at(t time.Time) { e.clock.Set(t) }
+
+// target is the livestream's target for p.
+func target(t *testing.T, ls *livestream.Livestream, p platform.ID) livestream.Target {
+	t.Helper()
+	for _, tg := range ls.Targets {
+		if tg.Platform == p {
+			return tg
+		}
+	}
+	t.Fatalf("no %s target in %+v", p, ls.Targets)
+	return livestream.Target{}
+}
+
+// goLives counts the go-live calls each platform received.
+func (e *env) goLives() map[platform.ID]int {
+	fbLive := 0
+	for _, r := range e.fb.Requests() {
+		if r.Op == facebookfake.OpUpdate && r.Form.Get("status") == "LIVE_NOW" {
+			fbLive++
+		}
+	}
+	ytLive := 0
+	for _, r := range e.yt.Requests() {
+		if r.Op == youtubefake.OpBroadcastTransition && r.Query.Get("broadcastStatus") == "live" {
+			ytLive++
+		}
+	}
+	return map[platform.ID]int{platform.YouTube: ytLive, platform.Facebook: fbLive}
+}
+
+// rawItems is every item of the table as DynamoDB holds it, as JSON.
+func (e *env) rawItems() string {
+	e.t.Helper()
+	out, err := e.fix.DB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.fix.Table)})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	b, _ := json.Marshal(out.Items)
+	return string(b)
+}
+
+// secrets are every token and stream key in play: the tokens the
+// connections hand out, the keys the fakes made for the livestreams'
+// broadcasts, and extra ones (what users pasted).
+func (e *env) secrets(list []*livestream.Livestream, extra ...string) []string {
+	out := append([]string(nil), extra...)
+	e.tokensMu.Lock()
+	for _, tok := range e.tokens {
+		out = append(out, tok)
+	}
+	e.tokensMu.Unlock()
+	for _, ls := range list {
+		for _, t := range ls.Targets {
+			switch t.Platform {
+			case platform.YouTube:
+				if b, ok := e.yt.Broadcast(t.ExternalID); ok {
+					if st, ok := e.yt.Stream(b.BoundStreamID); ok {
+						out = append(out, st.StreamName)
+					}
+				}
+			case platform.Facebook:
+				if v, ok := e.fb.Video(t.ExternalID); ok {
+					out = append(out, v.StreamKey)
+				}
+			case platform.Restream:
+				if ev, ok := e.rs.Event(t.ExternalID); ok {
+					out = append(out, ev.StreamKey)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// noSecretIn fails when any secret appears in what.
+func noSecretIn(t *testing.T, where, what string, secrets []string) {
+	t.Helper()
+	for _, s := range secrets {
+		if len(s) >= 8 && strings.Contains(what, s) {
+			t.Errorf("a secret (%s…) appears in %s", s[:6], where)
+		}
+	}
+}

@@ -1,0 +1,22 @@
+package livestream
+
+import "github.com/switchboard-dev/switchboard/internal/platform"
+
+// Note says plainly what a target's platform does not do through its
+// public API, for callers to tell their users; "" when nothing needs
+// saying.
+func Note(p platform.ID) string {
+	switch p {
+	case platform.YouTube:
+		return "YouTube goes live only while the encoder pushes to the ingest: start the encoder before the scheduled start. " +
+			"Until it pushes, going live fails and is tried again for about 15 minutes."
+	case platform.Instagram:
+		return "Instagram has no public API to create, start or end a live broadcast: Switchboard keeps the stream URL and key " +
+			"copied from Instagram Live Producer and makes no call to start or end it. Instagram goes live when the broadcast is " +
+			"started in Live Producer with the encoder pushing; live and ended here mean Switchboard has done its part."
+	case platform.Restream:
+		return "Restream has no start, end or delete call: the event goes live when the encoder pushes to its ingest and ends " +
+			"when the encoder stops; live, ended and cancelled here mean Switchboard has done its part."
+	}
+	return ""
+}

@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/switchboard-dev/switchboard/internal/livestream"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Livestreams are stored as
+//
+//	pk TENANT#<tenant>  sk LIVE#<id>  type livestream
+//	gsi1pk DUE#LIVE     gsi1sk <minute due, 2006-01-02T15:04Z>#<tenant>#<id>   (only while something is due)
+//
+// with the targets as a list of maps in the caller's order, and each
+// target's stream key as a sealed value in a top-level attribute of its
+// own, streamKey_<platform>, where the vault's re-wrap finds it. Ids are
+// time-ordered, so a tenant's livestreams read in reverse key order come
+// newest first.
+const (
+	livePrefix    = "LIVE#"
+	dueLivePK     = "DUE#LIVE"
+	keyAttrPrefix = "streamKey_"
+	minuteLayout  = "2006-01-02T15:04Z"
+)
+
+// Livestreams gives the livestream service its storage.
+func (s *Store) Livestreams() livestream.Repo { return liveRepo{s} }
+
+type liveRepo struct{ s *Store }
+
+func liveKey(tenant, id string) (string, string) { return TenantPK(tenant), livePrefix + Esc(id) }
+
+// dueLiveKey is the index sort key of a livestream due at t: its minute,
+// then whose it is.
+func dueLiveKey(t time.Time, tenant, id string) string {
+	return livestream.Minute(t).Format(minuteLayout) + "#" + Esc(tenant) + "#" + Esc(id)
+}
+
+func (r liveRepo) Create(ctx context.Context, ls *livestream.Livestream) error {
+	it := liveToItem(ls)
+	it[AttrVersion] = N(1)
+	for p, sealed := range ls.SealedKeys {
+		it[keyAttrPrefix+string(p)] = Sealed(sealed, livestream.KeyContext(ls.Tenant, ls.ID, p))
+	}
+	if err := r.s.Put(ctx, it, NotExists()); err != nil {
+		return err
+	}
+	ls.Version = 1
+	return nil
+}
+
+func (r liveRepo) Get(ctx context.Context, tenant, id string) (*livestream.Livestream, error) {
+	pk, sk := liveKey(tenant, id)
+	it, err := r.s.Get(ctx, pk, sk)
+	if err != nil {
+		return nil, err
+	}
+	return liveFromItem(it), nil
+}
+
+func (r liveRepo) List(ctx context.Context, tenant string, statuses []livestream.Status, cursor string, limit int) ([]*livestream.Livestream, string, error) {
+	q := Query{PK: TenantPK(tenant), SKPrefix: livePrefix, Limit: limit, Cursor: cursor, Reverse: true}
+	if len(statuses) > 0 {
+		f := &Cond{Names: map[string]string{"#st": "status"}, Values: Item{}}
+		var in []string
+		for i, st := range statuses {
+			v := ":st" + strconv.Itoa(i)
+			f.Values[v] = S(string(st))
+			in = append(in, v)
+		}
+		f.Expr = "#st IN (" + strings.Join(in, ", ") + ")"
+		q.Filter = f
+	}
+	page, err := r.s.Query(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]*livestream.Livestream, 0, len(page.Items))
+	for _, it := range page.Items {
+		out = append(out, liveFromItem(it))
+	}
+	return out, page.Cursor, nil
+}
+
+// Save rewrites the item but its keys and sealed stream keys with one
+// UpdateItem (the stream-scheduler may update, never put), when g holds.
+func (r liveRepo) Save(ctx context.Context, ls *livestream.Livestream, g livestream.Guard) error {
+	it := liveToItem(ls)
+	delete(it, AttrPK)
+	delete(it, AttrSK)
+	it[AttrVersion] = N(ls.Version + 1)
+	names := map[string]string{}
+	values := Item{}
+	attrs := make([]string, 0, len(it))
+	for a := range it {
+		attrs = append(attrs, a)
+	}
+	sort.Strings(attrs) // a stable expression, for readable logs
+	var set, remove []string
+	for i, a := range attrs {
+		n, v := "#a"+strconv.Itoa(i), ":a"+strconv.Itoa(i)
+		names[n], values[v] = a, it[a]
+		set = append(set, n+" = "+v)
+	}
+	// The attributes a livestream may lack are removed when it has no value.
+	optional := []string{"description", "scheduledEnd", "startedAt", "endedAt", "createdBy",
+		"claimOwner", "claimUntil", "dueAt", AttrGSI1PK, AttrGSI1SK}
+	for i, a := range optional {
+		if _, ok := it[a]; !ok {
+			n := "#r" + strconv.Itoa(i)
+			names[n] = a
+			remove = append(remove, n)
+		}
+	}
+	expr := "SET " + strings.Join(set, ", ")
+	if len(remove) > 0 {
+		expr += " REMOVE " + strings.Join(remove, ", ")
+	}
+	var cond string
+	names["#co"] = "claimOwner"
+	if g.Owner != "" {
+		cond = "#co = :owner"
+		values[":owner"] = S(g.Owner)
+	} else {
+		cond = "#ver = :ver AND (attribute_not_exists(#co) OR #cu < :now)"
+		names["#cu"], names["#ver"] = "claimUntil", AttrVersion
+		values[":ver"], values[":now"] = N(g.Version), T(g.Now)
+	}
+	pk, sk := liveKey(ls.Tenant, ls.ID)
+	if _, err := r.s.Update(ctx, Update{PK: pk, SK: sk, Expr: expr, Cond: cond, Names: names, Values: values}); err != nil {
+		return err
+	}
+	ls.Version++
+	return nil
+}
+
+func (r liveRepo) SaveTarget(ctx context.Context, tenant, id string, i int, t *livestream.Target, sealedKey []byte, owner string) error {
+	pk, sk := liveKey(tenant, id)
+	names := map[string]string{"#t": "targets", "#co": "claimOwner", "#u": "updatedAt"}
+	values := Item{":t": targetToItem(t), ":o": S(owner), ":u": T(t.UpdatedAt)}
+	expr := fmt.Sprintf("SET #t[%d] = :t, #u = :u", i)
+	if sealedKey != nil {
+		names["#k"] = keyAttrPrefix + string(t.Platform)
+		values[":k"] = Sealed(sealedKey, livestream.KeyContext(tenant, id, t.Platform))
+		expr += ", #k = :k"
+	}
+	_, err := r.s.Update(ctx, Update{PK: pk, SK: sk, Expr: expr, Cond: "#co = :o", Names: names, Values: values})
+	return err
+}
+
+func (r liveRepo) Delete(ctx context.Context, tenant, id, owner string) error {
+	pk, sk := liveKey(tenant, id)
+	_, err := r.s.Delete(ctx, pk, sk, &Cond{Expr: "#co = :o", Names: map[string]string{"#co": "claimOwner"}, Values: Item{":o": S(owner)}})
+	return err
+}
+
+func (r liveRepo) Due(ctx context.Context, at time.Time, cursor string, limit int) ([]livestream.DueRef, string, error) {
+	// '$' sorts just after '#': everything due in the minute of at, or before.
+	maxKey := livestream.Minute(at).Format(minuteLayout) + "$"
+	page, err := r.s.Query(ctx, Query{Index: IndexGSI1, PK: dueLivePK, SKMax: maxKey, Limit: limit, Cursor: cursor})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]livestream.DueRef, 0, len(page.Items))
+	for _, it := range page.Items {
+		out = append(out, livestream.DueRef{Tenant: GetS(it, "tenant"), ID: GetS(it, "id")})
+	}
+	return out, page.Cursor, nil
+}
+
+func liveToItem(ls *livestream.Livestream) Item {
+	pk, sk := liveKey(ls.Tenant, ls.ID)
+	it := Item{
+		AttrPK: S(pk), AttrSK: S(sk), "type": S("livestream"),
+		"tenant": S(ls.Tenant), "id": S(ls.ID), "title": S(ls.Title), "status": S(string(ls.Status)),
+		"scheduledStart": T(ls.ScheduledStart), "createdAt": T(ls.CreatedAt), "updatedAt": T(ls.UpdatedAt),
+	}
+	putS, putT := setIfPresent(it)
+	putS("description", ls.Description)
+	putS("createdBy", ls.CreatedBy)
+	putS("claimOwner", ls.ClaimOwner)
+	putT("scheduledEnd", ls.ScheduledEnd)
+	putT("startedAt", ls.StartedAt)
+	putT("endedAt", ls.EndedAt)
+	putT("claimUntil", ls.ClaimUntil)
+	putT("dueAt", ls.DueAt)
+	targets := make([]types.AttributeValue, len(ls.Targets))
+	for i := range ls.Targets {
+		targets[i] = targetToItem(&ls.Targets[i])
+	}
+	it["targets"] = &types.AttributeValueMemberL{Value: targets}
+	if !ls.DueAt.IsZero() {
+		it[AttrGSI1PK] = S(dueLivePK)
+		it[AttrGSI1SK] = S(dueLiveKey(ls.DueAt, ls.Tenant, ls.ID))
+	}
+	return it
+}
+
+func targetToItem(t *livestream.Target) types.AttributeValue {
+	m := Item{"platform": S(string(t.Platform)), "status": S(string(t.Status))}
+	putS, putT := setIfPresent(m)
+	putS("privacy", t.Privacy)
+	putS("externalId", t.ExternalID)
+	putS("watchUrl", t.WatchURL)
+	putS("ingestUrl", t.IngestURL)
+	putS("step", string(t.Step))
+	putT("nextAttemptAt", t.NextAttemptAt)
+	putT("updatedAt", t.UpdatedAt)
+	if t.UserIngest {
+		m["userIngest"] = Bool(true)
+	}
+	if t.Attempts > 0 {
+		m["attempts"] = N(int64(t.Attempts))
+	}
+	if len(t.Extra) > 0 {
+		extra := Item{}
+		for k, v := range t.Extra {
+			extra[k] = S(v)
+		}
+		m["extra"] = &types.AttributeValueMemberM{Value: extra}
+	}
+	if t.LastError != nil {
+		m["lastError"] = &types.AttributeValueMemberM{Value: Item{
+			"code": S(t.LastError.Code), "message": S(t.LastError.Message), "at": T(t.LastError.At),
+		}}
+	}
+	return &types.AttributeValueMemberM{Value: m}
+}
+
+func liveFromItem(it Item) *livestream.Livestream {
+	ls := &livestream.Livestream{
+		Tenant: GetS(it, "tenant"), ID: GetS(it, "id"), Title: GetS(it, "title"), Description: GetS(it, "description"),
+		ScheduledStart: GetT(it, "scheduledStart"), ScheduledEnd: GetT(it, "scheduledEnd"),
+		Status:    livestream.Status(GetS(it, "status")),
+		StartedAt: GetT(it, "startedAt"), EndedAt: GetT(it, "endedAt"),
+		CreatedAt: GetT(it, "createdAt"), UpdatedAt: GetT(it, "updatedAt"), CreatedBy: GetS(it, "createdBy"),
+		DueAt: GetT(it, "dueAt"), ClaimOwner: GetS(it, "claimOwner"), ClaimUntil: GetT(it, "claimUntil"),
+		Version: GetN(it, AttrVersion),
+	}
+	if l, ok := it["targets"].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			if m, ok := v.(*types.AttributeValueMemberM); ok {
+				ls.Targets = append(ls.Targets, targetFromItem(m.Value))
+			}
+		}
+	}
+	for name := range it {
+		p, ok := strings.CutPrefix(name, keyAttrPrefix)
+		if !ok {
+			continue
+		}
+		if env, _, ok := GetSealed(it, name); ok {
+			if ls.SealedKeys == nil {
+				ls.SealedKeys = map[platform.ID][]byte{}
+			}
+			ls.SealedKeys[platform.ID(p)] = env
+		}
+	}
+	return ls
+}
+
+func targetFromItem(m Item) livestream.Target {
+	t := livestream.Target{
+		Platform: platform.ID(GetS(m, "platform")), Status: livestream.TargetStatus(GetS(m, "status")),
+		Privacy: GetS(m, "privacy"), ExternalID: GetS(m, "externalId"), WatchURL: GetS(m, "watchUrl"),
+		IngestURL: GetS(m, "ingestUrl"), UserIngest: GetBool(m, "userIngest"), Step: livestream.Step(GetS(m, "step")),
+		Attempts: int(GetN(m, "attempts")), NextAttemptAt: GetT(m, "nextAttemptAt"), UpdatedAt: GetT(m, "updatedAt"),
+	}
+	if e, ok := m["extra"].(*types.AttributeValueMemberM); ok {
+		t.Extra = map[string]string{}
+		for k := range e.Value {
+			t.Extra[k] = GetS(e.Value, k)
+		}
+	}
+	if e, ok := m["lastError"].(*types.AttributeValueMemberM); ok {
+		t.LastError = &livestream.LastError{Code: GetS(e.Value, "code"), Message: GetS(e.Value, "message"), At: GetT(e.Value, "at")}
+	}
+	return t
+}
+
+// setIfPresent gives setters of string and time attributes of it that set
+// only values that are present.
+func setIfPresent(it Item) (func(name, v string), func(name string, t time.Time)) {
+	return func(name, v string) {
+			if v != "" {
+				it[name] = S(v)
+			}
+		}, func(name string, t time.Time) {
+			if !t.IsZero() {
+				it[name] = T(t)
+			}
+		}
+}
