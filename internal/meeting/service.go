@@ -154,7 +154,22 @@ func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInpu
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	return s.Get(ctx, tenant, id)
+	out, err := s.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	s.logOutcome("meeting created", out)
+	return out, nil
+}
+
+// logOutcome logs a meeting's id, status and each target's status (never
+// a link).
+func (s *Service) logOutcome(msg string, m *Meeting) {
+	attrs := []any{slog.String("meeting_id", m.ID), slog.String("status", string(m.Status))}
+	for _, t := range m.Targets {
+		attrs = append(attrs, slog.String("target_"+string(t.Platform), string(t.Status)))
+	}
+	s.cfg.Logger.Info(msg, attrs...)
 }
 
 // prepare finds a target's credentials and client. Jitsi without a
@@ -434,7 +449,11 @@ func (s *Service) Cancel(ctx context.Context, tenant, id string) error {
 			errs[i] = nil // another writer recorded this target meanwhile
 		}
 	}
-	return errors.Join(errs...)
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s.cfg.Logger.Info("meeting cancelled", slog.String("meeting_id", m.ID))
+	return nil
 }
 
 // deleteAt deletes a target's meeting at its platform and returns the
