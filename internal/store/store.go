@@ -170,6 +170,83 @@ func (s *Store) Delete(ctx context.Context, pk, sk string, cond *Cond) (Item, er
 	return out.Attributes, nil
 }
 
+// TxWrite is one write of a TransactWrite: a Put (with an optional Cond)
+// or an Update.
+type TxWrite struct {
+	Put    Item
+	Cond   *Cond
+	Update *Update
+}
+
+// ErrTxConflict is the cause when a transaction met another write of one
+// of its items in flight; trying again can succeed.
+var ErrTxConflict = errors.New("store: transaction conflict")
+
+// TxCanceled names the writes of a canceled transaction whose condition
+// failed, by their index in the call.
+type TxCanceled struct{ Failed []int }
+
+func (e *TxCanceled) Error() string {
+	return fmt.Sprintf("store: transaction canceled: conditions of writes %v failed", e.Failed)
+}
+
+// TransactWrite applies the writes atomically, in one TransactWriteItems
+// call: all of them or none. A failed condition is an error whose causes
+// are ErrConditionFailed and a *TxCanceled; a conflict with another write
+// in flight is Unavailable with cause ErrTxConflict.
+func (s *Store) TransactWrite(ctx context.Context, writes ...TxWrite) error {
+	items := make([]types.TransactWriteItem, len(writes))
+	for i, w := range writes {
+		switch {
+		case w.Update != nil:
+			u := w.Update
+			up := &types.Update{
+				TableName:                 aws.String(s.table),
+				Key:                       Key(u.PK, u.SK),
+				UpdateExpression:          aws.String(u.Expr),
+				ExpressionAttributeNames:  nilIfEmptyNames(u.Names),
+				ExpressionAttributeValues: nilIfEmptyValues(u.Values),
+			}
+			if u.Cond != "" {
+				up.ConditionExpression = aws.String(u.Cond)
+			}
+			items[i].Update = up
+		default:
+			put := &types.Put{TableName: aws.String(s.table), Item: w.Put}
+			if w.Cond != nil {
+				put.ConditionExpression = aws.String(w.Cond.Expr)
+				put.ExpressionAttributeNames = nilIfEmptyNames(w.Cond.Names)
+				put.ExpressionAttributeValues = nilIfEmptyValues(w.Cond.Values)
+			}
+			items[i].Put = put
+		}
+	}
+	_, err := s.db.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: items})
+	if err == nil {
+		return nil
+	}
+	var tce *types.TransactionCanceledException
+	if errors.As(err, &tce) {
+		var failed []int
+		conflict := false
+		for i, r := range tce.CancellationReasons {
+			switch aws.ToString(r.Code) {
+			case "ConditionalCheckFailed":
+				failed = append(failed, i)
+			case "TransactionConflict":
+				conflict = true
+			}
+		}
+		if len(failed) > 0 {
+			return apperr.Wrap(apperr.Conflict, "condition_failed", "", fmt.Errorf("transact: %w: %w", ErrConditionFailed, &TxCanceled{Failed: failed}))
+		}
+		if conflict {
+			return apperr.Wrap(apperr.Unavailable, "storage_busy", "the data store is busy; try again shortly", fmt.Errorf("transact: %w", ErrTxConflict))
+		}
+	}
+	return classify("transact", err)
+}
+
 // Query reads one page of a partition, on the table or on gsi1.
 type Query struct {
 	Index    string // "" for the table, IndexGSI1 for the index
