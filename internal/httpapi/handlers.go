@@ -14,6 +14,7 @@ type Services struct {
 	Platforms   PlatformCatalog
 	Connections ConnectionService
 	OAuth       OAuthService
+	Livestreams LivestreamService
 	Meetings    MeetingService
 	Idempotency IdempotencyStore // remembers Idempotency-Key answers; keys are ignored when nil
 }

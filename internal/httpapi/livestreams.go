@@ -1,5 +1,261 @@
 package httpapi
 
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/livestream"
+)
+
+// LivestreamService is what the livestream routes call.
+type LivestreamService interface {
+	Create(ctx context.Context, tenant, user string, in livestream.CreateInput) (*livestream.Livestream, error)
+	Get(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
+	List(ctx context.Context, tenant string, status livestream.Status, cursor string, limit int) ([]*livestream.Livestream, string, error)
+	Ingest(ctx context.Context, tenant, id string) ([]livestream.Ingest, error)
+	Update(ctx context.Context, tenant, id string, in livestream.UpdateInput) (*livestream.Livestream, error)
+	Start(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
+	End(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
+	Cancel(ctx context.Context, tenant, id string) error
+}
+
 // bindLivestreams binds the livestream routes when their service is wired.
-// (The livestreams capability is being built.)
-func (a *API) bindLivestreams(h map[string]HandlerFunc) {}
+func (a *API) bindLivestreams(h map[string]HandlerFunc) {
+	if a.svc.Livestreams == nil {
+		return
+	}
+	h["createLivestream"] = a.idempotent(a.createLivestream)
+	h["listLivestreams"] = a.listLivestreams
+	h["getLivestream"] = a.getLivestream
+	h["getLivestreamIngest"] = a.getLivestreamIngest
+	h["updateLivestream"] = a.updateLivestream
+	h["startLivestream"] = a.startLivestream
+	h["endLivestream"] = a.endLivestream
+	h["cancelLivestream"] = a.cancelLivestream
+}
+
+type livestreamTargetView struct {
+	Platform      string         `json:"platform"`
+	Status        string         `json:"status"`
+	ExternalID    *string        `json:"externalId"`
+	WatchURL      *string        `json:"watchUrl"`
+	LastError     *lastErrorView `json:"lastError"`
+	Attempts      int            `json:"attempts"`
+	NextAttemptAt *string        `json:"nextAttemptAt"`
+	Note          *string        `json:"note"`
+}
+
+type livestreamView struct {
+	ID             string                 `json:"id"`
+	Title          string                 `json:"title"`
+	Description    *string                `json:"description"`
+	Status         string                 `json:"status"`
+	ScheduledStart string                 `json:"scheduledStart"`
+	ScheduledEnd   *string                `json:"scheduledEnd"`
+	StartedAt      *string                `json:"startedAt"`
+	EndedAt        *string                `json:"endedAt"`
+	Targets        []livestreamTargetView `json:"targets"`
+}
+
+// orNull is s, or null when it is empty.
+func orNull(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func viewLivestream(ls *livestream.Livestream) livestreamView {
+	v := livestreamView{
+		ID: ls.ID, Title: ls.Title, Description: orNull(ls.Description), Status: string(ls.PublicStatus()),
+		ScheduledStart: *timePtr(ls.ScheduledStart), ScheduledEnd: timePtr(ls.ScheduledEnd),
+		StartedAt: timePtr(ls.StartedAt), EndedAt: timePtr(ls.EndedAt),
+		Targets: make([]livestreamTargetView, len(ls.Targets)),
+	}
+	for i, t := range ls.Targets {
+		tv := livestreamTargetView{
+			Platform: string(t.Platform), Status: string(t.Status), ExternalID: orNull(t.ExternalID),
+			WatchURL: orNull(t.WatchURL), Attempts: t.Attempts, NextAttemptAt: timePtr(t.NextAttemptAt),
+			Note: orNull(livestream.Note(t.Platform)),
+		}
+		if t.LastError != nil {
+			tv.LastError = &lastErrorView{Code: t.LastError.Code, Message: t.LastError.Message, At: *timePtr(t.LastError.At)}
+		}
+		v.Targets[i] = tv
+	}
+	return v
+}
+
+// parseDateTime reads an RFC 3339 date-time field.
+func parseDateTime(field, s string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return time.Time{}, apperr.Errorf(apperr.Invalid, "invalid_body", "%s must be an RFC 3339 date-time such as 2026-05-03T10:00:00Z", field)
+	}
+	return t, nil
+}
+
+func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, error) {
+	var body struct {
+		Title          string `json:"title"`
+		Description    string `json:"description"`
+		ScheduledStart string `json:"scheduledStart"`
+		ScheduledEnd   string `json:"scheduledEnd"`
+		Targets        []struct {
+			Platform  string `json:"platform"`
+			Privacy   string `json:"privacy"`
+			RTMPURL   string `json:"rtmpUrl"`
+			StreamKey string `json:"streamKey"`
+		} `json:"targets"`
+	}
+	if err := r.Decode(&body); err != nil {
+		return nil, err
+	}
+	if body.ScheduledStart == "" {
+		return nil, apperr.E(apperr.Invalid, "invalid_body", "scheduledStart is required")
+	}
+	in := livestream.CreateInput{Title: body.Title, Description: body.Description}
+	var err error
+	if in.ScheduledStart, err = parseDateTime("scheduledStart", body.ScheduledStart); err != nil {
+		return nil, err
+	}
+	if body.ScheduledEnd != "" {
+		if in.ScheduledEnd, err = parseDateTime("scheduledEnd", body.ScheduledEnd); err != nil {
+			return nil, err
+		}
+	}
+	for _, t := range body.Targets {
+		in.Targets = append(in.Targets, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey})
+	}
+	ls, err := a.svc.Livestreams.Create(ctx, r.Identity.Tenant, r.Identity.User, in)
+	if err != nil {
+		return nil, err
+	}
+	resp := JSON(http.StatusCreated, viewLivestream(ls))
+	resp.Header = map[string]string{"Location": "/livestreams/" + ls.ID}
+	return resp, nil
+}
+
+func (a *API) listLivestreams(ctx context.Context, r *Request) (*Response, error) {
+	limit, err := r.QueryInt("limit", 50, 1, 100)
+	if err != nil {
+		return nil, err
+	}
+	list, next, err := a.svc.Livestreams.List(ctx, r.Identity.Tenant, livestream.Status(r.Query.Get("status")), r.Query.Get("cursor"), limit)
+	if err != nil {
+		return nil, err
+	}
+	items := make([]livestreamView, len(list))
+	for i, ls := range list {
+		items[i] = viewLivestream(ls)
+	}
+	body := map[string]any{"items": items}
+	if next != "" {
+		body["nextCursor"] = next
+	}
+	return JSON(http.StatusOK, body), nil
+}
+
+func (a *API) getLivestream(ctx context.Context, r *Request) (*Response, error) {
+	ls, err := a.svc.Livestreams.Get(ctx, r.Identity.Tenant, r.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewLivestream(ls)), nil
+}
+
+type ingestTargetView struct {
+	Platform  string  `json:"platform"`
+	IngestURL *string `json:"ingestUrl"`
+	StreamKey *string `json:"streamKey"`
+}
+
+// getLivestreamIngest is the one answer that carries stream keys.
+func (a *API) getLivestreamIngest(ctx context.Context, r *Request) (*Response, error) {
+	list, err := a.svc.Livestreams.Ingest(ctx, r.Identity.Tenant, r.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	targets := make([]ingestTargetView, len(list))
+	for i, in := range list {
+		targets[i] = ingestTargetView{Platform: string(in.Platform), IngestURL: orNull(in.IngestURL), StreamKey: orNull(in.StreamKey)}
+	}
+	return JSON(http.StatusOK, map[string]any{"targets": targets}), nil
+}
+
+func (a *API) updateLivestream(ctx context.Context, r *Request) (*Response, error) {
+	// Raw members tell an absent field (unchanged) from null (removed).
+	var body struct {
+		Title          *string         `json:"title"`
+		Description    json.RawMessage `json:"description"`
+		ScheduledStart *string         `json:"scheduledStart"`
+		ScheduledEnd   json.RawMessage `json:"scheduledEnd"`
+	}
+	if err := r.Decode(&body); err != nil {
+		return nil, err
+	}
+	in := livestream.UpdateInput{Title: body.Title}
+	null := []byte("null")
+	if body.Description != nil {
+		d := ""
+		if !bytes.Equal(body.Description, null) {
+			if err := json.Unmarshal(body.Description, &d); err != nil {
+				return nil, apperr.E(apperr.Invalid, "invalid_body", "description must be a string or null")
+			}
+		}
+		in.Description = &d
+	}
+	if body.ScheduledStart != nil {
+		t, err := parseDateTime("scheduledStart", *body.ScheduledStart)
+		if err != nil {
+			return nil, err
+		}
+		in.ScheduledStart = &t
+	}
+	if body.ScheduledEnd != nil {
+		var end time.Time
+		if !bytes.Equal(body.ScheduledEnd, null) {
+			var s string
+			if err := json.Unmarshal(body.ScheduledEnd, &s); err != nil {
+				return nil, apperr.E(apperr.Invalid, "invalid_body", "scheduledEnd must be a date-time string or null")
+			}
+			var err error
+			if end, err = parseDateTime("scheduledEnd", s); err != nil {
+				return nil, err
+			}
+		}
+		in.ScheduledEnd = &end
+	}
+	ls, err := a.svc.Livestreams.Update(ctx, r.Identity.Tenant, r.Param("id"), in)
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewLivestream(ls)), nil
+}
+
+func (a *API) startLivestream(ctx context.Context, r *Request) (*Response, error) {
+	ls, err := a.svc.Livestreams.Start(ctx, r.Identity.Tenant, r.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewLivestream(ls)), nil
+}
+
+func (a *API) endLivestream(ctx context.Context, r *Request) (*Response, error) {
+	ls, err := a.svc.Livestreams.End(ctx, r.Identity.Tenant, r.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewLivestream(ls)), nil
+}
+
+func (a *API) cancelLivestream(ctx context.Context, r *Request) (*Response, error) {
+	if err := a.svc.Livestreams.Cancel(ctx, r.Identity.Tenant, r.Param("id")); err != nil {
+		return nil, err
+	}
+	return &Response{Status: http.StatusNoContent}, nil
+}
