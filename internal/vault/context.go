@@ -31,6 +31,7 @@ const (
 	PurposeStreamKey    = "stream_key"
 	PurposePKCEVerifier = "pkce_verifier"
 	PurposeDatabaseURL  = "database_url"
+	PurposeEnvVars      = "env_vars" // a deployment's environment variables (values may be secrets)
 	PurposeTokenSet     = "token_set"
 	PurposeMeetingLink  = "meeting_link" // a meeting link that carries a credential (Zoom start_url, 8x8 JaaS links)
 )
@@ -118,6 +119,6 @@ func appendString16(b []byte, s string) []byte {
 func Purposes() []string {
 	return []string{
 		PurposeAccessToken, PurposeRefreshToken, PurposeAPIKey, PurposePrivateKey,
-		PurposeStreamKey, PurposePKCEVerifier, PurposeDatabaseURL, PurposeTokenSet,
+		PurposeStreamKey, PurposePKCEVerifier, PurposeDatabaseURL, PurposeTokenSet, PurposeEnvVars,
 	}
 }

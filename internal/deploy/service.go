@@ -1,0 +1,466 @@
+package deploy
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/connection"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/vault"
+)
+
+// Repo is the storage the service needs (internal/store implements it).
+type Repo interface {
+	// LoadWindow reads the user's rate-limit window (one consistent read).
+	LoadWindow(ctx context.Context, tenant, user string) (ratelimit.State, error)
+	// PutFiles stores a files deployment's archive pieces, before the
+	// deployment itself; they expire on their own.
+	PutFiles(ctx context.Context, tenant, id string, chunks [][]byte, expires time.Time) error
+	// Accept writes the deployment, queued, and commits the window
+	// decision in one transaction; a moved window is
+	// ratelimit.ErrContended. The write is the hand-off: its INSERT on the
+	// table's stream starts the worker.
+	Accept(ctx context.Context, d *Deployment, st ratelimit.State, dec ratelimit.Decision, period time.Duration) error
+	Get(ctx context.Context, tenant, id string) (*Deployment, error)
+	List(ctx context.Context, tenant, cursor string, limit int) ([]*Deployment, string, error)
+	Logs(ctx context.Context, tenant, id, cursor string, limit int) (LogPage, error)
+	// Cancel ends a deployment that is queued or building as canceled; a
+	// Conflict when it has ended already.
+	Cancel(ctx context.Context, tenant, id string, now time.Time) (*Deployment, error)
+}
+
+// Connections is what the service and the worker need of the connections
+// capability (*connection.Service).
+type Connections interface {
+	Get(ctx context.Context, tenant, platformID string) (*connection.Connection, error)
+	Token(ctx context.Context, tenant string, platformID platform.ID) (connection.Credentials, error)
+	ReportUnauthorized(ctx context.Context, tenant string, platformID platform.ID, message string) error
+}
+
+// Sealer is the vault.
+type Sealer interface {
+	Seal(ctx context.Context, plaintext []byte, ec vault.EncryptionContext) ([]byte, error)
+	Open(ctx context.Context, sealed []byte, ec vault.EncryptionContext) ([]byte, error)
+}
+
+// Config is what a Service is built from.
+type Config struct {
+	Repo        Repo
+	Connections Connections
+	Vault       Sealer
+	Deployers   map[platform.ID]platform.Deployer
+	// Limit is the per-user sliding window (MAX_DEPLOYMENTS_PER_HOUR in an
+	// hour by default).
+	Limit ratelimit.Window
+	// Timeout is how long a deployment may run (DEPLOYMENT_TIMEOUT_MS).
+	Timeout time.Duration
+	// MaxFileBytes bounds the decoded size of a deployment's files; the
+	// route's body limit already bounds it, this says so plainly.
+	MaxFileBytes int64
+	// QueueGrace is how long a queued deployment waits for the stream to
+	// hand it to the worker before the sweep does.
+	QueueGrace time.Duration
+	// FilesKeptFor is how long the stored files outlive acceptance.
+	FilesKeptFor time.Duration
+	Now          func() time.Time
+	Logger       *slog.Logger
+}
+
+// Defaults.
+const (
+	DefaultMaxPerHour   = 10
+	DefaultTimeout      = 300 * time.Second
+	DefaultMaxFileBytes = 5 << 20
+	DefaultQueueGrace   = 2 * time.Minute
+	DefaultFilesKept    = 7 * 24 * time.Hour
+	rateLimitName       = "deployments"
+)
+
+// Service is the deployments capability: acceptance under the rate limit,
+// reading, cancel, rollback and name checks. The worker runs what it
+// accepts.
+type Service struct {
+	cfg   Config
+	taker ratelimit.Taker
+}
+
+// New builds a Service, filling defaults.
+func New(cfg Config) *Service {
+	if cfg.Limit.Limit == 0 && cfg.Limit.Period == 0 {
+		cfg.Limit = ratelimit.Window{Limit: DefaultMaxPerHour, Period: time.Hour}
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.MaxFileBytes <= 0 {
+		cfg.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if cfg.QueueGrace <= 0 {
+		cfg.QueueGrace = DefaultQueueGrace
+	}
+	if cfg.FilesKeptFor <= 0 {
+		cfg.FilesKeptFor = DefaultFilesKept
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{cfg: cfg}
+	s.taker = ratelimit.Taker{Window: cfg.Limit, Now: s.now}
+	return s
+}
+
+// Identity is the caller.
+type Identity struct {
+	Tenant string
+	User   string
+}
+
+// now is the service's clock, in milliseconds: the precision the rate
+// limit's window is stored in.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
+
+// Limits is the caller's rate limit now, from one read.
+func (s *Service) Limits(ctx context.Context, who Identity) (ratelimit.Decision, error) {
+	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, who.User)
+	if err != nil {
+		return ratelimit.Decision{}, err
+	}
+	return s.cfg.Limit.Check(st, s.now()), nil
+}
+
+// Create validates a deployment, checks that the platform is connected,
+// and accepts it under the caller's rate limit: the deployment item,
+// queued, is written in the same transaction that records the acceptance
+// in the window, and that write hands it to the worker. The decision is
+// also returned when it refused (the error is then RateLimited).
+func (s *Service) Create(ctx context.Context, who Identity, req Request) (*Deployment, ratelimit.Decision, error) {
+	spec, _, source, err := s.validate(req, s.cfg.MaxFileBytes)
+	if err != nil {
+		return nil, ratelimit.Decision{}, err
+	}
+	p := platform.ID(req.Platform)
+	if err := s.connected(ctx, who.Tenant, p); err != nil {
+		return nil, ratelimit.Decision{}, err
+	}
+	// The decision's first read, before anything is written: a caller past
+	// the limit is refused with nothing stored.
+	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, who.User)
+	if err != nil {
+		return nil, ratelimit.Decision{}, err
+	}
+	now := s.now()
+	if pre := s.cfg.Limit.Decide(st, now); !pre.Allowed {
+		return nil, pre, s.limited(pre)
+	}
+	d := &Deployment{
+		ID: NewID(now), Tenant: who.Tenant, User: who.User, Platform: p, ProjectName: spec.ProjectName, Source: source,
+		Repo: spec.Repo, Branch: spec.Branch, Image: spec.Image, Database: spec.Database, Status: StatusQueued,
+	}
+	if len(spec.Env) > 0 {
+		raw, err := json.Marshal(spec.Env)
+		if err != nil {
+			return nil, ratelimit.Decision{}, fmt.Errorf("deploy: encoding env: %w", err)
+		}
+		if d.SealedEnv, err = s.cfg.Vault.Seal(ctx, raw, EnvContext(d)); err != nil {
+			return nil, ratelimit.Decision{}, fmt.Errorf("deploy: sealing env: %w", err)
+		}
+	}
+	if source == SourceFiles {
+		chunks, set, err := packFiles(spec.Files)
+		if err != nil {
+			return nil, ratelimit.Decision{}, err
+		}
+		d.Files = set
+		// Stored before the deployment: when the deployment's INSERT
+		// reaches the worker, its files are there. Refused or abandoned
+		// requests leave pieces that expire.
+		if err := s.cfg.Repo.PutFiles(ctx, d.Tenant, d.ID, chunks, now.Add(s.cfg.FilesKeptFor)); err != nil {
+			return nil, ratelimit.Decision{}, err
+		}
+	}
+	dec, err := s.accept(ctx, d, st)
+	if err != nil {
+		return nil, dec, err
+	}
+	return d, dec, nil
+}
+
+// accept runs the rate-limit decision from st and commits d with it.
+func (s *Service) accept(ctx context.Context, d *Deployment, st ratelimit.State) (ratelimit.Decision, error) {
+	load := func(ctx context.Context) (ratelimit.State, error) {
+		return s.cfg.Repo.LoadWindow(ctx, d.Tenant, d.User)
+	}
+	commit := func(ctx context.Context, st ratelimit.State, dec ratelimit.Decision) error {
+		at := dec.At
+		d.CreatedAt, d.UpdatedAt = at, at
+		d.Deadline = at.Add(s.cfg.Timeout)
+		d.DueAt = at.Add(s.cfg.QueueGrace)
+		return s.cfg.Repo.Accept(ctx, d, st, dec, s.cfg.Limit.Period)
+	}
+	dec, err := s.taker.Take(ctx, st, load, commit)
+	if err != nil {
+		return dec, err
+	}
+	if !dec.Allowed {
+		return dec, s.limited(dec)
+	}
+	s.cfg.Logger.Info("deployment accepted", slog.String("deployment", d.ID), slog.String("platform", string(d.Platform)),
+		slog.String("source", string(d.Source)), slog.Int("remaining", dec.Remaining))
+	return dec, nil
+}
+
+// limited is the 429 for a refused decision.
+func (s *Service) limited(dec ratelimit.Decision) error {
+	e := apperr.Errorf(apperr.RateLimited, "rate_limited",
+		"at most %d deployments are accepted per user in any hour; the next slot frees up at %s",
+		dec.Limit, dec.ResetAt.UTC().Format(time.RFC3339))
+	e.RetryAfter = dec.RetryAfter
+	return e
+}
+
+// connected checks that the tenant's connection to the platform is usable
+// now, from the stored connection (no platform call): 409 otherwise.
+func (s *Service) connected(ctx context.Context, tenant string, p platform.ID) error {
+	d, _ := platform.Lookup(string(p))
+	c, err := s.cfg.Connections.Get(ctx, tenant, string(p))
+	if apperr.Is(err, apperr.NotFound) {
+		return apperr.Errorf(apperr.Conflict, "not_connected", "%s is not connected; connect it first", d.Name)
+	}
+	if err != nil {
+		return err
+	}
+	switch c.Status {
+	case connection.StatusConnected:
+		return nil
+	case connection.StatusExpired:
+		return apperr.Errorf(apperr.Conflict, "connection_expired", "the %s connection has expired; reconnect it", d.Name)
+	case connection.StatusDisconnected:
+		return apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it first", d.Name)
+	default:
+		return apperr.Errorf(apperr.Conflict, "connection_error", "the %s connection is in error; reconnect it", d.Name)
+	}
+}
+
+// EnvContext binds a deployment's sealed environment to its tenant,
+// platform and id.
+func EnvContext(d *Deployment) vault.EncryptionContext {
+	return vault.Context(d.Tenant, string(d.Platform), vault.PurposeEnvVars, d.ID)
+}
+
+// DatabaseURLContext binds a deployment's sealed DATABASE_URL likewise.
+func DatabaseURLContext(d *Deployment) vault.EncryptionContext {
+	return vault.Context(d.Tenant, string(d.Platform), vault.PurposeDatabaseURL, d.ID)
+}
+
+// notFound is the one answer for an unknown deployment and another
+// tenant's.
+func notFound() error {
+	return apperr.E(apperr.NotFound, "deployment_not_found", "no such deployment")
+}
+
+// Get reads one of the tenant's deployments.
+func (s *Service) Get(ctx context.Context, tenant, id string) (*Deployment, error) {
+	if !validID(id) {
+		return nil, notFound()
+	}
+	d, err := s.cfg.Repo.Get(ctx, tenant, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, notFound()
+	}
+	return d, err
+}
+
+// List pages through the tenant's deployments, newest first.
+func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) ([]*Deployment, string, error) {
+	return s.cfg.Repo.List(ctx, tenant, cursor, limit)
+}
+
+// logItemsPerPage bounds a log page: each item holds up to
+// maxLinesPerItem lines.
+const logItemsPerPage = 10
+
+// Logs is a page of a deployment's log after cursor ("" for the start).
+func (s *Service) Logs(ctx context.Context, tenant, id, cursor string) (LogPage, error) {
+	if _, err := s.Get(ctx, tenant, id); err != nil {
+		return LogPage{}, err
+	}
+	return s.cfg.Repo.Logs(ctx, tenant, id, cursor, logItemsPerPage)
+}
+
+// Cancel stops a deployment. A queued one is canceled before any worker
+// starts it. A building one is canceled at the platform first when it has
+// a platform deployment there (a platform that says it has already
+// finished makes this a 409, and the worker records how it ended); the
+// worker notices the cancellation at its next write and cancels at the
+// platform whatever it started meanwhile. An ended deployment is 409.
+func (s *Service) Cancel(ctx context.Context, tenant, id string) (*Deployment, error) {
+	d, err := s.Get(ctx, tenant, id)
+	if err != nil {
+		return nil, err
+	}
+	if d.Status.Terminal() {
+		return nil, ended(d)
+	}
+	if d.Status == StatusBuilding && d.Progress.DeploymentID != "" && d.Source != SourceRollback {
+		if err := s.cancelAtPlatform(ctx, d); err != nil {
+			return nil, err
+		}
+	}
+	out, err := s.cfg.Repo.Cancel(ctx, tenant, id, s.now())
+	if apperr.Is(err, apperr.Conflict) {
+		// It ended meanwhile.
+		if cur, gerr := s.Get(ctx, tenant, id); gerr == nil {
+			return nil, ended(cur)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.cfg.Logger.Info("deployment canceled", slog.String("deployment", id), slog.String("was", string(d.Status)))
+	return out, nil
+}
+
+func ended(d *Deployment) error {
+	return apperr.Errorf(apperr.Conflict, "deployment_ended", "the deployment has already ended (%s)", d.Status)
+}
+
+func (s *Service) cancelAtPlatform(ctx context.Context, d *Deployment) error {
+	dep, ok := s.cfg.Deployers[d.Platform]
+	if !ok {
+		return apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", d.Platform)
+	}
+	return s.withToken(ctx, d.Tenant, d.Platform, func(token string, _ connection.Credentials) error {
+		err := dep.Cancel(ctx, token, d.Progress)
+		if pe, ok := platform.AsError(err); ok && !pe.Retryable() && pe.Reason != platform.ReasonExpiredToken {
+			// The platform will not cancel it: it has finished, most
+			// likely. The worker records how it ended.
+			e := apperr.Wrap(apperr.Conflict, "cancel_refused", fmt.Sprintf("%s did not cancel it: %s", d.Platform, pe.Message), err)
+			e.Fields = map[string]any{"platform": string(d.Platform), "reason": string(pe.Reason)}
+			return e
+		}
+		return err
+	})
+}
+
+// withToken calls fn with the tenant's token for the platform. A platform
+// that refuses the token (expired) marks the connection expired; platform
+// failures become what a caller should see.
+func (s *Service) withToken(ctx context.Context, tenant string, p platform.ID, fn func(token string, creds connection.Credentials) error) error {
+	creds, err := s.cfg.Connections.Token(ctx, tenant, p)
+	if err != nil {
+		return err
+	}
+	err = fn(creds.Bearer(), creds)
+	if err == nil {
+		return nil
+	}
+	if _, isApp := apperr.As(err); isApp {
+		return err
+	}
+	pe, ok := platform.AsError(err)
+	if !ok {
+		return err
+	}
+	if pe.Reason == platform.ReasonExpiredToken {
+		if rerr := s.cfg.Connections.ReportUnauthorized(ctx, tenant, p, pe.Message); rerr != nil {
+			s.cfg.Logger.Warn("marking a connection expired failed", slog.String("platform", string(p)), slog.String("error", rerr.Error()))
+		}
+	}
+	e := platform.ToAppError(err)
+	if ae, ok := apperr.As(e); ok && ae.Kind == apperr.Unprocessable {
+		// A refusal on the merits here is the platform's failure to do
+		// what the route promises, not the caller's input.
+		ae.Kind = apperr.Upstream
+	}
+	return e
+}
+
+// Rollback makes deployment id, which must have become ready, the
+// platform's current deployment again. It is a new deployment (source
+// rollback), accepted under the rate limit like any other and run by the
+// worker; its platformDeploymentId is the one rolled back to.
+func (s *Service) Rollback(ctx context.Context, who Identity, id string) (*Deployment, ratelimit.Decision, error) {
+	target, err := s.Get(ctx, who.Tenant, id)
+	if err != nil {
+		return nil, ratelimit.Decision{}, err
+	}
+	desc, _ := platform.Lookup(string(target.Platform))
+	switch {
+	case target.Status != StatusReady || target.PlatformDeploymentID == "":
+		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.Conflict, "not_rollbackable",
+			"only a deployment that became ready can be rolled back to; this one is %s", target.Status)
+	case !desc.Supports(platform.CapDeployRollback):
+		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.Conflict, "rollback_unsupported", "%s cannot roll back through its API", desc.Name)
+	}
+	if _, ok := s.cfg.Deployers[target.Platform]; !ok {
+		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", desc.Name)
+	}
+	if err := s.connected(ctx, who.Tenant, target.Platform); err != nil {
+		return nil, ratelimit.Decision{}, err
+	}
+	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, who.User)
+	if err != nil {
+		return nil, ratelimit.Decision{}, err
+	}
+	now := s.now()
+	if pre := s.cfg.Limit.Decide(st, now); !pre.Allowed {
+		return nil, pre, s.limited(pre)
+	}
+	progress := target.Progress
+	progress.DeploymentID = target.PlatformDeploymentID
+	d := &Deployment{
+		ID: NewID(now), Tenant: who.Tenant, User: who.User, Platform: target.Platform, ProjectName: target.ProjectName,
+		Source: SourceRollback, RollbackOf: target.ID, RollbackTo: target.PlatformDeploymentID, Status: StatusQueued,
+		Progress: progress, URL: target.URL,
+	}
+	dec, err := s.accept(ctx, d, st)
+	if err != nil {
+		return nil, dec, err
+	}
+	return d, dec, nil
+}
+
+// Availability is whether a project name is free at the platform.
+type Availability struct {
+	Name       string
+	Available  bool
+	Suggestion string
+}
+
+// CheckName asks the platform, through the tenant's connection, whether a
+// project may take the name there.
+func (s *Service) CheckName(ctx context.Context, tenant, platformID, name string) (Availability, error) {
+	d, ok := platform.Lookup(platformID)
+	if !ok || d.Kind != platform.KindDeploy {
+		return Availability{}, apperr.Errorf(apperr.NotFound, "platform_not_found", "%q is not a hosting platform; use one of %s",
+			clip(platformID), strings.Join(s.deployPlatforms(), ", "))
+	}
+	if strings.TrimSpace(name) == "" || utf8Len(name) > MaxProjectName {
+		return Availability{}, invalid("invalid_query", "name is required, at most %d characters", MaxProjectName)
+	}
+	dep, ok := s.cfg.Deployers[d.ID]
+	if !ok {
+		return Availability{}, apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", d.Name)
+	}
+	out := Availability{Name: name}
+	err := s.withToken(ctx, tenant, d.ID, func(token string, creds connection.Credentials) error {
+		var err error
+		out.Available, out.Suggestion, err = dep.CheckName(ctx, token, teamOf(creds), name)
+		return err
+	})
+	return out, err
+}
+
+// teamOf is the account scope a connection acts in (Vercel's team).
+func teamOf(creds connection.Credentials) string { return creds.Extra["team_id"] }
+
+func utf8Len(s string) int { return len([]rune(s)) }

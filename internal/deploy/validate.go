@@ -1,0 +1,213 @@
+package deploy
+
+import (
+	"encoding/base64"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// File is one file as a caller sends it: Content is the file itself
+// (encoding utf-8) or its standard base64 (encoding base64).
+type File struct {
+	Path     string
+	Content  string
+	Encoding string
+}
+
+// Encodings a File may come in.
+const (
+	EncodingUTF8   = "utf-8"
+	EncodingBase64 = "base64"
+)
+
+// GitSource is a Git repository and branch to build from.
+type GitSource struct {
+	Repo   string
+	Branch string
+}
+
+// Request is what a caller asks to deploy: exactly one of Files, Source
+// and Image.
+type Request struct {
+	Platform    string
+	ProjectName string
+	Files       []File
+	Source      *GitSource
+	Image       string
+	Env         map[string]string
+	// Database asks for a database with the project: its engine
+	// ("postgres"). nil asks for none.
+	Database *string
+}
+
+// Limits on a request that are Switchboard's own; the platform's Validate
+// adds the platform's.
+const (
+	MaxProjectName = 100
+	MaxEnvValue    = 32 << 10
+	maxRepoURL     = 2048
+	maxImageRef    = 1024
+	maxBranch      = 255
+)
+
+func invalid(code, format string, args ...any) error {
+	return apperr.Errorf(apperr.Invalid, code, format, args...)
+}
+
+// validate checks a request and turns it into the platform's spec, the
+// deployer that will run it and the source kind. Nothing is called and
+// nothing is stored: bad input changes nothing. maxFileBytes bounds the
+// files' total decoded size.
+func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec, platform.Deployer, Source, error) {
+	var spec platform.DeploySpec
+	d, ok := platform.Lookup(req.Platform)
+	if !ok || d.Kind != platform.KindDeploy {
+		return spec, nil, "", invalid("invalid_platform", "platform must be one of %s", strings.Join(s.deployPlatforms(), ", "))
+	}
+	dep, ok := s.cfg.Deployers[d.ID]
+	if !ok {
+		return spec, nil, "", apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", d.Name)
+	}
+	if strings.TrimSpace(req.ProjectName) == "" {
+		return spec, nil, "", invalid("invalid_project_name", "projectName is required")
+	}
+	if utf8.RuneCountInString(req.ProjectName) > MaxProjectName {
+		return spec, nil, "", invalid("invalid_project_name", "projectName is longer than %d characters", MaxProjectName)
+	}
+	spec = platform.DeploySpec{ProjectName: req.ProjectName, Image: req.Image, Env: req.Env}
+	var source Source
+	given := 0
+	if len(req.Files) > 0 {
+		given++
+		source = SourceFiles
+	}
+	if req.Source != nil {
+		given++
+		source = SourceRepo
+		if strings.TrimSpace(req.Source.Repo) == "" || len(req.Source.Repo) > maxRepoURL {
+			return spec, nil, "", invalid("invalid_source", "source.repo must be a Git repository URL of at most %d characters", maxRepoURL)
+		}
+		if strings.TrimSpace(req.Source.Branch) == "" || len(req.Source.Branch) > maxBranch {
+			return spec, nil, "", invalid("invalid_source", "source.branch is required (at most %d characters)", maxBranch)
+		}
+		spec.Repo, spec.Branch = req.Source.Repo, req.Source.Branch
+	}
+	if req.Image != "" {
+		given++
+		source = SourceImage
+		if len(req.Image) > maxImageRef || strings.ContainsAny(req.Image, " \t\r\n") {
+			return spec, nil, "", invalid("invalid_image", "image must be a registry image reference such as ghcr.io/acme/site:1.2.3")
+		}
+	}
+	if given != 1 {
+		return spec, nil, "", invalid("invalid_source", "give exactly one of files, source and image")
+	}
+	if req.Database != nil {
+		if *req.Database == "" {
+			return spec, nil, "", invalid("invalid_database", "database.engine is required (%q)", platform.DatabasePostgres)
+		}
+		spec.Database = *req.Database
+	}
+	for k, v := range req.Env {
+		if len(v) > MaxEnvValue {
+			return spec, nil, "", invalid("invalid_env", "the value of %s is longer than %d bytes", k, MaxEnvValue)
+		}
+	}
+	files, err := decodeFiles(req.Files, maxFileBytes)
+	if err != nil {
+		return spec, nil, "", err
+	}
+	spec.Files = files
+	if err := dep.Validate(spec); err != nil {
+		return spec, nil, "", specRefused(d, err)
+	}
+	return spec, dep, source, nil
+}
+
+// decodeFiles decodes the files' contents and holds them to the limits
+// that need no platform: a known encoding, content that decodes, at most
+// platform.MaxDeployFiles files and maxBytes in all. Paths are checked
+// with the rest of the spec (platform.CheckDeploySpec: relative, clean,
+// no "..", no duplicates).
+func decodeFiles(in []File, maxBytes int64) ([]platform.ProjectFile, error) {
+	if len(in) > platform.MaxDeployFiles {
+		return nil, invalid("too_many_files", "%d files is more than the %d a deployment may have", len(in), platform.MaxDeployFiles)
+	}
+	out := make([]platform.ProjectFile, 0, len(in))
+	var total int64
+	for i, f := range in {
+		var data []byte
+		switch f.Encoding {
+		case EncodingUTF8:
+			if !utf8.ValidString(f.Content) {
+				return nil, invalid("invalid_file", "files[%d] (%q) is marked utf-8 but is not valid UTF-8; send it as base64", i, clip(f.Path))
+			}
+			data = []byte(f.Content)
+		case EncodingBase64:
+			b, err := base64.StdEncoding.DecodeString(f.Content)
+			if err != nil {
+				return nil, invalid("invalid_file", "files[%d] (%q) is not valid standard base64", i, clip(f.Path))
+			}
+			data = b
+		default:
+			return nil, invalid("invalid_file", "files[%d].encoding must be %q or %q", i, EncodingUTF8, EncodingBase64)
+		}
+		total += int64(len(data))
+		if total > maxBytes {
+			e := apperr.Errorf(apperr.TooLarge, "files_too_large", "the files come to more than %d bytes, the most one deployment takes; deploy larger projects from a Git repository", maxBytes)
+			return nil, e
+		}
+		out = append(out, platform.ProjectFile{Path: f.Path, Data: data})
+	}
+	return out, nil
+}
+
+// specRefused says why a platform's Validate refused a spec: what the
+// platform cannot do is 422 with the platform's own plain words; a bad
+// name, path or variable is 400.
+func specRefused(d platform.Descriptor, err error) error {
+	pe, ok := platform.AsError(err)
+	if !ok {
+		return apperr.Wrap(apperr.Invalid, "invalid_deployment", err.Error(), err)
+	}
+	if pe.Reason == platform.ReasonUnsupported {
+		e := apperr.Wrap(apperr.Unprocessable, "unsupported_by_platform", pe.Message, err)
+		e.Fields = map[string]any{"platform": string(d.ID), "reason": string(pe.Reason)}
+		return e
+	}
+	code := "invalid_deployment"
+	if strings.Contains(pe.Op, "name") {
+		code = "invalid_project_name"
+	}
+	return apperr.Wrap(apperr.Invalid, code, pe.Message, err)
+}
+
+func clip(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "…"
+	}
+	return s
+}
+
+// deployPlatforms names the platforms deployments go to.
+func (s *Service) deployPlatforms() []string {
+	var out []string
+	for _, d := range platform.All() {
+		if d.Kind == platform.KindDeploy {
+			out = append(out, string(d.ID))
+		}
+	}
+	return out
+}
+
+// describeTimeout says a timeout in words for an error message.
+func describeTimeout(secs int64) string {
+	if secs%60 == 0 {
+		return fmt.Sprintf("%d minutes", secs/60)
+	}
+	return fmt.Sprintf("%d seconds", secs)
+}
