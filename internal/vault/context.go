@@ -119,6 +119,6 @@ func appendString16(b []byte, s string) []byte {
 func Purposes() []string {
 	return []string{
 		PurposeAccessToken, PurposeRefreshToken, PurposeAPIKey, PurposePrivateKey,
-		PurposeStreamKey, PurposePKCEVerifier, PurposeDatabaseURL, PurposeTokenSet, PurposeEnvVars,
+		PurposeStreamKey, PurposePKCEVerifier, PurposeDatabaseURL, PurposeTokenSet, PurposeEnvVars, PurposeMeetingLink,
 	}
 }
