@@ -2,29 +2,177 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
+	"sync"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/railway"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
+// The deployments capability reads:
+//
+//	MAX_DEPLOYMENTS_PER_HOUR     deployments accepted per user in any sliding hour (10)
+//	DEPLOYMENT_TIMEOUT_MS        how long a deployment may run before it is timed_out (300000)
+//	RAILWAY_UNDOCUMENTED_UPLOAD  "true" lets Railway deployments take files through the CLI's
+//	                             undocumented upload endpoint (off: Railway takes a repository or an image)
+//	DEPLOY_POLL_INTERVAL_MS      the worker's first wait between status polls (2000; it grows to 15 s)
+//	DEPLOY_LEASE_MS              how long a worker's claim holds without renewal (60000); a dead worker's
+//	                             deployment is resumed by the sweep this long after its last write
+type deployParts struct {
+	conns     deploy.Connections
+	vault     deploy.Sealer
+	deployers map[platform.ID]platform.Deployer
+	timeout   time.Duration
+	lease     time.Duration
+}
+
+func (d *Deps) deployParts(ctx context.Context) (deployParts, error) {
+	conns, err := d.connectionService(ctx)
+	if err != nil {
+		return deployParts{}, err
+	}
+	v, err := vault.FromEnv(ctx, d.Env, d.AWS)
+	if err != nil {
+		return deployParts{}, fmt.Errorf("app: deployment vault: %w", err)
+	}
+	endpoints := map[platform.ID]platform.Endpoints{}
+	for _, p := range platform.All() {
+		endpoints[p.ID] = platform.LoadEndpoints(p.ID, d.Env)
+	}
+	clients := d.platformClients(endpoints)
+	var rw platform.Deployer = clients.railway
+	if strings.EqualFold(strings.TrimSpace(d.Env("RAILWAY_UNDOCUMENTED_UPLOAD")), "true") {
+		rw = railway.New(d.HTTP, endpoints[platform.Railway].APIURL, railway.WithUndocumentedUpload(true))
+	}
+	return deployParts{
+		conns: conns, vault: v,
+		deployers: map[platform.ID]platform.Deployer{platform.Vercel: clients.vercel, platform.Railway: rw, platform.Render: clients.render},
+		timeout:   time.Duration(envInt(d.Env, "DEPLOYMENT_TIMEOUT_MS", int(deploy.DefaultTimeout/time.Millisecond))) * time.Millisecond,
+		lease:     time.Duration(envInt(d.Env, "DEPLOY_LEASE_MS", int(deploy.DefaultLease/time.Millisecond))) * time.Millisecond,
+	}, nil
+}
+
 // deploymentRoutes wires the deployment service into the deployments
-// function. (The deployments capability is being built.)
+// function.
 func (d *Deps) deploymentRoutes(ctx context.Context, svc *httpapi.Services) error {
+	parts, err := d.deployParts(ctx)
+	if err != nil {
+		return err
+	}
+	svc.Deployments = deploy.New(deploy.Config{
+		Repo: d.Store.Deployments(), Connections: parts.conns, Vault: parts.vault, Deployers: parts.deployers,
+		Limit:   ratelimit.Window{Limit: envInt(d.Env, "MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour), Period: time.Hour},
+		Timeout: parts.timeout,
+		// Whatever the route takes decodes to no more than this.
+		MaxFileBytes: routeMaxBody("createDeployment"),
+		QueueGrace:   2 * parts.lease,
+		Logger:       d.Logger,
+	})
 	return nil
 }
 
-// deployWorker builds deploy-worker's handler.
-func (d *Deps) deployWorker(ctx context.Context) (StreamHandler, error) {
-	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-		// Until deployments exist, every record is reported as failed so that
-		// the stream keeps it: nothing accepted is ever dropped.
-		var resp events.DynamoDBEventResponse
-		for _, r := range ev.Records {
-			resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: r.Change.SequenceNumber})
+func routeMaxBody(op string) int64 {
+	for _, r := range httpapi.Routes() {
+		if r.Operation == op && r.MaxBody > 0 {
+			return r.MaxBody
 		}
-		d.Logger.Warn("deploy worker: capability not built yet", slog.Int("records", len(ev.Records)))
+	}
+	return httpapi.DefaultMaxBody
+}
+
+// deployWorker builds deploy-worker's handler: each record of a batch
+// (a new deployment, or a resume ticket from the sweep) names a
+// deployment, which the worker runs; the records run concurrently, since
+// ten deployments one after another would not fit in one invocation. Only
+// a record whose work could not be recorded is reported as failed, so
+// that Lambda delivers it again; a deployment ended or held by another
+// worker is acknowledged.
+func (d *Deps) deployWorker(ctx context.Context) (StreamHandler, error) {
+	parts, err := d.deployParts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	worker := deploy.NewWorker(deploy.WorkerConfig{
+		Repo: d.Store.Deployments(), Connections: parts.conns, Vault: parts.vault, Deployers: parts.deployers,
+		Lease:        parts.lease,
+		PollInterval: time.Duration(envInt(d.Env, "DEPLOY_POLL_INTERVAL_MS", int(deploy.DefaultPollInterval/time.Millisecond))) * time.Millisecond,
+		Logger:       d.Logger,
+	})
+	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var (
+			resp events.DynamoDBEventResponse
+			mu   sync.Mutex
+			wg   sync.WaitGroup
+		)
+		for _, rec := range ev.Records {
+			tenant, id := stringAttr(rec.Change.NewImage, "tenant"), stringAttr(rec.Change.NewImage, "id")
+			if tenant == "" || id == "" {
+				d.Logger.Warn("stream record names no deployment; acknowledged", slog.String("event_id", rec.EventID))
+				continue
+			}
+			wg.Go(func() {
+				out, err := worker.Run(ctx, tenant, id)
+				if err != nil {
+					d.Logger.Error("deployment could not be recorded; the record comes again", slog.String("deployment", id),
+						slog.String("error", err.Error()))
+					mu.Lock()
+					resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
+					mu.Unlock()
+					return
+				}
+				d.Logger.Info("deployment run", slog.String("deployment", id), slog.String("outcome", string(out)))
+			})
+		}
+		wg.Wait()
 		return resp, nil
 	}, nil
+}
+
+func stringAttr(img map[string]events.DynamoDBAttributeValue, name string) string {
+	v, ok := img[name]
+	if !ok || v.DataType() != events.DataTypeString {
+		return ""
+	}
+	return v.String()
+}
+
+// sweepDeployments builds the sweep that finds deployments no worker is
+// running (a crashed worker, a record given up on) and hands them to the
+// worker again through the stream. It belongs to stream-scheduler's
+// every-minute run, the one schedule allowed to query the due index: its
+// handler (app/livestreams.go) calls the function this returns.
+func (d *Deps) sweepDeployments(_ context.Context) (func(context.Context) (RunReport, error), error) {
+	lease := time.Duration(envInt(d.Env, "DEPLOY_LEASE_MS", int(deploy.DefaultLease/time.Millisecond))) * time.Millisecond
+	sweeper := deploy.NewSweeper(deploy.SweepConfig{Repo: d.Store.Deployments(), KickEvery: lease, Logger: d.Logger})
+	return func(ctx context.Context) (RunReport, error) {
+		rep, err := sweeper.Run(ctx)
+		out := RunReport{Function: StreamSched, Found: rep.Found, Done: rep.Kicked + rep.Expired, Failed: rep.Failed, Skipped: rep.Skipped}
+		d.Logger.Info("deployment sweep", slog.Int("found", rep.Found), slog.Int("kicked", rep.Kicked),
+			slog.Int("expired", rep.Expired), slog.Int("failed", rep.Failed))
+		return out, err
+	}, nil
+}
+
+// DeploymentSweeper builds the deployment sweep as a scheduled handler of
+// its own, for the local stack and tests; in AWS it runs inside
+// stream-scheduler (see sweepDeployments).
+func DeploymentSweeper(ctx context.Context, opt Options) (ScheduledHandler, error) {
+	d, err := NewDeps(ctx, StreamSched, opt)
+	if err != nil {
+		return nil, err
+	}
+	sweep, err := d.sweepDeployments(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, _ events.EventBridgeEvent) (RunReport, error) { return sweep(ctx) }, nil
 }

@@ -17,6 +17,7 @@ type Services struct {
 	Livestreams LivestreamService
 	Meetings    MeetingService
 	Idempotency IdempotencyStore // remembers Idempotency-Key answers; keys are ignored when nil
+	Deployments DeploymentService
 }
 
 // PlatformCatalog lists the platforms.

@@ -56,7 +56,7 @@ func Routes() []Route {
 
 		{Method: "GET", Path: "/projects/{platform}/availability", Operation: "checkProjectName", Function: FnDeployments},
 		{Method: "GET", Path: "/deployments/limits", Operation: "getDeploymentLimits", Function: FnDeployments},
-		{Method: "POST", Path: "/deployments", Operation: "createDeployment", Function: FnDeployments, MaxBody: 6 << 20},
+		{Method: "POST", Path: "/deployments", Operation: "createDeployment", Function: FnDeployments, MaxBody: 5 << 20},
 		{Method: "GET", Path: "/deployments", Operation: "listDeployments", Function: FnDeployments},
 		{Method: "GET", Path: "/deployments/{id}", Operation: "getDeployment", Function: FnDeployments},
 		{Method: "GET", Path: "/deployments/{id}/logs", Operation: "getDeploymentLogs", Function: FnDeployments},
