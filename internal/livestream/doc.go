@@ -62,7 +62,9 @@
 // claim up. If a run dies, its claim runs out and the next run resumes:
 // targets already done are not done again. (A run that dies between a
 // platform's answer and the write of it makes its successor repeat that
-// one call; going live and ending are harmless to repeat at every platform.)
+// one call: going live and ending are harmless to repeat at every
+// platform; a repeated set-up leaves the first broadcast behind, since no
+// platform here takes an idempotency key.)
 //
 // # Scheduling
 //

@@ -344,7 +344,9 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 		return nil
 	}
 	if o == opMarkCancelled {
-		t.Status, t.NextAttemptAt = TargetCancelled, time.Time{}
+		// Nothing exists at the platform; a failure that came before stays
+		// in LastError.
+		t.Status, t.Step, t.Attempts, t.NextAttemptAt = TargetCancelled, "", 0, time.Time{}
 		return nil, record(nil)
 	}
 	p := t.Platform
