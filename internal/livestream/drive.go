@@ -383,43 +383,17 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 	call := func(err error) error { return platform.Redact(err, token, key) }
 
 	if o == opProvision || o == opProvisionGoLive {
-		spec := platform.BroadcastSpec{
-			Title: ls.Title, Description: ls.Description,
-			ScheduledStart: ls.ScheduledStart, ScheduledEnd: ls.ScheduledEnd,
-			Privacy: t.Privacy, RequestID: ls.ID + "/" + string(p),
-		}
-		if t.UserIngest {
-			spec.IngestURL, spec.StreamKey = t.IngestURL, key
-		}
-		b, err := bc.Provision(ctx, token, spec)
-		if b.ExternalID != "" {
-			t.ExternalID = b.ExternalID // kept even on failure: the platform holds it
-		}
+		sealed, newKey, err := s.provision(ctx, ls, t, bc, token, key)
 		if err != nil {
-			s.fail(ctx, ls, t, StepProvision, call(platform.Redact(err, b.StreamKey)), now)
+			s.fail(ctx, ls, t, StepProvision, call(err), now)
 			return nil, record(nil)
 		}
-		t.WatchURL, t.IngestURL, t.Extra = b.WatchURL, b.IngestURL, b.Extra
-		if !t.UserIngest {
-			sealed, err := s.seal(ctx, ls, p, b.StreamKey)
-			if err != nil {
-				// Without its key the broadcast is of no use: remove it, and
-				// try again later.
-				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-				_ = bc.Cancel(cctx, token, b)
-				cancel()
-				t.ExternalID = ""
-				s.fail(ctx, ls, t, StepProvision, err, now)
-				return nil, record(nil)
-			}
-			sealedOut, key = sealed, b.StreamKey
+		if sealed != nil {
+			sealedOut, key = sealed, newKey
 		}
 		s.succeed(t, TargetReady)
-		if err := record(sealedOut); err != nil {
+		if err := record(sealedOut); err != nil || o == opProvision {
 			return sealedOut, err
-		}
-		if o == opProvision {
-			return sealedOut, nil
 		}
 		o = opGoLive
 	}
@@ -452,6 +426,44 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 		s.cleanedUp(ls, t, err)
 	}
 	return sealedOut, record(nil)
+}
+
+// provision sets target t up at its platform and seals the stream key the
+// platform gave, returning it sealed and in the clear (for the calls that
+// follow to keep out of errors); nil for an ingest the user supplied, which
+// is sealed already. An id the platform gives with a failure is kept: the
+// platform holds it.
+func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc platform.Broadcaster, token, userKey string) ([]byte, string, error) {
+	spec := platform.BroadcastSpec{
+		Title: ls.Title, Description: ls.Description,
+		ScheduledStart: ls.ScheduledStart, ScheduledEnd: ls.ScheduledEnd,
+		Privacy: t.Privacy, RequestID: ls.ID + "/" + string(t.Platform),
+	}
+	if t.UserIngest {
+		spec.IngestURL, spec.StreamKey = t.IngestURL, userKey
+	}
+	b, err := bc.Provision(ctx, token, spec)
+	if b.ExternalID != "" {
+		t.ExternalID = b.ExternalID
+	}
+	if err != nil {
+		return nil, "", platform.Redact(err, b.StreamKey)
+	}
+	t.WatchURL, t.IngestURL, t.Extra = b.WatchURL, b.IngestURL, b.Extra
+	if t.UserIngest {
+		return nil, "", nil
+	}
+	sealed, err := s.seal(ctx, ls, t.Platform, b.StreamKey)
+	if err != nil {
+		// Without its key the broadcast is of no use: remove it, and try
+		// again later.
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		_ = bc.Cancel(cctx, token, b)
+		cancel()
+		t.ExternalID = ""
+		return nil, "", err
+	}
+	return sealed, b.StreamKey, nil
 }
 
 // cleanedUp ends a failed target's story when its livestream is over: no
