@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
+	"github.com/switchboard-dev/switchboard/internal/platform/instagram/instagramfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/restream/restreamfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 )
@@ -286,4 +287,27 @@ func TestTheInstagramNoteAndClientAgree(t *testing.T) {
 	if livestream.Note(platform.Restream) == "" || livestream.Note(platform.Facebook) != "" {
 		t.Fatal("notes are for what a platform's API cannot do")
 	}
+}
+
+func TestAnInstagramTargetRetriedLaterKeepsTheIngestTheUserPasted(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(tenant, platform.Instagram)
+	e.ig.FailNext(instagramfake.OpAccounts, 500, 2, 3) // the linked-account lookup fails through the client's retries
+	in := e.input("instagram")
+	ls := e.create(in)
+	ig := ls.Targets[0]
+	if ig.Status != livestream.TargetFailed || ig.NextAttemptAt.IsZero() || ig.IngestURL != in.Targets[0].RTMPURL {
+		t.Fatalf("after a transient failure %+v", ig)
+	}
+	e.at(ig.NextAttemptAt)
+	e.run()
+	if ig = e.get(ls.ID).Targets[0]; ig.Status != livestream.TargetReady || ig.WatchURL == "" {
+		t.Fatalf("after the retry %+v", ig)
+	}
+	ingest, err := e.svc.Ingest(context.Background(), tenant, ls.ID)
+	if err != nil || ingest[0].StreamKey != in.Targets[0].StreamKey || ingest[0].IngestURL != in.Targets[0].RTMPURL {
+		t.Fatalf("ingest %v %v", ingest, err)
+	}
+	noSecretIn(t, "the table", e.rawItems(), []string{in.Targets[0].StreamKey})
 }
