@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
 	"github.com/switchboard-dev/switchboard/internal/platform"
@@ -53,6 +54,12 @@ type Options struct {
 	// RepoRoot, for starting the OAuth mock; found from the working
 	// directory when empty.
 	RepoRoot string
+	// Encoder plays an encoder that pushes to every stream the streaming
+	// fakes hand out (YouTube, Facebook, Restream), every EncoderEvery (1 s
+	// when zero), so livestreams go live in make dev without OBS. Tests
+	// leave it off and play the encoder themselves.
+	Encoder      bool
+	EncoderEvery time.Duration
 }
 
 // ClientID is the sandbox's OAuth client id for a platform.
@@ -124,7 +131,36 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 		s.Close()
 		return nil, fmt.Errorf("sandbox: configuring the OAuth mock: %w", err)
 	}
+	if opt.Encoder {
+		s.startEncoder(opt.EncoderEvery)
+	}
 	return s, nil
+}
+
+// startEncoder pushes to every stream until Close.
+func (s *Sandbox) startEncoder(every time.Duration) {
+	if every <= 0 {
+		every = time.Second
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				s.YouTube.PushAll()
+				s.Facebook.PushAll()
+				s.Restream.PushAll()
+			}
+		}
+	}()
+	// Stopped before the fakes close (closers run in reverse order).
+	s.closers = append(s.closers, func() { close(stop); <-done })
 }
 
 // clientConfig makes the OAuth mock behave like the platform's provider.

@@ -49,7 +49,7 @@ func startPlatformSandbox(ctx context.Context, env *Env) (func(context.Context) 
 	if base == "" {
 		base = "http://127.0.0.1:3000"
 	}
-	sb, err := sandbox.Start(ctx, sandbox.Options{CallbackBase: base, RepoRoot: env.Root})
+	sb, err := sandbox.Start(ctx, sandbox.Options{CallbackBase: base, RepoRoot: env.Root, Encoder: true})
 	if err != nil {
 		return nil, err
 	}
