@@ -110,7 +110,8 @@
 // one is canceled at the platform first when it has a platform deployment
 // (409 when the platform says it has finished); a worker running it
 // notices at its next write (its condition fails) and cancels at the
-// platform whatever it started meanwhile.
+// platform whatever it started meanwhile. A rollback can be canceled
+// while queued; once started (one platform call) it is 409.
 //
 // Rollback(id) makes an earlier deployment that became ready current
 // again. It is a new deployment (source rollback) accepted under the rate

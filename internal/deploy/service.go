@@ -297,7 +297,7 @@ func (s *Service) Logs(ctx context.Context, tenant, id, cursor string) (LogPage,
 }
 
 // Cancel stops a deployment. A queued one is canceled before any worker
-// starts it. A building one is canceled at the platform first when it has
+// starts it (a rollback too; a rollback that has started is 409). A building one is canceled at the platform first when it has
 // a platform deployment there (a platform that says it has already
 // finished makes this a 409, and the worker records how it ended); the
 // worker notices the cancellation at its next write and cancels at the
@@ -310,7 +310,12 @@ func (s *Service) Cancel(ctx context.Context, tenant, id string) (*Deployment, e
 	if d.Status.Terminal() {
 		return nil, ended(d)
 	}
-	if d.Status == StatusBuilding && d.Progress.DeploymentID != "" && d.Source != SourceRollback {
+	if d.Status == StatusBuilding && d.Source == SourceRollback {
+		// One platform call that may have been made already: saying
+		// canceled could be untrue.
+		return nil, apperr.E(apperr.Conflict, "rollback_in_progress", "a rollback cannot be canceled once it has started; it ends in moments")
+	}
+	if d.Status == StatusBuilding && d.Progress.DeploymentID != "" {
 		if err := s.cancelAtPlatform(ctx, d); err != nil {
 			return nil, err
 		}
