@@ -1,0 +1,161 @@
+package roundtrip_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
+	"github.com/aws/aws-sdk-go-v2/service/kms/types"
+
+	"github.com/switchboard-dev/switchboard/infra/bench/roundtrip"
+	"github.com/switchboard-dev/switchboard/internal/dynamotest"
+	"github.com/switchboard-dev/switchboard/internal/kmsfake"
+	"github.com/switchboard-dev/switchboard/internal/store"
+)
+
+func TestMain(m *testing.M) { dynamotest.Run(m) }
+
+func TestDynamoDBCallsAreCountedByOperationAndItemKind(t *testing.T) {
+	t.Parallel()
+	var c roundtrip.Counter
+	f := dynamotest.New(t, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.AddTo) })
+	ctx := context.Background()
+	c.Take() // the table's creation
+	pk := store.TenantPK("t1")
+	table := aws.String(f.Table)
+	item := func(sk string) map[string]ddbtypes.AttributeValue {
+		return map[string]ddbtypes.AttributeValue{"pk": store.S(pk), "sk": store.S(sk)}
+	}
+	if _, err := f.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: table, Item: item("CONN#youtube")}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sk := range []string{"CONN#youtube", "RATE#deployments#u1"} { // not found is still a call
+		if _, err := f.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: table, Key: item(sk)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err := f.DB.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{TransactItems: []ddbtypes.TransactWriteItem{
+		{Put: &ddbtypes.Put{TableName: table, Item: item("RATE#deployments#u1")}},
+		{Put: &ddbtypes.Put{TableName: table, Item: item("DEPLOY#d1")}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Take()
+	if s := got.Summary("DynamoDB"); s != "GetItem 2, PutItem 1, TransactWriteItems 1" {
+		t.Fatalf("summary %q; calls %+v", s, got)
+	}
+	if n := got.Count("DynamoDB", "GetItem"); n != 2 {
+		t.Fatalf("%d GetItem", n)
+	}
+	rate := got.Touching("RATE#")
+	if len(rate) != 2 || rate[0].Operation != "GetItem" || rate[1].Operation != "TransactWriteItems" {
+		t.Fatalf("calls touching RATE#: %+v", rate)
+	}
+	if tx := rate[1].Items; !reflect.DeepEqual(tx, []string{"DEPLOY#", "RATE#"}) {
+		t.Fatalf("transaction items %v", tx)
+	}
+	if d := got.Detail("DynamoDB"); d != "PutItem CONN#; GetItem CONN#; GetItem RATE#; TransactWriteItems DEPLOY#+RATE#" {
+		t.Fatalf("detail %q", d)
+	}
+	if len(c.Take()) != 0 {
+		t.Fatal("Take did not forget")
+	}
+}
+
+func TestAQueryOfTheDueIndexIsNamedForItsPartition(t *testing.T) {
+	t.Parallel()
+	var c roundtrip.Counter
+	f := dynamotest.New(t, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.AddTo) })
+	c.Take()
+	_, err := f.DB.Query(context.Background(), &dynamodb.QueryInput{
+		TableName: aws.String(f.Table), IndexName: aws.String(store.IndexGSI1),
+		KeyConditionExpression:    aws.String("gsi1pk = :pk AND gsi1sk <= :max"),
+		ExpressionAttributeValues: map[string]ddbtypes.AttributeValue{":pk": store.S("DUE#LIVE"), ":max": store.S("2026-11-22T10:00Z~")},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := c.Take()
+	if len(got) != 1 || got[0].Operation != "Query" || !reflect.DeepEqual(got[0].Items, []string{"DUE#LIVE"}) || !roundtrip.IsRead("Query") {
+		t.Fatalf("%+v", got)
+	}
+}
+
+func TestAnItemInAPartitionOfItsOwnIsNamedForItsPartitionKey(t *testing.T) {
+	t.Parallel()
+	var c roundtrip.Counter
+	f := dynamotest.New(t, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.AddTo) })
+	c.Take()
+	key := map[string]ddbtypes.AttributeValue{"pk": store.S("OAUTHSTATE#abc"), "sk": store.S("STATE")}
+	if _, err := f.DB.DeleteItem(context.Background(), &dynamodb.DeleteItemInput{TableName: aws.String(f.Table), Key: key}); err != nil {
+		t.Fatal(err)
+	}
+	if d := c.Take().Detail("DynamoDB"); d != "DeleteItem OAUTHSTATE#" {
+		t.Fatalf("detail %q", d)
+	}
+}
+
+func TestEveryKMSAttemptCountsRetriesIncluded(t *testing.T) {
+	t.Parallel()
+	srv := kmsfake.Start(t)
+	var c roundtrip.Counter
+	cfg := srv.AWSConfig()
+	cfg.RetryMaxAttempts = 3
+	cfg.APIOptions = append(cfg.APIOptions, c.AddTo)
+	client := kms.NewFromConfig(cfg)
+	ctx := context.Background()
+	dk, err := client.GenerateDataKey(ctx, &kms.GenerateDataKeyInput{KeyId: aws.String(srv.KeyID()), KeySpec: types.DataKeySpecAes256})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext(kmsfake.OpDecrypt, kmsfake.ErrInternal, http.StatusInternalServerError, 1)
+	if _, err := client.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: dk.CiphertextBlob, KeyId: dk.KeyId}); err != nil {
+		t.Fatal(err)
+	}
+	got := c.Take()
+	if s := got.Summary("KMS"); s != "Decrypt 2, GenerateDataKey 1" {
+		t.Fatalf("summary %q", s)
+	}
+	if srv.TotalCalls() != 3 {
+		t.Fatalf("the fake saw %d calls", srv.TotalCalls())
+	}
+}
+
+func TestHTTPCallsAreCountedByTheirHostsLabel(t *testing.T) {
+	t.Parallel()
+	yt := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer yt.Close()
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}))
+	defer other.Close()
+	ytHost := strings.TrimPrefix(yt.URL, "http://")
+	c := &roundtrip.Counter{Label: func(host string) string {
+		if host == ytHost {
+			return "youtube"
+		}
+		return ""
+	}}
+	client := &http.Client{Transport: c.Transport(nil)}
+	for _, u := range []string{yt.URL + "/liveBroadcasts", yt.URL + "/liveStreams", other.URL} {
+		resp, err := client.Post(u, "application/json", strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	got := c.Take()
+	want := strings.TrimPrefix(other.URL, "http://") + " 1, youtube 2" // sorted
+	if s := got.Summary(roundtrip.HTTP); s != want || got.Count(roundtrip.HTTP, "POST") != 3 {
+		t.Fatalf("summary %q, want %q", s, want)
+	}
+	if got.Summary("DynamoDB") != "0" {
+		t.Fatal("HTTP calls counted as DynamoDB")
+	}
+}
