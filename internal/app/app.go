@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/logging"
 	"github.com/switchboard-dev/switchboard/internal/platform"
@@ -34,6 +35,9 @@ type Options struct {
 	Getenv Getenv
 	Log    io.Writer   // os.Stdout when nil
 	AWS    *aws.Config // loaded from the environment when nil
+	// WrapTransport, when set, wraps the transport of the client that
+	// calls platforms and token endpoints (the bench counts calls with it).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 // Function names, as folders under functions/.
@@ -108,11 +112,22 @@ func NewDeps(ctx context.Context, function string, opt Options) (*Deps, error) {
 		}
 	}
 	db := dynamodb.NewFromConfig(cfg)
-	hc := &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{
+	var transport http.RoundTripper = &http.Transport{
 		Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 16, IdleConnTimeout: 90 * time.Second,
 		TLSHandshakeTimeout: 5 * time.Second, ResponseHeaderTimeout: 15 * time.Second,
-	}}
+	}
+	if opt.WrapTransport != nil {
+		transport = opt.WrapTransport(transport)
+	}
+	hc := &http.Client{Timeout: 15 * time.Second, Transport: transport}
 	return &Deps{Function: function, Env: getenv, Logger: logger, AWS: cfg, DB: db, Store: store.New(db, table), HTTP: hc}, nil
+}
+
+// ConnectionService builds the connections capability as the functions
+// do, for callers outside this package that read credentials directly
+// (the bench times a warm credentials read with it).
+func (d *Deps) ConnectionService(ctx context.Context) (*connection.Service, error) {
+	return d.connectionService(ctx)
 }
 
 // HTTP builds the API of an HTTP function.
