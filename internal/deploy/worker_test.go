@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -604,5 +605,26 @@ func TestRollbackMakesAnEarlierDeploymentCurrentAgain(t *testing.T) {
 	}
 	if _, _, err := e.svc.Rollback(ctx, e.who, failed.ID); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("rollback to a canceled deployment: %v", err)
+	}
+}
+
+func TestRailwayTakesFilesOnlyThroughTheUndocumentedUploadWhenItIsOn(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(e.tenant)
+	req := deploy.Request{Platform: "railway", ProjectName: "uploaded", Files: site()}
+	if _, _, err := e.svc.Create(context.Background(), e.who, req); !apperr.Is(err, apperr.Unprocessable) {
+		t.Fatalf("files to Railway with the upload off: %v", err)
+	}
+	e.deployers[platform.Railway] = railway.New(&http.Client{Timeout: 10 * time.Second}, e.railway.APIURL(), railway.WithUndocumentedUpload(true))
+	e.rebuild()
+	d := e.create(req)
+	out, got := e.run(d.ID)
+	if out != deploy.OutcomeEnded || got.Status != deploy.StatusReady {
+		t.Fatalf("%s %s %+v", out, got.Status, got.Error)
+	}
+	files := e.railway.DeploymentFiles(got.PlatformDeploymentID)
+	if len(files) != len(site()) || e.railway.Calls("up") != 1 || e.railway.Calls("serviceInstanceDeployV2") != 0 {
+		t.Fatalf("files %v, up %d, deploys %d", files, e.railway.Calls("up"), e.railway.Calls("serviceInstanceDeployV2"))
 	}
 }
