@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
-	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
@@ -172,7 +171,6 @@ type run struct {
 	owner     string
 	dep       platform.Deployer
 	log       *slog.Logger
-	creds     connection.Credentials
 	token     string
 	spec      platform.DeploySpec
 	secrets   []string // values never to keep in a log line
@@ -240,7 +238,7 @@ func (r *run) fetchToken(ctx context.Context) error {
 		}
 		return err
 	}
-	r.creds, r.token = creds, creds.Bearer()
+	r.token = creds.Bearer()
 	r.spec.TeamID = teamOf(creds)
 	r.addSecret(r.token)
 	return nil
@@ -377,7 +375,7 @@ func (r *run) attempt(ctx context.Context, what string, call func(ctx context.Co
 			r.log.Warn("platform call failed; trying again", slog.String("what", what), slog.String("reason", string(pe.Reason)),
 				slog.Int("status", pe.Status), slog.Duration("wait", pause))
 			// Noting it also saves what the step made so far.
-			note := fmt.Sprintf("%s failed (%s); trying again in %s", what, pe.Error(), pause.Round(time.Millisecond))
+			note := r.redact(fmt.Sprintf("%s failed (%s); trying again in %s", what, pe.Error(), pause.Round(time.Millisecond)))
 			if serr := r.save(ctx, []pendingLine{{line: LogLine{At: r.now(), Type: string(platform.LogInfo), Text: note}}}); serr != nil {
 				return serr
 			}
