@@ -92,8 +92,11 @@ type Service struct {
 
 // New builds a Service, filling defaults.
 func New(cfg Config) *Service {
-	if cfg.Limit.Limit == 0 && cfg.Limit.Period == 0 {
-		cfg.Limit = ratelimit.Window{Limit: DefaultMaxPerHour, Period: time.Hour}
+	if cfg.Limit.Limit <= 0 {
+		cfg.Limit.Limit = DefaultMaxPerHour
+	}
+	if cfg.Limit.Period <= 0 {
+		cfg.Limit.Period = time.Hour
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout

@@ -169,8 +169,10 @@ func (a *API) limitedAnswer(r *Request, status int, d *deploy.Deployment, dec ra
 			return nil, err
 		}
 		resp := problemFor(err, r.RequestID)
-		resp.Header["Retry-After"] = strconv.FormatInt(ceilSeconds(dec.RetryAfter), 10)
 		a.setRateLimit(resp, dec)
+		// Refused, the next slot is the reset: both say the same instant.
+		retry := strconv.FormatInt(ceilSeconds(dec.RetryAfter), 10)
+		resp.Header["Retry-After"], resp.Header[headerRateReset] = retry, retry
 		return resp, nil
 	}
 	resp := JSON(status, viewDeployment(d))
