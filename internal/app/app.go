@@ -25,6 +25,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/logging"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
 // Getenv reads configuration; os.Getenv in Lambda, a map in tests.
@@ -73,6 +74,15 @@ type Deps struct {
 	// HTTP calls platforms and token endpoints: one client per process,
 	// with timeouts, so connections are reused across warm invocations.
 	HTTP *http.Client
+
+	// built holds what is made on first use and shared by every capability
+	// of the process (one vault, one set of platform clients).
+	built struct {
+		vault     *vault.Vault
+		endpoints map[platform.ID]platform.Endpoints
+		clients   *platformSet
+		conns     *connection.Service
+	}
 }
 
 // NewDeps reads the shared configuration and builds the clients.

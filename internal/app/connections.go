@@ -10,30 +10,63 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
-// connectionService builds the connections capability: the vault from
-// KMS_KEY_ID or LOCAL_KEK, every platform's endpoints from its <PLATFORM>_*
-// variables, the platforms' account readers and key verifiers.
+// vault is the process's one credential vault (KMS_KEY_ID or LOCAL_KEK),
+// built on first use: one data-key cache for every capability.
+func (d *Deps) vault(ctx context.Context) (*vault.Vault, error) {
+	if d.built.vault == nil {
+		v, err := vault.FromEnv(ctx, d.Env, d.AWS)
+		if err != nil {
+			return nil, fmt.Errorf("app: credential vault: %w", err)
+		}
+		d.built.vault = v
+	}
+	return d.built.vault, nil
+}
+
+// endpoints are every platform's endpoints from its <PLATFORM>_* variables.
+func (d *Deps) endpoints() map[platform.ID]platform.Endpoints {
+	if d.built.endpoints == nil {
+		d.built.endpoints = map[platform.ID]platform.Endpoints{}
+		for _, p := range platform.All() {
+			d.built.endpoints[p.ID] = platform.LoadEndpoints(p.ID, d.Env)
+		}
+	}
+	return d.built.endpoints
+}
+
+// clients are the platform clients, built once over the endpoints.
+func (d *Deps) clients() *platformSet {
+	if d.built.clients == nil {
+		ps := d.platformClients(d.endpoints())
+		d.built.clients = &ps
+	}
+	return d.built.clients
+}
+
+// connectionService builds the connections capability once: the vault,
+// every platform's endpoints, the platforms' account readers and key
+// verifiers. Every capability asks it for tokens.
 func (d *Deps) connectionService(ctx context.Context) (*connection.Service, error) {
-	v, err := vault.FromEnv(ctx, d.Env, d.AWS)
+	if d.built.conns != nil {
+		return d.built.conns, nil
+	}
+	v, err := d.vault(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("app: credential vault: %w", err)
+		return nil, err
 	}
-	endpoints := map[platform.ID]platform.Endpoints{}
-	for _, p := range platform.All() {
-		endpoints[p.ID] = platform.LoadEndpoints(p.ID, d.Env)
-	}
-	clients := d.platformClients(endpoints)
-	return connection.New(connection.Config{
+	clients := d.clients()
+	d.built.conns = connection.New(connection.Config{
 		Repo:            d.Store.Connections(),
 		Vault:           v,
-		Endpoints:       endpoints,
+		Endpoints:       d.endpoints(),
 		Accounts:        clients.accounts,
 		Keys:            clients.keys,
 		LongLived:       clients.longLived,
 		ReturnAllowlist: splitList(d.Env("RETURN_URL_ALLOWLIST")),
 		HTTP:            d.HTTP,
 		Logger:          d.Logger,
-	}), nil
+	})
+	return d.built.conns, nil
 }
 
 func splitList(s string) []string {

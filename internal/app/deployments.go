@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -15,7 +14,6 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
-	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
 // The deployments capability reads:
@@ -40,15 +38,11 @@ func (d *Deps) deployParts(ctx context.Context) (deployParts, error) {
 	if err != nil {
 		return deployParts{}, err
 	}
-	v, err := vault.FromEnv(ctx, d.Env, d.AWS)
+	v, err := d.vault(ctx)
 	if err != nil {
-		return deployParts{}, fmt.Errorf("app: deployment vault: %w", err)
+		return deployParts{}, err
 	}
-	endpoints := map[platform.ID]platform.Endpoints{}
-	for _, p := range platform.All() {
-		endpoints[p.ID] = platform.LoadEndpoints(p.ID, d.Env)
-	}
-	clients := d.platformClients(endpoints)
+	endpoints, clients := d.endpoints(), d.clients()
 	var rw platform.Deployer = clients.railway
 	if strings.EqualFold(strings.TrimSpace(d.Env("RAILWAY_UNDOCUMENTED_UPLOAD")), "true") {
 		rw = railway.New(d.HTTP, endpoints[platform.Railway].APIURL, railway.WithUndocumentedUpload(true))
@@ -147,15 +141,15 @@ func stringAttr(img map[string]events.DynamoDBAttributeValue, name string) strin
 
 // sweepDeployments builds the sweep that finds deployments no worker is
 // running (a crashed worker, a record given up on) and hands them to the
-// worker again through the stream. It belongs to stream-scheduler's
-// every-minute run, the one schedule allowed to query the due index: its
-// handler (app/livestreams.go) calls the function this returns.
+// worker again through the stream. token-refresher's run calls it (the
+// schedulers are the functions allowed to query the due index), so a dead
+// worker's deployment is picked up within ten minutes.
 func (d *Deps) sweepDeployments(_ context.Context) (func(context.Context) (RunReport, error), error) {
 	lease := time.Duration(envInt(d.Env, "DEPLOY_LEASE_MS", int(deploy.DefaultLease/time.Millisecond))) * time.Millisecond
 	sweeper := deploy.NewSweeper(deploy.SweepConfig{Repo: d.Store.Deployments(), KickEvery: lease, Logger: d.Logger})
 	return func(ctx context.Context) (RunReport, error) {
 		rep, err := sweeper.Run(ctx)
-		out := RunReport{Function: StreamSched, Found: rep.Found, Done: rep.Kicked + rep.Expired, Failed: rep.Failed, Skipped: rep.Skipped}
+		out := RunReport{Function: d.Function, Found: rep.Found, Done: rep.Kicked + rep.Expired, Failed: rep.Failed, Skipped: rep.Skipped}
 		d.Logger.Info("deployment sweep", slog.Int("found", rep.Found), slog.Int("kicked", rep.Kicked),
 			slog.Int("expired", rep.Expired), slog.Int("failed", rep.Failed))
 		return out, err
@@ -163,8 +157,8 @@ func (d *Deps) sweepDeployments(_ context.Context) (func(context.Context) (RunRe
 }
 
 // DeploymentSweeper builds the deployment sweep as a scheduled handler of
-// its own, for the local stack and tests; in AWS it runs inside
-// stream-scheduler (see sweepDeployments).
+// its own, for tests; in AWS and make dev it runs inside token-refresher's
+// run (see Scheduled).
 func DeploymentSweeper(ctx context.Context, opt Options) (ScheduledHandler, error) {
 	d, err := NewDeps(ctx, StreamSched, opt)
 	if err != nil {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -41,12 +42,21 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 			return nil, err
 		}
 		concurrency := envInt(d.Env, "REFRESH_CONCURRENCY", 8)
+		// The deployment sweep rides on this schedule: it finds deployments
+		// whose worker died (within 10 minutes) without adding a query to
+		// stream-scheduler's minute, which must cost one query when idle.
+		sweep, err := d.sweepDeployments(ctx)
+		if err != nil {
+			return nil, err
+		}
 		return func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error) {
 			rep, err := conns.RefreshDue(ctx, concurrency)
 			out := RunReport{Function: function, Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped}
 			d.Logger.Info("token refresher run", slog.String("event_id", ev.ID), slog.Int("found", rep.Found),
 				slog.Int("done", rep.Done), slog.Int("failed", rep.Failed), slog.Int("skipped", rep.Skipped))
-			return out, err
+			srep, serr := sweep(ctx)
+			out.Found, out.Done, out.Failed, out.Skipped = out.Found+srep.Found, out.Done+srep.Done, out.Failed+srep.Failed, out.Skipped+srep.Skipped
+			return out, errors.Join(err, serr)
 		}, nil
 	case StreamSched:
 		return d.streamScheduler(ctx)

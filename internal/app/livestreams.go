@@ -2,7 +2,6 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,7 +10,6 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
-	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
 // livestreamService builds the livestreams capability: the connection
@@ -22,15 +20,11 @@ func (d *Deps) livestreamService(ctx context.Context) (*livestream.Service, erro
 	if err != nil {
 		return nil, err
 	}
-	v, err := vault.FromEnv(ctx, d.Env, d.AWS)
+	v, err := d.vault(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("app: stream key vault: %w", err)
+		return nil, err
 	}
-	endpoints := map[platform.ID]platform.Endpoints{}
-	for _, p := range platform.All() {
-		endpoints[p.ID] = platform.LoadEndpoints(p.ID, d.Env)
-	}
-	clients := d.platformClients(endpoints)
+	clients := d.clients()
 	return livestream.New(livestream.Config{
 		Repo:   d.Store.Livestreams(),
 		Tokens: conns,

@@ -2,14 +2,12 @@ package app
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
-	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
 // meetingRoutes wires the meeting service into the meetings function: the
@@ -21,15 +19,11 @@ func (d *Deps) meetingRoutes(ctx context.Context, svc *httpapi.Services) error {
 	if err != nil {
 		return err
 	}
-	v, err := vault.FromEnv(ctx, d.Env, d.AWS)
+	v, err := d.vault(ctx)
 	if err != nil {
-		return fmt.Errorf("app: meeting link vault: %w", err)
+		return err
 	}
-	endpoints := map[platform.ID]platform.Endpoints{}
-	for _, p := range platform.All() {
-		endpoints[p.ID] = platform.LoadEndpoints(p.ID, d.Env)
-	}
-	ps := d.platformClients(endpoints)
+	endpoints, ps := d.endpoints(), d.clients()
 	svc.Meetings = meeting.New(meeting.Config{
 		Repo:        d.Store.Meetings(),
 		Connections: conns,

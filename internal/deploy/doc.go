@@ -91,7 +91,7 @@
 // A worker stops DeadlineMargin before its invocation's deadline, saves
 // and lets its lease go; a worker that dies stops renewing its lease. In
 // both cases the deployment falls due in the due index, and the sweep
-// (Sweeper, run by stream-scheduler every minute: only the schedulers may
+// (Sweeper, run by token-refresher every ten minutes: only the schedulers may
 // query the index) hands it back to the worker by writing a resume ticket,
 // an item of type deployment whose INSERT the stream delivers, in the
 // same transaction that moves its due time on. A queued deployment whose

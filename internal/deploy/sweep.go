@@ -44,7 +44,7 @@ type SweepConfig struct {
 
 // Sweeper finds deployments that nothing is running (a worker crashed, a
 // stream record was given up on) and hands them to the worker again. It
-// runs on a schedule (stream-scheduler's run); only schedulers may query
+// runs on a schedule (token-refresher's run); only schedulers may query
 // the due index.
 type Sweeper struct{ cfg SweepConfig }
 
