@@ -49,9 +49,19 @@ invoke: dynamodb-local
 	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<function> EVENT=events/<file>.json"; exit 2; }
 	$(GO) run ./infra/cmd/invoke -fn "$(FN)" -event "$(EVENT)"
 
-## bench: benchmarks
+## bench: sizes, cold starts, round trips and warm latency into BENCHMARKS.md; fails when a budget fails
 bench: dynamodb-local
-	$(GO) run ./infra/cmd/with-dynamodb -- $(GO) test -run '^$$' -bench . -benchmem ./...
+	@set -e; started=$$(date +%s); \
+	$(MAKE) --no-print-directory build; \
+	mkdir -p build/bench/arm64/hello build/bench/host; \
+	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o build/bench/arm64/hello/bootstrap ./infra/bench/hello; \
+	$(GO) run ./infra/cmd/lambdazip build/bench/arm64/hello/bootstrap build/bench/arm64/hello.zip; \
+	for fn in $(FUNCTIONS) hello; do \
+	  src=./functions/$$fn; if [ $$fn = hello ]; then src=./infra/bench/hello; fi; \
+	  CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o build/bench/host/$$fn/bootstrap $$src; \
+	done; \
+	$(GO) build -o build/bench/hey github.com/rakyll/hey; \
+	$(GO) run ./infra/bench/cmd/bench -build build -events events -out BENCHMARKS.md -started $$started
 
 ## fuzz: each fuzz target for FUZZTIME
 fuzz: dynamodb-local
