@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -168,7 +167,11 @@ func TestWaitEndsWithItsContext(t *testing.T) {
 func TestAnAWSLambdaGoFunctionRunsAgainstIt(t *testing.T) {
 	t.Parallel()
 	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "lambda.norpc", "-o", bin, "../hello")
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build the hello function: %v", err)
+	}
+	build := exec.Command(goBin, "build", "-tags", "lambda.norpc", "-o", bin, "../hello")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("building hello: %v\n%s", err, out)
 	}
