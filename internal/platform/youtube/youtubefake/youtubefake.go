@@ -34,6 +34,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
 // Operations, named as the discovery document names the methods.
@@ -120,10 +122,9 @@ type Server struct {
 	seq        int
 	broadcasts map[string]*Broadcast
 	streams    map[string]*Stream
-	rejected   map[string]bool
-	fails      map[string][]failure
-	calls      map[string]int
-	log        []Request
+	rec        fakekit.Recorder[Request]
+	fails      fakekit.Failures[failure]
+	tokens     fakekit.Tokens
 	channelID  string
 	channel    string
 	noChannel  bool
@@ -133,7 +134,6 @@ type Server struct {
 func New() *Server {
 	s := &Server{
 		broadcasts: map[string]*Broadcast{}, streams: map[string]*Stream{},
-		rejected: map[string]bool{}, fails: map[string][]failure{}, calls: map[string]int{},
 		channelID: "UCfakeChannel000000000001", channel: "Grace Church",
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -145,36 +145,20 @@ func New() *Server {
 func (s *Server) Close() { s.srv.Close() }
 
 // RejectToken makes a token invalid: calls with it answer 401 authError.
-func (s *Server) RejectToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[token] = true
-}
+func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
 
 // FailNext makes the next n calls of op answer status with a YouTube error
 // of the given reason (quotaExceeded, backendError, liveStreamingNotEnabled,
 // ...), with YouTube's message and domain for it.
 func (s *Server) FailNext(op string, status int, reason string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.fails[op] = append(s.fails[op], failure{status, reason})
-	}
+	s.fails.Add(op, failure{status, reason}, n)
 }
 
 // Calls is how many requests op received (failed ones included).
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is the request log, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // SetChannel names the channel behind every token.
 func (s *Server) SetChannel(id, title string) {
@@ -295,12 +279,6 @@ var messages = map[string][2]string{
 	"redundantTransition":         {"youtube.liveBroadcast", "Redundant transition"},
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 // writeError answers YouTube's error shape.
 func writeError(w http.ResponseWriter, status int, reason, message string) {
 	domain := "global"
@@ -317,7 +295,7 @@ func writeError(w http.ResponseWriter, status int, reason, message string) {
 	if st == "" {
 		st = "UNKNOWN"
 	}
-	writeJSON(w, status, map[string]any{"error": map[string]any{
+	fakekit.WriteJSON(w, status, map[string]any{"error": map[string]any{
 		"code": status, "message": message, "status": st,
 		"errors": []map[string]any{{"message": message, "domain": domain, "reason": reason}},
 	}})
@@ -367,21 +345,21 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.log = append(s.log, Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body,
+	i := s.rec.Log(Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body,
 		URL: "http://" + r.Host + r.URL.RequestURI()})
 	w := &recorder{ResponseWriter: rw}
-	defer func(i int) { s.log[i].Status, s.log[i].Response = w.status, w.body }(len(s.log) - 1)
+	defer s.rec.Update(i, func(q *Request) { q.Status, q.Response = w.status, w.body })
 	if op == "" {
 		writeError(w, http.StatusNotFound, "notFound", "Not Found")
 		return
 	}
-	s.calls[op]++
+	s.rec.Count(op)
 
-	tok, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	tok, hasBearer := fakekit.Bearer(r)
 	switch {
-	case !hasBearer || strings.TrimSpace(tok) == "":
+	case !hasBearer:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{
+		fakekit.WriteJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{
 			"code":    401,
 			"message": "Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
 			"errors": []map[string]any{{"message": "Login Required.", "domain": "global", "reason": "required",
@@ -389,9 +367,9 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 			"status": "UNAUTHENTICATED",
 		}})
 		return
-	case s.rejected[tok]:
+	case s.tokens.Rejected(tok):
 		w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="invalid_token"`)
-		writeJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{
+		fakekit.WriteJSON(w, http.StatusUnauthorized, map[string]any{"error": map[string]any{
 			"code":    401,
 			"message": "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
 			"errors": []map[string]any{{"message": "Invalid Credentials", "domain": "global", "reason": "authError",
@@ -400,9 +378,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 		}})
 		return
 	}
-	if q := s.fails[op]; len(q) > 0 {
-		f := q[0]
-		s.fails[op] = q[1:]
+	if f, ok := s.fails.Next(op); ok {
 		writeError(w, f.status, f.reason, "")
 		return
 	}
@@ -428,7 +404,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 				items = append(items, broadcastJSON(b, parts))
 			}
 		}
-		writeJSON(w, http.StatusOK, listJSON("youtube#liveBroadcastListResponse", items))
+		fakekit.WriteJSON(w, http.StatusOK, listJSON("youtube#liveBroadcastListResponse", items))
 	case OpStreamList:
 		items := []any{}
 		for _, id := range ids(q) {
@@ -436,7 +412,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 				items = append(items, streamJSON(st, parts))
 			}
 		}
-		writeJSON(w, http.StatusOK, listJSON("youtube#liveStreamListResponse", items))
+		fakekit.WriteJSON(w, http.StatusOK, listJSON("youtube#liveStreamListResponse", items))
 	case OpBroadcastDelete:
 		id := q.Get("id")
 		if _, ok := s.broadcasts[id]; !ok {
@@ -467,7 +443,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 			}
 			items = append(items, ch)
 		}
-		writeJSON(w, http.StatusOK, listJSON("youtube#channelListResponse", items))
+		fakekit.WriteJSON(w, http.StatusOK, listJSON("youtube#channelListResponse", items))
 	}
 }
 
@@ -639,7 +615,7 @@ func (s *Server) insertBroadcast(w http.ResponseWriter, body []byte, parts map[s
 		b.EnableMonitorStream = m.EnableMonitorStream
 	}
 	s.broadcasts[b.ID] = b
-	writeJSON(w, http.StatusOK, broadcastJSON(b, parts))
+	fakekit.WriteJSON(w, http.StatusOK, broadcastJSON(b, parts))
 }
 
 func (s *Server) insertStream(w http.ResponseWriter, body []byte, parts map[string]bool) {
@@ -666,7 +642,7 @@ func (s *Server) insertStream(w http.ResponseWriter, body []byte, parts map[stri
 	st := &Stream{ID: "S" + s.newID(23), Title: in.Snippet.Title, IngestionType: in.CDN.IngestionType,
 		Resolution: in.CDN.Resolution, FrameRate: in.CDN.FrameRate, StreamName: streamName(), StreamStatus: "ready"}
 	s.streams[st.ID] = st
-	writeJSON(w, http.StatusOK, streamJSON(st, parts))
+	fakekit.WriteJSON(w, http.StatusOK, streamJSON(st, parts))
 }
 
 func (s *Server) bind(w http.ResponseWriter, q url.Values, parts map[string]bool) {
@@ -681,7 +657,7 @@ func (s *Server) bind(w http.ResponseWriter, q url.Values, parts map[string]bool
 		if b.LifeCycleStatus == "ready" {
 			b.LifeCycleStatus = "created"
 		}
-		writeJSON(w, http.StatusOK, broadcastJSON(b, parts))
+		fakekit.WriteJSON(w, http.StatusOK, broadcastJSON(b, parts))
 		return
 	}
 	if _, ok := s.streams[sid]; !ok {
@@ -694,7 +670,7 @@ func (s *Server) bind(w http.ResponseWriter, q url.Values, parts map[string]bool
 	}
 	b.BoundStreamID = sid
 	b.LifeCycleStatus = "ready"
-	writeJSON(w, http.StatusOK, broadcastJSON(b, parts))
+	fakekit.WriteJSON(w, http.StatusOK, broadcastJSON(b, parts))
 }
 
 func (s *Server) transition(w http.ResponseWriter, q url.Values, parts map[string]bool) {
@@ -742,7 +718,7 @@ func (s *Server) transition(w http.ResponseWriter, q url.Values, parts map[strin
 		}
 	}
 	b.LifeCycleStatus = to
-	writeJSON(w, http.StatusOK, broadcastJSON(b, parts))
+	fakekit.WriteJSON(w, http.StatusOK, broadcastJSON(b, parts))
 }
 
 // BroadcastIDs lists the broadcasts' ids, sorted.
