@@ -24,7 +24,6 @@ package facebookfake
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -35,6 +34,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
 // Operations.
@@ -98,10 +99,9 @@ type Server struct {
 	mu           sync.Mutex
 	seq          int
 	videos       map[string]*LiveVideo
-	rejected     map[string]bool
-	fails        map[string][]failure
-	calls        map[string]int
-	log          []Request
+	rec          fakekit.Recorder[Request]
+	fails        fakekit.Failures[failure]
+	tokens       fakekit.Tokens
 	pages        []page
 	userName     string
 	clientID     string
@@ -112,7 +112,7 @@ type Server struct {
 // New starts a fake on 127.0.0.1.
 func New() *Server {
 	s := &Server{
-		videos: map[string]*LiveVideo{}, rejected: map[string]bool{}, fails: map[string][]failure{}, calls: map[string]int{},
+		videos:   map[string]*LiveVideo{},
 		userName: "Grace Church Media", clientID: "fake-app-id", clientSecret: defaultSecret, now: time.Now,
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -139,11 +139,7 @@ func (s *Server) AddPage(id, name, token string) {
 }
 
 // RejectToken makes a token invalid: calls with it answer code 190.
-func (s *Server) RejectToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[token] = true
-}
+func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
 
 // Graph's words for its common codes.
 var messages = map[int]Error{
@@ -172,26 +168,14 @@ func (s *Server) FailNext(op string, status, code, n int) {
 
 // FailNextWith makes the next n calls of op answer status with e.
 func (s *Server) FailNextWith(op string, status int, e Error, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.fails[op] = append(s.fails[op], failure{status, e})
-	}
+	s.fails.Add(op, failure{status, e}, n)
 }
 
 // Calls is how many requests op received (failed ones included).
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is the request log, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // Video is a copy of a live video.
 func (s *Server) Video(id string) (LiveVideo, bool) {
@@ -256,12 +240,6 @@ func settle(v *LiveVideo) {
 	}
 }
 
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
-
 func (s *Server) trace() string {
 	var b [8]byte
 	_, _ = rand.Read(b[:])
@@ -279,7 +257,7 @@ func (s *Server) writeError(w http.ResponseWriter, status int, e Error) {
 	if e.Code == 190 || e.Code == 104 {
 		w.Header().Set("WWW-Authenticate", `OAuth "Facebook Platform" "invalid_token" "`+e.Message+`"`)
 	}
-	writeJSON(w, status, map[string]any{"error": body})
+	fakekit.WriteJSON(w, status, map[string]any{"error": body})
 }
 
 func notFound(id string) Error {
@@ -328,29 +306,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.log = append(s.log, Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Form: r.Form, Body: body,
+	s.rec.Log(Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Form: r.Form, Body: body,
 		URL: "http://" + r.Host + r.URL.RequestURI()})
 	if op == "" {
 		s.writeError(w, http.StatusBadRequest, Error{Code: 2500, Type: "OAuthException", Message: "Unknown path components: /" + rel})
 		return
 	}
-	s.calls[op]++
+	s.rec.Count(op)
 
 	if op != OpExchange {
-		tok, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		tok = strings.TrimSpace(tok)
+		tok, hasBearer := fakekit.Bearer(r)
 		switch {
-		case !hasBearer || tok == "":
+		case !hasBearer:
 			s.writeError(w, http.StatusBadRequest, Error{Code: 104, Type: "OAuthException", Message: "An access token is required to request this resource."})
 			return
-		case s.rejected[tok]:
+		case s.tokens.Rejected(strings.TrimSpace(tok)):
 			s.writeError(w, http.StatusBadRequest, messages190())
 			return
 		}
 	}
-	if q := s.fails[op]; len(q) > 0 {
-		f := q[0]
-		s.fails[op] = q[1:]
+	if f, ok := s.fails.Next(op); ok {
 		s.writeError(w, f.status, f.err)
 		return
 	}
@@ -361,14 +336,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		if strings.Contains(f.Get("fields"), "name") {
 			out["name"] = s.userName
 		}
-		writeJSON(w, http.StatusOK, out)
+		fakekit.WriteJSON(w, http.StatusOK, out)
 	case OpAccounts:
 		s.accounts(w, f)
 	case OpRevoke:
 		// Graph answers {"success": true}; the token dies with the grant.
-		tok, _ := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		s.rejected[strings.TrimSpace(tok)] = true
-		writeJSON(w, http.StatusOK, map[string]any{"success": true})
+		tok, _ := fakekit.Bearer(r)
+		s.tokens.Reject(strings.TrimSpace(tok))
+		fakekit.WriteJSON(w, http.StatusOK, map[string]any{"success": true})
 	case OpExchange:
 		s.exchange(w, f)
 	case OpCreate:
@@ -396,14 +371,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 		}
-		writeJSON(w, http.StatusOK, out)
+		fakekit.WriteJSON(w, http.StatusOK, out)
 	case OpDelete:
 		if _, ok := s.videos[segs[0]]; !ok {
 			s.writeError(w, http.StatusBadRequest, notFound(segs[0]))
 			return
 		}
 		delete(s.videos, segs[0])
-		writeJSON(w, http.StatusOK, map[string]any{"success": true})
+		fakekit.WriteJSON(w, http.StatusOK, map[string]any{"success": true})
 	}
 }
 
@@ -430,7 +405,7 @@ func (s *Server) accounts(w http.ResponseWriter, f url.Values) {
 	if len(data) > 0 {
 		out["paging"] = map[string]any{"cursors": map[string]any{"before": "QVFIUmJlZAm9yZA", "after": "QVFIUmFmdGVy"}}
 	}
-	writeJSON(w, http.StatusOK, out)
+	fakekit.WriteJSON(w, http.StatusOK, out)
 }
 
 func (s *Server) exchange(w http.ResponseWriter, f url.Values) {
@@ -447,13 +422,13 @@ func (s *Server) exchange(w http.ResponseWriter, f url.Values) {
 		return
 	}
 	tok := f.Get("fb_exchange_token")
-	if tok == "" || s.rejected[tok] {
+	if tok == "" || s.tokens.Rejected(tok) {
 		s.writeError(w, http.StatusBadRequest, messages190())
 		return
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": "EAAlong" + hex.EncodeToString(b[:]), "token_type": "bearer", "expires_in": 5183944})
+	fakekit.WriteJSON(w, http.StatusOK, map[string]any{"access_token": "EAAlong" + hex.EncodeToString(b[:]), "token_type": "bearer", "expires_in": 5183944})
 }
 
 func (s *Server) create(w http.ResponseWriter, target string, f url.Values) {
@@ -493,7 +468,7 @@ func (s *Server) create(w http.ResponseWriter, target string, f url.Values) {
 	_, _ = rand.Read(b[:])
 	v.StreamKey = fmt.Sprintf("FB-%s-0-Ab%s", v.ID, hex.EncodeToString(b[:]))
 	s.videos[v.ID] = v
-	writeJSON(w, http.StatusOK, map[string]any{
+	fakekit.WriteJSON(w, http.StatusOK, map[string]any{
 		"id":                           v.ID,
 		"stream_url":                   "rtmp://live-api-s.facebook.com:80/rtmp/" + v.StreamKey,
 		"secure_stream_url":            "rtmps://live-api-s.facebook.com:443/rtmp/" + v.StreamKey,
@@ -518,7 +493,7 @@ func (s *Server) update(w http.ResponseWriter, id string, f url.Values) {
 			v.Status = "LIVE_STOPPED"
 		}
 		v.Streaming = false
-		writeJSON(w, http.StatusOK, map[string]any{"id": v.ID})
+		fakekit.WriteJSON(w, http.StatusOK, map[string]any{"id": v.ID})
 		return
 	}
 	switch f.Get("status") {
@@ -549,5 +524,5 @@ func (s *Server) update(w http.ResponseWriter, id string, f url.Values) {
 		s.writeError(w, http.StatusBadRequest, invalid("param status must be one of {LIVE_NOW, SCHEDULED_CANCELED, ...}"))
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"success": true})
+	fakekit.WriteJSON(w, http.StatusOK, map[string]any{"success": true})
 }
