@@ -17,7 +17,6 @@ package instagramfake
 import (
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -28,6 +27,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
 // Operations.
@@ -72,15 +73,14 @@ type Server struct {
 	seq      int
 	pages    []page
 	live     map[string][]string // ig user id -> live media ids
-	rejected map[string]bool
-	fails    map[string][]failure
-	calls    map[string]int
-	log      []Request
+	rec      fakekit.Recorder[Request]
+	fails    fakekit.Failures[failure]
+	tokens   fakekit.Tokens
 }
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
-	s := &Server{live: map[string][]string{}, rejected: map[string]bool{}, fails: map[string][]failure{}, calls: map[string]int{}}
+	s := &Server{live: map[string][]string{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL + "/" + Version
 	return s
@@ -116,11 +116,7 @@ func (s *Server) StopLive(igUserID string) {
 }
 
 // RejectToken makes a token invalid: calls with it answer code 190.
-func (s *Server) RejectToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[token] = true
-}
+func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
 
 var messages = map[int]Error{
 	1:   {Message: "An unknown error occurred", Type: "OAuthException"},
@@ -146,32 +142,14 @@ func (s *Server) FailNext(op string, status, code, n int) {
 
 // FailNextWith makes the next n calls of op answer status with e.
 func (s *Server) FailNextWith(op string, status int, e Error, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.fails[op] = append(s.fails[op], failure{status, e})
-	}
+	s.fails.Add(op, failure{status, e}, n)
 }
 
 // Calls is how many requests op received (failed ones included).
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is the request log, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 func writeError(w http.ResponseWriter, status int, e Error) {
 	if e.Type == "" {
@@ -183,7 +161,7 @@ func writeError(w http.ResponseWriter, status int, e Error) {
 	if e.Subcode != 0 {
 		body["error_subcode"] = e.Subcode
 	}
-	writeJSON(w, status, map[string]any{"error": body})
+	fakekit.WriteJSON(w, status, map[string]any{"error": body})
 }
 
 // topFields splits a Graph fields list at the commas outside braces:
@@ -234,29 +212,26 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.log = append(s.log, Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body,
+	s.rec.Log(Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body,
 		URL: "http://" + r.Host + r.URL.RequestURI()})
 	if op == "" {
 		writeError(w, http.StatusBadRequest, Error{Code: 100, Type: "GraphMethodException",
 			Message: "Unsupported " + strings.ToLower(r.Method) + " request. Please read the Graph API documentation at https://developers.facebook.com/docs/graph-api"})
 		return
 	}
-	s.calls[op]++
-	tok, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	tok = strings.TrimSpace(tok)
+	s.rec.Count(op)
+	tok, hasBearer := fakekit.Bearer(r)
 	switch {
-	case !hasBearer || tok == "":
+	case !hasBearer:
 		writeError(w, http.StatusBadRequest, Error{Code: 104, Message: "An access token is required to request this resource."})
 		return
-	case s.rejected[tok]:
+	case s.tokens.Rejected(strings.TrimSpace(tok)):
 		e := messages[190]
 		e.Code = 190
 		writeError(w, http.StatusBadRequest, e)
 		return
 	}
-	if q := s.fails[op]; len(q) > 0 {
-		f := q[0]
-		s.fails[op] = q[1:]
+	if f, ok := s.fails.Next(op); ok {
 		writeError(w, f.status, f.err)
 		return
 	}
@@ -287,7 +262,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			data = append(data, item)
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"data": data})
+		fakekit.WriteJSON(w, http.StatusOK, map[string]any{"data": data})
 	}
 }
 
@@ -330,5 +305,5 @@ func (s *Server) accounts(w http.ResponseWriter, q url.Values) {
 		}
 		out["paging"] = paging
 	}
-	writeJSON(w, http.StatusOK, out)
+	fakekit.WriteJSON(w, http.StatusOK, out)
 }
