@@ -69,13 +69,13 @@ type Server struct {
 	URL string // the API base to give the client: <loopback>/v21.0
 	srv *httptest.Server
 
-	mu       sync.Mutex
-	seq      int
-	pages    []page
-	live     map[string][]string // ig user id -> live media ids
-	rec      fakekit.Recorder[Request]
-	fails    fakekit.Failures[failure]
-	tokens   fakekit.Tokens
+	mu     sync.Mutex
+	seq    int
+	pages  []page
+	live   map[string][]string // ig user id -> live media ids
+	rec    fakekit.Recorder[Request]
+	fails  fakekit.Failures[failure]
+	tokens fakekit.Tokens
 }
 
 // New starts a fake on 127.0.0.1.
