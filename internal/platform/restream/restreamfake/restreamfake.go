@@ -28,10 +28,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
 // Operations.
@@ -78,17 +79,16 @@ type Server struct {
 	mu        sync.Mutex
 	seq       int
 	events    map[string]*Event
-	rejected  map[string]bool
-	fails     map[string][]failure
-	calls     map[string]int
-	log       []Request
+	rec       fakekit.Recorder[Request]
+	fails     fakekit.Failures[failure]
+	tokens    fakekit.Tokens
 	noServers bool
 	userKey   string
 }
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
-	s := &Server{events: map[string]*Event{}, rejected: map[string]bool{}, fails: map[string][]failure{}, calls: map[string]int{},
+	s := &Server{events: map[string]*Event{},
 		userKey: "re_1000001_" + randHex(10)}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
@@ -99,11 +99,7 @@ func New() *Server {
 func (s *Server) Close() { s.srv.Close() }
 
 // RejectToken makes a token invalid: calls with it answer 401 invalid_token.
-func (s *Server) RejectToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[token] = true
-}
+func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
 
 // SetNoServers makes the server list empty.
 func (s *Server) SetNoServers() {
@@ -116,26 +112,14 @@ func (s *Server) SetNoServers() {
 // error of the given name ("" picks one for the status: invalid_token for
 // 401, internal_error for 500...).
 func (s *Server) FailNext(op string, status int, name string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.fails[op] = append(s.fails[op], failure{status, name})
-	}
+	s.fails.Add(op, failure{status, name}, n)
 }
 
 // Calls is how many requests op received (failed ones included).
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is the request log, oldest first.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return slices.Clone(s.log)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // Event is a copy of an event.
 func (s *Server) Event(id string) (Event, bool) {
@@ -196,9 +180,7 @@ var names = map[int][2]string{
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fakekit.WriteJSONAs(w, "application/json; charset=utf-8", status, v)
 }
 
 func writeError(w http.ResponseWriter, status int, name, message string) {
@@ -247,26 +229,22 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	op, eventID := route(r.Method, r.URL.Path)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	bearer := strings.TrimSpace(strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")) != "" &&
-		strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.log = append(s.log, Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body,
+	_, bearer := fakekit.Bearer(r)
+	s.rec.Log(Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body,
 		URL: "http://" + r.Host + r.URL.RequestURI(), Bearer: bearer})
 	if op == "" {
 		writeError(w, http.StatusNotFound, "", "")
 		return
 	}
-	s.calls[op]++
+	s.rec.Count(op)
 	if op != OpServers {
-		tok, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if tok = strings.TrimSpace(tok); !hasBearer || tok == "" || s.rejected[tok] {
+		if tok, ok := fakekit.Bearer(r); !ok || s.tokens.Rejected(strings.TrimSpace(tok)) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="restream", error="invalid_token"`)
 			writeError(w, http.StatusUnauthorized, "invalid_token", "Invalid token: access token is invalid")
 			return
 		}
 	}
-	if q := s.fails[op]; len(q) > 0 {
-		f := q[0]
-		s.fails[op] = q[1:]
+	if f, ok := s.fails.Next(op); ok {
 		writeError(w, f.status, f.name, "")
 		return
 	}
