@@ -14,11 +14,11 @@ import (
 	"net/http/httptest"
 	"regexp"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform/contract"
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
 // Operations, for FailNext and Calls.
@@ -70,13 +70,6 @@ type Meeting struct {
 	Settings  map[string]any `json:"settings,omitempty"`
 }
 
-type failure struct {
-	status int
-	header http.Header
-	body   string
-	n      int
-}
-
 // Server is the fake. Any non-empty bearer token is accepted unless
 // rejected with RejectToken.
 type Server struct {
@@ -88,10 +81,9 @@ type Server struct {
 
 	srv      *httptest.Server
 	mu       sync.Mutex
-	rejected map[string]bool
-	fail     map[string][]*failure
-	calls    map[string]int
-	reqs     []contract.Request
+	rec      fakekit.Recorder[contract.Request]
+	fails    fakekit.Failures[fakekit.Canned]
+	tokens   fakekit.Tokens
 	meetings map[int64]*Meeting
 	nextID   int64
 	created  int
@@ -99,8 +91,7 @@ type Server struct {
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
-	s := &Server{DailyCreateLimit: DefaultDailyLimit, rejected: map[string]bool{}, fail: map[string][]*failure{},
-		calls: map[string]int{}, meetings: map[int64]*Meeting{}, nextID: 89012345670}
+	s := &Server{DailyCreateLimit: DefaultDailyLimit, meetings: map[int64]*Meeting{}, nextID: 89012345670}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -113,11 +104,7 @@ func (s *Server) APIURL() string { return s.URL + "/v2" }
 func (s *Server) Close() { s.srv.Close() }
 
 // RejectToken makes the fake answer 401 (code 124) to this token.
-func (s *Server) RejectToken(tok string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[tok] = true
-}
+func (s *Server) RejectToken(tok string) { s.tokens.Reject(tok) }
 
 // FailNext makes the next n calls of op fail with status and Zoom's body
 // for code ({"code":code,"message":...}).
@@ -137,24 +124,15 @@ func (s *Server) FailNext(op string, status int, code string, n int) {
 // FailNextWith makes the next n calls of op answer status, header and body
 // as given.
 func (s *Server) FailNextWith(op string, status int, header http.Header, body string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail[op] = append(s.fail[op], &failure{status: status, header: header, body: body, n: n})
+	// An n below 1 still fails one call.
+	s.fails.Add(op, fakekit.Canned{Status: status, Header: header, Body: body}, max(n, 1))
 }
 
 // Calls is how many requests for op arrived (failed ones included).
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is every request received, in order.
-func (s *Server) Requests() []contract.Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]contract.Request(nil), s.reqs...)
-}
+func (s *Server) Requests() []contract.Request { return s.rec.Requests() }
 
 // Meeting is the meeting's current record; ok is false for an unknown id.
 func (s *Server) Meeting(id int64) (Meeting, bool) {
@@ -187,7 +165,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reqs = append(s.reqs, contract.Request{Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
+	s.rec.Log(contract.Request{Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
 
 	var op string
 	var id int64
@@ -210,24 +188,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		zoomError(w, http.StatusNotFound, 404, "Not found: "+r.Method+" "+p)
 		return
 	}
-	s.calls[op]++
+	s.rec.Count(op)
 
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" || s.rejected[tok] {
+	if !s.tokens.Allowed(r) {
 		zoomError(w, http.StatusUnauthorized, 124, messages[124])
 		return
 	}
-	if fs := s.fail[op]; len(fs) > 0 {
-		f := fs[0]
-		if f.n--; f.n <= 0 {
-			s.fail[op] = fs[1:]
-		}
-		for k, vs := range f.header {
-			w.Header()[k] = vs
-		}
-		w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-		w.WriteHeader(f.status)
-		io.WriteString(w, f.body)
+	if f, ok := s.fails.Next(op); ok {
+		f.Write(w, "application/json;charset=UTF-8")
 		return
 	}
 
@@ -331,9 +299,7 @@ func zoomError(w http.ResponseWriter, status, code int, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	fakekit.WriteJSONAs(w, "application/json;charset=UTF-8", status, v)
 }
 
 func randomString(n int) string {
