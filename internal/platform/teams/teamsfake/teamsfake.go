@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform/contract"
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
 // Operations, for FailNext and Calls.
@@ -62,13 +63,6 @@ type Meeting struct {
 	deleted               bool
 }
 
-type failure struct {
-	status int
-	header http.Header
-	body   string
-	n      int
-}
-
 // Server is the fake. Any non-empty bearer token is accepted unless
 // rejected with RejectToken.
 type Server struct {
@@ -76,18 +70,16 @@ type Server struct {
 
 	srv        *httptest.Server
 	mu         sync.Mutex
-	rejected   map[string]bool
-	fail       map[string][]*failure
-	calls      map[string]int
-	reqs       []contract.Request
+	rec        fakekit.Recorder[contract.Request]
+	fails      fakekit.Failures[fakekit.Canned]
+	tokens     fakekit.Tokens
 	byID       map[string]*Meeting
 	byExternal map[string]*Meeting
 }
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
-	s := &Server{rejected: map[string]bool{}, fail: map[string][]*failure{}, calls: map[string]int{},
-		byID: map[string]*Meeting{}, byExternal: map[string]*Meeting{}}
+	s := &Server{byID: map[string]*Meeting{}, byExternal: map[string]*Meeting{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -100,11 +92,7 @@ func (s *Server) APIURL() string { return s.URL + "/v1.0" }
 func (s *Server) Close() { s.srv.Close() }
 
 // RejectToken makes the fake answer 401 InvalidAuthenticationToken to tok.
-func (s *Server) RejectToken(tok string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[tok] = true
-}
+func (s *Server) RejectToken(tok string) { s.tokens.Reject(tok) }
 
 // FailNext makes the next n calls of op fail with status and Graph's body
 // for code; a 429 or 503 carries Retry-After: 1, as Graph's do.
@@ -122,24 +110,15 @@ func (s *Server) FailNext(op string, status int, code string, n int) {
 
 // FailNextWith makes the next n calls of op answer as given.
 func (s *Server) FailNextWith(op string, status int, header http.Header, body string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail[op] = append(s.fail[op], &failure{status: status, header: header, body: body, n: n})
+	// An n below 1 still fails one call.
+	s.fails.Add(op, fakekit.Canned{Status: status, Header: header, Body: body}, max(n, 1))
 }
 
 // Calls is how many requests for op arrived (failed ones included).
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is every request received, in order.
-func (s *Server) Requests() []contract.Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]contract.Request(nil), s.reqs...)
-}
+func (s *Server) Requests() []contract.Request { return s.rec.Requests() }
 
 // Meetings is how many meetings exist (not deleted).
 func (s *Server) Meetings() int {
@@ -169,7 +148,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reqs = append(s.reqs, contract.Request{Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
+	s.rec.Log(contract.Request{Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
 
 	var op, id string
 	p := r.URL.Path
@@ -189,28 +168,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		graphError(w, http.StatusBadRequest, "BadRequest", "Resource not found for the segment '"+p+"'.")
 		return
 	}
-	s.calls[op]++
+	s.rec.Count(op)
 
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" {
+	tok, ok := fakekit.Bearer(r)
+	if !ok {
 		graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", "Access token is empty.")
 		return
 	}
-	if s.rejected[tok] {
+	if s.tokens.Rejected(tok) {
 		graphError(w, http.StatusUnauthorized, "InvalidAuthenticationToken", messages["InvalidAuthenticationToken"])
 		return
 	}
-	if fs := s.fail[op]; len(fs) > 0 {
-		f := fs[0]
-		if f.n--; f.n <= 0 {
-			s.fail[op] = fs[1:]
-		}
-		for k, vs := range f.header {
-			w.Header()[k] = vs
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(f.status)
-		io.WriteString(w, f.body)
+	if f, ok := s.fails.Next(op); ok {
+		f.Write(w, "application/json")
 		return
 	}
 
@@ -312,9 +282,7 @@ func graphError(w http.ResponseWriter, status int, code, msg string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
+	fakekit.WriteJSONAs(w, "application/json", status, v)
 }
 
 func random(n int) string {
