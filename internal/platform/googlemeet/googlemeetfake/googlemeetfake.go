@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform/contract"
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
 // Operations, for FailNext and Calls.
@@ -94,13 +95,6 @@ type Event struct {
 	code         string
 }
 
-type failure struct {
-	status int
-	header http.Header
-	body   string
-	n      int
-}
-
 // Server is the fake. Any non-empty bearer token is accepted unless
 // rejected with RejectToken.
 type Server struct {
@@ -112,20 +106,18 @@ type Server struct {
 	// ConferenceFailure makes new events' conferences end in "failure".
 	ConferenceFailure bool
 
-	srv      *httptest.Server
-	mu       sync.Mutex
-	rejected map[string]bool
-	fail     map[string][]*failure
-	calls    map[string]int
-	reqs     []contract.Request
-	spaces   map[string]*Space
-	events   map[string]*Event
+	srv    *httptest.Server
+	mu     sync.Mutex
+	rec    fakekit.Recorder[contract.Request]
+	fails  fakekit.Failures[fakekit.Canned]
+	tokens fakekit.Tokens
+	spaces map[string]*Space
+	events map[string]*Event
 }
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
-	s := &Server{PendingReads: 1, rejected: map[string]bool{}, fail: map[string][]*failure{}, calls: map[string]int{},
-		spaces: map[string]*Space{}, events: map[string]*Event{}}
+	s := &Server{PendingReads: 1, spaces: map[string]*Space{}, events: map[string]*Event{}}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -144,11 +136,7 @@ func (s *Server) UserinfoURL() string { return s.URL + "/v1/userinfo" }
 func (s *Server) Close() { s.srv.Close() }
 
 // RejectToken makes the fake answer 401 to tok.
-func (s *Server) RejectToken(tok string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[tok] = true
-}
+func (s *Server) RejectToken(tok string) { s.tokens.Reject(tok) }
 
 // FailNext makes the next n calls of op fail with status and Google's body
 // for the reason code: Calendar's shape (errors[].reason) for events.*,
@@ -170,24 +158,15 @@ func (s *Server) FailNext(op string, status int, code string, n int) {
 
 // FailNextWith makes the next n calls of op answer as given.
 func (s *Server) FailNextWith(op string, status int, header http.Header, body string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.fail[op] = append(s.fail[op], &failure{status: status, header: header, body: body, n: n})
+	// An n below 1 still fails one call.
+	s.fails.Add(op, fakekit.Canned{Status: status, Header: header, Body: body}, max(n, 1))
 }
 
 // Calls is how many requests for op arrived (failed ones included).
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is every request received, in order.
-func (s *Server) Requests() []contract.Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]contract.Request(nil), s.reqs...)
-}
+func (s *Server) Requests() []contract.Request { return s.rec.Requests() }
 
 // Event is the event's record; ok is false for an unknown id.
 func (s *Server) Event(id string) (Event, bool) {
@@ -246,7 +225,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reqs = append(s.reqs, contract.Request{Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
+	s.rec.Log(contract.Request{Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
 
 	p := r.URL.Path
 	var op, arg string
@@ -266,74 +245,64 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case r.Method == http.MethodDelete && eventPath.MatchString(p):
 		op, arg = OpEventsDelete, eventPath.FindStringSubmatch(p)[2]
 	default:
-		writeJSON(w, http.StatusNotFound, json.RawMessage(meetBody(404, "", "Method not found.")))
+		fakekit.WriteJSON(w, http.StatusNotFound, json.RawMessage(meetBody(404, "", "Method not found.")))
 		return
 	}
-	s.calls[op]++
+	s.rec.Count(op)
 
-	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || tok == "" || s.rejected[tok] {
+	if !s.tokens.Allowed(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="https://accounts.google.com/", error="invalid_token"`)
 		switch {
 		case op == OpUserinfo:
-			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "Invalid Credentials"})
+			fakekit.WriteJSON(w, http.StatusUnauthorized, map[string]string{"error": "invalid_request", "error_description": "Invalid Credentials"})
 		case strings.HasPrefix(op, "events."):
-			writeJSON(w, http.StatusUnauthorized, json.RawMessage(calendarBody(401, "authError", "")))
+			fakekit.WriteJSON(w, http.StatusUnauthorized, json.RawMessage(calendarBody(401, "authError", "")))
 		default:
-			writeJSON(w, http.StatusUnauthorized, json.RawMessage(meetBody(401, "ACCESS_TOKEN_EXPIRED",
+			fakekit.WriteJSON(w, http.StatusUnauthorized, json.RawMessage(meetBody(401, "ACCESS_TOKEN_EXPIRED",
 				"Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.")))
 		}
 		return
 	}
-	if fs := s.fail[op]; len(fs) > 0 {
-		f := fs[0]
-		if f.n--; f.n <= 0 {
-			s.fail[op] = fs[1:]
-		}
-		for k, vs := range f.header {
-			w.Header()[k] = vs
-		}
-		w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-		w.WriteHeader(f.status)
-		io.WriteString(w, f.body)
+	if f, ok := s.fails.Next(op); ok {
+		f.Write(w, fakekit.ContentTypeJSON)
 		return
 	}
 
 	switch op {
 	case OpUserinfo:
-		writeJSON(w, http.StatusOK, map[string]any{"sub": UserSub, "email": UserEmail, "email_verified": true,
+		fakekit.WriteJSON(w, http.StatusOK, map[string]any{"sub": UserSub, "email": UserEmail, "email_verified": true,
 			"name": UserName, "given_name": "Pat", "family_name": "Pastor"})
 	case OpSpacesCreate:
 		code := meetingCode()
 		sp := &Space{Name: "spaces/" + randomID(12), MeetingCode: code, MeetingURI: "https://meet.google.com/" + code,
 			Config: map[string]any{"accessType": "TRUSTED", "entryPointAccess": "ALL"}}
 		s.spaces[sp.Name] = sp
-		writeJSON(w, http.StatusOK, sp)
+		fakekit.WriteJSON(w, http.StatusOK, sp)
 	case OpSpacesGet:
 		sp, ok := s.spaces[arg]
 		if !ok {
-			writeJSON(w, http.StatusNotFound, json.RawMessage(meetBody(404, "", "Requested entity was not found.")))
+			fakekit.WriteJSON(w, http.StatusNotFound, json.RawMessage(meetBody(404, "", "Requested entity was not found.")))
 			return
 		}
-		writeJSON(w, http.StatusOK, sp)
+		fakekit.WriteJSON(w, http.StatusOK, sp)
 	case OpEndActiveConference:
 		sp, ok := s.spaces[arg]
 		if !ok {
-			writeJSON(w, http.StatusNotFound, json.RawMessage(meetBody(404, "", "Requested entity was not found.")))
+			fakekit.WriteJSON(w, http.StatusNotFound, json.RawMessage(meetBody(404, "", "Requested entity was not found.")))
 			return
 		}
 		if sp.ActiveConference == nil {
-			writeJSON(w, http.StatusBadRequest, json.RawMessage(meetBodyStatus(400, "FAILED_PRECONDITION", "", "No active conference in the space.")))
+			fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(meetBodyStatus(400, "FAILED_PRECONDITION", "", "No active conference in the space.")))
 			return
 		}
 		sp.ActiveConference = nil
-		writeJSON(w, http.StatusOK, map[string]any{})
+		fakekit.WriteJSON(w, http.StatusOK, map[string]any{})
 	case OpEventsInsert:
 		s.insert(w, r, body)
 	case OpEventsGet:
 		e, ok := s.events[arg]
 		if !ok {
-			writeJSON(w, http.StatusNotFound, json.RawMessage(calendarBody(404, "notFound", "")))
+			fakekit.WriteJSON(w, http.StatusNotFound, json.RawMessage(calendarBody(404, "notFound", "")))
 			return
 		}
 		if e.pendingReads > 0 {
@@ -342,14 +311,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 				s.settle(e)
 			}
 		}
-		writeJSON(w, http.StatusOK, e)
+		fakekit.WriteJSON(w, http.StatusOK, e)
 	case OpEventsDelete:
 		e, ok := s.events[arg]
 		switch {
 		case !ok:
-			writeJSON(w, http.StatusNotFound, json.RawMessage(calendarBody(404, "notFound", "")))
+			fakekit.WriteJSON(w, http.StatusNotFound, json.RawMessage(calendarBody(404, "notFound", "")))
 		case e.Status == "cancelled":
-			writeJSON(w, http.StatusGone, json.RawMessage(calendarBody(410, "deleted", "")))
+			fakekit.WriteJSON(w, http.StatusGone, json.RawMessage(calendarBody(410, "deleted", "")))
 		default:
 			e.Status = "cancelled"
 			w.WriteHeader(http.StatusNoContent)
@@ -373,28 +342,28 @@ func (s *Server) insert(w http.ResponseWriter, r *http.Request, body []byte) {
 		} `json:"conferenceData"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
-		writeJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "parseError", "Parse Error")))
+		fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "parseError", "Parse Error")))
 		return
 	}
 	if in.Start == nil || in.End == nil {
-		writeJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "required", "Missing end time.")))
+		fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "required", "Missing end time.")))
 		return
 	}
 	for _, t := range []map[string]any{in.Start, in.End} {
 		if v, _ := t["dateTime"].(string); v != "" {
 			if _, err := time.Parse(time.RFC3339, v); err != nil {
-				writeJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid start time.")))
+				fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid start time.")))
 				return
 			}
 		}
 	}
 	if in.ID != "" {
 		if !eventIDRE.MatchString(in.ID) {
-			writeJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid resource id value.")))
+			fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid resource id value.")))
 			return
 		}
 		if _, ok := s.events[in.ID]; ok {
-			writeJSON(w, http.StatusConflict, json.RawMessage(calendarBody(409, "duplicate", "")))
+			fakekit.WriteJSON(w, http.StatusConflict, json.RawMessage(calendarBody(409, "duplicate", "")))
 			return
 		}
 	} else {
@@ -406,7 +375,7 @@ func (s *Server) insert(w http.ResponseWriter, r *http.Request, body []byte) {
 	if r.URL.Query().Get("conferenceDataVersion") == "1" && in.ConferenceData != nil && in.ConferenceData.CreateRequest != nil {
 		cr := in.ConferenceData.CreateRequest
 		if cr.ConferenceSolutionKey.Type != "hangoutsMeet" {
-			writeJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid conference type value.")))
+			fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid conference type value.")))
 			return
 		}
 		e.code = meetingCode()
@@ -419,7 +388,7 @@ func (s *Server) insert(w http.ResponseWriter, r *http.Request, body []byte) {
 		}
 	}
 	s.events[e.ID] = e
-	writeJSON(w, http.StatusOK, e)
+	fakekit.WriteJSON(w, http.StatusOK, e)
 }
 
 // settle ends a pending conference request in success (or failure).
@@ -466,12 +435,6 @@ func meetBodyStatus(status int, grpc, reason, msg string) string {
 	}
 	b, _ := json.Marshal(map[string]any{"error": e})
 	return string(b)
-}
-
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(v)
 }
 
 func pick(alphabet string, n int) string {
