@@ -20,6 +20,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
 // Request is one request as the fake received it.
@@ -70,10 +72,9 @@ type Server struct {
 	srv         *httptest.Server
 	mu          sync.Mutex
 	seq         int
-	calls       map[string]int
-	reqs        []Request
-	fails       map[string][]failure
-	rejected    map[string]bool
+	rec         fakekit.Recorder[Request]
+	fails       fakekit.Failures[failure]
+	tokens      fakekit.Tokens
 	failBuilds  map[string]string
 	projects    map[string]*project // by id
 	files       map[string][]byte   // by sha1
@@ -94,7 +95,6 @@ type Server struct {
 // New starts a fake on 127.0.0.1.
 func New() *Server {
 	s := &Server{
-		calls: map[string]int{}, fails: map[string][]failure{}, rejected: map[string]bool{},
 		failBuilds: map[string]string{}, projects: map[string]*project{}, files: map[string][]byte{},
 		deployments: map[string]*deployment{},
 	}
@@ -128,11 +128,7 @@ func (s *Server) Close() { s.srv.Close() }
 // 429 carries Retry-After, X-RateLimit-* headers and the rate_limited body
 // with limit{remaining, reset, total}.
 func (s *Server) FailNext(op string, status int, code string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.fails[op] = append(s.fails[op], failure{status: status, code: code})
-	}
+	s.fails.Add(op, failure{status: status, code: code}, n)
 }
 
 // FailBuild makes every later deployment of the project end in ERROR,
@@ -145,25 +141,13 @@ func (s *Server) FailBuild(projectName, message string) {
 
 // RejectToken makes the token invalid: 403 forbidden with invalidToken,
 // as Vercel answers.
-func (s *Server) RejectToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[token] = true
-}
+func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
 
 // Calls is how many requests op received (failed ones too).
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is every request received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.reqs...)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // MaxConcurrentUploads is the most file uploads that were in flight at
 // once.
@@ -219,23 +203,15 @@ func (s *Server) Projects() int {
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, h func(http.ResponseWriter, *http.Request, []byte)) {
 	body, _ := io.ReadAll(r.Body)
-	s.mu.Lock()
-	s.reqs = append(s.reqs, Request{Op: op, Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
-	s.calls[op]++
-	var f *failure
-	if q := s.fails[op]; len(q) > 0 {
-		f, s.fails[op] = &q[0], q[1:]
-	}
-	token, hasBearer := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	rejected := s.rejected[token]
-	s.mu.Unlock()
-	if op != "" && (!hasBearer || token == "" || rejected) {
+	s.rec.Record(op, Request{Op: op, Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
+	f, failing := s.fails.Next(op)
+	if op != "" && !s.tokens.Allowed(r) {
 		writeJSON(w, http.StatusForbidden, map[string]any{"error": map[string]any{
 			"code": "forbidden", "message": "Not authorized", "invalidToken": true}})
 		return
 	}
-	if f != nil {
-		s.writeFailure(w, *f)
+	if failing {
+		s.writeFailure(w, f)
 		return
 	}
 	if op == "uploadFile" {
@@ -286,9 +262,7 @@ func (s *Server) writeFailure(w http.ResponseWriter, f failure) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fakekit.WriteJSONAs(w, "application/json; charset=utf-8", status, v)
 }
 
 func writeError(w http.ResponseWriter, status int, code, message string) {
