@@ -18,6 +18,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
 // Request is one request as the fake received it.
@@ -62,10 +64,9 @@ type Server struct {
 	srv        *httptest.Server
 	mu         sync.Mutex
 	seq        int
-	calls      map[string]int
-	reqs       []Request
-	fails      map[string][]failure
-	rejected   map[string]bool
+	rec        fakekit.Recorder[Request]
+	fails      fakekit.Failures[failure]
+	tokens     fakekit.Tokens
 	failBuilds map[string]string
 	services   map[string]*service
 	deploys    map[string]*deploy
@@ -83,8 +84,7 @@ const OwnerID = "usr-fakeowner0001"
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
-	s := &Server{calls: map[string]int{}, fails: map[string][]failure{}, rejected: map[string]bool{},
-		failBuilds: map[string]string{}, services: map[string]*service{}, deploys: map[string]*deploy{},
+	s := &Server{failBuilds: map[string]string{}, services: map[string]*service{}, deploys: map[string]*deploy{},
 		databases: map[string]*database{}}
 	mux := http.NewServeMux()
 	route := func(pattern, op string, h func(http.ResponseWriter, *http.Request, []byte)) {
@@ -120,11 +120,7 @@ func (s *Server) Close() { s.srv.Close() }
 // FailNext makes the next n calls of op answer status with Render's error
 // shape; a 429 carries Ratelimit-Limit/Remaining/Reset and no Retry-After.
 func (s *Server) FailNext(op string, status int, code string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.fails[op] = append(s.fails[op], failure{status: status, code: code})
-	}
+	s.fails.Add(op, failure{status: status, code: code}, n)
 }
 
 // FailBuild makes later deploys of the named service fail their build with
@@ -136,25 +132,13 @@ func (s *Server) FailBuild(serviceName, message string) {
 }
 
 // RejectToken makes the API key refused with 401.
-func (s *Server) RejectToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[token] = true
-}
+func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
 
 // Calls is how many requests op received.
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is every request received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.reqs...)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // DeployEnv is the variables a deploy was built with.
 func (s *Server) DeployEnv(id string) map[string]string {
@@ -188,16 +172,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, h func
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.reqs = append(s.reqs, Request{Op: op, Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
-	s.calls[op]++
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if op != "" && (!ok || token == "" || s.rejected[token]) {
+	s.rec.Record(op, Request{Op: op, Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
+	if op != "" && !s.tokens.Allowed(r) {
 		writeError(w, http.StatusUnauthorized, "", "unauthorized")
 		return
 	}
-	if q := s.fails[op]; len(q) > 0 {
-		f := q[0]
-		s.fails[op] = q[1:]
+	if f, ok := s.fails.Next(op); ok {
 		if f.status == http.StatusTooManyRequests {
 			reset := s.RatelimitReset
 			if reset == 0 {
@@ -216,9 +196,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, h func
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fakekit.WriteJSONAs(w, "application/json; charset=utf-8", status, v)
 }
 
 func writeError(w http.ResponseWriter, status int, id, message string) {
