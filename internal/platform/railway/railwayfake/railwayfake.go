@@ -21,6 +21,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/parser"
 )
@@ -79,10 +80,9 @@ type Server struct {
 	srv         *httptest.Server
 	mu          sync.Mutex
 	seq         int
-	calls       map[string]int
-	reqs        []Request
-	fails       map[string][]failure
-	rejected    map[string]bool
+	rec         fakekit.Recorder[Request]
+	fails       fakekit.Failures[failure]
+	tokens      fakekit.Tokens
 	failBuilds  map[string]string
 	projects    map[string]*project
 	services    map[string]*service
@@ -95,8 +95,7 @@ type Server struct {
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
-	s := &Server{calls: map[string]int{}, fails: map[string][]failure{}, rejected: map[string]bool{},
-		failBuilds: map[string]string{}, projects: map[string]*project{}, services: map[string]*service{},
+	s := &Server{failBuilds: map[string]string{}, projects: map[string]*project{}, services: map[string]*service{},
 		deployments: map[string]*deployment{}, workflows: map[string]*workflow{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+GraphQLPath, s.graphql)
@@ -122,11 +121,7 @@ func (s *Server) Close() { s.srv.Close() }
 // Authorized", RATE_LIMITED "Rate limit exceeded"); 429 answers with
 // Retry-After: 1; other statuses answer that status with a GraphQL error.
 func (s *Server) FailNext(op string, status int, code string, n int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for range n {
-		s.fails[op] = append(s.fails[op], failure{status: status, code: code})
-	}
+	s.fails.Add(op, failure{status: status, code: code}, n)
 }
 
 // FailBuild makes every later deployment of services in the project fail
@@ -138,25 +133,13 @@ func (s *Server) FailBuild(projectName, message string) {
 }
 
 // RejectToken makes the token refused ("Not Authorized", in a 200).
-func (s *Server) RejectToken(token string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.rejected[token] = true
-}
+func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
 
 // Calls is how many requests op received.
-func (s *Server) Calls(op string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.calls[op]
-}
+func (s *Server) Calls(op string) int { return s.rec.Calls(op) }
 
 // Requests is every request received, in order.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.reqs...)
-}
+func (s *Server) Requests() []Request { return s.rec.Requests() }
 
 // ServiceVars is a service's variables (nil for an unknown service).
 func (s *Server) ServiceVars(id string) map[string]string {
@@ -213,17 +196,10 @@ func copyVars(m map[string]string) map[string]string {
 	return out
 }
 
-func (s *Server) record(r Request) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.reqs = append(s.reqs, r)
-	s.calls[r.Op]++
-}
+func (s *Server) record(r Request) { s.rec.Record(r.Op, r) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(v)
+	fakekit.WriteJSONAs(w, "application/json", status, v)
 }
 
 func gqlErrors(message, code string) map[string]any {
@@ -242,25 +218,6 @@ func (e *gqlError) Error() string { return e.message }
 func (s *Server) nextID(prefix string) string {
 	s.seq++
 	return fmt.Sprintf("%s-%06d", prefix, s.seq)
-}
-
-// authorize checks the bearer; "" when it is accepted.
-func (s *Server) authorize(r *http.Request) bool {
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return ok && token != "" && !s.rejected[token]
-}
-
-func (s *Server) takeFailure(op string) *failure {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if q := s.fails[op]; len(q) > 0 {
-		f := q[0]
-		s.fails[op] = q[1:]
-		return &f
-	}
-	return nil
 }
 
 func writeFailure(w http.ResponseWriter, f failure) {
@@ -321,12 +278,12 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Op = root.Name
 	s.record(rec)
-	if !s.authorize(r) {
+	if !s.tokens.Allowed(r) {
 		writeJSON(w, http.StatusOK, gqlErrors("Not Authorized", "UNAUTHENTICATED"))
 		return
 	}
-	if f := s.takeFailure(root.Name); f != nil {
-		writeFailure(w, *f)
+	if f, ok := s.fails.Next(root.Name); ok {
+		writeFailure(w, f)
 		return
 	}
 	args := map[string]any{}
@@ -682,11 +639,11 @@ func (s *Server) advance(d *deployment) {
 func (s *Server) up(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
 	s.record(Request{Op: "up", Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: raw})
-	if !s.authorize(r) {
+	if !s.tokens.Allowed(r) {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Unauthorized. Please login with `railway login`"})
 		return
 	}
-	if f := s.takeFailure("up"); f != nil {
+	if f, ok := s.fails.Next("up"); ok {
 		writeJSON(w, f.status, map[string]any{"message": "fake failure: " + f.code})
 		return
 	}
