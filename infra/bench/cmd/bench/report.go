@@ -241,7 +241,11 @@ func (r *results) budgets() []budget {
 			b.verdict = fail
 			b.why += fmt.Sprintf("%s p50 %s against the baseline's %s", l.route.name, ms(l.got.p50), ms(l.baseline.p50))
 			if t := r.trip(l.route.name); t.measured() {
-				b.why += fmt.Sprintf(" (it makes %d DynamoDB calls: %s)", t.dynamo(), t.calls.Summary("DynamoDB"))
+				b.why += fmt.Sprintf(" (DynamoDB: %s", t.calls.Summary("DynamoDB"))
+				if t.calls.Count("DynamoDB", "Query") > 0 {
+					b.why += "; a list's Query reads every item of its page, whole"
+				}
+				b.why += ")"
 			}
 			b.why += ". "
 		}

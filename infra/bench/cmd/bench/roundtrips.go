@@ -46,8 +46,8 @@ func (r rtResult) dynamo() int { return len(r.calls.Of("DynamoDB")) }
 func (r rtResult) kms() int    { return len(r.calls.Of("KMS")) }
 func (r rtResult) http() int   { return len(r.calls.Of(roundtrip.HTTP)) }
 
-// errAbsent marks an operation whose capability answers 501.
-var errAbsent = errors.New("the capability is not built yet (501 not_implemented)")
+// errAbsent marks an operation whose capability is not built yet.
+var errAbsent = errors.New("the capability is not built yet (it answers 501 not_implemented, or its run reports notBuilt)")
 
 // Operation names, also used by the budgets.
 const (
@@ -86,7 +86,7 @@ var operations = []operation{
 	{opGetLive, cost{1, 0, 0}, "one GetItem"},
 	{opListLive, cost{1, 0, 0}, "one Query of the tenant's livestreams"},
 	{opSchedulerIdle, cost{1, 0, 0}, "one Query of the due-work index"},
-	{opRefresherIdle, cost{1, 0, 0}, "one Query of the due-work index"},
+	{opRefresherIdle, cost{2, 0, 0}, "one Query of the due-work index for credentials, and one for deployments whose worker died (the deployment sweep rides on this schedule, so that stream-scheduler's idle minute stays at one query)"},
 	{opCreateMeeting, cost{3, 1, 1}, "read the connection (data key cached); write the meeting before the platform call and its outcome after (2 writes); seal the host link, Zoom's start_url, which starts the meeting as its host (1 GenerateDataKey); one Zoom call"},
 	{opGetMeeting, cost{1, 0, 0}, "one GetItem"},
 	{opListMeetings, cost{1, 0, 0}, "one Query of the tenant's meetings"},
