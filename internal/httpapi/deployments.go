@@ -30,14 +30,14 @@ func (a *API) bindDeployments(h map[string]HandlerFunc) {
 	if a.svc.Deployments == nil {
 		return
 	}
-	h["checkProjectName"] = a.withRateLimit(a.checkProjectName)
-	h["getDeploymentLimits"] = a.withRateLimit(a.getDeploymentLimits)
-	h["createDeployment"] = a.withRateLimit(a.idempotent(a.createDeployment))
-	h["listDeployments"] = a.withRateLimit(a.listDeployments)
-	h["getDeployment"] = a.withRateLimit(a.getDeployment)
-	h["getDeploymentLogs"] = a.withRateLimit(a.getDeploymentLogs)
-	h["cancelDeployment"] = a.withRateLimit(a.cancelDeployment)
-	h["rollbackDeployment"] = a.withRateLimit(a.idempotent(a.rollbackDeployment))
+	h["checkProjectName"] = a.withRateLimit(a.checkProjectName, false)
+	h["getDeploymentLimits"] = a.withRateLimit(a.getDeploymentLimits, true)
+	h["createDeployment"] = a.withRateLimit(a.idempotent(a.createDeployment), true)
+	h["listDeployments"] = a.withRateLimit(a.listDeployments, false)
+	h["getDeployment"] = a.withRateLimit(a.getDeployment, false)
+	h["getDeploymentLogs"] = a.withRateLimit(a.getDeploymentLogs, false)
+	h["cancelDeployment"] = a.withRateLimit(a.cancelDeployment, false)
+	h["rollbackDeployment"] = a.withRateLimit(a.idempotent(a.rollbackDeployment), true)
 }
 
 func whoOf(r *Request) deploy.Identity {
@@ -69,10 +69,23 @@ func (a *API) setRateLimit(resp *Response, d ratelimit.Decision) {
 }
 
 // withRateLimit answers errors as problems here, so that they too carry
-// the RateLimit-* headers; a handler that decided sets them from its
-// decision, any other answer reads the window (one read).
-func (a *API) withRateLimit(h HandlerFunc) HandlerFunc {
+// the RateLimit-* headers. A handler that decides (create, rollback, the
+// limits route) sets them from its decision; for the others the window is
+// read (one read) while the handler runs, so the headers cost no latency.
+func (a *API) withRateLimit(h HandlerFunc, decides bool) HandlerFunc {
+	type limits struct {
+		d   ratelimit.Decision
+		err error
+	}
 	return func(ctx context.Context, r *Request) (*Response, error) {
+		var window chan limits
+		if !decides {
+			window = make(chan limits, 1)
+			go func() {
+				d, err := a.svc.Deployments.Limits(ctx, whoOf(r))
+				window <- limits{d, err}
+			}()
+		}
 		resp, err := h(ctx, r)
 		if err != nil {
 			resp = problemFor(err, r.RequestID)
@@ -84,12 +97,20 @@ func (a *API) withRateLimit(h HandlerFunc) HandlerFunc {
 				slog.String("route", r.Route.Key()), slog.Int("status", resp.Status), slog.String("error", err.Error()))
 		}
 		if _, set := resp.Header[headerRateLimit]; !set {
-			if d, lerr := a.svc.Deployments.Limits(ctx, whoOf(r)); lerr == nil {
-				a.setRateLimit(resp, d)
+			var l limits
+			if window != nil {
+				l = <-window
+			} else {
+				l.d, l.err = a.svc.Deployments.Limits(ctx, whoOf(r))
+			}
+			if l.err == nil {
+				a.setRateLimit(resp, l.d)
 			} else {
 				a.cfg.Logger.Warn("reading the rate limit for its headers failed", slog.String("request_id", r.RequestID),
-					slog.String("error", lerr.Error()))
+					slog.String("error", l.err.Error()))
 			}
+		} else if window != nil {
+			<-window // the read ran for nothing; let it finish with this request
 		}
 		return resp, nil
 	}
