@@ -50,7 +50,7 @@ invoke: dynamodb-local
 	$(GO) run ./infra/cmd/invoke -fn "$(FN)" -event "$(EVENT)"
 
 ## bench: sizes, cold starts, round trips and warm latency into BENCHMARKS.md; fails when a budget fails
-bench: dynamodb-local
+bench: dynamodb-local oauth-mock
 	@set -e; started=$$(date +%s); \
 	$(MAKE) --no-print-directory build; \
 	mkdir -p build/bench/arm64/hello build/bench/host; \
