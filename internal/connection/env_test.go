@@ -23,29 +23,15 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/testclock"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 	"github.com/switchboard-dev/switchboard/internal/vault/vaulttest"
 )
 
 func TestMain(m *testing.M) { dynamotest.Run(m) }
 
-// clock is a test clock that starts at the real time and moves when told.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
+// clock is the shared test clock (internal/testclock).
+type clock = testclock.Clock
 
 // accounts is a test double of connection.AccountReader: it names the
 // account and refuses tokens the test marks as revoked. Platform clients

@@ -25,38 +25,14 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel/vercelfake"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
+	"github.com/switchboard-dev/switchboard/internal/testclock"
 	"github.com/switchboard-dev/switchboard/internal/vault/vaulttest"
 )
 
 func TestMain(m *testing.M) { dynamotest.Run(m) }
 
-// clock is a test clock that starts at the real time and moves when told;
-// its Sleep moves it instead of waiting, so polls and backoffs take no
-// real time.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
-
-func (c *clock) Sleep(ctx context.Context, d time.Duration) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	c.Advance(d)
-	return nil
-}
+// clock is the shared test clock (internal/testclock).
+type clock = testclock.Clock
 
 type syncBuffer struct {
 	mu sync.Mutex

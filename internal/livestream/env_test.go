@@ -29,37 +29,15 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/restream/restreamfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
+	"github.com/switchboard-dev/switchboard/internal/testclock"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 	"github.com/switchboard-dev/switchboard/internal/vault/vaulttest"
 )
 
 func TestMain(m *testing.M) { dynamotest.Run(m) }
 
-// clock is a test clock that starts at the real time (the fakes check
-// Facebook's scheduling window against it) and moves when told.
-type clock struct {
-	mu  sync.Mutex
-	off time.Duration
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return time.Now().Add(c.off)
-}
-
-// Set makes Now t, moving on from there.
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.off = time.Until(t)
-	c.mu.Unlock()
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.off += d
-	c.mu.Unlock()
-}
+// clock is the shared test clock (internal/testclock).
+type clock = testclock.Clock
 
 type syncBuffer struct {
 	mu sync.Mutex
