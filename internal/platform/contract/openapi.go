@@ -194,9 +194,17 @@ func UndeclaredProperties(s *openapi3.Schema, v any, at string) []string {
 			out = append(out, UndeclaredProperties(ps, v[k], at+"."+k)...)
 		}
 	case []any:
-		if s.Items != nil {
+		items := s.Items
+		if items == nil { // an array declared in one of its alternatives
+			for _, alt := range append(append(openapi3.SchemaRefs{}, s.OneOf...), s.AnyOf...) {
+				if alt != nil && alt.Value != nil && alt.Value.Items != nil {
+					items = alt.Value.Items
+				}
+			}
+		}
+		if items != nil {
 			for i, e := range v {
-				out = append(out, UndeclaredProperties(s.Items.Value, e, fmt.Sprintf("%s[%d]", at, i))...)
+				out = append(out, UndeclaredProperties(items.Value, e, fmt.Sprintf("%s[%d]", at, i))...)
 			}
 		}
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/switchboard-dev/switchboard/internal/platform/contract"
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel/vercelfake"
 )
 
@@ -254,77 +255,10 @@ func (s *vercelSpec) check(r vercelfake.Request) error {
 	if err := json.Unmarshal(r.Body, &body); err != nil {
 		return fmt.Errorf("the body is not JSON: %w", err)
 	}
-	if extra := undeclared(mt.Schema.Value, body, ""); len(extra) > 0 {
+	if extra := contract.UndeclaredProperties(mt.Schema.Value, body, ""); len(extra) > 0 {
 		return fmt.Errorf("body members the description does not declare: %s", strings.Join(extra, ", "))
 	}
 	return nil
-}
-
-// undeclared lists members of v that s does not declare (looking through
-// allOf, anyOf and oneOf), unless the schema allows any.
-func undeclared(s *openapi3.Schema, v any, at string) []string {
-	if s == nil {
-		return nil
-	}
-	var out []string
-	switch v := v.(type) {
-	case map[string]any:
-		props := map[string]*openapi3.Schema{}
-		open := collect(s, props, 0)
-		if len(props) == 0 || open {
-			return nil
-		}
-		keys := make([]string, 0, len(v))
-		for k := range v {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			ps, ok := props[k]
-			if !ok {
-				out = append(out, at+"."+k)
-				continue
-			}
-			out = append(out, undeclared(ps, v[k], at+"."+k)...)
-		}
-	case []any:
-		items := s.Items
-		if items == nil {
-			for _, alt := range append(append(openapi3.SchemaRefs{}, s.OneOf...), s.AnyOf...) {
-				if alt.Value != nil && alt.Value.Items != nil {
-					items = alt.Value.Items
-				}
-			}
-		}
-		if items != nil {
-			for i, e := range v {
-				out = append(out, undeclared(items.Value, e, fmt.Sprintf("%s[%d]", at, i))...)
-			}
-		}
-	}
-	return out
-}
-
-func collect(s *openapi3.Schema, props map[string]*openapi3.Schema, depth int) (open bool) {
-	if s == nil || depth > 16 {
-		return false
-	}
-	if s.AdditionalProperties.Has != nil && *s.AdditionalProperties.Has {
-		open = true
-	}
-	for k, p := range s.Properties {
-		if p != nil && p.Value != nil {
-			props[k] = p.Value
-		}
-	}
-	for _, group := range []openapi3.SchemaRefs{s.AllOf, s.AnyOf, s.OneOf} {
-		for _, r := range group {
-			if r != nil && collect(r.Value, props, depth+1) {
-				open = true
-			}
-		}
-	}
-	return open
 }
 
 // checkContract holds every request the fake received to the description.
