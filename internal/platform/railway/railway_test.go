@@ -1,7 +1,6 @@
 package railway_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/deploytest"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway/railwayfake"
 )
@@ -26,77 +26,9 @@ func setup(t *testing.T, opts ...railway.Option) (*railway.Client, *railwayfake.
 	return railway.New(&http.Client{Timeout: 10 * time.Second}, fake.APIURL(), opts...), fake
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
 func imageSpec(name string) platform.DeploySpec {
 	return platform.DeploySpec{ProjectName: name, Image: "docker.io/library/nginx:1.27",
 		Env: map[string]string{"PORT": "8080", "SECRET": "s3cr3t"}}
-}
-
-// runSteps runs the worker's steps in order and returns the connection
-// string, which it puts into the environment as a worker would.
-func runSteps(t *testing.T, c *railway.Client, spec *platform.DeploySpec, p *platform.DeployProgress) string {
-	t.Helper()
-	cx := ctx(t)
-	if err := c.Validate(*spec); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	if err := c.EnsureProject(cx, token, *spec, p); err != nil {
-		t.Fatalf("EnsureProject: %v", err)
-	}
-	conn, err := c.ProvisionDatabase(cx, token, *spec, p)
-	if err != nil {
-		t.Fatalf("ProvisionDatabase: %v", err)
-	}
-	if conn != "" {
-		spec.Env["DATABASE_URL"] = conn
-	}
-	if err := c.SetEnv(cx, token, *spec, p); err != nil {
-		t.Fatalf("SetEnv: %v", err)
-	}
-	if err := c.Upload(cx, token, *spec, p); err != nil {
-		t.Fatalf("Upload: %v", err)
-	}
-	if err := c.StartDeployment(cx, token, *spec, p); err != nil {
-		t.Fatalf("StartDeployment: %v", err)
-	}
-	return conn
-}
-
-func waitTerminal(t *testing.T, c *railway.Client, p platform.DeployProgress) (platform.DeployState, []platform.LogLine) {
-	t.Helper()
-	var (
-		lines  []platform.LogLine
-		cursor string
-	)
-	for range 20 {
-		st, err := c.Status(ctx(t), token, p)
-		if err != nil {
-			t.Fatalf("Status: %v", err)
-		}
-		got, next, err := c.Logs(ctx(t), token, p, cursor)
-		if err != nil {
-			t.Fatalf("Logs: %v", err)
-		}
-		lines, cursor = append(lines, got...), next
-		if st.Status.Terminal() {
-			return st, lines
-		}
-	}
-	t.Fatal("the deployment never ended")
-	return platform.DeployState{}, nil
-}
-
-func joined(lines []platform.LogLine) string {
-	var b strings.Builder
-	for _, l := range lines {
-		b.WriteString(string(l.Type) + ": " + l.Text + "\n")
-	}
-	return b.String()
 }
 
 func TestDeployingAnImageWithPostgresRunsEveryStepToSuccessWithBuildLogs(t *testing.T) {
@@ -105,7 +37,7 @@ func TestDeployingAnImageWithPostgresRunsEveryStepToSuccessWithBuildLogs(t *test
 	spec := imageSpec("shop")
 	spec.Database = platform.DatabasePostgres
 	var p platform.DeployProgress
-	conn := runSteps(t, c, &spec, &p)
+	conn := deploytest.RunSteps(t, c, token, &spec, &p)
 	if !strings.HasPrefix(conn, "postgresql://postgres:") {
 		t.Fatalf("connection string = %q", conn)
 	}
@@ -116,11 +48,11 @@ func TestDeployingAnImageWithPostgresRunsEveryStepToSuccessWithBuildLogs(t *test
 	if vars["DATABASE_URL"] != conn || vars["SECRET"] != "s3cr3t" {
 		t.Errorf("the deployment was built with %v", vars)
 	}
-	st, lines := waitTerminal(t, c, p)
+	st, lines := deploytest.WaitTerminal(t, c, token, p)
 	if st.Status != platform.DeployReady || st.PlatformState != "SUCCESS" || st.URL != "https://shop-production.up.railway.app" {
 		t.Fatalf("state = %+v", st)
 	}
-	all := joined(lines)
+	all := deploytest.Joined(lines)
 	for _, want := range []string{"Deployment queued", "RUN npm run build", "Deployment successful"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("logs lack %q:\n%s", want, all)
@@ -137,9 +69,9 @@ func TestResumingWithTheSameProgressCreatesNothingTwice(t *testing.T) {
 	spec := imageSpec("again")
 	spec.Database = platform.DatabasePostgres
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	first := p
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	if p.DeploymentID != first.DeploymentID || p.ServiceID != first.ServiceID || p.DatabaseID != first.DatabaseID {
 		t.Errorf("progress changed: %+v -> %+v", first, p)
 	}
@@ -158,7 +90,7 @@ func TestARepositorySourceIsGivenAsOwnerAndName(t *testing.T) {
 	c, fake := setup(t)
 	spec := platform.DeploySpec{ProjectName: "from-git", Repo: "https://github.com/acme/site.git", Branch: "main"}
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	for _, r := range fake.Requests() {
 		if r.Op == "serviceCreate" {
 			in := r.Variables["input"].(map[string]any)
@@ -175,13 +107,13 @@ func TestAFailedBuildEndsInErrorWithTheBuildLogsMessage(t *testing.T) {
 	fake.FailBuild("broken", "npm ERR! missing script: build")
 	spec := imageSpec("broken")
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
-	st, lines := waitTerminal(t, c, p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	st, lines := deploytest.WaitTerminal(t, c, token, p)
 	if st.Status != platform.DeployError || st.PlatformState != "FAILED" || st.Message != "npm ERR! missing script: build" {
 		t.Fatalf("state = %+v", st)
 	}
-	if !strings.Contains(joined(lines), "stderr: npm ERR! missing script: build") {
-		t.Errorf("logs:\n%s", joined(lines))
+	if !strings.Contains(deploytest.Joined(lines), "stderr: npm ERR! missing script: build") {
+		t.Errorf("logs:\n%s", deploytest.Joined(lines))
 	}
 }
 
@@ -190,10 +122,10 @@ func TestAnIdempotentQueryIsRetriedAfterA500OrAGraphQLProcessingError(t *testing
 	c, fake := setup(t)
 	spec := imageSpec("retry")
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	fake.FailNext("deployment", http.StatusInternalServerError, "", 1)
 	fake.FailNext("deployment", http.StatusOK, "INTERNAL_SERVER_ERROR", 1)
-	if _, err := c.Status(ctx(t), token, p); err != nil {
+	if _, err := c.Status(deploytest.Context(t), token, p); err != nil {
 		t.Fatalf("Status: %v", err)
 	}
 	if got := fake.Calls("deployment"); got != 3 {
@@ -206,7 +138,7 @@ func TestAMutationIsNotRepeatedAfterAFailure(t *testing.T) {
 	c, fake := setup(t)
 	fake.FailNext("projectCreate", http.StatusBadGateway, "", 1)
 	var p platform.DeployProgress
-	err := c.EnsureProject(ctx(t), token, imageSpec("once"), &p)
+	err := c.EnsureProject(deploytest.Context(t), token, imageSpec("once"), &p)
 	if platform.ReasonOf(err) != platform.ReasonTransient || fake.Calls("projectCreate") != 1 {
 		t.Fatalf("err = %v after %d calls", err, fake.Calls("projectCreate"))
 	}
@@ -217,7 +149,7 @@ func TestA429IsWaitedOutForItsRetryAfter(t *testing.T) {
 	c, fake := setup(t)
 	fake.FailNext("me", http.StatusTooManyRequests, "", 1)
 	start := time.Now()
-	acc, err := c.Whoami(ctx(t), token)
+	acc, err := c.Whoami(deploytest.Context(t), token)
 	if err != nil || acc.ID != "user-fake" || acc.Name != "Fake Developer" {
 		t.Fatalf("Whoami = %+v, %v", acc, err)
 	}
@@ -230,13 +162,13 @@ func TestNotAuthorizedIsAnExpiredTokenAndARateLimitErrorIsRateLimited(t *testing
 	t.Parallel()
 	c, fake := setup(t)
 	fake.RejectToken(token)
-	_, err := c.Whoami(ctx(t), token)
+	_, err := c.Whoami(deploytest.Context(t), token)
 	if pe, ok := platform.AsError(err); !ok || pe.Reason != platform.ReasonExpiredToken || pe.Message != "Not Authorized" {
 		t.Fatalf("err = %v, want expired_token", err)
 	}
 	c2, fake2 := setup(t)
 	fake2.FailNext("me", http.StatusOK, "RATE_LIMITED", 5)
-	if _, err := c2.Whoami(ctx(t), token); platform.ReasonOf(err) != platform.ReasonRateLimited {
+	if _, err := c2.Whoami(deploytest.Context(t), token); platform.ReasonOf(err) != platform.ReasonRateLimited {
 		t.Fatalf("err = %v, want rate_limited", err)
 	}
 }
@@ -253,14 +185,14 @@ func TestFilesAreRefusedUnlessTheUndocumentedUploadIsOptedIn(t *testing.T) {
 	spec.Files = append(spec.Files, platform.ProjectFile{Path: "package.json", Data: []byte(`{}`)})
 	spec.Env = map[string]string{"A": "b"}
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	if got := fake.DeploymentFiles(p.DeploymentID); strings.Join(got, ",") != "index.js,package.json" {
 		t.Errorf("the uploaded deployment has files %v", got)
 	}
 	if fake.Calls("up") != 1 || fake.Calls("serviceInstanceDeployV2") != 0 {
 		t.Errorf("up %d, deploy %d: the upload starts the deployment", fake.Calls("up"), fake.Calls("serviceInstanceDeployV2"))
 	}
-	if st, _ := waitTerminal(t, c, p); st.Status != platform.DeployReady {
+	if st, _ := deploytest.WaitTerminal(t, c, token, p); st.Status != platform.DeployReady {
 		t.Errorf("state = %+v", st)
 	}
 }
@@ -270,11 +202,11 @@ func TestCancelRemovesABuildingDeployment(t *testing.T) {
 	c, _ := setup(t)
 	spec := imageSpec("cancel")
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
-	if err := c.Cancel(ctx(t), token, p); err != nil {
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	if err := c.Cancel(deploytest.Context(t), token, p); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := c.Status(ctx(t), token, p); err != nil || st.Status != platform.DeployCanceled {
+	if st, err := c.Status(deploytest.Context(t), token, p); err != nil || st.Status != platform.DeployCanceled {
 		t.Fatalf("Status = %+v, %v", st, err)
 	}
 }
@@ -284,18 +216,18 @@ func TestRollbackMakesTheEarlierDeploymentActive(t *testing.T) {
 	c, fake := setup(t)
 	spec := imageSpec("roll")
 	var first platform.DeployProgress
-	runSteps(t, c, &spec, &first)
-	waitTerminal(t, c, first)
+	deploytest.RunSteps(t, c, token, &spec, &first)
+	deploytest.WaitTerminal(t, c, token, first)
 	second := first
 	second.DeploymentID = ""
-	if err := c.StartDeployment(ctx(t), token, spec, &second); err != nil {
+	if err := c.StartDeployment(deploytest.Context(t), token, spec, &second); err != nil {
 		t.Fatal(err)
 	}
-	waitTerminal(t, c, second)
+	deploytest.WaitTerminal(t, c, token, second)
 	if fake.ActiveDeployment(first.ServiceID) != second.DeploymentID {
 		t.Fatal("the second deployment is not active")
 	}
-	if err := c.Rollback(ctx(t), token, second, first.DeploymentID); err != nil {
+	if err := c.Rollback(deploytest.Context(t), token, second, first.DeploymentID); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.ActiveDeployment(first.ServiceID); got != first.DeploymentID {
@@ -306,11 +238,11 @@ func TestRollbackMakesTheEarlierDeploymentActive(t *testing.T) {
 func TestCheckNameNeedsNoCallBecauseRailwayNamesNeedNotBeUnique(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
-	ok, sugg, err := c.CheckName(ctx(t), token, "", "My Project")
+	ok, sugg, err := c.CheckName(deploytest.Context(t), token, "", "My Project")
 	if err != nil || !ok || sugg != "" {
 		t.Fatalf("CheckName = %v %q %v", ok, sugg, err)
 	}
-	ok, sugg, err = c.CheckName(ctx(t), token, "", "  padded  ")
+	ok, sugg, err = c.CheckName(deploytest.Context(t), token, "", "  padded  ")
 	if err != nil || ok || sugg != "padded" {
 		t.Fatalf("CheckName(padded) = %v %q %v", ok, sugg, err)
 	}
@@ -324,7 +256,7 @@ func TestAURLWithoutAQueryStringGetsOne(t *testing.T) {
 	fake := railwayfake.New()
 	defer fake.Close()
 	c := railway.New(nil, fake.URL+railwayfake.GraphQLPath)
-	if _, err := c.Whoami(ctx(t), token); err != nil {
+	if _, err := c.Whoami(deploytest.Context(t), token); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.Requests()[0].URL; got != railwayfake.GraphQLPath+"?source=switchboard" {
@@ -338,15 +270,15 @@ func TestNoErrorCarriesTheTokenOrTheConnectionString(t *testing.T) {
 	spec := imageSpec("leak")
 	spec.Database = platform.DatabasePostgres
 	var p platform.DeployProgress
-	conn := runSteps(t, c, &spec, &p)
+	conn := deploytest.RunSteps(t, c, token, &spec, &p)
 	fake.FailNext("variableCollectionUpsert", http.StatusOK, "BAD_USER_INPUT", 1)
-	errs := []error{c.SetEnv(ctx(t), token, spec, &p)}
+	errs := []error{c.SetEnv(deploytest.Context(t), token, spec, &p)}
 	fake.RejectToken(token)
-	_, err := c.ProvisionDatabase(ctx(t), token, spec, &p)
+	_, err := c.ProvisionDatabase(deploytest.Context(t), token, spec, &p)
 	errs = append(errs, err)
-	_, err = c.Status(ctx(t), token, p)
+	_, err = c.Status(deploytest.Context(t), token, p)
 	errs = append(errs, err)
-	_, err = railway.New(&http.Client{Timeout: time.Second}, "http://127.0.0.1:1/graphql/v2").Whoami(ctx(t), token)
+	_, err = railway.New(&http.Client{Timeout: time.Second}, "http://127.0.0.1:1/graphql/v2").Whoami(deploytest.Context(t), token)
 	errs = append(errs, err)
 	for _, err := range errs {
 		if err == nil {

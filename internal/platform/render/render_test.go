@@ -1,7 +1,6 @@
 package render_test
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"strings"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/deploytest"
 	"github.com/switchboard-dev/switchboard/internal/platform/render"
 	"github.com/switchboard-dev/switchboard/internal/platform/render/renderfake"
 )
@@ -25,75 +25,9 @@ func setup(t *testing.T) (*render.Client, *renderfake.Server) {
 	return render.New(&http.Client{Timeout: 10 * time.Second}, fake.APIURL(), render.WithPolling(5*time.Millisecond, 5*time.Second)), fake
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
 func repoSpec(name string) platform.DeploySpec {
 	return platform.DeploySpec{ProjectName: name, Repo: "https://github.com/acme/site", Branch: "main",
 		Env: map[string]string{"NODE_ENV": "production", "SECRET": "s3cr3t"}}
-}
-
-func runSteps(t *testing.T, c *render.Client, spec *platform.DeploySpec, p *platform.DeployProgress) string {
-	t.Helper()
-	cx := ctx(t)
-	if err := c.Validate(*spec); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	if err := c.EnsureProject(cx, token, *spec, p); err != nil {
-		t.Fatalf("EnsureProject: %v", err)
-	}
-	conn, err := c.ProvisionDatabase(cx, token, *spec, p)
-	if err != nil {
-		t.Fatalf("ProvisionDatabase: %v", err)
-	}
-	if conn != "" {
-		spec.Env["DATABASE_URL"] = conn
-	}
-	if err := c.SetEnv(cx, token, *spec, p); err != nil {
-		t.Fatalf("SetEnv: %v", err)
-	}
-	if err := c.Upload(cx, token, *spec, p); err != nil {
-		t.Fatalf("Upload: %v", err)
-	}
-	if err := c.StartDeployment(cx, token, *spec, p); err != nil {
-		t.Fatalf("StartDeployment: %v", err)
-	}
-	return conn
-}
-
-func waitTerminal(t *testing.T, c *render.Client, p platform.DeployProgress) (platform.DeployState, []platform.LogLine) {
-	t.Helper()
-	var (
-		lines  []platform.LogLine
-		cursor string
-	)
-	for range 20 {
-		st, err := c.Status(ctx(t), token, p)
-		if err != nil {
-			t.Fatalf("Status: %v", err)
-		}
-		got, next, err := c.Logs(ctx(t), token, p, cursor)
-		if err != nil {
-			t.Fatalf("Logs: %v", err)
-		}
-		lines, cursor = append(lines, got...), next
-		if st.Status.Terminal() {
-			return st, lines
-		}
-	}
-	t.Fatal("the deploy never ended")
-	return platform.DeployState{}, nil
-}
-
-func joined(lines []platform.LogLine) string {
-	var b strings.Builder
-	for _, l := range lines {
-		b.WriteString(string(l.Type) + ": " + l.Text + "\n")
-	}
-	return b.String()
 }
 
 func TestDeployingARepositoryRunsEveryStepToLiveWithBuildLogs(t *testing.T) {
@@ -101,7 +35,7 @@ func TestDeployingARepositoryRunsEveryStepToLiveWithBuildLogs(t *testing.T) {
 	c, fake := setup(t)
 	spec := repoSpec("site")
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	if p.ServiceID == "" || p.DeploymentID == "" || p.URL != "https://site.onrender.com" || p.Extra["ownerId"] != renderfake.OwnerID {
 		t.Fatalf("progress = %+v", p)
 	}
@@ -111,11 +45,11 @@ func TestDeployingARepositoryRunsEveryStepToLiveWithBuildLogs(t *testing.T) {
 	if env := fake.DeployEnv(p.DeploymentID); env["SECRET"] != "s3cr3t" {
 		t.Errorf("the first deploy was built with %v", env)
 	}
-	st, lines := waitTerminal(t, c, p)
+	st, lines := deploytest.WaitTerminal(t, c, token, p)
 	if st.Status != platform.DeployReady || st.PlatformState != "live" || st.URL != "https://site.onrender.com" {
 		t.Fatalf("state = %+v", st)
 	}
-	all := joined(lines)
+	all := deploytest.Joined(lines)
 	for _, want := range []string{"Running build command", "Build successful", "Your service is live"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("logs lack %q:\n%s", want, all)
@@ -132,7 +66,7 @@ func TestAPostgresDatabaseIsProvisionedAndTheServiceRedeployedWithIt(t *testing.
 	spec := repoSpec("with-db")
 	spec.Database = platform.DatabasePostgres
 	var p platform.DeployProgress
-	conn := runSteps(t, c, &spec, &p)
+	conn := deploytest.RunSteps(t, c, token, &spec, &p)
 	if !strings.HasPrefix(conn, "postgresql://app:") || p.DatabaseID == "" {
 		t.Fatalf("connection string %q, progress %+v", conn, p)
 	}
@@ -153,9 +87,9 @@ func TestResumingWithTheSameProgressCreatesNothingTwice(t *testing.T) {
 	spec := repoSpec("again")
 	spec.Database = platform.DatabasePostgres
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	first := p
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	if p.ServiceID != first.ServiceID || p.DeploymentID != first.DeploymentID || p.DatabaseID != first.DatabaseID {
 		t.Errorf("progress changed: %+v -> %+v", first, p)
 	}
@@ -171,7 +105,7 @@ func TestAnImageIsDeployedWithTheImageRuntime(t *testing.T) {
 	c, fake := setup(t)
 	spec := platform.DeploySpec{ProjectName: "img", Image: "docker.io/library/nginx:1.27"}
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	for _, r := range fake.Requests() {
 		if r.Op == "createService" && (!strings.Contains(string(r.Body), `"imagePath":"docker.io/library/nginx:1.27"`) ||
 			!strings.Contains(string(r.Body), `"runtime":"image"`)) {
@@ -197,13 +131,13 @@ func TestAFailedBuildEndsInErrorWithTheBuildLogsMessage(t *testing.T) {
 	fake.FailBuild("broken", "npm ERR! Missing script: \"build\"")
 	spec := repoSpec("broken")
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
-	st, lines := waitTerminal(t, c, p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	st, lines := deploytest.WaitTerminal(t, c, token, p)
 	if st.Status != platform.DeployError || st.PlatformState != "build_failed" || st.Message != "npm ERR! Missing script: \"build\"" {
 		t.Fatalf("state = %+v", st)
 	}
-	if !strings.Contains(joined(lines), "stderr: npm ERR!") {
-		t.Errorf("logs:\n%s", joined(lines))
+	if !strings.Contains(deploytest.Joined(lines), "stderr: npm ERR!") {
+		t.Errorf("logs:\n%s", deploytest.Joined(lines))
 	}
 }
 
@@ -212,9 +146,9 @@ func TestAnIdempotentReadIsRetriedAfterA500(t *testing.T) {
 	c, fake := setup(t)
 	spec := repoSpec("retry")
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	fake.FailNext("getDeploy", http.StatusInternalServerError, "", 1)
-	if _, err := c.Status(ctx(t), token, p); err != nil {
+	if _, err := c.Status(deploytest.Context(t), token, p); err != nil {
 		t.Fatal(err)
 	}
 	if fake.Calls("getDeploy") != 2 {
@@ -227,7 +161,7 @@ func TestACreateIsNotRepeatedAfterA500(t *testing.T) {
 	c, fake := setup(t)
 	fake.FailNext("createService", http.StatusServiceUnavailable, "", 1)
 	var p platform.DeployProgress
-	err := c.EnsureProject(ctx(t), token, repoSpec("once"), &p)
+	err := c.EnsureProject(deploytest.Context(t), token, repoSpec("once"), &p)
 	if platform.ReasonOf(err) != platform.ReasonTransient || fake.Calls("createService") != 1 {
 		t.Fatalf("err = %v after %d calls", err, fake.Calls("createService"))
 	}
@@ -238,7 +172,7 @@ func TestA429IsWaitedOutUsingRatelimitResetWithJitter(t *testing.T) {
 	c, fake := setup(t)
 	fake.FailNext("getUser", http.StatusTooManyRequests, "", 1)
 	start := time.Now()
-	acc, err := c.Whoami(ctx(t), token)
+	acc, err := c.Whoami(deploytest.Context(t), token)
 	if err != nil || acc.ID != renderfake.OwnerID || acc.Name != "Fake Developer" || acc.Extra["ownerId"] != renderfake.OwnerID {
 		t.Fatalf("Whoami = %+v, %v", acc, err)
 	}
@@ -248,7 +182,7 @@ func TestA429IsWaitedOutUsingRatelimitResetWithJitter(t *testing.T) {
 	// A reset longer than the caller waits in-line goes to the worker.
 	fake.RatelimitReset = 60
 	fake.FailNext("getUser", http.StatusTooManyRequests, "", 1)
-	_, err = c.Whoami(ctx(t), token)
+	_, err = c.Whoami(deploytest.Context(t), token)
 	pe, ok := platform.AsError(err)
 	if !ok || pe.Reason != platform.ReasonRateLimited || pe.RetryAfter < 60*time.Second || pe.RetryAfter > 76*time.Second {
 		t.Fatalf("err = %v (retry after %v)", err, pe.RetryAfter)
@@ -259,7 +193,7 @@ func TestARefusedAPIKeyIsAnExpiredToken(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	fake.RejectToken(token)
-	_, err := c.Whoami(ctx(t), token)
+	_, err := c.Whoami(deploytest.Context(t), token)
 	if pe, ok := platform.AsError(err); !ok || pe.Reason != platform.ReasonExpiredToken || pe.Message != "unauthorized" {
 		t.Fatalf("err = %v", err)
 	}
@@ -270,11 +204,11 @@ func TestCancelStopsABuildingDeploy(t *testing.T) {
 	c, _ := setup(t)
 	spec := repoSpec("cancel")
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
-	if err := c.Cancel(ctx(t), token, p); err != nil {
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	if err := c.Cancel(deploytest.Context(t), token, p); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := c.Status(ctx(t), token, p); err != nil || st.Status != platform.DeployCanceled {
+	if st, err := c.Status(deploytest.Context(t), token, p); err != nil || st.Status != platform.DeployCanceled {
 		t.Fatalf("Status = %+v, %v", st, err)
 	}
 }
@@ -284,18 +218,18 @@ func TestRollbackRunsTheEarlierDeploysBuildAgain(t *testing.T) {
 	c, fake := setup(t)
 	spec := repoSpec("roll")
 	var first platform.DeployProgress
-	runSteps(t, c, &spec, &first)
-	waitTerminal(t, c, first)
+	deploytest.RunSteps(t, c, token, &spec, &first)
+	deploytest.WaitTerminal(t, c, token, first)
 	second := first
 	second.Extra = map[string]string{"ownerId": first.Extra["ownerId"], "render.redeploy": "1"}
-	if err := c.StartDeployment(ctx(t), token, spec, &second); err != nil {
+	if err := c.StartDeployment(deploytest.Context(t), token, spec, &second); err != nil {
 		t.Fatal(err)
 	}
-	waitTerminal(t, c, second)
+	deploytest.WaitTerminal(t, c, token, second)
 	if fake.LiveBuild(first.ServiceID) != second.DeploymentID {
 		t.Fatal("the second deploy is not live")
 	}
-	if err := c.Rollback(ctx(t), token, second, first.DeploymentID); err != nil {
+	if err := c.Rollback(deploytest.Context(t), token, second, first.DeploymentID); err != nil {
 		t.Fatal(err)
 	}
 	if fake.Calls("rollbackDeploy") != 1 {
@@ -306,14 +240,14 @@ func TestRollbackRunsTheEarlierDeploysBuildAgain(t *testing.T) {
 func TestCheckNameListsTheOwnersServicesAndSuggestsAFreeName(t *testing.T) {
 	t.Parallel()
 	c, _ := setup(t)
-	ok, sugg, err := c.CheckName(ctx(t), token, "", "shop")
+	ok, sugg, err := c.CheckName(deploytest.Context(t), token, "", "shop")
 	if err != nil || !ok || sugg != "" {
 		t.Fatalf("free: %v %q %v", ok, sugg, err)
 	}
 	spec := repoSpec("shop")
 	var p platform.DeployProgress
-	runSteps(t, c, &spec, &p)
-	ok, sugg, err = c.CheckName(ctx(t), token, renderfake.OwnerID, "shop")
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	ok, sugg, err = c.CheckName(deploytest.Context(t), token, renderfake.OwnerID, "shop")
 	if err != nil || ok || sugg != "shop-2" {
 		t.Fatalf("taken: %v %q %v", ok, sugg, err)
 	}
@@ -325,15 +259,15 @@ func TestNoErrorCarriesTheAPIKeyOrTheConnectionString(t *testing.T) {
 	spec := repoSpec("leak")
 	spec.Database = platform.DatabasePostgres
 	var p platform.DeployProgress
-	conn := runSteps(t, c, &spec, &p)
+	conn := deploytest.RunSteps(t, c, token, &spec, &p)
 	fake.FailNext("getPostgresConnectionInfo", http.StatusBadRequest, "bad", 1)
-	_, err := c.ProvisionDatabase(ctx(t), token, spec, &p)
+	_, err := c.ProvisionDatabase(deploytest.Context(t), token, spec, &p)
 	errs := []error{err}
 	fake.RejectToken(token)
-	errs = append(errs, c.SetEnv(ctx(t), token, platform.DeploySpec{Env: map[string]string{"X": conn}}, &p))
-	_, err = c.Status(ctx(t), token, p)
+	errs = append(errs, c.SetEnv(deploytest.Context(t), token, platform.DeploySpec{Env: map[string]string{"X": conn}}, &p))
+	_, err = c.Status(deploytest.Context(t), token, p)
 	errs = append(errs, err)
-	_, err = render.New(&http.Client{Timeout: time.Second}, "http://127.0.0.1:1/v1").Whoami(ctx(t), token)
+	_, err = render.New(&http.Client{Timeout: time.Second}, "http://127.0.0.1:1/v1").Whoami(deploytest.Context(t), token)
 	errs = append(errs, err)
 	for _, err := range errs {
 		if err == nil {

@@ -1,7 +1,6 @@
 package vercel_test
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/deploytest"
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel/vercelfake"
 )
@@ -28,12 +28,6 @@ func setup(t *testing.T, opts ...vercel.Option) (*vercel.Client, *vercelfake.Ser
 	return vercel.New(&http.Client{Timeout: 10 * time.Second}, fake.URL, opts...), fake
 }
 
-func ctx(t *testing.T) context.Context {
-	c, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	t.Cleanup(cancel)
-	return c
-}
-
 func site(name string) platform.DeploySpec {
 	return platform.DeploySpec{
 		ProjectName: name,
@@ -45,61 +39,6 @@ func site(name string) platform.DeploySpec {
 		},
 		Env: map[string]string{"API_URL": "https://api.example.com", "SECRET": "s3cr3t"},
 	}
-}
-
-// runSteps runs the worker's steps in order.
-func runSteps(t *testing.T, c *vercel.Client, spec platform.DeploySpec, p *platform.DeployProgress) {
-	t.Helper()
-	cx := ctx(t)
-	if err := c.Validate(spec); err != nil {
-		t.Fatalf("Validate: %v", err)
-	}
-	if err := c.EnsureProject(cx, token, spec, p); err != nil {
-		t.Fatalf("EnsureProject: %v", err)
-	}
-	if conn, err := c.ProvisionDatabase(cx, token, spec, p); err != nil || conn != "" {
-		t.Fatalf("ProvisionDatabase = %q, %v", conn, err)
-	}
-	if err := c.SetEnv(cx, token, spec, p); err != nil {
-		t.Fatalf("SetEnv: %v", err)
-	}
-	if err := c.Upload(cx, token, spec, p); err != nil {
-		t.Fatalf("Upload: %v", err)
-	}
-	if err := c.StartDeployment(cx, token, spec, p); err != nil {
-		t.Fatalf("StartDeployment: %v", err)
-	}
-}
-
-// waitTerminal polls Status and Logs until the deployment ends.
-func waitTerminal(t *testing.T, c *vercel.Client, p platform.DeployProgress) (platform.DeployState, []platform.LogLine) {
-	t.Helper()
-	var (
-		lines  []platform.LogLine
-		cursor string
-		seen   []platform.DeployStatus
-	)
-	for range 20 {
-		st, err := c.Status(ctx(t), token, p)
-		if err != nil {
-			t.Fatalf("Status: %v", err)
-		}
-		seen = append(seen, st.Status)
-		got, next, err := c.Logs(ctx(t), token, p, cursor)
-		if err != nil {
-			t.Fatalf("Logs: %v", err)
-		}
-		lines, cursor = append(lines, got...), next
-		if st.Status.Terminal() {
-			got, _, err := c.Logs(ctx(t), token, p, cursor)
-			if err != nil {
-				t.Fatalf("Logs: %v", err)
-			}
-			return st, append(lines, got...)
-		}
-	}
-	t.Fatalf("the deployment never ended: %v", seen)
-	return platform.DeployState{}, nil
 }
 
 func texts(lines []platform.LogLine) string {
@@ -115,7 +54,9 @@ func TestDeployingFilesRunsEveryStepToReadyWithBuildLogs(t *testing.T) {
 	c, fake := setup(t)
 	spec := site("my-site")
 	var p platform.DeployProgress
-	runSteps(t, c, spec, &p)
+	if conn := deploytest.RunSteps(t, c, token, &spec, &p); conn != "" {
+		t.Fatalf("Vercel makes no database, yet ProvisionDatabase answered %q", conn)
+	}
 	if p.ProjectID == "" || p.DeploymentID == "" || !strings.HasPrefix(p.URL, "https://") {
 		t.Fatalf("progress = %+v", p)
 	}
@@ -126,7 +67,7 @@ func TestDeployingFilesRunsEveryStepToReadyWithBuildLogs(t *testing.T) {
 	if got := fake.Calls("uploadFile"); got != 3 {
 		t.Errorf("uploads = %d, want 3 (four files, two with the same content)", got)
 	}
-	st, lines := waitTerminal(t, c, p)
+	st, lines := deploytest.WaitTerminal(t, c, token, p)
 	if st.Status != platform.DeployReady || st.URL != "https://my-site.vercel.app" {
 		t.Fatalf("state = %+v", st)
 	}
@@ -151,9 +92,9 @@ func TestResumingWithTheSameProgressCreatesNoSecondProjectOrDeployment(t *testin
 	c, fake := setup(t)
 	spec := site("resumed")
 	var p platform.DeployProgress
-	runSteps(t, c, spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	first := p
-	runSteps(t, c, spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	if p.ProjectID != first.ProjectID || p.DeploymentID != first.DeploymentID {
 		t.Errorf("progress changed on resume: %+v -> %+v", first, p)
 	}
@@ -169,11 +110,11 @@ func TestAProjectCreatedByALostAttemptIsAdoptedNotDuplicated(t *testing.T) {
 	c, fake := setup(t)
 	spec := site("lost-answer")
 	var first platform.DeployProgress
-	if err := c.EnsureProject(ctx(t), token, spec, &first); err != nil {
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &first); err != nil {
 		t.Fatal(err)
 	}
 	var retry platform.DeployProgress // the worker never stored the first answer
-	if err := c.EnsureProject(ctx(t), token, spec, &retry); err != nil {
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &retry); err != nil {
 		t.Fatal(err)
 	}
 	if retry.ProjectID != first.ProjectID || fake.Projects() != 1 {
@@ -186,12 +127,12 @@ func TestMissingFilesAreUploadedAndTheDeploymentAskedForOnceMore(t *testing.T) {
 	c, fake := setup(t)
 	spec := site("missing")
 	var p platform.DeployProgress
-	runSteps(t, c, spec, &p)
+	deploytest.RunSteps(t, c, token, &spec, &p)
 	fake.ForgetFiles() // Vercel no longer has them
 	var p2 platform.DeployProgress
 	p2.ProjectID = p.ProjectID
 	p2.Set("vercel.uploaded", "1") // the worker believes they were uploaded
-	if err := c.StartDeployment(ctx(t), token, spec, &p2); err != nil {
+	if err := c.StartDeployment(deploytest.Context(t), token, spec, &p2); err != nil {
 		t.Fatalf("StartDeployment: %v", err)
 	}
 	if p2.DeploymentID == "" || p2.DeploymentID == p.DeploymentID {
@@ -214,7 +155,7 @@ func TestUploadsAreBoundedToTheConfiguredConcurrency(t *testing.T) {
 		spec.Files = append(spec.Files, platform.ProjectFile{Path: fmt.Sprintf("f%d.txt", i), Data: []byte(fmt.Sprint(i))})
 	}
 	var p platform.DeployProgress
-	if err := c.Upload(ctx(t), token, spec, &p); err != nil {
+	if err := c.Upload(deploytest.Context(t), token, spec, &p); err != nil {
 		t.Fatal(err)
 	}
 	if got := fake.MaxConcurrentUploads(); got < 2 || got > 3 {
@@ -227,8 +168,8 @@ func TestAFailedBuildEndsInErrorWithVercelsMessage(t *testing.T) {
 	c, fake := setup(t)
 	fake.FailBuild("broken", "Error: Cannot find module 'react'")
 	var p platform.DeployProgress
-	runSteps(t, c, site("broken"), &p)
-	st, lines := waitTerminal(t, c, p)
+	deploytest.RunSteps(t, c, token, ptr(site("broken")), &p)
+	st, lines := deploytest.WaitTerminal(t, c, token, p)
 	if st.Status != platform.DeployError || st.Message != "Error: Cannot find module 'react'" || st.PlatformState != "ERROR" {
 		t.Fatalf("state = %+v", st)
 	}
@@ -241,9 +182,9 @@ func TestAnIdempotentCallIsRetriedAfterA500(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	var p platform.DeployProgress
-	runSteps(t, c, site("retry"), &p)
+	deploytest.RunSteps(t, c, token, ptr(site("retry")), &p)
 	fake.FailNext("getDeployment", http.StatusInternalServerError, "", 1)
-	if _, err := c.Status(ctx(t), token, p); err != nil {
+	if _, err := c.Status(deploytest.Context(t), token, p); err != nil {
 		t.Fatalf("Status after one 500: %v", err)
 	}
 	if got := fake.Calls("getDeployment"); got != 2 {
@@ -256,7 +197,7 @@ func TestACreateIsNotRepeatedAfterA500(t *testing.T) {
 	c, fake := setup(t)
 	fake.FailNext("createProject", http.StatusInternalServerError, "", 1)
 	var p platform.DeployProgress
-	err := c.EnsureProject(ctx(t), token, site("once"), &p)
+	err := c.EnsureProject(deploytest.Context(t), token, site("once"), &p)
 	if platform.ReasonOf(err) != platform.ReasonTransient {
 		t.Fatalf("err = %v, want transient", err)
 	}
@@ -270,7 +211,7 @@ func TestA429IsWaitedOutForItsRetryAfter(t *testing.T) {
 	c, fake := setup(t)
 	fake.FailNext("getProject", http.StatusTooManyRequests, "rate_limited", 1)
 	start := time.Now()
-	ok, _, err := c.CheckName(ctx(t), token, "", "free-name")
+	ok, _, err := c.CheckName(deploytest.Context(t), token, "", "free-name")
 	if err != nil || !ok {
 		t.Fatalf("CheckName = %v, %v", ok, err)
 	}
@@ -284,7 +225,7 @@ func TestALongRateLimitIsReturnedWithItsResetForTheWorker(t *testing.T) {
 	c, fake := setup(t)
 	fake.RetryAfter = 30 * time.Second
 	fake.FailNext("getProject", http.StatusTooManyRequests, "rate_limited", 1)
-	_, _, err := c.CheckName(ctx(t), token, "", "free-name")
+	_, _, err := c.CheckName(deploytest.Context(t), token, "", "free-name")
 	pe, ok := platform.AsError(err)
 	if !ok || pe.Reason != platform.ReasonRateLimited || pe.Code != "rate_limited" {
 		t.Fatalf("err = %v", err)
@@ -300,7 +241,7 @@ func TestWithoutRetryAfterTheRateLimitBodysResetIsUsed(t *testing.T) {
 	fake.RetryAfter = 20 * time.Second
 	fake.NoRetryAfterHeader = true
 	fake.FailNext("getAuthUser", http.StatusTooManyRequests, "rate_limited", 1)
-	_, err := c.Whoami(ctx(t), token)
+	_, err := c.Whoami(deploytest.Context(t), token)
 	pe, ok := platform.AsError(err)
 	if !ok || pe.Reason != platform.ReasonRateLimited || pe.RetryAfter < 18*time.Second || pe.RetryAfter > 21*time.Second {
 		t.Fatalf("err = %v, RetryAfter %v: want about 20 s from limit.reset", err, pe.RetryAfter)
@@ -311,17 +252,17 @@ func TestARefusedTokenIsAnExpiredToken(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	fake.RejectToken(token)
-	_, err := c.Whoami(ctx(t), token)
+	_, err := c.Whoami(deploytest.Context(t), token)
 	if platform.ReasonOf(err) != platform.ReasonExpiredToken {
 		t.Fatalf("403 invalidToken: err = %v, want expired_token", err)
 	}
 	c2, fake2 := setup(t)
 	fake2.FailNext("getAuthUser", http.StatusUnauthorized, "invalid_token", 1)
-	if _, err := c2.Whoami(ctx(t), token); platform.ReasonOf(err) != platform.ReasonExpiredToken {
+	if _, err := c2.Whoami(deploytest.Context(t), token); platform.ReasonOf(err) != platform.ReasonExpiredToken {
 		t.Fatalf("401: err = %v, want expired_token", err)
 	}
 	fake2.FailNext("getAuthUser", http.StatusForbidden, "forbidden", 1)
-	if _, err := c2.Whoami(ctx(t), token); platform.ReasonOf(err) != platform.ReasonPermission {
+	if _, err := c2.Whoami(deploytest.Context(t), token); platform.ReasonOf(err) != platform.ReasonPermission {
 		t.Fatalf("403 forbidden: err = %v, want permission", err)
 	}
 }
@@ -329,7 +270,7 @@ func TestARefusedTokenIsAnExpiredToken(t *testing.T) {
 func TestWhoamiNamesTheAccount(t *testing.T) {
 	t.Parallel()
 	c, _ := setup(t)
-	acc, err := c.Whoami(ctx(t), token)
+	acc, err := c.Whoami(deploytest.Context(t), token)
 	if err != nil || acc.ID != "usr_fake" || acc.Name != "Fake Developer" || acc.Extra["email"] != "dev@example.com" {
 		t.Fatalf("Whoami = %+v, %v", acc, err)
 	}
@@ -339,11 +280,11 @@ func TestCancelStopsABuildingDeployment(t *testing.T) {
 	t.Parallel()
 	c, _ := setup(t)
 	var p platform.DeployProgress
-	runSteps(t, c, site("cancel-me"), &p)
-	if err := c.Cancel(ctx(t), token, p); err != nil {
+	deploytest.RunSteps(t, c, token, ptr(site("cancel-me")), &p)
+	if err := c.Cancel(deploytest.Context(t), token, p); err != nil {
 		t.Fatalf("Cancel: %v", err)
 	}
-	st, err := c.Status(ctx(t), token, p)
+	st, err := c.Status(deploytest.Context(t), token, p)
 	if err != nil || st.Status != platform.DeployCanceled {
 		t.Fatalf("Status = %+v, %v", st, err)
 	}
@@ -354,17 +295,17 @@ func TestRollbackPromotesTheEarlierDeployment(t *testing.T) {
 	c, fake := setup(t)
 	spec := site("roll")
 	var first platform.DeployProgress
-	runSteps(t, c, spec, &first)
-	waitTerminal(t, c, first)
+	deploytest.RunSteps(t, c, token, &spec, &first)
+	deploytest.WaitTerminal(t, c, token, first)
 	second := platform.DeployProgress{ProjectID: first.ProjectID, Extra: map[string]string{"vercel.uploaded": "1"}}
-	if err := c.StartDeployment(ctx(t), token, spec, &second); err != nil {
+	if err := c.StartDeployment(deploytest.Context(t), token, spec, &second); err != nil {
 		t.Fatal(err)
 	}
-	waitTerminal(t, c, second)
+	deploytest.WaitTerminal(t, c, token, second)
 	if fake.LiveDeployment(first.ProjectID) != second.DeploymentID {
 		t.Fatal("the second deployment is not live")
 	}
-	if err := c.Rollback(ctx(t), token, second, first.DeploymentID); err != nil {
+	if err := c.Rollback(deploytest.Context(t), token, second, first.DeploymentID); err != nil {
 		t.Fatalf("Rollback: %v", err)
 	}
 	if got := fake.LiveDeployment(first.ProjectID); got != first.DeploymentID {
@@ -375,21 +316,21 @@ func TestRollbackPromotesTheEarlierDeployment(t *testing.T) {
 func TestCheckNameSaysFreeOrSuggestsTheNextFreeName(t *testing.T) {
 	t.Parallel()
 	c, _ := setup(t)
-	ok, sugg, err := c.CheckName(ctx(t), token, "team_1", "fresh")
+	ok, sugg, err := c.CheckName(deploytest.Context(t), token, "team_1", "fresh")
 	if err != nil || !ok || sugg != "" {
 		t.Fatalf("free name: %v %q %v", ok, sugg, err)
 	}
 	for _, name := range []string{"taken", "taken-2"} {
 		var p platform.DeployProgress
-		if err := c.EnsureProject(ctx(t), token, platform.DeploySpec{ProjectName: name}, &p); err != nil {
+		if err := c.EnsureProject(deploytest.Context(t), token, platform.DeploySpec{ProjectName: name}, &p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ok, sugg, err = c.CheckName(ctx(t), token, "", "taken")
+	ok, sugg, err = c.CheckName(deploytest.Context(t), token, "", "taken")
 	if err != nil || ok || sugg != "taken-3" {
 		t.Fatalf("taken name: %v %q %v", ok, sugg, err)
 	}
-	ok, sugg, err = c.CheckName(ctx(t), token, "", "My Site!")
+	ok, sugg, err = c.CheckName(deploytest.Context(t), token, "", "My Site!")
 	if err != nil || ok || sugg != "my-site" {
 		t.Fatalf("invalid name: %v %q %v", ok, sugg, err)
 	}
@@ -432,16 +373,16 @@ func TestNoErrorCarriesTheToken(t *testing.T) {
 	fake.RejectToken(token)
 	var p platform.DeployProgress
 	errs := []error{}
-	_, err := c.Whoami(ctx(t), token)
+	_, err := c.Whoami(deploytest.Context(t), token)
 	errs = append(errs, err)
-	errs = append(errs, c.EnsureProject(ctx(t), token, site("x"), &p))
+	errs = append(errs, c.EnsureProject(deploytest.Context(t), token, site("x"), &p))
 	p.ProjectID, p.DeploymentID = "prj_x", "dpl_x"
-	errs = append(errs, c.SetEnv(ctx(t), token, site("x"), &p), c.Upload(ctx(t), token, site("x"), &p))
-	_, err = c.Status(ctx(t), token, p)
+	errs = append(errs, c.SetEnv(deploytest.Context(t), token, site("x"), &p), c.Upload(deploytest.Context(t), token, site("x"), &p))
+	_, err = c.Status(deploytest.Context(t), token, p)
 	errs = append(errs, err)
 	// A transport failure too.
 	dead := vercel.New(&http.Client{Timeout: time.Second}, "http://127.0.0.1:1")
-	_, err = dead.Whoami(ctx(t), token)
+	_, err = dead.Whoami(deploytest.Context(t), token)
 	errs = append(errs, err)
 	for _, err := range errs {
 		if err == nil {
@@ -454,3 +395,5 @@ func TestNoErrorCarriesTheToken(t *testing.T) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
