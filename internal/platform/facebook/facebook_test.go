@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/platformtest"
 )
 
 const token = "EAAGtestUserToken0123456789"
@@ -34,17 +35,7 @@ func spec(lead time.Duration) platform.BroadcastSpec {
 
 func reasonOf(t *testing.T, err error) platform.Reason {
 	t.Helper()
-	if err == nil {
-		t.Fatal("no error")
-	}
-	pe, ok := platform.AsError(err)
-	if !ok {
-		t.Fatalf("not a platform error: %v", err)
-	}
-	if pe.Platform != platform.Facebook {
-		t.Errorf("platform %q", pe.Platform)
-	}
-	return pe.Reason
+	return platformtest.Reason(t, err, platform.Facebook)
 }
 
 func state(t *testing.T, c *facebook.Client, b platform.Broadcast) platform.BroadcastState {

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram/instagramfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/platformtest"
 )
 
 const (
@@ -39,17 +40,7 @@ func spec() platform.BroadcastSpec {
 
 func reasonOf(t *testing.T, err error) platform.Reason {
 	t.Helper()
-	if err == nil {
-		t.Fatal("no error")
-	}
-	pe, ok := platform.AsError(err)
-	if !ok {
-		t.Fatalf("not a platform error: %v", err)
-	}
-	if pe.Platform != platform.Instagram {
-		t.Errorf("platform %q", pe.Platform)
-	}
-	return pe.Reason
+	return platformtest.Reason(t, err, platform.Instagram)
 }
 
 func TestLifecycleUsesTheUsersIngestAndReadsWhetherTheAccountIsLive(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/platformtest"
 	"github.com/switchboard-dev/switchboard/internal/platform/restream"
 	"github.com/switchboard-dev/switchboard/internal/platform/restream/restreamfake"
 )
@@ -34,17 +35,7 @@ func spec() platform.BroadcastSpec {
 
 func reasonOf(t *testing.T, err error) platform.Reason {
 	t.Helper()
-	if err == nil {
-		t.Fatal("no error")
-	}
-	pe, ok := platform.AsError(err)
-	if !ok {
-		t.Fatalf("not a platform error: %v", err)
-	}
-	if pe.Platform != platform.Restream {
-		t.Errorf("platform %q", pe.Platform)
-	}
-	return pe.Reason
+	return platformtest.Reason(t, err, platform.Restream)
 }
 
 func state(t *testing.T, c *restream.Client, b platform.Broadcast) platform.BroadcastState {

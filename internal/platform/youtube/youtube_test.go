@@ -12,6 +12,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/discovery"
+	"github.com/switchboard-dev/switchboard/internal/platform/platformtest"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 )
@@ -36,17 +37,7 @@ func spec() platform.BroadcastSpec {
 
 func reasonOf(t *testing.T, err error) platform.Reason {
 	t.Helper()
-	if err == nil {
-		t.Fatal("no error")
-	}
-	pe, ok := platform.AsError(err)
-	if !ok {
-		t.Fatalf("not a platform error: %v", err)
-	}
-	if pe.Platform != platform.YouTube {
-		t.Errorf("platform %q", pe.Platform)
-	}
-	return pe.Reason
+	return platformtest.Reason(t, err, platform.YouTube)
 }
 
 func TestLifecycleProvisionGoLiveEndFollowsYouTubesStates(t *testing.T) {
