@@ -37,16 +37,15 @@ type clock = testclock.Clock
 // account and refuses tokens the test marks as revoked. Platform clients
 // are tested against their fakes in their own packages.
 type accounts struct {
-	mu      sync.Mutex
-	refused map[string]bool
-	calls   int
+	mu    sync.Mutex
+	calls int
 }
 
 func (a *accounts) Whoami(_ context.Context, token string) (platform.Account, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.calls++
-	if token == "" || a.refused[token] {
+	if token == "" {
 		return platform.Account{}, &platform.Error{Platform: "test", Op: "read the account", Status: 401, Reason: platform.ReasonExpiredToken, Message: "Invalid Credentials"}
 	}
 	return platform.Account{ID: "acct-1", Name: "Grace Church"}, nil

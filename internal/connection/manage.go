@@ -100,9 +100,6 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 			return nil, keyRefused(d, err)
 		}
 	}
-	if auth == AuthNone {
-		return s.upsertConnectedNoSecret(ctx, id, d, acct)
-	}
 	return s.upsertConnected(ctx, id.Tenant, id.User, d, auth, creds, acct, nil)
 }
 
@@ -119,35 +116,6 @@ func keyRefused(d platform.Descriptor, err error) error {
 	e := apperr.Wrap(apperr.Unprocessable, "invalid_credentials", d.Name+" refused the credentials: "+pe.Message, err)
 	e.Fields = map[string]any{"platform": string(d.ID), "reason": string(pe.Reason)}
 	return e
-}
-
-// upsertConnectedNoSecret stores a connection that needs no credentials
-// (public Jitsi rooms).
-func (s *Service) upsertConnectedNoSecret(ctx context.Context, id Identity, d platform.Descriptor, acct platform.Account) (*Connection, error) {
-	for range 3 {
-		now := s.now()
-		c, err := s.cfg.Repo.Get(ctx, id.Tenant, d.ID)
-		if apperr.Is(err, apperr.NotFound) {
-			c, err = &Connection{Tenant: id.Tenant, Platform: d.ID}, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if c.ConnectedAt.IsZero() || c.Status == StatusDisconnected {
-			c.ConnectedAt = now
-		}
-		c.setStatus(StatusConnected, "connected", now)
-		c.AuthType, c.AccountID, c.AccountName, c.ConnectedBy = AuthNone, acct.ID, acct.Name, id.User
-		c.UpdatedAt, c.LastVerifiedAt, c.LastError, c.Sealed, c.ExpiresAt, c.NextCheckAt = now, now, nil, nil, time.Time{}, time.Time{}
-		if err := s.cfg.Repo.Save(ctx, c, ""); err != nil {
-			if IsConflict(err) {
-				continue
-			}
-			return nil, err
-		}
-		return c, nil
-	}
-	return nil, apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
 }
 
 // Refresh refreshes a connection's token now, or re-verifies its key or

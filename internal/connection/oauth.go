@@ -270,7 +270,8 @@ func (s *Service) whoami(ctx context.Context, d platform.Descriptor, creds Crede
 }
 
 // upsertConnected stores credentials as a connected connection, creating
-// or replacing what was there (a reconnect keeps the history).
+// or replacing what was there (a reconnect keeps the history). With auth
+// none nothing is sealed or kept.
 func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d platform.Descriptor, auth AuthType, creds Credentials, acct platform.Account, scopes []string) (*Connection, error) {
 	if len(acct.Extra) > 0 {
 		if creds.Extra == nil {
@@ -280,9 +281,12 @@ func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d pl
 			creds.Extra[k] = v
 		}
 	}
-	sealed, err := s.seal(ctx, tenant, d.ID, creds)
-	if err != nil {
-		return nil, err
+	var sealed []byte // none for public Jitsi rooms, which need no credentials
+	if auth != AuthNone {
+		var err error
+		if sealed, err = s.seal(ctx, tenant, d.ID, creds); err != nil {
+			return nil, err
+		}
 	}
 	for attempt := 0; attempt < 3; attempt++ {
 		now := s.now()
