@@ -34,7 +34,7 @@ func TestMain(m *testing.M) { dynamotest.Run(m) }
 type clock = testclock.Clock
 
 // accounts is a test double of connection.AccountReader: it names the
-// account and refuses tokens the test marks as revoked. Platform clients
+// account and refuses an empty token. Platform clients
 // are tested against their fakes in their own packages.
 type accounts struct {
 	mu    sync.Mutex
