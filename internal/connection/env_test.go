@@ -36,15 +36,9 @@ type clock = testclock.Clock
 // accounts is a test double of connection.AccountReader: it names the
 // account and refuses an empty token. Platform clients
 // are tested against their fakes in their own packages.
-type accounts struct {
-	mu    sync.Mutex
-	calls int
-}
+type accounts struct{}
 
 func (a *accounts) Whoami(_ context.Context, token string) (platform.Account, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.calls++
 	if token == "" {
 		return platform.Account{}, &platform.Error{Platform: "test", Op: "read the account", Status: 401, Reason: platform.ReasonExpiredToken, Message: "Invalid Credentials"}
 	}
