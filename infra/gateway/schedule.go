@@ -131,7 +131,7 @@ func (s *Scheduler) fire(ctx context.Context, sc Schedule, tick time.Time) {
 		log.Error("scheduled run failed", append(attrs, slog.String("error", err.Error()))...)
 	} else {
 		log.Info("scheduled run", append(attrs, slog.Int("found", rep.Found), slog.Int("done", rep.Done),
-			slog.Int("failed", rep.Failed), slog.Bool("not_built", rep.NotBuilt))...)
+			slog.Int("failed", rep.Failed))...)
 	}
 	if s.OnRun != nil {
 		s.OnRun(sc.Function, ev, rep, err)

@@ -18,8 +18,6 @@ type RunReport struct {
 	Done     int    `json:"done"`
 	Failed   int    `json:"failed"`
 	Skipped  int    `json:"skipped,omitempty"` // left for the next run: time ran short
-	// NotBuilt is true while the function's capability does not exist yet.
-	NotBuilt bool `json:"notBuilt,omitempty"`
 }
 
 // ScheduledHandler serves an EventBridge schedule.

@@ -208,8 +208,6 @@ func (r *results) budgets() []budget {
 	t = r.trip(opSchedulerIdle)
 	b = budget{name: "stream-scheduler run with nothing due: 1 query"}
 	switch {
-	case t.absent:
-		b.verdict, b.measured, b.why = absent, "—", "the stream scheduler reports that its capability is not built yet"
 	case !t.measured():
 		b.verdict, b.measured, b.why = fail, "not measured", t.reason
 	default:

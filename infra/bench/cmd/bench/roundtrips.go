@@ -320,9 +320,6 @@ func (r *rtRun) scheduled(name, function string) {
 		if err != nil {
 			return "", err
 		}
-		if rep.NotBuilt {
-			return "", fmt.Errorf("%s: %w", function, errAbsent)
-		}
 		if rep.Found != 0 {
 			return "", fmt.Errorf("%s found %d due, so this is not a run with nothing due", function, rep.Found)
 		}
