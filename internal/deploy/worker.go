@@ -32,6 +32,11 @@ type WorkerRepo interface {
 	// the lease and the deployment is building in the table: a Conflict
 	// otherwise (canceled, or taken over).
 	Save(ctx context.Context, d *Deployment, owner string, lines []LogLine) error
+	// OwnedProject is the platform project Switchboard made under name for
+	// the tenant in scope (the connection's team, "" for its own account),
+	// "" when it made none; RecordProject records one.
+	OwnedProject(ctx context.Context, tenant string, p platform.ID, scope, name string) (string, error)
+	RecordProject(ctx context.Context, tenant string, p platform.ID, scope, name, projectID string) error
 }
 
 // WorkerConfig is what a Worker is built from.
@@ -302,13 +307,35 @@ func (r *run) addDatabaseURL(url string) {
 	}
 }
 
+// ensureProject runs EnsureProject with the project Switchboard made under
+// the name before (its record, so that a client adopts no project the user
+// made), and records the project the step settled on.
+func (r *run) ensureProject(ctx context.Context, p *platform.DeployProgress) error {
+	d := r.d
+	owned, err := r.w.cfg.Repo.OwnedProject(ctx, d.Tenant, d.Platform, r.spec.TeamID, d.ProjectName)
+	if err != nil {
+		return fmt.Errorf("deploy: reading the projects made under %q: %w", d.ProjectName, err)
+	}
+	r.spec.OwnedProjectID = owned
+	if err := r.dep.EnsureProject(ctx, r.token, r.spec, p); err != nil {
+		return err
+	}
+	if p.ProjectID == "" || p.ProjectID == owned {
+		return nil
+	}
+	if err := r.w.cfg.Repo.RecordProject(ctx, d.Tenant, d.Platform, r.spec.TeamID, d.ProjectName, p.ProjectID); err != nil {
+		return fmt.Errorf("deploy: recording project %q: %w", d.ProjectName, err)
+	}
+	return nil
+}
+
 // runStep runs one step at the platform; the deployer records what it
 // made in the progress, which save keeps.
 func (r *run) runStep(ctx context.Context, step Step) error {
 	p := &r.d.Progress
 	switch step {
 	case StepProject:
-		return r.dep.EnsureProject(ctx, r.token, r.spec, p)
+		return r.ensureProject(ctx, p)
 	case StepDatabase:
 		url, err := r.dep.ProvisionDatabase(ctx, r.token, r.spec, p)
 		if err != nil || url == "" {

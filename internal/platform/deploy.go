@@ -48,6 +48,12 @@ type DeploySpec struct {
 	// teamId, Railway's workspaceId, Render's ownerId. Optional except for
 	// Render, where the client looks it up when empty.
 	TeamID string
+	// OwnedProjectID is the platform's id of the project Switchboard itself
+	// created under ProjectName for this tenant and scope before (from
+	// Switchboard's record, never the user's word); "" when it made none. A
+	// client that reuses projects by name reuses this one and adopts no
+	// other project of the name (Vercel).
+	OwnedProjectID string
 	// Framework is a Vercel framework preset ("nextjs"); empty lets Vercel
 	// detect it. Ignored elsewhere.
 	Framework string
