@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/deploytest"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel/vercelfake"
 )
 
@@ -62,23 +63,31 @@ func TestAnAliasErrorFailsTheDeploymentWithVercelsReason(t *testing.T) {
 	}
 }
 
-func TestRollbackToAStagedDeploymentThatNeverServedProductionPromotesIt(t *testing.T) {
-	t.Parallel()
-	c, fake := setup(t)
-	spec := site("staged")
-	var first platform.DeployProgress
-	deploytest.RunSteps(t, c, token, &spec, &first)
-	deploytest.WaitTerminal(t, c, token, first)
-	fake.StageProduction("staged")
-	staged := platform.DeployProgress{ProjectID: first.ProjectID, Extra: map[string]string{"vercel.uploaded": "1"}}
+// servedThenStaged deploys the project once to production (it serves
+// production), then once more into a project whose production domains are
+// not assigned: that deployment is READY but staged, never served.
+func servedThenStaged(t *testing.T, c *vercel.Client, fake *vercelfake.Server, name string) (served, staged platform.DeployProgress) {
+	t.Helper()
+	spec := site(name)
+	deploytest.RunSteps(t, c, token, &spec, &served)
+	deploytest.WaitTerminal(t, c, token, served)
+	fake.StageProduction(name)
+	staged = platform.DeployProgress{ProjectID: served.ProjectID, Extra: map[string]string{"vercel.uploaded": "1"}}
 	if err := c.StartDeployment(deploytest.Context(t), token, spec, &staged); err != nil {
 		t.Fatal(err)
 	}
-	for range 4 { // QUEUED, BUILDING, READY (staged: no alias ever)
+	for range 4 { // QUEUED, BUILDING, READY, READY (staged: no production alias ever)
 		if _, err := c.Status(deploytest.Context(t), token, staged); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return served, staged
+}
+
+func TestRollbackToAStagedDeploymentThatNeverServedProductionPromotesIt(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	first, staged := servedThenStaged(t, c, fake, "staged")
 	if err := c.Rollback(deploytest.Context(t), token, first, staged.DeploymentID); err != nil {
 		t.Fatalf("Rollback to the staged deployment: %v", err)
 	}
@@ -118,18 +127,7 @@ func post(t *testing.T, fake *vercelfake.Server, path string, body any) (int, st
 func TestTheFakeRefusesWhatVercelRefuses(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
-	spec := site("refusals")
-	var first platform.DeployProgress
-	deploytest.RunSteps(t, c, token, &spec, &first)
-	deploytest.WaitTerminal(t, c, token, first)
-	fake.StageProduction("refusals")
-	staged := platform.DeployProgress{ProjectID: first.ProjectID, Extra: map[string]string{"vercel.uploaded": "1"}}
-	if err := c.StartDeployment(deploytest.Context(t), token, spec, &staged); err != nil {
-		t.Fatal(err)
-	}
-	for range 4 {
-		_, _ = c.Status(deploytest.Context(t), token, staged)
-	}
+	first, staged := servedThenStaged(t, c, fake, "refusals")
 	if status, code := post(t, fake, "/v1/projects/"+first.ProjectID+"/rollback/"+staged.DeploymentID, nil); status != http.StatusBadRequest || code == "" {
 		t.Errorf("instant rollback to a deployment that never served production: %d %q, want 400 with Vercel's error shape", status, code)
 	}
