@@ -208,6 +208,14 @@ func (s *Server) AddPage(id, name, token string) {
 	s.pages = append(s.pages, page{id, name, token})
 }
 
+// PageToken is the access token AddPage gave a Page.
+func (s *Server) PageToken(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.page(id)
+	return p.token, ok
+}
+
 // RejectToken makes a token invalid: calls with it answer code 190.
 func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
 
