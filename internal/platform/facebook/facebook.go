@@ -25,7 +25,9 @@ import (
 )
 
 // Facebook's window for a scheduled live video: planned_start_time must be
-// at least 10 minutes and at most 7 days ahead.
+// at least 10 minutes and at most 7 days ahead. Evidence: PLATFORMS.md
+// Facebook ("up to 7 days ahead"); Graph's "(#100) invalid planned start
+// time" outside it (support.switcherstudio.com/en/articles/5345338).
 const (
 	MinScheduleLead = 10 * time.Minute
 	MaxScheduleLead = 7 * 24 * time.Hour

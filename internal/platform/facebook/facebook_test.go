@@ -675,6 +675,7 @@ func errorText(err error) string {
 
 func TestErrorsNeverCarryTheTokenOrTheStreamKey(t *testing.T) {
 	t.Parallel()
+	const otherUser = "EAAGanotherUserToken0123456789"
 	c, fake := setup(t)
 	ctx := context.Background()
 	b, err := c.Provision(ctx, token, spec(time.Hour))
@@ -692,6 +693,17 @@ func TestErrorsNeverCarryTheTokenOrTheStreamKey(t *testing.T) {
 	errs = append(errs, c.End(ctx, token, b))
 	_, err = c.Whoami(ctx, token)
 	errs = append(errs, err)
+	// A Page's video: the Page's token, read on the way, stays out too.
+	const pageToken = "EAAGpageTokenSecret0123456789"
+	fake.AddPage("200000000000002", "Grace", pageToken)
+	ps := spec(time.Hour)
+	ps.Destination = "200000000000002"
+	pb, err := c.Provision(ctx, otherUser, ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake.FailNextWith(facebookfake.OpUpdate, 400, facebookfake.Error{Code: 100, Message: "(#100) bad token " + pageToken}, 1)
+	errs = append(errs, c.GoLive(ctx, otherUser, pb))
 	dead := facebook.New(&http.Client{Timeout: time.Second}, "http://127.0.0.1:1/v21.0")
 	_, err = dead.State(ctx, token, b)
 	errs = append(errs, err)
@@ -700,7 +712,7 @@ func TestErrorsNeverCarryTheTokenOrTheStreamKey(t *testing.T) {
 			t.Fatal("an expected failure succeeded")
 		}
 		text := errorText(err)
-		if strings.Contains(text, token) || strings.Contains(text, b.StreamKey) {
+		if strings.Contains(text, token) || strings.Contains(text, b.StreamKey) || strings.Contains(text, pageToken) {
 			t.Errorf("error carries a secret: %s", text)
 		}
 	}
