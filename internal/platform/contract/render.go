@@ -3,6 +3,7 @@ package contract
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -36,12 +37,14 @@ type renderOnce struct {
 // January 2026 copy of api-docs.render.com) for requests a fake received
 // under /v1. Two corrections, each because the document refuses what
 // Render documents or takes:
-//   - servicePOST.serviceDetails and envSpecificDetailsPOST are oneOf lists
-//     whose members declare no discriminator and leave additional
-//     properties open (staticSiteDetailsPOST requires nothing), so every
-//     web service's details match several members and strict oneOf refuses
-//     them all. They are read as anyOf, and Check picks the member by the
-//     body's `type` and the details' `runtime` instead (RenderAPI.Check).
+//   - servicePOST/servicePATCH.serviceDetails and their envSpecificDetails
+//     are oneOf lists whose members declare no discriminator and leave
+//     additional properties open (staticSiteDetailsPOST requires nothing),
+//     so every web service's details match several members and strict
+//     oneOf refuses them all. They are read as anyOf, and Check picks the
+//     member by the body's `type` and the details' `runtime` instead, or,
+//     for an update (which names no type), wants one member that declares
+//     every field given (RenderAPI.Check).
 //   - paidPlan (a web service's plan) lacks "free", the instance type
 //     Render's own MCP server offers for new web services
 //     (render-oss/render-mcp-server, package mcpserver,
@@ -68,14 +71,23 @@ var renderDesc renderOnce
 
 func fixRender(doc *openapi3.T) error {
 	schemas := doc.Components.Schemas
-	post := schemas["servicePOST"]
-	env := schemas["envSpecificDetailsPOST"]
-	plan := schemas["paidPlan"]
-	if post == nil || post.Value == nil || post.Value.Properties["serviceDetails"] == nil || env == nil || env.Value == nil || plan == nil || plan.Value == nil {
-		return fmt.Errorf("servicePOST, envSpecificDetailsPOST or paidPlan is missing: the description changed; review the corrections")
+	var loose []*openapi3.Schema
+	for _, name := range []string{"servicePOST", "servicePATCH"} {
+		if r := schemas[name]; r != nil && r.Value != nil && r.Value.Properties["serviceDetails"] != nil {
+			loose = append(loose, r.Value.Properties["serviceDetails"].Value)
+		}
 	}
-	for _, s := range []*openapi3.Schema{post.Value.Properties["serviceDetails"].Value, env.Value} {
-		if len(s.OneOf) == 0 {
+	for _, name := range []string{"envSpecificDetailsPOST", "envSpecificDetailsPATCH"} {
+		if r := schemas[name]; r != nil && r.Value != nil {
+			loose = append(loose, r.Value)
+		}
+	}
+	plan := schemas["paidPlan"]
+	if len(loose) != 4 || plan == nil || plan.Value == nil {
+		return fmt.Errorf("servicePOST, servicePATCH, their envSpecificDetails or paidPlan is missing: the description changed; review the corrections")
+	}
+	for _, s := range loose {
+		if s == nil || len(s.OneOf) == 0 {
 			return fmt.Errorf("a oneOf the correction expects is gone: the description changed; review the corrections")
 		}
 		s.AnyOf, s.OneOf = s.OneOf, nil
@@ -94,6 +106,9 @@ func (r *RenderAPI) Check(req Request) error {
 		return err
 	}
 	path, _, _ := strings.Cut(req.URL, "?")
+	if req.Method == "PATCH" && renderServicePath.MatchString(path) {
+		return r.checkUpdate(req.Body)
+	}
 	if req.Method != "POST" || strings.TrimSuffix(path, "/") != r.Prefix+"/services" {
 		return nil
 	}
@@ -123,6 +138,33 @@ func (r *RenderAPI) Check(req Request) error {
 		return fmt.Errorf("serviceDetails fields %s does not declare: %s", name, strings.Join(unknown, ", "))
 	}
 	return r.checkEnvSpecific(details)
+}
+
+var renderServicePath = regexp.MustCompile(`^/v1/services/[^/]+$`)
+
+// checkUpdate holds PATCH /services/{id}'s serviceDetails to one of the
+// update schemas that declares every field given and accepts its values.
+func (r *RenderAPI) checkUpdate(raw []byte) error {
+	var body struct {
+		ServiceDetails map[string]any `json:"serviceDetails"`
+	}
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return fmt.Errorf("body is not JSON: %w", err)
+	}
+	if body.ServiceDetails == nil {
+		return nil
+	}
+	var errs []string
+	for _, name := range []string{"staticSiteDetailsPATCH", "webServiceDetailsPATCH", "privateServiceDetailsPATCH", "backgroundWorkerDetailsPATCH", "cronJobDetailsPATCH"} {
+		schema := r.Doc.Components.Schemas[name].Value
+		err := schema.VisitJSON(body.ServiceDetails, openapi3.MultiErrors())
+		unknown := UndeclaredProperties(schema, body.ServiceDetails, ".serviceDetails")
+		if err == nil && len(unknown) == 0 {
+			return nil
+		}
+		errs = append(errs, fmt.Sprintf("%s: %v %v", name, err, unknown))
+	}
+	return fmt.Errorf("serviceDetails match no service type's update schema: %s", strings.Join(errs, "; "))
 }
 
 // checkEnvSpecific holds envSpecificDetails to the member its runtime

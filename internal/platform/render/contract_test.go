@@ -52,6 +52,8 @@ func TestContractCheckRefusesWhatRendersDescriptionRefuses(t *testing.T) {
 		req("POST", "/v1/services", `{"type":"web_service","name":"a","ownerId":"o","image":{"ownerId":"o","imagePath":"docker.io/library/nginx:1.27"},"serviceDetails":{"runtime":"image"}}`),
 		req("GET", "/v1/services?name=a&ownerId=o&limit=20", ""),
 		req("POST", "/v1/services/srv-1/rollback", `{"deployId":"dep-1"}`),
+		req("PATCH", "/v1/services/srv-1", `{"autoDeploy":"no","repo":"r","serviceDetails":{"runtime":"python","envSpecificDetails":{"buildCommand":"a","startCommand":"b"}}}`),
+		req("PATCH", "/v1/services/srv-1", `{"repo":"r","serviceDetails":{"buildCommand":"hugo","publishPath":"public"}}`),
 		req("GET", "/v1/logs?ownerId=o&resource=srv-1&type=build&direction=forward&limit=100", ""),
 	}
 	for _, r := range good {
@@ -68,6 +70,9 @@ func TestContractCheckRefusesWhatRendersDescriptionRefuses(t *testing.T) {
 		"unknown service type":          req("POST", "/v1/services", `{"type":"website","name":"a","ownerId":"o","repo":"r"}`),
 		"no owner":                      req("POST", "/v1/services", `{"type":"static_site","name":"a","repo":"r"}`),
 		"rollback without deployId":     req("POST", "/v1/services/srv-1/rollback", `{}`),
+		"update with a bad runtime":     req("PATCH", "/v1/services/srv-1", `{"serviceDetails":{"runtime":"nope"}}`),
+		"update with an unknown detail": req("PATCH", "/v1/services/srv-1", `{"serviceDetails":{"bogus":1}}`),
+		"update of the type":            req("PATCH", "/v1/services/srv-1", `{"type":"web_service"}`),
 		"clearCache not in the enum":    req("POST", "/v1/services/srv-1/deploys", `{"clearCache":"yes"}`),
 		"logs without resource":         req("GET", "/v1/logs?ownerId=o", ""),
 		"limit over 100":                req("GET", "/v1/services?limit=500", ""),
