@@ -167,21 +167,26 @@ func (t rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error)
 // ValidateProjectName: Render publishes no rule for service names (they
 // are free text; the onrender.com subdomain is derived from them).
 // Switchboard asks for 1 to 100 characters without leading or trailing
-// spaces or control characters; an assumption, kept conservative.
+// spaces or control characters; an assumption, kept conservative. A comma
+// is refused because the service is found by name, and Render's name
+// filter splits its value at commas (render-public-api.json nameParam:
+// style form, explode false).
 func ValidateProjectName(name string) error {
 	n := len([]rune(name))
 	bad := strings.TrimSpace(name) != name || n < 1 || n > 100
 	for _, r := range name {
-		if unicode.IsControl(r) {
+		if badNameRune(r) {
 			bad = true
 		}
 	}
 	if bad {
 		return &platform.Error{Platform: platform.Render, Op: "validate service name", Reason: platform.ReasonInvalid,
-			Message: "a Render service name is 1 to 100 characters, without leading or trailing spaces or control characters"}
+			Message: "a Render service name is 1 to 100 characters, without leading or trailing spaces, commas or control characters"}
 	}
 	return nil
 }
+
+func badNameRune(r rune) bool { return unicode.IsControl(r) || r == ',' }
 
 // Validate checks a spec without calling Render.
 func (c *Client) Validate(spec platform.DeploySpec) error {
@@ -405,7 +410,7 @@ func (c *Client) CheckName(ctx context.Context, token, teamID, name string) (boo
 	base := name
 	if ValidateProjectName(name) != nil {
 		base = strings.TrimSpace(strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
+			if badNameRune(r) {
 				return -1
 			}
 			return r

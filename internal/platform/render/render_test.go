@@ -33,6 +33,17 @@ func repoSpec(name string) platform.DeploySpec {
 		Env: map[string]string{"NODE_ENV": "production", "SECRET": "s3cr3t"}}
 }
 
+// deployedLive runs every step of spec and follows its deploy until it ends.
+func deployedLive(t *testing.T, c *render.Client, spec platform.DeploySpec) platform.DeployProgress {
+	t.Helper()
+	var p platform.DeployProgress
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	if st, _ := deploytest.WaitTerminal(t, c, token, p); st.Status != platform.DeployReady {
+		t.Fatalf("%s ended %+v", spec.ProjectName, st)
+	}
+	return p
+}
+
 // createBody is the JSON body of the fake's only POST /services.
 func createBody(t *testing.T, fake *renderfake.Server) map[string]any {
 	t.Helper()
@@ -258,9 +269,7 @@ func TestRollbackIsANewDeployFollowedUntilLive(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	spec := repoSpec("roll")
-	var first platform.DeployProgress
-	deploytest.RunSteps(t, c, token, &spec, &first)
-	deploytest.WaitTerminal(t, c, token, first)
+	first := deployedLive(t, c, spec)
 	second := first
 	second.Extra = map[string]string{"ownerId": first.Extra["ownerId"], "render.redeploy": "1"}
 	if err := c.StartDeployment(deploytest.Context(t), token, spec, &second); err != nil {
@@ -375,10 +384,7 @@ func TestValidateRefusesWhatRenderWouldRefuseAndGuessesNoCommand(t *testing.T) {
 func TestAProjectNameThatNamesAServiceDeploysThatServiceAgain(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
-	spec := repoSpec("shop")
-	var first platform.DeployProgress
-	deploytest.RunSteps(t, c, token, &spec, &first)
-	deploytest.WaitTerminal(t, c, token, first)
+	first := deployedLive(t, c, repoSpec("shop"))
 	// A later deployment of the same project: new commands, one new variable.
 	later := repoSpec("shop")
 	later.StartCommand = "gunicorn -w 4 app:app"
@@ -607,5 +613,18 @@ func TestNoErrorCarriesTheAPIKeyOrTheConnectionString(t *testing.T) {
 				t.Errorf("error %q carries a secret", e)
 			}
 		}
+	}
+}
+
+func TestANameWithACommaIsRefusedBecauseRendersNameFilterSplitsIt(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	err := c.Validate(platform.DeploySpec{ProjectName: "shop, main", Repo: "https://github.com/a/b"})
+	if pe, ok := platform.AsError(err); !ok || pe.Reason != platform.ReasonInvalid || !strings.Contains(pe.Message, "commas") {
+		t.Fatalf("Validate = %v", err)
+	}
+	ok, sugg, err := c.CheckName(deploytest.Context(t), token, "", "shop, main")
+	if err != nil || ok || sugg != "shop main" {
+		t.Fatalf("CheckName = %v %q %v", ok, sugg, err)
 	}
 }
