@@ -274,8 +274,9 @@ func (c *Client) owners(ctx context.Context, token string) ([]owner, error) {
 	var out []struct {
 		Owner owner `json:"owner"`
 	}
+	// 100 is the most Render gives per page (render-public-api.json limitParam).
 	if _, err := c.call.Do(ctx, platform.Request{Op: "list owners", Method: http.MethodGet, Path: "/owners",
-		Query: url.Values{"limit": {"20"}}, Token: token, Out: &out, Idempotent: true}); err != nil {
+		Query: url.Values{"limit": {"100"}}, Token: token, Out: &out, Idempotent: true}); err != nil {
 		return nil, err
 	}
 	owners := make([]owner, 0, len(out))
@@ -296,8 +297,7 @@ func (c *Client) ownerID(ctx context.Context, token, given string) (string, erro
 		return "", err
 	}
 	if len(owners) == 0 {
-		return "", &platform.Error{Platform: platform.Render, Op: "list owners", Reason: platform.ReasonPermission,
-			Message: "the API key can act for no workspace"}
+		return "", errNoWorkspace()
 	}
 	names := make([]string, 0, len(owners))
 	for _, o := range owners {
@@ -315,6 +315,11 @@ func (c *Client) ownerID(ctx context.Context, token, given string) (string, erro
 			Message: "the API key can act for several Render workspaces (" + strings.Join(names, ", ") + "): name one with workspaceId"}
 	}
 	return owners[0].ID, nil
+}
+
+func errNoWorkspace() error {
+	return &platform.Error{Platform: platform.Render, Op: "list owners", Reason: platform.ReasonPermission,
+		Message: "the API key can act for no workspace"}
 }
 
 // knownOwner is the workspace a deployment recorded, else ownerID's.
@@ -343,8 +348,7 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 		return platform.Account{}, err
 	}
 	if len(owners) == 0 {
-		return platform.Account{}, &platform.Error{Platform: platform.Render, Op: "list owners", Reason: platform.ReasonPermission,
-			Message: "the API key can act for no workspace"}
+		return platform.Account{}, errNoWorkspace()
 	}
 	id := owners[0].ID
 	for _, o := range owners {
@@ -572,7 +576,9 @@ func (c *Client) reuse(ctx context.Context, token string, spec platform.DeploySp
 	// existing service, which keeps its own.
 	delete(details, "plan")
 	delete(details, "region")
-	patch := map[string]any{"autoDeploy": "no"}
+	// autoDeploy is left as the service has it: the user's choice on a
+	// service Switchboard finds, "no" on one it created.
+	patch := map[string]any{}
 	if len(details) > 0 {
 		patch["serviceDetails"] = details
 	}
