@@ -85,6 +85,11 @@ type Deployment struct {
 	Branch      string
 	Image       string
 	Database    string // "" or platform.DatabasePostgres
+	// Build is how a repository is built and run (nil: the platform's
+	// choice); WorkspaceID the platform workspace asked for ("": the
+	// connection's).
+	Build       *Build
+	WorkspaceID string
 	Files       FileSet
 	// SealedEnv is the environment variables as JSON, sealed by the vault
 	// (purpose env_vars, record = ID). Never returned.

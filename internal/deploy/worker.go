@@ -245,6 +245,9 @@ func (r *run) fetchToken(ctx context.Context) error {
 	}
 	r.token = creds.Bearer()
 	r.spec.TeamID = teamOf(creds)
+	if r.d.WorkspaceID != "" {
+		r.spec.TeamID = r.d.WorkspaceID // the deployment's choice over the connection's
+	}
 	r.addSecret(r.token)
 	return nil
 }
@@ -261,6 +264,9 @@ func (r *run) addSecret(s string) {
 func (r *run) loadSpec(ctx context.Context) error {
 	d := r.d
 	r.spec.ProjectName, r.spec.Repo, r.spec.Branch, r.spec.Image, r.spec.Database = d.ProjectName, d.Repo, d.Branch, d.Image, d.Database
+	if b := d.Build; b != nil {
+		r.spec.Runtime, r.spec.BuildCommand, r.spec.StartCommand, r.spec.PublishPath = b.Runtime, b.BuildCommand, b.StartCommand, b.PublishPath
+	}
 	r.spec.Env = map[string]string{}
 	if len(d.SealedEnv) > 0 {
 		raw, err := r.w.cfg.Vault.Open(ctx, d.SealedEnv, EnvContext(d))
@@ -726,7 +732,26 @@ func (r *run) timeOut(ctx context.Context) (Outcome, error) {
 }
 
 // rollback makes the platform deployment rolled back to current again.
+// Where the platform's rollback is a new deployment (a RollbackFollower:
+// Render), that deployment is recorded and followed like a build until it
+// is live or fails; the record then points at it.
 func (r *run) rollback(ctx context.Context) (Outcome, error) {
+	if f, ok := r.dep.(platform.RollbackFollower); ok {
+		if !r.d.Done(StepRollback) {
+			if err := r.attempt(ctx, "roll back", func(ctx context.Context) error {
+				return f.StartRollback(ctx, r.token, &r.d.Progress, r.d.RollbackTo)
+			}); err != nil {
+				return r.failed(ctx, err)
+			}
+			r.d.markDone(StepRollback)
+			line := pendingLine{line: LogLine{At: r.now(), Type: string(platform.LogInfo),
+				Text: fmt.Sprintf("%s is deploying %s again as deployment %s (rollback to %s)", r.d.Platform, r.d.RollbackTo, r.d.Progress.DeploymentID, r.d.RollbackOf)}}
+			if err := r.save(ctx, []pendingLine{line}); err != nil {
+				return r.failed(ctx, err)
+			}
+		}
+		return r.poll(ctx)
+	}
 	if !r.d.Done(StepRollback) {
 		if err := r.attempt(ctx, "roll back", func(ctx context.Context) error {
 			return r.dep.Rollback(ctx, r.token, r.d.Progress, r.d.RollbackTo)

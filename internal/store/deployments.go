@@ -452,6 +452,16 @@ func deployToItem(d *deploy.Deployment) Item {
 	putS("branch", d.Branch)
 	putS("image", d.Image)
 	putS("database", d.Database)
+	putS("workspaceId", d.WorkspaceID)
+	if b := d.Build; b != nil {
+		build := Item{}
+		for name, v := range map[string]string{"runtime": b.Runtime, "buildCommand": b.BuildCommand, "startCommand": b.StartCommand, "publishPath": b.PublishPath} {
+			if v != "" {
+				build[name] = S(v)
+			}
+		}
+		it["build"] = &types.AttributeValueMemberM{Value: build}
+	}
 	putS("rollbackOf", d.RollbackOf)
 	putS("rollbackTo", d.RollbackTo)
 	putS("url", d.URL)
@@ -490,7 +500,7 @@ func deployFromItem(it Item) *deploy.Deployment {
 	d := &deploy.Deployment{
 		ID: GetS(it, "id"), Tenant: GetS(it, "tenant"), User: GetS(it, "user"), Platform: platform.ID(GetS(it, "platform")),
 		ProjectName: GetS(it, "projectName"), Source: deploy.Source(GetS(it, "source")), Repo: GetS(it, "repo"),
-		Branch: GetS(it, "branch"), Image: GetS(it, "image"), Database: GetS(it, "database"),
+		Branch: GetS(it, "branch"), Image: GetS(it, "image"), Database: GetS(it, "database"), WorkspaceID: GetS(it, "workspaceId"),
 		RollbackOf: GetS(it, "rollbackOf"), RollbackTo: GetS(it, "rollbackTo"),
 		Status: deploy.Status(GetS(it, "status")), URL: GetS(it, "url"), PlatformDeploymentID: GetS(it, "platformDeploymentId"),
 		LogSeq: GetN(it, "logSeq"), LogCursor: GetS(it, "logCursor"), LeaseOwner: GetS(it, "leaseOwner"),
@@ -507,6 +517,10 @@ func deployFromItem(it Item) *deploy.Deployment {
 				d.Steps = append(d.Steps, deploy.Step(s.Value))
 			}
 		}
+	}
+	if m, ok := it["build"].(*types.AttributeValueMemberM); ok {
+		d.Build = &deploy.Build{Runtime: GetS(m.Value, "runtime"), BuildCommand: GetS(m.Value, "buildCommand"),
+			StartCommand: GetS(m.Value, "startCommand"), PublishPath: GetS(m.Value, "publishPath")}
 	}
 	if m, ok := it["files"].(*types.AttributeValueMemberM); ok {
 		d.Files = deploy.FileSet{Count: int(GetN(m.Value, "count")), Bytes: GetN(m.Value, "bytes"),
