@@ -32,7 +32,9 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	}
 	for i, want := range all {
 		tg := ls.Targets[i]
-		if tg.Platform != want || tg.Status != livestream.TargetReady || tg.ExternalID == "" || tg.IngestURL == "" || tg.LastError != nil {
+		// Restream creates nothing: its target streams to the user's default key.
+		if tg.Platform != want || tg.Status != livestream.TargetReady || (tg.ExternalID == "") != (want == platform.Restream) ||
+			tg.IngestURL == "" || tg.LastError != nil {
 			t.Errorf("target %d: %+v", i, tg)
 		}
 	}
@@ -44,9 +46,11 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	if !ok || fb.Status != "SCHEDULED_UNPUBLISHED" || fb.PlannedStart != in.ScheduledStart.Unix() {
 		t.Errorf("Facebook video %+v", fb)
 	}
-	rs, ok := e.rs.Event(target(t, ls, platform.Restream).ExternalID)
-	if !ok || rs.Status != "upcoming" || rs.ScheduledFor == nil || *rs.ScheduledFor != in.ScheduledStart.Unix() {
-		t.Errorf("Restream event %+v", rs)
+	if reached := e.rs.Reaches(e.rs.UserStreamKey()); len(reached) == 0 || e.rs.Calls(restreamfake.OpEventNew) != 0 {
+		t.Errorf("the Restream target does not stream to the default key that reaches the enabled channels (%+v)", reached)
+	}
+	if !strings.Contains(livestream.Note(platform.Restream), "enabled in Restream's dashboard") {
+		t.Error("a Restream target must say which channels it reaches and that they are chosen in Restream")
 	}
 	if ig := target(t, ls, platform.Instagram); ig.WatchURL != "https://www.instagram.com/gracechurch/" || !ig.UserIngest {
 		t.Errorf("Instagram target %+v", ig)
@@ -66,8 +70,7 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	}
 	st, _ := e.yt.Stream(yt.BoundStreamID)
 	fbNow, _ := e.fb.Video(fb.ID)
-	rsNow, _ := e.rs.Event(rs.ID)
-	if keys[platform.YouTube] != st.StreamName || keys[platform.Facebook] != fbNow.StreamKey || keys[platform.Restream] != rsNow.StreamKey ||
+	if keys[platform.YouTube] != st.StreamName || keys[platform.Facebook] != fbNow.StreamKey || keys[platform.Restream] != e.rs.UserStreamKey() ||
 		keys[platform.Instagram] != igKey || st.StreamName == "" {
 		t.Error("the ingest route does not give each platform's key")
 	}
@@ -158,7 +161,7 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 	if raw := e.rawItems(); strings.Contains(raw, `"livestream"`) {
 		t.Fatalf("a refused request stored a livestream: %s", raw)
 	}
-	if n := e.yt.Calls(youtubefake.OpBroadcastInsert) + e.rs.Calls(restreamfake.OpEventNew); n != 0 {
+	if n := e.yt.Calls(youtubefake.OpBroadcastInsert) + e.rs.Calls(restreamfake.OpUserStreamKey); n != 0 {
 		t.Fatalf("a refused request made %d calls to platforms", n)
 	}
 }
@@ -223,7 +226,7 @@ func TestATransientFailureIsRetriedWithBackoffUntilTheAttemptsAreUsedUp(t *testi
 	t.Parallel()
 	e := newEnv(t)
 	e.connect(tenant, platform.YouTube, platform.Restream)
-	e.rs.FailNext(restreamfake.OpEventNew, 503, "", 100)
+	e.rs.FailNext(restreamfake.OpUserStreamKey, 503, "", 100)
 	ls := e.create(e.input("youtube", "restream"))
 	created := e.clock.Now()
 	rs := target(t, ls, platform.Restream)
@@ -246,8 +249,8 @@ func TestATransientFailureIsRetriedWithBackoffUntilTheAttemptsAreUsedUp(t *testi
 	}
 	e.clock.Advance(30 * time.Minute)
 	e.run()
-	if n := e.rs.Calls(restreamfake.OpEventNew); n != 5 {
-		t.Fatalf("Restream saw %d creations, want 5", n)
+	if n := e.rs.Calls(restreamfake.OpUserStreamKey); n != 5*3 {
+		t.Fatalf("Restream saw %d key reads, want 5 attempts of 3 tries", n)
 	}
 	if target(t, e.get(ls.ID), platform.YouTube).Status != livestream.TargetReady {
 		t.Fatal("YouTube was disturbed by Restream's retries")

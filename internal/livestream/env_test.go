@@ -264,9 +264,7 @@ func (e *env) secrets(list []*livestream.Livestream, extra ...string) []string {
 					out = append(out, v.StreamKey)
 				}
 			case platform.Restream:
-				if ev, ok := e.rs.Event(t.ExternalID); ok {
-					out = append(out, ev.StreamKey)
-				}
+				out = append(out, e.rs.UserStreamKey())
 			}
 		}
 	}
