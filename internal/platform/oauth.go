@@ -40,6 +40,10 @@ type OAuth struct {
 	Exchange       Exchange
 	// AuthParams are extra authorize parameters (Google's offline access).
 	AuthParams map[string]string
+	// BareDecline: a declined consent comes back to the callback with no
+	// parameters at all (no error, no state), so a bare callback means
+	// "declined" rather than a lost state.
+	BareDecline bool
 }
 
 // Endpoints are a platform's configured endpoints and client credentials:
@@ -114,6 +118,9 @@ func DefaultOAuth(id ID) (OAuth, bool) {
 			AuthURL: "https://api.restream.io/login", TokenURL: "https://api.restream.io/oauth/token",
 			RevokeURL: "https://api.restream.io/oauth/revoke", RevokeMethod: "form",
 			Refreshable: true, RotatesRefresh: true, ClientAuth: ClientAuthBasic,
+			// Evidence: developers.restream.io/authentication/authorize-dialog: "If the user denies the
+			// dialog, they will be redirected back to the redirect_uri with no parameters."
+			BareDecline: true,
 		}, true
 	case Zoom:
 		return OAuth{
