@@ -44,6 +44,9 @@ type OAuth struct {
 	// parameters at all (no error, no state), so a bare callback means
 	// "declined" rather than a lost state.
 	BareDecline bool
+	// ScopeOnRefresh: a refresh_token grant must carry `scope` too
+	// (Microsoft's identity platform).
+	ScopeOnRefresh bool
 }
 
 // Endpoints are a platform's configured endpoints and client credentials:
@@ -135,6 +138,9 @@ func DefaultOAuth(id ID) (OAuth, bool) {
 			TokenURL: "https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
 			Scopes:   []string{"OnlineMeetings.ReadWrite", "offline_access", "User.Read"}, PKCE: true,
 			Refreshable: true, RotatesRefresh: true,
+			// Evidence: PLATFORMS.md Microsoft Teams ("send scope on refresh as well"); learn.microsoft.com/
+			// entra/identity-platform/v2-oauth2-auth-code-flow#refresh-the-access-token: scope is required.
+			ScopeOnRefresh: true,
 		}, true
 	case Vercel:
 		return OAuth{
