@@ -49,8 +49,8 @@ func TestOAuthConnectionEndToEndOverRealRedirects(t *testing.T) {
 		t.Fatalf("delete: %d %s", r.StatusCode, bodyOf(r))
 	}
 	st, _ = s.sb.OAuth.ClientStats(ctx, "sandbox-zoom")
-	if len(st.Revocations) != 1 {
-		t.Fatalf("revocations %+v", st.Revocations)
+	if len(st.Revocations) != 1 || st.Revocations[0].TokenKind != "access_token" || st.Revocations[0].Via != "query" {
+		t.Fatalf("revocations %+v (Zoom revokes the access token with ?token=)", st.Revocations)
 	}
 	s.call("GET", "/connections/zoom", "church-1", nil, &c)
 	if c.Status != "disconnected" {

@@ -112,6 +112,9 @@ func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, retur
 		ReturnTo: returnTo, CreatedAt: now, ExpiresAt: now.Add(s.cfg.StateTTL),
 	}
 	cfg := oauthConfig(e)
+	if e.ScopesInApp {
+		cfg.Scopes = nil // the app's settings at the platform choose them
+	}
 	opts := make([]oauth2.AuthCodeOption, 0, len(e.AuthParams)+1)
 	for k, v := range e.AuthParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))

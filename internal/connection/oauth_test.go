@@ -154,6 +154,28 @@ func TestABareRestreamCallbackIsADeclinedConsent(t *testing.T) {
 	}
 }
 
+// Zoom's granular scopes come from the app's settings: several of them in
+// one authorize URL fail with "invalid scope"
+// (devforum.zoom.us/t/multiple-scopes-authorization/138714), so its URL
+// carries none, while Google's carries its scope.
+func TestZoomsAuthorizeURLLeavesTheScopesToTheAppSettings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	for p, want := range map[string]string{"zoom": "", "youtube": "https://www.googleapis.com/auth/youtube"} {
+		start, err := e.svc.StartOAuth(context.Background(), e.id, p, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(start.AuthorizeURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.Query().Get("scope"); got != want {
+			t.Errorf("%s: scope %q, want %q", p, got, want)
+		}
+	}
+}
+
 func TestStartRefusesWhatCannotBeConnectedByOAuth(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpts{})

@@ -262,13 +262,14 @@ func TestDisconnectRevokesAndDeletesTheCredentials(t *testing.T) {
 	e := newEnv(t, envOpts{platform: platform.Zoom})
 	e.connect("zoom")
 	ctx := context.Background()
-	refresh := e.creds("zoom").RefreshToken
+	access := e.creds("zoom").AccessToken
 	if err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom"); err != nil {
 		t.Fatal(err)
 	}
+	// Zoom revokes with the access token: POST /oauth/revoke?token=<ACCESS_TOKEN>, Basic auth (PLATFORMS.md Zoom).
 	revs := e.stats().Revocations
-	if len(revs) != 1 || revs[0].Token != refresh || revs[0].Via != "query" {
-		t.Fatalf("revocations %+v (Zoom revokes with ?token=)", revs)
+	if len(revs) != 1 || revs[0].Token != access || revs[0].TokenKind != "access_token" || revs[0].Via != "query" {
+		t.Fatalf("revocations %+v (Zoom revokes the access token with ?token=)", revs)
 	}
 	c, _ := e.svc.Get(ctx, e.id.Tenant, "zoom")
 	if c.Status != connection.StatusDisconnected || len(c.Sealed) != 0 || !c.NextCheckAt.IsZero() {
@@ -282,6 +283,27 @@ func TestDisconnectRevokesAndDeletesTheCredentials(t *testing.T) {
 	}
 	if err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom"); err != nil {
 		t.Fatalf("a second disconnect: %v", err)
+	}
+}
+
+func TestAnExpiredZoomAccessTokenIsRefreshedBeforeItIsRevoked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	e.clock.Advance(2 * time.Hour) // the 1 h token has expired
+	if err := e.svc.Disconnect(context.Background(), e.id.Tenant, "zoom"); err != nil {
+		t.Fatal(err)
+	}
+	st := e.stats()
+	if len(st.Refreshes) != 1 || !st.Refreshes[0].OK {
+		t.Fatalf("refreshes %+v", st.Refreshes)
+	}
+	if len(st.Revocations) != 1 || st.Revocations[0].TokenKind != "access_token" || st.Revocations[0].Via != "query" {
+		t.Fatalf("revocations %+v: the fresh access token should be revoked", st.Revocations)
+	}
+	c, _ := e.svc.Get(context.Background(), e.id.Tenant, "zoom")
+	if c.Status != connection.StatusDisconnected || c.LastError != nil || len(c.Sealed) != 0 {
+		t.Fatalf("after disconnect %+v", c)
 	}
 }
 

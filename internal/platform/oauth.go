@@ -47,6 +47,10 @@ type OAuth struct {
 	// ScopeOnRefresh: a refresh_token grant must carry `scope` too
 	// (Microsoft's identity platform).
 	ScopeOnRefresh bool
+	// ScopesInApp: the scopes are chosen in the app's settings at the
+	// platform and the authorize URL carries none; Scopes then lists what
+	// those settings must include.
+	ScopesInApp bool
 }
 
 // Endpoints are a platform's configured endpoints and client credentials:
@@ -129,8 +133,15 @@ func DefaultOAuth(id ID) (OAuth, bool) {
 		return OAuth{
 			AuthURL: "https://zoom.us/oauth/authorize", TokenURL: "https://zoom.us/oauth/token",
 			RevokeURL: "https://zoom.us/oauth/revoke", RevokeMethod: "query",
-			Scopes: []string{"meeting:write:meeting", "user:read:user"}, PKCE: true,
-			Refreshable: true, RotatesRefresh: true, ClientAuth: ClientAuthBasic,
+			// One granular scope per endpoint the client calls: create, read, end (status) and delete a
+			// meeting, read the user. Evidence: PLATFORMS.md Zoom "(corrected) Scopes"; Zoom's granular
+			// scope list; devforum.zoom.us/t/108207 (user-managed apps use the names without ":admin").
+			Scopes: []string{"meeting:write:meeting", "meeting:read:meeting", "meeting:update:status", "meeting:delete:meeting", "user:read:user"},
+			// Set in the app's settings, not sent: several granular scopes in one authorize URL fail
+			// with "invalid scope" (devforum.zoom.us/t/multiple-scopes-authorization/138714), and Zoom
+			// grants what the app's settings list.
+			ScopesInApp: true,
+			PKCE:        true, Refreshable: true, RotatesRefresh: true, ClientAuth: ClientAuthBasic,
 		}, true
 	case MicrosoftTeams:
 		return OAuth{
