@@ -11,7 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 )
 
-var threePlatforms = []liveTarget{{Platform: "youtube", Privacy: "unlisted"}, {Platform: "facebook"}, {Platform: "restream"}}
+var threePlatforms = []liveTarget{youtubeTarget("unlisted"), {Platform: "facebook"}, {Platform: "restream"}}
 
 // connectThree connects YouTube, Facebook and Restream through the real
 // OAuth redirects of the sandbox.

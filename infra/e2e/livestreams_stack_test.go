@@ -108,10 +108,18 @@ func (l livestreamBody) target(t *testing.T, p string) int {
 }
 
 type liveTarget struct {
-	Platform  string `json:"platform"`
-	Privacy   string `json:"privacy,omitempty"`
-	RTMPURL   string `json:"rtmpUrl,omitempty"`
-	StreamKey string `json:"streamKey,omitempty"`
+	Platform    string `json:"platform"`
+	Privacy     string `json:"privacy,omitempty"`
+	RTMPURL     string `json:"rtmpUrl,omitempty"`
+	StreamKey   string `json:"streamKey,omitempty"`
+	MadeForKids *bool  `json:"madeForKids,omitempty"`
+	AutoStop    *bool  `json:"autoStop,omitempty"`
+}
+
+// youtubeTarget is a YouTube target with its required audience
+// declaration: not made for kids.
+func youtubeTarget(privacy string) liveTarget {
+	return liveTarget{Platform: "youtube", Privacy: privacy, MadeForKids: new(false)}
 }
 
 // newLivestream is a create body starting at start, for an hour.

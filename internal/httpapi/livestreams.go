@@ -47,6 +47,8 @@ type livestreamTargetView struct {
 	Attempts      int            `json:"attempts"`
 	NextAttemptAt *string        `json:"nextAttemptAt"`
 	Note          *string        `json:"note"`
+	MadeForKids   *bool          `json:"madeForKids,omitempty"`
+	AutoStop      *bool          `json:"autoStop,omitempty"`
 }
 
 type livestreamView struct {
@@ -82,6 +84,10 @@ func viewLivestream(ls *livestream.Livestream) livestreamView {
 			WatchURL: orNull(t.WatchURL), Attempts: t.Attempts, NextAttemptAt: timePtr(t.NextAttemptAt),
 			Note: orNull(livestream.Note(t.Platform)),
 		}
+		if t.MadeForKids != nil { // YouTube's settings, shown on YouTube targets only
+			kids, autoStop := *t.MadeForKids, t.AutoStop
+			tv.MadeForKids, tv.AutoStop = &kids, &autoStop
+		}
 		if t.LastError != nil {
 			tv.LastError = &lastErrorView{Code: t.LastError.Code, Message: t.LastError.Message, At: *timePtr(t.LastError.At)}
 		}
@@ -106,10 +112,12 @@ func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, erro
 		ScheduledStart string `json:"scheduledStart"`
 		ScheduledEnd   string `json:"scheduledEnd"`
 		Targets        []struct {
-			Platform  string `json:"platform"`
-			Privacy   string `json:"privacy"`
-			RTMPURL   string `json:"rtmpUrl"`
-			StreamKey string `json:"streamKey"`
+			Platform    string `json:"platform"`
+			Privacy     string `json:"privacy"`
+			RTMPURL     string `json:"rtmpUrl"`
+			StreamKey   string `json:"streamKey"`
+			MadeForKids *bool  `json:"madeForKids"`
+			AutoStop    *bool  `json:"autoStop"`
 		} `json:"targets"`
 	}
 	if err := r.Decode(&body); err != nil {
@@ -129,7 +137,8 @@ func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, erro
 		}
 	}
 	for _, t := range body.Targets {
-		in.Targets = append(in.Targets, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey})
+		in.Targets = append(in.Targets, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey,
+			MadeForKids: t.MadeForKids, AutoStop: t.AutoStop})
 	}
 	ls, err := a.svc.Livestreams.Create(ctx, r.Identity.Tenant, r.Identity.User, in)
 	if err != nil {
