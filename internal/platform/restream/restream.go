@@ -82,7 +82,7 @@ func (i *id) UnmarshalJSON(b []byte) error {
 }
 
 // Whoami names the Restream user (GET /v2/user/profile).
-// Evidence: developers.restream.io/private-api/profile.
+// Evidence: developers.restream.io/private-api (Profile).
 func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, error) {
 	var out struct {
 		ID       id     `json:"id"`
@@ -142,8 +142,11 @@ func (c *Client) Provision(ctx context.Context, token string, _ platform.Broadca
 }
 
 // ingest is the first server's rtmpUrl, or DefaultIngestURL. The list is
-// public and its first entry is Autodetect, rtmp://live.restream.io/live.
-// Evidence: PLATFORMS.md Restream; developers.restream.io/public-api/server-list.
+// public and its first entry is Autodetect, rtmp://live.restream.io/live,
+// which routes to the nearest server. (The user's own selected ingest,
+// GET /v2/user/ingest, needs the channels.read scope, which a Restream
+// target otherwise does not; developers.restream.io/private-api/selected-ingest.)
+// Evidence: PLATFORMS.md Restream; developers.restream.io/public-api/servers.
 func (c *Client) ingest(ctx context.Context) string {
 	var servers []struct {
 		RTMPURL string `json:"rtmpUrl"`

@@ -316,11 +316,11 @@ var documented = []struct {
 	body         []string
 	evidence     string
 }{
-	{"GET", "/v2/user/profile", false, nil, "developers.restream.io/private-api/profile"},
+	{"GET", "/v2/user/profile", false, nil, "developers.restream.io/private-api (Profile)"},
 	{"GET", "/v2/user/streamKey", false, nil, "developers.restream.io/private-api/stream-key"},
-	{"GET", "/v2/server/all", true, nil, "developers.restream.io/public-api/server-list"},
+	{"GET", "/v2/server/all", true, nil, "developers.restream.io/public-api/servers"},
 	{"GET", "/v2/user/events/in-progress", false, nil, "developers.restream.io/events/in-progress-events"},
-	{"GET", "/v2/user/events/{id}", false, nil, "developers.restream.io/events/event"},
+	{"GET", "/v2/user/events/{id}", false, nil, "developers.restream.io/events (Event)"},
 	{"GET", "/v2/user/events/{id}/streamKey", false, nil, "developers.restream.io/events/event-stream-key"},
 	{"POST", "/v2/user/events/new", false, []string{"streamType", "title", "description", "scheduledFor"},
 		"developers.restream.io/events/event-create"},
