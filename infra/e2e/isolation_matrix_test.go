@@ -44,7 +44,7 @@ func TestEveryRouteThatNamesAThingAnswers404ToAnotherTenantAndChangesNothing(t *
 			t.Fatalf("connect %s: %v", p, q)
 		}
 	}
-	ls := ds.createLivestream(owner, newLivestream(liveStartIn(30), liveTarget{Platform: "youtube"}))
+	ls := ds.createLivestream(owner, newLivestream(liveStartIn(30), youtubeTarget("")))
 	var m meetingBody
 	if r := ds.call("POST", "/meetings", owner, meetingRequest("zoom"), &m); r.StatusCode != http.StatusCreated {
 		t.Fatalf("meeting: %d %s", r.StatusCode, bodyOf(r))

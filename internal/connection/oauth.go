@@ -112,6 +112,9 @@ func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, retur
 		ReturnTo: returnTo, CreatedAt: now, ExpiresAt: now.Add(s.cfg.StateTTL),
 	}
 	cfg := oauthConfig(e)
+	if e.ScopesInApp {
+		cfg.Scopes = nil // the app's settings at the platform choose them
+	}
 	opts := make([]oauth2.AuthCodeOption, 0, len(e.AuthParams)+1)
 	for k, v := range e.AuthParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
@@ -144,10 +147,21 @@ type CallbackResult struct {
 // Callback finishes an authorization. An unusable state (missing, unknown,
 // replayed, expired, for another platform) is an error and changes
 // nothing. Everything after a good state is an outcome for the browser.
+//
+// A callback with no parameters at all from a platform that answers a
+// declined consent that way (Restream) is the outcome "access_denied":
+// it carries no state, so there is no returnTo to go back to, and the
+// answer says plainly that the user declined.
 func (s *Service) Callback(ctx context.Context, platformID string, q url.Values) (CallbackResult, error) {
 	d, err := lookup(platformID)
 	if err != nil {
 		return CallbackResult{}, err
+	}
+	if len(q) == 0 && s.cfg.Endpoints[d.ID].BareDecline {
+		s.cfg.Logger.Info("oauth callback failed", "platform", string(d.ID), "code", "access_denied")
+		return CallbackResult{Platform: d.ID, ErrorCode: "access_denied", ErrorCause: apperr.Errorf(apperr.Unprocessable, "access_denied",
+			"%s came back without an answer, which is how it reports a declined authorization: nothing was connected. "+
+				"Start the connection again to connect the account.", d.Name)}, nil
 	}
 	state := q.Get("state")
 	if state == "" || len(state) > 512 {

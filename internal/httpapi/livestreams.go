@@ -51,6 +51,8 @@ type livestreamTargetView struct {
 	Attempts      int            `json:"attempts"`
 	NextAttemptAt *string        `json:"nextAttemptAt"`
 	Note          *string        `json:"note"`
+	MadeForKids   *bool          `json:"madeForKids,omitempty"`
+	AutoStop      *bool          `json:"autoStop,omitempty"`
 }
 
 type livestreamView struct {
@@ -86,6 +88,10 @@ func viewLivestream(ls *livestream.Livestream) livestreamView {
 			WatchURL: orNull(t.WatchURL), Attempts: t.Attempts, NextAttemptAt: timePtr(t.NextAttemptAt),
 			Note: orNull(livestream.Note(t.Platform)),
 		}
+		if t.MadeForKids != nil { // YouTube's settings, shown on YouTube targets only
+			kids, autoStop := *t.MadeForKids, t.AutoStop
+			tv.MadeForKids, tv.AutoStop = &kids, &autoStop
+		}
 		if t.LastError != nil {
 			tv.LastError = &lastErrorView{Code: t.LastError.Code, Message: t.LastError.Message, At: *timePtr(t.LastError.At)}
 		}
@@ -116,6 +122,8 @@ func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, erro
 			StreamKey string `json:"streamKey"`
 			// Destination: a Page id from the platform's destinations; absent or "me": the profile.
 			Destination string `json:"destination"`
+			MadeForKids *bool  `json:"madeForKids"`
+			AutoStop    *bool  `json:"autoStop"`
 		} `json:"targets"`
 	}
 	if err := r.Decode(&body); err != nil {
@@ -136,7 +144,7 @@ func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, erro
 	}
 	for _, t := range body.Targets {
 		in.Targets = append(in.Targets, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey,
-			Destination: t.Destination})
+			Destination: t.Destination, MadeForKids: t.MadeForKids, AutoStop: t.AutoStop})
 	}
 	ls, err := a.svc.Livestreams.Create(ctx, r.Identity.Tenant, r.Identity.User, in)
 	if err != nil {

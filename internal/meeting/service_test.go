@@ -314,6 +314,25 @@ func TestAFailedDeleteIsRecordedAndRetriedByTheNextCancel(t *testing.T) {
 	}
 }
 
+// A Zoom token granted only the old default scopes cannot delete: Zoom's
+// 4711 reaches the target as a permission problem that names the missing
+// scope and tells the user to reconnect.
+func TestAZoomDeleteWithoutItsScopeSaysWhichScopeToReconnectWith(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.zoom.SetDefaultScopes("meeting:write:meeting", "user:read:user")
+	e.connect(e.tenant, platform.Zoom)
+	m := e.create(e.input("zoom"))
+	if err := e.svc.Cancel(context.Background(), e.tenant, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	zt := target(t, e.get(m.ID), platform.Zoom)
+	if zt.Status != meeting.TargetReady || zt.LastError == nil || zt.LastError.Code != string(platform.ReasonPermission) ||
+		!strings.Contains(zt.LastError.Message, "meeting:delete:meeting") || !strings.Contains(zt.LastError.Message, "reconnect Zoom") {
+		t.Fatalf("zoom target %+v %+v", zt, zt.LastError)
+	}
+}
+
 func TestCancelAfterThePlannedEndIsRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)

@@ -218,6 +218,12 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 	if t.UserIngest {
 		m["userIngest"] = Bool(true)
 	}
+	if t.MadeForKids != nil {
+		m["madeForKids"] = Bool(*t.MadeForKids)
+	}
+	if t.AutoStop {
+		m["autoStop"] = Bool(true)
+	}
 	if t.Attempts > 0 {
 		m["attempts"] = N(int64(t.Attempts))
 	}
@@ -274,6 +280,11 @@ func targetFromItem(m Item) livestream.Target {
 		Privacy: GetS(m, "privacy"), Destination: GetS(m, "destination"), ExternalID: GetS(m, "externalId"), WatchURL: GetS(m, "watchUrl"),
 		IngestURL: GetS(m, "ingestUrl"), UserIngest: GetBool(m, "userIngest"), Step: livestream.Step(GetS(m, "step")),
 		Attempts: int(GetN(m, "attempts")), NextAttemptAt: GetT(m, "nextAttemptAt"), UpdatedAt: GetT(m, "updatedAt"),
+		AutoStop: GetBool(m, "autoStop"),
+	}
+	if v, ok := m["madeForKids"].(*types.AttributeValueMemberBOOL); ok {
+		kids := v.Value
+		t.MadeForKids = &kids
 	}
 	if e, ok := m["extra"].(*types.AttributeValueMemberM); ok {
 		t.Extra = map[string]string{}

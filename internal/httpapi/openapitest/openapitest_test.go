@@ -218,7 +218,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 			"expiresAt":"2026-01-02T04:04:05Z","lastRefreshedAt":null,"statusChangedAt":"2026-01-02T03:04:05Z","lastVerifiedAt":"2026-01-02T03:04:05Z","lastError":null}`
 		livestream = `{"id":"ls-1","title":"Sunday service","description":null,"status":"scheduled","scheduledStart":"2026-01-04T15:00:00Z",
 			"scheduledEnd":null,"startedAt":null,"endedAt":null,"targets":[
-			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null},
+			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null,"madeForKids":false,"autoStop":true},
 			{"platform":"facebook","status":"failed","externalId":null,"watchUrl":null,
 			 "lastError":{"code":"upstream","message":"Facebook said no","at":"2026-01-02T03:04:05Z"}}]}`
 		meeting = `{"id":"m-1","title":"Elders","status":"scheduled","startTime":"2026-01-05T18:00:00Z","durationMinutes":60,
@@ -245,7 +245,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 		{apitest.Event("GET", "/oauth/youtube/callback?code=c&state=s"), jsonAnswer(200, connection)},
 		{apitest.Event("POST", "/livestreams", as, apitest.Header("Idempotency-Key", "k"), apitest.Body(map[string]any{
 			"title": "Sunday service", "scheduledStart": "2026-01-04T15:00:00Z",
-			"targets": []map[string]any{{"platform": "youtube", "privacy": "public"},
+			"targets": []map[string]any{{"platform": "youtube", "privacy": "public", "madeForKids": false, "autoStop": true},
 				{"platform": "instagram", "rtmpUrl": "rtmps://live-upload.instagram.com:443/rtmp/", "streamKey": "IG-1"}}})),
 			jsonAnswer(201, livestream)},
 		{apitest.Event("GET", "/livestreams?status=scheduled&limit=10&cursor=abc", as), jsonAnswer(200, `{"items":[`+livestream+`],"nextCursor":"def"}`)},
