@@ -14,12 +14,16 @@ func TestDecodeRefusesWhatIsNotTheRoutesJSON(t *testing.T) {
 	type body struct {
 		Title string `json:"title"`
 		Count int    `json:"count"`
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
 	}
 	cases := []struct {
 		name, body, contentType, code, detail string
 	}{
 		{"empty", "", "application/json", "body_required", "needs a JSON body"},
-		{"unknown field", `{"title":"a","extra":1}`, "application/json", "invalid_body", `unknown field "extra"`},
+		{"unknown field", `{"title":"a","extra":1}`, "application/json", "invalid_body", `unknown field "extra" in the body; the fields taken there are title, count, items`},
+		{"unknown nested field", `{"items":[{"name":"a"},{"name":"b","size":2}]}`, "application/json", "invalid_body", `unknown field "size" in items[1]; the fields taken there are name`},
 		{"wrong type", `{"count":"ten"}`, "application/json", "invalid_body", `field "count" must be int`},
 		{"syntax", `{"title":`, "application/json", "invalid_body", "ends before"},
 		{"trailing value", `{"title":"a"} {"title":"b"}`, "application/json", "invalid_body", "more than one JSON value"},
