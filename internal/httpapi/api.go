@@ -188,6 +188,11 @@ func (a *API) identity(ev events.APIGatewayV2HTTPRequest) (Identity, error) {
 			"a valid bearer token with the claims sub and %s is required", a.cfg.TenantClaim)
 		return Identity{}, e
 	}
+	if !plainClaim(sub) || !plainClaim(tenant) {
+		e := apperr.Errorf(apperr.Unauthenticated, "unauthenticated",
+			"the claims sub and %s must be plain strings; a list or an object names no one", a.cfg.TenantClaim)
+		return Identity{}, e
+	}
 	return Identity{Tenant: tenant, User: sub}, nil
 }
 

@@ -221,6 +221,16 @@ func validClaim(s string) bool {
 	return true
 }
 
+// plainClaim refuses a claim that was not a JSON string in the token. API
+// Gateway's JWT authorizer hands every claim over as a string: a list as
+// "[a b]", an object as "map[k:v]" (infra/gateway.StringifyClaim models
+// it), so such a value would silently name a tenant made of several.
+func plainClaim(s string) bool {
+	list := strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]")
+	object := strings.HasPrefix(s, "map[") && strings.HasSuffix(s, "]")
+	return !list && !object
+}
+
 func truncate(s string, n int) string {
 	if len(s) <= n {
 		return s
