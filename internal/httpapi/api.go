@@ -91,12 +91,7 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 	resp, route, err := a.serve(ctx, ev, reqID)
 	if err != nil {
 		resp = problemFor(err, reqID)
-		level := slog.LevelInfo
-		if resp.Status >= 500 {
-			level = slog.LevelError
-		}
-		log.Log(ctx, level, "request failed", slog.String("route", route), slog.Int("status", resp.Status),
-			slog.String("error", err.Error()))
+		logFailure(ctx, log, route, resp.Status, err)
 	}
 	out := encode(resp, log)
 	log.Info("request", slog.String("route", route), slog.String("method", ev.RequestContext.HTTP.Method),
@@ -194,6 +189,18 @@ func (a *API) identity(ev events.APIGatewayV2HTTPRequest) (Identity, error) {
 		return Identity{}, e
 	}
 	return Identity{Tenant: tenant, User: sub}, nil
+}
+
+// logFailure logs a request that failed with err, its cause included: a
+// 5xx at ERROR (the answer hides the cause, so the log is the only place
+// it is), anything else at INFO. Every layer that turns an error into an
+// answer itself (idempotency, rate-limit headers) calls it.
+func logFailure(ctx context.Context, log *slog.Logger, route string, status int, err error) {
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	log.Log(ctx, level, "request failed", slog.String("route", route), slog.Int("status", status), slog.String("error", err.Error()))
 }
 
 func notBuilt(r Route) error {

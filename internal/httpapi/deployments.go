@@ -89,12 +89,7 @@ func (a *API) withRateLimit(h HandlerFunc, decides bool) HandlerFunc {
 		resp, err := h(ctx, r)
 		if err != nil {
 			resp = problemFor(err, r.RequestID)
-			level := slog.LevelInfo
-			if resp.Status >= 500 {
-				level = slog.LevelError
-			}
-			a.cfg.Logger.Log(ctx, level, "request failed", slog.String("request_id", r.RequestID),
-				slog.String("route", r.Route.Key()), slog.Int("status", resp.Status), slog.String("error", err.Error()))
+			logFailure(ctx, a.cfg.Logger.With(slog.String("request_id", r.RequestID)), r.Route.Key(), resp.Status, err)
 		}
 		if _, set := resp.Header[headerRateLimit]; !set {
 			var l limits
