@@ -170,7 +170,7 @@ func TestConcurrentRequestsOfOneUserAcceptExactlyTheLimit(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	list, _, err := e.svc.List(context.Background(), e.tenant, "", 100)
+	list, _, err := e.svc.List(context.Background(), e.tenant, deploy.ListFilter{}, "", 100)
 	if accepted != 10 || limited != 40 || err != nil || len(list) != 10 {
 		t.Fatalf("accepted %d, limited %d, failed %d, stored %d (%v)", accepted, limited, failed, len(list), err)
 	}
@@ -195,7 +195,7 @@ func TestAnotherTenantSeesNoneOfItAndCannotActOnIt(t *testing.T) {
 			t.Errorf("%s as another tenant: %v", what, err)
 		}
 	}
-	if list, _, err := e.svc.List(ctx, "globex", "", 100); err != nil || len(list) != 0 {
+	if list, _, err := e.svc.List(ctx, "globex", deploy.ListFilter{}, "", 100); err != nil || len(list) != 0 {
 		t.Fatalf("another tenant lists %v %v", list, err)
 	}
 	if _, err := e.svc.Get(ctx, e.tenant, "dpl_not-an-id"); !apperr.Is(err, apperr.NotFound) {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/deploy"
+	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 )
 
@@ -17,7 +18,7 @@ type DeploymentService interface {
 	Limits(ctx context.Context, who deploy.Identity) (ratelimit.Decision, error)
 	Create(ctx context.Context, who deploy.Identity, req deploy.Request) (*deploy.Deployment, ratelimit.Decision, error)
 	Get(ctx context.Context, tenant, id string) (*deploy.Deployment, error)
-	List(ctx context.Context, tenant, cursor string, limit int) ([]*deploy.Deployment, string, error)
+	List(ctx context.Context, tenant string, f deploy.ListFilter, cursor string, limit int) ([]*deploy.Deployment, string, error)
 	Logs(ctx context.Context, tenant, id, cursor string) (deploy.LogPage, error)
 	Cancel(ctx context.Context, tenant, id string) (*deploy.Deployment, error)
 	Rollback(ctx context.Context, who deploy.Identity, id string) (*deploy.Deployment, ratelimit.Decision, error)
@@ -220,7 +221,8 @@ func (a *API) listDeployments(ctx context.Context, r *Request) (*Response, error
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := a.svc.Deployments.List(ctx, r.Identity.Tenant, r.Query.Get("cursor"), limit)
+	f := deploy.ListFilter{Status: deploy.Status(r.Query.Get("status")), Platform: platform.ID(r.Query.Get("platform")), ProjectName: r.Query.Get("projectName")}
+	list, next, err := a.svc.Deployments.List(ctx, r.Identity.Tenant, f, r.Query.Get("cursor"), limit)
 	if err != nil {
 		return nil, err
 	}

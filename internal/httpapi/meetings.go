@@ -16,7 +16,7 @@ import (
 type MeetingService interface {
 	Create(ctx context.Context, tenant, user string, in meeting.CreateInput) (*meeting.Meeting, error)
 	Get(ctx context.Context, tenant, id string) (*meeting.Meeting, error)
-	List(ctx context.Context, tenant, cursor string, limit int) ([]*meeting.Meeting, string, error)
+	List(ctx context.Context, tenant string, status meeting.Status, cursor string, limit int) ([]*meeting.Meeting, string, error)
 	Cancel(ctx context.Context, tenant, id string) error
 }
 
@@ -152,7 +152,7 @@ func (a *API) listMeetings(ctx context.Context, r *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := a.svc.Meetings.List(ctx, r.Identity.Tenant, r.Query.Get("cursor"), limit)
+	list, next, err := a.svc.Meetings.List(ctx, r.Identity.Tenant, meeting.Status(r.Query.Get("status")), r.Query.Get("cursor"), limit)
 	if err != nil {
 		return nil, err
 	}
