@@ -465,9 +465,11 @@ type Availability struct {
 // project may take the name there.
 func (s *Service) CheckName(ctx context.Context, tenant, platformID, name string) (Availability, error) {
 	d, ok := platform.Lookup(platformID)
-	if !ok || d.Kind != platform.KindDeploy {
-		return Availability{}, apperr.Errorf(apperr.NotFound, "platform_not_found", "%q is not a hosting platform; use one of %s",
-			clip(platformID), strings.Join(s.deployPlatforms(), ", "))
+	switch {
+	case !ok:
+		return Availability{}, platform.Unknown(apperr.NotFound, platformID)
+	case d.Kind != platform.KindDeploy:
+		return Availability{}, platform.WrongKind(apperr.NotFound, d, platform.KindDeploy)
 	}
 	if strings.TrimSpace(name) == "" || utf8Len(name) > MaxProjectName {
 		return Availability{}, invalid("invalid_query", "name is required, at most %d characters", MaxProjectName)

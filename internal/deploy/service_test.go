@@ -34,8 +34,8 @@ func TestBadRequestsAreRefusedWithAClearReasonAndChangeNothing(t *testing.T) {
 		code string
 		says string
 	}{
-		{"an unknown platform", deploy.Request{Platform: "heroku", ProjectName: "x", Source: repo}, apperr.Invalid, "invalid_platform", "vercel, railway, render"},
-		{"a platform that does not host", deploy.Request{Platform: "zoom", ProjectName: "x", Source: repo}, apperr.Invalid, "invalid_platform", ""},
+		{"an unknown platform", deploy.Request{Platform: "heroku", ProjectName: "x", Source: repo}, apperr.Invalid, "unknown_platform", "heroku"},
+		{"a platform that does not host", deploy.Request{Platform: "zoom", ProjectName: "x", Source: repo}, apperr.Invalid, "wrong_platform_kind", "vercel, railway, render"},
 		{"no project name", deploy.Request{Platform: "vercel", Files: site()}, apperr.Invalid, "invalid_project_name", "required"},
 		{"a name Vercel refuses", deploy.Request{Platform: "vercel", ProjectName: "My Site", Files: site()}, apperr.Invalid, "invalid_project_name", "lowercase"},
 		{"a name Render refuses", deploy.Request{Platform: "render", ProjectName: " padded ", Source: repo}, apperr.Invalid, "invalid_project_name", "Render service name"},

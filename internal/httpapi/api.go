@@ -36,6 +36,12 @@ type Response struct {
 // JSON is a JSON answer with a status.
 func JSON(status int, body any) *Response { return &Response{Status: status, Body: body} }
 
+// created is the answer to a request that made something (201, or 202
+// when it is still being made): its Location is where to read it.
+func created(status int, location string, body any) *Response {
+	return &Response{Status: status, Header: map[string]string{"Location": location}, Body: body}
+}
+
 // Config is what an API needs besides its services.
 type Config struct {
 	Function    string // which function this is; only its routes are served
@@ -160,6 +166,9 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 		return nil, routeKey, apperr.Errorf(apperr.TooLarge, "body_too_large", "the body is %d bytes; this route takes at most %d", len(body), limit)
 	}
 	req.Body = body
+	if err := req.checkMediaType(); err != nil {
+		return nil, routeKey, err
+	}
 
 	h := a.handlers[route.Operation]
 	if h == nil {

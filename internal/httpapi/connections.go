@@ -117,7 +117,7 @@ func (a *API) createConnection(ctx context.Context, r *Request) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
-	return JSON(http.StatusCreated, viewConnection(c)), nil
+	return created(http.StatusCreated, "/connections/"+url.PathEscape(string(c.Platform)), viewConnection(c)), nil
 }
 
 func (a *API) refreshConnection(ctx context.Context, r *Request) (*Response, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
@@ -192,7 +193,7 @@ func (a *API) limitedAnswer(r *Request, status int, d *deploy.Deployment, dec ra
 		resp.Header["Retry-After"], resp.Header[headerRateReset] = retry, retry
 		return resp, nil
 	}
-	resp := JSON(status, viewDeployment(d))
+	resp := created(status, "/deployments/"+url.PathEscape(d.ID), viewDeployment(d))
 	a.setRateLimit(resp, dec)
 	return resp, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
@@ -144,7 +145,7 @@ func (a *API) createMeetingWithheld(ctx context.Context, r *Request) (*Response,
 	if err != nil {
 		return nil, err
 	}
-	return JSON(http.StatusCreated, viewMeetingLinks(m, false)), nil
+	return created(http.StatusCreated, "/meetings/"+url.PathEscape(m.ID), viewMeetingLinks(m, false)), nil
 }
 
 func (a *API) listMeetings(ctx context.Context, r *Request) (*Response, error) {

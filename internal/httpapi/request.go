@@ -48,8 +48,8 @@ func (r *Request) Decode(v any) error {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
 		return apperr.E(apperr.Invalid, "body_required", "this request needs a JSON body")
 	}
-	if ct := r.HeaderValue("content-type"); ct != "" && !isJSON(ct) {
-		return apperr.Errorf(apperr.Invalid, "unsupported_media_type", "send the body as application/json, not %q", truncate(ct, 64))
+	if err := r.checkMediaType(); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(r.Body))
 	dec.DisallowUnknownFields()
@@ -62,6 +62,15 @@ func (r *Request) Decode(v any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.E(apperr.Invalid, "invalid_body", "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// checkMediaType refuses a body sent as anything but JSON (415): a form
+// (curl -d without a Content-Type) or text is not read as JSON by guess.
+func (r *Request) checkMediaType() error {
+	if ct := r.HeaderValue("content-type"); len(bytes.TrimSpace(r.Body)) > 0 && ct != "" && !isJSON(ct) {
+		return apperr.Errorf(apperr.UnsupportedMedia, "unsupported_media_type", "send the body as application/json, not %q", truncate(ct, 64))
 	}
 	return nil
 }
