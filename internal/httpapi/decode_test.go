@@ -40,7 +40,7 @@ func TestDecodeRefusesWhatIsNotTheRoutesJSON(t *testing.T) {
 			e, ok := apperr.As(err)
 			kind := apperr.Invalid
 			if c.code == "unsupported_media_type" {
-				kind = apperr.UnsupportedMedia
+				kind = apperr.BadMediaType
 			}
 			if !ok || e.Kind != kind || e.Code != c.code || !strings.Contains(e.Detail, c.detail) {
 				t.Fatalf("got %v, want %s containing %q", err, c.code, c.detail)

@@ -39,7 +39,7 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusUnprocessableEntity
 	case apperr.TooLarge:
 		return http.StatusRequestEntityTooLarge
-	case apperr.UnsupportedMedia:
+	case apperr.BadMediaType:
 		return http.StatusUnsupportedMediaType
 	case apperr.RateLimited:
 		return http.StatusTooManyRequests

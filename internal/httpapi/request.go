@@ -70,7 +70,7 @@ func (r *Request) Decode(v any) error {
 // (curl -d without a Content-Type) or text is not read as JSON by guess.
 func (r *Request) checkMediaType() error {
 	if ct := r.HeaderValue("content-type"); len(bytes.TrimSpace(r.Body)) > 0 && ct != "" && !isJSON(ct) {
-		return apperr.Errorf(apperr.UnsupportedMedia, "unsupported_media_type", "send the body as application/json, not %q", truncate(ct, 64))
+		return apperr.Errorf(apperr.BadMediaType, "unsupported_media_type", "send the body as application/json, not %q", truncate(ct, 64))
 	}
 	return nil
 }
