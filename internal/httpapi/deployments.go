@@ -137,13 +137,13 @@ func viewDeployment(d *deploy.Deployment) deploymentView {
 	v := deploymentView{
 		ID: d.ID, Platform: string(d.Platform), ProjectName: d.ProjectName, Status: string(d.Status),
 		URL: nullableString(d.URL), PlatformDeploymentID: nullableString(d.PlatformDeploymentID), RollbackOf: nullableString(d.RollbackOf),
-		CreatedAt: d.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: d.UpdatedAt.UTC().Format(time.RFC3339),
+		CreatedAt: stamp(d.CreatedAt), UpdatedAt: stamp(d.UpdatedAt),
 	}
 	if d.UpdatedAt.IsZero() {
 		v.UpdatedAt = v.CreatedAt
 	}
 	if d.Error != nil {
-		v.Error = &lastErrorView{Code: d.Error.Code, Message: d.Error.Message, At: d.Error.At.UTC().Format(time.RFC3339)}
+		v.Error = &lastErrorView{Code: d.Error.Code, Message: d.Error.Message, At: stamp(d.Error.At)}
 	}
 	return v
 }
@@ -154,7 +154,7 @@ func (a *API) getDeploymentLimits(ctx context.Context, r *Request) (*Response, e
 		return nil, err
 	}
 	resp := JSON(http.StatusOK, map[string]any{
-		"limit": d.Limit, "remaining": d.Remaining, "resetAt": d.ResetAt.UTC().Format(time.RFC3339),
+		"limit": d.Limit, "remaining": d.Remaining, "resetAt": stamp(d.ResetAt),
 	})
 	a.setRateLimit(resp, d)
 	return resp, nil
@@ -259,7 +259,7 @@ func (a *API) getDeploymentLogs(ctx context.Context, r *Request) (*Response, err
 	}
 	items := make([]logLineView, len(page.Lines))
 	for i, l := range page.Lines {
-		items[i] = logLineView{At: l.At.UTC().Format(time.RFC3339Nano), Type: l.Type, Text: l.Text}
+		items[i] = logLineView{At: stamp(l.At), Type: l.Type, Text: l.Text}
 	}
 	return JSON(http.StatusOK, map[string]any{"items": items, "nextCursor": page.Cursor}), nil
 }

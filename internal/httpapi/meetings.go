@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
@@ -68,7 +67,7 @@ func viewMeeting(m *meeting.Meeting) meetingView { return viewMeetingLinks(m, tr
 func viewMeetingLinks(m *meeting.Meeting, withSecretLinks bool) meetingView {
 	v := meetingView{
 		ID: m.ID, Title: m.Title, Status: string(m.Status), StartTime: *timePtr(m.Start), DurationMinutes: m.DurationMinutes(),
-		Timezone: m.TimeZone, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339), CancelledAt: timePtr(m.CancelledAt),
+		Timezone: m.TimeZone, CreatedAt: stamp(m.CreatedAt), CancelledAt: timePtr(m.CancelledAt),
 		Targets: make([]meetingTargetView, len(m.Targets)),
 	}
 	for i, t := range m.Targets {
