@@ -360,11 +360,7 @@ func TestAnotherTenantCannotSeeOrCancelAMeeting(t *testing.T) {
 func TestListIsNewestFirstAndPaged(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	var ids []string
-	for range 3 {
-		ids = append(ids, e.create(e.input("jitsi")).ID)
-		e.clock.Advance(time.Second)
-	}
+	ids := e.createSecondApart(3)
 	ctx := context.Background()
 	page, next, err := e.svc.List(ctx, e.tenant, "", "", 2)
 	if err != nil || len(page) != 2 || next == "" || page[0].ID != ids[2] || page[1].ID != ids[1] {
@@ -526,11 +522,7 @@ func TestSetTargetMovesOnlyATargetInTheExpectedState(t *testing.T) {
 func TestListFiltersByStatusAndRefusesAnUnknownOne(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	var ids []string
-	for range 3 {
-		ids = append(ids, e.create(e.input("jitsi")).ID)
-		e.clock.Advance(time.Second)
-	}
+	ids := e.createSecondApart(3)
 	ctx := context.Background()
 	if err := e.svc.Cancel(ctx, e.tenant, ids[1]); err != nil {
 		t.Fatal(err)
@@ -557,4 +549,14 @@ func TestListFiltersByStatusAndRefusesAnUnknownOne(t *testing.T) {
 	if _, _, err := e.svc.List(ctx, e.tenant, "bogus", "", 10); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("an unknown status: %v", err)
 	}
+}
+
+// createSecondApart creates n Jitsi meetings a second apart, oldest first.
+func (e *env) createSecondApart(n int) []string {
+	var ids []string
+	for range n {
+		ids = append(ids, e.create(e.input("jitsi")).ID)
+		e.clock.Advance(time.Second)
+	}
+	return ids
 }
