@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -208,11 +209,11 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 	hctx := context.WithValue(ctx, oauth2.HTTPClient, s.cfg.HTTP)
 	tok, err := oauthConfig(e).Exchange(hctx, code, opts...)
 	if err != nil {
-		return fail("exchange_failed", tokenError(d, "exchange the authorization code", err))
+		return fail("exchange_failed", exchangeFailed(d, tokenError(d, "exchange the authorization code", err)))
 	}
 	creds, err := s.credentialsFromToken(ctx, d, e, tok)
 	if err != nil {
-		return fail("exchange_failed", err)
+		return fail("exchange_failed", exchangeFailed(d, err))
 	}
 	acct, err := s.whoami(ctx, d, creds)
 	if err != nil {
@@ -224,6 +225,31 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 	}
 	res.Connected = conn
 	return res, nil
+}
+
+// exchangeFailed is the answer to a code the platform would not exchange
+// for tokens. It is not an expired connection (there is none yet): a
+// refused or already used code is 422, a platform that could not answer
+// keeps its 503 or 502; each says to start again.
+func exchangeFailed(d platform.Descriptor, err error) error {
+	kind := apperr.KindOf(err)
+	var retry time.Duration
+	var fields map[string]any
+	if ae, ok := apperr.As(err); ok {
+		retry, fields = ae.RetryAfter, ae.Fields
+	}
+	switch kind {
+	case apperr.Unavailable, apperr.Upstream, apperr.Internal:
+	default:
+		kind = apperr.Unprocessable
+	}
+	why := "it refused the request"
+	if pe, ok := platform.AsError(err); ok && pe.Message != "" {
+		why = pe.Message
+	}
+	e := apperr.Wrap(kind, "exchange_failed", fmt.Sprintf("%s did not exchange the authorization code for tokens (%s); start the connection again", d.Name, why), err)
+	e.RetryAfter, e.Fields = retry, fields
+	return e
 }
 
 // expiryOf is when a token expires by the service's clock: the answer's

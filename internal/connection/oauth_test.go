@@ -204,3 +204,27 @@ func TestUnconfiguredPlatformSaysWhichVariablesToSet(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+// A code the platform will not exchange is an exchange failure with its own
+// code and message, not an expired connection (there is none yet).
+func TestAFailedCodeExchangeIsReportedAsSuch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	ctx := context.Background()
+	start, err := e.svc.StartOAuth(ctx, e.id, "zoom", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, state := oauthtest.Authorize(t, start.AuthorizeURL)
+	res, err := e.svc.Callback(ctx, "zoom", url.Values{"code": {"a-code-zoom-never-issued"}, "state": {state}})
+	if err != nil || res.ErrorCode != "exchange_failed" {
+		t.Fatalf("got %+v %v, want the exchange_failed outcome", res, err)
+	}
+	ae, ok := apperr.As(res.ErrorCause)
+	if !ok || ae.Code != "exchange_failed" || ae.Kind != apperr.Unprocessable || !strings.Contains(ae.Detail, "did not exchange the authorization code") {
+		t.Fatalf("the JSON answer's problem is %v, want 422 exchange_failed saying the code was not exchanged", res.ErrorCause)
+	}
+	if _, err := e.svc.Get(ctx, e.id.Tenant, "zoom"); apperr.KindOf(err) != apperr.NotFound {
+		t.Fatalf("a failed exchange created a connection: %v", err)
+	}
+}

@@ -23,6 +23,16 @@ const (
 	StatusTimedOut Status = "timed_out"
 )
 
+// Statuses are every status, in the order a deployment goes through them.
+var Statuses = []Status{StatusQueued, StatusBuilding, StatusReady, StatusError, StatusCanceled, StatusTimedOut}
+
+// ListFilter narrows a list of deployments; an empty field matches all.
+type ListFilter struct {
+	Status      Status
+	Platform    platform.ID
+	ProjectName string // exact
+}
+
 // Terminal reports whether the deployment has ended.
 func (s Status) Terminal() bool {
 	switch s {

@@ -67,7 +67,7 @@ func TestRenderRefusesAWebServiceWithoutItsCommandsBeforeAnythingIsStored(t *tes
 		!strings.Contains(ae.Detail, "build command and its start command") {
 		t.Fatalf("err = %v", err)
 	}
-	list, _, err := e.svc.List(context.Background(), e.tenant, "", 10)
+	list, _, err := e.svc.List(context.Background(), e.tenant, deploy.ListFilter{}, "", 10)
 	if err != nil || len(list) != 0 || e.render.Calls("createService") != 0 {
 		t.Fatalf("a refused deployment was stored (%d) or reached Render: %v", len(list), err)
 	}

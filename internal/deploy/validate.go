@@ -82,8 +82,11 @@ func invalid(code, format string, args ...any) error {
 func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec, platform.Deployer, Source, error) {
 	var spec platform.DeploySpec
 	d, ok := platform.Lookup(req.Platform)
-	if !ok || d.Kind != platform.KindDeploy {
-		return spec, nil, "", invalid("invalid_platform", "platform must be one of %s", strings.Join(s.deployPlatforms(), ", "))
+	switch {
+	case !ok:
+		return spec, nil, "", platform.Unknown(apperr.Invalid, req.Platform)
+	case d.Kind != platform.KindDeploy:
+		return spec, nil, "", platform.WrongKind(apperr.Invalid, d, platform.KindDeploy)
 	}
 	dep, ok := s.cfg.Deployers[d.ID]
 	if !ok {

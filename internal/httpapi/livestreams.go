@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
@@ -150,9 +151,7 @@ func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
-	resp := JSON(http.StatusCreated, viewLivestream(ls))
-	resp.Header = map[string]string{"Location": "/livestreams/" + ls.ID}
-	return resp, nil
+	return created(http.StatusCreated, "/livestreams/"+url.PathEscape(ls.ID), viewLivestream(ls)), nil
 }
 
 func (a *API) listLivestreams(ctx context.Context, r *Request) (*Response, error) {

@@ -109,9 +109,9 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 		d, ok := platform.Lookup(ti.Platform)
 		switch {
 		case !ok:
-			return nil, nil, unprocessable("unknown_platform", "there is no platform %q", truncate(ti.Platform, 40))
+			return nil, nil, platform.Unknown(apperr.Invalid, ti.Platform)
 		case d.Kind != platform.KindLivestream:
-			return nil, nil, unprocessable("not_a_livestream_platform", "%s is a %s platform, not a livestream platform", d.Name, d.Kind)
+			return nil, nil, platform.WrongKind(apperr.Invalid, d, platform.KindLivestream)
 		case s.cfg.Broadcasters[d.ID] == nil:
 			return nil, nil, unprocessable("platform_not_configured", "%s is not configured here", d.Name)
 		case seen[ti.Platform]:

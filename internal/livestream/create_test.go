@@ -110,10 +110,10 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"a platform twice", func(in *livestream.CreateInput) { in.Targets = append(in.Targets, in.Targets[0]) }, apperr.Invalid, "invalid_targets"},
 		{"a meeting platform", func(in *livestream.CreateInput) {
 			in.Targets = append(in.Targets, livestream.TargetInput{Platform: "zoom"})
-		}, apperr.Unprocessable, "not_a_livestream_platform"},
+		}, apperr.Invalid, "wrong_platform_kind"},
 		{"no such platform", func(in *livestream.CreateInput) {
 			in.Targets = append(in.Targets, livestream.TargetInput{Platform: "myspace"})
-		}, apperr.Unprocessable, "unknown_platform"},
+		}, apperr.Invalid, "unknown_platform"},
 		{"bad privacy", func(in *livestream.CreateInput) { in.Targets[0].Privacy = "friends" }, apperr.Invalid, "invalid_privacy"},
 		{"Instagram without its ingest", func(in *livestream.CreateInput) {
 			in.Targets = append(in.Targets, livestream.TargetInput{Platform: "instagram"})

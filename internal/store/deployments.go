@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -147,9 +148,25 @@ func (r DeploymentRepo) Get(ctx context.Context, tenant, id string) (*deploy.Dep
 	return deployFromItem(it), nil
 }
 
-// List pages through a tenant's deployments, newest first.
-func (r DeploymentRepo) List(ctx context.Context, tenant, cursor string, limit int) ([]*deploy.Deployment, string, error) {
-	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: deployPrefix, Limit: limit, Cursor: cursor, Reverse: true})
+// List pages through a tenant's deployments that f matches, newest first.
+func (r DeploymentRepo) List(ctx context.Context, tenant string, f deploy.ListFilter, cursor string, limit int) ([]*deploy.Deployment, string, error) {
+	q := Query{PK: TenantPK(tenant), SKPrefix: deployPrefix, Limit: limit, Cursor: cursor, Reverse: true}
+	var conds []string
+	filter := &Cond{Names: map[string]string{}, Values: Item{}}
+	for i, m := range []struct{ attr, value string }{
+		{"status", string(f.Status)}, {"platform", string(f.Platform)}, {"projectName", f.ProjectName},
+	} {
+		if m.value != "" {
+			n, v := "#f"+strconv.Itoa(i), ":f"+strconv.Itoa(i)
+			filter.Names[n], filter.Values[v] = m.attr, S(m.value)
+			conds = append(conds, n+" = "+v)
+		}
+	}
+	if len(conds) > 0 {
+		filter.Expr = strings.Join(conds, " AND ")
+		q.Filter = filter
+	}
+	page, err := r.s.Query(ctx, q)
 	if err != nil {
 		return nil, "", err
 	}
