@@ -203,6 +203,22 @@ type Deployer interface {
 	Rollback(ctx context.Context, token string, p DeployProgress, toDeploymentID string) error
 }
 
+// Paced is a Deployer whose platform limits requests tightly (Railway's
+// Free plan: 100 an hour per token). The worker polls its status no more
+// often than PollEvery and reads one page of logs per poll.
+type Paced interface {
+	PollEvery() time.Duration
+}
+
+// ProjectReuser is a Deployer whose platform lets project names repeat
+// (Railway), so a name alone cannot find the project again. The worker
+// records the ids a project name got in a scope (tenant, platform,
+// DeploySpec.TeamID) and starts later deployments of that name from them,
+// so that they deploy the same service instead of creating another.
+type ProjectReuser interface {
+	ReusesProjects()
+}
+
 // Limits on a spec that hold for every platform. A platform's Validate adds
 // its own (Vercel: 15,000 files).
 const (
