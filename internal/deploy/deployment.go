@@ -85,6 +85,9 @@ type Deployment struct {
 	Branch      string
 	Image       string
 	Database    string // "" or platform.DatabasePostgres
+	// WorkspaceID is the account scope the caller named (Railway's
+	// workspace); "" takes the connection's default.
+	WorkspaceID string
 	Files       FileSet
 	// SealedEnv is the environment variables as JSON, sealed by the vault
 	// (purpose env_vars, record = ID). Never returned.

@@ -42,6 +42,9 @@ type Request struct {
 	// Database asks for a database with the project: its engine
 	// ("postgres"). nil asks for none.
 	Database *string
+	// WorkspaceID names the account scope to deploy in (Railway's
+	// workspace); "" takes the connection's default.
+	WorkspaceID string
 }
 
 // Limits on a request that are Switchboard's own; the platform's Validate
@@ -52,6 +55,7 @@ const (
 	maxRepoURL     = 2048
 	maxImageRef    = 1024
 	maxBranch      = 255
+	maxWorkspaceID = 100
 )
 
 func invalid(code, format string, args ...any) error {
@@ -106,6 +110,10 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 	if given != 1 {
 		return spec, nil, "", invalid("invalid_source", "give exactly one of files, source and image")
 	}
+	if req.WorkspaceID != "" && !validWorkspaceID(req.WorkspaceID) {
+		return spec, nil, "", invalid("invalid_workspace", "workspaceId must be 1 to %d letters, digits, '-', '_' or '.'", maxWorkspaceID)
+	}
+	spec.TeamID = req.WorkspaceID
 	if req.Database != nil {
 		if *req.Database == "" {
 			return spec, nil, "", invalid("invalid_database", "database.engine is required (%q)", platform.DatabasePostgres)
@@ -126,6 +134,20 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 		return spec, nil, "", specRefused(d, err)
 	}
 	return spec, dep, source, nil
+}
+
+// validWorkspaceID: platforms' scope ids are short tokens (Railway's are
+// UUIDs, Render's "tea-…", Vercel's "team_…").
+func validWorkspaceID(s string) bool {
+	if len(s) > maxWorkspaceID {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 // decodeFiles decodes the files' contents and holds them to the limits

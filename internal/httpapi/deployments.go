@@ -180,6 +180,7 @@ type createDeploymentBody struct {
 	Database *struct {
 		Engine string `json:"engine"`
 	} `json:"database"`
+	WorkspaceID string `json:"workspaceId"`
 }
 
 // limitedAnswer is the answer to a decision: 429 when it refused (with
@@ -206,7 +207,8 @@ func (a *API) createDeployment(ctx context.Context, r *Request) (*Response, erro
 	if err := r.Decode(&body); err != nil {
 		return nil, err
 	}
-	req := deploy.Request{Platform: body.Platform, ProjectName: body.ProjectName, Image: body.Image, Env: body.Env}
+	req := deploy.Request{Platform: body.Platform, ProjectName: body.ProjectName, Image: body.Image, Env: body.Env,
+		WorkspaceID: body.WorkspaceID}
 	for _, f := range body.Files {
 		req.Files = append(req.Files, deploy.File{Path: f.Path, Content: f.Content, Encoding: f.Encoding})
 	}

@@ -30,6 +30,9 @@ import (
 //	sk DEPLOYLOG#<id>#<nnnnnnnn> type deployment_log    up to 200 log lines, in order
 //	sk DEPLOYKICK#<id>#<n>      type deployment         a resume ticket (ttl): its INSERT on the
 //	                                                    stream hands the deployment to the worker again
+//	sk DEPLOYPROJECT#<platform>#<scope>#<name>  type deployment_project
+//	                            the ids a project name got at a platform whose names repeat
+//	                            (Railway), in a scope (workspace): later deployments reuse them
 //
 // The per-user rate-limit window is RATE#deployments#<user> (ratelimit.go).
 // The deployment's own INSERT is the hand-off to deploy-worker: the
@@ -40,6 +43,7 @@ const (
 	deployFilePrefix = "DEPLOYFILE#"
 	deployLogPrefix  = "DEPLOYLOG#"
 	deployKickPrefix = "DEPLOYKICK#"
+	deployProjPrefix = "DEPLOYPROJECT#"
 	dueDeployPK      = "DUE#DEPLOY"
 	deployLimitName  = "deployments"
 	kickKeptFor      = 24 * time.Hour
@@ -60,6 +64,42 @@ var (
 )
 
 func deployKey(tenant, id string) (string, string) { return TenantPK(tenant), deployPrefix + Esc(id) }
+
+func deployProjectKey(tenant string, p platform.ID, scope, name string) (string, string) {
+	return TenantPK(tenant), deployProjPrefix + Esc(string(p)) + "#" + Esc(scope) + "#" + Esc(name)
+}
+
+// ProjectOf reads the ids recorded for a project name in a scope; zero
+// when none are.
+func (r DeploymentRepo) ProjectOf(ctx context.Context, tenant string, p platform.ID, scope, name string) (platform.DeployProgress, error) {
+	var ids platform.DeployProgress
+	pk, sk := deployProjectKey(tenant, p, scope, name)
+	it, err := r.s.Get(ctx, pk, sk)
+	if IsNotFound(err) {
+		return ids, nil
+	}
+	if err != nil {
+		return ids, err
+	}
+	_ = json.Unmarshal([]byte(GetS(it, "ids")), &ids) // written by KeepProject: plain strings
+	return ids, nil
+}
+
+// KeepProject records the ids a project name got in a scope (zero ids
+// forget them).
+func (r DeploymentRepo) KeepProject(ctx context.Context, tenant string, p platform.ID, scope, name string, ids platform.DeployProgress) error {
+	pk, sk := deployProjectKey(tenant, p, scope, name)
+	if ids.ProjectID == "" {
+		_, err := r.s.Delete(ctx, pk, sk, nil)
+		if IsNotFound(err) {
+			return nil
+		}
+		return err
+	}
+	raw, _ := json.Marshal(ids) // plain strings: cannot fail
+	return r.s.Put(ctx, Item{AttrPK: S(pk), AttrSK: S(sk), "type": S("deployment_project"), "platform": S(string(p)),
+		"scope": S(scope), "projectName": S(name), "ids": S(string(raw)), "updatedAt": T(r.s.now())}, nil)
+}
 
 func deployLogKey(id string, seq int64) string {
 	return fmt.Sprintf("%s%s#%08d", deployLogPrefix, Esc(id), seq)
@@ -452,6 +492,7 @@ func deployToItem(d *deploy.Deployment) Item {
 	putS("branch", d.Branch)
 	putS("image", d.Image)
 	putS("database", d.Database)
+	putS("workspaceId", d.WorkspaceID)
 	putS("rollbackOf", d.RollbackOf)
 	putS("rollbackTo", d.RollbackTo)
 	putS("url", d.URL)
@@ -490,7 +531,7 @@ func deployFromItem(it Item) *deploy.Deployment {
 	d := &deploy.Deployment{
 		ID: GetS(it, "id"), Tenant: GetS(it, "tenant"), User: GetS(it, "user"), Platform: platform.ID(GetS(it, "platform")),
 		ProjectName: GetS(it, "projectName"), Source: deploy.Source(GetS(it, "source")), Repo: GetS(it, "repo"),
-		Branch: GetS(it, "branch"), Image: GetS(it, "image"), Database: GetS(it, "database"),
+		Branch: GetS(it, "branch"), Image: GetS(it, "image"), Database: GetS(it, "database"), WorkspaceID: GetS(it, "workspaceId"),
 		RollbackOf: GetS(it, "rollbackOf"), RollbackTo: GetS(it, "rollbackTo"),
 		Status: deploy.Status(GetS(it, "status")), URL: GetS(it, "url"), PlatformDeploymentID: GetS(it, "platformDeploymentId"),
 		LogSeq: GetN(it, "logSeq"), LogCursor: GetS(it, "logCursor"), LeaseOwner: GetS(it, "leaseOwner"),

@@ -55,8 +55,9 @@ type Request struct {
 }
 
 type failure struct {
-	status int
-	code   string
+	status     int
+	code       string
+	retryAfter int // seconds, for a 429
 }
 
 type project struct {
@@ -165,6 +166,13 @@ func (s *Server) Close() { s.srv.Close() }
 // Retry-After: 1; other statuses answer that status with a GraphQL error.
 func (s *Server) FailNext(op string, status int, code string, n int) {
 	s.fails.Add(op, failure{status: status, code: code}, n)
+}
+
+// RateLimitNext makes the next n calls of op answer 429 with Retry-After
+// of the given seconds, as Railway does past a plan's hourly limit
+// (PLATFORMS.md Railway, "Rate limits": "429 with Retry-After").
+func (s *Server) RateLimitNext(op string, retryAfterSeconds, n int) {
+	s.fails.Add(op, failure{status: http.StatusTooManyRequests, retryAfter: retryAfterSeconds}, n)
 }
 
 // FailBuild makes every later deployment of services in the project fail
@@ -324,7 +332,7 @@ func (s *Server) nextID(prefix string) string {
 func writeFailure(w http.ResponseWriter, f failure) {
 	switch {
 	case f.status == http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", strconv.Itoa(max(f.retryAfter, 1)))
 		writeJSON(w, f.status, gqlErrors("Too many requests. Try again later.", "RATE_LIMITED"))
 	case f.status == http.StatusOK || f.status == 0:
 		msg := f.code
