@@ -8,9 +8,11 @@ package sandbox
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/dynamolocal"
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
@@ -88,6 +90,18 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	// The sandbox's Instagram user has a professional account linked to a
 	// Page, as Instagram's API requires.
 	s.Instagram.AddPage("104857600000001", "Grace Church", "17841400000000001", "gracechurch")
+	// The OAuth mock's tokens are Railway OAuth tokens, granted both of the
+	// fake's workspaces: a deployment chooses one (workspaceId). Railway
+	// requests are held to Railway's published schema where the specs are
+	// beside the repository.
+	s.Railway.UnknownTokensAreOAuth(railwayfake.PersonalWorkspace, railwayfake.TeamWorkspace)
+	root := opt.RepoRoot
+	if root == "" {
+		root, _ = dynamolocal.FindRepoRoot()
+	}
+	if schema, err := railwayfake.LoadSchema(filepath.Join(root, "..", "shared", "specs", "railway-schema.json")); err == nil {
+		s.Railway.ValidateWith(schema)
+	}
 	s.closers = append(s.closers, s.YouTube.Close, s.Facebook.Close, s.Instagram.Close, s.Zoom.Close,
 		s.Meet.Close, s.Teams.Close, s.Vercel.Close, s.Railway.Close, s.Restream.Close, s.Render.Close)
 
@@ -126,6 +140,8 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 		clients[ClientID(p)] = clientConfig(p, o)
 	}
 	s.env["GOOGLE_MEET_CALENDAR_API_URL"] = s.Meet.CalendarURL()
+	// The fake has no hourly limit: poll Railway as fast as the others.
+	s.env["RAILWAY_POLL_INTERVAL_MS"] = "1000"
 	s.env["GOOGLE_MEET_USERINFO_URL"] = s.Meet.UserinfoURL()
 	if err := s.OAuth.ConfigureClients(ctx, clients); err != nil {
 		s.Close()

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/deploy"
+	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway/railwayfake"
 )
 
@@ -202,4 +203,42 @@ func joinedLog(lines []deploy.LogLine) string {
 		b.WriteString(l.Text + "\n")
 	}
 	return b.String()
+}
+
+// renewing is the connection service with a Renew that hands out a new
+// token, as a refresh of an OAuth token does.
+type renewing struct {
+	*connection.Service
+	renewed int
+}
+
+func (r *renewing) Renew(ctx context.Context, tenant string, p platform.ID, refused string) (connection.Credentials, error) {
+	creds, err := r.Service.Renew(ctx, tenant, p, refused)
+	r.renewed++
+	creds.APIKey = "railway-renewed-token-0042"
+	return creds, err
+}
+
+func TestRailwayNotAuthorizedIsTriedOnceMoreWithARenewedToken(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(e.tenant)
+	conns := &renewing{Service: e.conns}
+	e.wcfg.Connections = conns
+	e.rebuild()
+	e.railway.FailNext("projectCreate", http.StatusOK, "UNAUTHENTICATED", 1)
+	_, got := e.run(e.create(railwayImage("renewed", "")).ID)
+	if got.Status != deploy.StatusReady || conns.renewed != 1 {
+		t.Fatalf("%s %+v after %d renewals", got.Status, got.Error, conns.renewed)
+	}
+	var auths []string
+	for _, r := range e.railway.Requests() {
+		if r.Op == "projectCreate" {
+			auths = append(auths, r.Header.Get("Authorization"))
+		}
+	}
+	if len(auths) != 2 || auths[0] != "Bearer "+railwayToken || auths[1] != "Bearer railway-renewed-token-0042" {
+		t.Errorf("projectCreate was sent with %v", auths)
+	}
+	assertNoPlaintext(t, e, "railway-renewed-token-0042")
 }

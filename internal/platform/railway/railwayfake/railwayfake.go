@@ -126,6 +126,7 @@ type Server struct {
 	workflows   map[string]*workflow
 	workspaces  []map[string]any
 	kinds       map[string]tokenInfo
+	unknown     tokenInfo // what an unregistered bearer token is
 	dropAnswers fakekit.Failures[failure]
 	schema      *ast.Schema
 	// WorkflowLag is how many workflowStatus polls a new template
@@ -139,7 +140,7 @@ type Server struct {
 // New starts a fake on 127.0.0.1.
 func New() *Server {
 	s := &Server{failBuilds: map[string]string{}, projects: map[string]*project{}, services: map[string]*service{},
-		deployments: map[string]*deployment{}, workflows: map[string]*workflow{}, kinds: map[string]tokenInfo{},
+		deployments: map[string]*deployment{}, workflows: map[string]*workflow{}, kinds: map[string]tokenInfo{}, unknown: tokenInfo{kind: kindAccount},
 		workspaces: []map[string]any{{"id": PersonalWorkspace, "name": "Fake Developer's Projects"}, {"id": TeamWorkspace, "name": "Acme Team"}}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+GraphQLPath, s.graphql)
@@ -192,6 +193,15 @@ func (s *Server) AddOAuthToken(token string, workspaces ...string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.kinds[token] = tokenInfo{kind: kindOAuth, workspaces: workspaces}
+}
+
+// UnknownTokensAreOAuth makes every bearer token not registered otherwise
+// an OAuth token granted the workspaces (for a sandbox whose OAuth mock
+// issues the tokens).
+func (s *Server) UnknownTokensAreOAuth(workspaces ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unknown = tokenInfo{kind: kindOAuth, workspaces: workspaces}
 }
 
 // AddWorkspaceToken makes token a workspace token of the workspace.
@@ -447,9 +457,10 @@ func (s *Server) token(r *http.Request) (tokenInfo, bool) {
 	}
 	s.mu.Lock()
 	info, known := s.kinds[tok]
+	unknown := s.unknown
 	s.mu.Unlock()
 	if !known {
-		return tokenInfo{kind: kindAccount}, true
+		return unknown, true
 	}
 	if info.kind == kindProject {
 		return tokenInfo{}, false // a project token sent as a bearer token is no token
