@@ -242,3 +242,25 @@ func TestRailwayNotAuthorizedIsTriedOnceMoreWithARenewedToken(t *testing.T) {
 	}
 	assertNoPlaintext(t, e, "railway-renewed-token-0042")
 }
+
+func TestRailwayCancelRefusedWhileMeAnswersIsAPermissionProblemAndTheConnectionStays(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(e.tenant)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	e.deployers[platform.Railway] = stopAfter{Deployer: e.deployers[platform.Railway], step: "StartDeployment", stop: cancel}
+	e.rebuild()
+	d := e.create(railwayImage("cancel-denied", ""))
+	if out, err := e.worker.Run(ctx, e.tenant, d.ID); err != nil || out != deploy.OutcomePaused {
+		t.Fatalf("run: %s %v", out, err)
+	}
+	e.railway.FailNext("deploymentCancel", http.StatusOK, "UNAUTHENTICATED", 1)
+	_, err := e.svc.Cancel(context.Background(), e.tenant, d.ID)
+	if ae, ok := apperr.As(err); !ok || ae.Kind == apperr.Conflict && ae.Code == "connection_expired" || !strings.Contains(ae.Detail, "Not Authorized") {
+		t.Fatalf("cancel: %v", err)
+	}
+	if c, _ := e.conns.Get(context.Background(), e.tenant, "railway"); c.Status != connection.StatusConnected {
+		t.Fatalf("connection %s: marked although me answers", c.Status)
+	}
+}

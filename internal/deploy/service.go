@@ -40,7 +40,6 @@ type Repo interface {
 type Connections interface {
 	Get(ctx context.Context, tenant, platformID string) (*connection.Connection, error)
 	Token(ctx context.Context, tenant string, platformID platform.ID) (connection.Credentials, error)
-	ReportUnauthorized(ctx context.Context, tenant string, platformID platform.ID, message string) error
 	// Renew gives credentials to retry with after the platform refused
 	// the token: refreshed now where they can be.
 	Renew(ctx context.Context, tenant string, platformID platform.ID, refused string) (connection.Credentials, error)
@@ -411,8 +410,17 @@ func (s *Service) withToken(ctx context.Context, tenant string, p platform.ID, f
 		return err
 	}
 	if pe.Reason == platform.ReasonExpiredToken {
-		if rerr := s.cfg.Connections.ReportUnauthorized(ctx, tenant, p, pe.Message); rerr != nil {
-			s.cfg.Logger.Warn("marking a connection expired failed", slog.String("platform", string(p)), slog.String("error", rerr.Error()))
+		// The connection is expired only when the platform refuses to say
+		// who the account is too; otherwise the refusal was about what the
+		// call acted on (Railway's "Not Authorized" means either).
+		accepted, cerr := s.cfg.Connections.ConfirmRefusal(ctx, tenant, p, pe.Message)
+		if cerr != nil {
+			s.cfg.Logger.Warn("checking a connection after a refusal failed", slog.String("platform", string(p)), slog.String("error", cerr.Error()))
+		}
+		if accepted {
+			denied := *pe
+			denied.Reason = platform.ReasonPermission
+			err = &denied
 		}
 	}
 	e := platform.ToAppError(err)

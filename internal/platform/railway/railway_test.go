@@ -375,7 +375,7 @@ func TestAProjectTokenGoesInItsOwnHeaderAndDeploysIntoItsProject(t *testing.T) {
 
 func TestTheFakeRefusesAnOAuthTokensProjectCreateWithoutAWorkspaceAsRailwayDoes(t *testing.T) {
 	t.Parallel()
-	_, fake := setup(t)
+	c, fake := setup(t)
 	fake.AddOAuthToken("oauth-token-3", railwayfake.TeamWorkspace)
 	body := `{"query":"mutation($input: ProjectCreateInput!) { projectCreate(input: $input) { id } }","variables":{"input":{"name":"x"}}}`
 	req, _ := http.NewRequest(http.MethodPost, fake.APIURL(), strings.NewReader(body))
@@ -402,6 +402,17 @@ func TestTheFakeRefusesAnOAuthTokensProjectCreateWithoutAWorkspaceAsRailwayDoes(
 	}
 	if n := fake.ProjectsNamed("x"); n != 0 {
 		t.Errorf("%d projects were made", n)
+	}
+	// The client's Postgres template deploy into a project of the grant
+	// without the workspace is refused too.
+	spec := imageSpec("tpl")
+	var p platform.DeployProgress
+	if err := c.EnsureProject(deploytest.Context(t), "oauth-token-3", spec, &p); err != nil {
+		t.Fatal(err)
+	}
+	spec.TeamID, spec.Database = "", platform.DatabasePostgres
+	if _, err := c.ProvisionDatabase(deploytest.Context(t), "oauth-token-3", spec, &p); err == nil || !strings.Contains(err.Error(), "workspaceId") {
+		t.Errorf("a template deploy without a workspace: %v", err)
 	}
 }
 
@@ -470,8 +481,7 @@ func TestAServiceReusedByALaterDeploymentIsPointedAtItsNewSource(t *testing.T) {
 	spec := imageSpec("site")
 	var first platform.DeployProgress
 	deploytest.RunSteps(t, c, token, &spec, &first)
-	// The worker hands a later deployment of the name the ids it recorded.
-	next := platform.DeployProgress{ProjectID: first.ProjectID, EnvironmentID: first.EnvironmentID, ServiceID: first.ServiceID, URL: first.URL}
+	next := recorded(first)
 	spec.Image = "docker.io/library/nginx:1.28"
 	deploytest.RunSteps(t, c, token, &spec, &next)
 	if fake.Calls("projectCreate") != 1 || fake.Calls("serviceCreate") != 1 || fake.Calls("serviceDomainCreate") != 1 {
@@ -495,7 +505,7 @@ func TestAReusedProjectKeepsItsOneDatabase(t *testing.T) {
 	spec.Database = platform.DatabasePostgres
 	var first platform.DeployProgress
 	deploytest.RunSteps(t, c, token, &spec, &first)
-	next := platform.DeployProgress{ProjectID: first.ProjectID, EnvironmentID: first.EnvironmentID, ServiceID: first.ServiceID, URL: first.URL}
+	next := recorded(first)
 	spec.Env = map[string]string{"PORT": "8080"}
 	if conn := deploytest.RunSteps(t, c, token, &spec, &next); conn != "${{Postgres.DATABASE_URL}}" || next.DatabaseID != first.DatabaseID {
 		t.Errorf("second deployment: %q, database %s (first %s)", conn, next.DatabaseID, first.DatabaseID)
@@ -530,4 +540,11 @@ func TestTheClientPacesTheWorkersPollsForRailwaysHourlyLimit(t *testing.T) {
 	if _, ok := d.(platform.ProjectReuser); !ok {
 		t.Error("the Railway client does not ask the worker to reuse projects")
 	}
+}
+
+// recorded is what the deploy worker hands a later deployment of the same
+// name: the ids the first one got.
+func recorded(first platform.DeployProgress) platform.DeployProgress {
+	return platform.DeployProgress{ProjectID: first.ProjectID, EnvironmentID: first.EnvironmentID, ServiceID: first.ServiceID,
+		DatabaseID: first.DatabaseID, URL: first.URL}
 }

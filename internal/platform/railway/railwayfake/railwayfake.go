@@ -757,7 +757,11 @@ func (s *Server) resolve(tok tokenInfo, field string, args map[string]any) (any,
 		if !ok {
 			return nil, notFound("Project")
 		}
-		if ws := str(in, "workspaceId"); !s.mayUseProject(tok, p) || (ws != "" && ws != p.WorkspaceID) {
+		ws := str(in, "workspaceId")
+		if ws == "" && tok.kind == kindOAuth {
+			return nil, &gqlError{message: "You must specify a workspaceId to deploy a template", code: "BAD_USER_INPUT"}
+		}
+		if !s.mayUseProject(tok, p) || (ws != "" && ws != p.WorkspaceID) {
 			return nil, notAuthorized()
 		}
 		wf := &workflow{ID: s.nextID("wf"), ProjectID: p.ID, EnvID: str(in, "environmentId")}
