@@ -264,3 +264,20 @@ func TestRailwayCancelRefusedWhileMeAnswersIsAPermissionProblemAndTheConnectionS
 		t.Fatalf("connection %s: marked although me answers", c.Status)
 	}
 }
+
+func TestRailwayMakesTheProjectAnewWhenTheRecordedOneWasDeletedAtRailway(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(e.tenant)
+	_, first := e.run(e.create(railwayImage("gone", "")).ID)
+	e.railway.DeleteProject(first.Progress.ProjectID)
+	_, second := e.run(e.create(railwayImage("gone", "")).ID)
+	if second.Status != deploy.StatusReady || second.Progress.ProjectID == first.Progress.ProjectID || second.Progress.ProjectID == "" {
+		t.Fatalf("%s %+v, project %s (deleted %s)", second.Status, second.Error, second.Progress.ProjectID, first.Progress.ProjectID)
+	}
+	// And the new one is what the next deployment of the name reuses.
+	_, third := e.run(e.create(railwayImage("gone", "")).ID)
+	if third.Progress.ProjectID != second.Progress.ProjectID {
+		t.Errorf("third deployment in project %s, want %s", third.Progress.ProjectID, second.Progress.ProjectID)
+	}
+}

@@ -548,3 +548,44 @@ func recorded(first platform.DeployProgress) platform.DeployProgress {
 	return platform.DeployProgress{ProjectID: first.ProjectID, EnvironmentID: first.EnvironmentID, ServiceID: first.ServiceID,
 		DatabaseID: first.DatabaseID, URL: first.URL}
 }
+
+func TestAServiceWhoseCreateAnswerWasLostIsFoundAgainNotMadeTwice(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.DropAnswer("serviceCreate", 1)
+	spec := imageSpec("lost-service")
+	var p platform.DeployProgress
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); platform.ReasonOf(err) != platform.ReasonTransient {
+		t.Fatalf("first EnsureProject = %v, want a transient failure", err)
+	}
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); err != nil {
+		t.Fatal(err)
+	}
+	if _, services := fake.Counts(); services != 1 || p.ServiceID == "" || fake.Calls("serviceCreate") != 1 {
+		t.Errorf("%d services, %d serviceCreate calls, progress %+v", services, fake.Calls("serviceCreate"), p)
+	}
+}
+
+func TestTheFakeRefusesADocumentRailwaysSchemaDoesNotAllow(t *testing.T) {
+	t.Parallel()
+	fake := railwayfake.New() // not setup: this request breaks the contract on purpose
+	defer fake.Close()
+	fake.ValidateWith(loadSchema(t))
+	body := `{"query":"query { me { id handle } }"}`
+	req, _ := http.NewRequest(http.MethodPost, fake.APIURL(), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Errors []struct {
+			Extensions struct{ Code string } `json:"extensions"`
+		} `json:"errors"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != http.StatusBadRequest || len(out.Errors) != 1 || out.Errors[0].Extensions.Code != "GRAPHQL_VALIDATION_FAILED" {
+		t.Fatalf("status %d, errors %+v", resp.StatusCode, out.Errors)
+	}
+}

@@ -228,6 +228,19 @@ func (s *Server) DropAnswer(op string, n int) {
 	s.dropAnswers.Add(op, failure{status: http.StatusBadGateway}, n)
 }
 
+// DeleteProject deletes a project and its services, as a user can in
+// Railway's dashboard.
+func (s *Server) DeleteProject(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.projects[id]; ok {
+		for _, sv := range p.Services {
+			delete(s.services, sv)
+		}
+		delete(s.projects, id)
+	}
+}
+
 // ProjectWorkspace is the workspace a project was created in.
 func (s *Server) ProjectWorkspace(id string) string {
 	s.mu.Lock()
