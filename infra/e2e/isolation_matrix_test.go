@@ -39,7 +39,7 @@ func TestEveryRouteThatNamesAThingAnswers404ToAnotherTenantAndChangesNothing(t *
 
 	// The owner has one of everything.
 	ds.connectDeployPlatforms(owner)
-	for _, p := range []string{"zoom", "youtube"} {
+	for _, p := range []string{"zoom", "youtube", "facebook"} {
 		if q := ds.connectOAuth(owner, p); q.Get("status") != "connected" {
 			t.Fatalf("connect %s: %v", p, q)
 		}
@@ -53,7 +53,8 @@ func TestEveryRouteThatNamesAThingAnswers404ToAnotherTenantAndChangesNothing(t *
 	ds.waitEnded(owner, d.ID) // nothing of the owner's moves while the matrix runs
 
 	ids := map[string]string{httpapi.FnLivestreams: ls.ID, httpapi.FnMeetings: m.ID, httpapi.FnDeployments: d.ID}
-	platforms := map[string]string{httpapi.FnConnections: "zoom", httpapi.FnOAuth: "zoom", httpapi.FnDeployments: "render"}
+	platforms := map[string]string{httpapi.FnConnections: "zoom", httpapi.FnOAuth: "zoom", httpapi.FnDeployments: "render",
+		httpapi.FnLivestreams: "facebook"}
 	bodies := map[string]any{"PATCH": map[string]string{"title": "taken over"}}
 
 	before := tenantItems(t, ds.table, owner)

@@ -7,6 +7,8 @@ package sandbox
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -45,6 +47,11 @@ type Sandbox struct {
 	env     map[string]string
 	closers []func()
 }
+
+// FacebookPage is the Page the sandbox's Facebook user manages: a
+// livestream target's destination can name it (GET
+// /connections/facebook/destinations lists it).
+const FacebookPage = "104857600000001"
 
 // Options tune Start.
 type Options struct {
@@ -89,7 +96,10 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	s.Vercel, s.Railway, s.Restream, s.Render = vercelfake.New(), railwayfake.New(), restreamfake.New(), renderfake.New()
 	// The sandbox's Instagram user has a professional account linked to a
 	// Page, as Instagram's API requires.
-	s.Instagram.AddPage("104857600000001", "Grace Church", "17841400000000001", "gracechurch")
+	s.Instagram.AddPage(FacebookPage, "Grace Church", "17841400000000001", "gracechurch")
+	// The same Page on Facebook, with a Page token of its own (random: the
+	// tests check it never leaves the Facebook client).
+	s.Facebook.AddPage(FacebookPage, "Grace Church", "EAAGsandboxPage"+randomHex(16))
 	// The OAuth mock's tokens are Railway OAuth tokens, granted both of the
 	// fake's workspaces: a deployment chooses one (workspaceId). Railway
 	// requests are held to Railway's published schema where the specs are
@@ -215,4 +225,10 @@ func (s *Sandbox) Close() {
 		s.closers[i]()
 	}
 	s.closers = nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

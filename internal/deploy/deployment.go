@@ -85,8 +85,10 @@ type Deployment struct {
 	Branch      string
 	Image       string
 	Database    string // "" or platform.DatabasePostgres
-	// WorkspaceID is the account scope the caller named (Railway's
-	// workspace); "" takes the connection's default.
+	// Build is how a repository is built and run (nil: the platform's
+	// choice); WorkspaceID the platform workspace asked for ("": the
+	// connection's).
+	Build       *Build
 	WorkspaceID string
 	Files       FileSet
 	// SealedEnv is the environment variables as JSON, sealed by the vault

@@ -178,7 +178,7 @@ func (s *Service) Create(ctx context.Context, who Identity, req Request) (*Deplo
 	d := &Deployment{
 		ID: NewID(now), Tenant: who.Tenant, User: who.User, Platform: p, ProjectName: spec.ProjectName, Source: source,
 		Repo: spec.Repo, Branch: spec.Branch, Image: spec.Image, Database: spec.Database, Status: StatusQueued,
-		WorkspaceID: req.WorkspaceID,
+		Build: req.Build, WorkspaceID: req.WorkspaceID,
 	}
 	if len(spec.Env) > 0 {
 		raw, err := json.Marshal(spec.Env)

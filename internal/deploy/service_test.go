@@ -54,7 +54,7 @@ func TestBadRequestsAreRefusedWithAClearReasonAndChangeNothing(t *testing.T) {
 		{"an unknown database", deploy.Request{Platform: "railway", ProjectName: "x", Source: repo, Database: ptr("mysql")}, apperr.Invalid, "invalid_deployment", "postgres"},
 		{"files to Render", deploy.Request{Platform: "render", ProjectName: "x", Files: site()}, apperr.Unprocessable, "unsupported_by_platform", "Render takes no file upload"},
 		{"files to Railway without the undocumented upload", deploy.Request{Platform: "railway", ProjectName: "x", Files: site()}, apperr.Unprocessable, "unsupported_by_platform", "Railway documents no file upload"},
-		{"a repository to Vercel", deploy.Request{Platform: "vercel", ProjectName: "x", Source: repo}, apperr.Unprocessable, "unsupported_by_platform", "Git integration"},
+		{"a GitLab repository to Vercel", deploy.Request{Platform: "vercel", ProjectName: "x", Source: &deploy.GitSource{Repo: "https://gitlab.com/acme/site", Branch: "main"}}, apperr.Unprocessable, "unsupported_by_platform", "numeric project id"},
 		{"a database at Vercel", deploy.Request{Platform: "vercel", ProjectName: "x", Files: site(), Database: ptr("postgres")}, apperr.Unprocessable, "unsupported_by_platform", "Marketplace"},
 	}
 	for _, c := range cases {

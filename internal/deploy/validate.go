@@ -42,9 +42,21 @@ type Request struct {
 	// Database asks for a database with the project: its engine
 	// ("postgres"). nil asks for none.
 	Database *string
-	// WorkspaceID names the account scope to deploy in (Railway's
-	// workspace); "" takes the connection's default.
+	// Build says how a repository is built and run where the platform
+	// needs telling (Render); nil leaves it to the platform.
+	Build *Build
+	// WorkspaceID is the platform's workspace, owner or team to deploy in
+	// (Render's ownerId); "" takes the connection's.
 	WorkspaceID string
+}
+
+// Build is how a repository is built and run (platform.DeploySpec's
+// Runtime, BuildCommand, StartCommand and PublishPath).
+type Build struct {
+	Runtime      string `json:"runtime"`
+	BuildCommand string `json:"buildCommand"`
+	StartCommand string `json:"startCommand"`
+	PublishPath  string `json:"publishPath"`
 }
 
 // Limits on a request that are Switchboard's own; the platform's Validate
@@ -55,7 +67,8 @@ const (
 	maxRepoURL     = 2048
 	maxImageRef    = 1024
 	maxBranch      = 255
-	maxWorkspaceID = 100
+	maxWorkspaceID = 200
+	maxCommand     = 2048
 )
 
 func invalid(code, format string, args ...any) error {
@@ -110,10 +123,21 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 	if given != 1 {
 		return spec, nil, "", invalid("invalid_source", "give exactly one of files, source and image")
 	}
-	if req.WorkspaceID != "" && !validWorkspaceID(req.WorkspaceID) {
-		return spec, nil, "", invalid("invalid_workspace", "workspaceId must be 1 to %d letters, digits, '-', '_' or '.'", maxWorkspaceID)
+	if b := req.Build; b != nil {
+		for name, v := range map[string]string{"build.runtime": b.Runtime, "build.buildCommand": b.BuildCommand,
+			"build.startCommand": b.StartCommand, "build.publishPath": b.PublishPath} {
+			if len(v) > maxCommand || strings.ContainsAny(v, "\x00\r\n") {
+				return spec, nil, "", invalid("invalid_build", "%s must be one line of at most %d bytes", name, maxCommand)
+			}
+		}
+		spec.Runtime, spec.BuildCommand, spec.StartCommand, spec.PublishPath = b.Runtime, b.BuildCommand, b.StartCommand, b.PublishPath
 	}
-	spec.TeamID = req.WorkspaceID
+	if w := req.WorkspaceID; w != "" {
+		if len(w) > maxWorkspaceID || strings.ContainsAny(w, " \t\r\n/?#") {
+			return spec, nil, "", invalid("invalid_workspace", "workspaceId must be a platform workspace id of at most %d characters", maxWorkspaceID)
+		}
+		spec.TeamID = w
+	}
 	if req.Database != nil {
 		if *req.Database == "" {
 			return spec, nil, "", invalid("invalid_database", "database.engine is required (%q)", platform.DatabasePostgres)
@@ -134,20 +158,6 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 		return spec, nil, "", specRefused(d, err)
 	}
 	return spec, dep, source, nil
-}
-
-// validWorkspaceID: platforms' scope ids are short tokens (Railway's are
-// UUIDs, Render's "tea-…", Vercel's "team_…").
-func validWorkspaceID(s string) bool {
-	if len(s) > maxWorkspaceID {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
-			return false
-		}
-	}
-	return true
 }
 
 // decodeFiles decodes the files' contents and holds them to the limits

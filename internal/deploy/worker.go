@@ -33,11 +33,11 @@ type WorkerRepo interface {
 	// the lease and the deployment is building in the table: a Conflict
 	// otherwise (canceled, or taken over).
 	Save(ctx context.Context, d *Deployment, owner string, lines []LogLine) error
-	// ProjectOf reads the ids recorded for a project name in a scope at
-	// a platform whose names repeat (platform.ProjectReuser); zero when
-	// none are. KeepProject records them (zero ids forget them).
-	ProjectOf(ctx context.Context, tenant string, p platform.ID, scope, name string) (platform.DeployProgress, error)
-	KeepProject(ctx context.Context, tenant string, p platform.ID, scope, name string, ids platform.DeployProgress) error
+	// OwnedProject is the platform project Switchboard made under name for
+	// the tenant in scope (the connection's team, "" for its own account),
+	// "" when it made none; RecordProject records one.
+	OwnedProject(ctx context.Context, tenant string, p platform.ID, scope, name string) (string, error)
+	RecordProject(ctx context.Context, tenant string, p platform.ID, scope, name, projectID string) error
 }
 
 // WorkerConfig is what a Worker is built from.
@@ -181,8 +181,6 @@ type run struct {
 	spec      platform.DeploySpec
 	secrets   []string // values never to keep in a log line
 	refreshed bool     // the token was renewed after a refusal
-	scope     string   // where project names are kept (ProjectReuser): the workspace, or the project token's project
-	reused    bool     // the progress started from a recorded project
 	logFailed bool     // a failed log read was noted
 	lastSave  time.Time
 }
@@ -220,9 +218,6 @@ func (r *run) execute(ctx context.Context) (Outcome, error) {
 	if err := r.loadSpec(ctx); err != nil {
 		return r.failed(ctx, err)
 	}
-	if err := r.reuseProject(ctx); err != nil {
-		return r.failed(ctx, err)
-	}
 	for _, step := range buildSteps {
 		if r.d.Done(step) {
 			continue
@@ -232,9 +227,6 @@ func (r *run) execute(ctx context.Context) (Outcome, error) {
 		}
 		r.d.markDone(step)
 		if err := r.save(ctx, nil); err != nil {
-			return r.failed(ctx, err)
-		}
-		if err := r.keepProject(ctx, step); err != nil {
 			return r.failed(ctx, err)
 		}
 		r.log.Info("step done", slog.String("step", string(step)))
@@ -264,42 +256,9 @@ func (r *run) useCredentials(creds connection.Credentials) {
 	if r.spec.TeamID == "" {
 		r.spec.TeamID = teamOf(creds)
 	}
-	r.scope = r.spec.TeamID
-	if r.scope == "" {
-		r.scope = creds.Extra["project_id"] // a Railway project token acts in its one project
-	}
 	r.addSecret(r.token)
 	r.addSecret(creds.APIKey)
 	r.addSecret(creds.AccessToken)
-}
-
-// reuseProject starts a deployment to a platform whose project names
-// repeat from the ids an earlier deployment of the name got in the same
-// scope, so that it deploys the same project and service.
-func (r *run) reuseProject(ctx context.Context) error {
-	if _, ok := r.dep.(platform.ProjectReuser); !ok || r.d.Done(StepProject) || r.d.Progress.ProjectID != "" {
-		return nil
-	}
-	ids, err := r.w.cfg.Repo.ProjectOf(ctx, r.d.Tenant, r.d.Platform, r.scope, r.d.ProjectName)
-	if err != nil || ids.ProjectID == "" {
-		return err
-	}
-	p := &r.d.Progress
-	p.ProjectID, p.EnvironmentID, p.ServiceID, p.DatabaseID, p.URL = ids.ProjectID, ids.EnvironmentID, ids.ServiceID, ids.DatabaseID, ids.URL
-	r.reused = true
-	r.log.Info("deploying the project an earlier deployment of the name made", slog.String("project", ids.ProjectID))
-	return nil
-}
-
-// keepProject records, after the steps that make them, the ids a project
-// name got (ProjectReuser).
-func (r *run) keepProject(ctx context.Context, step Step) error {
-	if _, ok := r.dep.(platform.ProjectReuser); !ok || (step != StepProject && step != StepDatabase) {
-		return nil
-	}
-	p := r.d.Progress
-	ids := platform.DeployProgress{ProjectID: p.ProjectID, EnvironmentID: p.EnvironmentID, ServiceID: p.ServiceID, DatabaseID: p.DatabaseID, URL: p.URL}
-	return r.w.cfg.Repo.KeepProject(ctx, r.d.Tenant, r.d.Platform, r.scope, r.d.ProjectName, ids)
 }
 
 func (r *run) addSecret(s string) {
@@ -314,6 +273,9 @@ func (r *run) addSecret(s string) {
 func (r *run) loadSpec(ctx context.Context) error {
 	d := r.d
 	r.spec.ProjectName, r.spec.Repo, r.spec.Branch, r.spec.Image, r.spec.Database = d.ProjectName, d.Repo, d.Branch, d.Image, d.Database
+	if b := d.Build; b != nil {
+		r.spec.Runtime, r.spec.BuildCommand, r.spec.StartCommand, r.spec.PublishPath = b.Runtime, b.BuildCommand, b.StartCommand, b.PublishPath
+	}
 	r.spec.Env = map[string]string{}
 	if len(d.SealedEnv) > 0 {
 		raw, err := r.w.cfg.Vault.Open(ctx, d.SealedEnv, EnvContext(d))
@@ -360,24 +322,35 @@ func (r *run) addDatabaseURL(url string) {
 	}
 }
 
+// ensureProject runs EnsureProject with the project Switchboard made under
+// the name before (its record, so that a client adopts no project the user
+// made), and records the project the step settled on.
+func (r *run) ensureProject(ctx context.Context, p *platform.DeployProgress) error {
+	d := r.d
+	owned, err := r.w.cfg.Repo.OwnedProject(ctx, d.Tenant, d.Platform, r.spec.TeamID, d.ProjectName)
+	if err != nil {
+		return fmt.Errorf("deploy: reading the projects made under %q: %w", d.ProjectName, err)
+	}
+	r.spec.OwnedProjectID = owned
+	if err := r.dep.EnsureProject(ctx, r.token, r.spec, p); err != nil {
+		return err
+	}
+	if p.ProjectID == "" || p.ProjectID == owned {
+		return nil
+	}
+	if err := r.w.cfg.Repo.RecordProject(ctx, d.Tenant, d.Platform, r.spec.TeamID, d.ProjectName, p.ProjectID); err != nil {
+		return fmt.Errorf("deploy: recording project %q: %w", d.ProjectName, err)
+	}
+	return nil
+}
+
 // runStep runs one step at the platform; the deployer records what it
 // made in the progress, which save keeps.
 func (r *run) runStep(ctx context.Context, step Step) error {
 	p := &r.d.Progress
 	switch step {
 	case StepProject:
-		err := r.dep.EnsureProject(ctx, r.token, r.spec, p)
-		if platform.ReasonOf(err) == platform.ReasonNotFound && r.reused {
-			// The recorded project is gone at the platform (deleted there):
-			// forget it and make a new one.
-			r.reused = false
-			*p = platform.DeployProgress{}
-			if ferr := r.w.cfg.Repo.KeepProject(ctx, r.d.Tenant, r.d.Platform, r.scope, r.d.ProjectName, *p); ferr != nil {
-				return ferr
-			}
-			err = r.dep.EnsureProject(ctx, r.token, r.spec, p)
-		}
-		return err
+		return r.ensureProject(ctx, p)
 	case StepDatabase:
 		url, err := r.dep.ProvisionDatabase(ctx, r.token, r.spec, p)
 		if err != nil || url == "" {
@@ -800,7 +773,26 @@ func (r *run) timeOut(ctx context.Context) (Outcome, error) {
 }
 
 // rollback makes the platform deployment rolled back to current again.
+// Where the platform's rollback is a new deployment (a RollbackFollower:
+// Render), that deployment is recorded and followed like a build until it
+// is live or fails; the record then points at it.
 func (r *run) rollback(ctx context.Context) (Outcome, error) {
+	if f, ok := r.dep.(platform.RollbackFollower); ok {
+		if !r.d.Done(StepRollback) {
+			if err := r.attempt(ctx, "roll back", func(ctx context.Context) error {
+				return f.StartRollback(ctx, r.token, &r.d.Progress, r.d.RollbackTo)
+			}); err != nil {
+				return r.failed(ctx, err)
+			}
+			r.d.markDone(StepRollback)
+			line := pendingLine{line: LogLine{At: r.now(), Type: string(platform.LogInfo),
+				Text: fmt.Sprintf("%s is deploying %s again as deployment %s (rollback to %s)", r.d.Platform, r.d.RollbackTo, r.d.Progress.DeploymentID, r.d.RollbackOf)}}
+			if err := r.save(ctx, []pendingLine{line}); err != nil {
+				return r.failed(ctx, err)
+			}
+		}
+		return r.poll(ctx)
+	}
 	if !r.d.Done(StepRollback) {
 		if err := r.attempt(ctx, "roll back", func(ctx context.Context) error {
 			return r.dep.Rollback(ctx, r.token, r.d.Progress, r.d.RollbackTo)

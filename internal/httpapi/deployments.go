@@ -180,7 +180,8 @@ type createDeploymentBody struct {
 	Database *struct {
 		Engine string `json:"engine"`
 	} `json:"database"`
-	WorkspaceID string `json:"workspaceId"`
+	Build       *deploy.Build `json:"build"`
+	WorkspaceID string        `json:"workspaceId"`
 }
 
 // limitedAnswer is the answer to a decision: 429 when it refused (with
@@ -208,7 +209,7 @@ func (a *API) createDeployment(ctx context.Context, r *Request) (*Response, erro
 		return nil, err
 	}
 	req := deploy.Request{Platform: body.Platform, ProjectName: body.ProjectName, Image: body.Image, Env: body.Env,
-		WorkspaceID: body.WorkspaceID}
+		Build: body.Build, WorkspaceID: body.WorkspaceID}
 	for _, f := range body.Files {
 		req.Files = append(req.Files, deploy.File{Path: f.Path, Content: f.Content, Encoding: f.Encoding})
 	}

@@ -35,6 +35,9 @@ type CreateInput struct {
 type TargetInput struct {
 	Platform, Privacy  string
 	RTMPURL, StreamKey string
+	// Destination is a place Destinations lists for the platform (a
+	// Facebook Page id); "" or "me" is the account's own profile.
+	Destination string
 }
 
 // UpdateInput changes a scheduled livestream; nil fields stay as they are.
@@ -96,6 +99,7 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 	targets := make([]Target, 0, len(in))
 	keys := map[platform.ID]string{}
 	seen := map[string]bool{}
+	var err error
 	for _, ti := range in {
 		d, ok := platform.Lookup(ti.Platform)
 		switch {
@@ -115,6 +119,9 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 			return nil, nil, invalid("invalid_privacy", "privacy of the %s target must be public, unlisted or private", d.Name)
 		}
 		t := Target{Platform: d.ID, Privacy: ti.Privacy, Status: TargetPending}
+		if t.Destination, err = s.checkDestination(d, ti.Destination); err != nil {
+			return nil, nil, err
+		}
 		rtmp, key := strings.TrimSpace(ti.RTMPURL), strings.TrimSpace(ti.StreamKey)
 		manual := d.Supports(platform.CapBroadcastManual)
 		switch {
@@ -163,6 +170,9 @@ func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInpu
 	}
 	creds, err := s.credentials(ctx, tenant, targets)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkManaged(ctx, targets, creds); err != nil {
 		return nil, err
 	}
 

@@ -437,7 +437,7 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 	spec := platform.BroadcastSpec{
 		Title: ls.Title, Description: ls.Description,
 		ScheduledStart: ls.ScheduledStart, ScheduledEnd: ls.ScheduledEnd,
-		Privacy: t.Privacy, RequestID: ls.ID + "/" + string(t.Platform),
+		Privacy: t.Privacy, RequestID: ls.ID + "/" + string(t.Platform), Destination: t.Destination,
 	}
 	if t.UserIngest {
 		spec.IngestURL, spec.StreamKey = t.IngestURL, userKey

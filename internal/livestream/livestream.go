@@ -65,6 +65,10 @@ type Target struct {
 	IngestURL  string
 	Extra      map[string]string // the platform's other ids (never a secret)
 	UserIngest bool              // the ingest URL and key came from the user (Instagram)
+	// Destination is where at the platform it publishes, for platforms
+	// whose account can publish in more than one place: a Facebook Page id;
+	// "" is the account's own profile.
+	Destination string
 	// Step, Attempts and NextAttemptAt describe a failed target: the step
 	// that failed, how many times in a row, and when the scheduler tries it
 	// again (zero: never, because retrying cannot help or the attempts are

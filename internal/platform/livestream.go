@@ -95,3 +95,18 @@ func Redact(err error, secrets ...string) error {
 	}
 	return err
 }
+
+// Destination is a place an account can publish a broadcast to, for
+// platforms where it has more than one (Facebook: the user's profile and
+// the Pages the user manages). ID is what a target's destination names;
+// nothing here is a secret.
+type Destination struct {
+	ID, Name string
+	Kind     string // DestinationProfile or DestinationPage
+}
+
+// Kinds of destination.
+const (
+	DestinationProfile = "profile"
+	DestinationPage    = "page"
+)

@@ -30,9 +30,6 @@ import (
 //	sk DEPLOYLOG#<id>#<nnnnnnnn> type deployment_log    up to 200 log lines, in order
 //	sk DEPLOYKICK#<id>#<n>      type deployment         a resume ticket (ttl): its INSERT on the
 //	                                                    stream hands the deployment to the worker again
-//	sk DEPLOYPROJECT#<platform>#<scope>#<name>  type deployment_project
-//	                            the ids a project name got at a platform whose names repeat
-//	                            (Railway), in a scope (workspace): later deployments reuse them
 //
 // The per-user rate-limit window is RATE#deployments#<user> (ratelimit.go).
 // The deployment's own INSERT is the hand-off to deploy-worker: the
@@ -43,7 +40,6 @@ const (
 	deployFilePrefix = "DEPLOYFILE#"
 	deployLogPrefix  = "DEPLOYLOG#"
 	deployKickPrefix = "DEPLOYKICK#"
-	deployProjPrefix = "DEPLOYPROJECT#"
 	dueDeployPK      = "DUE#DEPLOY"
 	deployLimitName  = "deployments"
 	kickKeptFor      = 24 * time.Hour
@@ -64,42 +60,6 @@ var (
 )
 
 func deployKey(tenant, id string) (string, string) { return TenantPK(tenant), deployPrefix + Esc(id) }
-
-func deployProjectKey(tenant string, p platform.ID, scope, name string) (string, string) {
-	return TenantPK(tenant), deployProjPrefix + Esc(string(p)) + "#" + Esc(scope) + "#" + Esc(name)
-}
-
-// ProjectOf reads the ids recorded for a project name in a scope; zero
-// when none are.
-func (r DeploymentRepo) ProjectOf(ctx context.Context, tenant string, p platform.ID, scope, name string) (platform.DeployProgress, error) {
-	var ids platform.DeployProgress
-	pk, sk := deployProjectKey(tenant, p, scope, name)
-	it, err := r.s.Get(ctx, pk, sk)
-	if IsNotFound(err) {
-		return ids, nil
-	}
-	if err != nil {
-		return ids, err
-	}
-	_ = json.Unmarshal([]byte(GetS(it, "ids")), &ids) // written by KeepProject: plain strings
-	return ids, nil
-}
-
-// KeepProject records the ids a project name got in a scope (zero ids
-// forget them).
-func (r DeploymentRepo) KeepProject(ctx context.Context, tenant string, p platform.ID, scope, name string, ids platform.DeployProgress) error {
-	pk, sk := deployProjectKey(tenant, p, scope, name)
-	if ids.ProjectID == "" {
-		_, err := r.s.Delete(ctx, pk, sk, nil)
-		if IsNotFound(err) {
-			return nil
-		}
-		return err
-	}
-	raw, _ := json.Marshal(ids) // plain strings: cannot fail
-	return r.s.Put(ctx, Item{AttrPK: S(pk), AttrSK: S(sk), "type": S("deployment_project"), "platform": S(string(p)),
-		"scope": S(scope), "projectName": S(name), "ids": S(string(raw)), "updatedAt": T(r.s.now())}, nil)
-}
 
 func deployLogKey(id string, seq int64) string {
 	return fmt.Sprintf("%s%s#%08d", deployLogPrefix, Esc(id), seq)
@@ -493,6 +453,15 @@ func deployToItem(d *deploy.Deployment) Item {
 	putS("image", d.Image)
 	putS("database", d.Database)
 	putS("workspaceId", d.WorkspaceID)
+	if b := d.Build; b != nil {
+		build := Item{}
+		for name, v := range map[string]string{"runtime": b.Runtime, "buildCommand": b.BuildCommand, "startCommand": b.StartCommand, "publishPath": b.PublishPath} {
+			if v != "" {
+				build[name] = S(v)
+			}
+		}
+		it["build"] = &types.AttributeValueMemberM{Value: build}
+	}
 	putS("rollbackOf", d.RollbackOf)
 	putS("rollbackTo", d.RollbackTo)
 	putS("url", d.URL)
@@ -548,6 +517,10 @@ func deployFromItem(it Item) *deploy.Deployment {
 				d.Steps = append(d.Steps, deploy.Step(s.Value))
 			}
 		}
+	}
+	if m, ok := it["build"].(*types.AttributeValueMemberM); ok {
+		d.Build = &deploy.Build{Runtime: GetS(m.Value, "runtime"), BuildCommand: GetS(m.Value, "buildCommand"),
+			StartCommand: GetS(m.Value, "startCommand"), PublishPath: GetS(m.Value, "publishPath")}
 	}
 	if m, ok := it["files"].(*types.AttributeValueMemberM); ok {
 		d.Files = deploy.FileSet{Count: int(GetN(m.Value, "count")), Bytes: GetN(m.Value, "bytes"),

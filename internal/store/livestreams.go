@@ -208,6 +208,7 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 	m := Item{"platform": S(string(t.Platform)), "status": S(string(t.Status))}
 	putS, putT := setIfPresent(m)
 	putS("privacy", t.Privacy)
+	putS("destination", t.Destination)
 	putS("externalId", t.ExternalID)
 	putS("watchUrl", t.WatchURL)
 	putS("ingestUrl", t.IngestURL)
@@ -270,7 +271,7 @@ func liveFromItem(it Item) *livestream.Livestream {
 func targetFromItem(m Item) livestream.Target {
 	t := livestream.Target{
 		Platform: platform.ID(GetS(m, "platform")), Status: livestream.TargetStatus(GetS(m, "status")),
-		Privacy: GetS(m, "privacy"), ExternalID: GetS(m, "externalId"), WatchURL: GetS(m, "watchUrl"),
+		Privacy: GetS(m, "privacy"), Destination: GetS(m, "destination"), ExternalID: GetS(m, "externalId"), WatchURL: GetS(m, "watchUrl"),
 		IngestURL: GetS(m, "ingestUrl"), UserIngest: GetBool(m, "userIngest"), Step: livestream.Step(GetS(m, "step")),
 		Attempts: int(GetN(m, "attempts")), NextAttemptAt: GetT(m, "nextAttemptAt"), UpdatedAt: GetT(m, "updatedAt"),
 	}

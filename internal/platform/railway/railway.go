@@ -52,6 +52,8 @@ const (
 	extraProjectMade  = "railway.projectMade"        // this deployment created the project
 	extraServiceAsked = "railway.serviceCreateSent"  // a serviceCreate was sent; its answer may be lost
 	extraSourceSet    = "railway.sourceSet"          // the service's source is this deployment's
+	extraReused       = "railway.projectReused"      // the project is one an earlier deployment made
+	extraServiceFound = "railway.serviceFound"       // the service was there already
 )
 
 // Token kinds (platform.TokenOfKind). An account or OAuth token carries no
@@ -148,11 +150,6 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 // PollEvery paces the deploy worker's status polls (platform.Paced).
 func (c *Client) PollEvery() time.Duration { return c.pollStatus }
 
-// ReusesProjects: Railway's project names repeat, so the worker keeps the
-// project each name got (platform.ProjectReuser). Evidence: PLATFORMS.md
-// Railway, "Project names need not be unique".
-func (c *Client) ReusesProjects() {}
-
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
 	defer t.Stop()
@@ -172,6 +169,7 @@ const (
 	docProjectToken      = `query ProjectToken { projectToken { projectId environmentId project { id name } } }`
 	docProjects          = `query Projects($workspaceId: String) { projects(workspaceId: $workspaceId, orderBy: CREATED_AT_DESC, first: 50) { edges { node { id name createdAt } } } }`
 	docServiceConnect    = `mutation ServiceConnect($id: String!, $input: ServiceConnectInput!) { serviceConnect(id: $id, input: $input) { id } }`
+	docDomains           = `query Domains($projectId: String!, $environmentId: String!, $serviceId: String!) { domains(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) { serviceDomains { domain } } }`
 	docProjectCreate     = `mutation ProjectCreate($input: ProjectCreateInput!) { projectCreate(input: $input) { id name environments { edges { node { id name } } } } }`
 	docProjectEnvs       = `query ProjectEnvironments($id: String!) { project(id: $id) { id environments { edges { node { id name } } } } }`
 	docProjectServices   = `query ProjectServices($id: String!) { project(id: $id) { id services { edges { node { id name } } } } }`
@@ -191,7 +189,7 @@ const (
 // Documents is every GraphQL document the client can send, for contract
 // checks.
 func Documents() []string {
-	return []string{docMe, docAPIToken, docProjectToken, docProjects, docServiceConnect, docProjectCreate, docProjectEnvs, docProjectServices, docServiceCreate, docDomainCreate,
+	return []string{docMe, docAPIToken, docProjectToken, docProjects, docServiceConnect, docDomains, docProjectCreate, docProjectEnvs, docProjectServices, docServiceCreate, docDomainCreate,
 		docVariablesUpsert, docTemplate, docTemplateDeploy, docWorkflowStatus, docDeploy, docDeployment,
 		docBuildLogs, docDeploymentRollbak, docDeploymentCancel}
 }
@@ -415,23 +413,30 @@ func pickEnvironment(envs edges[named]) string {
 }
 
 // EnsureProject finds or makes what the deployment lives in, skipping
-// each part p records (the worker starts p from the ids an earlier
-// deployment of the same name got):
+// each part p records:
 //
-//   - the project: a project token's own project (projectToken); else
-//     projectCreate with the workspace (DeploySpec.TeamID), which Railway
-//     needs: an OAuth grant covers only the workspaces the user selected
-//     (PLATFORMS.md Railway, "Workspaces"). When an earlier projectCreate's
-//     answer was lost, the project it made is found again by name among
-//     the workspace's projects created since;
+//   - the project: a project token's own project (projectToken); else the
+//     project Switchboard made for the name before (DeploySpec.OwnedProjectID,
+//     the deploy worker's record: Railway's names repeat, so the name alone
+//     cannot find it; PLATFORMS.md Railway, "Project names need not be
+//     unique"), unless it has been deleted; else projectCreate with the
+//     workspace (DeploySpec.TeamID), which Railway needs: an OAuth grant
+//     covers only the workspaces the user selected (PLATFORMS.md Railway,
+//     "Workspaces"). When an earlier projectCreate's answer was lost, the
+//     project it made is found again by name among the workspace's projects
+//     created since;
 //   - its environment (production, else the first);
-//   - the service named like the project: serviceCreate with the source
-//     and the spec's variables (a build Railway starts on its own sees
-//     them), or, for a service made earlier, serviceConnect to this
-//     deployment's source;
-//   - a generated *.up.railway.app domain, once.
+//   - the service named like the project: found in a project made before,
+//     and pointed at this deployment's source (serviceConnect); else
+//     serviceCreate with the source and the spec's variables (a build
+//     Railway starts on its own sees them);
+//   - a generated *.up.railway.app domain, once per service.
 func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
 	kind, _ := platform.SplitTokenKind(token)
+	if p.ProjectID == "" && kind != TokenProject && spec.OwnedProjectID != "" {
+		p.ProjectID = spec.OwnedProjectID
+		p.Set(extraReused, "true")
+	}
 	if p.ProjectID == "" {
 		var err error
 		if kind == TokenProject {
@@ -449,7 +454,14 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 				Environments edges[named] `json:"environments"`
 			} `json:"project"`
 		}
-		if err := c.gql(ctx, token, "read project environments", docProjectEnvs, map[string]any{"id": p.ProjectID}, &out, true); err != nil {
+		err := c.gql(ctx, token, "read project environments", docProjectEnvs, map[string]any{"id": p.ProjectID}, &out, true)
+		if platform.ReasonOf(err) == platform.ReasonNotFound && p.Get(extraReused) != "" {
+			// The project made before was deleted at Railway: make another.
+			*p = platform.DeployProgress{}
+			spec.OwnedProjectID = ""
+			return c.EnsureProject(ctx, token, spec, p)
+		}
+		if err != nil {
 			return err
 		}
 		if p.EnvironmentID = pickEnvironment(out.Project.Environments); p.EnvironmentID == "" {
@@ -457,14 +469,16 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 				Message: "the project has no environment"}
 		}
 	}
-	if p.ServiceID == "" && (kind == TokenProject || p.Get(extraServiceAsked) != "") {
+	if p.ServiceID == "" && (kind == TokenProject || p.Get(extraReused) != "" || p.Get(extraServiceAsked) != "") {
 		// A project Switchboard did not just create, or a lost answer: the
 		// service may be there already.
 		id, err := c.findService(ctx, token, p.ProjectID, func(n named) bool { return n.Name == spec.ProjectName })
 		if err != nil {
 			return err
 		}
-		p.ServiceID = id
+		if p.ServiceID = id; id != "" {
+			p.Set(extraServiceFound, "true")
+		}
 	}
 	if p.ServiceID == "" {
 		if err := c.createService(ctx, token, spec, p); err != nil {
@@ -473,6 +487,11 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 	}
 	if p.Get(extraSourceSet) == "" {
 		if err := c.connectSource(ctx, token, spec, p); err != nil {
+			return err
+		}
+	}
+	if p.URL == "" && p.Get(extraServiceFound) != "" {
+		if err := c.existingDomain(ctx, token, p); err != nil {
 			return err
 		}
 	}
@@ -489,6 +508,26 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 		if out.ServiceDomainCreate.Domain != "" {
 			p.URL = "https://" + out.ServiceDomainCreate.Domain
 		}
+	}
+	return nil
+}
+
+// existingDomain records the generated domain a service found in place
+// has already, so that no second one is made.
+func (c *Client) existingDomain(ctx context.Context, token string, p *platform.DeployProgress) error {
+	var out struct {
+		Domains struct {
+			ServiceDomains []struct {
+				Domain string `json:"domain"`
+			} `json:"serviceDomains"`
+		} `json:"domains"`
+	}
+	if err := c.gql(ctx, token, "read the service's domains", docDomains, map[string]any{
+		"projectId": p.ProjectID, "environmentId": p.EnvironmentID, "serviceId": p.ServiceID}, &out, true); err != nil {
+		return err
+	}
+	if ds := out.Domains.ServiceDomains; len(ds) > 0 && ds[0].Domain != "" {
+		p.URL = "https://" + ds[0].Domain
 	}
 	return nil
 }
@@ -723,6 +762,8 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 		return "", missingStep("provision the database", "the project")
 	}
 	if p.DatabaseID == "" && p.Get(extraWorkflow) == "" && p.Get(extraProjectMade) == "" {
+		// A project made before, or a project token's: it may have its
+		// Postgres already.
 		if err := c.findDatabase(ctx, token, p); err != nil {
 			return "", err
 		}

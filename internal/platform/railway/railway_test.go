@@ -481,7 +481,8 @@ func TestAServiceReusedByALaterDeploymentIsPointedAtItsNewSource(t *testing.T) {
 	spec := imageSpec("site")
 	var first platform.DeployProgress
 	deploytest.RunSteps(t, c, token, &spec, &first)
-	next := recorded(first)
+	spec.OwnedProjectID = first.ProjectID // the deploy worker's record
+	var next platform.DeployProgress
 	spec.Image = "docker.io/library/nginx:1.28"
 	deploytest.RunSteps(t, c, token, &spec, &next)
 	if fake.Calls("projectCreate") != 1 || fake.Calls("serviceCreate") != 1 || fake.Calls("serviceDomainCreate") != 1 {
@@ -505,7 +506,8 @@ func TestAReusedProjectKeepsItsOneDatabase(t *testing.T) {
 	spec.Database = platform.DatabasePostgres
 	var first platform.DeployProgress
 	deploytest.RunSteps(t, c, token, &spec, &first)
-	next := recorded(first)
+	spec.OwnedProjectID = first.ProjectID
+	var next platform.DeployProgress
 	spec.Env = map[string]string{"PORT": "8080"}
 	if conn := deploytest.RunSteps(t, c, token, &spec, &next); conn != "${{Postgres.DATABASE_URL}}" || next.DatabaseID != first.DatabaseID {
 		t.Errorf("second deployment: %q, database %s (first %s)", conn, next.DatabaseID, first.DatabaseID)
@@ -537,55 +539,19 @@ func TestTheClientPacesTheWorkersPollsForRailwaysHourlyLimit(t *testing.T) {
 	if !ok || paced.PollEvery() < 15*time.Second {
 		t.Fatalf("the Railway client does not pace polls slowly enough for 100 requests an hour")
 	}
-	if _, ok := d.(platform.ProjectReuser); !ok {
-		t.Error("the Railway client does not ask the worker to reuse projects")
-	}
 }
 
-// recorded is what the deploy worker hands a later deployment of the same
-// name: the ids the first one got.
-func recorded(first platform.DeployProgress) platform.DeployProgress {
-	return platform.DeployProgress{ProjectID: first.ProjectID, EnvironmentID: first.EnvironmentID, ServiceID: first.ServiceID,
-		DatabaseID: first.DatabaseID, URL: first.URL}
-}
-
-func TestAServiceWhoseCreateAnswerWasLostIsFoundAgainNotMadeTwice(t *testing.T) {
+func TestAProjectMadeBeforeButDeletedAtRailwayIsMadeAnew(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
-	fake.DropAnswer("serviceCreate", 1)
-	spec := imageSpec("lost-service")
-	var p platform.DeployProgress
-	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); platform.ReasonOf(err) != platform.ReasonTransient {
-		t.Fatalf("first EnsureProject = %v, want a transient failure", err)
-	}
-	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); err != nil {
-		t.Fatal(err)
-	}
-	if _, services := fake.Counts(); services != 1 || p.ServiceID == "" || fake.Calls("serviceCreate") != 1 {
-		t.Errorf("%d services, %d serviceCreate calls, progress %+v", services, fake.Calls("serviceCreate"), p)
-	}
-}
-
-func TestTheFakeRefusesADocumentRailwaysSchemaDoesNotAllow(t *testing.T) {
-	t.Parallel()
-	fake := railwayfake.New() // not setup: this request breaks the contract on purpose
-	defer fake.Close()
-	fake.ValidateWith(loadSchema(t))
-	body := `{"query":"query { me { id handle } }"}`
-	req, _ := http.NewRequest(http.MethodPost, fake.APIURL(), strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Errors []struct {
-			Extensions struct{ Code string } `json:"extensions"`
-		} `json:"errors"`
-	}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	if resp.StatusCode != http.StatusBadRequest || len(out.Errors) != 1 || out.Errors[0].Extensions.Code != "GRAPHQL_VALIDATION_FAILED" {
-		t.Fatalf("status %d, errors %+v", resp.StatusCode, out.Errors)
+	spec := imageSpec("gone")
+	var first platform.DeployProgress
+	deploytest.RunSteps(t, c, token, &spec, &first)
+	fake.DeleteProject(first.ProjectID)
+	spec.OwnedProjectID = first.ProjectID
+	var next platform.DeployProgress
+	deploytest.RunSteps(t, c, token, &spec, &next)
+	if next.ProjectID == "" || next.ProjectID == first.ProjectID || fake.Calls("projectCreate") != 2 {
+		t.Errorf("project %q after %q was deleted; projectCreate asked %d times", next.ProjectID, first.ProjectID, fake.Calls("projectCreate"))
 	}
 }

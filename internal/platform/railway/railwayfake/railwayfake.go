@@ -716,6 +716,16 @@ func (s *Server) resolve(tok tokenInfo, field string, args map[string]any) (any,
 		in := obj(args, "input")
 		sv.Image, sv.Repo, sv.Branch = str(in, "image"), str(in, "repo"), str(in, "branch")
 		return map[string]any{"id": sv.ID, "name": sv.Name}, nil
+	case "domains":
+		sv, ok := s.services[str(args, "serviceId")]
+		if !ok || sv.ProjectID != str(args, "projectId") {
+			return nil, notFound("Service")
+		}
+		doms := []map[string]any{}
+		if sv.Domain != "" {
+			doms = append(doms, map[string]any{"id": "dom-" + sv.ID, "domain": sv.Domain, "environmentId": str(args, "environmentId"), "serviceId": sv.ID})
+		}
+		return map[string]any{"serviceDomains": doms, "customDomains": []map[string]any{}}, nil
 	case "serviceDomainCreate":
 		in := obj(args, "input")
 		sv, ok := s.services[str(in, "serviceId")]
