@@ -377,28 +377,10 @@ func TestTheFakeRefusesAnOAuthTokensProjectCreateWithoutAWorkspaceAsRailwayDoes(
 	t.Parallel()
 	c, fake := setup(t)
 	fake.AddOAuthToken("oauth-token-3", railwayfake.TeamWorkspace)
-	body := `{"query":"mutation($input: ProjectCreateInput!) { projectCreate(input: $input) { id } }","variables":{"input":{"name":"x"}}}`
-	req, _ := http.NewRequest(http.MethodPost, fake.APIURL(), strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer oauth-token-3")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var out struct {
-		Errors []struct {
-			Message    string `json:"message"`
-			Extensions struct {
-				Code string `json:"code"`
-			} `json:"extensions"`
-		} `json:"errors"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode != http.StatusOK || len(out.Errors) != 1 || !strings.Contains(out.Errors[0].Message, "workspaceId") || out.Errors[0].Extensions.Code == "" {
-		t.Fatalf("status %d, errors %+v", resp.StatusCode, out.Errors)
+	status, errs := postGraphQL(t, fake, "oauth-token-3",
+		`{"query":"mutation($input: ProjectCreateInput!) { projectCreate(input: $input) { id } }","variables":{"input":{"name":"x"}}}`)
+	if status != http.StatusOK || len(errs) != 1 || !strings.Contains(errs[0].Message, "workspaceId") || errs[0].Extensions.Code == "" {
+		t.Fatalf("status %d, errors %+v", status, errs)
 	}
 	if n := fake.ProjectsNamed("x"); n != 0 {
 		t.Errorf("%d projects were made", n)
@@ -554,4 +536,60 @@ func TestAProjectMadeBeforeButDeletedAtRailwayIsMadeAnew(t *testing.T) {
 	if next.ProjectID == "" || next.ProjectID == first.ProjectID || fake.Calls("projectCreate") != 2 {
 		t.Errorf("project %q after %q was deleted; projectCreate asked %d times", next.ProjectID, first.ProjectID, fake.Calls("projectCreate"))
 	}
+}
+
+func TestAServiceWhoseCreateAnswerWasLostIsFoundAgainNotMadeTwice(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.DropAnswer("serviceCreate", 1)
+	spec := imageSpec("lost-service")
+	var p platform.DeployProgress
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); platform.ReasonOf(err) != platform.ReasonTransient {
+		t.Fatalf("first EnsureProject = %v, want a transient failure", err)
+	}
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); err != nil {
+		t.Fatal(err)
+	}
+	if _, services := fake.Counts(); services != 1 || p.ServiceID == "" || fake.Calls("serviceCreate") != 1 {
+		t.Errorf("%d services, %d serviceCreate calls, progress %+v", services, fake.Calls("serviceCreate"), p)
+	}
+}
+
+func TestTheFakeRefusesADocumentRailwaysSchemaDoesNotAllow(t *testing.T) {
+	t.Parallel()
+	fake := railwayfake.New() // not setup: this request breaks the contract on purpose
+	defer fake.Close()
+	fake.ValidateWith(loadSchema(t))
+	status, errs := postGraphQL(t, fake, token, `{"query":"query { me { id handle } }"}`)
+	if status != http.StatusBadRequest || len(errs) != 1 || errs[0].Extensions.Code != "GRAPHQL_VALIDATION_FAILED" {
+		t.Fatalf("status %d, errors %+v", status, errs)
+	}
+}
+
+type gqlError struct {
+	Message    string `json:"message"`
+	Extensions struct {
+		Code string `json:"code"`
+	} `json:"extensions"`
+}
+
+// postGraphQL sends a raw GraphQL body to the fake with a bearer token and
+// returns the status and the errors in Railway's shape.
+func postGraphQL(t *testing.T, fake *railwayfake.Server, bearer, body string) (int, []gqlError) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, fake.APIURL(), strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+bearer)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out struct {
+		Errors []gqlError `json:"errors"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode, out.Errors
 }
