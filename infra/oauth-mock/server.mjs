@@ -22,7 +22,8 @@
 //     issued and still be alive (rotated, revoked and killed ones answer
 //     invalid_grant);
 //   - POST /revoke reads the token from a form body, a JSON body or ?token=,
-//     records it and kills refresh tokens;
+//     records it and kills refresh tokens (with revokeGrant, every token of
+//     the client: Google ends the user's whole grant to the app);
 //   - failure injection, refresh killing, delays, stats and reset under
 //     /__control/.
 
@@ -65,6 +66,11 @@ const DEFAULT_CLIENT = Object.freeze({
   authStyle: "any", // "basic" | "body" | "any"
   extra: {}, // fields added to every token answer (Vercel's installation_id, team_id, user_id)
   longLivedExchange: false, // accept grant_type=fb_exchange_token
+  // true: revoking any token ends the whole grant, every token issued to the
+  // client (the mock has one user). Google: "Revokes all of the scopes that
+  // the user granted to the app" (developers.google.com/identity/oauth2/web/
+  // reference/js-reference#google.accounts.oauth2.revoke).
+  revokeGrant: false,
 });
 
 const AUTH_STYLES = ["basic", "body", "any"];
@@ -79,6 +85,7 @@ function validateClientConfig(id, c) {
       case "refreshOnRefresh":
       case "issueRefresh":
       case "longLivedExchange":
+      case "revokeGrant":
         if (typeof v !== "boolean") throw new BadRequest(`${where} must be a boolean`);
         out[k] = v;
         break;
@@ -550,8 +557,24 @@ async function handleRevoke(req, res, url) {
     rt.diedBecause = "revoked";
   }
   if (at) at.revoked = true;
+  const owner = rt?.clientId ?? at?.clientId;
+  if (owner !== undefined && clientConfig(owner).revokeGrant) endGrant(owner);
   req.body = params;
   libHandler(req, res);
+}
+
+// endGrant kills every token issued to the client: the whole grant of the
+// (one) user to that app.
+function endGrant(clientId) {
+  for (const rt of state.refreshTokens.values()) {
+    if (rt.clientId === clientId && rt.alive) {
+      rt.alive = false;
+      rt.diedBecause = "revoked (the user's whole grant to the app was revoked)";
+    }
+  }
+  for (const at of state.accessTokens.values()) {
+    if (at.clientId === clientId) at.revoked = true;
+  }
 }
 
 // ---- /__control/ ---------------------------------------------------------------

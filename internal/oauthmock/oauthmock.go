@@ -213,6 +213,11 @@ type ClientConfig struct {
 	// or POST) and answers a 60-day bearer token; it also lets the token
 	// endpoint take Facebook's GET code exchange without grant_type.
 	LongLivedExchange bool `json:"longLivedExchange,omitempty"`
+	// RevokeGrant: revoking any token ends the whole grant, so every token
+	// issued to the client dies (the mock has one user). Google's revoke
+	// does this: "Revokes all of the scopes that the user granted to the
+	// app" (developers.google.com/identity/oauth2/web/reference/js-reference).
+	RevokeGrant bool `json:"revokeGrant,omitempty"`
 }
 
 // Bool returns a pointer to v, for ClientConfig's optional booleans.

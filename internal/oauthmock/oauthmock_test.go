@@ -484,6 +484,35 @@ func TestRevocation(t *testing.T) {
 	}
 }
 
+// TestRevokeGrantEndsEveryTokenOfTheClient pins Google's revoke: one token
+// revoked ends the user's whole grant to the client, so a second login's
+// refresh token dies too; another client's grant lives on.
+func TestRevokeGrantEndsEveryTokenOfTheClient(t *testing.T) {
+	t.Parallel()
+	e := setup(t)
+	e.configure(t, map[string]oauthmock.ClientConfig{
+		"google":       {RefreshOnRefresh: oauthmock.Bool(false), RevokeGrant: true},
+		"google-other": {RefreshOnRefresh: oauthmock.Bool(false), RevokeGrant: true},
+	})
+	cfg, other := e.config("google", "", oauth2.AuthStyleInParams), e.config("google-other", "", oauth2.AuthStyleInParams)
+	youtube, meet, elsewhere := e.login(t, cfg), e.login(t, cfg), e.login(t, other)
+	resp, err := http.PostForm(e.srv.RevokeURL(), url.Values{"token": {youtube.RefreshToken}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("revoke: %s", resp.Status)
+	}
+	_, err = refresh(cfg, meet.RefreshToken)
+	if re := wantOAuthError(t, err, 400, "invalid_grant"); !strings.Contains(re.ErrorDescription, "whole grant") {
+		t.Errorf("description %q", re.ErrorDescription)
+	}
+	if _, err := refresh(other, elsewhere.RefreshToken); err != nil {
+		t.Errorf("another client's grant died with it: %v", err)
+	}
+}
+
 func TestKillRefresh(t *testing.T) {
 	t.Parallel()
 	e := setup(t)
