@@ -70,6 +70,41 @@ type Descriptor struct {
 	// Notes says plainly what the platform's public API cannot do, for
 	// callers to show their users.
 	Notes string
+	// GrantGroup is the vendor grant a platform's OAuth connection joins
+	// when platforms of one vendor use one OAuth client ("" for none): the
+	// vendor keeps one grant per user and client for the whole group, and
+	// its revoke ends the grant for every platform of the group.
+	GrantGroup GrantGroup
+}
+
+// GrantGroup names a vendor whose platforms can share one OAuth grant.
+type GrantGroup string
+
+const (
+	// GrantGoogle: YouTube and Google Meet. Google's revoke "Revokes all of
+	// the scopes that the user granted to the app" (PLATFORMS.md, YouTube;
+	// developers.google.com/identity/oauth2/web/reference/js-reference).
+	GrantGoogle GrantGroup = "google"
+	// GrantMeta: Facebook and Instagram through one Meta app. DELETE
+	// /me/permissions removes the whole app grant (PLATFORMS.md, Facebook;
+	// developers.facebook.com/docs/graph-api/reference/user/permissions/).
+	GrantMeta GrantGroup = "meta"
+)
+
+// Siblings are the other platforms of the platform's grant group (none
+// when it has no group).
+func Siblings(id ID) []Descriptor {
+	d, ok := Lookup(string(id))
+	if !ok || d.GrantGroup == "" {
+		return nil
+	}
+	var out []Descriptor
+	for _, o := range All() {
+		if o.GrantGroup == d.GrantGroup && o.ID != id {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // Supports reports whether the platform has the capability.
@@ -110,12 +145,12 @@ func (id ID) EnvPrefix() string {
 // All lists the eleven platforms in a stable order.
 func All() []Descriptor {
 	return []Descriptor{
-		{ID: YouTube, Name: "YouTube", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2},
+		{ID: YouTube, Name: "YouTube", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2}, GrantGroup: GrantGoogle,
 			Capabilities: []Capability{CapBroadcastCreate, CapBroadcastStatus, CapBroadcastEnd, CapTokenRefresh, CapTokenRevoke}},
-		{ID: Facebook, Name: "Facebook", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2},
+		{ID: Facebook, Name: "Facebook", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2}, GrantGroup: GrantMeta,
 			Capabilities: []Capability{CapBroadcastCreate, CapBroadcastStatus, CapBroadcastEnd, CapTokenRevoke},
 			Notes:        "Meta issues no refresh tokens: the long-lived user token lasts about 60 days, then the user connects again."},
-		{ID: Instagram, Name: "Instagram", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2},
+		{ID: Instagram, Name: "Instagram", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2}, GrantGroup: GrantMeta,
 			Capabilities: []Capability{CapBroadcastManual, CapBroadcastStatus},
 			Notes:        "Instagram has no public API that creates or starts a live broadcast: copy the stream URL and key from Instagram's Live Producer into the target; Switchboard streams there and reads whether it is live."},
 		{ID: Restream, Name: "Restream", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2},
@@ -125,7 +160,7 @@ func All() []Descriptor {
 				"stream goes live when the encoder pushes and ends when it stops."},
 		{ID: Zoom, Name: "Zoom", Kind: KindMeeting, Auth: []AuthMethod{AuthOAuth2},
 			Capabilities: []Capability{CapMeetingCreate, CapMeetingEnd, CapMeetingDelete, CapTokenRefresh, CapTokenRevoke}},
-		{ID: GoogleMeet, Name: "Google Meet", Kind: KindMeeting, Auth: []AuthMethod{AuthOAuth2},
+		{ID: GoogleMeet, Name: "Google Meet", Kind: KindMeeting, Auth: []AuthMethod{AuthOAuth2}, GrantGroup: GrantGoogle,
 			Capabilities: []Capability{CapMeetingCreate, CapMeetingEnd, CapMeetingDelete, CapTokenRefresh, CapTokenRevoke}},
 		{ID: MicrosoftTeams, Name: "Microsoft Teams", Kind: KindMeeting, Auth: []AuthMethod{AuthOAuth2},
 			Capabilities: []Capability{CapMeetingCreate, CapMeetingDelete, CapTokenRefresh},

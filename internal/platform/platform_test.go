@@ -46,6 +46,23 @@ func TestCapabilitiesSayWhatPublicAPIsCannotDo(t *testing.T) {
 	}
 }
 
+func TestSiblingsShareTheVendorsGrant(t *testing.T) {
+	t.Parallel()
+	for id, want := range map[platform.ID][]platform.ID{
+		"youtube": {"google-meet"}, "google-meet": {"youtube"},
+		"facebook": {"instagram"}, "instagram": {"facebook"},
+		"zoom": nil, "restream": nil, "nowhere": nil,
+	} {
+		var got []platform.ID
+		for _, d := range platform.Siblings(id) {
+			got = append(got, d.ID)
+		}
+		if len(got) != len(want) || (len(want) == 1 && got[0] != want[0]) {
+			t.Errorf("Siblings(%s) = %v, want %v", id, got, want)
+		}
+	}
+}
+
 func TestEnvPrefixIsUpperSnakeCase(t *testing.T) {
 	t.Parallel()
 	for id, want := range map[platform.ID]string{"google-meet": "GOOGLE_MEET", "microsoft-teams": "MICROSOFT_TEAMS", "youtube": "YOUTUBE"} {
