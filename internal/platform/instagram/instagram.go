@@ -213,3 +213,17 @@ func (c *Client) State(ctx context.Context, token string, b platform.Broadcast) 
 	}
 	return platform.BroadcastReady, nil
 }
+
+// RevokeGrant withdraws the user's whole grant of the Meta app (DELETE
+// /me/permissions, as for Facebook: one Graph API, one grant per user and
+// app). A Facebook connection made through the same app dies with it.
+func (c *Client) RevokeGrant(ctx context.Context, token string) error {
+	return facebook.RevokeGrant(ctx, c.call, token)
+}
+
+// RevokePermissions withdraws the named permissions one at a time (DELETE
+// /me/permissions/{permission}) and returns those withdrawn; see
+// facebook.RevokePermissions.
+func (c *Client) RevokePermissions(ctx context.Context, token string, permissions []string) ([]string, error) {
+	return facebook.RevokePermissions(ctx, c.call, token, permissions)
+}

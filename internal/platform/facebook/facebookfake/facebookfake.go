@@ -8,6 +8,8 @@
 //   - POST /{id} (the SDK's LiveVideo update parameters: status, planned_start_time, end_live_video...)
 //   - GET /{id}?fields=status, DELETE /{id}
 //   - GET /oauth/access_token?grant_type=fb_exchange_token (long-lived token exchange)
+//   - DELETE /me/permissions (the whole grant), DELETE /me/permissions/{name}
+//     (one permission): see Grant
 //
 // It refuses what Graph refuses, with code 100 (invalid parameter): a
 // parameter the SDK does not declare for the call (CreateParams,
@@ -64,6 +66,9 @@ const (
 	OpDelete      = "live_video.delete"
 	OpExchange    = "oauth.access_token"
 	OpRevoke      = "me.permissions.delete" // DELETE /me/permissions: the user's grant of the app is withdrawn
+	// OpRevokePermission is DELETE /me/permissions/{permission}: one
+	// permission is withdrawn, the rest of the grant stays.
+	OpRevokePermission = "me.permission.delete"
 	Version       = "v21.0"
 	UserID        = "100012345678901"
 	defaultSecret = "fake-app-secret"
@@ -172,6 +177,7 @@ type Server struct {
 	rec          fakekit.Recorder[Request]
 	fails        fakekit.Failures[failure]
 	tokens       fakekit.Tokens
+	grant        *Grant
 	pages        []page
 	userName     string
 	clientID     string
@@ -182,7 +188,7 @@ type Server struct {
 // New starts a fake on 127.0.0.1.
 func New() *Server {
 	s := &Server{
-		videos:   map[string]*LiveVideo{},
+		videos:   map[string]*LiveVideo{}, grant: NewGrant(),
 		userName: "Grace Church Media", clientID: "fake-app-id", clientSecret: defaultSecret, now: time.Now,
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -373,8 +379,10 @@ func route(method string, segs []string) string {
 		return OpMe
 	case len(segs) == 2 && segs[0] == "me" && segs[1] == "accounts" && method == http.MethodGet:
 		return OpAccounts
-	case len(segs) == 2 && segs[0] == "me" && segs[1] == "permissions" && method == http.MethodDelete:
+	case len(segs) == 2 && isUser(segs[0]) && segs[1] == "permissions" && method == http.MethodDelete:
 		return OpRevoke
+	case len(segs) == 3 && isUser(segs[0]) && segs[1] == "permissions" && segs[2] != "" && method == http.MethodDelete:
+		return OpRevokePermission
 	case len(segs) == 2 && segs[0] == "oauth" && segs[1] == "access_token" && method == http.MethodGet:
 		return OpExchange
 	case len(segs) == 2 && segs[1] == "live_videos" && method == http.MethodPost:
@@ -430,6 +438,10 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, f.status, f.err)
 		return
 	}
+	if e := s.checkGrant(r, op, segs); e != nil {
+		s.writeError(w, http.StatusBadRequest, *e)
+		return
+	}
 	f := r.Form
 	switch op {
 	case OpMe:
@@ -449,11 +461,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		s.accounts(w, f)
-	case OpRevoke:
-		// Graph answers {"success": true}; the token dies with the grant.
-		tok, _ := fakekit.Bearer(r)
-		s.tokens.Reject(strings.TrimSpace(tok))
-		fakekit.WriteJSON(w, http.StatusOK, map[string]any{"success": true})
+	case OpRevoke, OpRevokePermission:
+		s.revoke(w, r, segs)
 	case OpExchange:
 		s.exchange(w, f)
 	case OpCreate:

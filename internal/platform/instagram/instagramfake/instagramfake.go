@@ -7,6 +7,12 @@
 //   - GET /{ig-user-id}/live_media?fields=...: the account's broadcasts in
 //     progress (read-only), which tests control with StartLive and StopLive.
 //
+//   - DELETE /me/permissions and DELETE /me/permissions/{permission}: the
+//     user's grant of the Meta app, whole or one permission
+//     (facebookfake.Grant; ShareGrant makes it the Facebook fake's, as when
+//     both connections use one app). /me/accounts needs pages_show_list,
+//     live_media instagram_basic.
+//
 // Nothing else exists: no public API creates or starts an Instagram live
 // broadcast, and the fake answers any other path as Graph does, with an
 // error. Every call needs Authorization: Bearer <token>; Graph answers a
@@ -28,6 +34,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
@@ -35,6 +42,8 @@ import (
 const (
 	OpAccounts  = "me.accounts"
 	OpLiveMedia = "live_media"
+	OpRevoke    = facebookfake.OpRevoke           // DELETE /me/permissions
+	OpRevokeOne = facebookfake.OpRevokePermission // DELETE /me/permissions/{permission}
 	Version     = "v21.0"
 	pageSize    = 25
 )
@@ -76,11 +85,12 @@ type Server struct {
 	rec    fakekit.Recorder[Request]
 	fails  fakekit.Failures[failure]
 	tokens fakekit.Tokens
+	grant  *facebookfake.Grant
 }
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
-	s := &Server{live: map[string][]string{}}
+	s := &Server{live: map[string][]string{}, grant: facebookfake.NewGrant()}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL + "/" + Version
 	return s
@@ -113,6 +123,15 @@ func (s *Server) StopLive(igUserID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.live, igUserID)
+}
+
+// ShareGrant makes the fake hold calls to g, the user's grant of the Meta
+// app that the Facebook fake keeps too: a revoke at either fake is seen by
+// both, as on graph.facebook.com.
+func (s *Server) ShareGrant(g *facebookfake.Grant) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.grant = g
 }
 
 // RejectToken makes a token invalid: calls with it answer code 190.
@@ -204,7 +223,13 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	segs := strings.Split(strings.Trim(rel, "/"), "/")
 	op := ""
 	switch {
-	case !inAPI || r.Method != http.MethodGet:
+	case !inAPI:
+	case r.Method == http.MethodDelete && len(segs) >= 2 && len(segs) <= 3 && (segs[0] == "me" || segs[0] == facebookfake.UserID) && segs[1] == "permissions":
+		op = OpRevoke
+		if len(segs) == 3 && segs[2] != "" {
+			op = OpRevokeOne
+		}
+	case r.Method != http.MethodGet:
 	case len(segs) == 2 && segs[0] == "me" && segs[1] == "accounts":
 		op = OpAccounts
 	case len(segs) == 2 && segs[1] == "live_media":
@@ -233,6 +258,15 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	if f, ok := s.fails.Next(op); ok {
 		writeError(w, f.status, f.err)
+		return
+	}
+	tok = strings.TrimSpace(tok)
+	if op == OpRevoke || op == OpRevokeOne {
+		s.revoke(w, tok, segs)
+		return
+	}
+	if e := s.grant.Check(tok, grantPermission(op)); e != nil {
+		writeError(w, http.StatusBadRequest, Error(*e))
 		return
 	}
 	q := r.URL.Query()
@@ -306,4 +340,27 @@ func (s *Server) accounts(w http.ResponseWriter, q url.Values) {
 		out["paging"] = paging
 	}
 	fakekit.WriteJSON(w, http.StatusOK, out)
+}
+
+// grantPermission is the permission op needs: pages_show_list lists the
+// Pages, instagram_basic reads the account's media
+// (the scopes PLATFORMS.md, Instagram, names for the account and its Pages).
+func grantPermission(op string) string {
+	if op == OpLiveMedia {
+		return "instagram_basic"
+	}
+	return "pages_show_list"
+}
+
+func (s *Server) revoke(w http.ResponseWriter, tok string, segs []string) {
+	permission := ""
+	if len(segs) == 3 {
+		permission = segs[2]
+	}
+	body, e := s.grant.Revoke(tok, permission)
+	if e != nil {
+		writeError(w, http.StatusBadRequest, Error(*e))
+		return
+	}
+	fakekit.WriteJSON(w, http.StatusOK, body)
 }
