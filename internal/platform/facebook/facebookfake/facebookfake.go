@@ -66,9 +66,6 @@ const (
 	OpDelete      = "live_video.delete"
 	OpExchange    = "oauth.access_token"
 	OpRevoke      = "me.permissions.delete" // DELETE /me/permissions: the user's grant of the app is withdrawn
-	// OpRevokePermission is DELETE /me/permissions/{permission}: one
-	// permission is withdrawn, the rest of the grant stays.
-	OpRevokePermission = "me.permission.delete"
 	Version       = "v21.0"
 	UserID        = "100012345678901"
 	defaultSecret = "fake-app-secret"
@@ -188,9 +185,10 @@ type Server struct {
 // New starts a fake on 127.0.0.1.
 func New() *Server {
 	s := &Server{
-		videos:   map[string]*LiveVideo{}, grant: NewGrant(),
+		videos:   map[string]*LiveVideo{},
 		userName: "Grace Church Media", clientID: "fake-app-id", clientSecret: defaultSecret, now: time.Now,
 	}
+	s.grant = NewGrant()
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL + "/" + Version
 	s.TokenURL = s.URL + "/oauth/access_token"

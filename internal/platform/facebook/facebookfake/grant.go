@@ -9,6 +9,10 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 )
 
+// OpRevokePermission is DELETE /me/permissions/{permission}: one permission
+// is withdrawn, the rest of the grant stays.
+const OpRevokePermission = "me.permission.delete"
+
 // Permissions a login through the fake's Meta app grants: what Switchboard's
 // Facebook and Instagram connections ask for (platform.DefaultOAuth).
 var AppPermissions = []string{

@@ -5,8 +5,7 @@
 //     the user's Pages and their linked Instagram professional accounts,
 //     paged 25 at a time with cursors, fields as requested;
 //   - GET /{ig-user-id}/live_media?fields=...: the account's broadcasts in
-//     progress (read-only), which tests control with StartLive and StopLive.
-//
+//     progress (read-only), which tests control with StartLive and StopLive;
 //   - DELETE /me/permissions and DELETE /me/permissions/{permission}: the
 //     user's grant of the Meta app, whole or one permission
 //     (facebookfake.Grant; ShareGrant makes it the Facebook fake's, as when
