@@ -7,9 +7,20 @@ import (
 	"crypto/x509"
 	"encoding/pem"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-dev/switchboard/infra/sandbox"
+	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
 )
+
+// disconnectBody is the answer to DELETE /connections/{platform}.
+type disconnectBody struct {
+	Platform, Status, Revoked, Reason string
+	RevokedPermissions, SharedWith    []string
+}
 
 type connectionBody struct {
 	Platform, Status, AuthType, AccountID, AccountName string
@@ -45,8 +56,9 @@ func TestOAuthConnectionEndToEndOverRealRedirects(t *testing.T) {
 		t.Fatalf("%d refreshes", st.TokenRequests.RefreshToken)
 	}
 	// Disconnect: revoked at the provider, gone from Switchboard.
-	if r := s.call("DELETE", "/connections/zoom", "church-1", nil, nil); r.StatusCode != http.StatusNoContent {
-		t.Fatalf("delete: %d %s", r.StatusCode, bodyOf(r))
+	var gone disconnectBody
+	if r := s.call("DELETE", "/connections/zoom", "church-1", nil, &gone); r.StatusCode != http.StatusOK || gone.Revoked != "full" || gone.Status != "disconnected" {
+		t.Fatalf("delete: %d %+v", r.StatusCode, gone)
 	}
 	st, _ = s.sb.OAuth.ClientStats(ctx, "sandbox-zoom")
 	if len(st.Revocations) != 1 || st.Revocations[0].TokenKind != "access_token" || st.Revocations[0].Via != "query" {
@@ -214,8 +226,9 @@ func TestFacebookDisconnectWithdrawsTheGrantAtGraph(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
 	s.connectOAuth("church-f", "facebook")
-	if r := s.call("DELETE", "/connections/facebook", "church-f", nil, nil); r.StatusCode != http.StatusNoContent {
-		t.Fatalf("delete: %d", r.StatusCode)
+	var gone disconnectBody
+	if r := s.call("DELETE", "/connections/facebook", "church-f", nil, &gone); r.StatusCode != http.StatusOK || gone.Revoked != "full" {
+		t.Fatalf("delete: %d %+v", r.StatusCode, gone)
 	}
 	var c connectionBody
 	s.call("GET", "/connections/facebook", "church-f", nil, &c)
@@ -248,5 +261,64 @@ func TestADeclinedRestreamConsentIsAnsweredAsDeclined(t *testing.T) {
 	}
 	if resp := s.call("GET", "/connections/restream", "church-1", nil, nil); resp.StatusCode != 404 {
 		t.Fatalf("a declined authorization made a connection: %d", resp.StatusCode)
+	}
+}
+
+// TestDisconnectingYouTubeKeepsGoogleMeetOfTheSameGoogleClientWorking: the
+// sandbox, like a deployment may, uses one Google client for both, and
+// Google's revoke ends the whole grant of the user to it.
+func TestDisconnectingYouTubeKeepsGoogleMeetOfTheSameGoogleClientWorking(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	for _, p := range []string{"youtube", "google-meet"} {
+		if q := s.connectOAuth("church-g", p); q.Get("status") != "connected" {
+			t.Fatalf("%s: back in the app with %v", p, q)
+		}
+	}
+	var gone disconnectBody
+	if r := s.call("DELETE", "/connections/youtube", "church-g", nil, &gone); r.StatusCode != http.StatusOK ||
+		gone.Revoked != "skipped" || !slices.Equal(gone.SharedWith, []string{"google-meet"}) || !strings.Contains(gone.Reason, "Google Meet") {
+		t.Fatalf("delete youtube: %d %+v", r.StatusCode, gone)
+	}
+	ctx := context.Background()
+	if st, _ := s.sb.OAuth.ClientStats(ctx, sandbox.ClientID(platform.YouTube)); len(st.Revocations) != 0 {
+		t.Fatalf("Google was asked to revoke %+v while Meet uses the grant", st.Revocations)
+	}
+	var c connectionBody
+	if r := s.call("POST", "/connections/google-meet/refresh", "church-g", nil, &c); r.StatusCode != http.StatusOK || c.Status != "connected" || c.LastError != nil {
+		t.Fatalf("Meet after YouTube's disconnect: %d %+v", r.StatusCode, c)
+	}
+	if r := s.call("DELETE", "/connections/google-meet", "church-g", nil, &gone); r.StatusCode != http.StatusOK || gone.Revoked != "full" || len(gone.SharedWith) != 0 {
+		t.Fatalf("delete the last: %d %+v", r.StatusCode, gone)
+	}
+	if st, _ := s.sb.OAuth.ClientStats(ctx, sandbox.ClientID(platform.GoogleMeet)); len(st.Revocations) != 1 {
+		t.Fatalf("revocations %+v", st.Revocations)
+	}
+}
+
+// TestDisconnectingFacebookKeepsInstagramOfTheSameMetaAppWorking: one Meta
+// app for both; Facebook's disconnect withdraws only its own permissions.
+func TestDisconnectingFacebookKeepsInstagramOfTheSameMetaAppWorking(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	for _, p := range []string{"facebook", "instagram"} {
+		if q := s.connectOAuth("church-m", p); q.Get("status") != "connected" {
+			t.Fatalf("%s: back in the app with %v", p, q)
+		}
+	}
+	var gone disconnectBody
+	if r := s.call("DELETE", "/connections/facebook", "church-m", nil, &gone); r.StatusCode != http.StatusOK || gone.Revoked != "partial" ||
+		!slices.Equal(gone.RevokedPermissions, []string{"publish_video", "pages_manage_posts"}) || !slices.Equal(gone.SharedWith, []string{"instagram"}) {
+		t.Fatalf("delete facebook: %d %+v", r.StatusCode, gone)
+	}
+	if n := s.sb.Facebook.Calls(facebookfake.OpRevoke); n != 0 {
+		t.Fatalf("%d whole-grant revokes while Instagram uses the grant", n)
+	}
+	var c connectionBody
+	if r := s.call("POST", "/connections/instagram/refresh", "church-m", nil, &c); r.StatusCode != http.StatusOK || c.Status != "connected" || c.LastError != nil {
+		t.Fatalf("Instagram after Facebook's disconnect: %d %+v", r.StatusCode, c)
+	}
+	if r := s.call("DELETE", "/connections/instagram", "church-m", nil, &gone); r.StatusCode != http.StatusOK || gone.Revoked != "full" {
+		t.Fatalf("delete the last: %d %+v", r.StatusCode, gone)
 	}
 }

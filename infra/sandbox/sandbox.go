@@ -71,12 +71,22 @@ type Options struct {
 	EncoderEvery time.Duration
 }
 
-// ClientID is the sandbox's OAuth client id for a platform.
-func ClientID(p platform.ID) string { return "sandbox-" + string(p) }
+// ClientID is the sandbox's OAuth client id for a platform. The platforms
+// of a grant group share one (YouTube and Google Meet one Google client,
+// Facebook and Instagram one Meta app), as a deployment may: a revoke of
+// one then reaches the other's grant, and Switchboard must not break it.
+func ClientID(p platform.ID) string { return "sandbox-" + clientName(p) }
 
 // ClientSecret is the sandbox's OAuth client secret for a platform. It is
 // a test value: nothing real is protected by it.
-func ClientSecret(p platform.ID) string { return "sandbox-secret-" + string(p) }
+func ClientSecret(p platform.ID) string { return "sandbox-secret-" + clientName(p) }
+
+func clientName(p platform.ID) string {
+	if d, ok := platform.Lookup(string(p)); ok && d.GrantGroup != "" {
+		return string(d.GrantGroup)
+	}
+	return string(p)
+}
 
 // Start starts the OAuth mock (unless given) and every platform fake.
 func Start(ctx context.Context, opt Options) (*Sandbox, error) {
@@ -100,6 +110,9 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	// The same Page on Facebook, with a Page token of its own (random: the
 	// tests check it never leaves the Facebook client).
 	s.Facebook.AddPage(FacebookPage, "Grace Church", "EAAGsandboxPage"+randomHex(16))
+	// One Meta app for both (ClientID): one grant of the user, which either
+	// fake's revoke changes, as on graph.facebook.com.
+	s.Instagram.ShareGrant(s.Facebook.Grant())
 	// The OAuth mock's tokens are Railway OAuth tokens, granted both of the
 	// fake's workspaces: a deployment chooses one (workspaceId). Railway
 	// requests are held to Railway's published schema where the specs are
@@ -147,7 +160,7 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 		default:
 			s.env[pre+"REVOKE_URL"] = s.OAuth.RevokeURL()
 		}
-		clients[ClientID(p)] = clientConfig(p, o)
+		clients[ClientID(p)] = clientConfig(d, o)
 	}
 	s.env["GOOGLE_MEET_CALENDAR_API_URL"] = s.Meet.CalendarURL()
 	// The fake has no hourly limit: poll Railway as fast as the others.
@@ -190,8 +203,10 @@ func (s *Sandbox) startEncoder(every time.Duration) {
 }
 
 // clientConfig makes the OAuth mock behave like the platform's provider.
-func clientConfig(p platform.ID, o platform.OAuth) oauthmock.ClientConfig {
-	c := oauthmock.ClientConfig{ClientSecret: ClientSecret(p), AuthStyle: oauthmock.AuthBody}
+func clientConfig(d platform.Descriptor, o platform.OAuth) oauthmock.ClientConfig {
+	c := oauthmock.ClientConfig{ClientSecret: ClientSecret(d.ID), AuthStyle: oauthmock.AuthBody}
+	// A grant group's vendor ends the whole grant on a revoke (Google).
+	c.RevokeGrant = d.GrantGroup != ""
 	if o.ClientAuth == platform.ClientAuthBasic {
 		c.AuthStyle = oauthmock.AuthBasic
 	}

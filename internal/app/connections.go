@@ -62,6 +62,7 @@ func (d *Deps) connectionService(ctx context.Context) (*connection.Service, erro
 		Accounts:        clients.accounts,
 		Keys:            clients.keys,
 		LongLived:       clients.longLived,
+		Revokers:        clients.revokers,
 		ReturnAllowlist: splitList(d.Env("RETURN_URL_ALLOWLIST")),
 		HTTP:            d.HTTP,
 		Logger:          d.Logger,

@@ -36,6 +36,7 @@ type platformSet struct {
 	accounts  map[platform.ID]connection.AccountReader
 	keys      map[platform.ID]connection.KeyVerifier
 	longLived connection.LongLivedExchanger
+	revokers  map[platform.ID]connection.GrantRevoker
 }
 
 // platformClients builds the platform clients over the configured
@@ -76,6 +77,9 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 			return jitsi.Verify(map[string]string{"appId": c.AppID, "keyId": c.KeyID, "privateKey": c.PrivateKey})
 		},
 	}
+	// Meta's grant is revoked through Graph one permission at a time where
+	// a sibling connection still needs the rest.
+	ps.revokers = map[platform.ID]connection.GrantRevoker{platform.Facebook: ps.facebook, platform.Instagram: ps.instagram}
 	ps.longLived = func(ctx context.Context, e platform.Endpoints, short string) (string, time.Duration, error) {
 		return ps.facebook.ExchangeLongLived(ctx, e.TokenURL, e.ClientID, e.ClientSecret, short)
 	}

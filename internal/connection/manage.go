@@ -230,25 +230,30 @@ func messageOf(err error) string {
 	return truncate(err.Error(), 300)
 }
 
-// Disconnect revokes at the platform where it can, deletes the credentials
-// and marks the connection disconnected. A failed revoke is recorded and
+// Disconnect revokes at the platform what the connection alone holds (see
+// revokeOwned), deletes the credentials and marks the connection
+// disconnected, and says what it revoked. A failed revoke is recorded and
 // does not block the disconnect.
-func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) error {
+func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (Revocation, error) {
 	c, err := s.Get(ctx, tenant, platformID)
 	if err != nil {
-		return err
+		return Revocation{}, err
 	}
 	d, _ := platform.Lookup(string(c.Platform))
 	if c.Status == StatusDisconnected {
-		return nil
+		return Revocation{Platform: d.ID, Revoked: RevokedNone, Reason: d.Name + " was disconnected already"}, nil
 	}
+	rev := Revocation{Platform: d.ID, Revoked: RevokedNone, Reason: "Switchboard held no credentials for " + d.Name}
 	var revokeErr error
 	if len(c.Sealed) > 0 {
 		if creds, err := s.open(ctx, c); err == nil {
-			revokeErr = s.revoke(ctx, d, creds)
+			rev, revokeErr = s.revokeOwned(ctx, d, c, creds)
 		} else {
 			revokeErr = err
 		}
+	}
+	if revokeErr != nil {
+		rev = failedRevocation(rev, revokeErr)
 	}
 	for range 3 {
 		now := s.now()
@@ -261,13 +266,13 @@ func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) err
 		}
 		err := s.cfg.Repo.Save(ctx, c, "")
 		if !IsConflict(err) {
-			return err
+			return rev, err
 		}
 		if c, err = s.cfg.Repo.Get(ctx, tenant, d.ID); err != nil {
-			return err
+			return Revocation{}, err
 		}
 	}
-	return apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+	return Revocation{}, apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
 }
 
 // revoke asks the platform to revoke the credentials, where it has a way.

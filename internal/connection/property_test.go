@@ -68,7 +68,7 @@ func TestConnectedAlwaysMeansDecryptableCredentials(t *testing.T) {
 			case "unauthorized":
 				_ = ee.svc.ReportUnauthorized(ctx, ee.id.Tenant, "zoom", "401")
 			case "disconnect":
-				_ = ee.svc.Disconnect(ctx, ee.id.Tenant, "zoom")
+				_, _ = ee.svc.Disconnect(ctx, ee.id.Tenant, "zoom")
 			case "refreshNow":
 				_, _ = ee.svc.Refresh(ctx, ee.id.Tenant, "zoom")
 			}

@@ -70,6 +70,9 @@ type Config struct {
 	Accounts  map[platform.ID]AccountReader      // whoami for OAuth connections
 	Keys      map[platform.ID]KeyVerifier        // verification of key credentials
 	LongLived LongLivedExchanger                 // Facebook and Instagram
+	// Revokers revoke through the platform's client, in part or whole
+	// (Facebook and Instagram); other platforms revoke at their RevokeURL.
+	Revokers map[platform.ID]GrantRevoker
 	// ReturnAllowlist holds the origins (scheme://host[:port][/path]) that
 	// returnTo may point at; "*." before a host allows its subdomains.
 	ReturnAllowlist []string

@@ -263,8 +263,9 @@ func TestDisconnectRevokesAndDeletesTheCredentials(t *testing.T) {
 	e.connect("zoom")
 	ctx := context.Background()
 	access := e.creds("zoom").AccessToken
-	if err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom"); err != nil {
-		t.Fatal(err)
+	rev, err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom")
+	if err != nil || rev.Revoked != connection.RevokedFull || rev.Platform != platform.Zoom {
+		t.Fatalf("%+v, %v", rev, err)
 	}
 	// Zoom revokes with the access token: POST /oauth/revoke?token=<ACCESS_TOKEN>, Basic auth (PLATFORMS.md Zoom).
 	revs := e.stats().Revocations
@@ -281,8 +282,8 @@ func TestDisconnectRevokesAndDeletesTheCredentials(t *testing.T) {
 	if _, err := e.svc.Token(ctx, e.id.Tenant, "zoom"); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("token after disconnect: %v", err)
 	}
-	if err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom"); err != nil {
-		t.Fatalf("a second disconnect: %v", err)
+	if rev, err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom"); err != nil || rev.Revoked != connection.RevokedNone {
+		t.Fatalf("a second disconnect: %+v, %v", rev, err)
 	}
 }
 
@@ -291,8 +292,8 @@ func TestAnExpiredZoomAccessTokenIsRefreshedBeforeItIsRevoked(t *testing.T) {
 	e := newEnv(t, envOpts{platform: platform.Zoom})
 	e.connect("zoom")
 	e.clock.Advance(2 * time.Hour) // the 1 h token has expired
-	if err := e.svc.Disconnect(context.Background(), e.id.Tenant, "zoom"); err != nil {
-		t.Fatal(err)
+	if rev, err := e.svc.Disconnect(context.Background(), e.id.Tenant, "zoom"); err != nil || rev.Revoked != connection.RevokedFull {
+		t.Fatalf("%+v, %v", rev, err)
 	}
 	st := e.stats()
 	if len(st.Refreshes) != 1 || !st.Refreshes[0].OK {
@@ -313,8 +314,9 @@ func TestFailedRevokeIsRecordedAndDoesNotBlockTheDisconnect(t *testing.T) {
 	e.connect("restream")
 	// The same service with a revoke URL where nothing listens.
 	e2 := e.withRevokeURL("restream", "http://127.0.0.1:1/revoke")
-	if err := e2.svc.Disconnect(context.Background(), e.id.Tenant, "restream"); err != nil {
-		t.Fatal(err)
+	rev, err := e2.svc.Disconnect(context.Background(), e.id.Tenant, "restream")
+	if err != nil || rev.Revoked != connection.RevokedFailed || !strings.Contains(rev.Reason, "could not be told") {
+		t.Fatalf("%+v, %v", rev, err)
 	}
 	c, _ := e2.svc.Get(context.Background(), e.id.Tenant, "restream")
 	if c.Status != connection.StatusDisconnected || c.LastError == nil || c.LastError.Code != "revoke_failed" || len(c.Sealed) != 0 {

@@ -96,7 +96,7 @@ func TestAPlatformNotConnectedIsAConflict(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 	e.connect(e.tenant)
-	if err := e.conns.Disconnect(context.Background(), e.tenant, "render"); err != nil {
+	if _, err := e.conns.Disconnect(context.Background(), e.tenant, "render"); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = e.svc.Create(context.Background(), e.who, deploy.Request{Platform: "render", ProjectName: "site", Image: "nginx:1"})

@@ -16,7 +16,7 @@ type ConnectionService interface {
 	Get(ctx context.Context, tenant, platform string) (*connection.Connection, error)
 	ConnectWithKey(ctx context.Context, id connection.Identity, platform string, input map[string]string) (*connection.Connection, error)
 	Refresh(ctx context.Context, tenant, platform string) (*connection.Connection, error)
-	Disconnect(ctx context.Context, tenant, platform string) error
+	Disconnect(ctx context.Context, tenant, platform string) (connection.Revocation, error)
 }
 
 // OAuthService is what the OAuth routes call.
@@ -148,11 +148,32 @@ func (a *API) refreshConnection(ctx context.Context, r *Request) (*Response, err
 	return JSON(http.StatusOK, viewConnection(c)), nil
 }
 
+// disconnectView is the answer to DELETE /connections/{platform}: 200 with
+// what was revoked at the platform rather than a bare 204, because a
+// disconnect may rightly revoke less than everything (a sibling connection
+// sharing the vendor's grant keeps it) and the caller should be able to
+// tell the user so.
+type disconnectView struct {
+	Platform           string   `json:"platform"`
+	Status             string   `json:"status"`
+	Revoked            string   `json:"revoked"`
+	RevokedPermissions []string `json:"revokedPermissions"`
+	SharedWith         []string `json:"sharedWith"`
+	Reason             string   `json:"reason"`
+}
+
 func (a *API) deleteConnection(ctx context.Context, r *Request) (*Response, error) {
-	if err := a.svc.Connections.Disconnect(ctx, r.Identity.Tenant, r.Param("platform")); err != nil {
+	rev, err := a.svc.Connections.Disconnect(ctx, r.Identity.Tenant, r.Param("platform"))
+	if err != nil {
 		return nil, err
 	}
-	return &Response{Status: http.StatusNoContent}, nil
+	v := disconnectView{Platform: string(rev.Platform), Status: string(connection.StatusDisconnected), Revoked: string(rev.Revoked),
+		RevokedPermissions: []string{}, SharedWith: []string{}, Reason: rev.Reason}
+	v.RevokedPermissions = append(v.RevokedPermissions, rev.Permissions...)
+	for _, p := range rev.SharedWith {
+		v.SharedWith = append(v.SharedWith, string(p))
+	}
+	return JSON(http.StatusOK, v), nil
 }
 
 func (a *API) startOAuth(ctx context.Context, r *Request) (*Response, error) {
