@@ -264,17 +264,23 @@ func TestADeclinedRestreamConsentIsAnsweredAsDeclined(t *testing.T) {
 	}
 }
 
+// connectAll connects each platform for the tenant through the OAuth flow.
+func (s *stack) connectAll(tenant string, platforms ...string) {
+	s.t.Helper()
+	for _, p := range platforms {
+		if q := s.connectOAuth(tenant, p); q.Get("status") != "connected" {
+			s.t.Fatalf("%s: back in the app with %v", p, q)
+		}
+	}
+}
+
 // TestDisconnectingYouTubeKeepsGoogleMeetOfTheSameGoogleClientWorking: the
 // sandbox, like a deployment may, uses one Google client for both, and
 // Google's revoke ends the whole grant of the user to it.
 func TestDisconnectingYouTubeKeepsGoogleMeetOfTheSameGoogleClientWorking(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	for _, p := range []string{"youtube", "google-meet"} {
-		if q := s.connectOAuth("church-g", p); q.Get("status") != "connected" {
-			t.Fatalf("%s: back in the app with %v", p, q)
-		}
-	}
+	s.connectAll("church-g", "youtube", "google-meet")
 	var gone disconnectBody
 	if r := s.call("DELETE", "/connections/youtube", "church-g", nil, &gone); r.StatusCode != http.StatusOK ||
 		gone.Revoked != "skipped" || !slices.Equal(gone.SharedWith, []string{"google-meet"}) || !strings.Contains(gone.Reason, "Google Meet") {
@@ -301,11 +307,7 @@ func TestDisconnectingYouTubeKeepsGoogleMeetOfTheSameGoogleClientWorking(t *test
 func TestDisconnectingFacebookKeepsInstagramOfTheSameMetaAppWorking(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
-	for _, p := range []string{"facebook", "instagram"} {
-		if q := s.connectOAuth("church-m", p); q.Get("status") != "connected" {
-			t.Fatalf("%s: back in the app with %v", p, q)
-		}
-	}
+	s.connectAll("church-m", "facebook", "instagram")
 	var gone disconnectBody
 	if r := s.call("DELETE", "/connections/facebook", "church-m", nil, &gone); r.StatusCode != http.StatusOK || gone.Revoked != "partial" ||
 		!slices.Equal(gone.RevokedPermissions, []string{"publish_video", "pages_manage_posts"}) || !slices.Equal(gone.SharedWith, []string{"instagram"}) {

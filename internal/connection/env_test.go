@@ -67,13 +67,18 @@ type env struct {
 
 // withRevokeURL is the same env with one platform's revoke endpoint moved.
 func (e *env) withRevokeURL(p platform.ID, u string) *env {
+	return e.withEndpoint(p, func(ep *platform.Endpoints) { ep.RevokeURL = u })
+}
+
+// withEndpoint is the same env with one platform's endpoints changed.
+func (e *env) withEndpoint(p platform.ID, change func(*platform.Endpoints)) *env {
 	c := *e
 	c.eps = map[platform.ID]platform.Endpoints{}
 	for k, v := range e.eps {
 		c.eps[k] = v
 	}
 	ep := c.eps[p]
-	ep.RevokeURL = u
+	change(&ep)
 	c.eps[p] = ep
 	c.cfg.Endpoints = c.eps
 	c.svc = connection.New(c.cfg)

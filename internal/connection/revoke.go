@@ -70,7 +70,7 @@ func (s *Service) revokeOwned(ctx context.Context, d platform.Descriptor, c *Con
 	gr, ok := s.cfg.Revokers[d.ID]
 	if !ok {
 		r.Revoked = RevokedSkipped
-		r.Reason = "not revoked at " + vendorOf(d) + ": " + namesOf(siblings) + " uses the same grant, which a revoke would end for it too; Switchboard deleted " +
+		r.Reason = "not revoked at " + d.GrantGroup.Vendor() + ": " + namesOf(siblings) + " uses the same grant, which a revoke would end for it too; Switchboard deleted " +
 			d.Name + "'s credentials, and the grant is revoked when the last connection that uses it is disconnected"
 		return r, nil
 	}
@@ -82,7 +82,7 @@ func (s *Service) revokeOwned(ctx context.Context, d platform.Descriptor, c *Con
 		return r, err
 	case len(done) == 0:
 		r.Revoked = RevokedSkipped
-		r.Reason = "not revoked at " + vendorOf(d) + ": every permission " + d.Name + " used is also used by " + namesOf(siblings) + ", which keeps the grant"
+		r.Reason = "not revoked at " + d.GrantGroup.Vendor() + ": every permission " + d.Name + " used is also used by " + namesOf(siblings) + ", which keeps the grant"
 	default:
 		r.Revoked = RevokedPartial
 		r.Reason = "withdrew " + strings.Join(done, ", ") + ", which only " + d.Name + " used; the rest of the grant stays for " + namesOf(siblings)
@@ -161,13 +161,6 @@ func failedRevocation(r Revocation, err error) Revocation {
 	r.Revoked = RevokedFailed
 	r.Reason = "the platform could not be told to revoke access: " + messageOf(err)
 	return r
-}
-
-func vendorOf(d platform.Descriptor) string {
-	if d.GrantGroup == "" {
-		return d.Name
-	}
-	return strings.ToUpper(string(d.GrantGroup[:1])) + string(d.GrantGroup[1:])
 }
 
 func namesOf(cs []*Connection) string {

@@ -34,21 +34,6 @@ func (e *env) disconnect(p platform.ID) connection.Revocation {
 	return rev
 }
 
-// withClientID is the same env with one platform's OAuth client id changed.
-func (e *env) withClientID(p platform.ID, id string) *env {
-	c := *e
-	c.eps = map[platform.ID]platform.Endpoints{}
-	for k, v := range e.eps {
-		c.eps[k] = v
-	}
-	ep := c.eps[p]
-	ep.ClientID = id
-	c.eps[p] = ep
-	c.cfg.Endpoints = c.eps
-	c.svc = connection.New(c.cfg)
-	return &c
-}
-
 func TestDisconnectingYouTubeLeavesTheGoogleGrantMeetStillUses(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpts{platform: platform.YouTube, client: googleClient}) // one client id for both
@@ -90,7 +75,9 @@ func TestOnlyAConnectedSiblingOfTheSameClientHoldsTheGrant(t *testing.T) {
 		name    string
 		prepare func(e *env) *env
 	}{
-		{"another OAuth client", func(e *env) *env { return e.withClientID(platform.GoogleMeet, "another-google-client") }},
+		{"another OAuth client", func(e *env) *env {
+			return e.withEndpoint(platform.GoogleMeet, func(ep *platform.Endpoints) { ep.ClientID = "another-google-client" })
+		}},
 		{"an expired sibling", func(e *env) *env {
 			if err := e.oauth.KillRefresh(context.Background(), e.creds(platform.GoogleMeet).RefreshToken); err != nil {
 				e.t.Fatal(err)

@@ -91,6 +91,17 @@ const (
 	GrantMeta GrantGroup = "meta"
 )
 
+// Vendor is the name of the vendor that keeps the grant, for messages.
+func (g GrantGroup) Vendor() string {
+	switch g {
+	case GrantGoogle:
+		return "Google"
+	case GrantMeta:
+		return "Meta"
+	}
+	return string(g)
+}
+
 // Siblings are the other platforms of the platform's grant group (none
 // when it has no group).
 func Siblings(id ID) []Descriptor {

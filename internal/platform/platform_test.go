@@ -61,6 +61,9 @@ func TestSiblingsShareTheVendorsGrant(t *testing.T) {
 			t.Errorf("Siblings(%s) = %v, want %v", id, got, want)
 		}
 	}
+	if platform.GrantGoogle.Vendor() != "Google" || platform.GrantMeta.Vendor() != "Meta" {
+		t.Error("a grant group names its vendor")
+	}
 }
 
 func TestEnvPrefixIsUpperSnakeCase(t *testing.T) {
