@@ -175,3 +175,28 @@ func TestRenderDatabaseThatFailsRecoveryEndsTheDeploymentWithTheReason(t *testin
 		t.Fatalf("%s %s %+v", out, got.Status, got.Error)
 	}
 }
+
+// A key that acts for several Render workspaces can only check a name in
+// one it names (as a deployment must), and the name is checked there.
+func TestRenderChecksANameInTheWorkspaceTheCallerNames(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t)
+	e.connect(e.tenant)
+	e.render.AddTeam("tea-gracechurch", "Grace Church")
+	if _, err := e.svc.CheckName(ctx, e.tenant, "render", "team-site", ""); err == nil ||
+		!strings.Contains(err.Error(), "several Render workspaces") {
+		t.Fatalf("no workspace named with two to choose from: %v", err)
+	}
+	if av, err := e.svc.CheckName(ctx, e.tenant, "render", "team-site", "tea-gracechurch"); err != nil || !av.Available {
+		t.Fatalf("a free name in the named workspace: %+v %v", av, err)
+	}
+	req := renderRepo("team-site", nil)
+	req.WorkspaceID = "tea-gracechurch"
+	if out, got := e.run(e.create(req).ID); out != deploy.OutcomeEnded || got.Status != deploy.StatusReady {
+		t.Fatalf("%s %s %+v", out, got.Status, got.Error)
+	}
+	if av, err := e.svc.CheckName(ctx, e.tenant, "render", "team-site", "tea-gracechurch"); err != nil || av.Available || av.Suggestion == "" {
+		t.Fatalf("the name of a service in the named workspace: %+v %v", av, err)
+	}
+}

@@ -502,8 +502,10 @@ type Availability struct {
 }
 
 // CheckName asks the platform, through the tenant's connection, whether a
-// project may take the name there.
-func (s *Service) CheckName(ctx context.Context, tenant, platformID, name string) (Availability, error) {
+// project may take the name there: in workspace when one is named (it must
+// be one the connection may use, as for Create), else in the connection's
+// default scope.
+func (s *Service) CheckName(ctx context.Context, tenant, platformID, name, workspace string) (Availability, error) {
 	d, ok := platform.Lookup(platformID)
 	switch {
 	case !ok:
@@ -518,10 +520,23 @@ func (s *Service) CheckName(ctx context.Context, tenant, platformID, name string
 	if !ok {
 		return Availability{}, apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", d.Name)
 	}
+	if workspace != "" {
+		conn, err := s.connected(ctx, tenant, d.ID)
+		if err != nil {
+			return Availability{}, err
+		}
+		if err := checkWorkspace(conn, workspace); err != nil {
+			return Availability{}, err
+		}
+	}
 	out := Availability{Name: name}
 	err := s.withToken(ctx, tenant, d.ID, func(token string, creds connection.Credentials) error {
+		scope := workspace
+		if scope == "" {
+			scope = teamOf(creds)
+		}
 		var err error
-		out.Available, out.Suggestion, err = dep.CheckName(ctx, token, teamOf(creds), name)
+		out.Available, out.Suggestion, err = dep.CheckName(ctx, token, scope, name)
 		return err
 	})
 	return out, err

@@ -207,30 +207,30 @@ func TestNameAvailabilityIsAskedThroughTheTenantsConnection(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	ctx := context.Background()
-	if _, err := e.svc.CheckName(ctx, e.tenant, "vercel", "grace"); !apperr.Is(err, apperr.Conflict) {
+	if _, err := e.svc.CheckName(ctx, e.tenant, "vercel", "grace", ""); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("not connected: %v", err)
 	}
 	e.connect(e.tenant)
-	if av, err := e.svc.CheckName(ctx, e.tenant, "vercel", "grace"); err != nil || !av.Available {
+	if av, err := e.svc.CheckName(ctx, e.tenant, "vercel", "grace", ""); err != nil || !av.Available {
 		t.Fatalf("a free name: %+v %v", av, err)
 	}
 	d := e.create(deploy.Request{Platform: "vercel", ProjectName: "grace", Files: site()})
 	e.run(d.ID)
-	av, err := e.svc.CheckName(ctx, e.tenant, "vercel", "grace")
+	av, err := e.svc.CheckName(ctx, e.tenant, "vercel", "grace", "")
 	if err != nil || av.Available || av.Suggestion != "grace-2" {
 		t.Fatalf("a taken name: %+v %v", av, err)
 	}
-	if av, err := e.svc.CheckName(ctx, e.tenant, "vercel", "Grace Church!"); err != nil || av.Available || av.Suggestion != "grace-church" {
+	if av, err := e.svc.CheckName(ctx, e.tenant, "vercel", "Grace Church!", ""); err != nil || av.Available || av.Suggestion != "grace-church" {
 		t.Fatalf("a name Vercel refuses: %+v %v", av, err)
 	}
-	if _, err := e.svc.CheckName(ctx, e.tenant, "zoom", "grace"); !apperr.Is(err, apperr.NotFound) {
+	if _, err := e.svc.CheckName(ctx, e.tenant, "zoom", "grace", ""); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("not a hosting platform: %v", err)
 	}
-	if _, err := e.svc.CheckName(ctx, e.tenant, "vercel", ""); !apperr.Is(err, apperr.Invalid) {
+	if _, err := e.svc.CheckName(ctx, e.tenant, "vercel", "", ""); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("no name: %v", err)
 	}
 	e.vercel.FailNext("getProject", 503, "", 5)
-	if _, err := e.svc.CheckName(ctx, e.tenant, "vercel", "other"); !apperr.Is(err, apperr.Unavailable) {
+	if _, err := e.svc.CheckName(ctx, e.tenant, "vercel", "other", ""); !apperr.Is(err, apperr.Unavailable) {
 		t.Fatalf("Vercel down: %v", err)
 	}
 }

@@ -23,7 +23,7 @@ type DeploymentService interface {
 	Logs(ctx context.Context, tenant, id, cursor string) (deploy.LogPage, error)
 	Cancel(ctx context.Context, tenant, id string) (*deploy.Deployment, error)
 	Rollback(ctx context.Context, who deploy.Identity, id string) (*deploy.Deployment, ratelimit.Decision, error)
-	CheckName(ctx context.Context, tenant, platform, name string) (deploy.Availability, error)
+	CheckName(ctx context.Context, tenant, platform, name, workspace string) (deploy.Availability, error)
 }
 
 // bindDeployments binds the deployment routes when their service is wired.
@@ -281,7 +281,7 @@ func (a *API) rollbackDeployment(ctx context.Context, r *Request) (*Response, er
 }
 
 func (a *API) checkProjectName(ctx context.Context, r *Request) (*Response, error) {
-	av, err := a.svc.Deployments.CheckName(ctx, r.Identity.Tenant, r.Param("platform"), r.Query.Get("name"))
+	av, err := a.svc.Deployments.CheckName(ctx, r.Identity.Tenant, r.Param("platform"), r.Query.Get("name"), r.Query.Get("workspaceId"))
 	if err != nil {
 		return nil, err
 	}
