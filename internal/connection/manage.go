@@ -129,43 +129,64 @@ func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (*Conn
 	if c.Status == StatusDisconnected {
 		return nil, apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it again", d.Name)
 	}
-	if err := s.check(ctx, d, c, true); err != nil && !apperr.Is(err, apperr.Upstream) &&
+	if _, err := s.check(ctx, d, c, checkForced); err != nil && !apperr.Is(err, apperr.Upstream) &&
 		!apperr.Is(err, apperr.Unavailable) && !apperr.Is(err, apperr.Conflict) && !apperr.Is(err, apperr.Unprocessable) {
 		return nil, err
 	}
 	return s.cfg.Repo.Get(ctx, tenant, d.ID)
 }
 
-// check refreshes a refreshable OAuth connection (force: even when not
-// near expiry), or verifies any other, recording what it finds.
-func (s *Service) check(ctx context.Context, d platform.Descriptor, c *Connection, force bool) error {
+// checkMode says how eagerly check refreshes a refreshable token.
+type checkMode int
+
+const (
+	// checkDue: the index of due work listed the connection, which already
+	// means its token expires within DueWindow (NextCheckAt is its expiry
+	// less DueWindow), so it is refreshed without a second expiry test;
+	// an expired connection is left alone.
+	checkDue checkMode = iota
+	// checkForced: POST .../refresh, even a token far from expiry and even
+	// an expired connection.
+	checkForced
+)
+
+// check refreshes a refreshable OAuth connection or verifies any other,
+// recording what it finds. It reports whether it asked the platform
+// (false: nothing to do).
+func (s *Service) check(ctx context.Context, d platform.Descriptor, c *Connection, mode checkMode) (bool, error) {
 	switch c.AuthType {
 	case AuthNone:
-		return nil
+		return false, nil
 	case AuthOAuth2:
 		creds, err := s.open(ctx, c)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if creds.RefreshToken != "" && s.cfg.Endpoints[d.ID].Refreshable {
-			margin := s.cfg.DueWindow
-			if !force && !s.needsRefresh(d, creds, margin) {
-				return nil
+			if c.Status == StatusExpired && mode != checkForced {
+				return false, nil
 			}
-			if c.Status == StatusExpired && !force {
-				return nil
+			got, err := s.refresh(ctx, d, c, creds, mode == checkForced)
+			if err == nil && !renewed(creds, got) {
+				// refresh hands back the old, still valid token when the
+				// platform failed transiently; for a check that is a failure.
+				err = apperr.Errorf(apperr.Unavailable, "refresh_failed", "the %s token was not refreshed; the next run tries again", d.Name)
 			}
-			_, err := s.refresh(ctx, d, c, creds, force)
-			return err
+			return true, err
 		}
-		return s.verify(ctx, d, c, creds)
+		return true, s.verify(ctx, d, c, creds)
 	default:
 		creds, err := s.open(ctx, c)
 		if err != nil {
-			return err
+			return false, err
 		}
-		return s.verify(ctx, d, c, creds)
+		return true, s.verify(ctx, d, c, creds)
 	}
+}
+
+// renewed reports whether got is a newer token than old.
+func renewed(old, got Credentials) bool {
+	return got.AccessToken != old.AccessToken || got.Expiry.After(old.Expiry)
 }
 
 // verify asks the platform whether the credentials still work.
