@@ -67,13 +67,19 @@ type env struct {
 
 // withRevokeURL is the same env with one platform's revoke endpoint moved.
 func (e *env) withRevokeURL(p platform.ID, u string) *env {
+	return e.withEndpoint(p, func(ep *platform.Endpoints) { ep.RevokeURL = u })
+}
+
+// withEndpoint is the same env (same table, clock and OAuth mock) with one
+// platform's endpoints changed by set.
+func (e *env) withEndpoint(p platform.ID, set func(*platform.Endpoints)) *env {
 	c := *e
 	c.eps = map[platform.ID]platform.Endpoints{}
 	for k, v := range e.eps {
 		c.eps[k] = v
 	}
 	ep := c.eps[p]
-	ep.RevokeURL = u
+	set(&ep)
 	c.eps[p] = ep
 	c.cfg.Endpoints = c.eps
 	c.svc = connection.New(c.cfg)

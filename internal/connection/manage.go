@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"bytes"
 	"context"
 	"net/url"
 	"strings"
@@ -234,25 +235,42 @@ func messageOf(err error) string {
 
 // Disconnect revokes at the platform where it can, deletes the credentials
 // and marks the connection disconnected. A failed revoke is recorded and
-// does not block the disconnect.
+// does not block the disconnect. It holds the connection's refresh lease
+// while it revokes and writes, so a refresh in flight finishes (and stores
+// its rotated token) first and the token revoked is the one current when
+// the disconnect wins; no refresh starts after it.
 func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) error {
 	c, err := s.Get(ctx, tenant, platformID)
 	if err != nil {
 		return err
 	}
 	d, _ := platform.Lookup(string(c.Platform))
-	if c.Status == StatusDisconnected {
-		return nil
-	}
-	var revokeErr error
-	if len(c.Sealed) > 0 {
-		if creds, err := s.open(ctx, c); err == nil {
-			revokeErr = s.revoke(ctx, d, creds)
-		} else {
-			revokeErr = err
-		}
-	}
+	var (
+		revokeErr error
+		revoked   []byte // the sealed credentials revoked so far
+	)
 	for range 3 {
+		if c.Status == StatusDisconnected {
+			return nil
+		}
+		owner, err := s.holdLease(ctx, d, c)
+		if err != nil {
+			return err
+		}
+		if c.Status == StatusDisconnected { // disconnected while we waited
+			return nil
+		}
+		if !bytes.Equal(c.Sealed, revoked) { // new credentials since the last try: revoke those
+			revokeErr = nil
+			if len(c.Sealed) > 0 {
+				if creds, err := s.open(ctx, c); err == nil {
+					revokeErr = s.revoke(ctx, d, creds)
+				} else {
+					revokeErr = err
+				}
+			}
+			revoked = c.Sealed
+		}
 		now := s.now()
 		c.setStatus(StatusDisconnected, "disconnected", now)
 		c.Sealed, c.ExpiresAt, c.NextCheckAt, c.UpdatedAt = nil, time.Time{}, time.Time{}, now
@@ -261,15 +279,39 @@ func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) err
 			c.recordError("revoke_failed", "the platform could not be told to revoke access: "+messageOf(revokeErr), now)
 			s.cfg.Logger.Warn("revoke failed", "platform", string(d.ID), "tenant", tenant, "error", revokeErr.Error())
 		}
-		err := s.cfg.Repo.Save(ctx, c, "")
+		err = s.cfg.Repo.Save(ctx, c, owner)
 		if !IsConflict(err) {
 			return err
 		}
+		// Another write (a verification, a reconnect) got in: read it and
+		// go again, revoking what it stored.
 		if c, err = s.cfg.Repo.Get(ctx, tenant, d.ID); err != nil {
 			return err
 		}
 	}
 	return apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+}
+
+// holdLease takes c's refresh lease for a disconnect, first waiting out a
+// refresh that holds it, and leaves c as stored when the lease was taken.
+func (s *Service) holdLease(ctx context.Context, d platform.Descriptor, c *Connection) (string, error) {
+	owner := s.instance + "-" + randomSuffix()
+	for range 3 {
+		now := s.now()
+		err := s.cfg.Repo.TakeLease(ctx, c, owner, now.Add(s.cfg.LeaseTTL), now)
+		if !IsConflict(err) {
+			return owner, err
+		}
+		fresh, err := s.awaitLease(ctx, d, c.Tenant) // a refresh in flight: let it store its token
+		if err != nil {
+			return "", err
+		}
+		*c = *fresh
+		if c.Status == StatusDisconnected {
+			return "", nil
+		}
+	}
+	return "", apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
 }
 
 // revoke asks the platform to revoke the credentials, where it has a way.
