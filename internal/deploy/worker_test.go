@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -588,7 +589,7 @@ func TestRollbackMakesAnEarlierDeploymentCurrentAgain(t *testing.T) {
 		t.Fatal("the second deployment is not live")
 	}
 	rb, dec, err := e.svc.Rollback(ctx, e.who, first.ID)
-	if err != nil || rb.Status != deploy.StatusQueued || rb.RollbackOf != first.ID || rb.Source != deploy.SourceRollback || dec.Remaining != 7 {
+	if err != nil || rb.Status != deploy.StatusQueued || rb.RollbackOf != first.ID || rb.Source != deploy.SourceRollback || dec.Limit != deploy.DefaultMaxRollbacksPerHour || dec.Remaining != deploy.DefaultMaxRollbacksPerHour-1 {
 		t.Fatalf("rollback: %+v %+v %v", rb, dec, err)
 	}
 	out, got := e.run(rb.ID)
@@ -605,6 +606,39 @@ func TestRollbackMakesAnEarlierDeploymentCurrentAgain(t *testing.T) {
 	}
 	if _, _, err := e.svc.Rollback(ctx, e.who, failed.ID); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("rollback to a canceled deployment: %v", err)
+	}
+}
+
+func TestARollbackIsNeverRefusedByTheDeploymentLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(e.tenant)
+	ctx := context.Background()
+	good := e.create(deploy.Request{Platform: "vercel", ProjectName: "repair", Files: site()})
+	_, good = e.run(good.ID)
+	for range deploy.DefaultMaxPerHour - 1 { // the rest of the hour's deployments, spent breaking the site
+		e.create(deploy.Request{Platform: "vercel", ProjectName: "repair", Files: site()[:1]})
+	}
+	if _, _, err := e.svc.Create(ctx, e.who, deploy.Request{Platform: "vercel", ProjectName: "repair", Files: site()}); !apperr.Is(err, apperr.RateLimited) {
+		t.Fatalf("a deployment past the limit: %v", err)
+	}
+	rb, dec, err := e.svc.Rollback(ctx, e.who, good.ID)
+	if err != nil || !dec.Allowed || rb.Source != deploy.SourceRollback {
+		t.Fatalf("a rollback with no deployments left: %+v %v", dec, err)
+	}
+	// The rollback took nothing from the deployments' window.
+	if lim, err := e.svc.Limits(ctx, e.who); err != nil || lim.Remaining != 0 || lim.Limit != deploy.DefaultMaxPerHour {
+		t.Fatalf("deployment limits after the rollback: %+v %v", lim, err)
+	}
+	// Rollbacks have a window of their own, which a runaway client does reach.
+	e.cfg.RollbackLimit = ratelimit.Window{Limit: 2, Period: time.Hour}
+	e.rebuild()
+	if _, _, err := e.svc.Rollback(ctx, e.who, good.ID); err != nil {
+		t.Fatalf("the second rollback: %v", err)
+	}
+	_, _, err = e.svc.Rollback(ctx, e.who, good.ID)
+	if ae, ok := apperr.As(err); !ok || ae.Kind != apperr.RateLimited || !strings.Contains(ae.Detail, "2 rollbacks") {
+		t.Fatalf("a third rollback in the hour with a limit of 2: %v", err)
 	}
 }
 

@@ -28,7 +28,7 @@ func accepted(t *testing.T, repo store.DeploymentRepo, tenant string, now time.T
 		CreatedAt: now, UpdatedAt: now, Deadline: now.Add(5 * time.Minute), DueAt: now.Add(2 * time.Minute),
 	}
 	ctx := context.Background()
-	st, err := repo.LoadWindow(ctx, tenant, d.User)
+	st, err := repo.LoadWindow(ctx, tenant, deploy.LimitOf(d), d.User)
 	if err != nil {
 		t.Fatal(err)
 	}
