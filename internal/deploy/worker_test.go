@@ -531,7 +531,12 @@ func assertNoPlaintext(t *testing.T, e *env, secrets ...string) {
 	}
 }
 
-// echoing is a platform whose build prints its environment.
+// cloneSecret is a Git credential a build prints in a clone URL, which
+// Switchboard never saw: only the URL's shape says it is a secret.
+const cloneSecret = "ghs_cloneSecret0123456789"
+
+// echoing is a platform whose build prints its environment and a clone URL
+// with credentials.
 type echoing struct {
 	platform.Deployer
 	spec *platform.DeploySpec
@@ -546,7 +551,7 @@ func (e echoing) Logs(ctx context.Context, token string, p platform.DeployProgre
 	lines, cursor, err := e.Deployer.Logs(ctx, token, p, after)
 	if err == nil && after == "" {
 		lines = append(lines, platform.LogLine{At: time.Now(), Type: platform.LogStdout,
-			Text: fmt.Sprintf("env: API_KEY=%s token=%s", e.spec.Env["API_KEY"], token)})
+			Text: fmt.Sprintf("env: API_KEY=%s token=%s clone=https://x-access-token:%s@github.com/acme/site", e.spec.Env["API_KEY"], token, cloneSecret)})
 	}
 	return lines, cursor, err
 }
@@ -565,7 +570,7 @@ func TestSecretsABuildPrintsAreRedactedFromTheKeptLog(t *testing.T) {
 	for _, l := range e.allLogs(d.ID) {
 		if strings.HasPrefix(l.Text, "env: ") {
 			found = true
-			if l.Text != "env: API_KEY=[REDACTED] token=[REDACTED]" {
+			if l.Text != "env: API_KEY=[REDACTED] token=[REDACTED] clone=https://[REDACTED]@github.com/acme/site" {
 				t.Fatalf("kept %q", l.Text)
 			}
 		}
@@ -573,7 +578,7 @@ func TestSecretsABuildPrintsAreRedactedFromTheKeptLog(t *testing.T) {
 	if !found {
 		t.Fatal("the echoed line is missing")
 	}
-	assertNoPlaintext(t, e, "sk_live_abcdef123456", vercelToken)
+	assertNoPlaintext(t, e, "sk_live_abcdef123456", vercelToken, cloneSecret)
 }
 
 func TestRollbackMakesAnEarlierDeploymentCurrentAgain(t *testing.T) {
