@@ -16,11 +16,12 @@ const (
 	MaxDuration     = 24 * time.Hour
 	MaxTargets      = 4 // one per meeting platform
 	StartGrace      = 5 * time.Minute
-	// MaxAhead is how far ahead a meeting may start: Switchboard's own
-	// bound on what is plausible, so a typo in the year is a clear 400.
-	MaxAhead = 366 * 24 * time.Hour
 	DefaultTimeZone = "UTC"
 )
+
+// MaxAhead is how far ahead a meeting may start: Switchboard's own bound on
+// what is plausible, so a typo in the year is a clear 400.
+const MaxAhead = 366 * 24 * time.Hour
 
 // CreateInput is a meeting request as the caller sent it.
 type CreateInput struct {
