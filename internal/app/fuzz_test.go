@@ -9,9 +9,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/switchboard-dev/switchboard/infra/eventfile"
 	"github.com/switchboard-dev/switchboard/infra/sandbox"
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
@@ -106,7 +108,7 @@ func sampleEvents(f *testing.F) []events.APIGatewayV2HTTPRequest {
 	}
 	var out []events.APIGatewayV2HTTPRequest
 	for _, file := range files {
-		raw, err := os.ReadFile(file)
+		raw, err := eventfile.Read(file, time.Now())
 		if err != nil {
 			f.Fatal(err)
 		}
