@@ -213,6 +213,10 @@ type ClientConfig struct {
 	// or POST) and answers a 60-day bearer token; it also lets the token
 	// endpoint take Facebook's GET code exchange without grant_type.
 	LongLivedExchange bool `json:"longLivedExchange,omitempty"`
+	// DeclineLoginHint, when set, makes an authorize request whose
+	// login_hint equals it declined: the redirect carries
+	// error=access_denied and no code, as a user's "Cancel" does.
+	DeclineLoginHint string `json:"declineLoginHint,omitempty"`
 }
 
 // Bool returns a pointer to v, for ClientConfig's optional booleans.
