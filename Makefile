@@ -35,10 +35,14 @@ test: dynamodb-local oauth-mock
 	$(GO) vet ./...
 	$(GO) run ./infra/cmd/with-dynamodb -- $(GO) test $(TEST_FLAGS) ./...
 
-## lint: go vet and staticcheck (pinned as a go.mod tool)
+## lint: go vet, staticcheck (pinned as a go.mod tool), go.mod tidy, and cfn-lint on template.yaml (informational checks too) when cfn-lint is installed
 lint:
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	@if command -v cfn-lint >/dev/null 2>&1; then \
+	  echo "cfn-lint --include-checks I template.yaml"; cfn-lint --include-checks I -- template.yaml; \
+	else echo "cfn-lint is not installed: template.yaml not linted (pip install cfn-lint)"; fi
 
 ## dev: the local stack on 127.0.0.1:3000 (DynamoDB Local, gateway with JWT, schedules, stream)
 dev: dynamodb-local oauth-mock
