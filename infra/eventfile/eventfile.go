@@ -16,13 +16,29 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/dynamolocal"
 )
 
 // Lead is how far ahead of now the earliest time of a body is put.
 const Lead = 7 * 24 * time.Hour
 
 const day = 24 * time.Hour
+
+// Samples lists the sample events, events/*.json of the repository.
+func Samples() ([]string, error) {
+	root, err := dynamolocal.FindRepoRoot()
+	if err != nil {
+		return nil, err
+	}
+	files, err := filepath.Glob(filepath.Join(root, "events", "*.json"))
+	if err == nil && len(files) == 0 {
+		err = fmt.Errorf("eventfile: no events/*.json under %s", root)
+	}
+	return files, err
+}
 
 // Read reads an event file and refreshes it at now.
 func Read(path string, now time.Time) ([]byte, error) {

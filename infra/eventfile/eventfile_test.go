@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/infra/eventfile"
-	"github.com/switchboard-dev/switchboard/internal/dynamolocal"
 )
 
 func bodyTimes(t *testing.T, raw []byte) map[string]time.Time {
@@ -70,13 +69,9 @@ func TestAStaleBodyMovesAheadByWholeDaysKeepingItsDurations(t *testing.T) {
 // today's date.
 func TestNoSampleEventIsStaleWhenRead(t *testing.T) {
 	t.Parallel()
-	root, err := dynamolocal.FindRepoRoot()
+	files, err := eventfile.Samples()
 	if err != nil {
 		t.Fatal(err)
-	}
-	files, err := filepath.Glob(filepath.Join(root, "events", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no events: %v", err)
 	}
 	timed := 0
 	for _, now := range []time.Time{time.Now(), time.Now().AddDate(3, 0, 0), time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} {

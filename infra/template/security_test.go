@@ -107,14 +107,14 @@ func TestDynamoDBAccessIsLimitedToTheTableItsIndexAndItsStream(t *testing.T) {
 	index := map[string]any{"Fn::Sub": "${Table.Arn}/index/" + store.IndexGSI1}
 	stream := getAtt("Table", "StreamArn")
 	allowed := map[string][]any{
-		"dynamodb:GetItem":            {table},
-		"dynamodb:PutItem":            {table},
-		"dynamodb:UpdateItem":         {table},
-		"dynamodb:DeleteItem":         {table},
-		"dynamodb:Query":              {table, index},
-		"dynamodb:DescribeStream":     {stream},
-		"dynamodb:GetRecords":         {stream},
-		"dynamodb:GetShardIterator":   {stream},
+		"dynamodb:GetItem":          {table},
+		"dynamodb:PutItem":          {table},
+		"dynamodb:UpdateItem":       {table},
+		"dynamodb:DeleteItem":       {table},
+		"dynamodb:Query":            {table, index},
+		"dynamodb:DescribeStream":   {stream},
+		"dynamodb:GetRecords":       {stream},
+		"dynamodb:GetShardIterator": {stream},
 		// ListStreams has no resource-level permission.
 		"dynamodb:ListStreams": {"*"},
 	}

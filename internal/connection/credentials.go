@@ -34,10 +34,7 @@ func (s *Service) Token(ctx context.Context, tenant string, platformID platform.
 		}
 		return Credentials{}, err
 	}
-	if err := usable(d, c); err != nil {
-		return Credentials{}, err
-	}
-	creds, err := s.open(ctx, c)
+	creds, err := s.openUsable(ctx, d, c)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -45,6 +42,14 @@ func (s *Service) Token(ctx context.Context, tenant string, platformID platform.
 		return creds, nil
 	}
 	return s.refresh(ctx, d, c, creds, false)
+}
+
+// openUsable opens the credentials of a connection that may be used now.
+func (s *Service) openUsable(ctx context.Context, d platform.Descriptor, c *Connection) (Credentials, error) {
+	if err := usable(d, c); err != nil {
+		return Credentials{}, err
+	}
+	return s.open(ctx, c)
 }
 
 func usable(d platform.Descriptor, c *Connection) error {
@@ -178,10 +183,7 @@ func (s *Service) awaitRefresh(ctx context.Context, d platform.Descriptor, tenan
 	if err != nil {
 		return Credentials{}, err
 	}
-	if err := usable(d, c); err != nil {
-		return Credentials{}, err
-	}
-	creds, err := s.open(ctx, c)
+	creds, err := s.openUsable(ctx, d, c)
 	if err != nil {
 		return Credentials{}, err
 	}

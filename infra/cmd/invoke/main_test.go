@@ -14,8 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/switchboard-dev/switchboard/infra/eventfile"
 	"github.com/switchboard-dev/switchboard/internal/app"
-	"github.com/switchboard-dev/switchboard/internal/dynamolocal"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 )
@@ -41,13 +41,9 @@ func localEnv(t *testing.T) (getenv func(string) string, cache string) {
 
 func TestEverySampleEventIsInvocableAndAnswersInItsFunctionsShape(t *testing.T) {
 	t.Parallel()
-	root, err := dynamolocal.FindRepoRoot()
+	files, err := eventfile.Samples()
 	if err != nil {
 		t.Fatal(err)
-	}
-	files, err := filepath.Glob(filepath.Join(root, "events", "*.json"))
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no events/*.json: %v", err)
 	}
 	getenv, cache := localEnv(t)
 	covered := map[string]bool{}
