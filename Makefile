@@ -7,7 +7,7 @@ GOFLAGS_LAMBDA := -trimpath -ldflags "-s -w" -tags lambda.norpc
 TEST_FLAGS ?= -count=1 -timeout 15m
 FUZZTIME ?= 30s
 
-.PHONY: all build test oauth-mock test-short lint dev invoke bench fuzz rewrap dynamodb-local clean
+.PHONY: all build test oauth-mock openapi-lint test-short lint dev invoke bench fuzz rewrap dynamodb-local clean
 
 all: build
 
@@ -30,15 +30,23 @@ oauth-mock:
 	    [ infra/oauth-mock/package-lock.json -nt infra/oauth-mock/node_modules/.package-lock.json ]; then \
 	  npm ci --prefix infra/oauth-mock --no-audit --no-fund; fi
 
+## openapi-lint: the OpenAPI linter (@redocly/cli), exactly as infra/openapi-lint/package-lock.json pins it
+openapi-lint:
+	@if [ ! -f infra/openapi-lint/node_modules/.package-lock.json ] || \
+	    [ infra/openapi-lint/package-lock.json -nt infra/openapi-lint/node_modules/.package-lock.json ]; then \
+	  npm ci --prefix infra/openapi-lint --no-audit --no-fund; fi
+
 ## test: vet, then every test (unit, DynamoDB Local integration, template and contract checks)
 test: dynamodb-local oauth-mock
 	$(GO) vet ./...
 	$(GO) run ./infra/cmd/with-dynamodb -- $(GO) test $(TEST_FLAGS) ./...
 
-## lint: go vet, staticcheck (pinned as a go.mod tool), go.mod tidy, and cfn-lint on template.yaml (informational checks too) when cfn-lint is installed
-lint:
+## lint: go vet, staticcheck (pinned as a go.mod tool), Redocly's lint of openapi.json (recommended-strict: no error, no warning), go.mod tidy, and cfn-lint on template.yaml (informational checks too) when cfn-lint is installed
+lint: openapi-lint
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+	cd infra/openapi-lint && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
+	  node node_modules/@redocly/cli/bin/cli.js lint ../../internal/httpapi/openapi.json --config redocly.yaml --format stylish
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
 	@if command -v cfn-lint >/dev/null 2>&1; then \
 	  echo "cfn-lint --include-checks I template.yaml"; cfn-lint --include-checks I -- template.yaml; \

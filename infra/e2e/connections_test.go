@@ -51,8 +51,8 @@ func TestOAuthConnectionEndToEndOverRealRedirects(t *testing.T) {
 		t.Fatalf("delete: %d %s", r.StatusCode, bodyOf(r))
 	}
 	st, _ = s.sb.OAuth.ClientStats(ctx, "sandbox-zoom")
-	if len(st.Revocations) != 1 {
-		t.Fatalf("revocations %+v", st.Revocations)
+	if len(st.Revocations) != 1 || st.Revocations[0].TokenKind != "access_token" || st.Revocations[0].Via != "query" {
+		t.Fatalf("revocations %+v (Zoom revokes the access token with ?token=)", st.Revocations)
 	}
 	s.call("GET", "/connections/zoom", "church-1", nil, &c)
 	if c.Status != "disconnected" {
@@ -279,5 +279,29 @@ func TestFacebookDisconnectWithdrawsTheGrantAtGraph(t *testing.T) {
 	}
 	if n := s.sb.Facebook.Calls("me.permissions.delete"); n != 1 {
 		t.Fatalf("Graph saw %d revocations", n)
+	}
+}
+
+// Restream sends the browser back with no parameters when the user
+// declines (developers.restream.io/authentication/authorize-dialog): the
+// answer is a plain "declined" problem, not "invalid state".
+func TestADeclinedRestreamConsentIsAnsweredAsDeclined(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	var start struct{ AuthorizeURL string }
+	s.call("POST", "/connections/restream/oauth", "church-1", map[string]string{}, &start)
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	r, err := client.Get(s.gw.URL + "/oauth/restream/callback")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	body := bodyOf(r)
+	if r.StatusCode != 422 || r.Header.Get("Content-Type") != "application/problem+json" ||
+		!strings.Contains(body, `"code":"access_denied"`) || !strings.Contains(body, "declined") {
+		t.Fatalf("%d %s %s", r.StatusCode, r.Header.Get("Content-Type"), body)
+	}
+	if resp := s.call("GET", "/connections/restream", "church-1", nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("a declined authorization made a connection: %d", resp.StatusCode)
 	}
 }

@@ -39,12 +39,12 @@ func TestEveryRouteThatNamesAThingAnswers404ToAnotherTenantAndChangesNothing(t *
 
 	// The owner has one of everything.
 	ds.connectDeployPlatforms(owner)
-	for _, p := range []string{"zoom", "youtube"} {
+	for _, p := range []string{"zoom", "youtube", "facebook"} {
 		if q := ds.connectOAuth(owner, p); q.Get("status") != "connected" {
 			t.Fatalf("connect %s: %v", p, q)
 		}
 	}
-	ls := ds.createLivestream(owner, newLivestream(liveStartIn(30), liveTarget{Platform: "youtube"}))
+	ls := ds.createLivestream(owner, newLivestream(liveStartIn(30), youtubeTarget("")))
 	var m meetingBody
 	if r := ds.call("POST", "/meetings", owner, meetingRequest("zoom"), &m); r.StatusCode != http.StatusCreated {
 		t.Fatalf("meeting: %d %s", r.StatusCode, bodyOf(r))
@@ -53,7 +53,8 @@ func TestEveryRouteThatNamesAThingAnswers404ToAnotherTenantAndChangesNothing(t *
 	ds.waitEnded(owner, d.ID) // nothing of the owner's moves while the matrix runs
 
 	ids := map[string]string{httpapi.FnLivestreams: ls.ID, httpapi.FnMeetings: m.ID, httpapi.FnDeployments: d.ID}
-	platforms := map[string]string{httpapi.FnConnections: "zoom", httpapi.FnOAuth: "zoom", httpapi.FnDeployments: "render"}
+	platforms := map[string]string{httpapi.FnConnections: "zoom", httpapi.FnOAuth: "zoom", httpapi.FnDeployments: "render",
+		httpapi.FnLivestreams: "facebook"}
 	bodies := map[string]any{"PATCH": map[string]string{"title": "taken over"}}
 
 	before := tenantItems(t, ds.table, owner)

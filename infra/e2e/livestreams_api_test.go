@@ -59,15 +59,18 @@ func TestBadLivestreamRequestsAreProblemsAndChangeNothing(t *testing.T) {
 		status int
 		code   string
 	}{
-		{"unknown field", map[string]any{"title": "x", "scheduledStart": start.Format(time.RFC3339), "targets": []liveTarget{{Platform: "youtube"}}, "colour": "red"}, 400, "invalid_body"},
-		{"bad time", map[string]any{"title": "x", "scheduledStart": "next sunday", "targets": []liveTarget{{Platform: "youtube"}}}, 400, "invalid_body"},
+		{"unknown field", map[string]any{"title": "x", "scheduledStart": start.Format(time.RFC3339), "targets": []liveTarget{youtubeTarget("")}, "colour": "red"}, 400, "invalid_body"},
+		{"bad time", map[string]any{"title": "x", "scheduledStart": "next sunday", "targets": []liveTarget{youtubeTarget("")}}, 400, "invalid_body"},
 		{"no targets", newLivestream(start), 400, "invalid_targets"},
-		{"a meeting platform", newLivestream(start, liveTarget{Platform: "zoom"}), 422, "not_a_livestream_platform"},
-		{"not connected", newLivestream(start, liveTarget{Platform: "youtube"}, liveTarget{Platform: "facebook"}), 409, "target_not_connected"},
+		{"a meeting platform", newLivestream(start, liveTarget{Platform: "zoom"}), 400, "wrong_platform_kind"},
+		{"an unknown platform", newLivestream(start, liveTarget{Platform: "myspace"}), 400, "unknown_platform"},
+		{"not connected", newLivestream(start, youtubeTarget(""), liveTarget{Platform: "facebook"}), 409, "target_not_connected"},
 		{"Instagram without its ingest", newLivestream(start, liveTarget{Platform: "instagram"}), 422, "ingest_required"},
-		{"start in the past", newLivestream(start.Add(-2*time.Hour), liveTarget{Platform: "youtube"}), 422, "invalid_schedule"},
-		{"an end at the zero time", map[string]any{"title": "x", "scheduledStart": start.Format(time.RFC3339), "scheduledEnd": "0001-01-01T00:00:00Z", "targets": []liveTarget{{Platform: "youtube"}}}, 400, "invalid_body"},
-		{"a start 180 years ahead", newLivestream(start.AddDate(180, 0, 0), liveTarget{Platform: "youtube"}), 400, "invalid_schedule"},
+		{"start in the past", newLivestream(start.Add(-2*time.Hour), youtubeTarget("")), 422, "invalid_schedule"},
+		{"YouTube without madeForKids", newLivestream(start, liveTarget{Platform: "youtube"}), 400, "made_for_kids_required"},
+		{"autoStop for Restream", newLivestream(start, liveTarget{Platform: "restream", AutoStop: new(true)}), 422, "option_not_accepted"},
+		{"an end at the zero time", map[string]any{"title": "x", "scheduledStart": start.Format(time.RFC3339), "scheduledEnd": "0001-01-01T00:00:00Z", "targets": []liveTarget{youtubeTarget("")}}, 400, "invalid_body"},
+		{"a start 180 years ahead", newLivestream(start.AddDate(180, 0, 0), youtubeTarget("")), 400, "invalid_schedule"},
 	}
 	for _, c := range cases {
 		var p struct{ Code, Detail string }
@@ -78,7 +81,7 @@ func TestBadLivestreamRequestsAreProblemsAndChangeNothing(t *testing.T) {
 	}
 	// The zero time is a bad time, not a missing one.
 	var zero struct{ Code, Detail string }
-	r := s.call("POST", "/livestreams", "church-1", map[string]any{"title": "x", "scheduledStart": "0001-01-01T00:00:00Z", "targets": []liveTarget{{Platform: "youtube"}}}, &zero)
+	r := s.call("POST", "/livestreams", "church-1", map[string]any{"title": "x", "scheduledStart": "0001-01-01T00:00:00Z", "targets": []liveTarget{youtubeTarget("")}}, &zero)
 	if r.StatusCode != 400 || zero.Code != "invalid_body" || !strings.Contains(zero.Detail, "0001-01-01T00:00:00Z is not a usable date-time") {
 		t.Errorf("the zero time: %d %+v", r.StatusCode, zero)
 	}
@@ -88,7 +91,7 @@ func TestBadLivestreamRequestsAreProblemsAndChangeNothing(t *testing.T) {
 		t.Fatalf("refused requests left %d livestreams and %d YouTube broadcasts", len(page.Items), s.sb.YouTube.Calls(youtubefake.OpBroadcastInsert))
 	}
 	// A livestream that is live cannot be changed or started again.
-	ls := s.createLivestream("church-1", newLivestream(start, liveTarget{Platform: "youtube"}))
+	ls := s.createLivestream("church-1", newLivestream(start, youtubeTarget("")))
 	s.sb.YouTube.PushAll()
 	if r := s.call("POST", "/livestreams/"+ls.ID+"/start", "church-1", nil, nil); r.StatusCode != 200 {
 		t.Fatalf("start: %d %s", r.StatusCode, bodyOf(r))
@@ -107,7 +110,7 @@ func TestTheSameIdempotencyKeySchedulesOnce(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
 	s.connectOAuth("church-1", "youtube")
-	body, _ := json.Marshal(newLivestream(liveStartIn(30), liveTarget{Platform: "youtube"}))
+	body, _ := json.Marshal(newLivestream(liveStartIn(30), youtubeTarget("")))
 	var ids []string
 	for range 2 {
 		req, _ := http.NewRequest("POST", s.gw.URL+"/livestreams", strings.NewReader(string(body)))
@@ -160,7 +163,7 @@ func TestNoStreamKeyIsAnsweredLoggedOrStoredInTheClear(t *testing.T) {
 	start := liveStartIn(3)
 	igKey := "IGLive-" + strings.Repeat("k", 12) + "-user-pasted"
 	created := call("POST", "/livestreams", newLivestream(start,
-		liveTarget{Platform: "youtube"}, liveTarget{Platform: "facebook"}, liveTarget{Platform: "restream"},
+		youtubeTarget(""), liveTarget{Platform: "facebook"}, liveTarget{Platform: "restream"},
 		liveTarget{Platform: "instagram", RTMPURL: "rtmps://edgetee-upload.facebook.com:443/rtmp/", StreamKey: igKey}), http.StatusCreated)
 	answers = append(answers, created)
 	var ls livestreamBody

@@ -11,7 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 )
 
-var threePlatforms = []liveTarget{{Platform: "youtube", Privacy: "unlisted"}, {Platform: "facebook"}, {Platform: "restream"}}
+var threePlatforms = []liveTarget{youtubeTarget("unlisted"), {Platform: "facebook"}, {Platform: "restream"}}
 
 // connectThree connects YouTube, Facebook and Restream through the real
 // OAuth redirects of the sandbox.
@@ -33,7 +33,8 @@ func TestALivestreamToYouTubeFacebookAndRestreamGoesLiveOnAllThreeAtItsStart(t *
 		t.Fatalf("created %+v", ls)
 	}
 	for _, tg := range ls.Targets {
-		if tg.Status != "ready" || tg.ExternalID == nil {
+		// Restream creates nothing: its target streams to the user's default key.
+		if tg.Status != "ready" || (tg.ExternalID == nil) != (tg.Platform == "restream") {
 			t.Fatalf("target %+v", tg)
 		}
 	}
@@ -60,9 +61,9 @@ func TestALivestreamToYouTubeFacebookAndRestreamGoesLiveOnAllThreeAtItsStart(t *
 	}
 	yt, _ := s.sb.YouTube.Broadcast(*ls.Targets[0].ExternalID)
 	fb, _ := s.sb.Facebook.Video(*ls.Targets[1].ExternalID)
-	rs, _ := s.sb.Restream.Event(*ls.Targets[2].ExternalID)
-	if yt.LifeCycleStatus != "live" || fb.Status != "LIVE" || rs.Status != "in-progress" {
-		t.Fatalf("at the platforms: YouTube %s, Facebook %s, Restream %s", yt.LifeCycleStatus, fb.Status, rs.Status)
+	rs := s.sb.Restream.Live()
+	if yt.LifeCycleStatus != "live" || fb.Status != "LIVE" || len(rs) == 0 {
+		t.Fatalf("at the platforms: YouTube %s, Facebook %s, Restream live on %+v", yt.LifeCycleStatus, fb.Status, rs)
 	}
 	if y, f := s.liveGoLives(); y != 1 || f != 1 {
 		t.Fatalf("go-live calls: YouTube %d, Facebook %d", y, f)

@@ -89,6 +89,7 @@ type livestreamBody struct {
 	StartedAt, EndedAt                *string
 	Targets                           []struct {
 		Platform, Status     string
+		Destination          *string
 		ExternalID, WatchURL *string
 		Note, NextAttemptAt  *string
 		Attempts             int
@@ -112,6 +113,16 @@ type liveTarget struct {
 	Privacy   string `json:"privacy,omitempty"`
 	RTMPURL   string `json:"rtmpUrl,omitempty"`
 	StreamKey string `json:"streamKey,omitempty"`
+	// Destination is a Facebook Page id (or me).
+	Destination string `json:"destination,omitempty"`
+	MadeForKids *bool  `json:"madeForKids,omitempty"`
+	AutoStop    *bool  `json:"autoStop,omitempty"`
+}
+
+// youtubeTarget is a YouTube target with its required audience
+// declaration: not made for kids.
+func youtubeTarget(privacy string) liveTarget {
+	return liveTarget{Platform: "youtube", Privacy: privacy, MadeForKids: new(false)}
 }
 
 // newLivestream is a create body starting at start, for an hour.

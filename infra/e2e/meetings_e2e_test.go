@@ -345,7 +345,8 @@ func TestMeetingRequestsThatCannotBeServedChangeNothing(t *testing.T) {
 	}{
 		{"no title", map[string]any{"startTime": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "durationMinutes": 30,
 			"targets": []map[string]string{{"platform": "zoom"}}}, 400, "invalid_meeting"},
-		{"a livestream platform", meetingRequest("youtube"), 400, "invalid_meeting"},
+		{"a livestream platform", meetingRequest("youtube"), 400, "wrong_platform_kind"},
+		{"an unknown platform", meetingRequest("myspace"), 400, "unknown_platform"},
 		{"an unknown field", map[string]any{"title": "x", "hostKey": "y"}, 400, "invalid_body"},
 		{"a platform that is not connected", meetingRequest("zoom", "microsoft-teams"), 409, "target_not_connected"},
 	} {

@@ -64,7 +64,7 @@ func TestNoSecretAppearsInAnswersLogsOrItems(t *testing.T) {
 	const pastedKey = "IGLive-pasted-stream-key-0123456789"
 	known("instagram stream key", pastedKey)
 	ls := ds.createLivestream(tenant, newLivestream(liveStartIn(30),
-		liveTarget{Platform: "youtube"}, liveTarget{Platform: "restream"},
+		youtubeTarget(""), liveTarget{Platform: "restream"},
 		liveTarget{Platform: "instagram", RTMPURL: "rtmps://live-upload.instagram.com:443/rtmp/", StreamKey: pastedKey}))
 	var ingest struct{ Targets []struct{ StreamKey *string } }
 	if r := ds.call("GET", "/livestreams/"+ls.ID+"/ingest", tenant, nil, &ingest); r.StatusCode != 200 {

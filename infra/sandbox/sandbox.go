@@ -16,6 +16,7 @@ package sandbox
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -61,6 +62,11 @@ type Sandbox struct {
 	env     map[string]string
 	closers []func()
 }
+
+// FacebookPage is the Page the sandbox's Facebook user manages: a
+// livestream target's destination can name it (GET
+// /connections/facebook/destinations lists it).
+const FacebookPage = "104857600000001"
 
 // Options tune Start.
 type Options struct {
@@ -123,7 +129,10 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	s.Vercel, s.Railway, s.Restream, s.Render = vercelfake.New(), railwayfake.New(), restreamfake.New(), renderfake.New()
 	// The sandbox's Instagram user has a professional account linked to a
 	// Page, as Instagram's API requires.
-	s.Instagram.AddPage("104857600000001", "Grace Church", "17841400000000001", "gracechurch")
+	s.Instagram.AddPage(FacebookPage, "Grace Church", "17841400000000001", "gracechurch")
+	// The same Page on Facebook, with a Page token of its own (random: the
+	// tests check it never leaves the Facebook client).
+	s.Facebook.AddPage(FacebookPage, "Grace Church", "EAAGsandboxPage"+randomHex(16))
 	s.closers = append(s.closers, s.YouTube.Close, s.Facebook.Close, s.Instagram.Close, s.Zoom.Close,
 		s.Meet.Close, s.Teams.Close, s.Vercel.Close, s.Railway.Close, s.Restream.Close, s.Render.Close)
 
@@ -280,4 +289,10 @@ func (s *Sandbox) Close() {
 		s.closers[i]()
 	}
 	s.closers = nil
+}
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

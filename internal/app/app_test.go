@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -137,5 +138,46 @@ func TestDeployWorkerAcknowledgesWhatItHasNothingToDoForAndReportsWhatItCouldNot
 	resp, err = broken(context.Background(), ev)
 	if err != nil || len(resp.BatchItemFailures) != 1 || resp.BatchItemFailures[0].ItemIdentifier != "200" {
 		t.Fatalf("%+v %v", resp, err)
+	}
+}
+
+// Every list refuses a filter value it does not know (400 invalid_query)
+// instead of ignoring it, and takes the ones it documents.
+func TestListsRefuseFilterValuesTheyDoNotKnow(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	cases := []struct {
+		function, path string
+		status         int
+	}{
+		{app.Meetings, "/meetings?status=bogus", 400},
+		{app.Livestreams, "/livestreams?status=bogus", 400},
+		{app.Deployments, "/deployments?status=bogus", 400},
+		{app.Deployments, "/deployments?platform=youtube", 400},
+		{app.Deployments, "/deployments?platform=bogus", 400},
+		{app.Deployments, "/deployments?projectName=" + strings.Repeat("x", 101), 400},
+		{app.Meetings, "/meetings?status=scheduled", 200},
+		{app.Livestreams, "/livestreams?status=live", 200},
+		{app.Deployments, "/deployments?status=ready&platform=vercel&projectName=site", 200},
+	}
+	apis := map[string]*httpapi.API{}
+	for _, c := range cases {
+		if apis[c.function] == nil {
+			api, err := app.HTTP(context.Background(), c.function, env(f.Table))
+			if err != nil {
+				t.Fatal(err)
+			}
+			apis[c.function] = api
+		}
+		resp, _ := apis[c.function].Handle(context.Background(), apitest.Event("GET", c.path, apitest.As("t1", "u1")))
+		if resp.StatusCode != c.status {
+			t.Errorf("GET %.60s: status %d, want %d: %s", c.path, resp.StatusCode, c.status, resp.Body)
+			continue
+		}
+		if c.status == 400 {
+			if p := apitest.DecodeProblem(t, resp, 400); p.Code != "invalid_query" {
+				t.Errorf("GET %.60s: code %q, want invalid_query", c.path, p.Code)
+			}
+		}
 	}
 }

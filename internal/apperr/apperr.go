@@ -26,6 +26,7 @@ const (
 	NotImplemented              // the capability does not exist (yet, or at this platform)
 	Upstream                    // a platform answered with a failure
 	Unavailable                 // a dependency is temporarily unreachable; retrying can help
+	BadMediaType                // the body is in a media type the route does not take
 )
 
 var kindNames = [...]string{
@@ -33,6 +34,7 @@ var kindNames = [...]string{
 	Forbidden: "forbidden", NotFound: "not_found", Conflict: "conflict",
 	Unprocessable: "unprocessable", TooLarge: "too_large", RateLimited: "rate_limited",
 	NotImplemented: "not_implemented", Upstream: "upstream", Unavailable: "unavailable",
+	BadMediaType: "bad_media_type",
 }
 
 func (k Kind) String() string {

@@ -1,7 +1,12 @@
 package connection
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -96,7 +101,11 @@ func (s *Service) refresh(ctx context.Context, d platform.Descriptor, c *Connect
 	// this one still holds an unstored rotated refresh token.
 	rctx, cancel := context.WithTimeout(ctx, s.cfg.LeaseTTL/2)
 	defer cancel()
-	hctx := context.WithValue(rctx, oauth2.HTTPClient, s.cfg.HTTP)
+	hc := s.cfg.HTTP
+	if e.ScopeOnRefresh {
+		hc = withRefreshScope(hc, strings.Join(e.Scopes, " "))
+	}
+	hctx := context.WithValue(rctx, oauth2.HTTPClient, hc)
 	old := &oauth2.Token{AccessToken: creds.AccessToken, RefreshToken: creds.RefreshToken, TokenType: creds.TokenType, Expiry: time.Unix(1, 0)}
 	tok, rerr := oauthConfig(e).TokenSource(hctx, old).Token()
 	now = s.now()
@@ -248,4 +257,44 @@ func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platfor
 		}
 	}
 	return apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+}
+
+// withRefreshScope is hc with `scope` added to every refresh_token grant
+// that lacks one. golang.org/x/oauth2 (v0.37.0, oauth2.go tokenRefresher)
+// sends only grant_type and refresh_token on refresh and takes no option
+// for more (golang/oauth2 PR #540 proposed one), while Microsoft's
+// identity platform documents scope as required on that request.
+func withRefreshScope(hc *http.Client, scope string) *http.Client {
+	next := hc.Transport
+	if next == nil {
+		next = http.DefaultTransport
+	}
+	out := *hc
+	out.Transport = refreshScope{next: next, scope: scope}
+	return &out
+}
+
+type refreshScope struct {
+	next  http.RoundTripper
+	scope string
+}
+
+func (t refreshScope) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method != http.MethodPost || r.Body == nil || t.scope == "" {
+		return t.next.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	_ = r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if form, err := url.ParseQuery(string(body)); err == nil && form.Get("grant_type") == "refresh_token" && !form.Has("scope") {
+		form.Set("scope", t.scope)
+		body = []byte(form.Encode())
+	}
+	// A RoundTripper must not change the request it is given: send a copy.
+	out := r.Clone(r.Context())
+	out.Body, out.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	return t.next.RoundTrip(out)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
@@ -330,7 +332,14 @@ func (s *Service) revoke(ctx context.Context, d platform.Descriptor, creds Crede
 	case "graph-permissions":
 		req.Method, req.Path, req.Token = "DELETE", e.RevokeURL, creds.AccessToken
 	case "query":
-		req.Method, req.Path, req.Query = "POST", e.RevokeURL, url.Values{"token": {token}}
+		// Zoom revokes with the access token, refreshed first when it has
+		// expired. Evidence: PLATFORMS.md Zoom "(corrected) Revoke";
+		// `POST https://zoom.us/oauth/revoke?token={ACCESS_TOKEN}` with Basic client auth.
+		access, err := s.liveAccessToken(ctx, d, e, creds)
+		if err != nil {
+			return err
+		}
+		req.Method, req.Path, req.Query = "POST", e.RevokeURL, url.Values{"token": {access}}
 		req.Header = basicAuth(e)
 	default:
 		req.Method, req.Path = "POST", e.RevokeURL
@@ -346,6 +355,23 @@ func (s *Service) revoke(ctx context.Context, d platform.Descriptor, creds Crede
 	}
 	_, err := caller.Do(ctx, req)
 	return err
+}
+
+// liveAccessToken is creds' access token, or, when it has expired and a
+// refresh token is there, a fresh one. The refreshed tokens are not stored:
+// the connection is being disconnected and its credentials deleted, and
+// revoking the access token ends the whole grant.
+func (s *Service) liveAccessToken(ctx context.Context, d platform.Descriptor, e platform.Endpoints, creds Credentials) (string, error) {
+	if creds.RefreshToken == "" || creds.AccessToken != "" && (creds.Expiry.IsZero() || creds.Expiry.After(s.now())) {
+		return creds.AccessToken, nil
+	}
+	hctx := context.WithValue(ctx, oauth2.HTTPClient, s.cfg.HTTP)
+	old := &oauth2.Token{RefreshToken: creds.RefreshToken, Expiry: time.Unix(1, 0)}
+	tok, err := oauthConfig(e).TokenSource(hctx, old).Token()
+	if err != nil {
+		return "", tokenError(d, "refresh the access token before revoking it", err)
+	}
+	return tok.AccessToken, nil
 }
 
 func basicAuth(e platform.Endpoints) map[string][]string {

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"net/url"
 	"strings"
 	"time"
@@ -112,6 +113,9 @@ func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, retur
 		ReturnTo: returnTo, CreatedAt: now, ExpiresAt: now.Add(s.cfg.StateTTL),
 	}
 	cfg := oauthConfig(e)
+	if e.ScopesInApp {
+		cfg.Scopes = nil // the app's settings at the platform choose them
+	}
 	opts := make([]oauth2.AuthCodeOption, 0, len(e.AuthParams)+1)
 	for k, v := range e.AuthParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
@@ -144,10 +148,21 @@ type CallbackResult struct {
 // Callback finishes an authorization. An unusable state (missing, unknown,
 // replayed, expired, for another platform) is an error and changes
 // nothing. Everything after a good state is an outcome for the browser.
+//
+// A callback with no parameters at all from a platform that answers a
+// declined consent that way (Restream) is the outcome "access_denied":
+// it carries no state, so there is no returnTo to go back to, and the
+// answer says plainly that the user declined.
 func (s *Service) Callback(ctx context.Context, platformID string, q url.Values) (CallbackResult, error) {
 	d, err := lookup(platformID)
 	if err != nil {
 		return CallbackResult{}, err
+	}
+	if len(q) == 0 && s.cfg.Endpoints[d.ID].BareDecline {
+		s.cfg.Logger.Info("oauth callback failed", "platform", string(d.ID), "code", "access_denied")
+		return CallbackResult{Platform: d.ID, ErrorCode: "access_denied", ErrorCause: apperr.Errorf(apperr.Unprocessable, "access_denied",
+			"%s came back without an answer, which is how it reports a declined authorization: nothing was connected. "+
+				"Start the connection again to connect the account.", d.Name)}, nil
 	}
 	state := q.Get("state")
 	if state == "" || len(state) > 512 {
@@ -194,11 +209,11 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 	hctx := context.WithValue(ctx, oauth2.HTTPClient, s.cfg.HTTP)
 	tok, err := oauthConfig(e).Exchange(hctx, code, opts...)
 	if err != nil {
-		return fail("exchange_failed", tokenError(d, "exchange the authorization code", err))
+		return fail("exchange_failed", exchangeFailed(d, tokenError(d, "exchange the authorization code", err)))
 	}
 	creds, err := s.credentialsFromToken(ctx, d, e, tok)
 	if err != nil {
-		return fail("exchange_failed", err)
+		return fail("exchange_failed", exchangeFailed(d, err))
 	}
 	acct, err := s.whoami(ctx, d, creds)
 	if err != nil {
@@ -210,6 +225,31 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 	}
 	res.Connected = conn
 	return res, nil
+}
+
+// exchangeFailed is the answer to a code the platform would not exchange
+// for tokens. It is not an expired connection (there is none yet): a
+// refused or already used code is 422, a platform that could not answer
+// keeps its 503 or 502; each says to start again.
+func exchangeFailed(d platform.Descriptor, err error) error {
+	kind := apperr.KindOf(err)
+	var retry time.Duration
+	var fields map[string]any
+	if ae, ok := apperr.As(err); ok {
+		retry, fields = ae.RetryAfter, ae.Fields
+	}
+	switch kind {
+	case apperr.Unavailable, apperr.Upstream, apperr.Internal:
+	default:
+		kind = apperr.Unprocessable
+	}
+	why := "it refused the request"
+	if pe, ok := platform.AsError(err); ok && pe.Message != "" {
+		why = pe.Message
+	}
+	e := apperr.Wrap(kind, "exchange_failed", fmt.Sprintf("%s did not exchange the authorization code for tokens (%s); start the connection again", d.Name, why), err)
+	e.RetryAfter, e.Fields = retry, fields
+	return e
 }
 
 // expiryOf is when a token expires by the service's clock: the answer's

@@ -123,6 +123,59 @@ func TestAccessDeniedGoesBackWithTheReasonAndKeepsTheOldConnection(t *testing.T)
 	}
 }
 
+// Restream answers a declined consent with a bare redirect: no error, no
+// state (developers.restream.io/authentication/authorize-dialog). That is
+// "declined", not a lost state; on a platform that always sends its state
+// a bare callback stays an unusable state.
+func TestABareRestreamCallbackIsADeclinedConsent(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Restream})
+	ctx := context.Background()
+	if _, err := e.svc.StartOAuth(ctx, e.id, "restream", "https://app.example.com/back"); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.svc.Callback(ctx, "restream", url.Values{})
+	if err != nil || res.ErrorCode != "access_denied" || res.Platform != platform.Restream || res.Connected != nil {
+		t.Fatalf("got %+v %v", res, err)
+	}
+	ae, ok := apperr.As(res.ErrorCause)
+	if !ok || ae.Kind != apperr.Unprocessable || ae.Code != "access_denied" || !strings.Contains(ae.Detail, "declined") {
+		t.Fatalf("cause %v", res.ErrorCause)
+	}
+	if _, err := e.svc.Get(ctx, e.id.Tenant, "restream"); apperr.KindOf(err) != apperr.NotFound {
+		t.Fatalf("a declined consent created a connection: %v", err)
+	}
+	if e.stats().TokenRequests.AuthorizationCode != 0 {
+		t.Fatal("a declined consent reached the token endpoint")
+	}
+	_, err = e.svc.Callback(ctx, "zoom", url.Values{})
+	if ae, ok := apperr.As(err); !ok || ae.Code != "invalid_state" {
+		t.Fatalf("a bare Zoom callback: %v", err)
+	}
+}
+
+// Zoom's granular scopes come from the app's settings: several of them in
+// one authorize URL fail with "invalid scope"
+// (devforum.zoom.us/t/multiple-scopes-authorization/138714), so its URL
+// carries none, while Google's carries its scope.
+func TestZoomsAuthorizeURLLeavesTheScopesToTheAppSettings(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	for p, want := range map[string]string{"zoom": "", "youtube": "https://www.googleapis.com/auth/youtube"} {
+		start, err := e.svc.StartOAuth(context.Background(), e.id, p, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := url.Parse(start.AuthorizeURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := u.Query().Get("scope"); got != want {
+			t.Errorf("%s: scope %q, want %q", p, got, want)
+		}
+	}
+}
+
 func TestStartRefusesWhatCannotBeConnectedByOAuth(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t, envOpts{})
@@ -149,5 +202,29 @@ func TestUnconfiguredPlatformSaysWhichVariablesToSet(t *testing.T) {
 	ae, ok := apperr.As(err)
 	if !ok || ae.Kind != apperr.NotImplemented || !strings.Contains(ae.Detail, "YOUTUBE_CLIENT_ID") {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A code the platform will not exchange is an exchange failure with its own
+// code and message, not an expired connection (there is none yet).
+func TestAFailedCodeExchangeIsReportedAsSuch(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	ctx := context.Background()
+	start, err := e.svc.StartOAuth(ctx, e.id, "zoom", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, state := oauthtest.Authorize(t, start.AuthorizeURL)
+	res, err := e.svc.Callback(ctx, "zoom", url.Values{"code": {"a-code-zoom-never-issued"}, "state": {state}})
+	if err != nil || res.ErrorCode != "exchange_failed" {
+		t.Fatalf("got %+v %v, want the exchange_failed outcome", res, err)
+	}
+	ae, ok := apperr.As(res.ErrorCause)
+	if !ok || ae.Code != "exchange_failed" || ae.Kind != apperr.Unprocessable || !strings.Contains(ae.Detail, "did not exchange the authorization code") {
+		t.Fatalf("the JSON answer's problem is %v, want 422 exchange_failed saying the code was not exchanged", res.ErrorCause)
+	}
+	if _, err := e.svc.Get(ctx, e.id.Tenant, "zoom"); apperr.KindOf(err) != apperr.NotFound {
+		t.Fatalf("a failed exchange created a connection: %v", err)
 	}
 }

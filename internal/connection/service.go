@@ -129,7 +129,7 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 func lookup(id string) (platform.Descriptor, error) {
 	d, ok := platform.Lookup(id)
 	if !ok {
-		return platform.Descriptor{}, apperr.Errorf(apperr.NotFound, "unknown_platform", "there is no platform %q", truncate(id, 40))
+		return platform.Descriptor{}, platform.Unknown(apperr.NotFound, id)
 	}
 	return d, nil
 }

@@ -1,8 +1,14 @@
 package connection_test
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"maps"
 	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -256,13 +262,14 @@ func TestDisconnectRevokesAndDeletesTheCredentials(t *testing.T) {
 	e := newEnv(t, envOpts{platform: platform.Zoom})
 	e.connect("zoom")
 	ctx := context.Background()
-	refresh := e.creds("zoom").RefreshToken
+	access := e.creds("zoom").AccessToken
 	if err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom"); err != nil {
 		t.Fatal(err)
 	}
+	// Zoom revokes with the access token: POST /oauth/revoke?token=<ACCESS_TOKEN>, Basic auth (PLATFORMS.md Zoom).
 	revs := e.stats().Revocations
-	if len(revs) != 1 || revs[0].Token != refresh || revs[0].Via != "query" {
-		t.Fatalf("revocations %+v (Zoom revokes with ?token=)", revs)
+	if len(revs) != 1 || revs[0].Token != access || revs[0].TokenKind != "access_token" || revs[0].Via != "query" {
+		t.Fatalf("revocations %+v (Zoom revokes the access token with ?token=)", revs)
 	}
 	c, _ := e.svc.Get(ctx, e.id.Tenant, "zoom")
 	if c.Status != connection.StatusDisconnected || len(c.Sealed) != 0 || !c.NextCheckAt.IsZero() {
@@ -276,6 +283,27 @@ func TestDisconnectRevokesAndDeletesTheCredentials(t *testing.T) {
 	}
 	if err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom"); err != nil {
 		t.Fatalf("a second disconnect: %v", err)
+	}
+}
+
+func TestAnExpiredZoomAccessTokenIsRefreshedBeforeItIsRevoked(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	e.clock.Advance(2 * time.Hour) // the 1 h token has expired
+	if err := e.svc.Disconnect(context.Background(), e.id.Tenant, "zoom"); err != nil {
+		t.Fatal(err)
+	}
+	st := e.stats()
+	if len(st.Refreshes) != 1 || !st.Refreshes[0].OK {
+		t.Fatalf("refreshes %+v", st.Refreshes)
+	}
+	if len(st.Revocations) != 1 || st.Revocations[0].TokenKind != "access_token" || st.Revocations[0].Via != "query" {
+		t.Fatalf("revocations %+v: the fresh access token should be revoked", st.Revocations)
+	}
+	c, _ := e.svc.Get(context.Background(), e.id.Tenant, "zoom")
+	if c.Status != connection.StatusDisconnected || c.LastError != nil || len(c.Sealed) != 0 {
+		t.Fatalf("after disconnect %+v", c)
 	}
 }
 
@@ -369,4 +397,53 @@ type staleDue struct {
 
 func (s staleDue) Due(context.Context, time.Time, string, int) ([]connection.DueRef, string, error) {
 	return s.refs, "", nil
+}
+
+// Microsoft's identity platform requires scope on a refresh
+// (learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#refresh-the-access-token);
+// golang.org/x/oauth2 does not send it by itself. The refresh body is read
+// on its way to the token server.
+func TestATeamsRefreshCarriesTheScope(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.MicrosoftTeams})
+	e.connect(platform.MicrosoftTeams)
+	target, err := url.Parse(e.ep.TokenURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var forms []url.Values
+	proxy := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		form, _ := url.ParseQuery(string(body))
+		mu.Lock()
+		forms = append(forms, form)
+		mu.Unlock()
+		r.Body, r.ContentLength = io.NopCloser(bytes.NewReader(body)), int64(len(body))
+		proxy.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := e.cfg
+	cfg.Endpoints = maps.Clone(e.eps)
+	ep := cfg.Endpoints[platform.MicrosoftTeams]
+	ep.TokenURL = srv.URL + target.Path
+	cfg.Endpoints[platform.MicrosoftTeams] = ep
+	svc := connection.New(cfg)
+
+	e.clock.Advance(59 * time.Minute)
+	if _, err := svc.Token(context.Background(), e.id.Tenant, platform.MicrosoftTeams); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(forms) != 1 || forms[0].Get("grant_type") != "refresh_token" || forms[0].Get("refresh_token") == "" {
+		t.Fatalf("token requests %v", forms)
+	}
+	if got := forms[0].Get("scope"); got != "OnlineMeetings.ReadWrite offline_access User.Read" {
+		t.Fatalf("refresh scope %q", got)
+	}
+	if st := e.stats(); len(st.Refreshes) != 1 || !st.Refreshes[0].OK {
+		t.Fatalf("the token server did not take the refresh: %+v", st.Refreshes)
+	}
 }

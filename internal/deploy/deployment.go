@@ -23,6 +23,16 @@ const (
 	StatusTimedOut Status = "timed_out"
 )
 
+// Statuses are every status, in the order a deployment goes through them.
+var Statuses = []Status{StatusQueued, StatusBuilding, StatusReady, StatusError, StatusCanceled, StatusTimedOut}
+
+// ListFilter narrows a list of deployments; an empty field matches all.
+type ListFilter struct {
+	Status      Status
+	Platform    platform.ID
+	ProjectName string // exact
+}
+
 // Terminal reports whether the deployment has ended.
 func (s Status) Terminal() bool {
 	switch s {
@@ -85,6 +95,11 @@ type Deployment struct {
 	Branch      string
 	Image       string
 	Database    string // "" or platform.DatabasePostgres
+	// Build is how a repository is built and run (nil: the platform's
+	// choice); WorkspaceID the platform workspace asked for ("": the
+	// connection's).
+	Build       *Build
+	WorkspaceID string
 	Files       FileSet
 	// SealedEnv is the environment variables as JSON, sealed by the vault
 	// (purpose env_vars, record = ID). Never returned.

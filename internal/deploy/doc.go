@@ -14,8 +14,8 @@
 // files and MaxFileBytes of decoded content (the route's 5 MiB body
 // limit), encodings utf-8 or base64, valid variable names, and the
 // platform's own Validate: what the platform cannot do (files to Render;
-// files to Railway unless RAILWAY_UNDOCUMENTED_UPLOAD is on; a repository
-// or a database at Vercel) is 422 with the platform's words, a bad name or
+// files to Railway unless RAILWAY_UNDOCUMENTED_UPLOAD is on; a GitLab
+// repository or a database at Vercel) is 422 with the platform's words, a bad name or
 // path 400, too much content 413. The platform must be connected (409).
 //
 // Then the rate limit: at most Limit deployments per user (tenant and
@@ -47,6 +47,7 @@
 //	pk TENANT#<tenant>  sk DEPLOYLOG#<id>#<seq>      up to 200 of its log lines, in order
 //	pk TENANT#<tenant>  sk DEPLOYKICK#<id>#<n>       a resume ticket from the sweep (type deployment, ttl)
 //	pk TENANT#<tenant>  sk RATE#deployments#<user>   the user's window: accepted instants, version, ttl
+//	pk TENANT#<tenant>  sk DEPLOYPROJECT#<platform>#<scope>#<name>  the project Switchboard made under the name
 //	gsi1pk DUE#DEPLOY   gsi1sk <dueAt>#<tenant>#<id> a queued or building deployment, due when nothing moves it
 //
 // # The worker: steps and resumption
@@ -59,6 +60,13 @@
 // deploy twice. It then runs
 //
 //	EnsureProject -> ProvisionDatabase -> (DATABASE_URL into env) -> SetEnv -> Upload -> StartDeployment
+//
+// EnsureProject is given the project Switchboard made under the same name
+// for the tenant before (DeploySpec.OwnedProjectID, from a record kept per
+// tenant, platform, scope and name), and the project it settles on is
+// recorded: a later deployment reuses it, and a client that must never take
+// over a project the user made (Vercel: a 409 on create) adopts only that
+// one.
 //
 // and after each step writes the step as done, the platform's ids
 // (DeployProgress: never a secret) and a renewed lease in one conditional
@@ -122,17 +130,21 @@
 // # What each platform can do
 //
 //	               files                      repo/image   database    logs   cancel   rollback
-//	Vercel         yes (by SHA-1 digest)      no (1)       no (2)      yes    yes      yes (promote)
+//	Vercel         yes (by SHA-1 digest)      repo (1)     no (2)      yes    yes      yes (6)
 //	Railway        only with the CLI's        yes          Postgres    yes    yes      yes (3)
 //	               undocumented upload (4)                 template
 //	Render         no (5)                     yes          Postgres    yes    yes      yes (3)
 //
-//	(1) only through Vercel's Git integration, set up in its dashboard
+//	(1) GitHub or Bitbucket through gitSource, with the user's Git connection in Vercel; a branch is
+//	    required; GitLab's gitSource needs a numeric project id a URL does not carry, so it is refused
 //	(2) Vercel's databases come from Marketplace integrations its API does not provision
 //	(3) the platform starts a new deploy of the earlier build; its rollback answer names no id to follow,
 //	    so the rollback deployment is ready when the platform accepted it
 //	(4) off unless RAILWAY_UNDOCUMENTED_UPLOAD=true; Railway may change or close it without notice
 //	(5) code comes from a Git repository or a registry image
+//	(6) instant rollback for a deployment that served production, promote for a staged one that never
+//	    did; a Vercel deployment is ready only once its production alias is assigned, and its URL is
+//	    that alias, not the per-deployment URL Vercel Authentication protects
 //
 // Each refusal reaches the caller as a 422 with the platform's plain
 // message at acceptance, never as a faked success.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,7 +30,7 @@ type Repo interface {
 	// table's stream starts the worker.
 	Accept(ctx context.Context, d *Deployment, st ratelimit.State, dec ratelimit.Decision, period time.Duration) error
 	Get(ctx context.Context, tenant, id string) (*Deployment, error)
-	List(ctx context.Context, tenant, cursor string, limit int) ([]*Deployment, string, error)
+	List(ctx context.Context, tenant string, f ListFilter, cursor string, limit int) ([]*Deployment, string, error)
 	Logs(ctx context.Context, tenant, id, cursor string, limit int) (LogPage, error)
 	// Cancel ends a deployment that is queued or building as canceled; a
 	// Conflict when it has ended already.
@@ -198,6 +199,7 @@ func (s *Service) Create(ctx context.Context, who Identity, req Request) (*Deplo
 	d := &Deployment{
 		ID: NewID(now), Tenant: who.Tenant, User: who.User, Platform: p, ProjectName: spec.ProjectName, Source: source,
 		Repo: spec.Repo, Branch: spec.Branch, Image: spec.Image, Database: spec.Database, Status: StatusQueued,
+		Build: req.Build, WorkspaceID: req.WorkspaceID,
 	}
 	if len(spec.Env) > 0 {
 		raw, err := json.Marshal(spec.Env)
@@ -317,9 +319,25 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*Deployment, erro
 	return d, err
 }
 
-// List pages through the tenant's deployments, newest first.
-func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) ([]*Deployment, string, error) {
-	return s.cfg.Repo.List(ctx, tenant, cursor, limit)
+// List pages through the tenant's deployments that f matches, newest
+// first. A filter value that no deployment can have is Invalid.
+func (s *Service) List(ctx context.Context, tenant string, f ListFilter, cursor string, limit int) ([]*Deployment, string, error) {
+	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
+		names := make([]string, len(Statuses))
+		for i, st := range Statuses {
+			names[i] = string(st)
+		}
+		return nil, "", invalid("invalid_query", "status must be one of %s", strings.Join(names, ", "))
+	}
+	if f.Platform != "" {
+		if d, ok := platform.Lookup(string(f.Platform)); !ok || d.Kind != platform.KindDeploy {
+			return nil, "", invalid("invalid_query", "platform must be one of %s", strings.Join(s.deployPlatforms(), ", "))
+		}
+	}
+	if utf8Len(f.ProjectName) > MaxProjectName {
+		return nil, "", invalid("invalid_query", "projectName is at most %d characters", MaxProjectName)
+	}
+	return s.cfg.Repo.List(ctx, tenant, f, cursor, limit)
 }
 
 // logItemsPerPage bounds a log page: each item holds up to
@@ -485,9 +503,11 @@ type Availability struct {
 // project may take the name there.
 func (s *Service) CheckName(ctx context.Context, tenant, platformID, name string) (Availability, error) {
 	d, ok := platform.Lookup(platformID)
-	if !ok || d.Kind != platform.KindDeploy {
-		return Availability{}, apperr.Errorf(apperr.NotFound, "platform_not_found", "%q is not a hosting platform; use one of %s",
-			clip(platformID), strings.Join(s.deployPlatforms(), ", "))
+	switch {
+	case !ok:
+		return Availability{}, platform.Unknown(apperr.NotFound, platformID)
+	case d.Kind != platform.KindDeploy:
+		return Availability{}, platform.WrongKind(apperr.NotFound, d, platform.KindDeploy)
 	}
 	if strings.TrimSpace(name) == "" || utf8Len(name) > MaxProjectName {
 		return Availability{}, invalid("invalid_query", "name is required, at most %d characters", MaxProjectName)

@@ -34,8 +34,8 @@ func TestBadRequestsAreRefusedWithAClearReasonAndChangeNothing(t *testing.T) {
 		code string
 		says string
 	}{
-		{"an unknown platform", deploy.Request{Platform: "heroku", ProjectName: "x", Source: repo}, apperr.Invalid, "invalid_platform", "vercel, railway, render"},
-		{"a platform that does not host", deploy.Request{Platform: "zoom", ProjectName: "x", Source: repo}, apperr.Invalid, "invalid_platform", ""},
+		{"an unknown platform", deploy.Request{Platform: "heroku", ProjectName: "x", Source: repo}, apperr.Invalid, "unknown_platform", "heroku"},
+		{"a platform that does not host", deploy.Request{Platform: "zoom", ProjectName: "x", Source: repo}, apperr.Invalid, "wrong_platform_kind", "vercel, railway, render"},
 		{"no project name", deploy.Request{Platform: "vercel", Files: site()}, apperr.Invalid, "invalid_project_name", "required"},
 		{"a name Vercel refuses", deploy.Request{Platform: "vercel", ProjectName: "My Site", Files: site()}, apperr.Invalid, "invalid_project_name", "lowercase"},
 		{"a name Render refuses", deploy.Request{Platform: "render", ProjectName: " padded ", Source: repo}, apperr.Invalid, "invalid_project_name", "Render service name"},
@@ -62,7 +62,7 @@ func TestBadRequestsAreRefusedWithAClearReasonAndChangeNothing(t *testing.T) {
 		{"an unknown database", deploy.Request{Platform: "railway", ProjectName: "x", Source: repo, Database: ptr("mysql")}, apperr.Invalid, "invalid_deployment", "postgres"},
 		{"files to Render", deploy.Request{Platform: "render", ProjectName: "x", Files: site()}, apperr.Unprocessable, "unsupported_by_platform", "Render takes no file upload"},
 		{"files to Railway without the undocumented upload", deploy.Request{Platform: "railway", ProjectName: "x", Files: site()}, apperr.Unprocessable, "unsupported_by_platform", "Railway documents no file upload"},
-		{"a repository to Vercel", deploy.Request{Platform: "vercel", ProjectName: "x", Source: repo}, apperr.Unprocessable, "unsupported_by_platform", "Git integration"},
+		{"a GitLab repository to Vercel", deploy.Request{Platform: "vercel", ProjectName: "x", Source: &deploy.GitSource{Repo: "https://gitlab.com/acme/site", Branch: "main"}}, apperr.Unprocessable, "unsupported_by_platform", "numeric project id"},
 		{"a database at Vercel", deploy.Request{Platform: "vercel", ProjectName: "x", Files: site(), Database: ptr("postgres")}, apperr.Unprocessable, "unsupported_by_platform", "Marketplace"},
 	}
 	for _, c := range cases {
@@ -178,7 +178,7 @@ func TestConcurrentRequestsOfOneUserAcceptExactlyTheLimit(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	list, _, err := e.svc.List(context.Background(), e.tenant, "", 100)
+	list, _, err := e.svc.List(context.Background(), e.tenant, deploy.ListFilter{}, "", 100)
 	if accepted != 10 || limited != 40 || err != nil || len(list) != 10 {
 		t.Fatalf("accepted %d, limited %d, failed %d, stored %d (%v)", accepted, limited, failed, len(list), err)
 	}
@@ -203,7 +203,7 @@ func TestAnotherTenantSeesNoneOfItAndCannotActOnIt(t *testing.T) {
 			t.Errorf("%s as another tenant: %v", what, err)
 		}
 	}
-	if list, _, err := e.svc.List(ctx, "globex", "", 100); err != nil || len(list) != 0 {
+	if list, _, err := e.svc.List(ctx, "globex", deploy.ListFilter{}, "", 100); err != nil || len(list) != 0 {
 		t.Fatalf("another tenant lists %v %v", list, err)
 	}
 	if _, err := e.svc.Get(ctx, e.tenant, "dpl_not-an-id"); !apperr.Is(err, apperr.NotFound) {

@@ -43,6 +43,21 @@ type Request struct {
 	// Database asks for a database with the project: its engine
 	// ("postgres"). nil asks for none.
 	Database *string
+	// Build says how a repository is built and run where the platform
+	// needs telling (Render); nil leaves it to the platform.
+	Build *Build
+	// WorkspaceID is the platform's workspace, owner or team to deploy in
+	// (Render's ownerId); "" takes the connection's.
+	WorkspaceID string
+}
+
+// Build is how a repository is built and run (platform.DeploySpec's
+// Runtime, BuildCommand, StartCommand and PublishPath).
+type Build struct {
+	Runtime      string `json:"runtime"`
+	BuildCommand string `json:"buildCommand"`
+	StartCommand string `json:"startCommand"`
+	PublishPath  string `json:"publishPath"`
 }
 
 // Limits on a request that are Switchboard's own; the platform's Validate
@@ -54,6 +69,8 @@ const (
 	maxRepoURL     = 2048
 	maxImageRef    = 1024
 	maxBranch      = 255
+	maxWorkspaceID = 200
+	maxCommand     = 2048
 )
 
 func invalid(code, format string, args ...any) error {
@@ -67,8 +84,11 @@ func invalid(code, format string, args ...any) error {
 func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec, platform.Deployer, Source, error) {
 	var spec platform.DeploySpec
 	d, ok := platform.Lookup(req.Platform)
-	if !ok || d.Kind != platform.KindDeploy {
-		return spec, nil, "", invalid("invalid_platform", "platform must be one of %s", strings.Join(s.deployPlatforms(), ", "))
+	switch {
+	case !ok:
+		return spec, nil, "", platform.Unknown(apperr.Invalid, req.Platform)
+	case d.Kind != platform.KindDeploy:
+		return spec, nil, "", platform.WrongKind(apperr.Invalid, d, platform.KindDeploy)
 	}
 	dep, ok := s.cfg.Deployers[d.ID]
 	if !ok {
@@ -113,6 +133,21 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 	}
 	if given != 1 {
 		return spec, nil, "", invalid("invalid_source", "give exactly one of files, source and image")
+	}
+	if b := req.Build; b != nil {
+		for name, v := range map[string]string{"build.runtime": b.Runtime, "build.buildCommand": b.BuildCommand,
+			"build.startCommand": b.StartCommand, "build.publishPath": b.PublishPath} {
+			if len(v) > maxCommand || strings.ContainsAny(v, "\x00\r\n") {
+				return spec, nil, "", invalid("invalid_build", "%s must be one line of at most %d bytes", name, maxCommand)
+			}
+		}
+		spec.Runtime, spec.BuildCommand, spec.StartCommand, spec.PublishPath = b.Runtime, b.BuildCommand, b.StartCommand, b.PublishPath
+	}
+	if w := req.WorkspaceID; w != "" {
+		if len(w) > maxWorkspaceID || strings.ContainsAny(w, " \t\r\n/?#") {
+			return spec, nil, "", invalid("invalid_workspace", "workspaceId must be a platform workspace id of at most %d characters", maxWorkspaceID)
+		}
+		spec.TeamID = w
 	}
 	if req.Database != nil {
 		if *req.Database == "" {

@@ -33,6 +33,11 @@ type WorkerRepo interface {
 	// the lease and the deployment is building in the table: a Conflict
 	// otherwise (canceled, or taken over).
 	Save(ctx context.Context, d *Deployment, owner string, lines []LogLine) error
+	// OwnedProject is the platform project Switchboard made under name for
+	// the tenant in scope (the connection's team, "" for its own account),
+	// "" when it made none; RecordProject records one.
+	OwnedProject(ctx context.Context, tenant string, p platform.ID, scope, name string) (string, error)
+	RecordProject(ctx context.Context, tenant string, p platform.ID, scope, name, projectID string) error
 }
 
 // WorkerConfig is what a Worker is built from.
@@ -241,6 +246,9 @@ func (r *run) fetchToken(ctx context.Context) error {
 	}
 	r.token = creds.Bearer()
 	r.spec.TeamID = teamOf(creds)
+	if r.d.WorkspaceID != "" {
+		r.spec.TeamID = r.d.WorkspaceID // the deployment's choice over the connection's
+	}
 	r.addSecret(r.token)
 	return nil
 }
@@ -257,6 +265,9 @@ func (r *run) addSecret(s string) {
 func (r *run) loadSpec(ctx context.Context) error {
 	d := r.d
 	r.spec.ProjectName, r.spec.Repo, r.spec.Branch, r.spec.Image, r.spec.Database = d.ProjectName, d.Repo, d.Branch, d.Image, d.Database
+	if b := d.Build; b != nil {
+		r.spec.Runtime, r.spec.BuildCommand, r.spec.StartCommand, r.spec.PublishPath = b.Runtime, b.BuildCommand, b.StartCommand, b.PublishPath
+	}
 	r.spec.Env = map[string]string{}
 	if len(d.SealedEnv) > 0 {
 		raw, err := r.w.cfg.Vault.Open(ctx, d.SealedEnv, EnvContext(d))
@@ -303,13 +314,35 @@ func (r *run) addDatabaseURL(url string) {
 	}
 }
 
+// ensureProject runs EnsureProject with the project Switchboard made under
+// the name before (its record, so that a client adopts no project the user
+// made), and records the project the step settled on.
+func (r *run) ensureProject(ctx context.Context, p *platform.DeployProgress) error {
+	d := r.d
+	owned, err := r.w.cfg.Repo.OwnedProject(ctx, d.Tenant, d.Platform, r.spec.TeamID, d.ProjectName)
+	if err != nil {
+		return fmt.Errorf("deploy: reading the projects made under %q: %w", d.ProjectName, err)
+	}
+	r.spec.OwnedProjectID = owned
+	if err := r.dep.EnsureProject(ctx, r.token, r.spec, p); err != nil {
+		return err
+	}
+	if p.ProjectID == "" || p.ProjectID == owned {
+		return nil
+	}
+	if err := r.w.cfg.Repo.RecordProject(ctx, d.Tenant, d.Platform, r.spec.TeamID, d.ProjectName, p.ProjectID); err != nil {
+		return fmt.Errorf("deploy: recording project %q: %w", d.ProjectName, err)
+	}
+	return nil
+}
+
 // runStep runs one step at the platform; the deployer records what it
 // made in the progress, which save keeps.
 func (r *run) runStep(ctx context.Context, step Step) error {
 	p := &r.d.Progress
 	switch step {
 	case StepProject:
-		return r.dep.EnsureProject(ctx, r.token, r.spec, p)
+		return r.ensureProject(ctx, p)
 	case StepDatabase:
 		url, err := r.dep.ProvisionDatabase(ctx, r.token, r.spec, p)
 		if err != nil || url == "" {
@@ -702,7 +735,26 @@ func (r *run) timeOut(ctx context.Context) (Outcome, error) {
 }
 
 // rollback makes the platform deployment rolled back to current again.
+// Where the platform's rollback is a new deployment (a RollbackFollower:
+// Render), that deployment is recorded and followed like a build until it
+// is live or fails; the record then points at it.
 func (r *run) rollback(ctx context.Context) (Outcome, error) {
+	if f, ok := r.dep.(platform.RollbackFollower); ok {
+		if !r.d.Done(StepRollback) {
+			if err := r.attempt(ctx, "roll back", func(ctx context.Context) error {
+				return f.StartRollback(ctx, r.token, &r.d.Progress, r.d.RollbackTo)
+			}); err != nil {
+				return r.failed(ctx, err)
+			}
+			r.d.markDone(StepRollback)
+			line := pendingLine{line: LogLine{At: r.now(), Type: string(platform.LogInfo),
+				Text: fmt.Sprintf("%s is deploying %s again as deployment %s (rollback to %s)", r.d.Platform, r.d.RollbackTo, r.d.Progress.DeploymentID, r.d.RollbackOf)}}
+			if err := r.save(ctx, []pendingLine{line}); err != nil {
+				return r.failed(ctx, err)
+			}
+		}
+		return r.poll(ctx)
+	}
 	if !r.d.Done(StepRollback) {
 		if err := r.attempt(ctx, "roll back", func(ctx context.Context) error {
 			return r.dep.Rollback(ctx, r.token, r.d.Progress, r.d.RollbackTo)

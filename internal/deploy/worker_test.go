@@ -24,6 +24,7 @@ func TestEachPlatformReachesReadyWithBuildLogs(t *testing.T) {
 		req  deploy.Request
 	}{
 		{"vercel from files", deploy.Request{Platform: "vercel", ProjectName: "grace-site", Files: site(), Env: map[string]string{"API_BASE": "https://api.example.com"}}},
+		{"vercel from a repository", deploy.Request{Platform: "vercel", ProjectName: "grace-git", Source: &deploy.GitSource{Repo: "https://github.com/acme/site", Branch: "main"}}},
 		{"railway from a repository", deploy.Request{Platform: "railway", ProjectName: "grace api", Source: &deploy.GitSource{Repo: "https://github.com/acme/api", Branch: "main"}}},
 		{"railway from an image", deploy.Request{Platform: "railway", ProjectName: "grace worker", Image: "ghcr.io/acme/worker:1.2.3"}},
 		{"render from a repository", deploy.Request{Platform: "render", ProjectName: "grace-web", Source: &deploy.GitSource{Repo: "https://github.com/acme/web", Branch: "main"}, Env: map[string]string{"NODE_ENV": "production"}}},

@@ -36,6 +36,12 @@ type Response struct {
 // JSON is a JSON answer with a status.
 func JSON(status int, body any) *Response { return &Response{Status: status, Body: body} }
 
+// created is the answer to a request that made something (201, or 202
+// when it is still being made): its Location is where to read it.
+func created(status int, location string, body any) *Response {
+	return &Response{Status: status, Header: map[string]string{"Location": location}, Body: body}
+}
+
 // Config is what an API needs besides its services.
 type Config struct {
 	Function    string // which function this is; only its routes are served
@@ -91,12 +97,7 @@ func (a *API) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (ev
 	resp, route, err := a.serve(ctx, ev, reqID)
 	if err != nil {
 		resp = problemFor(err, reqID)
-		level := slog.LevelInfo
-		if resp.Status >= 500 {
-			level = slog.LevelError
-		}
-		log.Log(ctx, level, "request failed", slog.String("route", route), slog.Int("status", resp.Status),
-			slog.String("error", err.Error()))
+		logFailure(ctx, log, route, resp.Status, err)
 	}
 	out := encode(resp, log)
 	log.Info("request", slog.String("route", route), slog.String("method", ev.RequestContext.HTTP.Method),
@@ -165,6 +166,9 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 		return nil, routeKey, apperr.Errorf(apperr.TooLarge, "body_too_large", "the body is %d bytes; this route takes at most %d", len(body), limit)
 	}
 	req.Body = body
+	if err := req.checkMediaType(); err != nil {
+		return nil, routeKey, err
+	}
 
 	h := a.handlers[route.Operation]
 	if h == nil {
@@ -188,7 +192,24 @@ func (a *API) identity(ev events.APIGatewayV2HTTPRequest) (Identity, error) {
 			"a valid bearer token with the claims sub and %s is required", a.cfg.TenantClaim)
 		return Identity{}, e
 	}
+	if !plainClaim(sub) || !plainClaim(tenant) {
+		e := apperr.Errorf(apperr.Unauthenticated, "unauthenticated",
+			"the claims sub and %s must be plain strings; a list or an object names no one", a.cfg.TenantClaim)
+		return Identity{}, e
+	}
 	return Identity{Tenant: tenant, User: sub}, nil
+}
+
+// logFailure logs a request that failed with err, its cause included: a
+// 5xx at ERROR (the answer hides the cause, so the log is the only place
+// it is), anything else at INFO. Every layer that turns an error into an
+// answer itself (idempotency, rate-limit headers) calls it.
+func logFailure(ctx context.Context, log *slog.Logger, route string, status int, err error) {
+	level := slog.LevelInfo
+	if status >= 500 {
+		level = slog.LevelError
+	}
+	log.Log(ctx, level, "request failed", slog.String("route", route), slog.Int("status", status), slog.String("error", err.Error()))
 }
 
 func notBuilt(r Route) error {

@@ -76,6 +76,11 @@ func TestRequestsWithoutVerifiedClaimsAre401(t *testing.T) {
 		"empty claims":      apitest.Claims(map[string]string{}),
 		"control character": apitest.Claims(map[string]string{"sub": "u\x001", "tenant_id": "t1"}),
 		"overlong tenant":   apitest.Claims(map[string]string{"sub": "u1", "tenant_id": strings.Repeat("t", 300)}),
+		// API Gateway renders a list claim as "[a b]" and an object as "map[k:v]".
+		"tenant is a list":     apitest.Claims(map[string]string{"sub": "u1", "tenant_id": "[t1 t2]"}),
+		"tenant is a one list": apitest.Claims(map[string]string{"sub": "u1", "tenant_id": "[t1]"}),
+		"tenant is an object":  apitest.Claims(map[string]string{"sub": "u1", "tenant_id": "map[id:t1]"}),
+		"sub is a list":        apitest.Claims(map[string]string{"sub": "[u1 u2]", "tenant_id": "t1"}),
 	}
 	for name, opt := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -47,11 +47,17 @@ type connectionView struct {
 	LastError       *lastErrorView `json:"lastError"`
 }
 
+// stamp is how every answer writes a time: RFC 3339 in UTC, to the
+// second, always the same length ("2026-05-03T10:00:00Z"); a fraction is
+// cut, never shown for some times and not for others.
+func stamp(t time.Time) string { return t.UTC().Format(time.RFC3339) }
+
+// timePtr is stamp(t), or null for the zero time.
 func timePtr(t time.Time) *string {
 	if t.IsZero() {
 		return nil
 	}
-	s := t.UTC().Format(time.RFC3339)
+	s := stamp(t)
 	return &s
 }
 
@@ -117,7 +123,7 @@ func (a *API) createConnection(ctx context.Context, r *Request) (*Response, erro
 	if err != nil {
 		return nil, err
 	}
-	return JSON(http.StatusCreated, viewConnection(c)), nil
+	return created(http.StatusCreated, "/connections/"+url.PathEscape(string(c.Platform)), viewConnection(c)), nil
 }
 
 func (a *API) refreshConnection(ctx context.Context, r *Request) (*Response, error) {
@@ -149,7 +155,7 @@ func (a *API) startOAuth(ctx context.Context, r *Request) (*Response, error) {
 		return nil, err
 	}
 	return JSON(http.StatusOK, map[string]string{
-		"authorizeUrl": res.AuthorizeURL, "expiresAt": res.ExpiresAt.UTC().Format(time.RFC3339),
+		"authorizeUrl": res.AuthorizeURL, "expiresAt": stamp(res.ExpiresAt),
 	}), nil
 }
 

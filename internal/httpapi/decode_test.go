@@ -14,16 +14,21 @@ func TestDecodeRefusesWhatIsNotTheRoutesJSON(t *testing.T) {
 	type body struct {
 		Title string `json:"title"`
 		Count int    `json:"count"`
+		Items []struct {
+			Name string `json:"name"`
+		} `json:"items"`
 	}
 	cases := []struct {
 		name, body, contentType, code, detail string
 	}{
 		{"empty", "", "application/json", "body_required", "needs a JSON body"},
-		{"unknown field", `{"title":"a","extra":1}`, "application/json", "invalid_body", `unknown field "extra"`},
+		{"unknown field", `{"title":"a","extra":1}`, "application/json", "invalid_body", `unknown field "extra" in the body; the fields taken there are title, count, items`},
+		{"unknown nested field", `{"items":[{"name":"a"},{"name":"b","size":2}]}`, "application/json", "invalid_body", `unknown field "size" in items[1]; the fields taken there are name`},
 		{"wrong type", `{"count":"ten"}`, "application/json", "invalid_body", `field "count" must be int`},
 		{"syntax", `{"title":`, "application/json", "invalid_body", "ends before"},
 		{"trailing value", `{"title":"a"} {"title":"b"}`, "application/json", "invalid_body", "more than one JSON value"},
 		{"not json media type", `{"title":"a"}`, "text/plain", "unsupported_media_type", "application/json"},
+		{"a form", `{"title":"a"}`, "application/x-www-form-urlencoded", "unsupported_media_type", "application/json"},
 		{"array", `[1,2]`, "application/json", "invalid_body", "must be a JSON"},
 	}
 	for _, c := range cases {
@@ -33,7 +38,11 @@ func TestDecodeRefusesWhatIsNotTheRoutesJSON(t *testing.T) {
 			var v body
 			err := r.Decode(&v)
 			e, ok := apperr.As(err)
-			if !ok || e.Kind != apperr.Invalid || e.Code != c.code || !strings.Contains(e.Detail, c.detail) {
+			kind := apperr.Invalid
+			if c.code == "unsupported_media_type" {
+				kind = apperr.BadMediaType
+			}
+			if !ok || e.Kind != kind || e.Code != c.code || !strings.Contains(e.Detail, c.detail) {
 				t.Fatalf("got %v, want %s containing %q", err, c.code, c.detail)
 			}
 		})
@@ -87,5 +96,23 @@ func TestBase64BodiesAreDecoded(t *testing.T) {
 	resp, _ := New(Config{}, Services{}).Handle(context.Background(), ev)
 	if p := apitest.DecodeProblem(t, resp, 400); p.Code != "invalid_body" {
 		t.Fatalf("code %q", p.Code)
+	}
+}
+
+// A body in another media type is 415 on every route that takes one, before
+// any handler or service runs.
+func TestABodyThatIsNotJSONIs415(t *testing.T) {
+	t.Parallel()
+	api := New(Config{}, Services{})
+	for _, r := range Routes() {
+		if r.Method != "POST" && r.Method != "PATCH" {
+			continue
+		}
+		path := strings.NewReplacer("{platform}", "youtube", "{id}", "x1").Replace(r.Path)
+		ev := apitest.Event(r.Method, path, apitest.As("t", "u"), apitest.Body(`{"title":"x"}`), apitest.Header("Content-Type", "application/x-www-form-urlencoded"))
+		resp, _ := api.Handle(context.Background(), ev)
+		if p := apitest.DecodeProblem(t, resp, 415); p.Code != "unsupported_media_type" {
+			t.Errorf("%s: code %q", r.Key(), p.Code)
+		}
 	}
 }

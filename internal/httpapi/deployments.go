@@ -4,11 +4,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/deploy"
+	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 )
 
@@ -17,7 +19,7 @@ type DeploymentService interface {
 	Limits(ctx context.Context, who deploy.Identity) (ratelimit.Decision, error)
 	Create(ctx context.Context, who deploy.Identity, req deploy.Request) (*deploy.Deployment, ratelimit.Decision, error)
 	Get(ctx context.Context, tenant, id string) (*deploy.Deployment, error)
-	List(ctx context.Context, tenant, cursor string, limit int) ([]*deploy.Deployment, string, error)
+	List(ctx context.Context, tenant string, f deploy.ListFilter, cursor string, limit int) ([]*deploy.Deployment, string, error)
 	Logs(ctx context.Context, tenant, id, cursor string) (deploy.LogPage, error)
 	Cancel(ctx context.Context, tenant, id string) (*deploy.Deployment, error)
 	Rollback(ctx context.Context, who deploy.Identity, id string) (*deploy.Deployment, ratelimit.Decision, error)
@@ -89,12 +91,7 @@ func (a *API) withRateLimit(h HandlerFunc, decides bool) HandlerFunc {
 		resp, err := h(ctx, r)
 		if err != nil {
 			resp = problemFor(err, r.RequestID)
-			level := slog.LevelInfo
-			if resp.Status >= 500 {
-				level = slog.LevelError
-			}
-			a.cfg.Logger.Log(ctx, level, "request failed", slog.String("request_id", r.RequestID),
-				slog.String("route", r.Route.Key()), slog.Int("status", resp.Status), slog.String("error", err.Error()))
+			logFailure(ctx, a.cfg.Logger.With(slog.String("request_id", r.RequestID)), r.Route.Key(), resp.Status, err)
 		}
 		if _, set := resp.Header[headerRateLimit]; !set {
 			var l limits
@@ -140,13 +137,13 @@ func viewDeployment(d *deploy.Deployment) deploymentView {
 	v := deploymentView{
 		ID: d.ID, Platform: string(d.Platform), ProjectName: d.ProjectName, Status: string(d.Status),
 		URL: nullableString(d.URL), PlatformDeploymentID: nullableString(d.PlatformDeploymentID), RollbackOf: nullableString(d.RollbackOf),
-		CreatedAt: d.CreatedAt.UTC().Format(time.RFC3339), UpdatedAt: d.UpdatedAt.UTC().Format(time.RFC3339),
+		CreatedAt: stamp(d.CreatedAt), UpdatedAt: stamp(d.UpdatedAt),
 	}
 	if d.UpdatedAt.IsZero() {
 		v.UpdatedAt = v.CreatedAt
 	}
 	if d.Error != nil {
-		v.Error = &lastErrorView{Code: d.Error.Code, Message: d.Error.Message, At: d.Error.At.UTC().Format(time.RFC3339)}
+		v.Error = &lastErrorView{Code: d.Error.Code, Message: d.Error.Message, At: stamp(d.Error.At)}
 	}
 	return v
 }
@@ -157,7 +154,7 @@ func (a *API) getDeploymentLimits(ctx context.Context, r *Request) (*Response, e
 		return nil, err
 	}
 	resp := JSON(http.StatusOK, map[string]any{
-		"limit": d.Limit, "remaining": d.Remaining, "resetAt": d.ResetAt.UTC().Format(time.RFC3339),
+		"limit": d.Limit, "remaining": d.Remaining, "resetAt": stamp(d.ResetAt),
 	})
 	a.setRateLimit(resp, d)
 	return resp, nil
@@ -180,6 +177,8 @@ type createDeploymentBody struct {
 	Database *struct {
 		Engine string `json:"engine"`
 	} `json:"database"`
+	Build       *deploy.Build `json:"build"`
+	WorkspaceID string        `json:"workspaceId"`
 }
 
 // limitedAnswer is the answer to a decision: 429 when it refused (with
@@ -196,7 +195,7 @@ func (a *API) limitedAnswer(r *Request, status int, d *deploy.Deployment, dec ra
 		resp.Header["Retry-After"], resp.Header[headerRateReset] = retry, retry
 		return resp, nil
 	}
-	resp := JSON(status, viewDeployment(d))
+	resp := created(status, "/deployments/"+url.PathEscape(d.ID), viewDeployment(d))
 	a.setRateLimit(resp, dec)
 	return resp, nil
 }
@@ -206,7 +205,8 @@ func (a *API) createDeployment(ctx context.Context, r *Request) (*Response, erro
 	if err := r.Decode(&body); err != nil {
 		return nil, err
 	}
-	req := deploy.Request{Platform: body.Platform, ProjectName: body.ProjectName, Image: body.Image, Env: body.Env}
+	req := deploy.Request{Platform: body.Platform, ProjectName: body.ProjectName, Image: body.Image, Env: body.Env,
+		Build: body.Build, WorkspaceID: body.WorkspaceID}
 	for _, f := range body.Files {
 		req.Files = append(req.Files, deploy.File{Path: f.Path, Content: f.Content, Encoding: f.Encoding})
 	}
@@ -225,7 +225,8 @@ func (a *API) listDeployments(ctx context.Context, r *Request) (*Response, error
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := a.svc.Deployments.List(ctx, r.Identity.Tenant, r.Query.Get("cursor"), limit)
+	f := deploy.ListFilter{Status: deploy.Status(r.Query.Get("status")), Platform: platform.ID(r.Query.Get("platform")), ProjectName: r.Query.Get("projectName")}
+	list, next, err := a.svc.Deployments.List(ctx, r.Identity.Tenant, f, r.Query.Get("cursor"), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -261,7 +262,7 @@ func (a *API) getDeploymentLogs(ctx context.Context, r *Request) (*Response, err
 	}
 	items := make([]logLineView, len(page.Lines))
 	for i, l := range page.Lines {
-		items[i] = logLineView{At: l.At.UTC().Format(time.RFC3339Nano), Type: l.Type, Text: l.Text}
+		items[i] = logLineView{At: stamp(l.At), Type: l.Type, Text: l.Text}
 	}
 	return JSON(http.StatusOK, map[string]any{"items": items, "nextCursor": page.Cursor}), nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"log/slog"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -25,8 +26,10 @@ type IdempotencyStore interface {
 
 // idempotent wraps a creating handler: the same Idempotency-Key and body
 // within idempotency.TTL returns the first answer and does nothing again;
-// the same key with another body is 422. Answers of 5xx are not kept, so a
-// retry after a failure runs again.
+// the same key with another body is 422. Only answers idempotency.Keep
+// takes are kept (successes and refusals of the request's own content);
+// for any other (429, 5xx, a refusal that depends on state) the key is
+// released, so a retry runs again.
 func (a *API) idempotent(h HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) (*Response, error) {
 		key := r.HeaderValue("idempotency-key")
@@ -53,8 +56,9 @@ func (a *API) idempotent(h HandlerFunc) HandlerFunc {
 		resp, herr := h(ctx, r)
 		if herr != nil {
 			resp = problemFor(herr, r.RequestID)
+			logFailure(ctx, a.cfg.Logger.With(slog.String("request_id", r.RequestID)), r.Route.Key(), resp.Status, herr)
 		}
-		if resp.Status >= 500 {
+		if !idempotency.Keep(resp.Status) {
 			if err := a.svc.Idempotency.Abandon(context.WithoutCancel(ctx), r.Identity.Tenant, scope, key); err != nil {
 				a.cfg.Logger.Warn("abandoning an idempotency key failed", "error", err.Error())
 			}

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
+	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
 // LivestreamService is what the livestream routes call.
@@ -21,6 +23,7 @@ type LivestreamService interface {
 	Start(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
 	End(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
 	Cancel(ctx context.Context, tenant, id string) error
+	Destinations(ctx context.Context, tenant, platform string) ([]platform.Destination, error)
 }
 
 // bindLivestreams binds the livestream routes when their service is wired.
@@ -36,10 +39,12 @@ func (a *API) bindLivestreams(h map[string]HandlerFunc) {
 	h["startLivestream"] = a.startLivestream
 	h["endLivestream"] = a.endLivestream
 	h["cancelLivestream"] = a.cancelLivestream
+	h["listConnectionDestinations"] = a.listConnectionDestinations
 }
 
 type livestreamTargetView struct {
 	Platform      string         `json:"platform"`
+	Destination   *string        `json:"destination"`
 	Status        string         `json:"status"`
 	ExternalID    *string        `json:"externalId"`
 	WatchURL      *string        `json:"watchUrl"`
@@ -47,6 +52,8 @@ type livestreamTargetView struct {
 	Attempts      int            `json:"attempts"`
 	NextAttemptAt *string        `json:"nextAttemptAt"`
 	Note          *string        `json:"note"`
+	MadeForKids   *bool          `json:"madeForKids,omitempty"`
+	AutoStop      *bool          `json:"autoStop,omitempty"`
 }
 
 type livestreamView struct {
@@ -78,9 +85,13 @@ func viewLivestream(ls *livestream.Livestream) livestreamView {
 	}
 	for i, t := range ls.Targets {
 		tv := livestreamTargetView{
-			Platform: string(t.Platform), Status: string(t.Status), ExternalID: orNull(t.ExternalID),
+			Platform: string(t.Platform), Destination: orNull(t.Destination), Status: string(t.Status), ExternalID: orNull(t.ExternalID),
 			WatchURL: orNull(t.WatchURL), Attempts: t.Attempts, NextAttemptAt: timePtr(t.NextAttemptAt),
 			Note: orNull(livestream.Note(t.Platform)),
+		}
+		if t.MadeForKids != nil { // YouTube's settings, shown on YouTube targets only
+			kids, autoStop := *t.MadeForKids, t.AutoStop
+			tv.MadeForKids, tv.AutoStop = &kids, &autoStop
 		}
 		if t.LastError != nil {
 			tv.LastError = &lastErrorView{Code: t.LastError.Code, Message: t.LastError.Message, At: *timePtr(t.LastError.At)}
@@ -113,6 +124,10 @@ func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, erro
 			Privacy   string `json:"privacy"`
 			RTMPURL   string `json:"rtmpUrl"`
 			StreamKey string `json:"streamKey"`
+			// Destination: a Page id from the platform's destinations; absent or "me": the profile.
+			Destination string `json:"destination"`
+			MadeForKids *bool  `json:"madeForKids"`
+			AutoStop    *bool  `json:"autoStop"`
 		} `json:"targets"`
 	}
 	if err := r.Decode(&body); err != nil {
@@ -132,15 +147,14 @@ func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, erro
 		}
 	}
 	for _, t := range body.Targets {
-		in.Targets = append(in.Targets, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey})
+		in.Targets = append(in.Targets, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey,
+			Destination: t.Destination, MadeForKids: t.MadeForKids, AutoStop: t.AutoStop})
 	}
 	ls, err := a.svc.Livestreams.Create(ctx, r.Identity.Tenant, r.Identity.User, in)
 	if err != nil {
 		return nil, err
 	}
-	resp := JSON(http.StatusCreated, viewLivestream(ls))
-	resp.Header = map[string]string{"Location": "/livestreams/" + ls.ID}
-	return resp, nil
+	return created(http.StatusCreated, "/livestreams/"+url.PathEscape(ls.ID), viewLivestream(ls)), nil
 }
 
 func (a *API) listLivestreams(ctx context.Context, r *Request) (*Response, error) {
@@ -261,4 +275,25 @@ func (a *API) cancelLivestream(ctx context.Context, r *Request) (*Response, erro
 		return nil, err
 	}
 	return &Response{Status: http.StatusNoContent}, nil
+}
+
+type destinationView struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+}
+
+// listConnectionDestinations lists where the tenant's connected account
+// at a platform can publish a livestream target (a target's destination):
+// ids and names only, never a token.
+func (a *API) listConnectionDestinations(ctx context.Context, r *Request) (*Response, error) {
+	ds, err := a.svc.Livestreams.Destinations(ctx, r.Identity.Tenant, r.Param("platform"))
+	if err != nil {
+		return nil, err
+	}
+	items := make([]destinationView, len(ds))
+	for i, d := range ds {
+		items[i] = destinationView{ID: d.ID, Name: d.Name, Kind: d.Kind}
+	}
+	return JSON(http.StatusOK, map[string]any{"items": items}), nil
 }

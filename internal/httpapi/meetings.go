@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"time"
+	"net/url"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
@@ -16,7 +16,7 @@ import (
 type MeetingService interface {
 	Create(ctx context.Context, tenant, user string, in meeting.CreateInput) (*meeting.Meeting, error)
 	Get(ctx context.Context, tenant, id string) (*meeting.Meeting, error)
-	List(ctx context.Context, tenant, cursor string, limit int) ([]*meeting.Meeting, string, error)
+	List(ctx context.Context, tenant string, status meeting.Status, cursor string, limit int) ([]*meeting.Meeting, string, error)
 	Cancel(ctx context.Context, tenant, id string) error
 }
 
@@ -67,7 +67,7 @@ func viewMeeting(m *meeting.Meeting) meetingView { return viewMeetingLinks(m, tr
 func viewMeetingLinks(m *meeting.Meeting, withSecretLinks bool) meetingView {
 	v := meetingView{
 		ID: m.ID, Title: m.Title, Status: string(m.Status), StartTime: *timePtr(m.Start), DurationMinutes: m.DurationMinutes(),
-		Timezone: m.TimeZone, CreatedAt: m.CreatedAt.UTC().Format(time.RFC3339), CancelledAt: timePtr(m.CancelledAt),
+		Timezone: m.TimeZone, CreatedAt: stamp(m.CreatedAt), CancelledAt: timePtr(m.CancelledAt),
 		Targets: make([]meetingTargetView, len(m.Targets)),
 	}
 	for i, t := range m.Targets {
@@ -144,7 +144,7 @@ func (a *API) createMeetingWithheld(ctx context.Context, r *Request) (*Response,
 	if err != nil {
 		return nil, err
 	}
-	return JSON(http.StatusCreated, viewMeetingLinks(m, false)), nil
+	return created(http.StatusCreated, "/meetings/"+url.PathEscape(m.ID), viewMeetingLinks(m, false)), nil
 }
 
 func (a *API) listMeetings(ctx context.Context, r *Request) (*Response, error) {
@@ -152,7 +152,7 @@ func (a *API) listMeetings(ctx context.Context, r *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	list, next, err := a.svc.Meetings.List(ctx, r.Identity.Tenant, r.Query.Get("cursor"), limit)
+	list, next, err := a.svc.Meetings.List(ctx, r.Identity.Tenant, meeting.Status(r.Query.Get("status")), r.Query.Get("cursor"), limit)
 	if err != nil {
 		return nil, err
 	}

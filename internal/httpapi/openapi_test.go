@@ -157,6 +157,18 @@ func TestEveryOperationDocumentsSuccessAndProblems(t *testing.T) {
 		if body := op.RequestBody; body != nil && !slices.Contains(problems, 413) {
 			t.Errorf("%s takes a body, so it must document 413; it documents %v", r.Key(), sorted(problems))
 		}
+		if (r.Method == "POST" || r.Method == "PATCH") && !slices.Contains(problems, 415) {
+			t.Errorf("%s may be sent a body, so it must document 415 for one that is not JSON; it documents %v", r.Key(), sorted(problems))
+		}
+		// An answer that made something (201, or 202 while it is being
+		// made) says where to read it.
+		for _, status := range []int{201, 202} {
+			if resp := op.Responses.Status(status); resp != nil {
+				if h := resp.Value.Headers["Location"]; h == nil || !h.Value.Required {
+					t.Errorf("%s: %d must carry a required Location header", r.Key(), status)
+				}
+			}
+		}
 		if resp := op.Responses.Status(429); resp != nil {
 			if h := resp.Value.Headers["Retry-After"]; h == nil || !h.Value.Required {
 				t.Errorf("%s: 429 must carry a required Retry-After header", r.Key())

@@ -39,6 +39,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusUnprocessableEntity
 	case apperr.TooLarge:
 		return http.StatusRequestEntityTooLarge
+	case apperr.BadMediaType:
+		return http.StatusUnsupportedMediaType
 	case apperr.RateLimited:
 		return http.StatusTooManyRequests
 	case apperr.NotImplemented:

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode"
@@ -46,16 +48,29 @@ func (r *Request) Decode(v any) error {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
 		return apperr.E(apperr.Invalid, "body_required", "this request needs a JSON body")
 	}
-	if ct := r.HeaderValue("content-type"); ct != "" && !isJSON(ct) {
-		return apperr.Errorf(apperr.Invalid, "unsupported_media_type", "send the body as application/json, not %q", truncate(ct, 64))
+	if err := r.checkMediaType(); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(r.Body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return apperr.Wrap(apperr.Invalid, "invalid_body", describeJSONError(err), err)
+		detail := describeJSONError(err)
+		if strings.HasPrefix(err.Error(), "json: unknown field ") {
+			detail = unknownFieldDetail(r.Body, reflect.TypeOf(v))
+		}
+		return apperr.Wrap(apperr.Invalid, "invalid_body", detail, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return apperr.E(apperr.Invalid, "invalid_body", "the body holds more than one JSON value")
+	}
+	return nil
+}
+
+// checkMediaType refuses a body sent as anything but JSON (415): a form
+// (curl -d without a Content-Type) or text is not read as JSON by guess.
+func (r *Request) checkMediaType() error {
+	if ct := r.HeaderValue("content-type"); len(bytes.TrimSpace(r.Body)) > 0 && ct != "" && !isJSON(ct) {
+		return apperr.Errorf(apperr.BadMediaType, "unsupported_media_type", "send the body as application/json, not %q", truncate(ct, 64))
 	}
 	return nil
 }
@@ -97,6 +112,110 @@ func describeJSONError(err error) string {
 	return "the body is not the JSON this route takes"
 }
 
+// unknownFieldDetail names the first member of body that the type t does
+// not take, where it is, and the members that are taken there, so a caller
+// learns the expected shape from the refusal.
+func unknownFieldDetail(body []byte, t reflect.Type) string {
+	var doc any
+	if err := json.Unmarshal(body, &doc); err == nil {
+		if d, found := findUnknownField(doc, t, ""); found {
+			return d
+		}
+	}
+	return "the body has a field this route does not take"
+}
+
+func findUnknownField(v any, t reflect.Type, at string) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		fields := jsonFields(t)
+		names := make([]string, 0, len(fields))
+		for _, f := range fields {
+			names = append(names, f.name)
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			// encoding/json matches member names case-insensitively.
+			i := slices.IndexFunc(fields, func(f jsonField) bool { return strings.EqualFold(f.name, k) })
+			if i < 0 {
+				where := "the body"
+				if at != "" {
+					where = at
+				}
+				return fmt.Sprintf("unknown field %q in %s; the fields taken there are %s", truncate(k, 64), where, strings.Join(names, ", ")), true
+			}
+			if d, found := findUnknownField(obj[k], fields[i].typ, join(at, fields[i].name)); found {
+				return d, true
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		list, ok := v.([]any)
+		if !ok {
+			return "", false
+		}
+		for i, e := range list {
+			if d, found := findUnknownField(e, t.Elem(), fmt.Sprintf("%s[%d]", at, i)); found {
+				return d, true
+			}
+		}
+	case reflect.Map:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return "", false
+		}
+		for k, e := range obj {
+			if d, found := findUnknownField(e, t.Elem(), join(at, k)); found {
+				return d, true
+			}
+		}
+	}
+	return "", false
+}
+
+type jsonField struct {
+	name string
+	typ  reflect.Type
+}
+
+// jsonFields are the members a struct takes, as encoding/json names them.
+func jsonFields(t reflect.Type) []jsonField {
+	var out []jsonField
+	for f := range t.Fields() {
+		tag := f.Tag.Get("json")
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			out = append(out, jsonFields(f.Type)...)
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		out = append(out, jsonField{name, f.Type})
+	}
+	return out
+}
+
+func join(at, name string) string {
+	if at == "" {
+		return name
+	}
+	return at + "." + name
+}
+
 // validClaim accepts a claim usable as an identity: present, not too long,
 // printable.
 func validClaim(s string) bool {
@@ -109,6 +228,16 @@ func validClaim(s string) bool {
 		}
 	}
 	return true
+}
+
+// plainClaim refuses a claim that was not a JSON string in the token. API
+// Gateway's JWT authorizer hands every claim over as a string: a list as
+// "[a b]", an object as "map[k:v]" (infra/gateway.StringifyClaim models
+// it), so such a value would silently name a tenant made of several.
+func plainClaim(s string) bool {
+	list := strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]")
+	object := strings.HasPrefix(s, "map[") && strings.HasSuffix(s, "]")
+	return !list && !object
 }
 
 func truncate(s string, n int) string {

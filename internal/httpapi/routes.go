@@ -48,6 +48,8 @@ func Routes() []Route {
 		{Method: "GET", Path: "/livestreams/{id}/ingest", Operation: "getLivestreamIngest", Function: FnLivestreams},
 		{Method: "POST", Path: "/livestreams/{id}/start", Operation: "startLivestream", Function: FnLivestreams},
 		{Method: "POST", Path: "/livestreams/{id}/end", Operation: "endLivestream", Function: FnLivestreams},
+		// Served by livestreams: it holds the broadcasters that ask the platform.
+		{Method: "GET", Path: "/connections/{platform}/destinations", Operation: "listConnectionDestinations", Function: FnLivestreams},
 
 		{Method: "POST", Path: "/meetings", Operation: "createMeeting", Function: FnMeetings},
 		{Method: "GET", Path: "/meetings", Operation: "listMeetings", Function: FnMeetings},

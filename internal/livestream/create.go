@@ -36,10 +36,18 @@ type CreateInput struct {
 
 // TargetInput is one platform to go out to. RTMPURL and StreamKey are for
 // platforms whose API creates no ingest (Instagram): the user copies them
-// from the platform.
+// from the platform. MadeForKids and AutoStop are YouTube's: MadeForKids
+// is required there (the audience declaration is the caller's to make,
+// never Switchboard's), AutoStop optional (default false, YouTube's own
+// default).
 type TargetInput struct {
 	Platform, Privacy  string
 	RTMPURL, StreamKey string
+	// Destination is a place Destinations lists for the platform (a
+	// Facebook Page id); "" or "me" is the account's own profile.
+	Destination string
+	MadeForKids *bool
+	AutoStop    *bool
 }
 
 // UpdateInput changes a scheduled livestream; nil fields stay as they are.
@@ -107,13 +115,14 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 	targets := make([]Target, 0, len(in))
 	keys := map[platform.ID]string{}
 	seen := map[string]bool{}
+	var err error
 	for _, ti := range in {
 		d, ok := platform.Lookup(ti.Platform)
 		switch {
 		case !ok:
-			return nil, nil, unprocessable("unknown_platform", "there is no platform %q", truncate(ti.Platform, 40))
+			return nil, nil, platform.Unknown(apperr.Invalid, ti.Platform)
 		case d.Kind != platform.KindLivestream:
-			return nil, nil, unprocessable("not_a_livestream_platform", "%s is a %s platform, not a livestream platform", d.Name, d.Kind)
+			return nil, nil, platform.WrongKind(apperr.Invalid, d, platform.KindLivestream)
 		case s.cfg.Broadcasters[d.ID] == nil:
 			return nil, nil, unprocessable("platform_not_configured", "%s is not configured here", d.Name)
 		case seen[ti.Platform]:
@@ -126,6 +135,12 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 			return nil, nil, invalid("invalid_privacy", "privacy of the %s target must be public, unlisted or private", d.Name)
 		}
 		t := Target{Platform: d.ID, Privacy: ti.Privacy, Status: TargetPending}
+		if t.Destination, err = s.checkDestination(d, ti.Destination); err != nil {
+			return nil, nil, err
+		}
+		if err := checkYouTubeChoices(d, ti, &t); err != nil {
+			return nil, nil, err
+		}
 		rtmp, key := strings.TrimSpace(ti.RTMPURL), strings.TrimSpace(ti.StreamKey)
 		manual := d.Supports(platform.CapBroadcastManual)
 		switch {
@@ -148,6 +163,31 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 		targets = append(targets, t)
 	}
 	return targets, keys, nil
+}
+
+// checkYouTubeChoices takes a YouTube target's audience declaration
+// (required) and auto-stop choice (default false) onto t, and refuses them
+// on any other platform, which has no such setting.
+func checkYouTubeChoices(d platform.Descriptor, ti TargetInput, t *Target) error {
+	if d.ID != platform.YouTube {
+		if ti.MadeForKids != nil || ti.AutoStop != nil {
+			return unprocessable("option_not_accepted", "madeForKids and autoStop are YouTube settings; %s takes neither", d.Name)
+		}
+		return nil
+	}
+	if ti.MadeForKids == nil {
+		// Evidence: PLATFORMS.md YouTube (status.selfDeclaredMadeForKids); COPPA and YouTube's audience setting.
+		return invalid("made_for_kids_required", "the YouTube target needs madeForKids (true or false): YouTube requires "+
+			"every broadcast to declare whether it is made for kids (COPPA; YouTube's audience setting), which turns off "+
+			"comments, personalized ads, notifications and more for its viewers; the declaration is the channel owner's "+
+			"legal responsibility, so Switchboard never chooses it")
+	}
+	kids := *ti.MadeForKids
+	t.MadeForKids = &kids
+	// YouTube's default is false; true ends the broadcast for good when the
+	// encoder drops (PLATFORMS.md YouTube, enableAutoStop).
+	t.AutoStop = ti.AutoStop != nil && *ti.AutoStop
+	return nil
 }
 
 // Create schedules a livestream: it checks the request and that every
@@ -174,6 +214,9 @@ func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInpu
 	}
 	creds, err := s.credentials(ctx, tenant, targets)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.checkManaged(ctx, targets, creds); err != nil {
 		return nil, err
 	}
 

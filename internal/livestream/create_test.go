@@ -32,7 +32,9 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	}
 	for i, want := range all {
 		tg := ls.Targets[i]
-		if tg.Platform != want || tg.Status != livestream.TargetReady || tg.ExternalID == "" || tg.IngestURL == "" || tg.LastError != nil {
+		// Restream creates nothing: its target streams to the user's default key.
+		if tg.Platform != want || tg.Status != livestream.TargetReady || (tg.ExternalID == "") != (want == platform.Restream) ||
+			tg.IngestURL == "" || tg.LastError != nil {
 			t.Errorf("target %d: %+v", i, tg)
 		}
 	}
@@ -44,9 +46,11 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	if !ok || fb.Status != "SCHEDULED_UNPUBLISHED" || fb.PlannedStart != in.ScheduledStart.Unix() {
 		t.Errorf("Facebook video %+v", fb)
 	}
-	rs, ok := e.rs.Event(target(t, ls, platform.Restream).ExternalID)
-	if !ok || rs.Status != "upcoming" || rs.ScheduledFor == nil || *rs.ScheduledFor != in.ScheduledStart.Unix() {
-		t.Errorf("Restream event %+v", rs)
+	if reached := e.rs.Reaches(e.rs.UserStreamKey()); len(reached) == 0 || e.rs.Calls(restreamfake.OpEventNew) != 0 {
+		t.Errorf("the Restream target does not stream to the default key that reaches the enabled channels (%+v)", reached)
+	}
+	if !strings.Contains(livestream.Note(platform.Restream), "enabled in Restream's dashboard") {
+		t.Error("a Restream target must say which channels it reaches and that they are chosen in Restream")
 	}
 	if ig := target(t, ls, platform.Instagram); ig.WatchURL != "https://www.instagram.com/gracechurch/" || !ig.UserIngest {
 		t.Errorf("Instagram target %+v", ig)
@@ -66,8 +70,7 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	}
 	st, _ := e.yt.Stream(yt.BoundStreamID)
 	fbNow, _ := e.fb.Video(fb.ID)
-	rsNow, _ := e.rs.Event(rs.ID)
-	if keys[platform.YouTube] != st.StreamName || keys[platform.Facebook] != fbNow.StreamKey || keys[platform.Restream] != rsNow.StreamKey ||
+	if keys[platform.YouTube] != st.StreamName || keys[platform.Facebook] != fbNow.StreamKey || keys[platform.Restream] != e.rs.UserStreamKey() ||
 		keys[platform.Instagram] != igKey || st.StreamName == "" {
 		t.Error("the ingest route does not give each platform's key")
 	}
@@ -109,10 +112,10 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"a platform twice", func(in *livestream.CreateInput) { in.Targets = append(in.Targets, in.Targets[0]) }, apperr.Invalid, "invalid_targets"},
 		{"a meeting platform", func(in *livestream.CreateInput) {
 			in.Targets = append(in.Targets, livestream.TargetInput{Platform: "zoom"})
-		}, apperr.Unprocessable, "not_a_livestream_platform"},
+		}, apperr.Invalid, "wrong_platform_kind"},
 		{"no such platform", func(in *livestream.CreateInput) {
 			in.Targets = append(in.Targets, livestream.TargetInput{Platform: "myspace"})
-		}, apperr.Unprocessable, "unknown_platform"},
+		}, apperr.Invalid, "unknown_platform"},
 		{"bad privacy", func(in *livestream.CreateInput) { in.Targets[0].Privacy = "friends" }, apperr.Invalid, "invalid_privacy"},
 		{"Instagram without its ingest", func(in *livestream.CreateInput) {
 			in.Targets = append(in.Targets, livestream.TargetInput{Platform: "instagram"})
@@ -125,6 +128,9 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"an ingest for YouTube", func(in *livestream.CreateInput) {
 			in.Targets[0].RTMPURL, in.Targets[0].StreamKey = "rtmp://a.rtmp.youtube.com/live2", "abc"
 		}, apperr.Unprocessable, "ingest_not_accepted"},
+		{"YouTube without madeForKids", func(in *livestream.CreateInput) { in.Targets[0].MadeForKids = nil }, apperr.Invalid, "made_for_kids_required"},
+		{"madeForKids for Restream", func(in *livestream.CreateInput) { in.Targets[1].MadeForKids = new(false) }, apperr.Unprocessable, "option_not_accepted"},
+		{"autoStop for Restream", func(in *livestream.CreateInput) { in.Targets[1].AutoStop = new(true) }, apperr.Unprocessable, "option_not_accepted"},
 		{"a target not connected", func(in *livestream.CreateInput) {
 			in.Targets = append(in.Targets, livestream.TargetInput{Platform: "facebook"})
 		}, apperr.Conflict, "target_not_connected"},
@@ -160,7 +166,7 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 	if raw := e.rawItems(); strings.Contains(raw, `"livestream"`) {
 		t.Fatalf("a refused request stored a livestream: %s", raw)
 	}
-	if n := e.yt.Calls(youtubefake.OpBroadcastInsert) + e.rs.Calls(restreamfake.OpEventNew); n != 0 {
+	if n := e.yt.Calls(youtubefake.OpBroadcastInsert) + e.rs.Calls(restreamfake.OpUserStreamKey); n != 0 {
 		t.Fatalf("a refused request made %d calls to platforms", n)
 	}
 }
@@ -225,7 +231,7 @@ func TestATransientFailureIsRetriedWithBackoffUntilTheAttemptsAreUsedUp(t *testi
 	t.Parallel()
 	e := newEnv(t)
 	e.connect(tenant, platform.YouTube, platform.Restream)
-	e.rs.FailNext(restreamfake.OpEventNew, 503, "", 100)
+	e.rs.FailNext(restreamfake.OpUserStreamKey, 503, "", 100)
 	ls := e.create(e.input("youtube", "restream"))
 	created := e.clock.Now()
 	rs := target(t, ls, platform.Restream)
@@ -248,8 +254,8 @@ func TestATransientFailureIsRetriedWithBackoffUntilTheAttemptsAreUsedUp(t *testi
 	}
 	e.clock.Advance(30 * time.Minute)
 	e.run()
-	if n := e.rs.Calls(restreamfake.OpEventNew); n != 5 {
-		t.Fatalf("Restream saw %d creations, want 5", n)
+	if n := e.rs.Calls(restreamfake.OpUserStreamKey); n != 5*3 {
+		t.Fatalf("Restream saw %d key reads, want 5 attempts of 3 tries", n)
 	}
 	if target(t, e.get(ls.ID), platform.YouTube).Status != livestream.TargetReady {
 		t.Fatal("YouTube was disturbed by Restream's retries")
@@ -312,4 +318,95 @@ func TestAnInstagramTargetRetriedLaterKeepsTheIngestTheUserPasted(t *testing.T) 
 		t.Fatalf("ingest %v %v", ingest, err)
 	}
 	noSecretIn(t, "the table", e.rawItems(), []string{in.Targets[0].StreamKey})
+}
+
+func TestAYouTubeTargetWithoutMadeForKidsIsRefusedWithTheReasonItMatters(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(tenant, platform.YouTube)
+	in := e.input("youtube")
+	in.Targets[0].MadeForKids = nil
+	_, err := e.svc.Create(context.Background(), tenant, "user-1", in)
+	ae, ok := apperr.As(err)
+	if !ok || ae.Kind != apperr.Invalid || ae.Code != "made_for_kids_required" ||
+		!strings.Contains(ae.Detail, "COPPA") || !strings.Contains(ae.Detail, "audience") {
+		t.Fatalf("%v", err)
+	}
+	if n := e.yt.Calls(youtubefake.OpBroadcastInsert); n != 0 {
+		t.Fatalf("%d broadcasts created", n)
+	}
+	if raw := e.rawItems(); strings.Contains(raw, `"livestream"`) {
+		t.Fatalf("a refused request stored a livestream: %s", raw)
+	}
+}
+
+// madeForKids and autoStop are kept with the target, so a provisioning
+// retried later sends the caller's choices, not defaults.
+func TestYouTubesMadeForKidsAndAutoStopSurviveARetry(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(tenant, platform.YouTube)
+	e.yt.FailNext(youtubefake.OpBroadcastInsert, 503, "backendError", 1)
+	in := e.input("youtube")
+	in.Targets[0].MadeForKids, in.Targets[0].AutoStop = new(true), new(true)
+	ls := e.create(in)
+	yt := target(t, ls, platform.YouTube)
+	if yt.Status != livestream.TargetFailed || yt.MadeForKids == nil || !*yt.MadeForKids || !yt.AutoStop {
+		t.Fatalf("after the first failure %+v", yt)
+	}
+	e.at(yt.NextAttemptAt)
+	e.run()
+	yt = target(t, e.get(ls.ID), platform.YouTube)
+	b, ok := e.yt.Broadcast(yt.ExternalID)
+	if yt.Status != livestream.TargetReady || !ok || !b.SelfDeclaredMadeForKids || !b.EnableAutoStop {
+		t.Fatalf("after the retry %+v, broadcast %+v", yt, b)
+	}
+	// Without autoStop the target keeps YouTube's default, false.
+	in = e.input("youtube")
+	ls = e.create(in)
+	if b, _ := e.yt.Broadcast(target(t, ls, platform.YouTube).ExternalID); b.EnableAutoStop || b.SelfDeclaredMadeForKids {
+		t.Fatalf("defaults %+v", b)
+	}
+}
+
+// A used-up YouTube quota is not tried again before it resets at midnight
+// Pacific Time, not even when the livestream starts; the target says when.
+func TestAUsedUpYouTubeQuotaWaitsForItsResetAndSaysWhen(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.at(time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)) // 12:00 PST
+	e.connect(tenant, platform.YouTube, platform.Restream)
+	e.yt.FailNext(youtubefake.OpBroadcastInsert, 403, "quotaExceeded", 1)
+	in := e.input("youtube", "restream")
+	in.ScheduledEnd = time.Time{} // still on air when the quota resets
+	ls := e.create(in)
+	reset := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC) // midnight PST
+	yt := target(t, ls, platform.YouTube)
+	if yt.Status != livestream.TargetFailed || yt.LastError == nil || yt.LastError.Code != string(platform.ReasonQuota) ||
+		yt.NextAttemptAt.Before(reset) || yt.NextAttemptAt.After(reset.Add(time.Minute)) || !strings.Contains(yt.LastError.Message, reset.Format(time.RFC3339)) {
+		t.Fatalf("after the quota failure %+v %+v", yt, yt.LastError)
+	}
+	// The livestream starts an hour later: YouTube is not tried again.
+	e.at(ls.ScheduledStart)
+	if _, err := e.svc.Start(context.Background(), tenant, ls.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.run()
+	if n := e.yt.Calls(youtubefake.OpBroadcastInsert); n != 1 {
+		t.Fatalf("YouTube tried %d times before the quota reset", n)
+	}
+	if got := target(t, e.get(ls.ID), platform.Restream); got.Status != livestream.TargetLive {
+		t.Fatalf("Restream %+v", got)
+	}
+	// Just before the reset it is not; once the quota has reset it is.
+	e.at(reset.Add(-time.Second))
+	e.run()
+	if n := e.yt.Calls(youtubefake.OpBroadcastInsert); n != 1 {
+		t.Fatalf("YouTube tried %d times before the quota reset", n)
+	}
+	e.at(yt.NextAttemptAt)
+	e.run()
+	if n := e.yt.Calls(youtubefake.OpBroadcastInsert); n != 2 {
+		t.Fatalf("YouTube tried %d times after the reset, want 2", n)
+	}
 }

@@ -27,8 +27,9 @@
 // a missing or expired connection, which the user may fix; a failure of
 // ours) is tried again by the scheduler after 1, 2, 4 and 8 minutes (or the
 // platform's Retry-After if longer): at most 5 attempts per step, recorded
-// as attempts and nextAttemptAt. A 401 to a fresh token also marks the
-// connection expired.
+// as attempts and nextAttemptAt. A used-up quota waits for its reset
+// (YouTube's: midnight Pacific Time), even past the livestream's start. A
+// 401 to a fresh token also marks the connection expired.
 //
 // For Instagram and Restream, whose APIs have no start or end call, live
 // and ended mean that Switchboard has done its part: the platform is on

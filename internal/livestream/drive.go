@@ -44,9 +44,10 @@ func opFor(phase Status, ls *Livestream, t *Target, now time.Time) op {
 		if phase == StatusFailed && !ls.EndedAt.IsZero() {
 			return opForOver(t, retryDue)
 		}
-		// Starting tries every target that can still go live now;
-		// afterwards, a failed one waits for its retry.
-		tryNow := phase == StatusStarting || retryDue
+		// Starting tries every target that can still go live now, but one
+		// waiting for its platform's quota to reset; afterwards, a failed
+		// one waits for its retry.
+		tryNow := (phase == StatusStarting && !t.awaitsQuota(now)) || retryDue
 		switch {
 		case t.Status == TargetPending:
 			return opProvisionGoLive
@@ -437,7 +438,8 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 	spec := platform.BroadcastSpec{
 		Title: ls.Title, Description: ls.Description,
 		ScheduledStart: ls.ScheduledStart, ScheduledEnd: ls.ScheduledEnd,
-		Privacy: t.Privacy, RequestID: ls.ID + "/" + string(t.Platform),
+		Privacy: t.Privacy, RequestID: ls.ID + "/" + string(t.Platform), Destination: t.Destination,
+		MadeForKids: t.MadeForKids, AutoStop: t.AutoStop,
 	}
 	if t.UserIngest {
 		spec.IngestURL, spec.StreamKey = t.IngestURL, userKey

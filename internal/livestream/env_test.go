@@ -93,7 +93,7 @@ func newEnv(t *testing.T, opts ...func(*dynamodb.Options)) *env {
 	e.cfg = livestream.Config{
 		Repo: e.fix.Store.Livestreams(), Tokens: e.conns, Vault: e.vault, Logger: logger, Now: e.clock.Now,
 		Broadcasters: map[platform.ID]platform.Broadcaster{
-			platform.YouTube:   youtube.New(hc, e.yt.URL),
+			platform.YouTube:   youtube.New(hc, e.yt.URL, youtube.WithClock(e.clock.Now)),
 			platform.Facebook:  facebook.New(hc, e.fb.URL),
 			platform.Instagram: instagram.New(hc, e.ig.URL),
 			platform.Restream:  restream.New(hc, e.rs.URL),
@@ -164,7 +164,11 @@ func (e *env) input(platforms ...string) livestream.CreateInput {
 			in.Targets = append(in.Targets, igTarget())
 			continue
 		}
-		in.Targets = append(in.Targets, livestream.TargetInput{Platform: p, Privacy: "unlisted"})
+		ti := livestream.TargetInput{Platform: p, Privacy: "unlisted"}
+		if p == "youtube" {
+			ti.MadeForKids = new(false) // YouTube's audience declaration is required
+		}
+		in.Targets = append(in.Targets, ti)
 	}
 	return in
 }
@@ -264,9 +268,7 @@ func (e *env) secrets(list []*livestream.Livestream, extra ...string) []string {
 					out = append(out, v.StreamKey)
 				}
 			case platform.Restream:
-				if ev, ok := e.rs.Event(t.ExternalID); ok {
-					out = append(out, ev.StreamKey)
-				}
+				out = append(out, e.rs.UserStreamKey())
 			}
 		}
 	}

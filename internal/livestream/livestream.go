@@ -65,6 +65,14 @@ type Target struct {
 	IngestURL  string
 	Extra      map[string]string // the platform's other ids (never a secret)
 	UserIngest bool              // the ingest URL and key came from the user (Instagram)
+	// Destination is where at the platform it publishes, for platforms
+	// whose account can publish in more than one place: a Facebook Page id;
+	// "" is the account's own profile.
+	Destination string
+	// MadeForKids is a YouTube target's audience declaration (nil
+	// elsewhere); AutoStop, whether YouTube ends it when the encoder stops.
+	MadeForKids *bool
+	AutoStop    bool
 	// Step, Attempts and NextAttemptAt describe a failed target: the step
 	// that failed, how many times in a row, and when the scheduler tries it
 	// again (zero: never, because retrying cannot help or the attempts are
@@ -78,6 +86,13 @@ type Target struct {
 
 // retrying reports whether the scheduler will try the target again.
 func (t *Target) retrying() bool { return t.Status == TargetFailed && !t.NextAttemptAt.IsZero() }
+
+// awaitsQuota reports whether the target failed on a used-up platform
+// quota that has not reset yet at now: trying before then cannot succeed
+// and only spends more of it.
+func (t *Target) awaitsQuota(now time.Time) bool {
+	return t.retrying() && t.LastError != nil && t.LastError.Code == string(platform.ReasonQuota) && t.NextAttemptAt.After(now)
+}
 
 // Livestream is one broadcast going out to several platforms.
 type Livestream struct {

@@ -15,8 +15,11 @@ func Note(p platform.ID) string {
 			"copied from Instagram Live Producer and makes no call to start or end it. Instagram goes live when the broadcast is " +
 			"started in Live Producer with the encoder pushing; live and ended here mean Switchboard has done its part."
 	case platform.Restream:
-		return "Restream has no start, end or delete call: the event goes live when the encoder pushes to its ingest and ends " +
-			"when the encoder stops; live, ended and cancelled here mean Switchboard has done its part."
+		// Evidence: PLATFORMS.md Restream "(corrected) Fan-out"; developers.restream.io/private-api/stream-key.
+		return "A Restream target streams to your Restream account's default stream key, which goes out to every channel " +
+			"you have enabled in Restream's dashboard, and only to those: channel choice is made in Restream, not here " +
+			"(Restream's API cannot choose them). Restream has no start, end or delete call: the stream goes live when the " +
+			"encoder pushes to the ingest and ends when it stops; live, ended and cancelled here mean Switchboard has done its part."
 	}
 	return ""
 }

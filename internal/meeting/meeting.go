@@ -127,6 +127,9 @@ const (
 	StatusFailed    Status = "failed"
 )
 
+// Statuses are the statuses a meeting can have.
+var Statuses = []Status{StatusPending, StatusScheduled, StatusEnded, StatusCancelled, StatusFailed}
+
 // TargetStatus is a target's state.
 type TargetStatus string
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -354,18 +355,43 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*Meeting, error) 
 // listOpenConcurrency bounds the vault calls of one page.
 const listOpenConcurrency = 8
 
-// List pages through the tenant's meetings, newest first.
-func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) ([]*Meeting, string, error) {
-	list, next, err := s.cfg.Repo.List(ctx, tenant, cursor, limit)
-	if err != nil {
-		return nil, "", err
+// listFilterRounds bounds the pages one filtered list reads to fill its
+// page; past it the page is short and its cursor goes on.
+const listFilterRounds = 20
+
+// List pages through the tenant's meetings, newest first; with a status,
+// only those whose status (StatusAt now) is it. A status no meeting can
+// have is Invalid. A status is computed from the targets and the clock,
+// so the filter reads pages until its page is full.
+func (s *Service) List(ctx context.Context, tenant string, status Status, cursor string, limit int) ([]*Meeting, string, error) {
+	if status != "" && !slices.Contains(Statuses, status) {
+		names := make([]string, len(Statuses))
+		for i, st := range Statuses {
+			names[i] = string(st)
+		}
+		return nil, "", apperr.Errorf(apperr.Invalid, "invalid_query", "status must be one of %s", strings.Join(names, ", "))
 	}
 	now := s.now()
+	var list []*Meeting
+	for round := 1; ; round++ {
+		page, next, err := s.cfg.Repo.List(ctx, tenant, cursor, limit-len(list))
+		if err != nil {
+			return nil, "", err
+		}
+		for _, m := range page {
+			if m.Status = m.StatusAt(now); status == "" || m.Status == status {
+				list = append(list, m)
+			}
+		}
+		cursor = next
+		if status == "" || len(list) == limit || next == "" || round == listFilterRounds {
+			break
+		}
+	}
 	errs := make([]error, len(list))
 	sem := make(chan struct{}, listOpenConcurrency)
 	var wg sync.WaitGroup
 	for i, m := range list {
-		m.Status = m.StatusAt(now)
 		wg.Go(func() {
 			sem <- struct{}{}
 			defer func() { <-sem }()
@@ -376,7 +402,7 @@ func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) ([
 	if err := errors.Join(errs...); err != nil {
 		return nil, "", err
 	}
-	return list, next, nil
+	return list, cursor, nil
 }
 
 // openJoinLinks fills JoinURL of targets whose join link is sealed.

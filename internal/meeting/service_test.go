@@ -198,7 +198,7 @@ func TestATargetThatIsNotConnectedRefusesTheMeetingAndChangesNothing(t *testing.
 	if n := e.zoom.Calls(zoomfake.OpCreateMeeting); n != 0 {
 		t.Fatalf("zoom was asked to create %d meetings", n)
 	}
-	if list, _, _ := e.svc.List(context.Background(), e.tenant, "", 10); len(list) != 0 {
+	if list, _, _ := e.svc.List(context.Background(), e.tenant, "", "", 10); len(list) != 0 {
 		t.Fatalf("a meeting was stored: %+v", list)
 	}
 }
@@ -314,6 +314,25 @@ func TestAFailedDeleteIsRecordedAndRetriedByTheNextCancel(t *testing.T) {
 	}
 }
 
+// A Zoom token granted only the old default scopes cannot delete: Zoom's
+// 4711 reaches the target as a permission problem that names the missing
+// scope and tells the user to reconnect.
+func TestAZoomDeleteWithoutItsScopeSaysWhichScopeToReconnectWith(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.zoom.SetDefaultScopes("meeting:write:meeting", "user:read:user")
+	e.connect(e.tenant, platform.Zoom)
+	m := e.create(e.input("zoom"))
+	if err := e.svc.Cancel(context.Background(), e.tenant, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	zt := target(t, e.get(m.ID), platform.Zoom)
+	if zt.Status != meeting.TargetReady || zt.LastError == nil || zt.LastError.Code != string(platform.ReasonPermission) ||
+		!strings.Contains(zt.LastError.Message, "meeting:delete:meeting") || !strings.Contains(zt.LastError.Message, "reconnect Zoom") {
+		t.Fatalf("zoom target %+v %+v", zt, zt.LastError)
+	}
+}
+
 func TestCancelAfterThePlannedEndIsRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
@@ -344,7 +363,7 @@ func TestAnotherTenantCannotSeeOrCancelAMeeting(t *testing.T) {
 	if err := e.svc.Cancel(ctx, "church-b", m.ID); !apperr.Is(err, apperr.NotFound) {
 		t.Fatalf("cancel as another tenant: %v", err)
 	}
-	if list, _, err := e.svc.List(ctx, "church-b", "", 10); err != nil || len(list) != 0 {
+	if list, _, err := e.svc.List(ctx, "church-b", "", "", 10); err != nil || len(list) != 0 {
 		t.Fatalf("another tenant lists %v %v", list, err)
 	}
 	if got := e.get(m.ID); got.Status != meeting.StatusScheduled || e.zoom.Calls(zoomfake.OpDeleteMeeting) != 0 {
@@ -360,24 +379,20 @@ func TestAnotherTenantCannotSeeOrCancelAMeeting(t *testing.T) {
 func TestListIsNewestFirstAndPaged(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	var ids []string
-	for range 3 {
-		ids = append(ids, e.create(e.input("jitsi")).ID)
-		e.clock.Advance(time.Second)
-	}
+	ids := e.createSecondApart(3)
 	ctx := context.Background()
-	page, next, err := e.svc.List(ctx, e.tenant, "", 2)
+	page, next, err := e.svc.List(ctx, e.tenant, "", "", 2)
 	if err != nil || len(page) != 2 || next == "" || page[0].ID != ids[2] || page[1].ID != ids[1] {
 		t.Fatalf("first page %v %q %v", page, next, err)
 	}
 	if page[0].Status != meeting.StatusScheduled || page[0].Targets[0].JoinURL == "" {
 		t.Fatalf("a listed meeting %+v", page[0])
 	}
-	rest, next, err := e.svc.List(ctx, e.tenant, next, 2)
+	rest, next, err := e.svc.List(ctx, e.tenant, "", next, 2)
 	if err != nil || len(rest) != 1 || rest[0].ID != ids[0] || next != "" {
 		t.Fatalf("second page %v %q %v", rest, next, err)
 	}
-	if _, _, err := e.svc.List(ctx, "church-b", "c1.forged", 2); !apperr.Is(err, apperr.Invalid) {
+	if _, _, err := e.svc.List(ctx, "church-b", "", "c1.forged", 2); !apperr.Is(err, apperr.Invalid) {
 		t.Fatalf("a forged cursor: %v", err)
 	}
 }
@@ -387,7 +402,7 @@ func TestListOpensJaaSLinks(t *testing.T) {
 	e := newEnv(t)
 	jaas := e.connectJaaS(e.tenant)
 	m := e.create(e.input("jitsi"))
-	list, _, err := e.svc.List(context.Background(), e.tenant, "", 10)
+	list, _, err := e.svc.List(context.Background(), e.tenant, "", "", 10)
 	if err != nil || len(list) != 1 {
 		t.Fatalf("%v %v", list, err)
 	}
@@ -424,7 +439,7 @@ func TestAMeetingCancelledWhileBeingCreatedIsTakenBackAtThePlatform(t *testing.T
 	var wg sync.WaitGroup
 	wg.Go(func() { created, createErr = e.svc.Create(ctx, e.tenant, e.user, e.input("microsoft-teams", "jitsi")) })
 	<-g.entered
-	list, _, err := e.svc.List(ctx, e.tenant, "", 1)
+	list, _, err := e.svc.List(ctx, e.tenant, "", "", 1)
 	if err != nil || len(list) != 1 || target(t, list[0], platform.MicrosoftTeams).Status != meeting.TargetPending {
 		t.Fatalf("while creating: %+v %v", list, err)
 	}
@@ -521,4 +536,46 @@ func TestSetTargetMovesOnlyATargetInTheExpectedState(t *testing.T) {
 	if !strings.Contains(string(raw), `"Status":"ready"`) {
 		t.Fatalf("the target changed: %s", raw)
 	}
+}
+
+func TestListFiltersByStatusAndRefusesAnUnknownOne(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	ids := e.createSecondApart(3)
+	ctx := context.Background()
+	if err := e.svc.Cancel(ctx, e.tenant, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, next, err := e.svc.List(ctx, e.tenant, meeting.StatusCancelled, "", 1)
+	if err != nil || len(cancelled) != 1 || cancelled[0].ID != ids[1] || cancelled[0].Status != meeting.StatusCancelled {
+		t.Fatalf("cancelled: %v %q %v", cancelled, next, err)
+	}
+	var scheduled []string
+	cursor := ""
+	for range 4 {
+		page, next, err := e.svc.List(ctx, e.tenant, meeting.StatusScheduled, cursor, 1)
+		if err != nil || len(page) != 1 {
+			t.Fatalf("a scheduled page: %v %q %v", page, next, err)
+		}
+		scheduled = append(scheduled, page[0].ID)
+		if cursor = next; cursor == "" {
+			break
+		}
+	}
+	if len(scheduled) != 2 || scheduled[0] != ids[2] || scheduled[1] != ids[0] {
+		t.Fatalf("scheduled %v, want %v", scheduled, []string{ids[2], ids[0]})
+	}
+	if _, _, err := e.svc.List(ctx, e.tenant, "bogus", "", 10); !apperr.Is(err, apperr.Invalid) {
+		t.Fatalf("an unknown status: %v", err)
+	}
+}
+
+// createSecondApart creates n Jitsi meetings a second apart, oldest first.
+func (e *env) createSecondApart(n int) []string {
+	var ids []string
+	for range n {
+		ids = append(ids, e.create(e.input("jitsi")).ID)
+		e.clock.Advance(time.Second)
+	}
+	return ids
 }

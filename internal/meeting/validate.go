@@ -42,7 +42,11 @@ type spec struct {
 }
 
 func invalid(field, format string, args ...any) error {
-	e := apperr.Errorf(apperr.Invalid, "invalid_meeting", format, args...)
+	return withField(apperr.Errorf(apperr.Invalid, "invalid_meeting", format, args...), field)
+}
+
+// withField names the field a refusal is about.
+func withField(e *apperr.Error, field string) error {
 	e.Fields = map[string]any{"field": field}
 	return e
 }
@@ -111,9 +115,9 @@ func validate(in CreateInput, now time.Time) (spec, error) {
 		d, ok := platform.Lookup(p)
 		switch {
 		case !ok:
-			return s, invalid(field, "%s: there is no platform %q", field, truncate(p, 40))
+			return s, withField(platform.Unknown(apperr.Invalid, p), field)
 		case d.Kind != platform.KindMeeting:
-			return s, invalid(field, "%s: %s is a %s platform, not a meeting platform (zoom, google-meet, microsoft-teams, jitsi)", field, d.Name, d.Kind)
+			return s, withField(platform.WrongKind(apperr.Invalid, d, platform.KindMeeting), field)
 		case seen[d.ID]:
 			return s, invalid(field, "%s: %s is named twice; a meeting has one target per platform", field, d.Name)
 		}

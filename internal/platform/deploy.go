@@ -48,13 +48,21 @@ type DeploySpec struct {
 	// teamId, Railway's workspaceId, Render's ownerId. Optional except for
 	// Render, where the client looks it up when empty.
 	TeamID string
+	// OwnedProjectID is the platform's id of the project Switchboard itself
+	// created under ProjectName for this tenant and scope before (from
+	// Switchboard's record, never the user's word); "" when it made none. A
+	// client that reuses projects by name reuses this one and adopts no
+	// other project of the name (Vercel).
+	OwnedProjectID string
 	// Framework is a Vercel framework preset ("nextjs"); empty lets Vercel
 	// detect it. Ignored elsewhere.
 	Framework string
 	// Runtime, BuildCommand and StartCommand describe how to build and run
 	// a repository where the platform needs telling (Render: runtime node,
-	// python, docker, ...). Empty takes the client's defaults.
-	Runtime, BuildCommand, StartCommand string
+	// python, docker, ...; none makes a static site there). PublishPath is
+	// the directory a static site's build leaves its files in. Empty leaves
+	// the choice to the platform; no client invents a command.
+	Runtime, BuildCommand, StartCommand, PublishPath string
 }
 
 // Source names the kind of source the spec gives: "files", "repo", "image"
@@ -201,6 +209,14 @@ type Deployer interface {
 	// Rollback makes an earlier deployment of the same project the live
 	// one again.
 	Rollback(ctx context.Context, token string, p DeployProgress, toDeploymentID string) error
+}
+
+// RollbackFollower is a Deployer whose rollback starts a new deployment at
+// the platform (Render answers a rollback with a new deploy): StartRollback
+// records that deployment in p (DeploymentID), and the worker follows its
+// Status and Logs until it is live or fails, as for any build.
+type RollbackFollower interface {
+	StartRollback(ctx context.Context, token string, p *DeployProgress, toDeploymentID string) error
 }
 
 // Limits on a spec that hold for every platform. A platform's Validate adds

@@ -3,6 +3,7 @@ package platform
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
@@ -106,4 +107,27 @@ func ToAppError(err error) error {
 	}
 	e.Fields = fields
 	return e
+}
+
+// Unknown is the refusal of an id that names no platform: 404 where the id
+// is in the path (the thing does not exist), 400 where a body names it.
+// Every route refuses it with this code.
+func Unknown(kind apperr.Kind, id string) *apperr.Error {
+	if len(id) > 40 {
+		id = id[:40] + "…"
+	}
+	return apperr.Errorf(kind, "unknown_platform", "there is no platform %q", id)
+}
+
+// WrongKind is the refusal of a platform that is not of the kind a route
+// takes (a meeting platform as a livestream target), the same for every
+// route: 404 where the id is in the path, 400 where a body names it.
+func WrongKind(kind apperr.Kind, d Descriptor, want Kind) *apperr.Error {
+	var ids []string
+	for _, o := range All() {
+		if o.Kind == want {
+			ids = append(ids, string(o.ID))
+		}
+	}
+	return apperr.Errorf(kind, "wrong_platform_kind", "%s is a %s platform, not a %s platform (%s)", d.Name, d.Kind, want, strings.Join(ids, ", "))
 }

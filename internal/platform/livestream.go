@@ -28,6 +28,13 @@ type BroadcastSpec struct {
 	// IngestURL and StreamKey are supplied by the user where no API creates
 	// the ingest (Instagram's Live Producer).
 	IngestURL, StreamKey string
+	// MadeForKids is the audience the caller declared (YouTube's
+	// selfDeclaredMadeForKids, required there); nil where not given.
+	MadeForKids *bool
+	// AutoStop ends the broadcast for good when the encoder stops
+	// (YouTube's enableAutoStop); false keeps it open for the encoder to
+	// come back until Switchboard ends it.
+	AutoStop bool
 }
 
 // Broadcast is a broadcast set up at a platform: where to push the stream
@@ -95,3 +102,18 @@ func Redact(err error, secrets ...string) error {
 	}
 	return err
 }
+
+// Destination is a place an account can publish a broadcast to, for
+// platforms where it has more than one (Facebook: the user's profile and
+// the Pages the user manages). ID is what a target's destination names;
+// nothing here is a secret.
+type Destination struct {
+	ID, Name string
+	Kind     string // DestinationProfile or DestinationPage
+}
+
+// Kinds of destination.
+const (
+	DestinationProfile = "profile"
+	DestinationPage    = "page"
+)

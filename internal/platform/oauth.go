@@ -40,6 +40,17 @@ type OAuth struct {
 	Exchange       Exchange
 	// AuthParams are extra authorize parameters (Google's offline access).
 	AuthParams map[string]string
+	// BareDecline: a declined consent comes back to the callback with no
+	// parameters at all (no error, no state), so a bare callback means
+	// "declined" rather than a lost state.
+	BareDecline bool
+	// ScopeOnRefresh: a refresh_token grant must carry `scope` too
+	// (Microsoft's identity platform).
+	ScopeOnRefresh bool
+	// ScopesInApp: the scopes are chosen in the app's settings at the
+	// platform and the authorize URL carries none; Scopes then lists what
+	// those settings must include.
+	ScopesInApp bool
 }
 
 // Endpoints are a platform's configured endpoints and client credentials:
@@ -114,13 +125,23 @@ func DefaultOAuth(id ID) (OAuth, bool) {
 			AuthURL: "https://api.restream.io/login", TokenURL: "https://api.restream.io/oauth/token",
 			RevokeURL: "https://api.restream.io/oauth/revoke", RevokeMethod: "form",
 			Refreshable: true, RotatesRefresh: true, ClientAuth: ClientAuthBasic,
+			// Evidence: developers.restream.io/authentication/authorize-dialog: "If the user denies the
+			// dialog, they will be redirected back to the redirect_uri with no parameters."
+			BareDecline: true,
 		}, true
 	case Zoom:
 		return OAuth{
 			AuthURL: "https://zoom.us/oauth/authorize", TokenURL: "https://zoom.us/oauth/token",
 			RevokeURL: "https://zoom.us/oauth/revoke", RevokeMethod: "query",
-			Scopes: []string{"meeting:write:meeting", "user:read:user"}, PKCE: true,
-			Refreshable: true, RotatesRefresh: true, ClientAuth: ClientAuthBasic,
+			// One granular scope per endpoint the client calls: create, read, end (status) and delete a
+			// meeting, read the user. Evidence: PLATFORMS.md Zoom "(corrected) Scopes"; Zoom's granular
+			// scope list; devforum.zoom.us/t/108207 (user-managed apps use the names without ":admin").
+			Scopes: []string{"meeting:write:meeting", "meeting:read:meeting", "meeting:update:status", "meeting:delete:meeting", "user:read:user"},
+			// Set in the app's settings, not sent: several granular scopes in one authorize URL fail
+			// with "invalid scope" (devforum.zoom.us/t/multiple-scopes-authorization/138714), and Zoom
+			// grants what the app's settings list.
+			ScopesInApp: true,
+			PKCE:        true, Refreshable: true, RotatesRefresh: true, ClientAuth: ClientAuthBasic,
 		}, true
 	case MicrosoftTeams:
 		return OAuth{
@@ -128,6 +149,9 @@ func DefaultOAuth(id ID) (OAuth, bool) {
 			TokenURL: "https://login.microsoftonline.com/organizations/oauth2/v2.0/token",
 			Scopes:   []string{"OnlineMeetings.ReadWrite", "offline_access", "User.Read"}, PKCE: true,
 			Refreshable: true, RotatesRefresh: true,
+			// Evidence: PLATFORMS.md Microsoft Teams ("send scope on refresh as well"); learn.microsoft.com/
+			// entra/identity-platform/v2-oauth2-auth-code-flow#refresh-the-access-token: scope is required.
+			ScopeOnRefresh: true,
 		}, true
 	case Vercel:
 		return OAuth{

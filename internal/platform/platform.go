@@ -120,7 +120,9 @@ func All() []Descriptor {
 			Notes:        "Instagram has no public API that creates or starts a live broadcast: copy the stream URL and key from Instagram's Live Producer into the target; Switchboard streams there and reads whether it is live."},
 		{ID: Restream, Name: "Restream", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2},
 			Capabilities: []Capability{CapBroadcastCreate, CapBroadcastStatus, CapTokenRefresh, CapTokenRevoke},
-			Notes:        "Restream has no start or end call: an event goes live when the encoder pushes to it and ends when it stops."},
+			Notes: "A Restream target streams to the account's default stream key, which reaches the channels enabled in Restream's " +
+				"dashboard: channel choice is made in Restream, the API cannot make it. Restream has no start or end call: the " +
+				"stream goes live when the encoder pushes and ends when it stops."},
 		{ID: Zoom, Name: "Zoom", Kind: KindMeeting, Auth: []AuthMethod{AuthOAuth2},
 			Capabilities: []Capability{CapMeetingCreate, CapMeetingEnd, CapMeetingDelete, CapTokenRefresh, CapTokenRevoke}},
 		{ID: GoogleMeet, Name: "Google Meet", Kind: KindMeeting, Auth: []AuthMethod{AuthOAuth2},
@@ -132,7 +134,8 @@ func All() []Descriptor {
 			Capabilities: []Capability{CapMeetingCreate},
 			Notes:        "meet.jit.si rooms need no account and cannot be ended or deleted; 8x8 JaaS rooms carry a signed moderator link."},
 		{ID: Vercel, Name: "Vercel", Kind: KindDeploy, Auth: []AuthMethod{AuthOAuth2, AuthAPIKey},
-			Capabilities: []Capability{CapDeployFiles, CapDeployLogs, CapDeployCancel, CapDeployRollback}},
+			Capabilities: []Capability{CapDeployFiles, CapDeployRepo, CapDeployLogs, CapDeployCancel, CapDeployRollback},
+			Notes:        "Git repositories deploy from GitHub or Bitbucket through the user's Git connection in Vercel (a branch is required; GitLab needs a project id a URL does not carry). A project name Switchboard did not create in the user's Vercel account is refused, never taken over."},
 		{ID: Railway, Name: "Railway", Kind: KindDeploy, Auth: []AuthMethod{AuthOAuth2, AuthAPIKey},
 			Capabilities: []Capability{CapDeployRepo, CapDeployImage, CapDeployDatabase, CapDeployLogs, CapDeployCancel, CapDeployRollback, CapTokenRefresh},
 			Notes:        "Railway documents no file upload: the CLI's upload endpoint is undocumented, so repository and image sources are the supported path."},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -146,9 +147,25 @@ func (r DeploymentRepo) Get(ctx context.Context, tenant, id string) (*deploy.Dep
 	return deployFromItem(it), nil
 }
 
-// List pages through a tenant's deployments, newest first.
-func (r DeploymentRepo) List(ctx context.Context, tenant, cursor string, limit int) ([]*deploy.Deployment, string, error) {
-	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: deployPrefix, Limit: limit, Cursor: cursor, Reverse: true})
+// List pages through a tenant's deployments that f matches, newest first.
+func (r DeploymentRepo) List(ctx context.Context, tenant string, f deploy.ListFilter, cursor string, limit int) ([]*deploy.Deployment, string, error) {
+	q := Query{PK: TenantPK(tenant), SKPrefix: deployPrefix, Limit: limit, Cursor: cursor, Reverse: true}
+	var conds []string
+	filter := &Cond{Names: map[string]string{}, Values: Item{}}
+	for i, m := range []struct{ attr, value string }{
+		{"status", string(f.Status)}, {"platform", string(f.Platform)}, {"projectName", f.ProjectName},
+	} {
+		if m.value != "" {
+			n, v := "#f"+strconv.Itoa(i), ":f"+strconv.Itoa(i)
+			filter.Names[n], filter.Values[v] = m.attr, S(m.value)
+			conds = append(conds, n+" = "+v)
+		}
+	}
+	if len(conds) > 0 {
+		filter.Expr = strings.Join(conds, " AND ")
+		q.Filter = filter
+	}
+	page, err := r.s.Query(ctx, q)
 	if err != nil {
 		return nil, "", err
 	}
@@ -451,6 +468,16 @@ func deployToItem(d *deploy.Deployment) Item {
 	putS("branch", d.Branch)
 	putS("image", d.Image)
 	putS("database", d.Database)
+	putS("workspaceId", d.WorkspaceID)
+	if b := d.Build; b != nil {
+		build := Item{}
+		for name, v := range map[string]string{"runtime": b.Runtime, "buildCommand": b.BuildCommand, "startCommand": b.StartCommand, "publishPath": b.PublishPath} {
+			if v != "" {
+				build[name] = S(v)
+			}
+		}
+		it["build"] = &types.AttributeValueMemberM{Value: build}
+	}
 	putS("rollbackOf", d.RollbackOf)
 	putS("rollbackTo", d.RollbackTo)
 	putS("url", d.URL)
@@ -489,7 +516,7 @@ func deployFromItem(it Item) *deploy.Deployment {
 	d := &deploy.Deployment{
 		ID: GetS(it, "id"), Tenant: GetS(it, "tenant"), User: GetS(it, "user"), Platform: platform.ID(GetS(it, "platform")),
 		ProjectName: GetS(it, "projectName"), Source: deploy.Source(GetS(it, "source")), Repo: GetS(it, "repo"),
-		Branch: GetS(it, "branch"), Image: GetS(it, "image"), Database: GetS(it, "database"),
+		Branch: GetS(it, "branch"), Image: GetS(it, "image"), Database: GetS(it, "database"), WorkspaceID: GetS(it, "workspaceId"),
 		RollbackOf: GetS(it, "rollbackOf"), RollbackTo: GetS(it, "rollbackTo"),
 		Status: deploy.Status(GetS(it, "status")), URL: GetS(it, "url"), PlatformDeploymentID: GetS(it, "platformDeploymentId"),
 		LogSeq: GetN(it, "logSeq"), LogCursor: GetS(it, "logCursor"), LeaseOwner: GetS(it, "leaseOwner"),
@@ -506,6 +533,10 @@ func deployFromItem(it Item) *deploy.Deployment {
 				d.Steps = append(d.Steps, deploy.Step(s.Value))
 			}
 		}
+	}
+	if m, ok := it["build"].(*types.AttributeValueMemberM); ok {
+		d.Build = &deploy.Build{Runtime: GetS(m.Value, "runtime"), BuildCommand: GetS(m.Value, "buildCommand"),
+			StartCommand: GetS(m.Value, "startCommand"), PublishPath: GetS(m.Value, "publishPath")}
 	}
 	if m, ok := it["files"].(*types.AttributeValueMemberM); ok {
 		d.Files = deploy.FileSet{Count: int(GetN(m.Value, "count")), Bytes: GetN(m.Value, "bytes"),

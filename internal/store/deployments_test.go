@@ -19,13 +19,16 @@ import (
 var hour = ratelimit.Window{Limit: 10, Period: time.Hour}
 
 // accepted stores a queued deployment the way the service does.
-func accepted(t *testing.T, repo store.DeploymentRepo, tenant string, now time.Time) *deploy.Deployment {
+func accepted(t *testing.T, repo store.DeploymentRepo, tenant string, now time.Time, change ...func(*deploy.Deployment)) *deploy.Deployment {
 	t.Helper()
 	d := &deploy.Deployment{
 		ID: deploy.NewID(now), Tenant: tenant, User: "u1", Platform: platform.Vercel, ProjectName: "site",
 		Source: deploy.SourceFiles, Status: deploy.StatusQueued, SealedEnv: []byte("sealed-env-bytes"),
 		Files:     deploy.FileSet{Count: 1, Bytes: 5, Chunks: 1, SHA256: "abc"},
 		CreatedAt: now, UpdatedAt: now, Deadline: now.Add(5 * time.Minute), DueAt: now.Add(2 * time.Minute),
+	}
+	for _, c := range change {
+		c(d)
 	}
 	ctx := context.Background()
 	st, err := repo.LoadWindow(ctx, tenant, deploy.LimitOf(d), d.User)
@@ -267,12 +270,65 @@ func TestListGivesATenantsDeploymentsNewestFirst(t *testing.T) {
 	if err := repo.PutFiles(ctx, "acme", ids[0], [][]byte{[]byte("x")}, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	list, next, err := repo.List(ctx, "acme", "", 2)
+	list, next, err := repo.List(ctx, "acme", deploy.ListFilter{}, "", 2)
 	if err != nil || len(list) != 2 || list[0].ID != ids[2] || list[1].ID != ids[1] || next == "" {
 		t.Fatalf("page 1: %v %q %v", list, next, err)
 	}
-	list, next, err = repo.List(ctx, "acme", next, 2)
-	if err != nil || len(list) != 1 || list[0].ID != ids[0] {
-		t.Fatalf("page 2: %v %q %v", list, next, err)
+	list, next, err = repo.List(ctx, "acme", deploy.ListFilter{}, next, 2)
+	if err != nil || len(list) != 1 || list[0].ID != ids[0] || next != "" {
+		t.Fatalf("page 2, the last: %v %q %v", list, next, err)
+	}
+}
+
+func TestListFiltersByStatusPlatformAndProjectName(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	repo := f.Store.Deployments()
+	ctx := context.Background()
+	now := time.Now().UTC()
+	at := func(i int) time.Time { return now.Add(time.Duration(i) * time.Millisecond) }
+	site := accepted(t, repo, "acme", at(0))
+	blog := accepted(t, repo, "acme", at(1), func(d *deploy.Deployment) { d.ProjectName = "blog" })
+	api := accepted(t, repo, "acme", at(2), func(d *deploy.Deployment) { d.Platform, d.ProjectName = platform.Render, "api" })
+	if _, err := repo.Cancel(ctx, "acme", blog.ID, at(3)); err != nil {
+		t.Fatal(err)
+	}
+	accepted(t, repo, "globex", at(4), func(d *deploy.Deployment) { d.Platform = platform.Render })
+	cases := []struct {
+		name string
+		f    deploy.ListFilter
+		want []string
+	}{
+		{"none", deploy.ListFilter{}, []string{api.ID, blog.ID, site.ID}},
+		{"status", deploy.ListFilter{Status: deploy.StatusCanceled}, []string{blog.ID}},
+		{"platform", deploy.ListFilter{Platform: platform.Render}, []string{api.ID}},
+		{"project name", deploy.ListFilter{ProjectName: "site"}, []string{site.ID}},
+		{"all three", deploy.ListFilter{Status: deploy.StatusQueued, Platform: platform.Vercel, ProjectName: "blog"}, nil},
+		{"status and platform", deploy.ListFilter{Status: deploy.StatusQueued, Platform: platform.Vercel}, []string{site.ID}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var got []string
+			cursor := ""
+			for range 5 {
+				list, next, err := repo.List(ctx, "acme", c.f, cursor, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if next != "" && len(list) == 0 {
+					t.Fatal("an empty page with a cursor")
+				}
+				for _, d := range list {
+					got = append(got, d.ID)
+				}
+				if cursor = next; cursor == "" {
+					break
+				}
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.want) {
+				t.Fatalf("got %v, want %v", got, c.want)
+			}
+		})
 	}
 }

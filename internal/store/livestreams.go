@@ -208,6 +208,7 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 	m := Item{"platform": S(string(t.Platform)), "status": S(string(t.Status))}
 	putS, putT := setIfPresent(m)
 	putS("privacy", t.Privacy)
+	putS("destination", t.Destination)
 	putS("externalId", t.ExternalID)
 	putS("watchUrl", t.WatchURL)
 	putS("ingestUrl", t.IngestURL)
@@ -216,6 +217,12 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 	putT("updatedAt", t.UpdatedAt)
 	if t.UserIngest {
 		m["userIngest"] = Bool(true)
+	}
+	if t.MadeForKids != nil {
+		m["madeForKids"] = Bool(*t.MadeForKids)
+	}
+	if t.AutoStop {
+		m["autoStop"] = Bool(true)
 	}
 	if t.Attempts > 0 {
 		m["attempts"] = N(int64(t.Attempts))
@@ -270,9 +277,14 @@ func liveFromItem(it Item) *livestream.Livestream {
 func targetFromItem(m Item) livestream.Target {
 	t := livestream.Target{
 		Platform: platform.ID(GetS(m, "platform")), Status: livestream.TargetStatus(GetS(m, "status")),
-		Privacy: GetS(m, "privacy"), ExternalID: GetS(m, "externalId"), WatchURL: GetS(m, "watchUrl"),
+		Privacy: GetS(m, "privacy"), Destination: GetS(m, "destination"), ExternalID: GetS(m, "externalId"), WatchURL: GetS(m, "watchUrl"),
 		IngestURL: GetS(m, "ingestUrl"), UserIngest: GetBool(m, "userIngest"), Step: livestream.Step(GetS(m, "step")),
 		Attempts: int(GetN(m, "attempts")), NextAttemptAt: GetT(m, "nextAttemptAt"), UpdatedAt: GetT(m, "updatedAt"),
+		AutoStop: GetBool(m, "autoStop"),
+	}
+	if v, ok := m["madeForKids"].(*types.AttributeValueMemberBOOL); ok {
+		kids := v.Value
+		t.MadeForKids = &kids
 	}
 	if e, ok := m["extra"].(*types.AttributeValueMemberM); ok {
 		t.Extra = map[string]string{}

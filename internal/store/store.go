@@ -259,7 +259,8 @@ type Query struct {
 	Filter   *Cond  // optional filter expression (applied after the limit, as DynamoDB does)
 }
 
-// Page is one page of items and the cursor for the next one ("" at the end).
+// Page is one page of items and the cursor for the next one: "" when the
+// page is the last (a cursor never leads to an empty page).
 type Page struct {
 	Items  []Item
 	Cursor string
@@ -268,8 +269,18 @@ type Page struct {
 // MaxPageSize caps Query.Limit.
 const MaxPageSize = 100
 
+// maxQueryRounds bounds the DynamoDB reads one page may take while a
+// filter leaves too few items to fill it.
+const maxQueryRounds = 10
+
 // Query reads one page. A cursor that was not made by this query (tampered,
 // or from another partition or tenant) is an Invalid error.
+//
+// DynamoDB gives a LastEvaluatedKey whenever it stopped at Limit, even at
+// the partition's end, and applies a filter after the limit. So Query
+// reads one item more than the page to learn whether another page exists,
+// reads on (up to maxQueryRounds) while a filter left the page short, and
+// gives a cursor only when items remain: the key of the page's last item.
 func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	pkAttr, skAttr := AttrPK, AttrSK
 	if q.Index == IndexGSI1 {
@@ -301,13 +312,16 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	in := &dynamodb.QueryInput{
 		TableName:              aws.String(s.table),
 		KeyConditionExpression: aws.String(expr),
-		Limit:                  aws.Int32(int32(limit)),
+		Limit:                  aws.Int32(int32(limit + 1)),
 		ScanIndexForward:       aws.Bool(!q.Reverse),
 	}
 	if q.Index != "" {
 		in.IndexName = aws.String(q.Index)
 	}
 	if q.Filter != nil {
+		// The filter leaves items out after the read: read a full page's
+		// worth each round, so few rounds fill the page.
+		in.Limit = aws.Int32(MaxPageSize + 1)
 		in.FilterExpression = aws.String(q.Filter.Expr)
 		for k, v := range q.Filter.Names {
 			names[k] = v
@@ -324,17 +338,32 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 		}
 		in.ExclusiveStartKey = start
 	}
-	out, err := s.db.Query(ctx, in)
-	if err != nil {
-		return Page{}, classify("query", err)
-	}
-	page := Page{Items: out.Items}
-	if len(out.LastEvaluatedKey) > 0 {
-		if page.Cursor, err = encodeCursor(out.LastEvaluatedKey); err != nil {
-			return Page{}, err
+	var page Page
+	for round := 1; ; round++ {
+		out, err := s.db.Query(ctx, in)
+		if err != nil {
+			return Page{}, classify("query", err)
 		}
+		page.Items = append(page.Items, out.Items...)
+		switch {
+		case len(page.Items) > limit:
+			page.Items = page.Items[:limit]
+			last := page.Items[limit-1]
+			key := Item{AttrPK: last[AttrPK], AttrSK: last[AttrSK]}
+			if q.Index != "" {
+				key[pkAttr], key[skAttr] = last[pkAttr], last[skAttr]
+			}
+			page.Cursor, err = encodeCursor(key)
+			return page, err
+		case len(out.LastEvaluatedKey) == 0:
+			return page, nil
+		case round == maxQueryRounds:
+			// A short page: the rest of the partition is not read yet.
+			page.Cursor, err = encodeCursor(out.LastEvaluatedKey)
+			return page, err
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
-	return page, nil
 }
 
 // classify turns an SDK error into a domain error of the right kind, keeping

@@ -217,3 +217,66 @@ func TestEscKeepsIdentifiersFromForgingKeyPrefixes(t *testing.T) {
 }
 
 func errorsIs(err, target error) bool { return errors.Is(err, target) }
+
+// A cursor always leads to more items: the last page carries none, also
+// when it is exactly full, read backwards, on gsi1, or under a filter
+// that leaves items out.
+func TestQueryGivesACursorOnlyWhenItemsRemain(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	ctx := context.Background()
+	seed(t, f, store.TenantPK("one"), 1)
+	seed(t, f, store.TenantPK("four"), 4)
+	for i := range 30 {
+		it := store.Item{store.AttrPK: store.S(store.TenantPK("mixed")), store.AttrSK: store.S(fmt.Sprintf("ITEM#%03d", i)),
+			"kind": store.S("other"), store.AttrGSI1PK: store.S("DUE#test"), store.AttrGSI1SK: store.S(fmt.Sprintf("%03d", i))}
+		if i == 3 || i == 27 {
+			it["kind"] = store.S("wanted")
+		}
+		if err := f.Store.Put(ctx, it, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wanted := &store.Cond{Expr: "#k = :k", Names: map[string]string{"#k": "kind"}, Values: store.Item{":k": store.S("wanted")}}
+	cases := []struct {
+		name  string
+		q     store.Query
+		pages []int // items on each page; only the last has no cursor
+	}{
+		{"one item, limit 1", store.Query{PK: store.TenantPK("one"), SKPrefix: "ITEM#", Limit: 1}, []int{1}},
+		{"four items, limit 2", store.Query{PK: store.TenantPK("four"), SKPrefix: "ITEM#", Limit: 2}, []int{2, 2}},
+		{"four items, limit 4", store.Query{PK: store.TenantPK("four"), SKPrefix: "ITEM#", Limit: 4}, []int{4}},
+		{"four items, newest first, limit 3", store.Query{PK: store.TenantPK("four"), SKPrefix: "ITEM#", Limit: 3, Reverse: true}, []int{3, 1}},
+		{"filtered, limit 1", store.Query{PK: store.TenantPK("mixed"), SKPrefix: "ITEM#", Limit: 1, Filter: wanted}, []int{1, 1}},
+		{"filtered, limit 2", store.Query{PK: store.TenantPK("mixed"), SKPrefix: "ITEM#", Limit: 2, Filter: wanted}, []int{2}},
+		{"gsi1, limit 10", store.Query{Index: store.IndexGSI1, PK: "DUE#test", Limit: 10}, []int{10, 10, 10}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			var got []int
+			seen := map[string]bool{}
+			for q := c.q; len(got) <= len(c.pages); {
+				p, err := f.Store.Query(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got = append(got, len(p.Items))
+				for _, it := range p.Items {
+					sk := store.GetS(it, store.AttrSK)
+					if seen[sk] {
+						t.Fatalf("%s is on two pages", sk)
+					}
+					seen[sk] = true
+				}
+				if p.Cursor == "" {
+					break
+				}
+				q.Cursor = p.Cursor
+			}
+			if fmt.Sprint(got) != fmt.Sprint(c.pages) {
+				t.Fatalf("pages of %v items, want %v (a cursor after the last page leads to an empty one)", got, c.pages)
+			}
+		})
+	}
+}

@@ -134,7 +134,7 @@ func TestValidRequestAndAnswerPass(t *testing.T) {
 	ev := apitest.Event("POST", "/deployments", apitest.As("t1", "u1"), apitest.Header("Idempotency-Key", "k1"),
 		apitest.Body(map[string]any{"platform": "vercel", "projectName": "site",
 			"files": []map[string]string{{"path": "index.html", "content": "<h1>hi</h1>", "encoding": "utf-8"}}}))
-	resp := jsonAnswer(202, deployment)
+	resp := located(jsonAnswer(202, deployment), "/deployments/d-1")
 	resp.Headers["RateLimit-Limit"] = "10"
 	resp.Headers["RateLimit-Remaining"] = "9"
 	resp.Headers["RateLimit-Reset"] = "3600"
@@ -165,7 +165,7 @@ func TestMissingRequiredHeaderFails(t *testing.T) {
 	t.Parallel()
 	ev := apitest.Event("POST", "/deployments", apitest.As("t1", "u1"),
 		apitest.Body(map[string]any{"platform": "render", "projectName": "site", "image": "ghcr.io/acme/site:1"}))
-	mustFail(t, ev, jsonAnswer(202, deployment), "RateLimit-Limit")
+	mustFail(t, ev, located(jsonAnswer(202, deployment), "/deployments/d-1"), "RateLimit-Limit")
 }
 
 func TestBodyOnNoContentStatusFails(t *testing.T) {
@@ -178,7 +178,7 @@ func TestAcceptedRequestTheDocumentForbidsFails(t *testing.T) {
 	t.Parallel()
 	bad := apitest.Body(map[string]any{"platform": "vercel", "projectName": "site", "files": "index.html"})
 	ev := apitest.Event("POST", "/deployments", apitest.As("t1", "u1"), bad)
-	resp := jsonAnswer(202, deployment)
+	resp := located(jsonAnswer(202, deployment), "/deployments/d-1")
 	resp.Headers["RateLimit-Limit"], resp.Headers["RateLimit-Remaining"], resp.Headers["RateLimit-Reset"] = "10", "9", "3600"
 	mustFail(t, ev, resp, "accepted (202) a request the document does not allow", "/files")
 
@@ -218,7 +218,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 			"expiresAt":"2026-01-02T04:04:05Z","lastRefreshedAt":null,"statusChangedAt":"2026-01-02T03:04:05Z","lastVerifiedAt":"2026-01-02T03:04:05Z","lastError":null}`
 		livestream = `{"id":"ls-1","title":"Sunday service","description":null,"status":"scheduled","scheduledStart":"2026-01-04T15:00:00Z",
 			"scheduledEnd":null,"startedAt":null,"endedAt":null,"targets":[
-			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null},
+			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null,"madeForKids":false,"autoStop":true},
 			{"platform":"facebook","status":"failed","externalId":null,"watchUrl":null,
 			 "lastError":{"code":"upstream","message":"Facebook said no","at":"2026-01-02T03:04:05Z"}}]}`
 		meeting = `{"id":"m-1","title":"Elders","status":"scheduled","startTime":"2026-01-05T18:00:00Z","durationMinutes":60,
@@ -237,7 +237,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 	}{
 		{apitest.Event("GET", "/connections", as), jsonAnswer(200, `{"items":[`+connection+`]}`)},
 		{apitest.Event("POST", "/connections/render", as, apitest.Body(`{"credentials":{"apiKey":"rnd_x"}}`)),
-			jsonAnswer(201, strings.NewReplacer(`"youtube"`, `"render"`, `"oauth2"`, `"api_key"`).Replace(connection))},
+			located(jsonAnswer(201, strings.NewReplacer(`"youtube"`, `"render"`, `"oauth2"`, `"api_key"`).Replace(connection)), "/connections/render")},
 		{apitest.Event("POST", "/connections/youtube/oauth", as, apitest.Body(`{"returnTo":"https://app.example.test/settings"}`)),
 			jsonAnswer(200, `{"authorizeUrl":"https://accounts.google.com/o/oauth2/v2/auth?x=1","expiresAt":"2026-01-02T03:14:05Z"}`)},
 		{apitest.Event("POST", "/connections/youtube/oauth", as), jsonAnswer(200, `{"authorizeUrl":"https://a.test/auth","expiresAt":"2026-01-02T03:14:05Z"}`)},
@@ -245,23 +245,23 @@ func TestArchitectureShapesPass(t *testing.T) {
 		{apitest.Event("GET", "/oauth/youtube/callback?code=c&state=s"), jsonAnswer(200, connection)},
 		{apitest.Event("POST", "/livestreams", as, apitest.Header("Idempotency-Key", "k"), apitest.Body(map[string]any{
 			"title": "Sunday service", "scheduledStart": "2026-01-04T15:00:00Z",
-			"targets": []map[string]any{{"platform": "youtube", "privacy": "public"},
+			"targets": []map[string]any{{"platform": "youtube", "privacy": "public", "madeForKids": false, "autoStop": true},
 				{"platform": "instagram", "rtmpUrl": "rtmps://live-upload.instagram.com:443/rtmp/", "streamKey": "IG-1"}}})),
-			jsonAnswer(201, livestream)},
+			located(jsonAnswer(201, livestream), "/livestreams/ls-1")},
 		{apitest.Event("GET", "/livestreams?status=scheduled&limit=10&cursor=abc", as), jsonAnswer(200, `{"items":[`+livestream+`],"nextCursor":"def"}`)},
 		{apitest.Event("PATCH", "/livestreams/ls-1", as, apitest.Body(`{"title":"Sunday worship","scheduledEnd":null}`)), jsonAnswer(200, livestream)},
 		{apitest.Event("GET", "/livestreams/ls-1/ingest", as), jsonAnswer(200,
 			`{"targets":[{"platform":"youtube","ingestUrl":"rtmp://a.rtmp.youtube.com/live2","streamKey":"k-1"},{"platform":"facebook","ingestUrl":null,"streamKey":null}]}`)},
 		{apitest.Event("DELETE", "/livestreams/ls-1", as), events.APIGatewayV2HTTPResponse{StatusCode: 204}},
 		{apitest.Event("POST", "/meetings", as, apitest.Body(`{"title":"Elders","startTime":"2026-01-05T18:00:00Z","durationMinutes":60,"timezone":"America/Chicago","targets":[{"platform":"zoom"}]}`)),
-			jsonAnswer(201, meeting)},
+			located(jsonAnswer(201, meeting), "/meetings/m-1")},
 		{apitest.Event("GET", "/meetings", as), jsonAnswer(200, `{"items":[`+meeting+`]}`)},
 		{apitest.Event("GET", "/projects/vercel/availability?name=site", as), jsonAnswer(200, `{"name":"site","available":false,"suggestion":"site-2"}`)},
 		{apitest.Event("GET", "/deployments/limits", as), jsonAnswer(200, `{"limit":10,"remaining":9,"resetAt":"2026-01-02T04:04:05Z"}`)},
 		{apitest.Event("POST", "/deployments", as, apitest.Body(`{"platform":"railway","projectName":"site","source":{"repo":"https://github.com/acme/site","branch":"main"},"env":{"NODE_ENV":"production"},"database":{"engine":"postgres"}}`)),
 			rateLimited},
 		{apitest.Event("GET", "/deployments/d-1/logs?cursor=c1", as), jsonAnswer(200, `{"items":[{"at":"2026-01-02T03:04:06Z","type":"stdout","text":"building"}],"nextCursor":"c2"}`)},
-		{apitest.Event("POST", "/deployments/d-1/rollback", as), jsonAnswer(202, deployment)},
+		{apitest.Event("POST", "/deployments/d-1/rollback", as), located(jsonAnswer(202, deployment), "/deployments/d-1")},
 	} {
 		t.Run(c.ev.RequestContext.HTTP.Method+" "+c.ev.RawPath, func(t *testing.T) { mustPass(t, c.ev, c.resp) })
 	}
@@ -273,4 +273,10 @@ func TestNestedFaultsAreNamedByPointer(t *testing.T) {
 	body := `{"id":"m-1","title":"Elders","status":"scheduled","startTime":"2026-01-05T18:00:00Z","durationMinutes":60,
 		"targets":[{"platform":"zoom","status":"started","joinUrl":"https://zoom.us/j/1","externalId":"1","lastError":null,"hostKey":"secret"}]}`
 	mustFail(t, ev, jsonAnswer(200, body), "at /targets/0/status", `got "started"`, "hostKey")
+}
+
+// located is resp with the Location a created thing's answer carries.
+func located(resp events.APIGatewayV2HTTPResponse, path string) events.APIGatewayV2HTTPResponse {
+	resp.Headers["Location"] = path
+	return resp
 }

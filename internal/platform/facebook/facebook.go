@@ -3,10 +3,12 @@
 // exchange.
 //
 // A live video is created on the user's timeline (/me) or on a Page
-// (BroadcastSpec.Destination). Calls about a Page's live video need that
-// Page's access token: PageToken gets it from the user's token. The client
-// takes an access token per call, never logs, and never puts a token, a
-// client secret or a stream key into an error.
+// (BroadcastSpec.Destination). Every method takes the user's token; calls
+// about a Page's live video need that Page's access token, which the
+// client reads from GET /me/accounts with the user's token at each use
+// and never keeps (so no Page token is ever stored, logged or returned).
+// The client never logs, and never puts a token, a client secret or a
+// stream key into an error.
 package facebook
 
 import (
@@ -23,7 +25,9 @@ import (
 )
 
 // Facebook's window for a scheduled live video: planned_start_time must be
-// at least 10 minutes and at most 7 days ahead.
+// at least 10 minutes and at most 7 days ahead. Evidence: PLATFORMS.md
+// Facebook ("up to 7 days ahead"); Graph's "(#100) invalid planned start
+// time" outside it (support.switcherstudio.com/en/articles/5345338).
 const (
 	MinScheduleLead = 10 * time.Minute
 	MaxScheduleLead = 7 * 24 * time.Hour
@@ -89,21 +93,33 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 	return platform.Account{ID: out.ID, Name: out.Name}, nil
 }
 
-// PageToken is the access token of a Page the user manages, read from
-// GET /me/accounts with the user's token. Page tokens obtained from a
-// long-lived user token do not expire. The token is a secret: store it
-// sealed. A Page the user does not manage is ReasonPermission.
-func (c *Client) PageToken(ctx context.Context, userToken, pageID string) (string, error) {
+// Profile is the destination id of the user's own timeline: a target
+// without a destination, or with this one, publishes there.
+const Profile = "me"
+
+// page is one Page of GET /me/accounts. Token is a secret.
+type page struct {
+	ID, Name, Token string
+}
+
+// pages lists the Pages the user manages with their Page access tokens:
+// GET /me/accounts?fields=id,name,access_token, following the cursor while
+// Graph gives a next page. Evidence: PLATFORMS.md Facebook ("Get it from
+// GET /me/accounts?fields=id,name,access_token (paged)"); Graph's cursor
+// paging is data + paging.cursors.after + paging.next.
+func (c *Client) pages(ctx context.Context, userToken string) ([]page, error) {
 	const op = "read pages"
+	var out []page
 	after := ""
-	for range 20 {
+	for range 20 { // 2,000 Pages: far beyond what one person manages
 		q := url.Values{"fields": {"id,name,access_token"}, "limit": {"100"}}
 		if after != "" {
 			q.Set("after", after)
 		}
-		var out struct {
+		var resp struct {
 			Data []struct {
 				ID          string `json:"id"`
+				Name        string `json:"name"`
 				AccessToken string `json:"access_token"`
 			} `json:"data"`
 			Paging struct {
@@ -114,34 +130,104 @@ func (c *Client) PageToken(ctx context.Context, userToken, pageID string) (strin
 			} `json:"paging"`
 		}
 		if _, err := c.do(ctx, platform.Request{
-			Op: op, Method: http.MethodGet, Path: "/me/accounts", Query: q, Token: userToken, Out: &out, Idempotent: true,
+			Op: op, Method: http.MethodGet, Path: "/me/accounts", Query: q, Token: userToken, Out: &resp, Idempotent: true,
 		}); err != nil {
-			return "", err
+			return nil, err
 		}
-		for _, p := range out.Data {
-			if p.ID == pageID && p.AccessToken != "" {
-				return p.AccessToken, nil
+		for _, p := range resp.Data {
+			if p.ID != "" {
+				out = append(out, page{ID: p.ID, Name: p.Name, Token: p.AccessToken})
 			}
 		}
-		if out.Paging.Next == "" || out.Paging.Cursors.After == "" {
+		if resp.Paging.Next == "" || resp.Paging.Cursors.After == "" {
 			break
 		}
-		after = out.Paging.Cursors.After
+		after = resp.Paging.Cursors.After
 	}
-	return "", fail(op, platform.ReasonPermission, "this Facebook account does not manage the Page "+pageID)
+	return out, nil
 }
 
-// Provision creates a live video (POST /{target}/live_videos) with the
-// title and description, on the Page named by spec.Destination or on the
-// user's own timeline (me).
+// PageToken is the access token of a Page the user manages, read from
+// GET /me/accounts with the user's token. Page tokens obtained from a
+// long-lived user token do not expire (PLATFORMS.md Facebook). A Page the
+// user does not manage is ReasonPermission.
+func (c *Client) PageToken(ctx context.Context, userToken, pageID string) (string, error) {
+	ps, err := c.pages(ctx, userToken)
+	if err != nil {
+		return "", err
+	}
+	for _, p := range ps {
+		if p.ID == pageID && p.Token != "" {
+			return p.Token, nil
+		}
+	}
+	return "", fail("read pages", platform.ReasonPermission, "this Facebook account does not manage the Page "+pageID)
+}
+
+// Destinations lists where the user's token can publish: the profile
+// (id "me") and each Page the user manages (its Page id). Page tokens are
+// read on the way and dropped: none leaves the client.
+func (c *Client) Destinations(ctx context.Context, userToken string) ([]platform.Destination, error) {
+	me, err := c.Whoami(ctx, userToken)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := c.pages(ctx, userToken)
+	if err != nil {
+		return nil, err
+	}
+	out := []platform.Destination{{ID: Profile, Name: me.Name, Kind: platform.DestinationProfile}}
+	for _, p := range ps {
+		out = append(out, platform.Destination{ID: p.ID, Name: p.Name, Kind: platform.DestinationPage})
+	}
+	return out, nil
+}
+
+// targetOf is the node a destination names: "me" for none or the profile,
+// else the Page id.
+func targetOf(destination string) (string, error) {
+	d := strings.TrimSpace(destination)
+	if d == "" || d == Profile {
+		return Profile, nil
+	}
+	if strings.ContainsAny(d, "/?#") {
+		return "", fail("create live video", platform.ReasonInvalid, "the Facebook destination must be a Page id or me")
+	}
+	return d, nil
+}
+
+// tokenFor is the token a call about target's live video needs: the user
+// token for the profile, the Page's access token for a Page, read from
+// /me/accounts at each use and never kept. Evidence: PLATFORMS.md Facebook
+// (corrected), developers.facebook.com/docs/live-video-api getting started:
+// "To broadcast on a Page, a Page access token".
+func (c *Client) tokenFor(ctx context.Context, userToken, target string) (string, error) {
+	if target == "" || target == Profile {
+		return userToken, nil
+	}
+	return c.PageToken(ctx, userToken, target)
+}
+
+// Provision creates a live video with the title and description on the
+// Page named by spec.Destination (with that Page's access token) or on the
+// user's own timeline (me, with the user token). token is always the
+// user's token.
 //
-// A start more than about 10 minutes and at most 7 days ahead makes a
-// scheduled video: status=SCHEDULED_UNPUBLISHED with planned_start_time.
-// A start sooner than that (or none) makes an UNPUBLISHED video: the
+// The video is created UNPUBLISHED (POST /{target}/live_videos): the
 // encoder can push and preview, and nobody sees it until GoLive. LIVE_NOW
 // is never used here: it would publish as soon as the encoder pushes,
-// before the scheduled time. A start beyond 7 days is ReasonInvalid:
-// Facebook does not schedule that far ahead.
+// before the scheduled time. A start more than about 10 minutes and at
+// most 7 days ahead is then announced with an update (POST /{id}
+// status=SCHEDULED_UNPUBLISHED&planned_start_time=<unix>). Graph refuses
+// planned_start_time on create (developers.facebook.com/docs/live-video-api
+// /guides/scheduling; absent from the SDK's create_live_video since v15.0),
+// and the update takes it (SDK livevideo.py api_update 'planned_start_time':
+// 'datetime'; shared/specs/facebook-livevideo-params.json). Create-then-
+// update is used rather than event_params on create because every
+// parameter it sends is typed in the SDK, while event_params is an opaque
+// 'Object' whose fields neither the SDK nor its description give. A failed
+// announcement deletes the video again, so a retry starts clean. A start
+// beyond 7 days is ReasonInvalid: Facebook does not schedule that far.
 //
 // The ingest is secure_stream_url (RTMPS) split after "/rtmp/": the URL up
 // to and including it, and the rest as the stream key. Facebook takes no
@@ -150,21 +236,11 @@ func (c *Client) PageToken(ctx context.Context, userToken, pageID string) (strin
 // live video is public, a timeline's follows the user's default audience.
 func (c *Client) Provision(ctx context.Context, token string, spec platform.BroadcastSpec) (platform.Broadcast, error) {
 	const op = "create live video"
-	target := "me"
-	if d := strings.TrimSpace(spec.Destination); d != "" {
-		if strings.ContainsAny(d, "/?#") {
-			return platform.Broadcast{}, fail(op, platform.ReasonInvalid, "the Facebook destination must be a Page id")
-		}
-		target = d
+	target, err := targetOf(spec.Destination)
+	if err != nil {
+		return platform.Broadcast{}, err
 	}
-	form := url.Values{}
-	if t := strings.TrimSpace(spec.Title); t != "" {
-		form.Set("title", t)
-	}
-	if spec.Description != "" {
-		form.Set("description", spec.Description)
-	}
-	status := "UNPUBLISHED"
+	schedule := false
 	if !spec.ScheduledStart.IsZero() {
 		lead := spec.ScheduledStart.Sub(c.now())
 		switch {
@@ -173,11 +249,20 @@ func (c *Client) Provision(ctx context.Context, token string, spec platform.Broa
 				"Facebook schedules live videos at most 7 days ahead; this one starts in %d days: create it closer to the start",
 				int(lead.Hours()/24)))
 		case lead > MinScheduleLead+scheduleSlack:
-			status = "SCHEDULED_UNPUBLISHED"
-			form.Set("planned_start_time", strconv.FormatInt(spec.ScheduledStart.Unix(), 10))
+			schedule = true
 		}
 	}
-	form.Set("status", status)
+	tok, err := c.tokenFor(ctx, token, target)
+	if err != nil {
+		return platform.Broadcast{}, err
+	}
+	form := url.Values{"status": {"UNPUBLISHED"}}
+	if t := strings.TrimSpace(spec.Title); t != "" {
+		form.Set("title", t)
+	}
+	if spec.Description != "" {
+		form.Set("description", spec.Description)
+	}
 	var out struct {
 		ID              string `json:"id"`
 		StreamURL       string `json:"stream_url"`
@@ -185,30 +270,42 @@ func (c *Client) Provision(ctx context.Context, token string, spec platform.Broa
 	}
 	if _, err := c.do(ctx, platform.Request{
 		Op: op, Method: http.MethodPost, Path: "/" + url.PathEscape(target) + "/live_videos",
-		Token: token, Form: form, Out: &out,
+		Token: tok, Form: form, Out: &out,
 	}); err != nil {
 		return platform.Broadcast{}, err // no stream key exists yet
 	}
 	if out.ID == "" {
 		return platform.Broadcast{}, fail(op, platform.ReasonTransient, "Facebook answered without a live video id")
 	}
+	b := platform.Broadcast{ExternalID: out.ID, Extra: map[string]string{ExtraTarget: target, ExtraStatus: "UNPUBLISHED"}}
+	// discard removes a video of no use, so nothing is left behind; when
+	// even that fails, the id goes back with the error to be recorded.
+	discard := func(err error) (platform.Broadcast, error) {
+		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
+		defer cancel()
+		if c.remove(cctx, tok, b) == nil {
+			return platform.Broadcast{}, err
+		}
+		return platform.Broadcast{ExternalID: out.ID, Extra: b.Extra}, err
+	}
 	ingest, key, ok := SplitStreamURL(out.SecureStreamURL)
 	if !ok {
 		ingest, key, ok = SplitStreamURL(out.StreamURL)
 	}
 	if !ok {
-		// Unusable without an ingest: remove it rather than leave it behind.
-		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		defer cancel()
-		_ = c.Cancel(cctx, token, platform.Broadcast{ExternalID: out.ID})
-		return platform.Broadcast{}, fail(op, platform.ReasonTransient, "Facebook answered without a usable stream URL")
+		return discard(fail(op, platform.ReasonTransient, "Facebook answered without a usable stream URL"))
 	}
-	return platform.Broadcast{
-		ExternalID: out.ID,
-		IngestURL:  ingest,
-		StreamKey:  key,
-		Extra:      map[string]string{ExtraTarget: target, ExtraStatus: status},
-	}, nil
+	b.IngestURL, b.StreamKey = ingest, key
+	if schedule {
+		if err := c.updateWith(ctx, tok, "schedule live video", b, url.Values{
+			"status":             {"SCHEDULED_UNPUBLISHED"},
+			"planned_start_time": {strconv.FormatInt(spec.ScheduledStart.Unix(), 10)},
+		}); err != nil {
+			return discard(err)
+		}
+		b.Extra[ExtraStatus] = "SCHEDULED_UNPUBLISHED"
+	}
+	return b, nil
 }
 
 // SplitStreamURL splits a Facebook stream URL into the ingest URL (up to
@@ -228,12 +325,32 @@ func needID(op string, b platform.Broadcast) error {
 	return nil
 }
 
+// update sends form to the live video (POST /{id}) with the token its
+// target needs.
 func (c *Client) update(ctx context.Context, token, op string, b platform.Broadcast, form url.Values) error {
 	if err := needID(op, b); err != nil {
 		return err
 	}
+	tok, err := c.tokenFor(ctx, token, b.Extra[ExtraTarget])
+	if err != nil {
+		return err
+	}
+	return c.updateWith(ctx, tok, op, b, form)
+}
+
+// updateWith is update with the target's token already at hand.
+func (c *Client) updateWith(ctx context.Context, tok, op string, b platform.Broadcast, form url.Values) error {
 	_, err := c.do(ctx, platform.Request{
-		Op: op, Method: http.MethodPost, Path: "/" + url.PathEscape(b.ExternalID), Token: token, Form: form,
+		Op: op, Method: http.MethodPost, Path: "/" + url.PathEscape(b.ExternalID), Token: tok, Form: form,
+	}, b.StreamKey)
+	return err
+}
+
+// remove deletes the live video (DELETE /{id}) with the target's token.
+func (c *Client) remove(ctx context.Context, tok string, b platform.Broadcast) error {
+	_, err := c.do(ctx, platform.Request{
+		Op: "delete live video", Method: http.MethodDelete, Path: "/" + url.PathEscape(b.ExternalID),
+		Token: tok, Idempotent: true,
 	}, b.StreamKey)
 	return err
 }
@@ -261,12 +378,16 @@ func (c *Client) State(ctx context.Context, token string, b platform.Broadcast) 
 	if err := needID(op, b); err != nil {
 		return "", err
 	}
+	tok, err := c.tokenFor(ctx, token, b.Extra[ExtraTarget])
+	if err != nil {
+		return "", err
+	}
 	var out struct {
 		Status string `json:"status"`
 	}
 	if _, err := c.do(ctx, platform.Request{
 		Op: op, Method: http.MethodGet, Path: "/" + url.PathEscape(b.ExternalID),
-		Query: url.Values{"fields": {"status"}}, Token: token, Out: &out, Idempotent: true,
+		Query: url.Values{"fields": {"status"}}, Token: tok, Out: &out, Idempotent: true,
 	}, b.StreamKey); err != nil {
 		return "", err
 	}
@@ -300,14 +421,15 @@ func (c *Client) Cancel(ctx context.Context, token string, b platform.Broadcast)
 	if err := needID("cancel live video", b); err != nil {
 		return err
 	}
-	errCancel := c.update(ctx, token, "cancel live video", b, url.Values{"status": {"SCHEDULED_CANCELED"}})
+	tok, err := c.tokenFor(ctx, token, b.Extra[ExtraTarget])
+	if err != nil {
+		return err
+	}
+	errCancel := c.updateWith(ctx, tok, "cancel live video", b, url.Values{"status": {"SCHEDULED_CANCELED"}})
 	if platform.ReasonOf(errCancel) == platform.ReasonNotFound {
 		return nil
 	}
-	_, errDelete := c.do(ctx, platform.Request{
-		Op: "delete live video", Method: http.MethodDelete, Path: "/" + url.PathEscape(b.ExternalID),
-		Token: token, Idempotent: true,
-	}, b.StreamKey)
+	errDelete := c.remove(ctx, tok, b)
 	if errCancel == nil || errDelete == nil || platform.ReasonOf(errDelete) == platform.ReasonNotFound {
 		return nil
 	}

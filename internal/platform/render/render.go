@@ -1,15 +1,17 @@
 // Package render deploys projects to Render through its REST API
-// (https://api.render.com/v1) with the user's API key: a web service from a
-// Git repository or a registry image, its environment variables, deploys,
-// their status and build logs, Postgres, rollback and cancel.
+// (https://api.render.com/v1) with the user's API key: a static site or a
+// web service from a Git repository, or a web service from a registry
+// image, its environment variables, deploys, their status and build logs,
+// Postgres, rollback and cancel. A project name that already names a
+// service of the workspace deploys that service again.
 //
-// Render takes no file upload, so Validate refuses a spec with files.
-// Render has no machine-readable API description here: the tests hold every
-// request to the endpoints shared/specs/PLATFORMS.md lists.
+// Render takes no file upload, so Validate refuses a spec with files. The
+// tests hold every request to Render's public API description
+// (shared/specs/render-public-api.json).
 //
-// Render answers 429 with Ratelimit-* headers and no Retry-After; the
-// client turns Ratelimit-Reset into a Retry-After with jitter, so the
-// shared caller waits it out (or hands it to the worker when it is long).
+// Render answers 429 with RateLimit-* headers and Retry-After: the shared
+// caller honours Retry-After; when it is missing the client computes one
+// from RateLimit-Reset with jitter (PLATFORMS.md, Render, limits).
 package render
 
 import (
@@ -19,6 +21,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -34,7 +37,29 @@ const (
 	extraEnvKeys  = "render.envKeys"  // the variable names the service was created with
 	extraRedeploy = "render.redeploy" // "1": variables changed after the first deploy started
 	extraSince    = "render.since"    // when the deploy was asked for (RFC 3339): where its logs start
+	// extraCreating is "1" from just before POST /services until its
+	// answer is read: a retry that finds the service by name adopts it
+	// (and the deploy its create started) instead of creating a second.
+	extraCreating = "render.creating"
+	// extraReused is "1" when the service existed before this deployment:
+	// its variables are set one at a time, so the ones the user added stay.
+	extraReused = "render.reused"
 )
+
+// Service types and runtimes this client creates.
+// Evidence: render-public-api.json serviceType and serviceRuntime enums.
+const (
+	typeStatic = "static_site"
+	typeWeb    = "web_service"
+	// RuntimeStatic is Switchboard's word for "no runtime": a static site.
+	RuntimeStatic = "static"
+)
+
+// nativeRuntimes build and start with the service's own commands.
+// Evidence: render-public-api.json serviceRuntime (docker and image build
+// from a Dockerfile or run an image instead); nativeEnvironmentDetailsPOST
+// requires buildCommand and startCommand.
+var nativeRuntimes = []string{"elixir", "go", "node", "python", "ruby", "rust"}
 
 // Client is a platform.Deployer for Render.
 type Client struct {
@@ -142,21 +167,26 @@ func (t rateLimitTransport) RoundTrip(req *http.Request) (*http.Response, error)
 // ValidateProjectName: Render publishes no rule for service names (they
 // are free text; the onrender.com subdomain is derived from them).
 // Switchboard asks for 1 to 100 characters without leading or trailing
-// spaces or control characters; an assumption, kept conservative.
+// spaces or control characters; an assumption, kept conservative. A comma
+// is refused because the service is found by name, and Render's name
+// filter splits its value at commas (render-public-api.json nameParam:
+// style form, explode false).
 func ValidateProjectName(name string) error {
 	n := len([]rune(name))
 	bad := strings.TrimSpace(name) != name || n < 1 || n > 100
 	for _, r := range name {
-		if unicode.IsControl(r) {
+		if badNameRune(r) {
 			bad = true
 		}
 	}
 	if bad {
 		return &platform.Error{Platform: platform.Render, Op: "validate service name", Reason: platform.ReasonInvalid,
-			Message: "a Render service name is 1 to 100 characters, without leading or trailing spaces or control characters"}
+			Message: "a Render service name is 1 to 100 characters, without leading or trailing spaces, commas or control characters"}
 	}
 	return nil
 }
+
+func badNameRune(r rune) bool { return unicode.IsControl(r) || r == ',' }
 
 // Validate checks a spec without calling Render.
 func (c *Client) Validate(spec platform.DeploySpec) error {
@@ -167,7 +197,70 @@ func (c *Client) Validate(spec platform.DeploySpec) error {
 	if err := platform.CheckDeploySpec(platform.Render, spec); err != nil {
 		return err
 	}
-	return ValidateProjectName(spec.ProjectName)
+	if err := ValidateProjectName(spec.ProjectName); err != nil {
+		return err
+	}
+	_, _, err := c.serviceKind(spec)
+	return err
+}
+
+// serviceKind is the service type a spec makes and its serviceDetails for
+// POST /services. A repository without a runtime is a static site, built
+// with its build command (if any) into its publish path (Render's default
+// "public" when none); a runtime makes a web service, which Render runs
+// with the spec's own build and start commands: none is ever guessed.
+// Evidence: render-public-api.json servicePOST, staticSiteDetailsPOST
+// ("publishPath ... Defaults to \"public\""), webServiceDetailsPOST
+// (requires runtime), envSpecificDetailsPOST.
+func (c *Client) serviceKind(spec platform.DeploySpec) (string, map[string]any, error) {
+	bad := func(msg string) error {
+		return &platform.Error{Platform: platform.Render, Op: "validate deployment", Reason: platform.ReasonInvalid, Message: msg}
+	}
+	web := map[string]any{"plan": c.plan, "region": c.region}
+	if spec.Image != "" {
+		if (spec.Runtime != "" && spec.Runtime != "image") || spec.BuildCommand != "" || spec.StartCommand != "" || spec.PublishPath != "" {
+			return "", nil, bad("an image runs as it was built: give no runtime, build or start command, or publish path with it")
+		}
+		web["runtime"] = "image"
+		return typeWeb, web, nil
+	}
+	switch rt := spec.Runtime; {
+	case rt == "" || rt == RuntimeStatic:
+		if spec.StartCommand != "" {
+			return "", nil, bad("a start command runs a web service: name its runtime (" + strings.Join(nativeRuntimes, ", ") +
+				" or docker); a repository without one is deployed as a static site")
+		}
+		details := map[string]any{}
+		if spec.BuildCommand != "" {
+			details["buildCommand"] = spec.BuildCommand
+		}
+		if spec.PublishPath != "" {
+			details["publishPath"] = spec.PublishPath
+		}
+		return typeStatic, details, nil
+	case spec.PublishPath != "":
+		return "", nil, bad("a publish path belongs to a static site; a web service with a runtime serves what its start command runs")
+	case rt == "docker":
+		// Evidence: dockerDetailsPOST has dockerCommand, no build command.
+		if spec.BuildCommand != "" {
+			return "", nil, bad("a docker web service builds from its Dockerfile: give no build command")
+		}
+		web["runtime"] = rt
+		if spec.StartCommand != "" {
+			web["envSpecificDetails"] = map[string]any{"dockerCommand": spec.StartCommand}
+		}
+		return typeWeb, web, nil
+	case slices.Contains(nativeRuntimes, rt):
+		if spec.BuildCommand == "" || spec.StartCommand == "" {
+			return "", nil, bad("a Render " + rt + " web service needs both its build command and its start command " +
+				"(Render requires them and Switchboard does not guess them); it must listen on 0.0.0.0:$PORT")
+		}
+		web["runtime"] = rt
+		web["envSpecificDetails"] = map[string]any{"buildCommand": spec.BuildCommand, "startCommand": spec.StartCommand}
+		return typeWeb, web, nil
+	}
+	return "", nil, bad(fmt.Sprintf("runtime %q is not one Render offers: %s, docker, or %s for a static site",
+		spec.Runtime, strings.Join(nativeRuntimes, ", "), RuntimeStatic))
 }
 
 type owner struct {
@@ -181,8 +274,9 @@ func (c *Client) owners(ctx context.Context, token string) ([]owner, error) {
 	var out []struct {
 		Owner owner `json:"owner"`
 	}
+	// 100 is the most Render gives per page (render-public-api.json limitParam).
 	if _, err := c.call.Do(ctx, platform.Request{Op: "list owners", Method: http.MethodGet, Path: "/owners",
-		Query: url.Values{"limit": {"20"}}, Token: token, Out: &out, Idempotent: true}); err != nil {
+		Query: url.Values{"limit": {"100"}}, Token: token, Out: &out, Idempotent: true}); err != nil {
 		return nil, err
 	}
 	owners := make([]owner, 0, len(out))
@@ -192,30 +286,54 @@ func (c *Client) owners(ctx context.Context, token string) ([]owner, error) {
 	return owners, nil
 }
 
-// ownerID is the given owner, else the user's own (the first of type
-// user, else the first).
+// ownerID is the workspace services are made in: the given one, which
+// must be one the API key can act for, else the key's only one. A key of
+// several workspaces with none given is refused plainly: Render would put
+// the service in whichever the request names, and guessing could bill the
+// wrong team.
 func (c *Client) ownerID(ctx context.Context, token, given string) (string, error) {
-	if given != "" {
-		return given, nil
-	}
 	owners, err := c.owners(ctx, token)
 	if err != nil {
 		return "", err
 	}
+	if len(owners) == 0 {
+		return "", errNoWorkspace()
+	}
+	names := make([]string, 0, len(owners))
 	for _, o := range owners {
-		if o.Type == "user" {
+		if given != "" && o.ID == given {
 			return o.ID, nil
 		}
+		names = append(names, fmt.Sprintf("%s (%s)", o.Name, o.ID))
 	}
-	if len(owners) == 0 {
-		return "", &platform.Error{Platform: platform.Render, Op: "list owners", Reason: platform.ReasonPermission,
-			Message: "the API key can act for no workspace"}
+	switch {
+	case given != "":
+		return "", &platform.Error{Platform: platform.Render, Op: "choose workspace", Reason: platform.ReasonNotFound,
+			Message: fmt.Sprintf("the API key cannot act for Render workspace %q; it can for %s", given, strings.Join(names, ", "))}
+	case len(owners) > 1:
+		return "", &platform.Error{Platform: platform.Render, Op: "choose workspace", Reason: platform.ReasonInvalid,
+			Message: "the API key can act for several Render workspaces (" + strings.Join(names, ", ") + "): name one with workspaceId"}
 	}
 	return owners[0].ID, nil
 }
 
-// Whoami reads GET /users and GET /owners; Account.ID is the owner id
-// services are created under (also Extra["ownerId"]).
+func errNoWorkspace() error {
+	return &platform.Error{Platform: platform.Render, Op: "list owners", Reason: platform.ReasonPermission,
+		Message: "the API key can act for no workspace"}
+}
+
+// knownOwner is the workspace a deployment recorded, else ownerID's.
+func (c *Client) knownOwner(ctx context.Context, token string, p platform.DeployProgress) (string, error) {
+	if id := p.Get(extraOwner); id != "" {
+		return id, nil
+	}
+	return c.ownerID(ctx, token, "")
+}
+
+// Whoami reads GET /users and GET /owners; Account.ID is the workspace
+// services are created in when a deployment names none: the key's only
+// one, else the user's own (also Extra["ownerId"]; Extra["workspaces"]
+// counts them).
 func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, error) {
 	var user struct {
 		Name  string `json:"name"`
@@ -225,37 +343,64 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 		Token: token, Out: &user, Idempotent: true}); err != nil {
 		return platform.Account{}, err
 	}
-	id, err := c.ownerID(ctx, token, "")
+	owners, err := c.owners(ctx, token)
 	if err != nil {
 		return platform.Account{}, err
+	}
+	if len(owners) == 0 {
+		return platform.Account{}, errNoWorkspace()
+	}
+	id := owners[0].ID
+	for _, o := range owners {
+		if o.Type == "user" {
+			id = o.ID
+			break
+		}
 	}
 	name := user.Name
 	if name == "" {
 		name = user.Email
 	}
-	acc := platform.Account{ID: id, Name: name, Extra: map[string]string{"ownerId": id}}
+	acc := platform.Account{ID: id, Name: name, Extra: map[string]string{"ownerId": id, "workspaces": strconv.Itoa(len(owners))}}
 	if user.Email != "" {
 		acc.Extra["email"] = user.Email
 	}
 	return acc, nil
 }
 
-func (c *Client) serviceExists(ctx context.Context, token, ownerID, name string) (bool, error) {
+// service is what the client reads of a Render service.
+type service struct {
+	ID             string `json:"id"`
+	Name           string `json:"name"`
+	Type           string `json:"type"`
+	ServiceDetails struct {
+		URL string `json:"url"`
+	} `json:"serviceDetails"`
+}
+
+// findService is the owner's service named exactly name, or nil.
+// Evidence: render-public-api.json GET /services `name` and `ownerId`
+// filters; service names are unique within a workspace (PLATFORMS.md,
+// Render; render-oss/cli pkg/client/types_gen.go).
+func (c *Client) findService(ctx context.Context, token, ownerID, name string) (*service, error) {
 	var out []struct {
-		Service struct {
-			Name string `json:"name"`
-		} `json:"service"`
+		Service service `json:"service"`
 	}
 	if _, err := c.call.Do(ctx, platform.Request{Op: "list services", Method: http.MethodGet, Path: "/services",
 		Query: url.Values{"name": {name}, "ownerId": {ownerID}, "limit": {"20"}}, Token: token, Out: &out, Idempotent: true}); err != nil {
-		return false, err
+		return nil, err
 	}
 	for _, s := range out {
 		if s.Service.Name == name {
-			return true, nil
+			return &s.Service, nil
 		}
 	}
-	return false, nil
+	return nil, nil
+}
+
+func (c *Client) serviceExists(ctx context.Context, token, ownerID, name string) (bool, error) {
+	s, err := c.findService(ctx, token, ownerID, name)
+	return s != nil, err
 }
 
 // CheckName lists the owner's services of that name (GET
@@ -269,7 +414,7 @@ func (c *Client) CheckName(ctx context.Context, token, teamID, name string) (boo
 	base := name
 	if ValidateProjectName(name) != nil {
 		base = strings.TrimSpace(strings.Map(func(r rune) rune {
-			if unicode.IsControl(r) {
+			if badNameRune(r) {
 				return -1
 			}
 			return r
@@ -317,88 +462,171 @@ func envVars(env map[string]string) []map[string]string {
 	return out
 }
 
-// EnsureProject creates the web service (POST /services) unless p records
-// it, with the spec's variables and autoDeploy off. Render starts the
-// service's first deploy at once and answers its deployId: it is recorded
-// as p.DeploymentID, so StartDeployment asks for no other unless the
-// variables change before it (SetEnv). A retry whose first answer was lost
-// creates a second service: Render has no idempotency key for this call.
+// EnsureProject finds the workspace's service of the project's name
+// (GET /services?name=&ownerId=) or creates it (POST /services) unless p
+// records it. Render refuses a second service of the same name in a
+// workspace, so a later deployment of the project deploys the same
+// service again: its source and build settings are brought to the spec
+// (PATCH /services/{id}). A service found after a create whose answer was
+// lost is the one that create made: it is adopted with the deploy the
+// create started. A new service carries the spec's variables and
+// autoDeploy off; Render starts its first deploy at once and answers its
+// deployId, recorded as p.DeploymentID, so StartDeployment asks for no
+// other unless the variables change before it (SetEnv).
 func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
+	typ, details, err := c.serviceKind(spec)
+	if err != nil {
+		return err
+	}
 	ownerID := p.Get(extraOwner)
 	if ownerID == "" {
-		id, err := c.ownerID(ctx, token, spec.TeamID)
-		if err != nil {
+		if ownerID, err = c.ownerID(ctx, token, spec.TeamID); err != nil {
 			return err
 		}
-		ownerID = id
 		p.Set(extraOwner, ownerID)
 	}
 	if p.ServiceID != "" {
 		return nil
 	}
-	details := map[string]any{"plan": c.plan, "region": c.region}
-	body := map[string]any{"type": "web_service", "name": spec.ProjectName, "ownerId": ownerID, "autoDeploy": "no"}
+	found, err := c.findService(ctx, token, ownerID, spec.ProjectName)
+	if err != nil {
+		return err
+	}
+	if found != nil {
+		return c.reuse(ctx, token, spec, typ, details, found, p)
+	}
+	body := map[string]any{"type": typ, "name": spec.ProjectName, "ownerId": ownerID, "autoDeploy": "no", "serviceDetails": details}
 	if spec.Image != "" {
 		body["image"] = map[string]any{"ownerId": ownerID, "imagePath": spec.Image}
-		details["runtime"] = "image"
 	} else {
 		body["repo"] = spec.Repo
 		if spec.Branch != "" {
 			body["branch"] = spec.Branch
 		}
-		runtime := spec.Runtime
-		if runtime == "" {
-			runtime = "node"
-		}
-		details["runtime"] = runtime
-		if runtime != "docker" {
-			build, start := spec.BuildCommand, spec.StartCommand
-			if build == "" {
-				build = "npm install && npm run build --if-present"
-			}
-			if start == "" {
-				start = "npm start"
-			}
-			details["envSpecificDetails"] = map[string]any{"buildCommand": build, "startCommand": start}
-		}
 	}
 	if len(spec.Env) > 0 {
 		body["envVars"] = envVars(spec.Env)
 	}
-	body["serviceDetails"] = details
 	var out struct {
-		Service struct {
-			ID             string `json:"id"`
-			ServiceDetails struct {
-				URL string `json:"url"`
-			} `json:"serviceDetails"`
-		} `json:"service"`
-		DeployID string `json:"deployId"`
+		Service  service `json:"service"`
+		DeployID string  `json:"deployId"`
 	}
 	asked := c.now().UTC()
+	p.Set(extraCreating, "1")
+	p.Set(extraSince, asked.Format(time.RFC3339Nano))
 	if _, err := c.call.Do(ctx, platform.Request{Op: "create service", Method: http.MethodPost, Path: "/services",
 		Token: token, JSON: body, Out: &out}); err != nil {
+		if pe, ok := platform.AsError(err); ok && pe.Status == http.StatusConflict {
+			// Render refuses a second service of the name: one was made
+			// meanwhile, not by this create. The next attempt finds it by
+			// name and deploys it. Evidence: render-public-api.json POST
+			// /services 409; PLATFORMS.md, Render (names unique per workspace).
+			p.Set(extraCreating, "")
+			pe.Reason = platform.ReasonTransient
+		}
 		return err
 	}
+	p.Set(extraCreating, "")
 	p.ServiceID = out.Service.ID
 	p.URL = out.Service.ServiceDetails.URL
 	p.Set(extraEnvKeys, strings.Join(sortedKeys(spec.Env), ","))
 	if out.DeployID != "" {
 		p.DeploymentID = out.DeployID
-		p.Set(extraSince, asked.Format(time.RFC3339Nano))
+	} else {
+		p.Set(extraSince, "")
 	}
 	return nil
 }
 
-// SetEnv replaces the service's variables (PUT /services/{id}/env-vars)
-// unless the service was created with exactly these names. When its first
-// deploy had already started without them, StartDeployment deploys again.
+// reuse takes the workspace's existing service of the project's name:
+// adopted when this deployment's own create made it, else updated to the
+// spec for a new deploy.
+func (c *Client) reuse(ctx context.Context, token string, spec platform.DeploySpec, typ string, details map[string]any,
+	found *service, p *platform.DeployProgress) error {
+	if found.Type != typ {
+		return &platform.Error{Platform: platform.Render, Op: "find service", Reason: platform.ReasonConflict,
+			Message: fmt.Sprintf("the workspace has a Render %s named %q, and this deployment is a %s: Render cannot change a service's type; deploy under another name",
+				strings.ReplaceAll(found.Type, "_", " "), spec.ProjectName, strings.ReplaceAll(typ, "_", " "))}
+	}
+	svcPath := "/services/" + url.PathEscape(found.ID)
+	if p.Get(extraCreating) == "1" {
+		// Evidence: render-public-api.json GET /services/{id}/deploys lists
+		// the service's deploys, newest first.
+		var deploys []struct {
+			Deploy struct {
+				ID string `json:"id"`
+			} `json:"deploy"`
+		}
+		if _, err := c.call.Do(ctx, platform.Request{Op: "list deploys", Method: http.MethodGet, Path: svcPath + "/deploys",
+			Query: url.Values{"limit": {"1"}}, Token: token, Out: &deploys, Idempotent: true}); err != nil {
+			return err
+		}
+		p.Set(extraCreating, "")
+		p.ServiceID, p.URL = found.ID, found.ServiceDetails.URL
+		p.Set(extraEnvKeys, strings.Join(sortedKeys(spec.Env), ","))
+		if len(deploys) > 0 {
+			p.DeploymentID = deploys[0].Deploy.ID
+		} else {
+			p.Set(extraSince, "")
+		}
+		return nil
+	}
+	// Evidence: render-public-api.json servicePATCH; its serviceDetails
+	// take the same build settings, without plan and region for an
+	// existing service, which keeps its own.
+	delete(details, "plan")
+	delete(details, "region")
+	// autoDeploy is left as the service has it: the user's choice on a
+	// service Switchboard finds, "no" on one it created.
+	patch := map[string]any{}
+	if len(details) > 0 {
+		patch["serviceDetails"] = details
+	}
+	if spec.Image != "" {
+		patch["image"] = map[string]any{"ownerId": p.Get(extraOwner), "imagePath": spec.Image}
+	} else {
+		patch["repo"] = spec.Repo
+		if spec.Branch != "" {
+			patch["branch"] = spec.Branch
+		}
+	}
+	var out service
+	if _, err := c.call.Do(ctx, platform.Request{Op: "update service", Method: http.MethodPatch, Path: svcPath,
+		Token: token, JSON: patch, Out: &out, Idempotent: true}); err != nil {
+		return err
+	}
+	p.ServiceID, p.URL = found.ID, found.ServiceDetails.URL
+	if out.ServiceDetails.URL != "" {
+		p.URL = out.ServiceDetails.URL
+	}
+	p.Set(extraReused, "1")
+	return nil
+}
+
+// SetEnv sets the spec's variables unless the service was created with
+// exactly these names. On a service this deployment created, PUT
+// /services/{id}/env-vars replaces them all; on one it found, each is set
+// with PUT /services/{id}/env-vars/{key}, so the variables the user added
+// there stay (the bulk PUT replaces all of them: PLATFORMS.md, Render).
+// When the service's first deploy had already started without them,
+// StartDeployment deploys again.
 func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
 	if p.ServiceID == "" {
 		return missingStep("set environment variables", "the service")
 	}
 	keys := strings.Join(sortedKeys(spec.Env), ",")
 	if keys == p.Get(extraEnvKeys) {
+		return nil
+	}
+	if p.Get(extraReused) == "1" {
+		for _, k := range sortedKeys(spec.Env) {
+			if _, err := c.call.Do(ctx, platform.Request{Op: "set environment variable", Method: http.MethodPut,
+				Path:  "/services/" + url.PathEscape(p.ServiceID) + "/env-vars/" + url.PathEscape(k),
+				Token: token, JSON: map[string]string{"value": spec.Env[k]}, Idempotent: true}); err != nil {
+				return err
+			}
+		}
+		p.Set(extraEnvKeys, keys)
 		return nil
 	}
 	if _, err := c.call.Do(ctx, platform.Request{Op: "set environment variables", Method: http.MethodPut,
@@ -422,7 +650,7 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 		return "", nil
 	}
 	if p.DatabaseID == "" {
-		ownerID, err := c.ownerID(ctx, token, p.Get(extraOwner))
+		ownerID, err := c.knownOwner(ctx, token, *p)
 		if err != nil {
 			return "", err
 		}
@@ -445,14 +673,12 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 			Path: "/postgres/" + url.PathEscape(p.DatabaseID), Token: token, Out: &db, Idempotent: true}); err != nil {
 			return "", err
 		}
-		if db.Status == "available" {
-			break
+		ready, err := databaseReady(db.Status)
+		if err != nil {
+			return "", err
 		}
-		switch db.Status {
-		case "creating", "recovery_in_progress", "updating_instance", "config_change_in_progress", "":
-		default:
-			return "", &platform.Error{Platform: platform.Render, Op: "read database", Reason: platform.ReasonInvalid,
-				Message: "the database is " + db.Status}
+		if ready {
+			break
 		}
 		if c.now().After(deadline) {
 			return "", &platform.Error{Platform: platform.Render, Op: "read database", Reason: platform.ReasonTransient,
@@ -474,6 +700,26 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 			Message: "the database has no connection string yet"}
 	}
 	return info.Internal, nil
+}
+
+// databaseReady reads a Postgres status: ready to connect to, still on
+// its way (wait), or failed. Evidence: render-public-api.json
+// databaseStatus (11 values; there is no config_change_in_progress).
+func databaseReady(status string) (bool, error) {
+	switch status {
+	case "available", "maintenance_scheduled": // up; maintenance is only planned
+		return true, nil
+	case "creating", "config_restart", "maintenance_in_progress", "recovery_in_progress", "updating_instance", "unknown":
+		return false, nil
+	case "suspended":
+		return false, &platform.Error{Platform: platform.Render, Op: "read database", Reason: platform.ReasonNotEligible,
+			Message: "Render suspended the database (an unpaid or expired instance): resume it in Render before deploying"}
+	case "unavailable", "recovery_failed":
+		return false, &platform.Error{Platform: platform.Render, Op: "read database", Reason: platform.ReasonInvalid,
+			Message: "the database is " + strings.ReplaceAll(status, "_", " ") + " at Render"}
+	}
+	return false, &platform.Error{Platform: platform.Render, Op: "read database", Reason: platform.ReasonInvalid,
+		Message: fmt.Sprintf("the database's status %q is not one Render documents", status)}
 }
 
 // Upload does nothing: Render takes no files (Validate refuses them).
@@ -578,7 +824,7 @@ func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgre
 	if p.ServiceID == "" {
 		return nil, after, missingStep("read build logs", "the service")
 	}
-	ownerID, err := c.ownerID(ctx, token, p.Get(extraOwner))
+	ownerID, err := c.knownOwner(ctx, token, p)
 	if err != nil {
 		return nil, after, err
 	}
@@ -642,16 +888,41 @@ func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProg
 	return err
 }
 
-// Rollback asks POST /services/{id}/rollback {deployId}: Render deploys
-// that earlier deploy's build again.
+// Rollback asks Render to deploy an earlier deploy's build again; it
+// does not wait for it (StartRollback records the deploy to follow).
 func (c *Client) Rollback(ctx context.Context, token string, p platform.DeployProgress, toDeploymentID string) error {
+	return c.StartRollback(ctx, token, &p, toDeploymentID)
+}
+
+var _ platform.RollbackFollower = (*Client)(nil)
+
+// StartRollback asks POST /services/{id}/rollback {deployId}. Render
+// answers 201 with a new deploy that runs the earlier build again; it is
+// recorded as p.DeploymentID, and Status follows it until it is live or
+// fails like any deploy. Evidence: render-public-api.json
+// /services/{serviceId}/rollback POST 201 -> deploy; render-oss/cli
+// RollbackDeployResponse.JSON201 *Deploy.
+func (c *Client) StartRollback(ctx context.Context, token string, p *platform.DeployProgress, toDeploymentID string) error {
 	if p.ServiceID == "" || toDeploymentID == "" {
 		return missingStep("roll back", "the service and the deploy to go back to")
 	}
-	_, err := c.call.Do(ctx, platform.Request{Op: "roll back", Method: http.MethodPost,
+	var out struct {
+		ID string `json:"id"`
+	}
+	asked := c.now().UTC()
+	if _, err := c.call.Do(ctx, platform.Request{Op: "roll back", Method: http.MethodPost,
 		Path: "/services/" + url.PathEscape(p.ServiceID) + "/rollback", Token: token,
-		JSON: map[string]any{"deployId": toDeploymentID}})
-	return err
+		JSON: map[string]any{"deployId": toDeploymentID}, Out: &out}); err != nil {
+		return err
+	}
+	if out.ID == "" {
+		return &platform.Error{Platform: platform.Render, Op: "roll back", Reason: platform.ReasonTransient,
+			Message: "Render answered the rollback without its deploy"}
+	}
+	p.DeploymentID = out.ID
+	p.Set(extraRedeploy, "")
+	p.Set(extraSince, asked.Format(time.RFC3339Nano))
+	return nil
 }
 
 func missingStep(op, what string) error {

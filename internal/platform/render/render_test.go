@@ -1,6 +1,7 @@
 package render_test
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -25,9 +26,41 @@ func setup(t *testing.T) (*render.Client, *renderfake.Server) {
 	return render.New(&http.Client{Timeout: 10 * time.Second}, fake.APIURL(), render.WithPolling(5*time.Millisecond, 5*time.Second)), fake
 }
 
+// repoSpec is a Python web service from a repository, with its commands.
 func repoSpec(name string) platform.DeploySpec {
 	return platform.DeploySpec{ProjectName: name, Repo: "https://github.com/acme/site", Branch: "main",
+		Runtime: "python", BuildCommand: "pip install -r requirements.txt", StartCommand: "gunicorn app:app",
 		Env: map[string]string{"NODE_ENV": "production", "SECRET": "s3cr3t"}}
+}
+
+// deployedLive runs every step of spec and follows its deploy until it ends.
+func deployedLive(t *testing.T, c *render.Client, spec platform.DeploySpec) platform.DeployProgress {
+	t.Helper()
+	var p platform.DeployProgress
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	if st, _ := deploytest.WaitTerminal(t, c, token, p); st.Status != platform.DeployReady {
+		t.Fatalf("%s ended %+v", spec.ProjectName, st)
+	}
+	return p
+}
+
+// createBody is the JSON body of the fake's only POST /services.
+func createBody(t *testing.T, fake *renderfake.Server) map[string]any {
+	t.Helper()
+	var bodies []map[string]any
+	for _, r := range fake.Requests() {
+		if r.Op == "createService" {
+			var b map[string]any
+			if err := json.Unmarshal(r.Body, &b); err != nil {
+				t.Fatal(err)
+			}
+			bodies = append(bodies, b)
+		}
+	}
+	if len(bodies) != 1 {
+		t.Fatalf("%d creates", len(bodies))
+	}
+	return bodies[0]
 }
 
 func TestDeployingARepositoryRunsEveryStepToLiveWithBuildLogs(t *testing.T) {
@@ -50,7 +83,7 @@ func TestDeployingARepositoryRunsEveryStepToLiveWithBuildLogs(t *testing.T) {
 		t.Fatalf("state = %+v", st)
 	}
 	all := deploytest.Joined(lines)
-	for _, want := range []string{"Running build command", "Build successful", "Your service is live"} {
+	for _, want := range []string{"Running build command 'pip install -r requirements.txt'", "Build successful", "Your service is live"} {
 		if !strings.Contains(all, want) {
 			t.Errorf("logs lack %q:\n%s", want, all)
 		}
@@ -167,6 +200,25 @@ func TestACreateIsNotRepeatedAfterA500(t *testing.T) {
 	}
 }
 
+func TestA429IsWaitedOutForItsRetryAfterBeforeRateLimitReset(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	// Retry-After (1 s) wins over RateLimit-Reset (60 s): with the reset
+	// alone the call would be handed to the worker for a minute.
+	fake.RatelimitReset, fake.RetryAfter = 60, 1
+	fake.FailNext("getUser", http.StatusTooManyRequests, "", 1)
+	start := time.Now()
+	if _, err := c.Whoami(deploytest.Context(t), token); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < 900*time.Millisecond || waited > 5*time.Second {
+		t.Errorf("retried after %v: want Retry-After's 1 s", waited)
+	}
+	if fake.Calls("getUser") != 2 {
+		t.Errorf("getUser called %d times", fake.Calls("getUser"))
+	}
+}
+
 func TestA429IsWaitedOutUsingRatelimitResetWithJitter(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
@@ -213,13 +265,11 @@ func TestCancelStopsABuildingDeploy(t *testing.T) {
 	}
 }
 
-func TestRollbackRunsTheEarlierDeploysBuildAgain(t *testing.T) {
+func TestRollbackIsANewDeployFollowedUntilLive(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	spec := repoSpec("roll")
-	var first platform.DeployProgress
-	deploytest.RunSteps(t, c, token, &spec, &first)
-	deploytest.WaitTerminal(t, c, token, first)
+	first := deployedLive(t, c, spec)
 	second := first
 	second.Extra = map[string]string{"ownerId": first.Extra["ownerId"], "render.redeploy": "1"}
 	if err := c.StartDeployment(deploytest.Context(t), token, spec, &second); err != nil {
@@ -229,11 +279,296 @@ func TestRollbackRunsTheEarlierDeploysBuildAgain(t *testing.T) {
 	if fake.LiveBuild(first.ServiceID) != second.DeploymentID {
 		t.Fatal("the second deploy is not live")
 	}
-	if err := c.Rollback(deploytest.Context(t), token, second, first.DeploymentID); err != nil {
+	back := second
+	if err := c.StartRollback(deploytest.Context(t), token, &back, first.DeploymentID); err != nil {
 		t.Fatal(err)
+	}
+	if back.DeploymentID == "" || back.DeploymentID == first.DeploymentID || back.DeploymentID == second.DeploymentID {
+		t.Fatalf("the rollback's deploy is %q: Render answers a new one", back.DeploymentID)
+	}
+	if st := fake.DeployStatus(back.DeploymentID); st == "live" {
+		t.Fatalf("the rollback's deploy is %s before it was followed", st)
+	}
+	st, _ := deploytest.WaitTerminal(t, c, token, back)
+	if st.Status != platform.DeployReady || st.PlatformState != "live" || fake.LiveBuild(first.ServiceID) != first.DeploymentID {
+		t.Fatalf("after the rollback: %+v, live build %s", st, fake.LiveBuild(first.ServiceID))
 	}
 	if fake.Calls("rollbackDeploy") != 1 {
 		t.Fatal("no rollback was asked")
+	}
+}
+
+func TestARepositoryWithoutARuntimeIsAStaticSite(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		spec    platform.DeploySpec
+		details map[string]any
+	}{
+		"prebuilt files": {platform.DeploySpec{Repo: "https://github.com/acme/www"}, map[string]any{}},
+		"with a build": {platform.DeploySpec{Repo: "https://github.com/acme/www", BuildCommand: "hugo --minify", PublishPath: "dist"},
+			map[string]any{"buildCommand": "hugo --minify", "publishPath": "dist"}},
+		"runtime static": {platform.DeploySpec{Repo: "https://github.com/acme/www", Runtime: render.RuntimeStatic}, map[string]any{}},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, fake := setup(t)
+			spec := tc.spec
+			spec.ProjectName = "www"
+			var p platform.DeployProgress
+			deploytest.RunSteps(t, c, token, &spec, &p)
+			body := createBody(t, fake)
+			got, _ := json.Marshal(body["serviceDetails"])
+			want, _ := json.Marshal(tc.details)
+			if body["type"] != "static_site" || string(got) != string(want) {
+				t.Fatalf("created %v with details %s, want a static site with %s", body["type"], got, want)
+			}
+			st, lines := deploytest.WaitTerminal(t, c, token, p)
+			if st.Status != platform.DeployReady || st.URL != "https://www.onrender.com" || !strings.Contains(deploytest.Joined(lines), "Your site is live") {
+				t.Fatalf("state %+v", st)
+			}
+		})
+	}
+}
+
+func TestAWebServiceCarriesItsRuntimeAndItsOwnCommands(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	spec := repoSpec("api")
+	var p platform.DeployProgress
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	body := createBody(t, fake)
+	got, _ := json.Marshal(body["serviceDetails"])
+	want := `{"envSpecificDetails":{"buildCommand":"pip install -r requirements.txt","startCommand":"gunicorn app:app"},"plan":"free","region":"oregon","runtime":"python"}`
+	if body["type"] != "web_service" || string(got) != want {
+		t.Fatalf("created %v with details %s", body["type"], got)
+	}
+	docker := platform.DeploySpec{ProjectName: "box", Repo: "https://github.com/acme/box", Runtime: "docker"}
+	c2, fake2 := setup(t)
+	deploytest.RunSteps(t, c2, token, &docker, &platform.DeployProgress{})
+	got, _ = json.Marshal(createBody(t, fake2)["serviceDetails"])
+	if string(got) != `{"plan":"free","region":"oregon","runtime":"docker"}` {
+		t.Errorf("docker details %s", got)
+	}
+}
+
+func TestValidateRefusesWhatRenderWouldRefuseAndGuessesNoCommand(t *testing.T) {
+	t.Parallel()
+	c := render.New(nil, "")
+	repo := func(rt, build, start, publish string) platform.DeploySpec {
+		return platform.DeploySpec{ProjectName: "x", Repo: "https://github.com/a/b", Runtime: rt, BuildCommand: build, StartCommand: start, PublishPath: publish}
+	}
+	for name, tc := range map[string]struct {
+		spec platform.DeploySpec
+		want string
+	}{
+		"start without runtime":    {repo("", "", "npm start", ""), "a start command runs a web service"},
+		"node without commands":    {repo("node", "", "", ""), "needs both its build command and its start command"},
+		"python without start":     {repo("python", "pip install .", "", ""), "needs both"},
+		"publish path with python": {repo("python", "b", "s", "public"), "a publish path belongs to a static site"},
+		"docker with a build":      {repo("docker", "make", "", ""), "builds from its Dockerfile"},
+		"unknown runtime":          {repo("deno", "b", "s", ""), `runtime "deno" is not one Render offers`},
+		"image with a runtime":     {platform.DeploySpec{ProjectName: "x", Image: "nginx:1", Runtime: "node"}, "an image runs as it was built"},
+	} {
+		err := c.Validate(tc.spec)
+		if pe, ok := platform.AsError(err); !ok || pe.Reason != platform.ReasonInvalid || !strings.Contains(pe.Message, tc.want) {
+			t.Errorf("%s: Validate = %v, want %q", name, err, tc.want)
+		}
+	}
+	for _, ok := range []platform.DeploySpec{repo("", "", "", ""), repo("", "make", "", "out"), repo("go", "go build -o app", "./app", ""), repo("docker", "", "", "")} {
+		if err := c.Validate(ok); err != nil {
+			t.Errorf("%+v: %v", ok, err)
+		}
+	}
+}
+
+func TestAProjectNameThatNamesAServiceDeploysThatServiceAgain(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	first := deployedLive(t, c, repoSpec("shop"))
+	// A later deployment of the same project: new commands, one new variable.
+	later := repoSpec("shop")
+	later.StartCommand = "gunicorn -w 4 app:app"
+	later.Env = map[string]string{"FEATURE": "on"}
+	var p platform.DeployProgress
+	deploytest.RunSteps(t, c, token, &later, &p)
+	if p.ServiceID != first.ServiceID || p.DeploymentID == "" || p.DeploymentID == first.DeploymentID {
+		t.Fatalf("progress %+v after %+v: the same service, a new deploy", p, first)
+	}
+	svcs := fake.ServicesNamed("shop")
+	if len(svcs) != 1 || fake.Calls("createService") != 1 || fake.Calls("updateService") != 1 || fake.Calls("createDeploy") != 1 {
+		t.Fatalf("%d services; create %d, update %d, deploy %d", len(svcs), fake.Calls("createService"), fake.Calls("updateService"), fake.Calls("createDeploy"))
+	}
+	env, _ := svcs[0].Details["envSpecificDetails"].(map[string]any)
+	if env["startCommand"] != "gunicorn -w 4 app:app" {
+		t.Errorf("the service's details are %v", svcs[0].Details)
+	}
+	// Variables are set one at a time: those the service had stay.
+	if fake.Calls("updateEnvVars") != 0 || fake.Calls("updateEnvVar") != 1 || svcs[0].Env["SECRET"] != "s3cr3t" || svcs[0].Env["FEATURE"] != "on" {
+		t.Errorf("bulk %d, single %d, env %v", fake.Calls("updateEnvVars"), fake.Calls("updateEnvVar"), svcs[0].Env)
+	}
+	if st, _ := deploytest.WaitTerminal(t, c, token, p); st.Status != platform.DeployReady || fake.DeployEnv(p.DeploymentID)["FEATURE"] != "on" {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestAServiceOfTheNameButAnotherTypeIsAPlainConflict(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	site := platform.DeploySpec{ProjectName: "home", Repo: "https://github.com/acme/www"}
+	deploytest.RunSteps(t, c, token, &site, &platform.DeployProgress{})
+	api := repoSpec("home")
+	var p platform.DeployProgress
+	err := c.EnsureProject(deploytest.Context(t), token, api, &p)
+	if pe, ok := platform.AsError(err); !ok || pe.Reason != platform.ReasonConflict || !strings.Contains(pe.Message, "static site") {
+		t.Fatalf("err = %v", err)
+	}
+	if fake.Calls("createService") != 1 || fake.Calls("updateService") != 0 || p.ServiceID != "" {
+		t.Errorf("a refused deployment changed something: %+v", p)
+	}
+}
+
+func TestARetryAfterALostCreateAnswerAdoptsWhatTheCreateMade(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.LoseAnswers("createService", 1)
+	spec := repoSpec("lost")
+	var p platform.DeployProgress
+	err := c.EnsureProject(deploytest.Context(t), token, spec, &p)
+	if platform.ReasonOf(err) != platform.ReasonTransient || p.ServiceID != "" {
+		t.Fatalf("err = %v, progress %+v", err, p)
+	}
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	svcs := fake.ServicesNamed("lost")
+	if len(svcs) != 1 || p.ServiceID != svcs[0].ID || p.DeploymentID == "" {
+		t.Fatalf("services %+v, progress %+v", svcs, p)
+	}
+	// The create's own first deploy is followed: no update, no second deploy.
+	if fake.Calls("createService") != 1 || fake.Calls("updateService") != 0 || fake.Calls("createDeploy") != 0 || fake.Calls("updateEnvVars") != 0 {
+		t.Errorf("create %d, update %d, deploy %d, env %d", fake.Calls("createService"), fake.Calls("updateService"),
+			fake.Calls("createDeploy"), fake.Calls("updateEnvVars"))
+	}
+	if st, _ := deploytest.WaitTerminal(t, c, token, p); st.Status != platform.DeployReady {
+		t.Fatalf("state %+v", st)
+	}
+}
+
+func TestTheFakeRefusesASecondServiceOfTheSameNameInAWorkspace(t *testing.T) {
+	t.Parallel()
+	fake := renderfake.New()
+	t.Cleanup(fake.Close)
+	body := `{"type":"static_site","name":"dup","ownerId":"` + renderfake.OwnerID + `","repo":"https://github.com/a/b"}`
+	post := func(body string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodPost, fake.APIURL()+"/services", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	if st, _ := post(body); st != http.StatusCreated {
+		t.Fatalf("first create %d", st)
+	}
+	for name, tc := range map[string]struct {
+		body string
+		want int
+	}{
+		"same name, same workspace":   {body, http.StatusConflict},
+		"web service without runtime": {`{"type":"web_service","name":"w","ownerId":"` + renderfake.OwnerID + `","repo":"r","serviceDetails":{"plan":"free"}}`, http.StatusBadRequest},
+		"node without commands":       {`{"type":"web_service","name":"w","ownerId":"` + renderfake.OwnerID + `","repo":"r","serviceDetails":{"runtime":"node"}}`, http.StatusBadRequest},
+		"static site with a runtime":  {`{"type":"static_site","name":"s","ownerId":"` + renderfake.OwnerID + `","repo":"r","serviceDetails":{"runtime":"node"}}`, http.StatusBadRequest},
+		"unknown type":                {`{"type":"website","name":"s","ownerId":"` + renderfake.OwnerID + `","repo":"r"}`, http.StatusBadRequest},
+	} {
+		st, out := post(tc.body)
+		if msg, _ := out["message"].(string); st != tc.want || msg == "" {
+			t.Errorf("%s: %d %v, want %d with Render's {message}", name, st, out, tc.want)
+		}
+	}
+}
+
+func TestDeployStatusesFollowRendersEnum(t *testing.T) {
+	t.Parallel()
+	// Evidence: render-public-api.json deployStatus (11 values).
+	want := map[string]platform.DeployStatus{
+		"created": platform.DeployQueued, "queued": platform.DeployQueued,
+		"build_in_progress": platform.DeployBuilding, "update_in_progress": platform.DeployBuilding, "pre_deploy_in_progress": platform.DeployBuilding,
+		"live": platform.DeployReady, "deactivated": platform.DeployReady,
+		"build_failed": platform.DeployError, "update_failed": platform.DeployError, "pre_deploy_failed": platform.DeployError,
+		"canceled": platform.DeployCanceled,
+	}
+	for s, w := range want {
+		if got := render.StatusOf(s); got != w {
+			t.Errorf("StatusOf(%s) = %s, want %s", s, got, w)
+		}
+	}
+}
+
+func TestDatabaseStatusesWaitWhileTransitionalAndFailWhenFailed(t *testing.T) {
+	t.Parallel()
+	for name, tc := range map[string]struct {
+		statuses []string
+		reason   platform.Reason // "" when it becomes available
+	}{
+		"transitional ones wait": {[]string{"creating", "config_restart", "updating_instance", "recovery_in_progress", "maintenance_in_progress", "unknown"}, ""},
+		"maintenance scheduled":  {[]string{"maintenance_scheduled"}, ""},
+		"recovery failed":        {[]string{"creating", "recovery_failed"}, platform.ReasonInvalid},
+		"unavailable":            {[]string{"unavailable"}, platform.ReasonInvalid},
+		"suspended":              {[]string{"suspended"}, platform.ReasonNotEligible},
+		"not Render's":           {[]string{"config_change_in_progress"}, platform.ReasonInvalid},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			c, fake := setup(t)
+			fake.DatabaseStatuses = tc.statuses
+			spec := repoSpec("db")
+			spec.Database = platform.DatabasePostgres
+			p := platform.DeployProgress{Extra: map[string]string{"ownerId": renderfake.OwnerID}}
+			conn, err := c.ProvisionDatabase(deploytest.Context(t), token, spec, &p)
+			if tc.reason == "" {
+				if err != nil || conn == "" {
+					t.Fatalf("%q, %v", conn, err)
+				}
+				return
+			}
+			if platform.ReasonOf(err) != tc.reason || conn != "" {
+				t.Fatalf("err = %v, want %s", err, tc.reason)
+			}
+		})
+	}
+}
+
+func TestTheWorkspaceIsTheNamedOneOrTheKeysOnlyOne(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.AddTeam("tea-fakesharedteam", "Shared Team")
+	spec := repoSpec("team-site")
+	var p platform.DeployProgress
+	err := c.EnsureProject(deploytest.Context(t), token, spec, &p)
+	if pe, ok := platform.AsError(err); !ok || pe.Reason != platform.ReasonInvalid ||
+		!strings.Contains(pe.Message, "several Render workspaces") || !strings.Contains(pe.Message, "tea-fakesharedteam") {
+		t.Fatalf("no workspace named, two owners: %v", err)
+	}
+	spec.TeamID = "tea-nosuchteam"
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); platform.ReasonOf(err) != platform.ReasonNotFound {
+		t.Fatalf("unknown workspace: %v", err)
+	}
+	if fake.Calls("createService") != 0 {
+		t.Fatal("a refused deployment created a service")
+	}
+	spec.TeamID = "tea-fakesharedteam"
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	if svcs := fake.ServicesNamed("team-site"); len(svcs) != 1 || svcs[0].OwnerID != "tea-fakesharedteam" || p.Extra["ownerId"] != "tea-fakesharedteam" {
+		t.Fatalf("services %+v, progress %+v", svcs, p)
+	}
+	if _, lines := deploytest.WaitTerminal(t, c, token, p); len(lines) == 0 {
+		t.Error("no build log from the team's workspace")
+	}
+	acc, err := c.Whoami(deploytest.Context(t), token)
+	if err != nil || acc.ID != renderfake.OwnerID || acc.Extra["workspaces"] != "2" {
+		t.Fatalf("Whoami = %+v, %v", acc, err)
 	}
 }
 
@@ -278,5 +613,18 @@ func TestNoErrorCarriesTheAPIKeyOrTheConnectionString(t *testing.T) {
 				t.Errorf("error %q carries a secret", e)
 			}
 		}
+	}
+}
+
+func TestANameWithACommaIsRefusedBecauseRendersNameFilterSplitsIt(t *testing.T) {
+	t.Parallel()
+	c, _ := setup(t)
+	err := c.Validate(platform.DeploySpec{ProjectName: "shop, main", Repo: "https://github.com/a/b"})
+	if pe, ok := platform.AsError(err); !ok || pe.Reason != platform.ReasonInvalid || !strings.Contains(pe.Message, "commas") {
+		t.Fatalf("Validate = %v", err)
+	}
+	ok, sugg, err := c.CheckName(deploytest.Context(t), token, "", "shop, main")
+	if err != nil || ok || sugg != "shop main" {
+		t.Fatalf("CheckName = %v %q %v", ok, sugg, err)
 	}
 }

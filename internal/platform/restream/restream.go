@@ -1,11 +1,12 @@
-// Package restream is Switchboard's client for Restream's events API
-// (https://api.restream.io/v2): one encoder event whose single ingest fans
-// out to every channel the user connected at Restream.
+// Package restream is Switchboard's client for Restream's API
+// (https://api.restream.io/v2): a Restream target streams to the user's
+// default stream key, the one ingest that fans out to every channel the
+// user has enabled in Restream's dashboard (see Provision for why no event
+// is created).
 //
-// Restream has no start, end or delete call for an event: it goes live
-// when the encoder pushes to its ingest and finishes when the encoder
-// stops. GoLive, End and Cancel therefore make no call and return nil;
-// each says so. The client takes an access token per call, never logs, and
+// Restream has no start, end or delete call: the stream goes live when the
+// encoder pushes to the ingest and finishes when the encoder stops. GoLive,
+// End and Cancel therefore make no call and return nil; each says so. The client takes an access token per call, never logs, and
 // never puts a token or a stream key into an error.
 package restream
 
@@ -81,6 +82,7 @@ func (i *id) UnmarshalJSON(b []byte) error {
 }
 
 // Whoami names the Restream user (GET /v2/user/profile).
+// Evidence: developers.restream.io/private-api (Profile).
 func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, error) {
 	var out struct {
 		ID       id     `json:"id"`
@@ -102,67 +104,49 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 	return acc, nil
 }
 
-type newEvent struct {
-	StreamType   string `json:"streamType"`
-	Title        string `json:"title"`
-	Description  string `json:"description,omitempty"`
-	ScheduledFor *int64 `json:"scheduledFor,omitempty"`
-}
-
-// Provision creates an encoder event (POST /v2/user/events/new with
-// streamType "encoder", title, description and scheduledFor in unix
-// seconds), reads its stream key (GET /v2/user/events/{id}/streamKey) and
-// picks the ingest: the first server's rtmpUrl from GET /v2/server/all (a
-// public list, asked without the token), or DefaultIngestURL when the list
-// gives none or cannot be read.
+// Provision gives the ingest that reaches the user's channels: the user's
+// default stream key (GET /v2/user/streamKey) and the first ingest server
+// from GET /v2/server/all (a public list, asked without the token), or
+// DefaultIngestURL when the list gives none or cannot be read.
 //
-// WatchURL is empty: Restream fans the stream out to the user's channels,
-// each with its own page. Restream takes no idempotency key and has no
-// delete call: if the key cannot be read after the event was created, the
-// error comes with a Broadcast holding the event's ExternalID, so the
-// caller can record it instead of creating another.
-func (c *Client) Provision(ctx context.Context, token string, spec platform.BroadcastSpec) (platform.Broadcast, error) {
-	const op = "create event"
-	title := strings.TrimSpace(spec.Title)
-	if title == "" {
-		return platform.Broadcast{}, fail(op, platform.ReasonInvalid, "a Restream event needs a title")
-	}
-	in := newEvent{StreamType: "encoder", Title: title, Description: spec.Description}
-	if !spec.ScheduledStart.IsZero() {
-		ts := spec.ScheduledStart.Unix()
-		in.ScheduledFor = &ts
-	}
-	var ev struct {
-		ID id `json:"id"`
-	}
-	if _, err := c.do(ctx, platform.Request{
-		Op: op, Method: http.MethodPost, Path: "/v2/user/events/new", Token: token, JSON: in, Out: &ev,
-	}); err != nil {
-		return platform.Broadcast{}, err
-	}
-	if ev.ID == "" {
-		return platform.Broadcast{}, fail(op, platform.ReasonTransient, "Restream answered without an event id")
-	}
-	b := platform.Broadcast{ExternalID: string(ev.ID)}
-
+// It creates no Restream event, on purpose. Restream's default key is the
+// one ingest that goes out to every channel the user has enabled in
+// Restream's dashboard; an event created through the API has no
+// destinations, and Add Event Destination takes only custom RTMP/SRT
+// channels, so an event's own key would reach no YouTube or Facebook
+// channel at all. Restream has no call that deletes an event either, so an
+// event nobody streams to would stay "upcoming" in the user's dashboard for
+// good. Which channels are reached is the user's choice in Restream; the
+// API cannot make it (Note and the platform's notes say so).
+// Evidence: PLATFORMS.md Restream "(corrected) Fan-out";
+// developers.restream.io/private-api/stream-key;
+// developers.restream.io/events/event-create ("The created event has no
+// destinations attached"); developers.restream.io/events/event-destination-add.
+//
+// ExternalID is empty (nothing is created at Restream) and so is WatchURL:
+// each channel has its own page, at its platform.
+func (c *Client) Provision(ctx context.Context, token string, _ platform.BroadcastSpec) (platform.Broadcast, error) {
+	const op = "read stream key"
 	var key struct {
 		StreamKey string `json:"streamKey"`
 	}
 	if _, err := c.do(ctx, platform.Request{
-		Op: "read stream key", Method: http.MethodGet, Path: "/v2/user/events/" + url.PathEscape(b.ExternalID) + "/streamKey",
-		Token: token, Out: &key, Idempotent: true,
+		Op: op, Method: http.MethodGet, Path: "/v2/user/streamKey", Token: token, Out: &key, Idempotent: true,
 	}); err != nil {
-		return b, err
+		return platform.Broadcast{}, err
 	}
 	if key.StreamKey == "" {
-		return b, fail("read stream key", platform.ReasonTransient, "Restream answered without a stream key")
+		return platform.Broadcast{}, fail(op, platform.ReasonTransient, "Restream answered without a stream key")
 	}
-	b.StreamKey = key.StreamKey
-	b.IngestURL = c.ingest(ctx)
-	return b, nil
+	return platform.Broadcast{StreamKey: key.StreamKey, IngestURL: c.ingest(ctx)}, nil
 }
 
-// ingest is the first server's rtmpUrl, or DefaultIngestURL.
+// ingest is the first server's rtmpUrl, or DefaultIngestURL. The list is
+// public and its first entry is Autodetect, rtmp://live.restream.io/live,
+// which routes to the nearest server. (The user's own selected ingest,
+// GET /v2/user/ingest, needs the channels.read scope, which a Restream
+// target otherwise does not; developers.restream.io/private-api/selected-ingest.)
+// Evidence: PLATFORMS.md Restream; developers.restream.io/public-api/servers.
 func (c *Client) ingest(ctx context.Context) string {
 	var servers []struct {
 		RTMPURL string `json:"rtmpUrl"`
@@ -181,38 +165,41 @@ func (c *Client) ingest(ctx context.Context) string {
 }
 
 // GoLive makes no call and returns nil: Restream has no start call. The
-// event goes live when the encoder pushes to its ingest.
+// stream goes live on the user's enabled channels when the encoder pushes
+// to the ingest.
 func (c *Client) GoLive(context.Context, string, platform.Broadcast) error { return nil }
 
-// End makes no call and returns nil: Restream has no end call. The event
+// End makes no call and returns nil: Restream has no end call. The stream
 // finishes when the encoder stops pushing.
 func (c *Client) End(context.Context, string, platform.Broadcast) error { return nil }
 
-// Cancel makes no call and returns nil: Restream's API (PLATFORMS.md) has
-// no call that deletes or cancels an event. An upcoming event that never
-// receives a stream simply never goes live; Switchboard marks the target
-// cancelled on its side (and the user can remove the event in Restream's
-// dashboard).
+// Cancel makes no call and returns nil: Provision created nothing at
+// Restream, and Restream's API has no call that deletes or cancels
+// anything a stream would go to (PLATFORMS.md Restream). Switchboard marks
+// the target cancelled on its side.
 func (c *Client) Cancel(context.Context, string, platform.Broadcast) error { return nil }
 
-// State reads the event's status (GET /v2/user/events/{id}): upcoming is
-// ready, in-progress is live, finished is ended; another status is
-// pending.
+// State reads whether the user is streaming to Restream now
+// (GET /v2/user/events/in-progress, scope stream.read): an event in
+// progress is live, none is ready. Restream reports streams per user, not
+// per target: the default key has one stream at a time.
+// Evidence: developers.restream.io/events/in-progress-events.
 func (c *Client) State(ctx context.Context, token string, b platform.Broadcast) (platform.BroadcastState, error) {
-	const op = "read event"
-	if b.ExternalID == "" {
-		return "", fail(op, platform.ReasonInvalid, "no Restream event id")
-	}
-	var out struct {
+	var out []struct {
 		Status string `json:"status"`
 	}
 	if _, err := c.do(ctx, platform.Request{
-		Op: op, Method: http.MethodGet, Path: "/v2/user/events/" + url.PathEscape(b.ExternalID),
+		Op: "list events in progress", Method: http.MethodGet, Path: "/v2/user/events/in-progress",
 		Token: token, Out: &out, Idempotent: true,
 	}, b.StreamKey); err != nil {
 		return "", err
 	}
-	return StateOf(out.Status), nil
+	for _, e := range out {
+		if StateOf(e.Status) == platform.BroadcastLive {
+			return platform.BroadcastLive, nil
+		}
+	}
+	return platform.BroadcastReady, nil
 }
 
 // StateOf maps an event status to a broadcast state.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -47,25 +48,35 @@ func state(t *testing.T, c *restream.Client, b platform.Broadcast) platform.Broa
 	return s
 }
 
-func TestLifecycleTheEventGoesLiveWhenTheEncoderPushesAndFinishesWhenItStops(t *testing.T) {
+func TestTheIngestIsTheUsersDefaultKeyWhichReachesTheEnabledChannels(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
-	ctx := context.Background()
-	sp := spec()
-	b, err := c.Provision(ctx, token, sp)
+	b, err := c.Provision(context.Background(), token, spec())
 	if err != nil {
 		t.Fatal(err)
 	}
-	ev, ok := fake.Event(b.ExternalID)
-	if !ok {
-		t.Fatal("no event at Restream")
-	}
-	if ev.StreamType != "encoder" || ev.Title != sp.Title || ev.Description != sp.Description ||
-		ev.ScheduledFor == nil || *ev.ScheduledFor != sp.ScheduledStart.Unix() {
-		t.Errorf("event %+v", ev)
-	}
-	if b.StreamKey != ev.StreamKey || b.IngestURL != "rtmp://live.restream.io/live" || b.WatchURL != "" {
+	if b.StreamKey != fake.UserStreamKey() || b.IngestURL != "rtmp://live.restream.io/live" || b.ExternalID != "" || b.WatchURL != "" {
 		t.Errorf("broadcast %+v", b)
+	}
+	var reached []string
+	for _, ch := range fake.Reaches(b.StreamKey) {
+		reached = append(reached, ch.Platform)
+	}
+	if strings.Join(reached, ",") != "youtube,facebook" {
+		t.Errorf("the ingest reaches %v, want the enabled channels youtube,facebook", reached)
+	}
+	if n := fake.Calls(restreamfake.OpEventNew); n != 0 {
+		t.Errorf("%d events created: an API event has no destinations and cannot be deleted", n)
+	}
+}
+
+func TestTheStreamGoesLiveWhenTheEncoderPushesWithoutAnyStartOrEndCall(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
 	}
 	if got := state(t, c, b); got != platform.BroadcastReady {
 		t.Fatalf("state %s", got)
@@ -77,9 +88,12 @@ func TestLifecycleTheEventGoesLiveWhenTheEncoderPushesAndFinishesWhenItStops(t *
 	if len(fake.Requests()) != before {
 		t.Error("GoLive called Restream, which has no start call")
 	}
-	fake.SetStreaming(b.ExternalID, true)
+	fake.Push(b.StreamKey, true)
 	if got := state(t, c, b); got != platform.BroadcastLive {
 		t.Fatalf("state %s", got)
+	}
+	if live := fake.Live(); len(live) != 2 {
+		t.Errorf("live on %+v, want the two enabled channels", live)
 	}
 	before = len(fake.Requests())
 	if err := c.End(ctx, token, b); err != nil {
@@ -88,13 +102,16 @@ func TestLifecycleTheEventGoesLiveWhenTheEncoderPushesAndFinishesWhenItStops(t *
 	if len(fake.Requests()) != before {
 		t.Error("End called Restream, which has no end call")
 	}
-	fake.SetStreaming(b.ExternalID, false)
-	if got := state(t, c, b); got != platform.BroadcastEnded {
-		t.Fatalf("state %s", got)
+	fake.Push(b.StreamKey, false)
+	if got := state(t, c, b); got != platform.BroadcastReady {
+		t.Fatalf("state %s after the encoder stopped", got)
+	}
+	if live := fake.Live(); len(live) != 0 {
+		t.Errorf("still live on %+v", live)
 	}
 }
 
-func TestCancelMakesNoCallBecauseRestreamHasNoDelete(t *testing.T) {
+func TestCancelMakesNoCallBecauseNothingWasCreatedAndRestreamHasNoDelete(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	b, err := c.Provision(context.Background(), token, spec())
@@ -107,9 +124,6 @@ func TestCancelMakesNoCallBecauseRestreamHasNoDelete(t *testing.T) {
 	}
 	if len(fake.Requests()) != before {
 		t.Error("Cancel called Restream")
-	}
-	if ev, _ := fake.Event(b.ExternalID); ev.Status != "upcoming" {
-		t.Errorf("the event is %s; it stays upcoming and never goes live", ev.Status)
 	}
 }
 
@@ -135,22 +149,19 @@ func TestTheDefaultIngestIsUsedWhenTheServerListGivesNone(t *testing.T) {
 	})
 }
 
-func TestAFailedKeyReadReturnsTheEventIDWithTheError(t *testing.T) {
+func TestAFailedKeyReadIsTransientAndRetriedABoundedNumberOfTimes(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
-	fake.FailNext(restreamfake.OpEventStreamKey, 500, "", 10)
+	fake.FailNext(restreamfake.OpUserStreamKey, 500, "", 10)
 	b, err := c.Provision(context.Background(), token, spec())
 	if r := reasonOf(t, err); r != platform.ReasonTransient {
 		t.Fatalf("reason %s", r)
 	}
-	if _, ok := fake.Event(b.ExternalID); !ok || b.StreamKey != "" {
+	if b.StreamKey != "" || b.IngestURL != "" {
 		t.Errorf("partial broadcast %+v", b)
 	}
-	if n := fake.Calls(restreamfake.OpEventStreamKey); n != 3 {
+	if n := fake.Calls(restreamfake.OpUserStreamKey); n != 3 {
 		t.Errorf("key read %d times, want 3 (bounded retries)", n)
-	}
-	if n := fake.Calls(restreamfake.OpEventNew); n != 1 {
-		t.Errorf("event created %d times", n)
 	}
 }
 
@@ -173,7 +184,7 @@ func TestRestreamErrorsMapToReasons(t *testing.T) {
 		t.Run(fmt.Sprintf("%d_%s", tc.status, tc.name), func(t *testing.T) {
 			t.Parallel()
 			c, fake := setup(t)
-			fake.FailNext(restreamfake.OpEventNew, tc.status, tc.name, 1)
+			fake.FailNext(restreamfake.OpUserStreamKey, tc.status, tc.name, 3)
 			_, err := c.Provision(context.Background(), token, spec())
 			if r := reasonOf(t, err); r != tc.want {
 				t.Fatalf("reason %s, want %s", r, tc.want)
@@ -185,27 +196,24 @@ func TestRestreamErrorsMapToReasons(t *testing.T) {
 	}
 }
 
-func TestReadsAreRetriedOn500ThenSucceedAndTheCreateIsNot(t *testing.T) {
+func TestReadsAreRetriedOn500ThenSucceed(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	ctx := context.Background()
-	fake.FailNext(restreamfake.OpEventNew, 500, "", 1)
-	if _, err := c.Provision(ctx, token, spec()); reasonOf(t, err) != platform.ReasonTransient {
-		t.Fatal(err)
-	}
-	if n := fake.Calls(restreamfake.OpEventNew); n != 1 {
-		t.Errorf("create called %d times: a POST must not be retried", n)
-	}
+	fake.FailNext(restreamfake.OpUserStreamKey, 500, "", 1)
 	b, err := c.Provision(ctx, token, spec())
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.FailNext(restreamfake.OpEventGet, 500, "", 1)
+	if n := fake.Calls(restreamfake.OpUserStreamKey); n != 2 {
+		t.Errorf("key read %d times, want 2", n)
+	}
+	fake.FailNext(restreamfake.OpEventsLive, 500, "", 1)
 	if got := state(t, c, b); got != platform.BroadcastReady {
 		t.Fatalf("state %s", got)
 	}
-	if n := fake.Calls(restreamfake.OpEventGet); n != 2 {
-		t.Errorf("event read %d times, want 2", n)
+	if n := fake.Calls(restreamfake.OpEventsLive); n != 2 {
+		t.Errorf("in-progress list read %d times, want 2", n)
 	}
 	fake.FailNext(restreamfake.OpProfile, 503, "", 2)
 	if _, err := c.Whoami(ctx, token); err != nil {
@@ -247,19 +255,6 @@ func TestWhoamiNamesTheUser(t *testing.T) {
 	}
 }
 
-func TestProvisionNeedsATitle(t *testing.T) {
-	t.Parallel()
-	c, fake := setup(t)
-	s := spec()
-	s.Title = ""
-	if _, err := c.Provision(context.Background(), token, s); reasonOf(t, err) != platform.ReasonInvalid {
-		t.Fatal(err)
-	}
-	if len(fake.Requests()) != 0 {
-		t.Error("requests were made")
-	}
-}
-
 func TestStatusesMapToBroadcastStates(t *testing.T) {
 	t.Parallel()
 	for in, want := range map[string]platform.BroadcastState{
@@ -281,7 +276,7 @@ func TestErrorsNeverCarryTheTokenOrTheStreamKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	var errs []error
-	fake.FailNext(restreamfake.OpEventGet, 404, "not_found", 1)
+	fake.FailNext(restreamfake.OpEventsLive, 404, "not_found", 1)
 	_, err = c.State(ctx, token, b)
 	errs = append(errs, err)
 	fake.RejectToken(token)
@@ -310,81 +305,109 @@ func TestErrorsNeverCarryTheTokenOrTheStreamKey(t *testing.T) {
 	}
 }
 
-// TestRequestsFollowPlatformsMD holds every request the client sent to the
-// fake to the Restream paths and bodies written down in
-// shared/specs/PLATFORMS.md (Restream section). There is no published
-// machine-readable description of Restream's API here, so this table is
-// the contract: method and path must be listed, no query parameters, the
-// event body has only streamType ("encoder"), title, description and
-// scheduledFor (unix seconds), and there is never a DELETE (PLATFORMS.md
-// lists none). The server list is public: the token is not sent to it.
-func TestRequestsFollowPlatformsMD(t *testing.T) {
+// documented is every Restream endpoint the client may call, from
+// Restream's API reference (there is no machine-readable description of
+// Restream's API, so this table is the contract; the fake serves these
+// paths and nothing else). public: asked without the token. body: the
+// fields the endpoint takes (nil: no body).
+var documented = []struct {
+	method, path string // path segments; "{id}" matches one segment
+	public       bool
+	body         []string
+	evidence     string
+}{
+	{"GET", "/v2/user/profile", false, nil, "developers.restream.io/private-api (Profile)"},
+	{"GET", "/v2/user/streamKey", false, nil, "developers.restream.io/private-api/stream-key"},
+	{"GET", "/v2/server/all", true, nil, "developers.restream.io/public-api/servers"},
+	{"GET", "/v2/user/events/in-progress", false, nil, "developers.restream.io/events/in-progress-events"},
+	{"GET", "/v2/user/events/{id}", false, nil, "developers.restream.io/events (Event)"},
+	{"GET", "/v2/user/events/{id}/streamKey", false, nil, "developers.restream.io/events/event-stream-key"},
+	{"POST", "/v2/user/events/new", false, []string{"streamType", "title", "description", "scheduledFor"},
+		"developers.restream.io/events/event-create"},
+}
+
+func matches(pattern, path string) bool {
+	ps, gs := strings.Split(pattern, "/"), strings.Split(path, "/")
+	if len(ps) != len(gs) {
+		return false
+	}
+	for i := range ps {
+		if ps[i] != "{id}" && ps[i] != gs[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// TestEveryRequestIsADocumentedRestreamEndpoint holds every request the
+// client sent to the fake to the documented table: method and path
+// listed (a literal path wins over a {id} pattern), no query parameters,
+// the token sent to every endpoint but the public server list, and only
+// the documented body fields. There is never a DELETE: Restream documents
+// none.
+func TestEveryRequestIsADocumentedRestreamEndpoint(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	ctx := context.Background()
-	_, _ = c.Whoami(ctx, token)
+	if _, err := c.Whoami(ctx, token); err != nil {
+		t.Fatal(err)
+	}
 	b, err := c.Provision(ctx, token, spec())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_ = c.GoLive(ctx, token, b)
-	_, _ = c.State(ctx, token, b)
-	_ = c.End(ctx, token, b)
-	_ = c.Cancel(ctx, token, b)
-
-	rows := map[string]func(segs []string) bool{
-		"GET /v2/user/profile":     func(s []string) bool { return strings.Join(s, "/") == "v2/user/profile" },
-		"GET /v2/server/all":       func(s []string) bool { return strings.Join(s, "/") == "v2/server/all" },
-		"POST /v2/user/events/new": func(s []string) bool { return strings.Join(s, "/") == "v2/user/events/new" },
-		"GET /v2/user/events/{id}": func(s []string) bool { return len(s) == 4 && strings.Join(s[:3], "/") == "v2/user/events" },
-		"GET /v2/user/events/{id}/streamKey": func(s []string) bool {
-			return len(s) == 5 && strings.Join(s[:3], "/") == "v2/user/events" && s[4] == "streamKey"
-		},
+	for _, step := range []func() error{
+		func() error { return c.GoLive(ctx, token, b) },
+		func() error { _, err := c.State(ctx, token, b); return err },
+		func() error { return c.End(ctx, token, b) },
+		func() error { return c.Cancel(ctx, token, b) },
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
 	}
+
 	used := map[string]bool{}
 	for _, r := range fake.Requests() {
-		segs := strings.Split(strings.Trim(r.Path, "/"), "/")
-		matched := ""
-		for name, match := range rows {
-			if strings.HasPrefix(name, r.Method+" ") && match(segs) {
-				matched = name
+		row := -1
+		for i, d := range documented {
+			if d.method == r.Method && matches(d.path, r.Path) && (row < 0 || !strings.Contains(d.path, "{id}")) {
+				row = i
 			}
 		}
-		if matched == "" {
-			t.Errorf("%s %s is not in PLATFORMS.md", r.Method, r.Path)
+		if row < 0 {
+			t.Errorf("%s %s is not a documented Restream endpoint", r.Method, r.Path)
 			continue
 		}
-		used[matched] = true
-		if matched == "GET /v2/server/all" && r.Bearer {
-			t.Error("the token was sent to the public server list")
+		d := documented[row]
+		used[d.path] = true
+		if d.public && r.Bearer {
+			t.Errorf("%s: the token was sent to a public endpoint", d.path)
 		}
-		if matched != "GET /v2/server/all" && !r.Bearer {
-			t.Errorf("%s: no bearer token", matched)
+		if !d.public && !r.Bearer {
+			t.Errorf("%s: no bearer token", d.path)
 		}
 		if len(r.Query) > 0 {
-			t.Errorf("%s: undocumented query %v", matched, r.Query)
+			t.Errorf("%s: undocumented query %v", d.path, r.Query)
 		}
-		if matched == "POST /v2/user/events/new" {
+		if d.body == nil && len(r.Body) > 0 {
+			t.Errorf("%s: a body where none is documented", d.path)
+		}
+		if d.body != nil {
 			var body map[string]any
 			if err := json.Unmarshal(r.Body, &body); err != nil {
 				t.Fatal(err)
 			}
 			for k := range body {
-				if k != "streamType" && k != "title" && k != "description" && k != "scheduledFor" {
-					t.Errorf("undocumented body field %s", k)
+				if !slices.Contains(d.body, k) {
+					t.Errorf("%s: undocumented body field %s", d.path, k)
 				}
-			}
-			if body["streamType"] != "encoder" || body["title"] == "" {
-				t.Errorf("body %v", body)
-			}
-			if n, ok := body["scheduledFor"].(float64); !ok || n < 1e9 || n > 1e10 {
-				t.Errorf("scheduledFor %v is not unix seconds", body["scheduledFor"])
 			}
 		}
 	}
-	for name := range rows {
-		if !used[name] {
-			t.Errorf("%s never exercised", name)
+	for _, want := range []string{"/v2/user/profile", "/v2/user/streamKey", "/v2/server/all", "/v2/user/events/in-progress"} {
+		if !used[want] {
+			t.Errorf("%s never exercised", want)
 		}
 	}
 }

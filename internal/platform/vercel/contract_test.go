@@ -97,6 +97,7 @@ func loadSpec(t testing.TB) *vercelSpec {
 			return
 		}
 		doc.Servers = openapi3.Servers{{URL: "https://api.vercel.com"}}
+		addRollback(doc)
 		mergeSamePaths(doc)
 		typeStringEnums(doc)
 		router, err := gorillamux.NewRouter(doc)
@@ -169,6 +170,28 @@ func mergeSamePaths(doc *openapi3.T) {
 		}
 		doc.Paths.Delete(key)
 	}
+}
+
+// addRollback adds the instant rollback operation the vendored description
+// (2025-10-29) lacks, as Vercel's current description states it (@vercel/sdk
+// src/funcs/projectsRequestRollback.ts; operationId requestRollback):
+// POST /v1/projects/{projectId}/rollback/{deploymentId}, no body, the
+// optional query parameters description, teamId and slug, bearer auth.
+func addRollback(doc *openapi3.T) {
+	str := func() *openapi3.SchemaRef { return openapi3.NewStringSchema().NewRef() }
+	param := func(in, name string, required bool) *openapi3.ParameterRef {
+		return &openapi3.ParameterRef{Value: &openapi3.Parameter{In: in, Name: name, Required: required, Schema: str()}}
+	}
+	op := &openapi3.Operation{
+		OperationID: "requestRollback",
+		Parameters: openapi3.Parameters{param("path", "projectId", true), param("path", "deploymentId", true),
+			param("query", "description", false), param("query", "teamId", false), param("query", "slug", false)},
+		Security:  &openapi3.SecurityRequirements{{"bearerToken": []string{}}},
+		Responses: openapi3.NewResponses(),
+	}
+	item := &openapi3.PathItem{}
+	item.SetOperation(http.MethodPost, op)
+	doc.Paths.Set("/v1/projects/{projectId}/rollback/{deploymentId}", item)
 }
 
 // typeStringEnums: some parameters are declared with an enum of strings
@@ -293,6 +316,11 @@ func TestContractCheckRefusesRequestsVercelDoesNotDocument(t *testing.T) {
 			Body: []byte(`{"name":"a","project":"prj_1","target":"production","files":[{"file":"index.html","sha":"` + digest + `","size":5}]}`)},
 		{Method: "POST", URL: "/v2/files", Body: file, Header: http.Header{"Authorization": {"Bearer t"},
 			"Content-Type": {"application/octet-stream"}, "X-Vercel-Digest": {digest}, "Content-Length": {"5"}}},
+		{Method: "POST", URL: "/v1/projects/prj_1/rollback/dpl_1?teamId=team_1", Header: http.Header{"Authorization": {"Bearer t"}}},
+		{Method: "POST", URL: "/v13/deployments?skipAutoDetectionConfirmation=1", Header: bearer,
+			Body: []byte(`{"name":"a","project":"prj_1","target":"production","gitSource":{"type":"github","org":"acme","repo":"web","ref":"main"}}`)},
+		{Method: "POST", URL: "/v10/projects/prj_1/env?upsert=true", Header: bearer,
+			Body: []byte(`[{"key":"A","value":"b","type":"sensitive","target":["production","preview"]}]`)},
 	}
 	for _, r := range good {
 		if err := s.check(r); err != nil {
@@ -300,7 +328,12 @@ func TestContractCheckRefusesRequestsVercelDoesNotDocument(t *testing.T) {
 		}
 	}
 	bad := map[string]vercelfake.Request{
-		"unknown path": {Method: "POST", URL: "/v1/projects/prj_1/rollback/dpl_1", Header: bearer},
+		"unknown path":           {Method: "POST", URL: "/v1/projects/prj_1/undo/dpl_1", Header: bearer},
+		"rollback read with GET": {Method: "GET", URL: "/v1/projects/prj_1/rollback/dpl_1", Header: bearer},
+		"sensitive env without a known type": {Method: "POST", URL: "/v10/projects/prj_1/env?upsert=true", Header: bearer,
+			Body: []byte(`[{"key":"A","value":"b","type":"secretive","target":["production"]}]`)},
+		"gitSource without ref": {Method: "POST", URL: "/v13/deployments?skipAutoDetectionConfirmation=1", Header: bearer,
+			Body: []byte(`{"name":"a","project":"prj_1","gitSource":{"type":"github","org":"acme","repo":"web"}}`)},
 		"wrong method": {Method: "DELETE", URL: "/v11/projects", Header: bearer},
 		"missing name": {Method: "POST", URL: "/v13/deployments", Header: bearer, Body: []byte(`{"project":"prj_1"}`)},
 		"unknown body member": {Method: "POST", URL: "/v11/projects", Header: bearer,

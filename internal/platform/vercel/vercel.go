@@ -3,11 +3,27 @@
 //
 // The calls and their order follow shared/specs/PLATFORMS.md and Vercel's
 // published OpenAPI description (shared/specs/vercel-openapi.json); the
-// tests check every request against that description. Rollback uses the
-// description's promote operation (POST /v10/projects/{projectId}/promote/
-// {deploymentId}): the CLI's /v1/projects/{id}/rollback/{deploymentId} is
-// not in the published description, and promoting an earlier production
-// deployment is what a rollback does.
+// tests check every request against that description, plus the rollback
+// operation the vendored description lacks (from @vercel/sdk).
+//
+// Decisions written down here:
+//
+//   - A deployment is ready once Vercel has assigned its aliases
+//     (aliasAssigned), not when its build is READY; the URL reported is the
+//     production alias (alias[0]), never the per-deployment url, which
+//     Vercel Authentication protects. An aliasError fails it.
+//   - Rollback: a deployment that has served production goes back through
+//     Vercel's instant rollback; promote is only for one that never did
+//     (see Rollback for how that is decided).
+//   - Projects: a 409 on create adopts only a project Switchboard made for
+//     this tenant (DeploySpec.OwnedProjectID, from Switchboard's own record) or
+//     the one this very deployment asked for when the answer was lost.
+//     Any other project of that name is the user's: a conflict.
+//   - Environment variables: every value is a secret (sensitive, write-only)
+//     except the ones whose name marks them as published to browsers by a
+//     framework convention (NEXT_PUBLIC_, VITE_, ...); see envType.
+//   - Git repositories deploy through gitSource (GitHub and Bitbucket by
+//     URL; GitLab needs a numeric project id a URL does not carry).
 package vercel
 
 import (
@@ -39,7 +55,16 @@ const DefaultUploadConcurrency = 10
 const (
 	extraTeamID   = "teamId"          // the team the project lives in; every later call names it
 	extraUploaded = "vercel.uploaded" // "1" once every file was uploaded
+	// extraCreateAsked is when (Unix ms) this deployment asked Vercel to
+	// create its project and got no answer (a timeout, a 5xx): the request
+	// may have created it. A 409 on the retry adopts the project of that
+	// name only when Vercel says it was created from then on.
+	extraCreateAsked = "vercel.createUnansweredAt"
 )
+
+// createSkew is how far Vercel's clock may be behind ours when a project
+// created by a lost request is recognised by its createdAt.
+const createSkew = time.Minute
 
 // Client is a platform.Deployer for Vercel.
 type Client struct {
@@ -146,9 +171,12 @@ func (c *Client) Validate(spec platform.DeploySpec) error {
 	unsupported := func(msg string) error {
 		return &platform.Error{Platform: platform.Vercel, Op: "validate deployment", Reason: platform.ReasonUnsupported, Message: msg}
 	}
+	if spec.Repo != "" {
+		if _, err := gitSourceOf(spec); err != nil {
+			return err
+		}
+	}
 	switch {
-	case spec.Repo != "":
-		return unsupported("Vercel deploys a Git repository only through its Git integration, connected in Vercel's dashboard; give the project's files")
 	case spec.Image != "":
 		return unsupported("Vercel does not run container images; give the project's files")
 	case spec.Database != "":
@@ -203,29 +231,13 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 	return acc, nil
 }
 
-// projectExists asks GET /v9/projects/{name}: 404 means the name is free.
-func (c *Client) projectID(ctx context.Context, token, teamID, name string) (id string, found bool, err error) {
-	var out struct {
-		ID string `json:"id"`
-	}
-	_, err = c.call.Do(ctx, platform.Request{Op: "read project", Method: http.MethodGet,
-		Path: "/v9/projects/" + url.PathEscape(name), Query: teamQuery(teamID), Token: token, Out: &out, Idempotent: true})
-	if platform.ReasonOf(err) == platform.ReasonNotFound {
-		return "", false, nil
-	}
-	if err != nil {
-		return "", false, err
-	}
-	return out.ID, true, nil
-}
-
 // CheckName: a name is free when GET /v9/projects/{name} answers 404;
 // otherwise name-2, name-3, ... are tried (at most 10 look-ups in all). A
 // name Vercel's rule refuses is not available; its cleaned-up form is
 // suggested.
 func (c *Client) CheckName(ctx context.Context, token, teamID, name string) (bool, string, error) {
 	free := func(candidate string) (bool, error) {
-		_, found, err := c.projectID(ctx, token, teamID, candidate)
+		_, found, err := c.readProject(ctx, token, teamID, candidate)
 		return !found && err == nil, err
 	}
 	base := name
@@ -260,33 +272,90 @@ func (c *Client) CheckName(ctx context.Context, token, teamID, name string) (boo
 	return false, "", nil
 }
 
-// EnsureProject creates the project (POST /v11/projects) unless
-// p.ProjectID is set. A project of the same name that exists already in
-// the scope (a retry whose first answer was lost, or a redeploy) is
-// adopted: the deployment goes to it.
+// project is the part of a project answer this client reads.
+type project struct {
+	ID        string `json:"id"`
+	CreatedAt int64  `json:"createdAt"` // Unix ms
+}
+
+// readProject reads GET /v9/projects/{idOrName}; found is false on 404.
+func (c *Client) readProject(ctx context.Context, token, teamID, idOrName string) (project, bool, error) {
+	var out project
+	_, err := c.call.Do(ctx, platform.Request{Op: "read project", Method: http.MethodGet,
+		Path: "/v9/projects/" + url.PathEscape(idOrName), Query: teamQuery(teamID), Token: token, Out: &out, Idempotent: true})
+	if platform.ReasonOf(err) == platform.ReasonNotFound {
+		return project{}, false, nil
+	}
+	if err != nil {
+		return project{}, false, err
+	}
+	return out, true, nil
+}
+
+// EnsureProject makes sure the deployment has a project Switchboard made,
+// unless p.ProjectID is set:
+//
+//   - spec.OwnedProjectID, a project Switchboard created under this name for the
+//     tenant earlier, is reused while Vercel still has it;
+//   - otherwise the project is created (POST /v11/projects). A 409 (the
+//     name is taken in the scope: PLATFORMS.md "409 = name taken: do not
+//     silently adopt a project the user made") adopts the project of that
+//     name only when it is spec.OwnedProjectID, or when this deployment's
+//     earlier create went unanswered and Vercel says the project was
+//     created since (the answer was lost; the worker saves the progress
+//     before it retries). Any other project of that name is the user's
+//     own: a ReasonConflict that tells the user to pick another name. (A
+//     worker that died during an unanswered create saved no mark: its
+//     retry answers the conflict rather than guess.)
 func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
 	p.Set(extraTeamID, spec.TeamID)
 	if p.ProjectID != "" {
 		return nil
 	}
+	if spec.OwnedProjectID != "" {
+		prj, found, err := c.readProject(ctx, token, spec.TeamID, spec.OwnedProjectID)
+		if err != nil {
+			return err
+		}
+		if found {
+			p.ProjectID = prj.ID
+			return nil
+		}
+		// Deleted in Vercel since (or another account): make it anew.
+	}
 	body := map[string]any{"name": spec.ProjectName}
 	if spec.Framework != "" {
 		body["framework"] = spec.Framework
 	}
-	var out struct {
-		ID string `json:"id"`
-	}
+	sent := c.now()
+	var out project
 	_, err := c.call.Do(ctx, platform.Request{Op: "create project", Method: http.MethodPost, Path: "/v11/projects",
 		Query: teamQuery(spec.TeamID), Token: token, JSON: body, Out: &out})
+	if pe, ok := platform.AsError(err); ok && pe.Reason == platform.ReasonTransient && p.Get(extraCreateAsked) == "" {
+		p.Set(extraCreateAsked, strconv.FormatInt(sent.UnixMilli(), 10))
+	}
 	if platform.ReasonOf(err) == platform.ReasonConflict {
-		id, found, gerr := c.projectID(ctx, token, spec.TeamID, spec.ProjectName)
+		prj, found, gerr := c.readProject(ctx, token, spec.TeamID, spec.ProjectName)
 		if gerr != nil {
 			return gerr
 		}
 		if !found {
 			return err
 		}
-		out.ID = id
+		ours := prj.ID == spec.OwnedProjectID
+		if asked, perr := strconv.ParseInt(p.Get(extraCreateAsked), 10, 64); perr == nil && prj.CreatedAt >= asked-createSkew.Milliseconds() {
+			ours = true
+		}
+		if !ours {
+			scope := "your Vercel account"
+			if spec.TeamID != "" {
+				scope = "the Vercel team"
+			}
+			return &platform.Error{Platform: platform.Vercel, Op: "create project", Reason: platform.ReasonConflict, Status: http.StatusConflict,
+				Code: "project_name_taken", Err: err,
+				Message: fmt.Sprintf("a project named %q already exists in %s and Switchboard did not create it; choose another project name (GET /projects/vercel/availability suggests one) or remove that project in Vercel", spec.ProjectName, scope)}
+		}
+		out = prj
 	} else if err != nil {
 		return err
 	}
@@ -294,6 +363,7 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 		return &platform.Error{Platform: platform.Vercel, Op: "create project", Reason: platform.ReasonTransient, Message: "the answer named no project id"}
 	}
 	p.ProjectID = out.ID
+	p.Set(extraCreateAsked, "")
 	return nil
 }
 
@@ -307,8 +377,38 @@ func (c *Client) ProvisionDatabase(_ context.Context, _ string, spec platform.De
 		Message: "Vercel offers databases through Marketplace integrations, which its public API does not provision with a deployment"}
 }
 
-// SetEnv upserts the variables (POST /v10/projects/{id}/env?upsert=true),
-// encrypted, for every target, before the first build.
+// publicPrefixes are the variable name prefixes frameworks inline into
+// the code they send to browsers (Next.js NEXT_PUBLIC_, Vite VITE_,
+// Create React App REACT_APP_, Nuxt NUXT_PUBLIC_, Gatsby GATSBY_,
+// SvelteKit and Astro PUBLIC_, Expo EXPO_PUBLIC_): their values are
+// published by design.
+var publicPrefixes = []string{"NEXT_PUBLIC_", "VITE_", "REACT_APP_", "NUXT_PUBLIC_", "GATSBY_", "PUBLIC_", "EXPO_PUBLIC_"}
+
+// envType is how a variable is kept at Vercel. Every value a deployment
+// gives is a secret (Switchboard seals them all and never returns them), so
+// it is "sensitive": write-only, unreadable in Vercel's dashboard and API
+// once set. The one exception is a variable whose name a framework
+// publishes to every browser: it cannot be secret, and keeping it
+// "encrypted" leaves it readable to the project's members. DATABASE_URL is
+// always sensitive.
+func envType(key string) string {
+	for _, p := range publicPrefixes {
+		if strings.HasPrefix(key, p) {
+			return "encrypted"
+		}
+	}
+	return "sensitive"
+}
+
+// envTargets are the environments a variable is set for: Vercel creates
+// sensitive variables only for preview and production
+// (vercel.com/docs/environment-variables/sensitive-environment-variables),
+// and every deployment Switchboard makes is a production one.
+var envTargets = []string{"production", "preview"}
+
+// SetEnv upserts the variables (POST /v10/projects/{id}/env?upsert=true)
+// before the first build, each of the type envType gives, for production
+// and preview.
 func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
 	if len(spec.Env) == 0 {
 		return nil
@@ -329,13 +429,46 @@ func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeployS
 	}
 	vars := make([]envVar, 0, len(keys))
 	for _, k := range keys {
-		vars = append(vars, envVar{Key: k, Value: spec.Env[k], Type: "encrypted", Target: []string{"production", "preview", "development"}})
+		vars = append(vars, envVar{Key: k, Value: spec.Env[k], Type: envType(k), Target: envTargets})
 	}
 	q := teamQuery(p.Get(extraTeamID))
 	q.Set("upsert", "true")
 	_, err := c.call.Do(ctx, platform.Request{Op: "set environment variables", Method: http.MethodPost,
 		Path: "/v10/projects/" + url.PathEscape(p.ProjectID) + "/env", Query: q, Token: token, JSON: vars, Idempotent: true})
 	return err
+}
+
+// gitSourceOf is the gitSource of POST /v13/deployments for the spec's
+// repository (vercel-openapi.json, createDeployment's gitSource):
+// {type:"github", org, repo, ref} for github.com and {type:"bitbucket",
+// owner, slug, ref} for bitbucket.org. GitLab's form names a numeric
+// project id, which a repository URL does not carry; other hosts have no
+// form. ref is required in every form, so a branch must be given. Vercel
+// reaches the repository through the user's Git connection in Vercel.
+func gitSourceOf(spec platform.DeploySpec) (map[string]any, error) {
+	bad := func(reason platform.Reason, msg string) error {
+		return &platform.Error{Platform: platform.Vercel, Op: "validate deployment", Reason: reason, Message: msg}
+	}
+	u, err := url.Parse(spec.Repo)
+	if err != nil || u.Scheme != "https" || u.Host == "" {
+		return nil, bad(platform.ReasonInvalid, "the repository must be an https URL such as https://github.com/owner/name")
+	}
+	parts := strings.Split(strings.Trim(strings.TrimSuffix(u.Path, ".git"), "/"), "/")
+	if len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+		return nil, bad(platform.ReasonInvalid, "the repository URL must name an owner and a repository: https://github.com/owner/name")
+	}
+	if spec.Branch == "" {
+		return nil, bad(platform.ReasonInvalid, "Vercel deploys a repository at a named ref: give the branch to deploy")
+	}
+	switch strings.ToLower(u.Host) {
+	case "github.com", "www.github.com":
+		return map[string]any{"type": "github", "org": parts[0], "repo": parts[1], "ref": spec.Branch}, nil
+	case "bitbucket.org", "www.bitbucket.org":
+		return map[string]any{"type": "bitbucket", "owner": parts[0], "slug": parts[1], "ref": spec.Branch}, nil
+	case "gitlab.com", "www.gitlab.com":
+		return nil, bad(platform.ReasonUnsupported, "Vercel's API deploys a GitLab repository by its numeric project id, which a repository URL does not carry; give the project's files or a GitHub or Bitbucket repository")
+	}
+	return nil, bad(platform.ReasonUnsupported, "Vercel deploys Git repositories from GitHub, GitLab and Bitbucket only")
 }
 
 // digested is a file with its SHA-1 digest.
@@ -428,14 +561,22 @@ func (c *Client) uploadDigests(ctx context.Context, token, teamID string, files 
 	return ctx.Err()
 }
 
-// deployment is the part of a deployment answer this client reads.
+// deployment is the part of a deployment answer this client reads
+// (vercel-openapi.json, getDeployment).
 type deployment struct {
-	ID           string   `json:"id"`
-	URL          string   `json:"url"`
-	ReadyState   string   `json:"readyState"`
-	Alias        []string `json:"alias"`
-	ErrorCode    string   `json:"errorCode"`
-	ErrorMessage string   `json:"errorMessage"`
+	ID            string   `json:"id"`
+	URL           string   `json:"url"`
+	ReadyState    string   `json:"readyState"`
+	ReadySubstate string   `json:"readySubstate"` // STAGED: never served production; PROMOTED: has
+	Target        string   `json:"target"`        // "production", "staging" or null (preview)
+	Alias         []string `json:"alias"`
+	AliasAssigned bool     `json:"aliasAssigned"`
+	AliasError    *struct {
+		Code    string `json:"code"`
+		Message string `json:"message"`
+	} `json:"aliasError"`
+	ErrorCode    string `json:"errorCode"`
+	ErrorMessage string `json:"errorMessage"`
 }
 
 // StartDeployment creates the production deployment (POST
@@ -449,17 +590,28 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 	if p.ProjectID == "" {
 		return missingStep("start the deployment", "the project")
 	}
+	body := map[string]any{"name": spec.ProjectName, "project": p.ProjectID, "target": "production"}
 	files := digest(spec.Files)
-	type fileRef struct {
-		File string `json:"file"`
-		SHA  string `json:"sha"`
-		Size int    `json:"size"`
+	if spec.Repo != "" {
+		// A Git deployment: Vercel clones the repository itself
+		// (PLATFORMS.md "Git deployments"; vercel-openapi.json gitSource).
+		src, err := gitSourceOf(spec)
+		if err != nil {
+			return err
+		}
+		body["gitSource"] = src
+	} else {
+		type fileRef struct {
+			File string `json:"file"`
+			SHA  string `json:"sha"`
+			Size int    `json:"size"`
+		}
+		refs := make([]fileRef, len(files))
+		for i, f := range files {
+			refs[i] = fileRef{File: f.path, SHA: f.sha, Size: len(f.data)}
+		}
+		body["files"] = refs
 	}
-	refs := make([]fileRef, len(files))
-	for i, f := range files {
-		refs[i] = fileRef{File: f.path, SHA: f.sha, Size: len(f.data)}
-	}
-	body := map[string]any{"name": spec.ProjectName, "project": p.ProjectID, "target": "production", "files": refs}
 	teamID := p.Get(extraTeamID)
 	q := teamQuery(teamID)
 	q.Set("skipAutoDetectionConfirmation", "1")
@@ -481,10 +633,10 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 	if err != nil {
 		return err
 	}
+	// The deployment's own url is not kept: Vercel Authentication
+	// protects it (PLATFORMS.md "Public URL"); the production alias is
+	// reported once assigned.
 	p.DeploymentID = out.ID
-	if out.URL != "" {
-		p.URL = "https://" + out.URL
-	}
 	p.Set(extraUploaded, "1")
 	return nil
 }
@@ -517,20 +669,33 @@ func StatusOf(readyState string) platform.DeployStatus {
 	return platform.DeployBuilding
 }
 
-// Status reads GET /v13/deployments/{id}.
+// Status reads GET /v13/deployments/{id}. A READY build is still
+// building for Switchboard until Vercel has assigned its aliases
+// (aliasAssigned, as vercel/vercel packages/client/src/check-deployment-
+// status.ts waits for); an aliasError is a failure with Vercel's reason.
+// The URL is the production alias, alias[0] (PLATFORMS.md "Public URL"),
+// never the deployment's own url, which Vercel Authentication protects.
 func (c *Client) Status(ctx context.Context, token string, p platform.DeployProgress) (platform.DeployState, error) {
 	d, err := c.getDeployment(ctx, token, p)
 	if err != nil {
 		return platform.DeployState{}, err
 	}
-	st := platform.DeployState{Status: StatusOf(d.ReadyState), PlatformState: d.ReadyState, URL: p.URL}
-	if d.URL != "" {
-		st.URL = "https://" + d.URL
-	}
-	if st.Status == platform.DeployReady && len(d.Alias) > 0 {
-		st.URL = "https://" + d.Alias[0]
-	}
-	if st.Status == platform.DeployError {
+	st := platform.DeployState{Status: StatusOf(d.ReadyState), PlatformState: d.ReadyState}
+	switch st.Status {
+	case platform.DeployReady:
+		switch {
+		case d.AliasError != nil:
+			st.Status = platform.DeployError
+			st.Message = fmt.Sprintf("Vercel built the deployment but could not assign its domain: %s (%s)", d.AliasError.Message, d.AliasError.Code)
+		case !d.AliasAssigned:
+			st.Status = platform.DeployBuilding
+			st.Message = "built; waiting for Vercel to assign the production domain"
+		case len(d.Alias) > 0:
+			st.URL = "https://" + d.Alias[0]
+		default:
+			st.Message = "Vercel assigned no public domain to the deployment"
+		}
+	case platform.DeployError:
 		st.Message = d.ErrorMessage
 		if st.Message == "" {
 			st.Message = "the build failed"
@@ -678,16 +843,52 @@ func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProg
 	return err
 }
 
-// Rollback promotes an earlier deployment of the project to production
-// (POST /v10/projects/{projectId}/promote/{deploymentId}).
+// Rollback makes toDeploymentID the project's production deployment again.
+//
+// Vercel has two calls for it (PLATFORMS.md "Rollback vs promote"): an
+// instant rollback, POST /v1/projects/{projectId}/rollback/{deploymentId}
+// (@vercel/sdk src/funcs/projectsRequestRollback.ts), for a deployment that
+// has served production, and promote, POST /v10/projects/{projectId}/
+// promote/{deploymentId}, for a production deployment that never has.
+// Which one is decided from what Vercel reports of the deployment
+// (GET /v13/deployments/{id}): readySubstate PROMOTED or ROLLING has served
+// production (vercel-openapi.json: "Tracks whether or not deployment has
+// seen production traffic"); STAGED has not. Without a readySubstate, a
+// production deployment whose aliases were assigned served production.
+// Switchboard's own record agrees: it only rolls back to a deployment it
+// saw ready, and a Vercel deployment is ready for it only once its
+// production aliases were assigned.
 func (c *Client) Rollback(ctx context.Context, token string, p platform.DeployProgress, toDeploymentID string) error {
 	if p.ProjectID == "" || toDeploymentID == "" {
 		return missingStep("roll back", "the project and the deployment to go back to")
 	}
-	_, err := c.call.Do(ctx, platform.Request{Op: "roll back", Method: http.MethodPost,
-		Path:  "/v10/projects/" + url.PathEscape(p.ProjectID) + "/promote/" + url.PathEscape(toDeploymentID),
+	target := p
+	target.DeploymentID = toDeploymentID
+	d, err := c.getDeployment(ctx, token, target)
+	if err != nil {
+		return err
+	}
+	path := "/v10/projects/" + url.PathEscape(p.ProjectID) + "/promote/" + url.PathEscape(toDeploymentID)
+	op := "promote"
+	if servedProduction(d) {
+		path = "/v1/projects/" + url.PathEscape(p.ProjectID) + "/rollback/" + url.PathEscape(toDeploymentID)
+		op = "roll back"
+	}
+	_, err = c.call.Do(ctx, platform.Request{Op: op, Method: http.MethodPost, Path: path,
 		Query: teamQuery(p.Get(extraTeamID)), Token: token, Idempotent: true})
 	return err
+}
+
+// servedProduction reports whether Vercel says the deployment has served
+// production traffic.
+func servedProduction(d deployment) bool {
+	switch d.ReadySubstate {
+	case "PROMOTED", "ROLLING":
+		return true
+	case "STAGED":
+		return false
+	}
+	return d.Target == "production" && d.AliasAssigned
 }
 
 func missingStep(op, what string) error {

@@ -57,8 +57,8 @@ func TestDeployingFilesRunsEveryStepToReadyWithBuildLogs(t *testing.T) {
 	if conn := deploytest.RunSteps(t, c, token, &spec, &p); conn != "" {
 		t.Fatalf("Vercel makes no database, yet ProvisionDatabase answered %q", conn)
 	}
-	if p.ProjectID == "" || p.DeploymentID == "" || !strings.HasPrefix(p.URL, "https://") {
-		t.Fatalf("progress = %+v", p)
+	if p.ProjectID == "" || p.DeploymentID == "" || p.URL != "" {
+		t.Fatalf("progress = %+v: the protected per-deployment URL is never kept", p)
 	}
 	env := fake.DeploymentEnv(p.DeploymentID)
 	if env["API_URL"] != "https://api.example.com" || env["SECRET"] != "s3cr3t" {
@@ -105,20 +105,27 @@ func TestResumingWithTheSameProgressCreatesNoSecondProjectOrDeployment(t *testin
 	}
 }
 
-func TestAProjectCreatedByALostAttemptIsAdoptedNotDuplicated(t *testing.T) {
+func TestAProjectCreatedByAnUnansweredCreateIsAdoptedNotDuplicated(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	spec := site("lost-answer")
-	var first platform.DeployProgress
-	if err := c.EnsureProject(deploytest.Context(t), token, spec, &first); err != nil {
+	fake.LoseAnswers("createProject", 1)
+	var p platform.DeployProgress
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); platform.ReasonOf(err) != platform.ReasonTransient {
+		t.Fatalf("the lost answer: %v, want transient", err)
+	}
+	// The worker saved the progress and tries again: Vercel answers 409.
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); err != nil {
 		t.Fatal(err)
 	}
-	var retry platform.DeployProgress // the worker never stored the first answer
-	if err := c.EnsureProject(deploytest.Context(t), token, spec, &retry); err != nil {
-		t.Fatal(err)
+	if p.ProjectID == "" || fake.Projects() != 1 || fake.Calls("createProject") != 2 {
+		t.Errorf("progress %+v, %d projects, %d creates", p, fake.Projects(), fake.Calls("createProject"))
 	}
-	if retry.ProjectID != first.ProjectID || fake.Projects() != 1 {
-		t.Errorf("retry got %q (first %q), %d projects", retry.ProjectID, first.ProjectID, fake.Projects())
+	// Without the record of the unanswered create, the same project is
+	// not assumed to be Switchboard's.
+	var fresh platform.DeployProgress
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &fresh); platform.ReasonOf(err) != platform.ReasonConflict {
+		t.Errorf("a fresh attempt adopted the project: %v", err)
 	}
 }
 
@@ -290,7 +297,7 @@ func TestCancelStopsABuildingDeployment(t *testing.T) {
 	}
 }
 
-func TestRollbackPromotesTheEarlierDeployment(t *testing.T) {
+func TestRollbackToADeploymentThatServedProductionUsesInstantRollback(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
 	spec := site("roll")
@@ -310,6 +317,9 @@ func TestRollbackPromotesTheEarlierDeployment(t *testing.T) {
 	}
 	if got := fake.LiveDeployment(first.ProjectID); got != first.DeploymentID {
 		t.Errorf("live = %s, want the first deployment %s", got, first.DeploymentID)
+	}
+	if r, p := fake.Calls("requestRollback"), fake.Calls("requestPromote"); r != 1 || p != 0 {
+		t.Errorf("rollback calls %d, promote calls %d: a deployment that served production goes back by instant rollback", r, p)
 	}
 }
 
@@ -347,23 +357,30 @@ func TestValidateRefusesWhatVercelCannotDeploy(t *testing.T) {
 		spec platform.DeploySpec
 		want platform.Reason
 	}{
-		"repository":     {platform.DeploySpec{ProjectName: "a", Repo: "https://github.com/a/b"}, platform.ReasonUnsupported},
-		"image":          {platform.DeploySpec{ProjectName: "a", Image: "nginx"}, platform.ReasonUnsupported},
-		"database":       {platform.DeploySpec{ProjectName: "a", Files: site("a").Files, Database: "postgres"}, platform.ReasonUnsupported},
-		"uppercase name": {platform.DeploySpec{ProjectName: "MySite", Files: site("a").Files}, platform.ReasonInvalid},
-		"triple dash":    {platform.DeploySpec{ProjectName: "a---b", Files: site("a").Files}, platform.ReasonInvalid},
-		"101 chars":      {platform.DeploySpec{ProjectName: strings.Repeat("a", 101), Files: site("a").Files}, platform.ReasonInvalid},
-		"15,001 files":   {many, platform.ReasonInvalid},
-		"no source":      {platform.DeploySpec{ProjectName: "a"}, platform.ReasonInvalid},
-		"escaping path":  {platform.DeploySpec{ProjectName: "a", Files: []platform.ProjectFile{{Path: "../x"}}}, platform.ReasonInvalid},
+		"repository without a branch": {platform.DeploySpec{ProjectName: "a", Repo: "https://github.com/a/b"}, platform.ReasonInvalid},
+		"repository without a name":   {platform.DeploySpec{ProjectName: "a", Repo: "https://github.com/a", Branch: "main"}, platform.ReasonInvalid},
+		"gitlab repository":           {platform.DeploySpec{ProjectName: "a", Repo: "https://gitlab.com/a/b", Branch: "main"}, platform.ReasonUnsupported},
+		"self-hosted repository":      {platform.DeploySpec{ProjectName: "a", Repo: "https://git.example.com/a/b", Branch: "main"}, platform.ReasonUnsupported},
+		"image":                       {platform.DeploySpec{ProjectName: "a", Image: "nginx"}, platform.ReasonUnsupported},
+		"database":                    {platform.DeploySpec{ProjectName: "a", Files: site("a").Files, Database: "postgres"}, platform.ReasonUnsupported},
+		"uppercase name":              {platform.DeploySpec{ProjectName: "MySite", Files: site("a").Files}, platform.ReasonInvalid},
+		"triple dash":                 {platform.DeploySpec{ProjectName: "a---b", Files: site("a").Files}, platform.ReasonInvalid},
+		"101 chars":                   {platform.DeploySpec{ProjectName: strings.Repeat("a", 101), Files: site("a").Files}, platform.ReasonInvalid},
+		"15,001 files":                {many, platform.ReasonInvalid},
+		"no source":                   {platform.DeploySpec{ProjectName: "a"}, platform.ReasonInvalid},
+		"escaping path":               {platform.DeploySpec{ProjectName: "a", Files: []platform.ProjectFile{{Path: "../x"}}}, platform.ReasonInvalid},
 	}
 	for name, tc := range cases {
 		if got := platform.ReasonOf(c.Validate(tc.spec)); got != tc.want {
 			t.Errorf("%s: reason %q, want %q", name, got, tc.want)
 		}
 	}
-	if err := c.Validate(site("ok.name_1-2")); err != nil {
-		t.Errorf("a good spec was refused: %v", err)
+	for _, good := range []platform.DeploySpec{site("ok.name_1-2"),
+		{ProjectName: "a", Repo: "https://github.com/acme/web.git", Branch: "main"},
+		{ProjectName: "a", Repo: "https://bitbucket.org/acme/web", Branch: "release"}} {
+		if err := c.Validate(good); err != nil {
+			t.Errorf("a good spec was refused: %v", err)
+		}
 	}
 }
 

@@ -3,9 +3,15 @@
 // encoder pushes) and the binding between them.
 //
 // Switchboard starts the broadcast itself, on time, through the scheduler:
-// broadcasts are created with enableAutoStart false and enableAutoStop true
-// and with the monitor stream disabled, so that GoLive can move a ready
-// broadcast straight to live once the encoder pushes. The client takes an
+// broadcasts are created with enableAutoStart false and with the monitor
+// stream disabled, so that GoLive can move a ready broadcast straight to
+// live once the encoder pushes. enableAutoStop and selfDeclaredMadeForKids
+// are the caller's choices (BroadcastSpec.AutoStop, .MadeForKids), never
+// the client's.
+//
+// A used-up daily quota (quotaExceeded) is not worth retrying before it
+// resets at midnight Pacific Time: the error says when, and carries the
+// wait as RetryAfter. The client takes an
 // access token per call, never logs, and never puts a token or a stream
 // key into an error.
 package youtube
@@ -14,34 +20,63 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
+	_ "time/tzdata" // the quota's reset is midnight in America/Los_Angeles; Lambda's runtime has no zoneinfo
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
 // Client talks to the YouTube Data API v3.
 type Client struct {
-	call platform.Caller
+	call    platform.Caller
+	now     func() time.Time
+	pacific *time.Location
 }
 
 var _ platform.Broadcaster = (*Client)(nil)
 
+// Option changes a client.
+type Option func(*Client)
+
+// WithClock sets the clock the quota's reset is counted from (tests).
+func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
+
 // New builds a client. apiURL is the API base
 // (platform.LoadEndpoints(platform.YouTube, getenv).APIURL; empty: the
 // default https://www.googleapis.com/youtube/v3).
-func New(httpClient *http.Client, apiURL string) *Client {
+func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
 		apiURL = platform.DefaultAPIURL(platform.YouTube)
 	}
-	return &Client{call: platform.Caller{
+	// The quota resets at midnight Pacific Time (PLATFORMS.md YouTube
+	// "(corrected) Quota"; developers.google.com/youtube/data/determine_quota_cost).
+	// time/tzdata is embedded, so the zone always loads.
+	pacific, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		panic("youtube: the embedded time zone database has no America/Los_Angeles: " + err.Error())
+	}
+	c := &Client{now: time.Now, pacific: pacific}
+	for _, o := range opts {
+		o(c)
+	}
+	c.call = platform.Caller{
 		Platform: platform.YouTube,
 		HTTP:     httpClient,
 		BaseURL:  strings.TrimRight(apiURL, "/"),
-		Refine:   refine,
-	}}
+		Refine:   c.refine,
+	}
+	return c
+}
+
+// QuotaReset is when YouTube's daily quota next resets after now: the
+// coming midnight in America/Los_Angeles.
+func (c *Client) QuotaReset(now time.Time) time.Time {
+	t := now.In(c.pacific)
+	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, c.pacific)
 }
 
 // WatchURL is where viewers watch a broadcast.
@@ -111,7 +146,7 @@ type broadcastSnippet struct {
 
 type broadcastStatus struct {
 	PrivacyStatus           string `json:"privacyStatus"`
-	SelfDeclaredMadeForKids bool   `json:"selfDeclaredMadeForKids"`
+	SelfDeclaredMadeForKids bool   `json:"selfDeclaredMadeForKids"` // the caller's declaration, always sent
 }
 
 type broadcastContent struct {
@@ -183,17 +218,24 @@ func (c *Client) Provision(ctx context.Context, token string, spec platform.Broa
 	if !ok {
 		return platform.Broadcast{}, invalid("privacy must be public, unlisted or private")
 	}
+	if spec.MadeForKids == nil {
+		// selfDeclaredMadeForKids is the channel owner's declaration (COPPA): never assumed here.
+		return platform.Broadcast{}, invalid("a YouTube broadcast needs the caller's made-for-kids declaration (COPPA)")
+	}
 	in := broadcastInsert{
 		Snippet: broadcastSnippet{
 			Title:              title,
 			Description:        spec.Description,
 			ScheduledStartTime: spec.ScheduledStart.UTC().Format(time.RFC3339),
 		},
-		Status: broadcastStatus{PrivacyStatus: privacy, SelfDeclaredMadeForKids: false},
+		Status: broadcastStatus{PrivacyStatus: privacy, SelfDeclaredMadeForKids: *spec.MadeForKids},
 		ContentDetails: broadcastContent{
 			EnableAutoStart: false, // Switchboard starts it on time through the scheduler
-			EnableAutoStop:  true,
-			MonitorStream:   monitorStream{EnableMonitorStream: false}, // ready -> live without a testing step
+			// The caller's choice; YouTube's own default is false. True: an encoder drop completes
+			// the broadcast for good (a complete broadcast cannot go live again). Evidence:
+			// youtube-v3-discovery.json LiveBroadcastContentDetails.enableAutoStop; PLATFORMS.md YouTube.
+			EnableAutoStop: spec.AutoStop,
+			MonitorStream:  monitorStream{EnableMonitorStream: false}, // ready -> live without a testing step
 		},
 	}
 	if !spec.ScheduledEnd.IsZero() {
@@ -408,7 +450,7 @@ type googleError struct {
 // refine reads {"error":{"code","message","errors":[{"domain","reason"}],
 // "status"}} and maps the first reason:
 //
-//	quotaExceeded, dailyLimitExceeded              -> ReasonQuota
+//	quotaExceeded, dailyLimitExceeded              -> ReasonQuota, RetryAfter until midnight Pacific
 //	userRequestsExceedRateLimit, rateLimitExceeded -> ReasonRateLimited
 //	liveStreamingNotEnabled                        -> ReasonNotEligible
 //	insufficientLivePermissions, forbidden         -> ReasonPermission
@@ -418,7 +460,7 @@ type googleError struct {
 //	backendError, internalError                    -> ReasonTransient
 //
 // Other reasons keep the status's reason. Code is the YouTube reason.
-func refine(e *platform.Error, body []byte) {
+func (c *Client) refine(e *platform.Error, body []byte) {
 	if e.Status < 300 {
 		return
 	}
@@ -440,8 +482,14 @@ func refine(e *platform.Error, body []byte) {
 	e.Code = reason
 	switch reason {
 	case "quotaExceeded", "dailyLimitExceeded":
-		e.Reason = platform.ReasonQuota
-		e.Message = "YouTube's daily API quota is used up; it resets at midnight Pacific time (" + e.Message + ")"
+		// Not worth retrying before the reset: RetryAfter is the wait, with
+		// a minute's margin so that a caller counting from a clock read a
+		// moment earlier still lands after the reset.
+		now := c.now()
+		reset := c.QuotaReset(now)
+		e.Reason, e.RetryAfter = platform.ReasonQuota, reset.Sub(now)+time.Minute
+		e.Message = fmt.Sprintf("YouTube's daily API quota (shared by every user of this app) is used up; it resets at "+
+			"midnight Pacific Time, %s, and nothing is tried at YouTube before then (%s)", reset.UTC().Format(time.RFC3339), e.Message)
 	case "userRequestsExceedRateLimit", "rateLimitExceeded":
 		e.Reason = platform.ReasonRateLimited
 	case "liveStreamingNotEnabled":

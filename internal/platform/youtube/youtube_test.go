@@ -31,7 +31,7 @@ func spec() platform.BroadcastSpec {
 	return platform.BroadcastSpec{
 		Title: "Sunday service", Description: "Live from the main hall",
 		ScheduledStart: start, ScheduledEnd: start.Add(90 * time.Minute),
-		RequestID: "ls_123:youtube",
+		RequestID: "ls_123:youtube", MadeForKids: new(bool),
 	}
 }
 
@@ -63,7 +63,7 @@ func TestLifecycleProvisionGoLiveEndFollowsYouTubesStates(t *testing.T) {
 	if fb.BoundStreamID != st.ID || st.StreamName != b.StreamKey {
 		t.Fatalf("broadcast bound to %q, stream %+v", fb.BoundStreamID, st)
 	}
-	if fb.EnableAutoStart || !fb.EnableAutoStop || fb.EnableMonitorStream || fb.SelfDeclaredMadeForKids || fb.PrivacyStatus != "public" {
+	if fb.EnableAutoStart || fb.EnableAutoStop || fb.EnableMonitorStream || fb.SelfDeclaredMadeForKids || fb.PrivacyStatus != "public" {
 		t.Errorf("broadcast settings %+v", fb)
 	}
 	if st.IngestionType != "rtmp" || st.Resolution != "variable" || st.FrameRate != "variable" {
@@ -134,24 +134,6 @@ func TestEndingABroadcastThatNeverWentLiveIsAConflict(t *testing.T) {
 	err = c.End(ctx, token, b)
 	if r := reasonOf(t, err); r != platform.ReasonConflict || !strings.Contains(err.Error(), "cancel it instead") {
 		t.Fatalf("%s: %v", r, err)
-	}
-}
-
-func TestAutoStopEndsTheBroadcastWhenTheEncoderStops(t *testing.T) {
-	t.Parallel()
-	c, fake := setup(t)
-	ctx := context.Background()
-	b, err := c.Provision(ctx, token, spec())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fake.PushAll()
-	if err := c.GoLive(ctx, token, b); err != nil {
-		t.Fatal(err)
-	}
-	fake.SetStreamActive(b.Extra[youtube.ExtraStreamID], false)
-	if s, err := c.State(ctx, token, b); err != nil || s != platform.BroadcastEnded {
-		t.Fatalf("state %q, %v", s, err)
 	}
 }
 
@@ -311,6 +293,109 @@ func TestQuotaIsNotRetried(t *testing.T) {
 	}
 	if n := fake.Calls(youtubefake.OpChannelList); n != 1 {
 		t.Errorf("channels called %d times, want 1", n)
+	}
+}
+
+// The quota resets at midnight Pacific Time
+// (developers.google.com/youtube/data/determine_quota_cost): the error
+// waits until then and says when, in winter (PST, UTC-8) and summer (PDT,
+// UTC-7) alike.
+func TestAUsedUpQuotaWaitsForMidnightPacificAndSaysWhen(t *testing.T) {
+	t.Parallel()
+	cases := []struct {
+		now, reset string
+	}{
+		{"2026-12-06T12:00:00Z", "2026-12-07T08:00:00Z"}, // 04:00 PST
+		{"2026-12-07T07:59:00Z", "2026-12-07T08:00:00Z"}, // 23:59 PST
+		{"2026-12-07T08:00:00Z", "2026-12-08T08:00:00Z"}, // midnight PST: the next one
+		{"2026-07-01T06:30:00Z", "2026-07-01T07:00:00Z"}, // 23:30 PDT
+		{"2026-03-08T06:00:00Z", "2026-03-08T08:00:00Z"}, // the night PST turns into PDT: still midnight
+	}
+	for _, tc := range cases {
+		now, _ := time.Parse(time.RFC3339, tc.now)
+		want, _ := time.Parse(time.RFC3339, tc.reset)
+		fake := youtubefake.New()
+		c := youtube.New(&http.Client{Timeout: 5 * time.Second}, fake.URL, youtube.WithClock(func() time.Time { return now }))
+		fake.FailNext(youtubefake.OpBroadcastInsert, 403, "quotaExceeded", 1)
+		_, err := c.Provision(context.Background(), token, spec())
+		fake.Close()
+		pe, ok := platform.AsError(err)
+		if !ok || pe.Reason != platform.ReasonQuota || pe.Code != "quotaExceeded" {
+			t.Fatalf("%s: %v", tc.now, err)
+		}
+		if got := now.Add(pe.RetryAfter); got.Before(want) || got.After(want.Add(time.Minute)) {
+			t.Errorf("%s: waits until %s, want just after %s", tc.now, got.UTC().Format(time.RFC3339), tc.reset)
+		}
+		if !strings.Contains(pe.Message, tc.reset) || !strings.Contains(pe.Message, "midnight Pacific Time") {
+			t.Errorf("%s: the message does not say when the quota resets: %q", tc.now, pe.Message)
+		}
+	}
+}
+
+// madeForKids is the caller's declaration and autoStop its choice: both
+// reach YouTube as given, and a broadcast without the declaration is never
+// created.
+func TestMadeForKidsAndAutoStopAreTheCallersChoices(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+	for _, tc := range []struct{ kids, autoStop bool }{{true, true}, {false, false}, {true, false}} {
+		sp := spec()
+		sp.MadeForKids, sp.AutoStop = &tc.kids, tc.autoStop
+		b, err := c.Provision(ctx, token, sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fb, _ := fake.Broadcast(b.ExternalID)
+		if fb.SelfDeclaredMadeForKids != tc.kids || fb.EnableAutoStop != tc.autoStop {
+			t.Errorf("asked kids=%v autoStop=%v, YouTube has %+v", tc.kids, tc.autoStop, fb)
+		}
+	}
+	sp := spec()
+	sp.MadeForKids = nil
+	before := fake.Calls(youtubefake.OpBroadcastInsert)
+	_, err := c.Provision(ctx, token, sp)
+	if r := reasonOf(t, err); r != platform.ReasonInvalid || !strings.Contains(err.Error(), "COPPA") {
+		t.Fatalf("no declaration: %v", err)
+	}
+	if fake.Calls(youtubefake.OpBroadcastInsert) != before {
+		t.Error("a broadcast was created without the made-for-kids declaration")
+	}
+}
+
+// With autoStop an encoder drop completes the broadcast, and a complete
+// broadcast cannot go live again (PLATFORMS.md YouTube, enableAutoStop);
+// without it the broadcast stays live for the encoder to come back.
+func TestAnEncoderDropEndsTheBroadcastForGoodOnlyWithAutoStop(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+	for _, autoStop := range []bool{true, false} {
+		sp := spec()
+		sp.AutoStop = autoStop
+		b, err := c.Provision(ctx, token, sp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sid := b.Extra[youtube.ExtraStreamID]
+		fake.SetStreamActive(sid, true)
+		if err := c.GoLive(ctx, token, b); err != nil {
+			t.Fatal(err)
+		}
+		fake.SetStreamActive(sid, false)
+		fake.SetStreamActive(sid, true)
+		st, err := c.State(ctx, token, b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]platform.BroadcastState{true: platform.BroadcastEnded, false: platform.BroadcastLive}[autoStop]; st != want {
+			t.Errorf("autoStop=%v: after a drop the broadcast is %s, want %s", autoStop, st, want)
+		}
+		if autoStop {
+			if err := c.GoLive(ctx, token, b); reasonOf(t, err) != platform.ReasonConflict {
+				t.Errorf("a completed broadcast went live again: %v", err)
+			}
+		}
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"math/big"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -38,8 +39,15 @@ const (
 	codeUserNotFound     = 1001 // "User does not exist"
 	codeMeetingNotFound  = 3001 // "Meeting does not exist"
 	codeHostingForbidden = 3161 // "Meeting hosting and scheduling capabilities are not allowed for your user account."
-	codeMissingScopes    = 4700 // "Invalid access token, does not contain scopes"
+	codeOAuthError       = 4700 // the OAuth error table's catch-all (developers.zoom.us/docs/integrations/oauth-error-messages/)
+	// codeMissingScopes is HTTP 400 {"code":4711,"message":"Invalid access
+	// token, does not contain scopes:[meeting:delete:meeting]."}.
+	// Evidence: PLATFORMS.md Zoom "(corrected) Missing scope"; devforum.zoom.us/t/108207.
+	codeMissingScopes = 4711
 )
+
+// missingScopes reads the scope list out of Zoom's 4711 message.
+var missingScopes = regexp.MustCompile(`does not contain scopes?\s*:\s*\[([^\]]*)\]`)
 
 // Client talks to Zoom. It is safe for concurrent use.
 type Client struct {
@@ -243,8 +251,9 @@ func meetingID(m platform.Meeting, op string) (string, error) {
 }
 
 // Refine reads Zoom's error body, {"code":124,"message":"Invalid access
-// token."}, into the error: 124 is an expired or revoked token, 4700 and 200
-// a missing scope or permission, 300 an invalid request, 1001 and 3001
+// token."}, into the error: 124 is an expired or revoked token, 4711 a
+// missing scope (the message names it and tells the user to reconnect),
+// 4700 and 200 a missing permission, 300 an invalid request, 1001 and 3001
 // something that does not exist, 3161 an account that may not host
 // meetings, and a 429 whose message speaks of the daily limit is Zoom's
 // 100-meetings-a-day quota (any other 429 is a rate limit; Zoom does not
@@ -274,7 +283,17 @@ func Refine(e *platform.Error, body []byte) {
 		if strings.Contains(strings.ToLower(e.Message), "daily") {
 			e.Reason = platform.ReasonQuota
 		}
-	case code == codeMissingScopes || code == codeNoPermission:
+	case code == codeMissingScopes || missingScopes.MatchString(e.Message):
+		// A permission problem the user fixes by reconnecting with the scope
+		// (and, for the app's owner, by adding it to the app's settings).
+		e.Reason = platform.ReasonPermission
+		scopes := "a scope this call needs"
+		if m := missingScopes.FindStringSubmatch(e.Message); m != nil && strings.TrimSpace(m[1]) != "" {
+			scopes = strings.TrimSpace(m[1])
+		}
+		e.Message = fmt.Sprintf("the Zoom connection lacks the scope %s for %s: reconnect Zoom to grant it "+
+			"(the Zoom app's settings must include it). Zoom answered: %s", scopes, e.Op, truncate(e.Message, 200))
+	case code == codeOAuthError || code == codeNoPermission:
 		e.Reason = platform.ReasonPermission
 	case code == codeHostingForbidden:
 		e.Reason = platform.ReasonNotEligible

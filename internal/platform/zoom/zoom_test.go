@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -160,6 +161,77 @@ func TestDeletingAMeetingZoomNoLongerHasSucceeds(t *testing.T) {
 	}
 }
 
+// A token without an endpoint's granular scope gets Zoom's 4711 from the
+// fake; the client answers a permission problem that names the missing
+// scope and tells the user to reconnect (PLATFORMS.md Zoom "(corrected)
+// Missing scope"). The old default scopes (create and read the user only)
+// are the case that broke end and delete.
+func TestATokenWithoutAnEndpointsScopeIsAPermissionProblemNamingTheScope(t *testing.T) {
+	t.Parallel()
+	f, c := setup(t)
+	ctx := context.Background()
+	f.SetTokenScopes(token, "meeting:write:meeting", "user:read:user")
+	m, err := c.CreateMeeting(ctx, token, scheduled())
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		name, scope string
+		call        func() error
+	}{
+		{"read", "meeting:read:meeting", func() error { _, err := c.MeetingState(ctx, token, m); return err }},
+		{"end", "meeting:update:status", func() error { return c.EndMeeting(ctx, token, m) }},
+		{"delete", "meeting:delete:meeting", func() error { return c.DeleteMeeting(ctx, token, m) }},
+	}
+	for _, tc := range cases {
+		err := tc.call()
+		pe, ok := platform.AsError(err)
+		if !ok || pe.Reason != platform.ReasonPermission || pe.Status != 400 || pe.Code != "4711" {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !strings.Contains(pe.Message, tc.scope) || !strings.Contains(pe.Message, "reconnect Zoom") {
+			t.Errorf("%s: the message does not name %s and the way out: %q", tc.name, tc.scope, pe.Message)
+		}
+		if strings.Contains(pe.Message, token) {
+			t.Errorf("%s: the message carries the token", tc.name)
+		}
+	}
+	if got, _ := f.Meeting(mustID(t, m)); got.Status != zoomfake.StatusWaiting {
+		t.Errorf("a refused call changed the meeting: %s", got.Status)
+	}
+	// With every scope the client's defaults ask for, each call works.
+	f.SetTokenScopes(token, zoomfake.AllScopes()...)
+	if err := c.EndMeeting(ctx, token, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteMeeting(ctx, token, m); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The default scopes cover every endpoint the client calls.
+func TestTheDefaultScopesCoverEveryEndpointTheClientCalls(t *testing.T) {
+	t.Parallel()
+	o, _ := platform.DefaultOAuth(platform.Zoom)
+	for op, scope := range zoomfake.Scope {
+		if !slices.Contains(o.Scopes, scope) {
+			t.Errorf("%s needs %s, which the default scopes lack", op, scope)
+		}
+	}
+	if !o.ScopesInApp {
+		t.Error("Zoom's scopes come from the app's settings: several granular scopes in the authorize URL fail")
+	}
+}
+
+func mustID(t *testing.T, m platform.Meeting) int64 {
+	t.Helper()
+	id, err := strconv.ParseInt(m.ExternalID, 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
 func TestZoomErrorsMapToReasons(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
@@ -170,7 +242,8 @@ func TestZoomErrorsMapToReasons(t *testing.T) {
 		want   platform.Reason
 	}{
 		{"invalid access token", zoomfake.OpUsersMe, 401, "124", platform.ReasonExpiredToken},
-		{"token without the scope", zoomfake.OpCreateMeeting, 400, "4700", platform.ReasonPermission},
+		{"token without the scope", zoomfake.OpCreateMeeting, 400, "4711", platform.ReasonPermission},
+		{"oauth catch-all", zoomfake.OpCreateMeeting, 400, "4700", platform.ReasonPermission},
 		{"no permission", zoomfake.OpCreateMeeting, 400, "200", platform.ReasonPermission},
 		{"invalid field", zoomfake.OpCreateMeeting, 400, "300", platform.ReasonInvalid},
 		{"per-second rate limit", zoomfake.OpCreateMeeting, 429, "429", platform.ReasonRateLimited},

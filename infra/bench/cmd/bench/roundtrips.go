@@ -283,7 +283,7 @@ func (r *rtRun) livestreams() {
 	start := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Minute)
 	body := map[string]any{
 		"title": "Bench service", "scheduledStart": start.Format(time.RFC3339), "scheduledEnd": start.Add(time.Hour).Format(time.RFC3339),
-		"targets": []map[string]string{{"platform": "youtube", "privacy": "unlisted"}},
+		"targets": []map[string]any{{"platform": "youtube", "privacy": "unlisted", "madeForKids": false}},
 	}
 	var created struct{ ID string }
 	// The first create warms this instance (its first Open unwraps the

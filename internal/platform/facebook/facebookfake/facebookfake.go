@@ -3,27 +3,43 @@
 // makes, at Graph's paths (/v21.0/...), with Graph's shapes and its error
 // answer {"error":{"message","type","code","error_subcode","fbtrace_id"}}:
 //
-//   - GET /me?fields=id,name, GET /me/accounts (Pages with their tokens)
-//   - POST /{user-or-page}/live_videos (status, planned_start_time, title, description)
-//   - POST /{id} (status=LIVE_NOW | SCHEDULED_CANCELED, end_live_video=true)
+//   - GET /me?fields=id,name, GET /me/accounts (Pages with their tokens, paged)
+//   - POST /{user-or-page}/live_videos (the SDK's create_live_video parameters)
+//   - POST /{id} (the SDK's LiveVideo update parameters: status, planned_start_time, end_live_video...)
 //   - GET /{id}?fields=status, DELETE /{id}
 //   - GET /oauth/access_token?grant_type=fb_exchange_token (long-lived token exchange)
 //
-// Live video states: SCHEDULED_UNPUBLISHED (or UNPUBLISHED) at creation ->
-// LIVE once published (LIVE_NOW) while the encoder pushes (either order) ->
+// It refuses what Graph refuses, with code 100 (invalid parameter): a
+// parameter the SDK does not declare for the call (CreateParams,
+// UpdateParams: facebook-python-business-sdk @94914f9d page.py, user.py
+// create_live_video and livevideo.py api_update, as in
+// shared/specs/facebook-livevideo-params.json), an enum value outside its
+// enum, and planned_start_time on create (developers.facebook.com/docs/
+// live-video-api/guides/scheduling: "will return an error"; scheduling on
+// create takes event_params). A Page's live videos need that Page's access
+// token (developers.facebook.com/docs/live-video-api getting started): a
+// user token there is refused with code 210 ("A page access token is
+// required"), another Page's token with code 200.
+//
+// Live video states: UNPUBLISHED (or SCHEDULED_UNPUBLISHED) at creation,
+// SCHEDULED_UNPUBLISHED after an update with planned_start_time -> LIVE
+// once published (LIVE_NOW) while the encoder pushes (either order) ->
 // LIVE_STOPPED on end_live_video (VOD, PROCESSING and SCHEDULED_EXPIRED can
 // be set with SetStatus); a scheduled video can be SCHEDULED_CANCELED.
-// planned_start_time must be 10 minutes to 7 days ahead. Tests play the
-// encoder with SetStreaming and PushAll.
+// planned_start_time must be 10 minutes to 7 days ahead ("(#100) invalid
+// planned start time"). Tests play the encoder with SetStreaming and PushAll.
 //
 // Every call but the token exchange needs Authorization: Bearer <token>;
 // Graph answers a missing token with code 104 and a bad one (RejectToken)
-// with OAuthException code 190, both with HTTP 400 as Graph does.
+// with OAuthException code 190, both with HTTP 400 as Graph does. A token
+// AddPage handed out acts as that Page (/me is the Page); any other token
+// acts as the user.
 package facebookfake
 
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -63,17 +79,71 @@ type Request struct {
 	Form   url.Values
 	Body   []byte
 	URL    string
+	Token  string // the bearer token sent (tests check which token went where)
 }
 
-// LiveVideo is a live video as the fake holds it.
+// LiveVideo is a live video as the fake holds it. Target is the node of
+// the create's path ("me", the user id or a Page id); Page is the Page it
+// belongs to ("" for the user's).
 type LiveVideo struct {
-	ID, Target, Title, Description string
-	Status                         string
-	PlannedStart                   int64
-	Published                      bool // LIVE_NOW was asked: live as soon as the encoder pushes
-	Streaming                      bool
-	StreamKey                      string
+	ID, Target, Page, Title, Description string
+	Status                               string
+	PlannedStart                         int64
+	EventParams                          string // the create's event_params, as sent
+	Published                            bool   // LIVE_NOW was asked: live as soon as the encoder pushes
+	Streaming                            bool
+	StreamKey                            string
 }
+
+// The parameters Graph takes, by call: the SDK's param_types at
+// facebook-python-business-sdk @94914f9d (page.py and user.py
+// create_live_video, livevideo.py api_update), the same lists as
+// shared/specs/facebook-livevideo-params.json (the client's tests hold
+// them equal). planned_start_time is in the update's list only.
+var (
+	userCreateParams = []string{"content_tags", "description", "enable_backup_ingest", "encoding_settings", "event_params",
+		"fisheye_video_cropped", "front_z_rotation", "is_audio_only", "is_spherical", "original_fov", "privacy", "projection",
+		"published", "schedule_custom_profile_image", "spatial_audio_format", "status", "stereoscopic_mode",
+		"stop_on_delete_stream", "stream_type", "title"}
+	pageOnlyCreateParams = []string{"crossposting_actions", "custom_labels", "game_show", "targeting"}
+	updateParams         = []string{"allow_bm_crossposting", "content_tags", "cross_share_to_group_ids", "crossposting_actions",
+		"custom_labels", "description", "direct_share_status", "embeddable", "end_live_video", "event_params", "is_audio_only",
+		"is_manual_mode", "live_comment_moderation_setting", "master_ingest_stream_id", "og_icon_id", "og_phrase",
+		"persistent_stream_key_status", "place", "planned_start_time", "privacy", "published", "schedule_custom_profile_image",
+		"schedule_feed_background_image", "sponsor_id", "sponsor_relationship", "status", "stream_type", "tags", "targeting", "title"}
+	// enums are the LiveVideo enums the calls use, by parameter (the
+	// SDK's nested classes; the same values on create and update).
+	enums = map[string][]string{
+		"status":                          {"LIVE_NOW", "SCHEDULED_CANCELED", "SCHEDULED_LIVE", "SCHEDULED_UNPUBLISHED", "UNPUBLISHED"},
+		"stream_type":                     {"AMBIENT", "REGULAR"},
+		"projection":                      {"CUBEMAP", "EQUIRECTANGULAR", "HALF_EQUIRECTANGULAR"},
+		"stereoscopic_mode":               {"LEFT_RIGHT", "MONO", "MULTI_VIEW", "TOP_BOTTOM"},
+		"spatial_audio_format":            {"ambiX_4"},
+		"persistent_stream_key_status":    {"DISABLE", "ENABLE", "REGENERATE"},
+		"live_comment_moderation_setting": {"DEFAULT", "DISCUSSION", "FOLLOWED", "FOLLOWER", "NO_HYPERLINK", "PROTECTED_MODE", "RESTRICTED", "SLOW", "SUPPORTER", "TAGGED"},
+	}
+)
+
+// CreateParams lists the parameters a create on a Page (page) or a user
+// takes, sorted.
+func CreateParams(page bool) []string {
+	out := slices.Clone(userCreateParams)
+	if page {
+		out = append(out, pageOnlyCreateParams...)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// UpdateParams lists the parameters an update takes, sorted.
+func UpdateParams() []string {
+	out := slices.Clone(updateParams)
+	slices.Sort(out)
+	return out
+}
+
+// Enum is the values Graph takes for an enum parameter (nil: not an enum).
+func Enum(param string) []string { return slices.Clone(enums[param]) }
 
 // Error is a Graph error answer.
 type Error struct {
@@ -138,6 +208,14 @@ func (s *Server) AddPage(id, name, token string) {
 	s.pages = append(s.pages, page{id, name, token})
 }
 
+// PageToken is the access token AddPage gave a Page.
+func (s *Server) PageToken(id string) (string, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, ok := s.page(id)
+	return p.token, ok
+}
+
 // RejectToken makes a token invalid: calls with it answer code 190.
 func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
 
@@ -155,15 +233,20 @@ var messages = map[int]Error{
 	613: {Message: "(#613) Calls to this api have exceeded the rate limit.", Type: "OAuthException"},
 }
 
-// FailNext makes the next n calls of op answer status with Graph's error
-// for code (17 throttling, 190 expired token, 200 permissions...).
-func (s *Server) FailNext(op string, status, code, n int) {
+// messageFor is Graph's error for code.
+func messageFor(code int) Error {
 	e, ok := messages[code]
 	if !ok {
 		e = Error{Message: fmt.Sprintf("(#%d) Error", code), Type: "OAuthException"}
 	}
 	e.Code = code
-	s.FailNextWith(op, status, e, n)
+	return e
+}
+
+// FailNext makes the next n calls of op answer status with Graph's error
+// for code (17 throttling, 190 expired token, 200 permissions...).
+func (s *Server) FailNext(op string, status, code, n int) {
+	s.FailNextWith(op, status, messageFor(code), n)
 }
 
 // FailNextWith makes the next n calls of op answer status with e.
@@ -186,6 +269,21 @@ func (s *Server) Video(id string) (LiveVideo, bool) {
 		return LiveVideo{}, false
 	}
 	return *v, true
+}
+
+// VideosOn lists the ids of the live videos of a Page ("" for the
+// user's), sorted.
+func (s *Server) VideosOn(page string) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for id, v := range s.videos {
+		if v.Page == page {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Videos is how many live videos exist.
@@ -306,16 +404,19 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	bearer, _ := fakekit.Bearer(r)
 	s.rec.Log(Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Form: r.Form, Body: body,
-		URL: "http://" + r.Host + r.URL.RequestURI()})
+		URL: "http://" + r.Host + r.URL.RequestURI(), Token: strings.TrimSpace(bearer)})
 	if op == "" {
 		s.writeError(w, http.StatusBadRequest, Error{Code: 2500, Type: "OAuthException", Message: "Unknown path components: /" + rel})
 		return
 	}
 	s.rec.Count(op)
 
+	owner := ""
 	if op != OpExchange {
 		tok, hasBearer := fakekit.Bearer(r)
+		owner = s.ownerOf(strings.TrimSpace(tok))
 		switch {
 		case !hasBearer:
 			s.writeError(w, http.StatusBadRequest, Error{Code: 104, Type: "OAuthException", Message: "An access token is required to request this resource."})
@@ -332,12 +433,21 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	f := r.Form
 	switch op {
 	case OpMe:
+		// With a Page token, /me is the Page.
 		out := map[string]any{"id": UserID}
+		name := s.userName
+		if p, ok := s.page(owner); ok {
+			out["id"], name = p.id, p.name
+		}
 		if strings.Contains(f.Get("fields"), "name") {
-			out["name"] = s.userName
+			out["name"] = name
 		}
 		fakekit.WriteJSON(w, http.StatusOK, out)
 	case OpAccounts:
+		if owner != "" {
+			s.writeError(w, http.StatusBadRequest, invalid("Tried accessing nonexisting field (accounts) on node type (Page)"))
+			return
+		}
 		s.accounts(w, f)
 	case OpRevoke:
 		// Graph answers {"success": true}; the token dies with the grant.
@@ -347,13 +457,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	case OpExchange:
 		s.exchange(w, f)
 	case OpCreate:
-		s.create(w, segs[0], f)
+		s.create(w, segs[0], f, owner)
 	case OpUpdate:
-		s.update(w, segs[0], f)
+		if v, ok := s.video(w, segs[0], owner); ok {
+			s.update(w, v, f)
+		}
 	case OpGet:
-		v, ok := s.videos[segs[0]]
+		v, ok := s.video(w, segs[0], owner)
 		if !ok {
-			s.writeError(w, http.StatusBadRequest, notFound(segs[0]))
 			return
 		}
 		out := map[string]any{"id": v.ID}
@@ -373,8 +484,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		fakekit.WriteJSON(w, http.StatusOK, out)
 	case OpDelete:
-		if _, ok := s.videos[segs[0]]; !ok {
-			s.writeError(w, http.StatusBadRequest, notFound(segs[0]))
+		if _, ok := s.video(w, segs[0], owner); !ok {
 			return
 		}
 		delete(s.videos, segs[0])
@@ -382,16 +492,29 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func messages190() Error {
-	e := messages[190]
-	e.Code = 190
-	return e
-}
+func messages190() Error { return messageFor(190) }
 
+// accounts answers GET /me/accounts a page at a time (limit, default 25;
+// after, the cursor of the page before), with paging.next while more
+// follow, as Graph's cursor paging does.
 func (s *Server) accounts(w http.ResponseWriter, f url.Values) {
 	fields := f.Get("fields")
+	limit := 25
+	if n, err := strconv.Atoi(f.Get("limit")); err == nil && n > 0 && n <= 100 {
+		limit = n
+	}
+	start := 0
+	if a := f.Get("after"); a != "" {
+		n, err := strconv.Atoi(strings.TrimPrefix(a, "cursor-"))
+		if err != nil || n < 0 || n > len(s.pages) {
+			s.writeError(w, http.StatusBadRequest, invalid("Invalid cursor"))
+			return
+		}
+		start = n
+	}
+	end := min(start+limit, len(s.pages))
 	data := []any{}
-	for _, p := range s.pages {
+	for _, p := range s.pages[start:end] {
 		item := map[string]any{"id": p.id}
 		if strings.Contains(fields, "name") {
 			item["name"] = p.name
@@ -403,7 +526,11 @@ func (s *Server) accounts(w http.ResponseWriter, f url.Values) {
 	}
 	out := map[string]any{"data": data}
 	if len(data) > 0 {
-		out["paging"] = map[string]any{"cursors": map[string]any{"before": "QVFIUmJlZAm9yZA", "after": "QVFIUmFmdGVy"}}
+		paging := map[string]any{"cursors": map[string]any{"before": "cursor-" + strconv.Itoa(start), "after": "cursor-" + strconv.Itoa(end)}}
+		if end < len(s.pages) {
+			paging["next"] = s.URL + "/me/accounts?limit=" + strconv.Itoa(limit) + "&after=cursor-" + strconv.Itoa(end)
+		}
+		out["paging"] = paging
 	}
 	fakekit.WriteJSON(w, http.StatusOK, out)
 }
@@ -431,35 +558,137 @@ func (s *Server) exchange(w http.ResponseWriter, f url.Values) {
 	fakekit.WriteJSON(w, http.StatusOK, map[string]any{"access_token": "EAAlong" + hex.EncodeToString(b[:]), "token_type": "bearer", "expires_in": 5183944})
 }
 
-func (s *Server) create(w http.ResponseWriter, target string, f url.Values) {
-	if target != UserID && target != "me" && !slices.ContainsFunc(s.pages, func(p page) bool { return p.id == target }) {
-		s.writeError(w, http.StatusBadRequest, notFound(target))
+// ownerOf is the Page a token acts as, "" for the user.
+func (s *Server) ownerOf(tok string) string {
+	for _, p := range s.pages {
+		if p.token == tok {
+			return p.id
+		}
+	}
+	return ""
+}
+
+func (s *Server) page(id string) (page, bool) {
+	for _, p := range s.pages {
+		if id != "" && p.id == id {
+			return p, true
+		}
+	}
+	return page{}, false
+}
+
+// needPageToken is Graph's answer to a user token on a Page's edge.
+func needPageToken() Error {
+	return Error{Code: 210, Type: "OAuthException", Message: "(#210) A page access token is required to request this resource."}
+}
+
+// video finds a live video the token may act on: the user's with a user
+// token, a Page's with that Page's token. Otherwise it writes Graph's
+// answer and reports false.
+func (s *Server) video(w http.ResponseWriter, id, owner string) (*LiveVideo, bool) {
+	v, ok := s.videos[id]
+	switch {
+	case !ok:
+		s.writeError(w, http.StatusBadRequest, notFound(id))
+		return nil, false
+	case v.Page != "" && owner == "":
+		s.writeError(w, http.StatusBadRequest, needPageToken())
+		return nil, false
+	case v.Page != owner:
+		s.writeError(w, http.StatusBadRequest, notFound(id))
+		return nil, false
+	}
+	return v, true
+}
+
+// checkParams refuses a parameter the call does not take and an enum
+// value outside its enum, with Graph's invalid-parameter error.
+func (s *Server) checkParams(w http.ResponseWriter, f url.Values, allowed []string) bool {
+	for name, vals := range f {
+		if name == "planned_start_time" && !slices.Contains(allowed, name) {
+			// developers.facebook.com/docs/live-video-api/guides/scheduling
+			s.writeError(w, http.StatusBadRequest, invalid("planned_start_time is not accepted when creating a live video: to schedule one, use event_params"))
+			return false
+		}
+		if !slices.Contains(allowed, name) {
+			s.writeError(w, http.StatusBadRequest, invalid("Invalid parameter: "+name))
+			return false
+		}
+		if e, ok := enums[name]; ok && (len(vals) != 1 || !slices.Contains(e, vals[0])) {
+			s.writeError(w, http.StatusBadRequest, invalid(fmt.Sprintf("param %s must be one of {%s}", name, strings.Join(e, ", "))))
+			return false
+		}
+	}
+	return true
+}
+
+// plannedStart reads a planned start (Unix seconds or RFC 3339) and holds
+// it to Facebook's window, 10 minutes to 7 days ahead.
+func (s *Server) plannedStart(v string) (int64, bool) {
+	ts, err := strconv.ParseInt(v, 10, 64)
+	if err != nil {
+		t, perr := time.Parse(time.RFC3339, v)
+		if perr != nil {
+			return 0, false
+		}
+		ts = t.Unix()
+	}
+	lead := time.Unix(ts, 0).Sub(s.now())
+	return ts, lead >= 10*time.Minute && lead <= 7*24*time.Hour
+}
+
+func (s *Server) create(w http.ResponseWriter, target string, f url.Values, owner string) {
+	onPage := ""
+	switch {
+	case target == "me" || target == UserID:
+		onPage = owner // with a Page token, /me is the Page
+	default:
+		if _, ok := s.page(target); !ok {
+			s.writeError(w, http.StatusBadRequest, notFound(target))
+			return
+		}
+		onPage = target
+		switch owner {
+		case target:
+		case "":
+			s.writeError(w, http.StatusBadRequest, needPageToken())
+			return
+		default:
+			s.writeError(w, http.StatusBadRequest, messageFor(200))
+			return
+		}
+	}
+	if !s.checkParams(w, f, CreateParams(onPage != "")) {
 		return
 	}
 	status := f.Get("status")
 	if status == "" {
 		status = "UNPUBLISHED"
 	}
-	v := &LiveVideo{Target: target, Title: f.Get("title"), Description: f.Get("description")}
+	v := &LiveVideo{Target: target, Page: onPage, Title: f.Get("title"), Description: f.Get("description")}
 	switch status {
 	case "LIVE_NOW":
 		v.Status, v.Published = "UNPUBLISHED", true
 	case "UNPUBLISHED":
 		v.Status = "UNPUBLISHED"
 	case "SCHEDULED_UNPUBLISHED":
-		ts, err := strconv.ParseInt(f.Get("planned_start_time"), 10, 64)
-		if err != nil {
-			s.writeError(w, http.StatusBadRequest, invalid("planned_start_time is required for a scheduled live video"))
+		// Scheduling on create takes event_params, an Object the SDK does
+		// not describe further; this fake reads a numeric start_time in it.
+		var ep struct {
+			StartTime json.Number `json:"start_time"`
+		}
+		if json.Unmarshal([]byte(f.Get("event_params")), &ep) != nil {
+			s.writeError(w, http.StatusBadRequest, invalid("To schedule a live video, use the event_params parameter"))
 			return
 		}
-		lead := time.Unix(ts, 0).Sub(s.now())
-		if lead < 10*time.Minute || lead > 7*24*time.Hour {
-			s.writeError(w, http.StatusBadRequest, invalid("The scheduled start time must be between 10 minutes and 7 days from now"))
+		ts, ok := s.plannedStart(ep.StartTime.String())
+		if !ok {
+			s.writeError(w, http.StatusBadRequest, invalid("invalid planned start time"))
 			return
 		}
-		v.Status, v.PlannedStart = "SCHEDULED_UNPUBLISHED", ts
+		v.Status, v.PlannedStart, v.EventParams = "SCHEDULED_UNPUBLISHED", ts, f.Get("event_params")
 	default:
-		s.writeError(w, http.StatusBadRequest, invalid("param status must be one of {UNPUBLISHED, LIVE_NOW, SCHEDULED_UNPUBLISHED, SCHEDULED_LIVE, SCHEDULED_CANCELED}"))
+		s.writeError(w, http.StatusBadRequest, invalid("a live video is created UNPUBLISHED, LIVE_NOW or SCHEDULED_UNPUBLISHED"))
 		return
 	}
 	s.seq++
@@ -477,10 +706,8 @@ func (s *Server) create(w http.ResponseWriter, target string, f url.Values) {
 	})
 }
 
-func (s *Server) update(w http.ResponseWriter, id string, f url.Values) {
-	v, ok := s.videos[id]
-	if !ok {
-		s.writeError(w, http.StatusBadRequest, notFound(id))
+func (s *Server) update(w http.ResponseWriter, v *LiveVideo, f url.Values) {
+	if !s.checkParams(w, f, updateParams) {
 		return
 	}
 	if f.Get("end_live_video") == "true" {
@@ -504,6 +731,28 @@ func (s *Server) update(w http.ResponseWriter, id string, f url.Values) {
 		}
 		v.Published = true
 		settle(v)
+	case "SCHEDULED_UNPUBLISHED":
+		// Scheduling an unpublished video: planned_start_time is required
+		// unless it is scheduled already (livevideo.py api_update).
+		switch v.Status {
+		case "UNPUBLISHED", "SCHEDULED_UNPUBLISHED":
+		default:
+			s.writeError(w, http.StatusBadRequest, invalid("Only an unpublished live video can be scheduled"))
+			return
+		}
+		if f.Get("planned_start_time") == "" && v.PlannedStart == 0 {
+			s.writeError(w, http.StatusBadRequest, invalid("planned_start_time is required to schedule a live video"))
+			return
+		}
+		if p := f.Get("planned_start_time"); p != "" {
+			ts, ok := s.plannedStart(p)
+			if !ok {
+				s.writeError(w, http.StatusBadRequest, invalid("invalid planned start time"))
+				return
+			}
+			v.PlannedStart = ts
+		}
+		v.Status = "SCHEDULED_UNPUBLISHED"
 	case "SCHEDULED_CANCELED":
 		switch v.Status {
 		case "SCHEDULED_UNPUBLISHED", "SCHEDULED_LIVE", "SCHEDULED_CANCELED":
@@ -513,7 +762,19 @@ func (s *Server) update(w http.ResponseWriter, id string, f url.Values) {
 			return
 		}
 	case "":
-		// title/description edits
+		// title, description or planned start edits
+		if p := f.Get("planned_start_time"); p != "" {
+			ts, ok := s.plannedStart(p)
+			switch {
+			case v.Status != "SCHEDULED_UNPUBLISHED":
+				s.writeError(w, http.StatusBadRequest, invalid("Only a scheduled live video has a planned start time"))
+				return
+			case !ok:
+				s.writeError(w, http.StatusBadRequest, invalid("invalid planned start time"))
+				return
+			}
+			v.PlannedStart = ts
+		}
 		if t := f.Get("title"); t != "" {
 			v.Title = t
 		}
@@ -521,7 +782,7 @@ func (s *Server) update(w http.ResponseWriter, id string, f url.Values) {
 			v.Description = d
 		}
 	default:
-		s.writeError(w, http.StatusBadRequest, invalid("param status must be one of {LIVE_NOW, SCHEDULED_CANCELED, ...}"))
+		s.writeError(w, http.StatusBadRequest, invalid("The live video cannot be set to "+f.Get("status")+" in its current state"))
 		return
 	}
 	fakekit.WriteJSON(w, http.StatusOK, map[string]any{"success": true})

@@ -4,6 +4,14 @@
 // error shape {"error":{"code","message"}}; content-addressed files with
 // the missing_files answer; and deployment events as build logs. Every
 // request is recorded for contract checks.
+//
+// As Vercel does, it reports READY before the production aliases are
+// assigned: the poll after READY assigns them (aliasAssigned true, or an
+// aliasError with FailAlias), and only then does the deployment serve
+// production (readySubstate PROMOTED). Instant rollback (POST /v1/projects/
+// {projectId}/rollback/{deploymentId}) is refused for a deployment that
+// never served production; promote serves one that never did. Sensitive
+// environment variables are refused outside preview and production.
 package vercelfake
 
 import (
@@ -15,6 +23,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,9 +48,11 @@ type failure struct {
 }
 
 type project struct {
-	ID, Name string
-	Env      map[string]string
-	Live     string // the production deployment
+	ID, Name  string
+	Env       map[string]string
+	EnvTypes  map[string]string
+	Live      string // the production deployment
+	CreatedAt int64  // Unix ms
 }
 
 type event struct {
@@ -60,10 +71,18 @@ type deployment struct {
 	State                    string
 	Env                      map[string]string
 	Files                    map[string]string // path -> sha
+	GitSource                map[string]any
 	FailMessage              string
 	Events                   []event
 	CreatedAt                int64
+	// AliasAssigned: the production aliases point at it; Served: it has
+	// served production (readySubstate PROMOTED); Staged: its project does
+	// not assign production domains, so it stays STAGED once READY.
+	AliasAssigned, Served, Staged bool
+	AliasError                    *aliasFailure
 }
+
+type aliasFailure struct{ code, message string }
 
 // Server is the fake. Its zero value is not usable: call New.
 type Server struct {
@@ -74,10 +93,13 @@ type Server struct {
 	seq         int
 	rec         fakekit.Recorder[Request]
 	fails       fakekit.Failures[failure]
+	lost        fakekit.Failures[struct{}]
 	tokens      fakekit.Tokens
 	failBuilds  map[string]string
-	projects    map[string]*project // by id
-	files       map[string][]byte   // by sha1
+	failAliases map[string]aliasFailure // by project name
+	staged      map[string]bool         // project names whose deployments stay staged
+	projects    map[string]*project     // by id
+	files       map[string][]byte       // by sha1
 	deployments map[string]*deployment
 	inflight    int
 	maxInflight int
@@ -95,7 +117,8 @@ type Server struct {
 // New starts a fake on 127.0.0.1.
 func New() *Server {
 	s := &Server{
-		failBuilds: map[string]string{}, projects: map[string]*project{}, files: map[string][]byte{},
+		failBuilds: map[string]string{}, failAliases: map[string]aliasFailure{}, staged: map[string]bool{},
+		projects: map[string]*project{}, files: map[string][]byte{},
 		deployments: map[string]*deployment{},
 	}
 	mux := http.NewServeMux()
@@ -112,6 +135,8 @@ func New() *Server {
 	route("GET /v3/deployments/{idOrUrl}/events", "getDeploymentEvents", s.getDeploymentEvents)
 	route("PATCH /v12/deployments/{id}/cancel", "cancelDeployment", s.cancelDeployment)
 	route("POST /v10/projects/{projectId}/promote/{deploymentId}", "requestPromote", s.requestPromote)
+	// Not in the vendored description; @vercel/sdk src/funcs/projectsRequestRollback.ts.
+	route("POST /v1/projects/{projectId}/rollback/{deploymentId}", "requestRollback", s.requestRollback)
 	route("/", "", func(w http.ResponseWriter, _ *http.Request, _ []byte) {
 		writeError(w, http.StatusNotFound, "not_found", "The requested path was not found")
 	})
@@ -131,12 +156,66 @@ func (s *Server) FailNext(op string, status int, code string, n int) {
 	s.fails.Add(op, failure{status: status, code: code}, n)
 }
 
+// LoseAnswers makes the next n calls of op do their work and then answer
+// 504, as when Vercel acted but its answer never reached the caller.
+func (s *Server) LoseAnswers(op string, n int) { s.lost.Add(op, struct{}{}, n) }
+
 // FailBuild makes every later deployment of the project end in ERROR,
 // with message as its error and its last stderr line.
 func (s *Server) FailBuild(projectName, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failBuilds[projectName] = message
+}
+
+// FailAlias makes the alias assignment of every later deployment of the
+// project fail after its build is READY, with Vercel's aliasError.
+func (s *Server) FailAlias(projectName, code, message string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.failAliases[projectName] = aliasFailure{code: code, message: message}
+}
+
+// StageProduction makes later deployments of the project staged: READY,
+// but never assigned the production domains (a project whose production
+// domains are not assigned automatically), so they never serve
+// production until promoted.
+func (s *Server) StageProduction(projectName string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.staged[projectName] = true
+}
+
+// AddProject makes a project the user created in Vercel itself, an hour
+// ago, and returns its id.
+func (s *Server) AddProject(name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := &project{ID: s.nextID("prj"), Name: name, Env: map[string]string{}, EnvTypes: map[string]string{},
+		CreatedAt: time.Now().Add(-time.Hour).UnixMilli()}
+	s.projects[p.ID] = p
+	return p.ID
+}
+
+// EnvType is the type a project's variable was set with ("" when unset).
+func (s *Server) EnvType(projectID, key string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.projects[projectID]; ok {
+		return p.EnvTypes[key]
+	}
+	return ""
+}
+
+// DeploymentGitSource is the gitSource the deployment was created from
+// (nil for files or an unknown deployment).
+func (s *Server) DeploymentGitSource(id string) map[string]any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if d, ok := s.deployments[id]; ok {
+		return d.GitSource
+	}
+	return nil
 }
 
 // RejectToken makes the token invalid: 403 forbidden with invalidToken,
@@ -229,6 +308,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, op string, h func
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if _, lose := s.lost.Next(op); lose {
+		h(httptest.NewRecorder(), r, body)
+		writeError(w, http.StatusGatewayTimeout, "gateway_timeout", "fake: the answer was lost")
+		return
+	}
 	h(w, r, body)
 }
 
@@ -293,7 +377,7 @@ func (s *Server) findProject(idOrName string) *project {
 }
 
 func projectJSON(p *project) map[string]any {
-	return map[string]any{"id": p.ID, "name": p.Name, "accountId": "usr_fake", "framework": nil}
+	return map[string]any{"id": p.ID, "name": p.Name, "accountId": "usr_fake", "framework": nil, "createdAt": p.CreatedAt}
 }
 
 func (s *Server) getProject(w http.ResponseWriter, r *http.Request, _ []byte) {
@@ -323,7 +407,7 @@ func (s *Server) createProject(w http.ResponseWriter, _ *http.Request, body []by
 		writeError(w, http.StatusConflict, "conflict", fmt.Sprintf("Project %q already exists, please use a new name.", in.Name))
 		return
 	}
-	p := &project{ID: s.nextID("prj"), Name: in.Name, Env: map[string]string{}}
+	p := &project{ID: s.nextID("prj"), Name: in.Name, Env: map[string]string{}, EnvTypes: map[string]string{}, CreatedAt: time.Now().UnixMilli()}
 	s.projects[p.ID] = p
 	writeJSON(w, http.StatusOK, projectJSON(p))
 }
@@ -360,7 +444,18 @@ func (s *Server) createProjectEnv(w http.ResponseWriter, r *http.Request, body [
 			writeError(w, http.StatusBadRequest, "ENV_ALREADY_EXISTS", fmt.Sprintf("A variable with the name `%s` already exists.", v.Key))
 			return
 		}
+		// "You can only create sensitive environment variables in the
+		// preview and production environments" (vercel.com/docs/
+		// environment-variables/sensitive-environment-variables). Vercel's
+		// error code for it is not documented: the generic shape is used.
+		if v.Type == "sensitive" && slices.Contains(v.Target, "development") {
+			writeError(w, http.StatusBadRequest, "bad_request", "Sensitive environment variables can only be created in the preview and production environments.")
+			return
+		}
+	}
+	for _, v := range vars {
 		p.Env[v.Key] = v.Value
+		p.EnvTypes[v.Key] = v.Type
 		created = append(created, map[string]any{"key": v.Key, "type": v.Type, "target": v.Target, "id": s.nextID("env")})
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"created": created, "failed": []any{}})
@@ -406,10 +501,17 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, body [
 			SHA  string `json:"sha"`
 			Size int    `json:"size"`
 		} `json:"files"`
+		GitSource map[string]any `json:"gitSource"`
 	}
 	if json.Unmarshal(body, &in) != nil || in.Name == "" {
 		writeError(w, http.StatusBadRequest, "bad_request", "Invalid request: missing required property `name`.")
 		return
+	}
+	if in.GitSource != nil {
+		if msg := checkGitSource(in.GitSource); msg != "" {
+			writeError(w, http.StatusBadRequest, "incorrect_git_source_info", msg)
+			return
+		}
 	}
 	if r.URL.Query().Get("skipAutoDetectionConfirmation") != "1" {
 		writeError(w, http.StatusBadRequest, "missing_project_settings", "The `projectSettings` object is required for new projects, or use `skipAutoDetectionConfirmation`.")
@@ -435,7 +537,7 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, body [
 	}
 	p := s.findProject(ref)
 	if p == nil {
-		p = &project{ID: s.nextID("prj"), Name: in.Name, Env: map[string]string{}}
+		p = &project{ID: s.nextID("prj"), Name: in.Name, Env: map[string]string{}, EnvTypes: map[string]string{}, CreatedAt: time.Now().UnixMilli()}
 		s.projects[p.ID] = p
 	}
 	env := make(map[string]string, len(p.Env))
@@ -443,11 +545,46 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, body [
 		env[k] = v
 	}
 	d := &deployment{ID: s.nextID("dpl"), ProjectID: p.ID, Name: p.Name, State: "QUEUED", Env: env, Files: files,
-		FailMessage: s.failBuilds[p.Name], CreatedAt: time.Now().UnixMilli()}
+		GitSource: in.GitSource, FailMessage: s.failBuilds[p.Name], CreatedAt: time.Now().UnixMilli(), Staged: s.staged[p.Name]}
+	if f, ok := s.failAliases[p.Name]; ok {
+		d.AliasError = &f
+	}
 	d.URL = fmt.Sprintf("%s-%s.vercel.app", p.Name, strings.ToLower(d.ID[len(d.ID)-6:]))
 	s.deployments[d.ID] = d
 	s.addEvent(d, "deployment-state", "", "QUEUED")
 	writeJSON(w, http.StatusOK, s.deploymentJSON(d))
+}
+
+// checkGitSource holds a gitSource to the forms of vercel-openapi.json's
+// createDeployment (each names its type, a ref and its repository); ""
+// when it is one of them.
+func checkGitSource(g map[string]any) string {
+	required := map[string][][]string{
+		"github":         {{"org", "repo"}, {"repoId"}},
+		"github-limited": {{"org", "repo"}, {"repoId"}},
+		"gitlab":         {{"projectId"}},
+		"bitbucket":      {{"owner", "slug"}, {"repoUuid"}},
+	}
+	typ, _ := g["type"].(string)
+	forms, ok := required[typ]
+	if !ok {
+		return fmt.Sprintf("Invalid gitSource type %q.", typ)
+	}
+	if ref, _ := g["ref"].(string); ref == "" {
+		return "The gitSource must name a `ref`."
+	}
+	for _, form := range forms {
+		all := true
+		for _, k := range form {
+			if v, present := g[k]; !present || v == "" {
+				all = false
+			}
+		}
+		if all {
+			return ""
+		}
+	}
+	return fmt.Sprintf("The %s gitSource does not name its repository.", typ)
 }
 
 func contains(list []string, s string) bool {
@@ -460,10 +597,16 @@ func contains(list []string, s string) bool {
 }
 
 func (s *Server) deploymentJSON(d *deployment) map[string]any {
+	// The production aliases are named from creation; aliasAssigned says
+	// whether they point at this deployment yet.
 	out := map[string]any{"id": d.ID, "url": d.URL, "name": d.Name, "readyState": d.State, "status": d.State,
-		"projectId": d.ProjectID, "target": "production", "createdAt": d.CreatedAt, "alias": []string{}}
+		"projectId": d.ProjectID, "target": "production", "createdAt": d.CreatedAt,
+		"alias": []string{d.Name + ".vercel.app"}, "aliasAssigned": d.AliasAssigned, "aliasError": nil}
 	if d.State == "READY" {
-		out["alias"] = []string{d.Name + ".vercel.app"}
+		out["readySubstate"] = map[bool]string{true: "PROMOTED", false: "STAGED"}[d.Served]
+		if d.AliasError != nil && !d.AliasAssigned {
+			out["aliasError"] = map[string]any{"code": d.AliasError.code, "message": d.AliasError.message}
+		}
 	}
 	if d.State == "ERROR" {
 		out["errorCode"] = "BUILD_FAILED"
@@ -491,9 +634,20 @@ func (s *Server) advance(d *deployment) {
 		d.State = "READY"
 		s.addEvent(d, "stdout", "Build Completed", "")
 		s.addEvent(d, "deployment-state", "", "READY")
-		if p, ok := s.projects[d.ProjectID]; ok {
-			p.Live = d.ID
+	case "READY":
+		// The poll after READY finds the aliases assigned (or failed).
+		if d.AliasAssigned || d.AliasError != nil || d.Staged {
+			return
 		}
+		s.goLive(d)
+	}
+}
+
+// goLive points the project's production aliases at d.
+func (s *Server) goLive(d *deployment) {
+	d.AliasAssigned, d.Served = true, true
+	if p, ok := s.projects[d.ProjectID]; ok {
+		p.Live = d.ID
 	}
 }
 
@@ -572,21 +726,51 @@ func (s *Server) cancelDeployment(w http.ResponseWriter, r *http.Request, _ []by
 	writeJSON(w, http.StatusOK, s.deploymentJSON(d))
 }
 
-func (s *Server) requestPromote(w http.ResponseWriter, r *http.Request, _ []byte) {
+// projectDeployment finds the path's project and its deployment, or
+// answers 404.
+func (s *Server) projectDeployment(w http.ResponseWriter, r *http.Request) *deployment {
 	p := s.findProject(r.PathValue("projectId"))
 	if p == nil {
 		writeError(w, http.StatusNotFound, "not_found", "Project not found")
-		return
+		return nil
 	}
 	d := s.findDeployment(r.PathValue("deploymentId"))
 	if d == nil || d.ProjectID != p.ID {
 		writeError(w, http.StatusNotFound, "not_found", "The deployment could not be found.")
+		return nil
+	}
+	return d
+}
+
+// requestPromote points production at a READY deployment (one that never
+// served production: a staged one).
+func (s *Server) requestPromote(w http.ResponseWriter, r *http.Request, _ []byte) {
+	d := s.projectDeployment(w, r)
+	if d == nil {
 		return
 	}
 	if d.State != "READY" {
 		writeError(w, http.StatusBadRequest, "bad_request", "Only a READY deployment can be promoted.")
 		return
 	}
-	p.Live = d.ID
+	s.goLive(d)
+	w.WriteHeader(http.StatusCreated)
+}
+
+// requestRollback is Vercel's instant rollback: only to a deployment that
+// has served production ("Instant rollback … revert to an earlier
+// deployment that has served production traffic", Vercel's Promoting
+// Deployments docs). Vercel's exact refusal is not documented: the
+// generic 400 {"error":{"code","message"}} is answered.
+func (s *Server) requestRollback(w http.ResponseWriter, r *http.Request, _ []byte) {
+	d := s.projectDeployment(w, r)
+	if d == nil {
+		return
+	}
+	if d.State != "READY" || !d.Served {
+		writeError(w, http.StatusBadRequest, "bad_request", "Only a deployment that has served production traffic can be rolled back to; promote a staged deployment instead.")
+		return
+	}
+	s.goLive(d)
 	w.WriteHeader(http.StatusCreated)
 }

@@ -602,9 +602,11 @@ func (s *Server) insertBroadcast(w http.ResponseWriter, body []byte, parts map[s
 		ID: s.newID(11), Title: in.Snippet.Title, Description: in.Snippet.Description,
 		ScheduledStart: in.Snippet.ScheduledStartTime, ScheduledEnd: in.Snippet.ScheduledEndTime,
 		PrivacyStatus: in.Status.PrivacyStatus, SelfDeclaredMadeForKids: in.Status.SelfDeclaredMadeForKids,
-		LifeCycleStatus: "created", EnableAutoStart: true, EnableAutoStop: true, EnableMonitorStream: true,
+		LifeCycleStatus: "created", EnableAutoStart: true, EnableAutoStop: false, EnableMonitorStream: true,
 	}
-	// YouTube's defaults: auto start and stop on, monitor stream on.
+	// YouTube's defaults: auto start on, auto stop off ("The default value
+	// for this property is false": youtube-v3-discovery.json
+	// LiveBroadcastContentDetails.enableAutoStop), monitor stream on.
 	if p := in.ContentDetails.EnableAutoStart; p != nil {
 		b.EnableAutoStart = *p
 	}

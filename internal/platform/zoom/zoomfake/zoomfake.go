@@ -2,6 +2,13 @@
 // calls Switchboard makes, at Zoom's paths, with Zoom's states (waiting,
 // started, ended; deleted) and Zoom's error bodies
 // ({"code":124,"message":"Invalid access token."}).
+//
+// Scopes are granular, one per endpoint (Scope): a token that lacks the
+// endpoint's scope is answered HTTP 400 {"code":4711,"message":"Invalid
+// access token, does not contain scopes:[...]."}. A token carries the
+// scopes given with SetTokenScopes, or else DefaultScopes (what the app's
+// settings grant). Evidence: PLATFORMS.md Zoom "(corrected) Scopes" and
+// "(corrected) Missing scope"; devforum.zoom.us/t/108207.
 package zoomfake
 
 import (
@@ -13,7 +20,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,7 +58,23 @@ var messages = map[int]string{
 	1001: "User does not exist: me.",
 	3001: "Meeting does not exist.",
 	3161: "Meeting hosting and scheduling capabilities are not allowed for your user account.",
-	4700: "Invalid access token, does not contain scopes:[meeting:write:meeting].",
+	4700: "Invalid access token.",
+	4711: "Invalid access token, does not contain scopes:[meeting:write:meeting, meeting:write:meeting:admin].",
+}
+
+// Scope is the granular scope each operation needs (user-managed apps use
+// the names without ":admin").
+var Scope = map[string]string{
+	OpUsersMe:       "user:read:user",
+	OpCreateMeeting: "meeting:write:meeting",
+	OpGetMeeting:    "meeting:read:meeting",
+	OpMeetingStatus: "meeting:update:status",
+	OpDeleteMeeting: "meeting:delete:meeting",
+}
+
+// AllScopes is every scope in Scope: what a token carries by default.
+func AllScopes() []string {
+	return []string{"user:read:user", "meeting:write:meeting", "meeting:read:meeting", "meeting:update:status", "meeting:delete:meeting"}
 }
 
 // Meeting is the fake's record of one meeting.
@@ -87,11 +112,14 @@ type Server struct {
 	meetings map[int64]*Meeting
 	nextID   int64
 	created  int
+	scopes   map[string][]string // token -> its scopes
+	defaults []string
 }
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
-	s := &Server{DailyCreateLimit: DefaultDailyLimit, meetings: map[int64]*Meeting{}, nextID: 89012345670}
+	s := &Server{DailyCreateLimit: DefaultDailyLimit, meetings: map[int64]*Meeting{}, nextID: 89012345670,
+		scopes: map[string][]string{}, defaults: AllScopes()}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL
 	return s
@@ -145,6 +173,29 @@ func (s *Server) Meeting(id int64) (Meeting, bool) {
 	return *m, true
 }
 
+// SetTokenScopes gives one token exactly these scopes.
+func (s *Server) SetTokenScopes(token string, scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.scopes[token] = append([]string(nil), scopes...)
+}
+
+// SetDefaultScopes sets the scopes of every token not given its own (the
+// app's settings at Zoom).
+func (s *Server) SetDefaultScopes(scopes ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.defaults = append([]string(nil), scopes...)
+}
+
+func (s *Server) hasScope(token, want string) bool {
+	have, ok := s.scopes[token]
+	if !ok {
+		have = s.defaults
+	}
+	return slices.Contains(have, want)
+}
+
 // StartMeeting is the host joining: a waiting meeting becomes started.
 func (s *Server) StartMeeting(id int64) {
 	s.mu.Lock()
@@ -192,6 +243,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 	if !s.tokens.Allowed(r) {
 		zoomError(w, http.StatusUnauthorized, 124, messages[124])
+		return
+	}
+	if tok, _ := fakekit.Bearer(r); !s.hasScope(strings.TrimSpace(tok), Scope[op]) {
+		zoomError(w, http.StatusBadRequest, 4711,
+			fmt.Sprintf("Invalid access token, does not contain scopes:[%s, %s:admin].", Scope[op], Scope[op]))
 		return
 	}
 	if f, ok := s.fails.Next(op); ok {
