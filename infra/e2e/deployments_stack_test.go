@@ -57,7 +57,7 @@ type deployStack struct {
 }
 
 // Fast settings for the worker: polls every 20 ms, leases of 2 s.
-var deployTestEnv = map[string]string{"DEPLOY_POLL_INTERVAL_MS": "20", "DEPLOY_LEASE_MS": "2000"}
+var deployTestEnv = map[string]string{"DEPLOY_POLL_INTERVAL_MS": "20", "DEPLOY_LEASE_MS": "2000", "RAILWAY_POLL_INTERVAL_MS": "20"}
 
 func newDeployStack(t *testing.T, extraEnv map[string]string) *deployStack {
 	t.Helper()

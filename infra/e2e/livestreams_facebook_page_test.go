@@ -30,7 +30,7 @@ func TestALivestreamToYouTubeAFacebookPageAndRestreamGoesLiveWithThePagesToken(t
 
 	start := time.Now().UTC().Truncate(time.Minute).Add(time.Hour) // far enough ahead for Facebook to schedule it
 	ls := s.createLivestream("church-1", newLivestream(start,
-		liveTarget{Platform: "youtube", Privacy: "unlisted"}, liveTarget{Platform: "facebook", Destination: sandbox.FacebookPage},
+		youtubeTarget("unlisted"), liveTarget{Platform: "facebook", Destination: sandbox.FacebookPage},
 		liveTarget{Platform: "restream"}))
 	fbt := ls.Targets[ls.target(t, "facebook")]
 	if fbt.Status != "ready" || fbt.Destination == nil || *fbt.Destination != sandbox.FacebookPage {

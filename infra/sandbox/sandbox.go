@@ -25,10 +25,12 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/dynamolocal"
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
@@ -133,6 +135,18 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	// The same Page on Facebook, with a Page token of its own (random: the
 	// tests check it never leaves the Facebook client).
 	s.Facebook.AddPage(FacebookPage, "Grace Church", "EAAGsandboxPage"+randomHex(16))
+	// The OAuth mock's tokens are Railway OAuth tokens, granted both of the
+	// fake's workspaces: a deployment chooses one (workspaceId). Railway
+	// requests are held to Railway's published schema where the specs are
+	// beside the repository.
+	s.Railway.UnknownTokensAreOAuth(railwayfake.PersonalWorkspace, railwayfake.TeamWorkspace)
+	root := opt.RepoRoot
+	if root == "" {
+		root, _ = dynamolocal.FindRepoRoot()
+	}
+	if schema, err := railwayfake.LoadSchema(filepath.Join(root, "..", "shared", "specs", "railway-schema.json")); err == nil {
+		s.Railway.ValidateWith(schema)
+	}
 	s.closers = append(s.closers, s.YouTube.Close, s.Facebook.Close, s.Instagram.Close, s.Zoom.Close,
 		s.Meet.Close, s.Teams.Close, s.Vercel.Close, s.Railway.Close, s.Restream.Close, s.Render.Close)
 
@@ -173,6 +187,8 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 		clients[ClientID(p)] = clientConfig(p, o)
 	}
 	s.env["GOOGLE_MEET_CALENDAR_API_URL"] = s.Meet.CalendarURL()
+	// The fake has no hourly limit: poll Railway as fast as the others.
+	s.env["RAILWAY_POLL_INTERVAL_MS"] = "1000"
 	s.env["GOOGLE_MEET_USERINFO_URL"] = s.Meet.UserinfoURL()
 	if err := s.OAuth.ConfigureClients(ctx, clients); err != nil {
 		s.Close()

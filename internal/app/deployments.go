@@ -24,6 +24,8 @@ import (
 //	DEPLOYMENT_TIMEOUT_MS        how long a deployment may run before it is timed_out (300000)
 //	RAILWAY_UNDOCUMENTED_UPLOAD  "true" lets Railway deployments take files through the CLI's
 //	                             undocumented upload endpoint (off: Railway takes a repository or an image)
+//	RAILWAY_POLL_INTERVAL_MS     how often a Railway deployment's status and its Postgres template are read
+//	                             (20000: a Free plan token has 100 requests an hour)
 //	DEPLOY_POLL_INTERVAL_MS      the worker's first wait between status polls (2000; it grows to 15 s)
 //	DEPLOY_LEASE_MS              how long a worker's claim holds without renewal (60000); a dead worker's
 //	                             deployment is resumed by the sweep this long after its last write
@@ -45,10 +47,10 @@ func (d *Deps) deployParts(ctx context.Context) (deployParts, error) {
 		return deployParts{}, err
 	}
 	endpoints, clients := d.endpoints(), d.clients()
-	var rw platform.Deployer = clients.railway
-	if strings.EqualFold(strings.TrimSpace(d.Env("RAILWAY_UNDOCUMENTED_UPLOAD")), "true") {
-		rw = railway.New(d.HTTP, endpoints[platform.Railway].APIURL, railway.WithUndocumentedUpload(true))
-	}
+	railwayPoll := time.Duration(envInt(d.Env, "RAILWAY_POLL_INTERVAL_MS", int(railway.DefaultPollEvery/time.Millisecond))) * time.Millisecond
+	var rw platform.Deployer = railway.New(d.HTTP, endpoints[platform.Railway].APIURL,
+		railway.WithUndocumentedUpload(strings.EqualFold(strings.TrimSpace(d.Env("RAILWAY_UNDOCUMENTED_UPLOAD")), "true")),
+		railway.WithStatusPolling(railwayPoll), railway.WithPolling(railwayPoll, 0))
 	return deployParts{
 		conns: conns, vault: v,
 		deployers: map[platform.ID]platform.Deployer{platform.Vercel: clients.vercel, platform.Railway: rw, platform.Render: clients.render},

@@ -64,7 +64,7 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 	}
 	byToken := func(r connection.AccountReader) connection.KeyVerifier {
 		return func(ctx context.Context, c connection.Credentials) (platform.Account, error) {
-			return r.Whoami(ctx, c.APIKey)
+			return r.Whoami(ctx, c.Bearer()) // the token with its kind (a Railway workspace or project token)
 		}
 	}
 	ps.keys = map[platform.ID]connection.KeyVerifier{

@@ -81,6 +81,12 @@ type Connection struct {
 	LastVerifiedAt  time.Time
 	LastError       *LastError
 	History         []Transition
+	// Workspaces are the scopes the credentials may act in where the
+	// platform has several (Railway), as the platform listed them when the
+	// connection was made; DefaultWorkspace is the one a deployment that
+	// names none goes to: the only one, or the first listed.
+	Workspaces       []platform.Workspace
+	DefaultWorkspace string
 	// NextCheckAt is when the token refresher should look at it next: a
 	// refresh before expiry, or a daily re-verification. Zero: never.
 	NextCheckAt time.Time
@@ -123,13 +129,25 @@ type Credentials struct {
 	Extra        map[string]string `json:"extra,omitempty"` // installation_id, team_id, page ids
 }
 
-// Bearer is the token to send: the access token, or the API key.
+// Bearer is the token to send: the access token, or the API key, marked
+// with its kind where the platform must be told (Extra token_kind, see
+// platform.TokenOfKind: Railway's workspace and project tokens).
 func (c Credentials) Bearer() string {
 	if c.AccessToken != "" {
 		return c.AccessToken
 	}
-	return c.APIKey
+	return platform.TokenOfKind(c.Extra[ExtraTokenKind], c.APIKey)
 }
+
+// Keys of Credentials.Extra that the connection itself sets.
+const (
+	// ExtraTokenKind is the kind of an API token where a platform has
+	// several (Railway: workspace, project; none for an account token).
+	ExtraTokenKind = "token_kind"
+	// ExtraTeam is the account scope calls act in by default (Vercel's
+	// team, Railway's default workspace).
+	ExtraTeam = "team_id"
+)
 
 func (c Credentials) empty() bool {
 	return c.AccessToken == "" && c.RefreshToken == "" && c.APIKey == "" && c.PrivateKey == ""

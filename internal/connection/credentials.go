@@ -298,3 +298,61 @@ func (t refreshScope) RoundTrip(r *http.Request) (*http.Response, error) {
 	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
 	return t.next.RoundTrip(out)
 }
+
+// Renew gives credentials to try again with after the platform refused
+// the token refused: an OAuth token that can be refreshed is refreshed
+// now (under the lease, as Token does), unless another caller has
+// replaced it meanwhile, whose newer credentials come back instead.
+// Credentials that cannot be refreshed come back as they are.
+func (s *Service) Renew(ctx context.Context, tenant string, platformID platform.ID, refused string) (Credentials, error) {
+	d, c, creds, err := s.current(ctx, tenant, platformID)
+	if err != nil {
+		return Credentials{}, err
+	}
+	if creds.Bearer() != refused || creds.RefreshToken == "" || !s.cfg.Endpoints[d.ID].Refreshable {
+		return creds, nil
+	}
+	return s.refresh(ctx, d, c, creds, true)
+}
+
+// ConfirmRefusal decides what a refusal the platform repeated with fresh
+// credentials means, by asking the platform who the credentials belong
+// to. When it answers, the refusal was about what the call acted on (a
+// Railway workspace outside the grant answers "Not Authorized" just as a
+// dead token does: PLATFORMS.md Railway, "Not Authorized is ambiguous"):
+// accepted is true and the connection is left as it is. When it refuses
+// the credentials too, the connection is marked expired (as
+// ReportUnauthorized does). Any other failure of the check is the error,
+// and changes nothing.
+func (s *Service) ConfirmRefusal(ctx context.Context, tenant string, platformID platform.ID, message string) (accepted bool, err error) {
+	d, _, creds, err := s.current(ctx, tenant, platformID)
+	if err != nil {
+		return false, err
+	}
+	_, werr := s.whoami(ctx, d, creds)
+	if werr == nil {
+		return true, nil
+	}
+	switch platform.ReasonOf(werr) {
+	case platform.ReasonExpiredToken, platform.ReasonInvalidGrant:
+		return false, s.ReportUnauthorized(ctx, tenant, d.ID, message)
+	}
+	return false, werr
+}
+
+// current reads a usable connection and opens its credentials.
+func (s *Service) current(ctx context.Context, tenant string, platformID platform.ID) (platform.Descriptor, *Connection, Credentials, error) {
+	d, err := lookup(string(platformID))
+	if err != nil {
+		return d, nil, Credentials{}, err
+	}
+	c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
+	if err != nil {
+		return d, nil, Credentials{}, err
+	}
+	if err := usable(d, c); err != nil {
+		return d, nil, Credentials{}, err
+	}
+	creds, err := s.open(ctx, c)
+	return d, c, creds, err
+}

@@ -34,10 +34,17 @@ func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) ([
 // keyFields are the credential fields each key platform takes.
 var keyFields = map[platform.ID][]string{
 	platform.Render:  {"apiKey"},
-	platform.Railway: {"token"},
+	platform.Railway: {"token", "tokenType"},
 	platform.Vercel:  {"token", "teamId"},
 	platform.Jitsi:   {"appId", "keyId", "privateKey"},
 }
+
+// railwayTokenTypes maps the tokenType a caller gives to the kind the
+// Railway client is told (platform.TokenOfKind): an account token (the
+// default; what `railway login` and the account settings make) needs none.
+// Railway tells its kinds apart only by how they are sent (PLATFORMS.md
+// Railway, "Token kinds").
+var railwayTokenTypes = map[string]string{"": "", "account": "", "workspace": "workspace", "project": "project"}
 
 // KeyFields lists the credential fields a platform takes on
 // POST /connections/{platform}, for documentation and errors.
@@ -76,10 +83,20 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 	switch d.ID {
 	case platform.Render:
 		creds.APIKey = strings.TrimSpace(input["apiKey"])
-	case platform.Railway, platform.Vercel:
+	case platform.Railway:
+		creds.APIKey = strings.TrimSpace(input["token"])
+		kind, ok := railwayTokenTypes[strings.TrimSpace(input["tokenType"])]
+		if !ok {
+			return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials",
+				"tokenType must be account (the default), workspace or project: the kind of Railway token given")
+		}
+		if kind != "" {
+			creds.Extra = map[string]string{ExtraTokenKind: kind}
+		}
+	case platform.Vercel:
 		creds.APIKey = strings.TrimSpace(input["token"])
 		if t := strings.TrimSpace(input["teamId"]); t != "" {
-			creds.Extra = map[string]string{"team_id": t}
+			creds.Extra = map[string]string{ExtraTeam: t}
 		}
 	case platform.Jitsi:
 		creds.AppID, creds.KeyID, creds.PrivateKey = strings.TrimSpace(input["appId"]), strings.TrimSpace(input["keyId"]), input["privateKey"]

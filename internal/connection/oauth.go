@@ -321,6 +321,16 @@ func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d pl
 			creds.Extra[k] = v
 		}
 	}
+	defaultWorkspace := ""
+	if len(acct.Workspaces) > 0 {
+		// The only workspace, or the first the platform lists; a
+		// deployment may name another of them (workspaceId).
+		defaultWorkspace = acct.Workspaces[0].ID
+		if creds.Extra == nil {
+			creds.Extra = map[string]string{}
+		}
+		creds.Extra[ExtraTeam] = defaultWorkspace
+	}
 	var sealed []byte // none for public Jitsi rooms, which need no credentials
 	if auth != AuthNone {
 		var err error
@@ -344,6 +354,7 @@ func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d pl
 		c.AuthType, c.AccountID, c.AccountName, c.Scopes, c.ConnectedBy = auth, acct.ID, acct.Name, scopes, user
 		c.UpdatedAt, c.LastVerifiedAt, c.LastError = now, now, nil
 		c.ExpiresAt = creds.Expiry
+		c.Workspaces, c.DefaultWorkspace = acct.Workspaces, defaultWorkspace
 		c.Sealed = sealed
 		c.NextCheckAt = s.nextCheck(d, c, now)
 		if err := s.cfg.Repo.Save(ctx, c, ""); err != nil {

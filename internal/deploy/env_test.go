@@ -103,7 +103,7 @@ func newEnv(t *testing.T) *env {
 		Whoami(context.Context, string) (platform.Account, error)
 	}) connection.KeyVerifier {
 		return func(ctx context.Context, c connection.Credentials) (platform.Account, error) {
-			return r.Whoami(ctx, c.APIKey)
+			return r.Whoami(ctx, c.Bearer())
 		}
 	}
 	e.conns = connection.New(connection.Config{

@@ -42,7 +42,14 @@ type Repo interface {
 type Connections interface {
 	Get(ctx context.Context, tenant, platformID string) (*connection.Connection, error)
 	Token(ctx context.Context, tenant string, platformID platform.ID) (connection.Credentials, error)
-	ReportUnauthorized(ctx context.Context, tenant string, platformID platform.ID, message string) error
+	// Renew gives credentials to retry with after the platform refused
+	// the token: refreshed now where they can be.
+	Renew(ctx context.Context, tenant string, platformID platform.ID, refused string) (connection.Credentials, error)
+	// ConfirmRefusal asks the platform whether the credentials still
+	// work after a refusal repeated with fresh ones: accepted means the
+	// refusal was about the resource; otherwise the connection is marked
+	// expired.
+	ConfirmRefusal(ctx context.Context, tenant string, platformID platform.ID, message string) (accepted bool, err error)
 }
 
 // Sealer is the vault.
@@ -183,7 +190,11 @@ func (s *Service) Create(ctx context.Context, who Identity, req Request) (*Deplo
 		return nil, ratelimit.Decision{}, err
 	}
 	p := platform.ID(req.Platform)
-	if err := s.connected(ctx, who.Tenant, p); err != nil {
+	conn, err := s.connected(ctx, who.Tenant, p)
+	if err != nil {
+		return nil, ratelimit.Decision{}, err
+	}
+	if err := checkWorkspace(conn, req.WorkspaceID); err != nil {
 		return nil, ratelimit.Decision{}, err
 	}
 	// The decision's first read, before anything is written: a caller past
@@ -268,26 +279,45 @@ func (s *Service) limited(dec ratelimit.Decision, limit string) error {
 }
 
 // connected checks that the tenant's connection to the platform is usable
-// now, from the stored connection (no platform call): 409 otherwise.
-func (s *Service) connected(ctx context.Context, tenant string, p platform.ID) error {
+// now, from the stored connection (no platform call), and returns it: 409
+// otherwise.
+func (s *Service) connected(ctx context.Context, tenant string, p platform.ID) (*connection.Connection, error) {
 	d, _ := platform.Lookup(string(p))
 	c, err := s.cfg.Connections.Get(ctx, tenant, string(p))
 	if apperr.Is(err, apperr.NotFound) {
-		return apperr.Errorf(apperr.Conflict, "not_connected", "%s is not connected; connect it first", d.Name)
+		return nil, apperr.Errorf(apperr.Conflict, "not_connected", "%s is not connected; connect it first", d.Name)
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch c.Status {
 	case connection.StatusConnected:
-		return nil
+		return c, nil
 	case connection.StatusExpired:
-		return apperr.Errorf(apperr.Conflict, "connection_expired", "the %s connection has expired; reconnect it", d.Name)
+		return nil, apperr.Errorf(apperr.Conflict, "connection_expired", "the %s connection has expired; reconnect it", d.Name)
 	case connection.StatusDisconnected:
-		return apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it first", d.Name)
+		return nil, apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it first", d.Name)
 	default:
-		return apperr.Errorf(apperr.Conflict, "connection_error", "the %s connection is in error; reconnect it", d.Name)
+		return nil, apperr.Errorf(apperr.Conflict, "connection_error", "the %s connection is in error; reconnect it", d.Name)
 	}
+}
+
+// checkWorkspace holds a named workspace to the ones the connection
+// records, where it records any (Railway): a deployment goes only where
+// the connection may act.
+func checkWorkspace(c *connection.Connection, ws string) error {
+	if ws == "" || len(c.Workspaces) == 0 {
+		return nil
+	}
+	ids := make([]string, len(c.Workspaces))
+	for i, w := range c.Workspaces {
+		if w.ID == ws {
+			return nil
+		}
+		ids[i] = w.ID
+	}
+	return invalid("invalid_workspace", "workspaceId %q is not one this %s connection may use: use one of %s (GET /connections/%s lists them)",
+		clip(ws), c.Platform, strings.Join(ids, ", "), c.Platform)
 }
 
 // EnvContext binds a deployment's sealed environment to its tenant,
@@ -432,8 +462,17 @@ func (s *Service) withToken(ctx context.Context, tenant string, p platform.ID, f
 		return err
 	}
 	if pe.Reason == platform.ReasonExpiredToken {
-		if rerr := s.cfg.Connections.ReportUnauthorized(ctx, tenant, p, pe.Message); rerr != nil {
-			s.cfg.Logger.Warn("marking a connection expired failed", slog.String("platform", string(p)), slog.String("error", rerr.Error()))
+		// The connection is expired only when the platform refuses to say
+		// who the account is too; otherwise the refusal was about what the
+		// call acted on (Railway's "Not Authorized" means either).
+		accepted, cerr := s.cfg.Connections.ConfirmRefusal(ctx, tenant, p, pe.Message)
+		if cerr != nil {
+			s.cfg.Logger.Warn("checking a connection after a refusal failed", slog.String("platform", string(p)), slog.String("error", cerr.Error()))
+		}
+		if accepted {
+			denied := *pe
+			denied.Reason = platform.ReasonPermission
+			err = &denied
 		}
 	}
 	e := platform.ToAppError(err)
@@ -467,7 +506,7 @@ func (s *Service) Rollback(ctx context.Context, who Identity, id string) (*Deplo
 	if _, ok := s.cfg.Deployers[target.Platform]; !ok {
 		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", desc.Name)
 	}
-	if err := s.connected(ctx, who.Tenant, target.Platform); err != nil {
+	if _, err := s.connected(ctx, who.Tenant, target.Platform); err != nil {
 		return nil, ratelimit.Decision{}, err
 	}
 	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, LimitRollbacks, who.User)
@@ -483,7 +522,7 @@ func (s *Service) Rollback(ctx context.Context, who Identity, id string) (*Deplo
 	d := &Deployment{
 		ID: NewID(now), Tenant: who.Tenant, User: who.User, Platform: target.Platform, ProjectName: target.ProjectName,
 		Source: SourceRollback, RollbackOf: target.ID, RollbackTo: target.PlatformDeploymentID, Status: StatusQueued,
-		Progress: progress, URL: target.URL,
+		Progress: progress, URL: target.URL, WorkspaceID: target.WorkspaceID,
 	}
 	dec, err := s.accept(ctx, d, st)
 	if err != nil {
@@ -525,7 +564,8 @@ func (s *Service) CheckName(ctx context.Context, tenant, platformID, name string
 	return out, err
 }
 
-// teamOf is the account scope a connection acts in (Vercel's team).
-func teamOf(creds connection.Credentials) string { return creds.Extra["team_id"] }
+// teamOf is the account scope a connection acts in by default (Vercel's
+// team, Railway's default workspace).
+func teamOf(creds connection.Credentials) string { return creds.Extra[connection.ExtraTeam] }
 
 func utf8Len(s string) int { return len([]rune(s)) }

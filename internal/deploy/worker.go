@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/logging"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
@@ -180,7 +181,7 @@ type run struct {
 	token     string
 	spec      platform.DeploySpec
 	secrets   []string // values never to keep in a log line
-	refreshed bool     // the token was fetched again after a refusal
+	refreshed bool     // the token was renewed after a refusal
 	logFailed bool     // a failed log read was noted
 	lastSave  time.Time
 }
@@ -244,13 +245,21 @@ func (r *run) fetchToken(ctx context.Context) error {
 		}
 		return err
 	}
+	r.useCredentials(creds)
+	return nil
+}
+
+// useCredentials takes the token and the account scope to act in: the
+// workspace the deployment names, else the connection's default.
+func (r *run) useCredentials(creds connection.Credentials) {
 	r.token = creds.Bearer()
-	r.spec.TeamID = teamOf(creds)
-	if r.d.WorkspaceID != "" {
-		r.spec.TeamID = r.d.WorkspaceID // the deployment's choice over the connection's
+	r.spec.TeamID = r.d.WorkspaceID
+	if r.spec.TeamID == "" {
+		r.spec.TeamID = teamOf(creds)
 	}
 	r.addSecret(r.token)
-	return nil
+	r.addSecret(creds.APIKey)
+	r.addSecret(creds.AccessToken)
 }
 
 func (r *run) addSecret(s string) {
@@ -368,9 +377,12 @@ func (r *run) runStep(ctx context.Context, step Step) error {
 // attempt runs call until it succeeds or fails for good. A transient or
 // rate-limited failure is noted in the log and tried again after a
 // growing wait, or the platform's Retry-After when that is longer, until
-// the deployment's time is up. A refused token is fetched again once (it
-// may have been refreshed); refused again, the connection is marked
-// expired.
+// the deployment's time is up. A refused token is renewed once (an OAuth
+// token is refreshed now) and the call tried again; refused again, the
+// connection decides: if the platform still answers who the account is,
+// the refusal was about the resource and the deployment fails with a
+// permission error naming it (Railway's "Not Authorized" means either:
+// PLATFORMS.md Railway); otherwise the connection is marked expired.
 func (r *run) attempt(ctx context.Context, what string, call func(ctx context.Context) error) error {
 	wait := r.w.cfg.PollInterval
 	for {
@@ -389,18 +401,20 @@ func (r *run) attempt(ctx context.Context, what string, call func(ctx context.Co
 		case pe.Reason == platform.ReasonExpiredToken && !r.refreshed:
 			r.refreshed = true
 			before := r.token
-			if ferr := r.fetchToken(ctx); ferr != nil {
-				return ferr
+			creds, rerr := r.w.cfg.Connections.Renew(ctx, r.d.Tenant, r.d.Platform, before)
+			if rerr != nil {
+				if e, ok := apperr.As(rerr); ok && e.Kind == apperr.Conflict {
+					return &finalError{code: e.Code, message: e.Detail}
+				}
+				return rerr
 			}
+			r.useCredentials(creds)
 			if r.token != before {
 				continue
 			}
-			fallthrough
+			return r.refused(ctx, pe, err)
 		case pe.Reason == platform.ReasonExpiredToken:
-			if rerr := r.w.cfg.Connections.ReportUnauthorized(ctx, r.d.Tenant, r.d.Platform, pe.Message); rerr != nil {
-				r.log.Warn("marking the connection expired failed", slog.String("error", rerr.Error()))
-			}
-			return err
+			return r.refused(ctx, pe, err)
 		case pe.Reason == platform.ReasonTransient || pe.Reason == platform.ReasonRateLimited:
 			pause := max(wait, pe.RetryAfter)
 			if !r.now().Add(pause).Before(r.d.Deadline) {
@@ -423,10 +437,33 @@ func (r *run) attempt(ctx context.Context, what string, call func(ctx context.Co
 	}
 }
 
+// refused ends a call the platform refused with fresh credentials: a
+// permission error naming what was refused while the connection still
+// works, else the refusal (the connection is then marked expired).
+func (r *run) refused(ctx context.Context, pe *platform.Error, err error) error {
+	accepted, cerr := r.w.cfg.Connections.ConfirmRefusal(ctx, r.d.Tenant, r.d.Platform, pe.Message)
+	switch {
+	case cerr != nil:
+		r.log.Warn("checking the connection after a refusal failed", slog.String("error", cerr.Error()))
+		return err
+	case accepted:
+		d, _ := platform.Lookup(string(r.d.Platform))
+		return &finalError{code: "permission_denied", message: r.redact(fmt.Sprintf(
+			"%s refused to %s: %s. The connection still works, so the account may not act on that: deploy to a workspace the connection lists, or reconnect and grant access to it",
+			d.Name, pe.Op, pe.Message))}
+	}
+	return err
+}
+
 // poll follows the platform's deployment until it ends, keeping its new
 // log lines as they come.
 func (r *run) poll(ctx context.Context) (Outcome, error) {
 	interval := r.w.cfg.PollInterval
+	pace := time.Duration(0)
+	if paced, ok := r.dep.(platform.Paced); ok {
+		pace = paced.PollEvery() // few requests an hour: poll no more often
+		interval = max(interval, pace)
+	}
 	for {
 		if r.pastDeadline() {
 			return r.timeOut(ctx)
@@ -464,7 +501,7 @@ func (r *run) poll(ctx context.Context) (Outcome, error) {
 		if err := r.w.cfg.Sleep(ctx, wait); err != nil {
 			return r.failed(ctx, errPaused)
 		}
-		interval = min(interval*3/2, r.w.cfg.PollMax)
+		interval = max(min(interval*3/2, r.w.cfg.PollMax), pace)
 	}
 }
 
@@ -482,7 +519,11 @@ const maxLogPages = 10
 func (r *run) fetchLogs(ctx context.Context) []pendingLine {
 	var out []pendingLine
 	cursor := r.d.LogCursor
-	for range maxLogPages {
+	pages := maxLogPages
+	if _, ok := r.dep.(platform.Paced); ok {
+		pages = 1 // the rest comes at the next poll
+	}
+	for range pages {
 		lines, next, err := r.dep.Logs(ctx, r.token, r.d.Progress, cursor)
 		if err != nil {
 			if !r.logFailed && ctx.Err() == nil {

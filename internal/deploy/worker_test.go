@@ -499,7 +499,12 @@ func TestADatabaseIsProvisionedAndItsURLIsGivenToTheAppButStoredOnlySealed(t *te
 			var env map[string]string
 			switch p {
 			case "railway":
-				env = e.railway.ServiceVars(got.Progress.ServiceID)
+				// What the deployment sees: Railway resolves the reference
+				// variables the service holds.
+				env = e.railway.DeploymentVars(got.PlatformDeploymentID)
+				if ref := e.railway.ServiceVars(got.Progress.ServiceID)["DATABASE_URL"]; ref != "${{Postgres.DATABASE_URL}}" {
+					t.Errorf("the service's DATABASE_URL is %q, not the reference", ref)
+				}
 			case "render":
 				env = e.render.DeployEnv(got.PlatformDeploymentID)
 			}

@@ -45,6 +45,16 @@ type connectionView struct {
 	LastRefreshedAt *string        `json:"lastRefreshedAt"`
 	LastVerifiedAt  *string        `json:"lastVerifiedAt"`
 	LastError       *lastErrorView `json:"lastError"`
+	// Workspaces and DefaultWorkspaceID: where the platform has several
+	// scopes (Railway), the ones a deployment may name and the one it
+	// goes to when it names none.
+	Workspaces         []workspaceView `json:"workspaces,omitempty"`
+	DefaultWorkspaceID *string         `json:"defaultWorkspaceId,omitempty"`
+}
+
+type workspaceView struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
 }
 
 // stamp is how every answer writes a time: RFC 3339 in UTC, to the
@@ -71,6 +81,10 @@ func viewConnection(c *connection.Connection) connectionView {
 	if v.Scopes == nil {
 		v.Scopes = []string{}
 	}
+	for _, w := range c.Workspaces {
+		v.Workspaces = append(v.Workspaces, workspaceView{ID: w.ID, Name: w.Name})
+	}
+	v.DefaultWorkspaceID = nullableString(c.DefaultWorkspace)
 	if c.LastError != nil {
 		v.LastError = &lastErrorView{Code: c.LastError.Code, Message: c.LastError.Message, At: *timePtr(c.LastError.At)}
 	}

@@ -6,4 +6,14 @@ package platform
 type Account struct {
 	ID, Name string
 	Extra    map[string]string
+	// Workspaces are the scopes the credentials may act in where the
+	// platform has several (Railway's workspaces), in the platform's
+	// order; the connection records them and offers them as choices.
+	Workspaces []Workspace
+}
+
+// Workspace is one scope an account may act in: an id to send and a name
+// to show.
+type Workspace struct {
+	ID, Name string
 }

@@ -211,6 +211,13 @@ type Deployer interface {
 	Rollback(ctx context.Context, token string, p DeployProgress, toDeploymentID string) error
 }
 
+// Paced is a Deployer whose platform limits requests tightly (Railway's
+// Free plan: 100 an hour per token). The worker polls its status no more
+// often than PollEvery and reads one page of logs per poll.
+type Paced interface {
+	PollEvery() time.Duration
+}
+
 // RollbackFollower is a Deployer whose rollback starts a new deployment at
 // the platform (Render answers a rollback with a new deploy): StartRollback
 // records that deployment in p (DeploymentID), and the worker follows its

@@ -205,6 +205,14 @@ func connToItem(c *connection.Connection) Item {
 		}
 		it["scopes"] = &types.AttributeValueMemberL{Value: l}
 	}
+	putS("defaultWorkspace", c.DefaultWorkspace)
+	if len(c.Workspaces) > 0 {
+		l := make([]types.AttributeValue, len(c.Workspaces))
+		for i, w := range c.Workspaces {
+			l[i] = &types.AttributeValueMemberM{Value: Item{"id": S(w.ID), "name": S(w.Name)}}
+		}
+		it["workspaces"] = &types.AttributeValueMemberL{Value: l}
+	}
 	if c.LastError != nil {
 		it["lastError"] = &types.AttributeValueMemberM{Value: Item{
 			"code": S(c.LastError.Code), "message": S(c.LastError.Message), "at": T(c.LastError.At),
@@ -245,6 +253,14 @@ func connFromItem(it Item) *connection.Connection {
 		for _, v := range l.Value {
 			if s, ok := v.(*types.AttributeValueMemberS); ok {
 				c.Scopes = append(c.Scopes, s.Value)
+			}
+		}
+	}
+	c.DefaultWorkspace = GetS(it, "defaultWorkspace")
+	if l, ok := it["workspaces"].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			if m, ok := v.(*types.AttributeValueMemberM); ok {
+				c.Workspaces = append(c.Workspaces, platform.Workspace{ID: GetS(m.Value, "id"), Name: GetS(m.Value, "name")})
 			}
 		}
 	}

@@ -23,8 +23,9 @@ import (
 // (fields and arguments exist, argument and variable types agree, required
 // arguments given, variables declared and used), then the variable values
 // against their declared types (input object fields exist, required ones
-// are there, scalars and enums fit). Every request must carry a query
-// string, and the undocumented upload must look like the CLI's.
+// are there, scalars and enums fit). Every request carries exactly one of
+// a bearer token and a Project-Access-Token header, and the undocumented
+// upload must look like the CLI's.
 
 var (
 	schemaOnce sync.Once
@@ -84,7 +85,7 @@ func checkRequest(s *ast.Schema, r railwayfake.Request) error {
 		return err
 	}
 	if u.RawQuery == "" {
-		return errString("the request has no query string: Railway's edge limits such requests to 10 per second")
+		return errString("the request has no query string: the client always names itself with ?source=")
 	}
 	if r.Op == "up" {
 		if !strings.HasSuffix(u.Path, "/up") || u.Query().Get("serviceId") == "" ||
@@ -96,8 +97,9 @@ func checkRequest(s *ast.Schema, r railwayfake.Request) error {
 	if u.Path != railwayfake.GraphQLPath || r.Method != "POST" {
 		return errString("not a POST to " + railwayfake.GraphQLPath)
 	}
-	if !strings.HasPrefix(r.Header.Get("Authorization"), "Bearer ") {
-		return errString("no bearer token")
+	bearer, project := strings.HasPrefix(r.Header.Get("Authorization"), "Bearer "), r.Header.Get("Project-Access-Token") != ""
+	if bearer == project {
+		return errString("not exactly one of a bearer token and a Project-Access-Token header")
 	}
 	var body struct {
 		Query         string         `json:"query"`

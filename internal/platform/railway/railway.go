@@ -4,10 +4,21 @@
 // status and build logs, Postgres from Railway's template, rollback and
 // cancel.
 //
-// Every request carries a query string (?source=switchboard unless the
-// configured URL has one): Railway's edge limits requests without one to
-// 10 per second. Every GraphQL document here is checked by the tests
-// against Railway's published schema (shared/specs/railway-schema.json).
+// Every GraphQL document here is checked by the tests against Railway's
+// published schema (shared/specs/railway-schema.json), and the fake checks
+// every request it receives against the same schema.
+//
+// Tokens: an account or OAuth token and a workspace token go in
+// Authorization: Bearer, a project token in Project-Access-Token; the kind
+// travels with the token (platform.TokenOfKind with TokenWorkspace or
+// TokenProject; none is an account or OAuth token). Evidence: PLATFORMS.md
+// Railway "Token kinds" (railwayapp/docs integrations/api.md).
+//
+// Projects: a project and its service are made once per project name and
+// workspace and reused by later deployments (the deploy worker records
+// them; Client.ReusesProjects). Requests are few and polls slow: Railway
+// allows a Free plan token 100 requests an hour (PLATFORMS.md Railway,
+// "Rate limits").
 //
 // Railway documents no file upload. The CLI's `railway up` posts a tar.gz
 // to an undocumented endpoint (POST /project/{id}/environment/{envId}/up);
@@ -34,8 +45,31 @@ import (
 
 // Progress keys this client records in DeployProgress.Extra.
 const (
-	extraWorkflow = "railway.databaseWorkflow" // the template deployment that creates Postgres
+	extraWorkflow     = "railway.databaseWorkflow"   // the template deployment that creates Postgres
+	extraWorkflowAt   = "railway.databaseWorkflowAt" // when it was asked for (RFC 3339)
+	extraDatabaseName = "railway.databaseService"    // the Postgres service's name, for reference variables
+	extraProjectAsked = "railway.projectCreateAt"    // a projectCreate was sent at (RFC 3339); its answer may be lost
+	extraProjectMade  = "railway.projectMade"        // this deployment created the project
+	extraServiceAsked = "railway.serviceCreateSent"  // a serviceCreate was sent; its answer may be lost
+	extraSourceSet    = "railway.sourceSet"          // the service's source is this deployment's
+	extraReused       = "railway.projectReused"      // the project is one an earlier deployment made
+	extraServiceFound = "railway.serviceFound"       // the service was there already
 )
+
+// Token kinds (platform.TokenOfKind). An account or OAuth token carries no
+// kind. Evidence: railwayapp/cli reads RAILWAY_TOKEN as a project token and
+// RAILWAY_API_TOKEN as an account or workspace token (PLATFORMS.md
+// Railway, "Token kinds").
+const (
+	TokenWorkspace = "workspace"
+	TokenProject   = "project"
+)
+
+// DefaultPollEvery is how often the deploy worker reads a Railway
+// deployment's status (and its build log): one deployment of a few
+// minutes then costs some twenty requests, which a Free plan's 100 an
+// hour can afford several times.
+const DefaultPollEvery = 20 * time.Second
 
 // PostgresTemplate is the code of Railway's Postgres template.
 const PostgresTemplate = "postgres"
@@ -50,6 +84,8 @@ type Client struct {
 	logLimit   int
 	sleep      func(context.Context, time.Duration) error
 	serviceURL bool
+	pollStatus time.Duration
+	now        func() time.Time
 }
 
 var _ platform.Deployer = (*Client)(nil)
@@ -62,7 +98,7 @@ type Option func(*Client)
 func WithUndocumentedUpload(on bool) Option { return func(c *Client) { c.upload = on } }
 
 // WithPolling sets how often and how long the client waits for the
-// Postgres template to finish (2 s and 3 min by default).
+// Postgres template to finish (10 s and 3 min by default).
 func WithPolling(every, upTo time.Duration) Option {
 	return func(c *Client) {
 		if every > 0 {
@@ -74,12 +110,24 @@ func WithPolling(every, upTo time.Duration) Option {
 	}
 }
 
+// WithStatusPolling sets how often the deploy worker reads a
+// deployment's status (DefaultPollEvery when not set).
+func WithStatusPolling(every time.Duration) Option {
+	return func(c *Client) {
+		if every > 0 {
+			c.pollStatus = every
+		}
+	}
+}
+
 // WithoutPublicDomain leaves the service without a generated
 // *.up.railway.app domain (one is created by default).
 func WithoutPublicDomain() Option { return func(c *Client) { c.serviceURL = false } }
 
 // New builds a client; apiURL "" is Railway's GraphQL endpoint. A URL
-// without a query string gets ?source=switchboard.
+// without a query string gets ?source=switchboard, which names the caller
+// in Railway's logs (no vendor document says it changes any limit:
+// PLATFORMS.md Railway, "Rate limits").
 func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
 		apiURL = platform.DefaultAPIURL(platform.Railway)
@@ -87,7 +135,8 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if !strings.Contains(apiURL, "?") {
 		apiURL += "?source=switchboard"
 	}
-	c := &Client{pollEvery: 2 * time.Second, pollFor: 3 * time.Minute, logLimit: 500, sleep: sleep, serviceURL: true}
+	c := &Client{pollEvery: 10 * time.Second, pollFor: 3 * time.Minute, logLimit: 500, sleep: sleep, serviceURL: true,
+		pollStatus: DefaultPollEvery, now: time.Now}
 	if u, err := url.Parse(apiURL); err == nil {
 		c.origin = u.Scheme + "://" + u.Host
 	}
@@ -97,6 +146,9 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	}
 	return c
 }
+
+// PollEvery paces the deploy worker's status polls (platform.Paced).
+func (c *Client) PollEvery() time.Duration { return c.pollStatus }
 
 func sleep(ctx context.Context, d time.Duration) error {
 	t := time.NewTimer(d)
@@ -112,7 +164,12 @@ func sleep(ctx context.Context, d time.Duration) error {
 // The GraphQL documents this client sends, each checked against Railway's
 // schema by the tests (Documents lists them).
 const (
-	docMe                = `query Me { me { id email name } }`
+	docMe                = `query Me { me { id email name workspaces { id name } } }`
+	docAPIToken          = `query ApiToken { apiToken { workspaces { id name } } }`
+	docProjectToken      = `query ProjectToken { projectToken { projectId environmentId project { id name } } }`
+	docProjects          = `query Projects($workspaceId: String) { projects(workspaceId: $workspaceId, orderBy: CREATED_AT_DESC, first: 50) { edges { node { id name createdAt } } } }`
+	docServiceConnect    = `mutation ServiceConnect($id: String!, $input: ServiceConnectInput!) { serviceConnect(id: $id, input: $input) { id } }`
+	docDomains           = `query Domains($projectId: String!, $environmentId: String!, $serviceId: String!) { domains(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) { serviceDomains { domain } } }`
 	docProjectCreate     = `mutation ProjectCreate($input: ProjectCreateInput!) { projectCreate(input: $input) { id name environments { edges { node { id name } } } } }`
 	docProjectEnvs       = `query ProjectEnvironments($id: String!) { project(id: $id) { id environments { edges { node { id name } } } } }`
 	docProjectServices   = `query ProjectServices($id: String!) { project(id: $id) { id services { edges { node { id name } } } } }`
@@ -122,7 +179,6 @@ const (
 	docTemplate          = `query Template($code: String!) { template(code: $code) { id code serializedConfig } }`
 	docTemplateDeploy    = `mutation TemplateDeployV2($input: TemplateDeployV2Input!) { templateDeployV2(input: $input) { projectId workflowId } }`
 	docWorkflowStatus    = `query WorkflowStatus($workflowId: String!) { workflowStatus(workflowId: $workflowId) { status error } }`
-	docVariables         = `query Variables($projectId: String!, $environmentId: String!, $serviceId: String) { variables(projectId: $projectId, environmentId: $environmentId, serviceId: $serviceId) }`
 	docDeploy            = `mutation ServiceInstanceDeployV2($serviceId: String!, $environmentId: String!) { serviceInstanceDeployV2(serviceId: $serviceId, environmentId: $environmentId) }`
 	docDeployment        = `query Deployment($id: String!) { deployment(id: $id) { id status staticUrl url } }`
 	docBuildLogs         = `query BuildLogs($deploymentId: String!, $limit: Int, $startDate: DateTime) { buildLogs(deploymentId: $deploymentId, limit: $limit, startDate: $startDate) { timestamp message severity } }`
@@ -133,12 +189,16 @@ const (
 // Documents is every GraphQL document the client can send, for contract
 // checks.
 func Documents() []string {
-	return []string{docMe, docProjectCreate, docProjectEnvs, docProjectServices, docServiceCreate, docDomainCreate,
-		docVariablesUpsert, docTemplate, docTemplateDeploy, docWorkflowStatus, docVariables, docDeploy, docDeployment,
+	return []string{docMe, docAPIToken, docProjectToken, docProjects, docServiceConnect, docDomains, docProjectCreate, docProjectEnvs, docProjectServices, docServiceCreate, docDomainCreate,
+		docVariablesUpsert, docTemplate, docTemplateDeploy, docWorkflowStatus, docDeploy, docDeployment,
 		docBuildLogs, docDeploymentRollbak, docDeploymentCancel}
 }
 
-// gql sends one document; out receives data.
+// gql sends one document; out receives data. A project token goes in
+// Project-Access-Token, any other as a bearer token (PLATFORMS.md Railway,
+// "Token kinds": "Project tokens use the `Project-Access-Token` header").
+// A refusal names what it was about (the workspace, project, service or
+// deployment), since Railway's "Not Authorized" does not.
 func (c *Client) gql(ctx context.Context, token, op, doc string, vars map[string]any, out any, idempotent bool) error {
 	var resp struct {
 		Data json.RawMessage `json:"data"`
@@ -147,8 +207,18 @@ func (c *Client) gql(ctx context.Context, token, op, doc string, vars map[string
 	if len(vars) > 0 {
 		body["variables"] = vars
 	}
-	if _, err := c.call.Do(ctx, platform.Request{Op: op, Method: http.MethodPost, Token: token, JSON: body,
-		Out: &resp, Idempotent: idempotent}); err != nil {
+	req := platform.Request{Op: op, Method: http.MethodPost, JSON: body, Out: &resp, Idempotent: idempotent}
+	if kind, raw := platform.SplitTokenKind(token); kind == TokenProject {
+		req.Header = http.Header{"Project-Access-Token": {raw}}
+	} else {
+		req.Token = raw
+	}
+	if _, err := c.call.Do(ctx, req); err != nil {
+		if pe, ok := platform.AsError(err); ok && pe.Reason == platform.ReasonExpiredToken {
+			if what := resourceOf(vars); what != "" {
+				pe.Message += " (" + what + ")"
+			}
+		}
 		return err
 	}
 	if out == nil {
@@ -162,6 +232,32 @@ func (c *Client) gql(ctx context.Context, token, op, doc string, vars map[string
 			Message: "the answer was not the data expected", Err: err}
 	}
 	return nil
+}
+
+// resourceOf names what a request acts on, most specific first.
+func resourceOf(vars map[string]any) string {
+	look := func(m map[string]any) string {
+		for _, k := range []struct{ key, what string }{{"serviceId", "service"}, {"projectId", "project"}, {"workspaceId", "workspace"}} {
+			if v, _ := m[k.key].(string); v != "" {
+				return k.what + " " + v
+			}
+		}
+		return ""
+	}
+	if in, ok := vars["input"].(map[string]any); ok {
+		if w := look(in); w != "" {
+			return w
+		}
+	}
+	if w := look(vars); w != "" {
+		return w
+	}
+	for _, k := range []string{"id", "deploymentId"} {
+		if v, _ := vars[k].(string); v != "" {
+			return "id " + v
+		}
+	}
+	return ""
 }
 
 // ValidateProjectName: Railway states no rule for project names and does
@@ -198,13 +294,52 @@ func (c *Client) Validate(spec platform.DeploySpec) error {
 	return nil
 }
 
-// Whoami asks `query { me { id email name } }`.
+// Whoami names the account behind a token and the workspaces it may act
+// in, by the token's kind: an account or OAuth token asks
+// `me { id email name workspaces { id name } }`, a workspace token
+// `apiToken { workspaces { id name } }`, a project token
+// `projectToken { projectId environmentId project { id name } }`: `me`
+// works only for account and OAuth tokens (PLATFORMS.md Railway, "Token
+// kinds"; railwayapp/cli src/gql/queries/strings/ApiToken.graphql and
+// ProjectToken.graphql).
 func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, error) {
+	switch kind, _ := platform.SplitTokenKind(token); kind {
+	case TokenWorkspace:
+		var out struct {
+			APIToken struct {
+				Workspaces []named `json:"workspaces"`
+			} `json:"apiToken"`
+		}
+		if err := c.gql(ctx, token, "read token", docAPIToken, nil, &out, true); err != nil {
+			return platform.Account{}, err
+		}
+		ws := workspacesOf(out.APIToken.Workspaces)
+		if len(ws) == 0 {
+			return platform.Account{}, &platform.Error{Platform: platform.Railway, Op: "read token", Reason: platform.ReasonPermission,
+				Message: "the workspace token can act in no workspace"}
+		}
+		return platform.Account{ID: ws[0].ID, Name: ws[0].Name, Workspaces: ws}, nil
+	case TokenProject:
+		var out struct {
+			ProjectToken struct {
+				ProjectID     string `json:"projectId"`
+				EnvironmentID string `json:"environmentId"`
+				Project       named  `json:"project"`
+			} `json:"projectToken"`
+		}
+		if err := c.gql(ctx, token, "read project token", docProjectToken, nil, &out, true); err != nil {
+			return platform.Account{}, err
+		}
+		pt := out.ProjectToken
+		return platform.Account{ID: pt.ProjectID, Name: pt.Project.Name,
+			Extra: map[string]string{"project_id": pt.ProjectID, "environment_id": pt.EnvironmentID}}, nil
+	}
 	var out struct {
 		Me struct {
-			ID    string  `json:"id"`
-			Email string  `json:"email"`
-			Name  *string `json:"name"`
+			ID         string  `json:"id"`
+			Email      string  `json:"email"`
+			Name       *string `json:"name"`
+			Workspaces []named `json:"workspaces"`
 		} `json:"me"`
 	}
 	if err := c.gql(ctx, token, "read user", docMe, nil, &out, true); err != nil {
@@ -214,11 +349,21 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 	if out.Me.Name != nil && *out.Me.Name != "" {
 		name = *out.Me.Name
 	}
-	acc := platform.Account{ID: out.Me.ID, Name: name}
+	acc := platform.Account{ID: out.Me.ID, Name: name, Workspaces: workspacesOf(out.Me.Workspaces)}
 	if out.Me.Email != "" {
 		acc.Extra = map[string]string{"email": out.Me.Email}
 	}
 	return acc, nil
+}
+
+func workspacesOf(in []named) []platform.Workspace {
+	out := make([]platform.Workspace, 0, len(in))
+	for _, w := range in {
+		if w.ID != "" {
+			out = append(out, platform.Workspace{ID: w.ID, Name: w.Name})
+		}
+	}
+	return out
 }
 
 // CheckName: Railway project names need not be unique, so any name that
@@ -267,29 +412,41 @@ func pickEnvironment(envs edges[named]) string {
 	return ""
 }
 
-// EnsureProject creates the project (projectCreate, whose answer names its
-// default environment), the service (serviceCreate with the repository or
-// image as its source and the spec's variables, so a build that Railway
-// starts on its own sees them) and a generated domain, skipping each that p
-// records. A service with a source may start building at once; the
-// deployment this client follows is the one StartDeployment asks for.
+// EnsureProject finds or makes what the deployment lives in, skipping
+// each part p records:
+//
+//   - the project: a project token's own project (projectToken); else the
+//     project Switchboard made for the name before (DeploySpec.OwnedProjectID,
+//     the deploy worker's record: Railway's names repeat, so the name alone
+//     cannot find it; PLATFORMS.md Railway, "Project names need not be
+//     unique"), unless it has been deleted; else projectCreate with the
+//     workspace (DeploySpec.TeamID), which Railway needs: an OAuth grant
+//     covers only the workspaces the user selected (PLATFORMS.md Railway,
+//     "Workspaces"). When an earlier projectCreate's answer was lost, the
+//     project it made is found again by name among the workspace's projects
+//     created since;
+//   - its environment (production, else the first);
+//   - the service named like the project: found in a project made before,
+//     and pointed at this deployment's source (serviceConnect); else
+//     serviceCreate with the source and the spec's variables (a build
+//     Railway starts on its own sees them);
+//   - a generated *.up.railway.app domain, once per service.
 func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
+	kind, _ := platform.SplitTokenKind(token)
+	if p.ProjectID == "" && kind != TokenProject && spec.OwnedProjectID != "" {
+		p.ProjectID = spec.OwnedProjectID
+		p.Set(extraReused, "true")
+	}
 	if p.ProjectID == "" {
-		input := map[string]any{"name": spec.ProjectName}
-		if spec.TeamID != "" {
-			input["workspaceId"] = spec.TeamID
+		var err error
+		if kind == TokenProject {
+			err = c.tokenProject(ctx, token, p)
+		} else {
+			err = c.createProject(ctx, token, spec, p)
 		}
-		var out struct {
-			ProjectCreate struct {
-				ID           string       `json:"id"`
-				Environments edges[named] `json:"environments"`
-			} `json:"projectCreate"`
-		}
-		if err := c.gql(ctx, token, "create project", docProjectCreate, map[string]any{"input": input}, &out, false); err != nil {
+		if err != nil {
 			return err
 		}
-		p.ProjectID = out.ProjectCreate.ID
-		p.EnvironmentID = pickEnvironment(out.ProjectCreate.Environments)
 	}
 	if p.EnvironmentID == "" {
 		var out struct {
@@ -297,7 +454,14 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 				Environments edges[named] `json:"environments"`
 			} `json:"project"`
 		}
-		if err := c.gql(ctx, token, "read project environments", docProjectEnvs, map[string]any{"id": p.ProjectID}, &out, true); err != nil {
+		err := c.gql(ctx, token, "read project environments", docProjectEnvs, map[string]any{"id": p.ProjectID}, &out, true)
+		if platform.ReasonOf(err) == platform.ReasonNotFound && p.Get(extraReused) != "" {
+			// The project made before was deleted at Railway: make another.
+			*p = platform.DeployProgress{}
+			spec.OwnedProjectID = ""
+			return c.EnsureProject(ctx, token, spec, p)
+		}
+		if err != nil {
 			return err
 		}
 		if p.EnvironmentID = pickEnvironment(out.Project.Environments); p.EnvironmentID == "" {
@@ -305,27 +469,31 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 				Message: "the project has no environment"}
 		}
 	}
-	if p.ServiceID == "" {
-		input := map[string]any{"projectId": p.ProjectID, "environmentId": p.EnvironmentID, "name": spec.ProjectName}
-		switch {
-		case spec.Repo != "":
-			input["source"] = map[string]any{"repo": repoSlug(spec.Repo)}
-			if spec.Branch != "" {
-				input["branch"] = spec.Branch
-			}
-		case spec.Image != "":
-			input["source"] = map[string]any{"image": spec.Image}
-		}
-		if len(spec.Env) > 0 {
-			input["variables"] = spec.Env
-		}
-		var out struct {
-			ServiceCreate named `json:"serviceCreate"`
-		}
-		if err := c.gql(ctx, token, "create service", docServiceCreate, map[string]any{"input": input}, &out, false); err != nil {
+	if p.ServiceID == "" && (kind == TokenProject || p.Get(extraReused) != "" || p.Get(extraServiceAsked) != "") {
+		// A project Switchboard did not just create, or a lost answer: the
+		// service may be there already.
+		id, err := c.findService(ctx, token, p.ProjectID, func(n named) bool { return n.Name == spec.ProjectName })
+		if err != nil {
 			return err
 		}
-		p.ServiceID = out.ServiceCreate.ID
+		if p.ServiceID = id; id != "" {
+			p.Set(extraServiceFound, "true")
+		}
+	}
+	if p.ServiceID == "" {
+		if err := c.createService(ctx, token, spec, p); err != nil {
+			return err
+		}
+	}
+	if p.Get(extraSourceSet) == "" {
+		if err := c.connectSource(ctx, token, spec, p); err != nil {
+			return err
+		}
+	}
+	if p.URL == "" && p.Get(extraServiceFound) != "" {
+		if err := c.existingDomain(ctx, token, p); err != nil {
+			return err
+		}
 	}
 	if p.URL == "" && c.serviceURL {
 		var out struct {
@@ -344,6 +512,194 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 	return nil
 }
 
+// existingDomain records the generated domain a service found in place
+// has already, so that no second one is made.
+func (c *Client) existingDomain(ctx context.Context, token string, p *platform.DeployProgress) error {
+	var out struct {
+		Domains struct {
+			ServiceDomains []struct {
+				Domain string `json:"domain"`
+			} `json:"serviceDomains"`
+		} `json:"domains"`
+	}
+	if err := c.gql(ctx, token, "read the service's domains", docDomains, map[string]any{
+		"projectId": p.ProjectID, "environmentId": p.EnvironmentID, "serviceId": p.ServiceID}, &out, true); err != nil {
+		return err
+	}
+	if ds := out.Domains.ServiceDomains; len(ds) > 0 && ds[0].Domain != "" {
+		p.URL = "https://" + ds[0].Domain
+	}
+	return nil
+}
+
+// tokenProject records a project token's project and environment: such a
+// token can act in no other and cannot create one.
+func (c *Client) tokenProject(ctx context.Context, token string, p *platform.DeployProgress) error {
+	var out struct {
+		ProjectToken struct {
+			ProjectID     string `json:"projectId"`
+			EnvironmentID string `json:"environmentId"`
+		} `json:"projectToken"`
+	}
+	if err := c.gql(ctx, token, "read project token", docProjectToken, nil, &out, true); err != nil {
+		return err
+	}
+	p.ProjectID, p.EnvironmentID = out.ProjectToken.ProjectID, out.ProjectToken.EnvironmentID
+	return nil
+}
+
+// createProject asks projectCreate in the spec's workspace, unless an
+// earlier ask whose answer was lost made the project: then that one.
+func (c *Client) createProject(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
+	if spec.TeamID == "" {
+		return &platform.Error{Platform: platform.Railway, Op: "create project", Reason: platform.ReasonInvalid,
+			Message: "Railway needs a workspace to create the project in: connect Railway again so its workspaces are recorded, or name one in workspaceId"}
+	}
+	if asked := p.Get(extraProjectAsked); asked != "" {
+		if err := c.findLostProject(ctx, token, spec, asked, p); err != nil || p.ProjectID != "" {
+			return err
+		}
+	}
+	// Railway project names repeat; the description says who made it.
+	input := map[string]any{"name": spec.ProjectName, "workspaceId": spec.TeamID,
+		"description": "Deployed by Switchboard"}
+	p.Set(extraProjectAsked, c.now().UTC().Format(time.RFC3339))
+	var out struct {
+		ProjectCreate struct {
+			ID           string       `json:"id"`
+			Environments edges[named] `json:"environments"`
+		} `json:"projectCreate"`
+	}
+	if err := c.gql(ctx, token, "create project", docProjectCreate, map[string]any{"input": input}, &out, false); err != nil {
+		if platform.ReasonOf(err) != platform.ReasonTransient {
+			p.Set(extraProjectAsked, "") // refused: nothing was made
+		}
+		return err
+	}
+	p.ProjectID = out.ProjectCreate.ID
+	p.EnvironmentID = pickEnvironment(out.ProjectCreate.Environments)
+	p.Set(extraProjectMade, "true")
+	p.Set(extraProjectAsked, "")
+	return nil
+}
+
+// lostAnswerSkew is how much earlier than the ask a project's createdAt
+// may be (clocks differ).
+const lostAnswerSkew = time.Minute
+
+// findLostProject looks, after a projectCreate whose answer was lost, for
+// the project it made: the newest of the workspace's projects with the
+// spec's name created since the ask.
+func (c *Client) findLostProject(ctx context.Context, token string, spec platform.DeploySpec, asked string, p *platform.DeployProgress) error {
+	since, err := time.Parse(time.RFC3339, asked)
+	if err != nil {
+		return nil
+	}
+	var out struct {
+		Projects edges[struct {
+			ID        string `json:"id"`
+			Name      string `json:"name"`
+			CreatedAt string `json:"createdAt"`
+		}] `json:"projects"`
+	}
+	if err := c.gql(ctx, token, "find the project", docProjects, map[string]any{"workspaceId": spec.TeamID}, &out, true); err != nil {
+		return err
+	}
+	for _, e := range out.Projects.Edges {
+		at, err := time.Parse(time.RFC3339Nano, e.Node.CreatedAt)
+		if e.Node.Name == spec.ProjectName && err == nil && !at.Before(since.Add(-lostAnswerSkew)) {
+			p.ProjectID = e.Node.ID
+			p.Set(extraProjectMade, "true")
+			p.Set(extraProjectAsked, "")
+			return nil
+		}
+	}
+	return nil
+}
+
+// findService is the id of the project's first service that matches.
+func (c *Client) findService(ctx context.Context, token, projectID string, match func(named) bool) (string, error) {
+	svcs, err := c.services(ctx, token, projectID)
+	if err != nil {
+		return "", err
+	}
+	for _, s := range svcs {
+		if match(s) {
+			return s.ID, nil
+		}
+	}
+	return "", nil
+}
+
+func (c *Client) services(ctx context.Context, token, projectID string) ([]named, error) {
+	var out struct {
+		Project struct {
+			Services edges[named] `json:"services"`
+		} `json:"project"`
+	}
+	if err := c.gql(ctx, token, "read project services", docProjectServices, map[string]any{"id": projectID}, &out, true); err != nil {
+		return nil, err
+	}
+	list := make([]named, 0, len(out.Project.Services.Edges))
+	for _, e := range out.Project.Services.Edges {
+		list = append(list, e.Node)
+	}
+	return list, nil
+}
+
+// createService asks serviceCreate with the spec's source and variables.
+func (c *Client) createService(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
+	input := map[string]any{"projectId": p.ProjectID, "environmentId": p.EnvironmentID, "name": spec.ProjectName}
+	if src := sourceOf(spec); src != nil {
+		input["source"] = src
+		if spec.Branch != "" {
+			input["branch"] = spec.Branch
+		}
+	}
+	if len(spec.Env) > 0 {
+		input["variables"] = spec.Env
+	}
+	p.Set(extraServiceAsked, "true")
+	var out struct {
+		ServiceCreate named `json:"serviceCreate"`
+	}
+	if err := c.gql(ctx, token, "create service", docServiceCreate, map[string]any{"input": input}, &out, false); err != nil {
+		return err
+	}
+	p.ServiceID = out.ServiceCreate.ID
+	p.Set(extraServiceAsked, "")
+	p.Set(extraSourceSet, "true")
+	return nil
+}
+
+func sourceOf(spec platform.DeploySpec) map[string]any {
+	switch {
+	case spec.Repo != "":
+		return map[string]any{"repo": repoSlug(spec.Repo)}
+	case spec.Image != "":
+		return map[string]any{"image": spec.Image}
+	}
+	return nil
+}
+
+// connectSource points a service made earlier at this deployment's
+// repository or image (serviceConnect; railway-schema.json "Connect a
+// service to a source"). Files need none: the upload carries them.
+func (c *Client) connectSource(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
+	input := sourceOf(spec)
+	if input != nil {
+		if spec.Branch != "" {
+			input["branch"] = spec.Branch
+		}
+		if err := c.gql(ctx, token, "connect the service's source", docServiceConnect,
+			map[string]any{"id": p.ServiceID, "input": input}, nil, true); err != nil {
+			return err
+		}
+	}
+	p.Set(extraSourceSet, "true")
+	return nil
+}
+
 // repoSlug turns https://github.com/owner/name(.git) into owner/name, the
 // form Railway's service source takes; anything else is passed as given.
 func repoSlug(repo string) string {
@@ -357,22 +713,47 @@ func repoSlug(repo string) string {
 }
 
 // SetEnv upserts the variables on the service with skipDeploys, so that
-// setting them starts no build.
+// setting them starts no build. With a database it adds
+// DATABASE_PUBLIC_URL, a reference to the Postgres service's public URL:
+// DATABASE_URL's private host exists only at runtime, and a build that
+// must reach the database uses this one (PLATFORMS.md Railway, "Database
+// URL": "Private networking is only available at runtime, not during the
+// build phase").
 func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
-	if len(spec.Env) == 0 {
+	vars := map[string]string{}
+	for k, v := range spec.Env {
+		vars[k] = v
+	}
+	if db := p.Get(extraDatabaseName); db != "" {
+		if _, set := vars["DATABASE_PUBLIC_URL"]; !set {
+			vars["DATABASE_PUBLIC_URL"] = Reference(db, "DATABASE_PUBLIC_URL")
+		}
+	}
+	if len(vars) == 0 {
 		return nil
 	}
 	if p.ServiceID == "" || p.EnvironmentID == "" {
 		return missingStep("set variables", "the service")
 	}
 	input := map[string]any{"projectId": p.ProjectID, "environmentId": p.EnvironmentID, "serviceId": p.ServiceID,
-		"variables": spec.Env, "skipDeploys": true}
+		"variables": vars, "skipDeploys": true}
 	return c.gql(ctx, token, "set variables", docVariablesUpsert, map[string]any{"input": input}, nil, true)
 }
 
-// ProvisionDatabase deploys Railway's Postgres template into the project
-// (templateDeployV2 with the template's serialized config), waits for its
-// workflow, finds the new service and reads its DATABASE_URL.
+// Reference is a Railway reference variable to another service's
+// variable, which Railway resolves when it deploys:
+// ${{Postgres.DATABASE_URL}} (PLATFORMS.md Railway, "Database URL").
+func Reference(service, variable string) string {
+	return "${{" + service + "." + variable + "}}"
+}
+
+// ProvisionDatabase gives the project a Postgres service: the one it has
+// already (a project reused from an earlier deployment), else Railway's
+// Postgres template (templateDeployV2 with the template's serialized
+// config and the workspace), waiting for its workflow. It returns no
+// secret but the reference ${{<service>.DATABASE_URL}}, which Railway
+// resolves at deploy time to the private URL the application uses at
+// runtime; SetEnv adds DATABASE_PUBLIC_URL for the build.
 func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) (string, error) {
 	if spec.Database == "" {
 		return "", nil
@@ -380,61 +761,99 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 	if p.ProjectID == "" || p.EnvironmentID == "" {
 		return "", missingStep("provision the database", "the project")
 	}
-	if p.DatabaseID == "" {
-		if p.Get(extraWorkflow) == "" {
-			var tpl struct {
-				Template struct {
-					ID               string          `json:"id"`
-					SerializedConfig json.RawMessage `json:"serializedConfig"`
-				} `json:"template"`
-			}
-			if err := c.gql(ctx, token, "read Postgres template", docTemplate, map[string]any{"code": PostgresTemplate}, &tpl, true); err != nil {
-				return "", err
-			}
-			input := map[string]any{"templateId": tpl.Template.ID, "serializedConfig": tpl.Template.SerializedConfig,
-				"projectId": p.ProjectID, "environmentId": p.EnvironmentID}
-			if spec.TeamID != "" {
-				input["workspaceId"] = spec.TeamID
-			}
-			var out struct {
-				TemplateDeployV2 struct {
-					WorkflowID *string `json:"workflowId"`
-				} `json:"templateDeployV2"`
-			}
-			if err := c.gql(ctx, token, "deploy Postgres template", docTemplateDeploy, map[string]any{"input": input}, &out, false); err != nil {
-				return "", err
-			}
-			wf := "none"
-			if out.TemplateDeployV2.WorkflowID != nil && *out.TemplateDeployV2.WorkflowID != "" {
-				wf = *out.TemplateDeployV2.WorkflowID
-			}
-			p.Set(extraWorkflow, wf)
-		}
-		id, err := c.waitForDatabase(ctx, token, p)
-		if err != nil {
+	if p.DatabaseID == "" && p.Get(extraWorkflow) == "" && p.Get(extraProjectMade) == "" {
+		// A project made before, or a project token's: it may have its
+		// Postgres already.
+		if err := c.findDatabase(ctx, token, p); err != nil {
 			return "", err
 		}
-		p.DatabaseID = id
 	}
-	var vars struct {
-		Variables map[string]string `json:"variables"`
+	if p.DatabaseID == "" {
+		if p.Get(extraWorkflow) == "" {
+			if err := c.deployTemplate(ctx, token, spec, p); err != nil {
+				return "", err
+			}
+		}
+		if err := c.waitForDatabase(ctx, token, p); err != nil {
+			return "", err
+		}
 	}
-	if err := c.gql(ctx, token, "read database variables", docVariables, map[string]any{
-		"projectId": p.ProjectID, "environmentId": p.EnvironmentID, "serviceId": p.DatabaseID}, &vars, true); err != nil {
-		return "", err
+	if p.Get(extraDatabaseName) == "" {
+		if err := c.findDatabase(ctx, token, p); err != nil {
+			return "", err
+		}
 	}
-	conn := vars.Variables["DATABASE_URL"]
-	if conn == "" {
-		return "", &platform.Error{Platform: platform.Railway, Op: "read database variables", Reason: platform.ReasonTransient,
-			Message: "the Postgres service has no DATABASE_URL yet"}
+	if p.Get(extraDatabaseName) == "" {
+		return "", &platform.Error{Platform: platform.Railway, Op: "provision the database", Reason: platform.ReasonTransient,
+			Message: "the Postgres service has not appeared in the project yet"}
 	}
-	return conn, nil
+	return Reference(p.Get(extraDatabaseName), "DATABASE_URL"), nil
+}
+
+// findDatabase records the project's Postgres service (the template names
+// it Postgres), or that p.DatabaseID names, when there is one.
+func (c *Client) findDatabase(ctx context.Context, token string, p *platform.DeployProgress) error {
+	svcs, err := c.services(ctx, token, p.ProjectID)
+	if err != nil {
+		return err
+	}
+	for _, s := range svcs {
+		if (p.DatabaseID != "" && s.ID == p.DatabaseID) ||
+			(p.DatabaseID == "" && s.ID != p.ServiceID && strings.HasPrefix(strings.ToLower(s.Name), "postgres")) {
+			p.DatabaseID = s.ID
+			p.Set(extraDatabaseName, s.Name)
+			return nil
+		}
+	}
+	return nil
+}
+
+// deployTemplate asks for Railway's Postgres template in the project.
+func (c *Client) deployTemplate(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
+	var tpl struct {
+		Template struct {
+			ID               string          `json:"id"`
+			SerializedConfig json.RawMessage `json:"serializedConfig"`
+		} `json:"template"`
+	}
+	if err := c.gql(ctx, token, "read Postgres template", docTemplate, map[string]any{"code": PostgresTemplate}, &tpl, true); err != nil {
+		return err
+	}
+	input := map[string]any{"templateId": tpl.Template.ID, "serializedConfig": tpl.Template.SerializedConfig,
+		"projectId": p.ProjectID, "environmentId": p.EnvironmentID}
+	if spec.TeamID != "" {
+		input["workspaceId"] = spec.TeamID // PLATFORMS.md Railway, "Workspaces": TemplateDeployV2Input.workspaceId
+	}
+	var out struct {
+		TemplateDeployV2 struct {
+			WorkflowID *string `json:"workflowId"`
+		} `json:"templateDeployV2"`
+	}
+	if err := c.gql(ctx, token, "deploy Postgres template", docTemplateDeploy, map[string]any{"input": input}, &out, false); err != nil {
+		return err
+	}
+	wf := "none"
+	if out.TemplateDeployV2.WorkflowID != nil && *out.TemplateDeployV2.WorkflowID != "" {
+		wf = *out.TemplateDeployV2.WorkflowID
+	}
+	p.Set(extraWorkflow, wf)
+	p.Set(extraWorkflowAt, c.now().UTC().Format(time.RFC3339))
+	return nil
 }
 
 // waitForDatabase polls the template's workflow until it completes, then
-// finds the Postgres service among the project's services.
-func (c *Client) waitForDatabase(ctx context.Context, token string, p *platform.DeployProgress) (string, error) {
-	deadline := time.Now().Add(c.pollFor)
+// finds the Postgres service among the project's services. NotFound keeps
+// polling, as Running does, while the workflow is young: right after
+// templateDeployV2 it is read-after-write lag, not the end (PLATFORMS.md
+// Railway, "workflowStatus"; railwayapp/cli src/controllers/workflow.rs).
+// Only a workflow older than the polling bound that Railway no longer
+// knows is taken as finished long ago.
+func (c *Client) waitForDatabase(ctx context.Context, token string, p *platform.DeployProgress) error {
+	deadline := c.now().Add(c.pollFor)
+	asked, err := time.Parse(time.RFC3339, p.Get(extraWorkflowAt))
+	if err != nil {
+		asked = c.now()
+	}
 	for wf := p.Get(extraWorkflow); wf != "none"; {
 		var out struct {
 			WorkflowStatus struct {
@@ -443,7 +862,7 @@ func (c *Client) waitForDatabase(ctx context.Context, token string, p *platform.
 			} `json:"workflowStatus"`
 		}
 		if err := c.gql(ctx, token, "read template workflow", docWorkflowStatus, map[string]any{"workflowId": wf}, &out, true); err != nil {
-			return "", err
+			return err
 		}
 		switch out.WorkflowStatus.Status {
 		case "Complete":
@@ -455,34 +874,29 @@ func (c *Client) waitForDatabase(ctx context.Context, token string, p *platform.
 				msg = *out.WorkflowStatus.Error
 			}
 			p.Set(extraWorkflow, "") // a retry deploys the template again
-			return "", &platform.Error{Platform: platform.Railway, Op: "deploy Postgres template", Reason: platform.ReasonInvalid, Message: msg}
+			return &platform.Error{Platform: platform.Railway, Op: "deploy Postgres template", Reason: platform.ReasonInvalid, Message: msg}
 		case "NotFound":
-			wf = "none" // finished long ago: look for the service
-			continue
+			if c.now().Sub(asked) > c.pollFor {
+				wf = "none" // finished long ago: look for the service
+				continue
+			}
 		}
-		if time.Now().After(deadline) {
-			return "", &platform.Error{Platform: platform.Railway, Op: "deploy Postgres template", Reason: platform.ReasonTransient,
+		if c.now().After(deadline) {
+			return &platform.Error{Platform: platform.Railway, Op: "deploy Postgres template", Reason: platform.ReasonTransient,
 				Message: "the Postgres template is still being deployed"}
 		}
 		if err := c.sleep(ctx, c.pollEvery); err != nil {
-			return "", err
+			return err
 		}
 	}
-	var out struct {
-		Project struct {
-			Services edges[named] `json:"services"`
-		} `json:"project"`
+	if err := c.findDatabase(ctx, token, p); err != nil {
+		return err
 	}
-	if err := c.gql(ctx, token, "read project services", docProjectServices, map[string]any{"id": p.ProjectID}, &out, true); err != nil {
-		return "", err
+	if p.DatabaseID == "" {
+		return &platform.Error{Platform: platform.Railway, Op: "deploy Postgres template", Reason: platform.ReasonTransient,
+			Message: "the Postgres service has not appeared in the project yet"}
 	}
-	for _, e := range out.Project.Services.Edges {
-		if e.Node.ID != p.ServiceID && strings.HasPrefix(strings.ToLower(e.Node.Name), "postgres") {
-			return e.Node.ID, nil
-		}
-	}
-	return "", &platform.Error{Platform: platform.Railway, Op: "deploy Postgres template", Reason: platform.ReasonTransient,
-		Message: "the Postgres service has not appeared in the project yet"}
+	return nil
 }
 
 // Upload sends the files as a tar.gz to the CLI's undocumented

@@ -5,7 +5,19 @@
 // Deployments move through Railway's states over successive status polls
 // (QUEUED, INITIALIZING, BUILDING, DEPLOYING, then SUCCESS or FAILED) and
 // write build logs. It also serves the CLI's undocumented upload endpoint.
-// Every request is recorded for contract checks.
+// Every request is recorded for contract checks, and with ValidateWith the
+// fake refuses, as Railway does, a document or variables its schema does
+// not allow.
+//
+// Tokens are of Railway's kinds: a bearer token is an account token (every
+// workspace) unless AddOAuthToken or AddWorkspaceToken made it an OAuth
+// token (the workspaces the user granted) or a workspace token; a
+// Project-Access-Token header carries a project token (AddProjectToken).
+// `me` answers account and OAuth tokens only; `apiToken` account and
+// workspace tokens; `projectToken` project tokens. A create in a workspace
+// the token may not use, or a project token's create of a project, is "Not
+// Authorized"; an OAuth token's create without a workspaceId is refused
+// (PLATFORMS.md Railway, "Token kinds", "Workspaces").
 package railwayfake
 
 import (
@@ -16,6 +28,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,13 +55,35 @@ type Request struct {
 }
 
 type failure struct {
-	status int
-	code   string
+	status     int
+	code       string
+	retryAfter int // seconds, for a 429
 }
 
 type project struct {
 	ID, Name, WorkspaceID, EnvID string
 	Services                     []string
+	CreatedAt                    time.Time
+}
+
+// Workspaces every fake has: an account token reaches both.
+const (
+	PersonalWorkspace = "ws-personal"
+	TeamWorkspace     = "ws-team"
+)
+
+// Token kinds the fake tells apart.
+const (
+	kindAccount   = "account"
+	kindOAuth     = "oauth"
+	kindWorkspace = "workspace"
+	kindProject   = "project"
+)
+
+type tokenInfo struct {
+	kind       string
+	workspaces []string // OAuth and workspace tokens
+	projectID  string   // project tokens
 }
 
 type service struct {
@@ -88,6 +124,14 @@ type Server struct {
 	services    map[string]*service
 	deployments map[string]*deployment
 	workflows   map[string]*workflow
+	workspaces  []map[string]any
+	kinds       map[string]tokenInfo
+	unknown     tokenInfo // what an unregistered bearer token is
+	dropAnswers fakekit.Failures[failure]
+	schema      *ast.Schema
+	// WorkflowLag is how many workflowStatus polls a new template
+	// deployment answers NotFound first (Railway's read-after-write lag).
+	WorkflowLag int
 	// WorkflowPolls is how many workflowStatus polls a template deployment
 	// stays Running (2 when zero).
 	WorkflowPolls int
@@ -96,7 +140,8 @@ type Server struct {
 // New starts a fake on 127.0.0.1.
 func New() *Server {
 	s := &Server{failBuilds: map[string]string{}, projects: map[string]*project{}, services: map[string]*service{},
-		deployments: map[string]*deployment{}, workflows: map[string]*workflow{}}
+		deployments: map[string]*deployment{}, workflows: map[string]*workflow{}, kinds: map[string]tokenInfo{}, unknown: tokenInfo{kind: kindAccount},
+		workspaces: []map[string]any{{"id": PersonalWorkspace, "name": "Fake Developer's Projects"}, {"id": TeamWorkspace, "name": "Acme Team"}}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST "+GraphQLPath, s.graphql)
 	mux.HandleFunc("POST /project/{projectId}/environment/{environmentId}/up", s.up)
@@ -124,12 +169,99 @@ func (s *Server) FailNext(op string, status int, code string, n int) {
 	s.fails.Add(op, failure{status: status, code: code}, n)
 }
 
+// RateLimitNext makes the next n calls of op answer 429 with Retry-After
+// of the given seconds, as Railway does past a plan's hourly limit
+// (PLATFORMS.md Railway, "Rate limits": "429 with Retry-After").
+func (s *Server) RateLimitNext(op string, retryAfterSeconds, n int) {
+	s.fails.Add(op, failure{status: http.StatusTooManyRequests, retryAfter: retryAfterSeconds}, n)
+}
+
 // FailBuild makes every later deployment of services in the project fail
 // its build with message as the last error line.
 func (s *Server) FailBuild(projectName, message string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.failBuilds[projectName] = message
+}
+
+// ValidateWith makes the fake refuse every request whose document or
+// variables the schema does not allow, with a GraphQL validation error.
+func (s *Server) ValidateWith(schema *ast.Schema) { s.schema = schema }
+
+// AddOAuthToken makes token an OAuth access token granted the workspaces.
+func (s *Server) AddOAuthToken(token string, workspaces ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kinds[token] = tokenInfo{kind: kindOAuth, workspaces: workspaces}
+}
+
+// UnknownTokensAreOAuth makes every bearer token not registered otherwise
+// an OAuth token granted the workspaces (for a sandbox whose OAuth mock
+// issues the tokens).
+func (s *Server) UnknownTokensAreOAuth(workspaces ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.unknown = tokenInfo{kind: kindOAuth, workspaces: workspaces}
+}
+
+// AddWorkspaceToken makes token a workspace token of the workspace.
+func (s *Server) AddWorkspaceToken(token, workspace string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.kinds[token] = tokenInfo{kind: kindWorkspace, workspaces: []string{workspace}}
+}
+
+// AddProjectToken makes token a project token of a new project named
+// name in the team workspace, and returns the project's id.
+func (s *Server) AddProjectToken(token, name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := &project{ID: s.nextID("prj"), Name: name, WorkspaceID: TeamWorkspace, EnvID: s.nextID("env"), CreatedAt: time.Now().UTC()}
+	s.projects[p.ID] = p
+	s.kinds[token] = tokenInfo{kind: kindProject, projectID: p.ID}
+	return p.ID
+}
+
+// DropAnswer makes the next n calls of op happen but answer 502 Bad
+// Gateway, as an answer lost on the way.
+func (s *Server) DropAnswer(op string, n int) {
+	s.dropAnswers.Add(op, failure{status: http.StatusBadGateway}, n)
+}
+
+// DeleteProject deletes a project and its services, as a user can in
+// Railway's dashboard.
+func (s *Server) DeleteProject(id string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.projects[id]; ok {
+		for _, sv := range p.Services {
+			delete(s.services, sv)
+		}
+		delete(s.projects, id)
+	}
+}
+
+// ProjectWorkspace is the workspace a project was created in.
+func (s *Server) ProjectWorkspace(id string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p, ok := s.projects[id]; ok {
+		return p.WorkspaceID
+	}
+	return ""
+}
+
+// ProjectsNamed is how many projects have the name.
+func (s *Server) ProjectsNamed(name string) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, p := range s.projects {
+		if p.Name == name {
+			n++
+		}
+	}
+	return n
 }
 
 // RejectToken makes the token refused ("Not Authorized", in a 200).
@@ -223,7 +355,7 @@ func (s *Server) nextID(prefix string) string {
 func writeFailure(w http.ResponseWriter, f failure) {
 	switch {
 	case f.status == http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", "1")
+		w.Header().Set("Retry-After", strconv.Itoa(max(f.retryAfter, 1)))
 		writeJSON(w, f.status, gqlErrors("Too many requests. Try again later.", "RATE_LIMITED"))
 	case f.status == http.StatusOK || f.status == 0:
 		msg := f.code
@@ -278,7 +410,14 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	}
 	rec.Op = root.Name
 	s.record(rec)
-	if !s.tokens.Allowed(r) {
+	if s.schema != nil {
+		if err := Check(s.schema, body.Query, body.Variables, body.OperationName); err != nil {
+			writeJSON(w, http.StatusBadRequest, gqlErrors(err.Error(), "GRAPHQL_VALIDATION_FAILED"))
+			return
+		}
+	}
+	tok, ok := s.token(r)
+	if !ok {
 		writeJSON(w, http.StatusOK, gqlErrors("Not Authorized", "UNAUTHENTICATED"))
 		return
 	}
@@ -296,8 +435,12 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 		args[a.Name] = v
 	}
 	s.mu.Lock()
-	result, err := s.resolve(root.Name, args)
+	result, err := s.resolve(tok, root.Name, args)
 	s.mu.Unlock()
+	if f, ok := s.dropAnswers.Next(root.Name); ok {
+		writeJSON(w, f.status, map[string]any{"message": "Bad Gateway"})
+		return
+	}
 	if err != nil {
 		ge, _ := err.(*gqlError)
 		if ge == nil {
@@ -310,6 +453,73 @@ func (s *Server) graphql(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{root.Alias: selectFields(result, root.SelectionSet)}})
 }
+
+// token is the request's token and what kind it is: a Project-Access-Token
+// header, or a bearer token (an account token unless registered as
+// another kind); false when there is none or it is rejected.
+func (s *Server) token(r *http.Request) (tokenInfo, bool) {
+	if pt := r.Header.Get("Project-Access-Token"); pt != "" {
+		s.mu.Lock()
+		info, ok := s.kinds[pt]
+		s.mu.Unlock()
+		return info, ok && info.kind == kindProject && !s.tokens.Rejected(pt)
+	}
+	tok, ok := fakekit.Bearer(r)
+	if !ok || s.tokens.Rejected(tok) {
+		return tokenInfo{}, false
+	}
+	s.mu.Lock()
+	info, known := s.kinds[tok]
+	unknown := s.unknown
+	s.mu.Unlock()
+	if !known {
+		return unknown, true
+	}
+	if info.kind == kindProject {
+		return tokenInfo{}, false // a project token sent as a bearer token is no token
+	}
+	return info, true
+}
+
+// mayUseWorkspace reports whether the token may act in the workspace.
+func (s *Server) mayUseWorkspace(t tokenInfo, ws string) bool {
+	known := false
+	for _, w := range s.workspaces {
+		known = known || w["id"] == ws
+	}
+	switch t.kind {
+	case kindAccount:
+		return known
+	case kindOAuth, kindWorkspace:
+		for _, w := range t.workspaces {
+			if w == ws {
+				return known
+			}
+		}
+	}
+	return false
+}
+
+// mayUseProject reports whether the token may act on the project.
+func (s *Server) mayUseProject(t tokenInfo, p *project) bool {
+	if t.kind == kindProject {
+		return p.ID == t.projectID
+	}
+	return p.WorkspaceID == "" || s.mayUseWorkspace(t, p.WorkspaceID)
+}
+
+// visibleWorkspaces are the workspaces the token may act in.
+func (s *Server) visibleWorkspaces(t tokenInfo) []map[string]any {
+	out := []map[string]any{}
+	for _, w := range s.workspaces {
+		if s.mayUseWorkspace(t, w["id"].(string)) {
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+func notAuthorized() error { return &gqlError{message: "Not Authorized", code: "UNAUTHENTICATED"} }
 
 // selectFields keeps only the selected fields (by alias) of a result.
 func selectFields(v any, sel ast.SelectionSet) any {
@@ -401,18 +611,63 @@ func (s *Server) projectJSON(p *project) map[string]any {
 		sv := s.services[id]
 		svcs = append(svcs, map[string]any{"id": sv.ID, "name": sv.Name})
 	}
-	return map[string]any{"id": p.ID, "name": p.Name,
+	return map[string]any{"id": p.ID, "name": p.Name, "createdAt": p.CreatedAt.Format(time.RFC3339Nano), "workspaceId": p.WorkspaceID,
 		"environments": edgesOf([]map[string]any{{"id": p.EnvID, "name": "production"}}),
 		"services":     edgesOf(svcs)}
 }
 
-func (s *Server) resolve(field string, args map[string]any) (any, error) {
+func (s *Server) resolve(tok tokenInfo, field string, args map[string]any) (any, error) {
 	switch field {
 	case "me":
-		return map[string]any{"id": "user-fake", "email": "dev@example.com", "name": "Fake Developer"}, nil
+		if tok.kind != kindAccount && tok.kind != kindOAuth {
+			return nil, notAuthorized() // `me` cannot be used with a workspace or project token
+		}
+		return map[string]any{"id": "user-fake", "email": "dev@example.com", "name": "Fake Developer",
+			"workspaces": s.visibleWorkspaces(tok)}, nil
+	case "apiToken":
+		if tok.kind == kindProject {
+			return nil, notAuthorized()
+		}
+		return map[string]any{"workspaces": s.visibleWorkspaces(tok)}, nil
+	case "projectToken":
+		if tok.kind != kindProject {
+			return nil, &gqlError{message: "Project Token not found", code: "NOT_FOUND"}
+		}
+		p := s.projects[tok.projectID]
+		return map[string]any{"id": "pt-" + p.ID, "projectId": p.ID, "environmentId": p.EnvID,
+			"project": map[string]any{"id": p.ID, "name": p.Name}, "environment": map[string]any{"id": p.EnvID, "name": "production"}}, nil
+	case "projects":
+		ws := str(args, "workspaceId")
+		if tok.kind == kindProject || (ws != "" && !s.mayUseWorkspace(tok, ws)) {
+			return nil, notAuthorized()
+		}
+		var list []map[string]any
+		for _, p := range s.projects {
+			if (ws == "" || p.WorkspaceID == ws) && s.mayUseProject(tok, p) {
+				list = append(list, s.projectJSON(p))
+			}
+		}
+		sort.Slice(list, func(i, j int) bool { return list[i]["createdAt"].(string) > list[j]["createdAt"].(string) })
+		return edgesOf(list), nil
 	case "projectCreate":
 		in := obj(args, "input")
-		p := &project{ID: s.nextID("prj"), Name: str(in, "name"), WorkspaceID: str(in, "workspaceId"), EnvID: s.nextID("env")}
+		ws := str(in, "workspaceId")
+		switch {
+		case tok.kind == kindProject:
+			return nil, notAuthorized()
+		case ws == "" && tok.kind == kindOAuth:
+			// An OAuth grant covers only the workspaces the user selected:
+			// Railway must be told which one.
+			return nil, &gqlError{message: "You must specify a workspaceId to create a project", code: "BAD_USER_INPUT"}
+		case ws == "" && tok.kind == kindWorkspace:
+			ws = tok.workspaces[0]
+		case ws == "":
+			ws = PersonalWorkspace
+		}
+		if !s.mayUseWorkspace(tok, ws) {
+			return nil, notAuthorized()
+		}
+		p := &project{ID: s.nextID("prj"), Name: str(in, "name"), WorkspaceID: ws, EnvID: s.nextID("env"), CreatedAt: time.Now().UTC()}
 		if p.Name == "" {
 			p.Name = "fake-project"
 		}
@@ -423,12 +678,18 @@ func (s *Server) resolve(field string, args map[string]any) (any, error) {
 		if !ok {
 			return nil, notFound("Project")
 		}
+		if !s.mayUseProject(tok, p) {
+			return nil, notAuthorized()
+		}
 		return s.projectJSON(p), nil
 	case "serviceCreate":
 		in := obj(args, "input")
 		p, ok := s.projects[str(in, "projectId")]
 		if !ok {
 			return nil, notFound("Project")
+		}
+		if !s.mayUseProject(tok, p) {
+			return nil, notAuthorized()
 		}
 		sv := &service{ID: s.nextID("svc"), Name: str(in, "name"), ProjectID: p.ID, Branch: str(in, "branch"), Vars: map[string]string{}}
 		if src := obj(in, "source"); src != nil {
@@ -444,6 +705,27 @@ func (s *Server) resolve(field string, args map[string]any) (any, error) {
 		s.services[sv.ID] = sv
 		p.Services = append(p.Services, sv.ID)
 		return map[string]any{"id": sv.ID, "name": sv.Name}, nil
+	case "serviceConnect":
+		sv, ok := s.services[str(args, "id")]
+		if !ok {
+			return nil, notFound("Service")
+		}
+		if !s.mayUseProject(tok, s.projects[sv.ProjectID]) {
+			return nil, notAuthorized()
+		}
+		in := obj(args, "input")
+		sv.Image, sv.Repo, sv.Branch = str(in, "image"), str(in, "repo"), str(in, "branch")
+		return map[string]any{"id": sv.ID, "name": sv.Name}, nil
+	case "domains":
+		sv, ok := s.services[str(args, "serviceId")]
+		if !ok || sv.ProjectID != str(args, "projectId") {
+			return nil, notFound("Service")
+		}
+		doms := []map[string]any{}
+		if sv.Domain != "" {
+			doms = append(doms, map[string]any{"id": "dom-" + sv.ID, "domain": sv.Domain, "environmentId": str(args, "environmentId"), "serviceId": sv.ID})
+		}
+		return map[string]any{"serviceDomains": doms, "customDomains": []map[string]any{}}, nil
 	case "serviceDomainCreate":
 		in := obj(args, "input")
 		sv, ok := s.services[str(in, "serviceId")]
@@ -498,6 +780,13 @@ func (s *Server) resolve(field string, args map[string]any) (any, error) {
 		if !ok {
 			return nil, notFound("Project")
 		}
+		ws := str(in, "workspaceId")
+		if ws == "" && tok.kind == kindOAuth {
+			return nil, &gqlError{message: "You must specify a workspaceId to deploy a template", code: "BAD_USER_INPUT"}
+		}
+		if !s.mayUseProject(tok, p) || (ws != "" && ws != p.WorkspaceID) {
+			return nil, notAuthorized()
+		}
 		wf := &workflow{ID: s.nextID("wf"), ProjectID: p.ID, EnvID: str(in, "environmentId")}
 		s.workflows[wf.ID] = wf
 		return map[string]any{"projectId": p.ID, "workflowId": wf.ID}, nil
@@ -507,9 +796,12 @@ func (s *Server) resolve(field string, args map[string]any) (any, error) {
 			return map[string]any{"status": "NotFound", "error": nil}, nil
 		}
 		wf.Polls++
-		polls := s.WorkflowPolls
-		if polls == 0 {
-			polls = 2
+		if wf.Polls <= s.WorkflowLag {
+			return map[string]any{"status": "NotFound", "error": nil}, nil
+		}
+		polls := s.WorkflowLag + s.WorkflowPolls
+		if s.WorkflowPolls == 0 {
+			polls += 2
 		}
 		if wf.Polls <= polls {
 			return map[string]any{"status": "Running", "error": nil}, nil
@@ -519,7 +811,8 @@ func (s *Server) resolve(field string, args map[string]any) (any, error) {
 			p := s.projects[wf.ProjectID]
 			sv := &service{ID: s.nextID("svc"), Name: "Postgres", ProjectID: p.ID, Image: "ghcr.io/railwayapp-templates/postgres-ssl:16",
 				Vars: map[string]string{"PGPASSWORD": "pw-" + strconv.Itoa(s.seq),
-					"DATABASE_URL": fmt.Sprintf("postgresql://postgres:pw-%d@postgres.railway.internal:5432/railway", s.seq)}}
+					"DATABASE_URL":        fmt.Sprintf("postgresql://postgres:pw-%d@postgres.railway.internal:5432/railway", s.seq),
+					"DATABASE_PUBLIC_URL": fmt.Sprintf("postgresql://postgres:pw-%d@shuttle.proxy.rlwy.net:%d/railway", s.seq, 30000+s.seq)}}
 			s.services[sv.ID] = sv
 			p.Services = append(p.Services, sv.ID)
 		}
@@ -593,11 +886,35 @@ func (s *Server) log(d *deployment, message, severity string) {
 }
 
 func (s *Server) startDeployment(sv *service, files []string) *deployment {
-	d := &deployment{ID: s.nextID("dep"), ServiceID: sv.ID, Status: "QUEUED", Vars: copyVars(sv.Vars), Files: files,
+	d := &deployment{ID: s.nextID("dep"), ServiceID: sv.ID, Status: "QUEUED", Vars: s.resolveRefs(sv), Files: files,
 		FailMessage: s.failBuilds[s.projects[sv.ProjectID].Name]}
 	s.deployments[d.ID] = d
 	s.log(d, "Deployment queued", "info")
 	return d
+}
+
+// referenceRE matches a reference variable: ${{Service.VARIABLE}}.
+var referenceRE = regexp.MustCompile(`\$\{\{\s*([^.}]+)\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}`)
+
+// resolveRefs is a service's variables as its deployment sees them: each
+// reference to another service of the project replaced by that variable's
+// value, an unknown one by nothing, as Railway renders references when it
+// deploys.
+func (s *Server) resolveRefs(sv *service) map[string]string {
+	out := copyVars(sv.Vars)
+	p := s.projects[sv.ProjectID]
+	for k, v := range out {
+		out[k] = referenceRE.ReplaceAllStringFunc(v, func(ref string) string {
+			m := referenceRE.FindStringSubmatch(ref)
+			for _, id := range p.Services {
+				if other := s.services[id]; other.Name == strings.TrimSpace(m[1]) {
+					return other.Vars[m[2]]
+				}
+			}
+			return ""
+		})
+	}
+	return out
 }
 
 func (s *Server) deploymentJSON(d *deployment) map[string]any {
@@ -639,7 +956,7 @@ func (s *Server) advance(d *deployment) {
 func (s *Server) up(w http.ResponseWriter, r *http.Request) {
 	raw, _ := io.ReadAll(r.Body)
 	s.record(Request{Op: "up", Method: r.Method, URL: r.URL.RequestURI(), Header: r.Header.Clone(), Body: raw})
-	if !s.tokens.Allowed(r) {
+	if _, ok := s.token(r); !ok {
 		writeJSON(w, http.StatusUnauthorized, map[string]any{"message": "Unauthorized. Please login with `railway login`"})
 		return
 	}

@@ -3,6 +3,7 @@ package railwayfake
 import (
 	"encoding/json"
 	"fmt"
+	"os"
 	"strings"
 
 	"github.com/vektah/gqlparser/v2/ast"
@@ -76,6 +77,16 @@ func Schema(introspection []byte) (*ast.Schema, error) {
 		return nil, fmt.Errorf("railwayfake: the schema does not validate: %w", err)
 	}
 	return schema, nil
+}
+
+// LoadSchema reads and converts an introspection result file (such as
+// shared/specs/railway-schema.json) with Schema.
+func LoadSchema(path string) (*ast.Schema, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("railwayfake: %w", err)
+	}
+	return Schema(data)
 }
 
 // Check validates a request's document against the schema with gqlparser's
