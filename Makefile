@@ -41,12 +41,16 @@ test: dynamodb-local oauth-mock
 	$(GO) vet ./...
 	$(GO) run ./infra/cmd/with-dynamodb -- $(GO) test $(TEST_FLAGS) ./...
 
-## lint: go vet, staticcheck (pinned as a go.mod tool) and Redocly's lint of openapi.json (recommended-strict: no error, no warning)
+## lint: go vet, staticcheck (pinned as a go.mod tool), Redocly's lint of openapi.json (recommended-strict: no error, no warning), go.mod tidy, and cfn-lint on template.yaml (informational checks too) when cfn-lint is installed
 lint: openapi-lint
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
 	cd infra/openapi-lint && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true \
 	  node node_modules/@redocly/cli/bin/cli.js lint ../../internal/httpapi/openapi.json --config redocly.yaml --format stylish
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run go mod tidy"; exit 1; }
+	@if command -v cfn-lint >/dev/null 2>&1; then \
+	  echo "cfn-lint --include-checks I template.yaml"; cfn-lint --include-checks I -- template.yaml; \
+	else echo "cfn-lint is not installed: template.yaml not linted (pip install cfn-lint)"; fi
 
 ## dev: the local stack on 127.0.0.1:3000 (DynamoDB Local, gateway with JWT, schedules, stream)
 dev: dynamodb-local oauth-mock

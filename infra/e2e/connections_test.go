@@ -161,6 +161,59 @@ func TestRestreamConnectsWithRotatingTokens(t *testing.T) {
 	}
 }
 
+func TestTheSandboxDeclinesAConsentWhenTheLoginHintSaysDecline(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	var start struct{ AuthorizeURL string }
+	s.call("POST", "/connections/zoom/oauth", "church-1", map[string]string{"returnTo": s.app.URL + "/settings"}, &start)
+	r, err := http.Get(start.AuthorizeURL + "&login_hint=" + sandbox.DeclineLoginHint) // a browser follows it back
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Body.Close()
+	if q := r.Request.URL.Query(); !strings.HasPrefix(r.Request.URL.String(), s.app.URL+"/settings") ||
+		q.Get("status") != "error" || q.Get("error") != "access_denied" || q.Get("platform") != "zoom" {
+		t.Fatalf("back in the app at %v, want the declined consent's error", r.Request.URL)
+	}
+	if resp := s.call("GET", "/connections/zoom", "church-1", nil, nil); resp.StatusCode != 404 {
+		t.Fatalf("a declined consent made a connection: %d", resp.StatusCode)
+	}
+}
+
+func TestTheSandboxsTestKeys(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	for _, c := range []struct{ platform, field string }{{"render", "apiKey"}, {"railway", "token"}, {"vercel", "token"}} {
+		t.Run(c.platform, func(t *testing.T) {
+			tenant := "testkeys-" + c.platform
+			// invalid_: refused by the platform, so the connect is a 422 and stores nothing.
+			var p struct{ Code, Reason string }
+			r := s.call("POST", "/connections/"+c.platform, tenant, map[string]any{"credentials": map[string]string{c.field: sandbox.InvalidKeyPrefix + "0001"}}, &p)
+			if r.StatusCode != 422 || p.Code != "invalid_credentials" {
+				t.Fatalf("an invalid_ key: %d %+v", r.StatusCode, p)
+			}
+			if r := s.call("GET", "/connections/"+c.platform, tenant, nil, nil); r.StatusCode != 404 {
+				t.Fatalf("an invalid_ key made a connection: %d", r.StatusCode)
+			}
+			// revoked_: connects, then the next verification finds it revoked.
+			var got connectionBody
+			r = s.call("POST", "/connections/"+c.platform, tenant, map[string]any{"credentials": map[string]string{c.field: sandbox.RevokedKeyPrefix + "0001"}}, &got)
+			if r.StatusCode != 201 || got.Status != "connected" {
+				t.Fatalf("a revoked_ key must connect: %d %+v", r.StatusCode, got)
+			}
+			r = s.call("POST", "/connections/"+c.platform+"/refresh", tenant, nil, &got)
+			if r.StatusCode != 200 || got.Status != "expired" {
+				t.Fatalf("re-verifying a revoked_ key: %d %+v, want expired", r.StatusCode, got)
+			}
+			// Any other key is an ordinary one.
+			r = s.call("POST", "/connections/"+c.platform, tenant+"-ok", map[string]any{"credentials": map[string]string{c.field: "good-0001"}}, &got)
+			if r.StatusCode != 201 || s.call("POST", "/connections/"+c.platform+"/refresh", tenant+"-ok", nil, &got).StatusCode != 200 || got.Status != "connected" {
+				t.Fatalf("an ordinary key: %+v", got)
+			}
+		})
+	}
+}
+
 func TestKeyPlatformsConnectWithVerifiedCredentials(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)

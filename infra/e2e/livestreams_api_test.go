@@ -69,6 +69,8 @@ func TestBadLivestreamRequestsAreProblemsAndChangeNothing(t *testing.T) {
 		{"start in the past", newLivestream(start.Add(-2*time.Hour), youtubeTarget("")), 422, "invalid_schedule"},
 		{"YouTube without madeForKids", newLivestream(start, liveTarget{Platform: "youtube"}), 400, "made_for_kids_required"},
 		{"autoStop for Restream", newLivestream(start, liveTarget{Platform: "restream", AutoStop: new(true)}), 422, "option_not_accepted"},
+		{"an end at the zero time", map[string]any{"title": "x", "scheduledStart": start.Format(time.RFC3339), "scheduledEnd": "0001-01-01T00:00:00Z", "targets": []liveTarget{youtubeTarget("")}}, 400, "invalid_body"},
+		{"a start 180 years ahead", newLivestream(start.AddDate(180, 0, 0), youtubeTarget("")), 400, "invalid_schedule"},
 	}
 	for _, c := range cases {
 		var p struct{ Code, Detail string }
@@ -76,6 +78,12 @@ func TestBadLivestreamRequestsAreProblemsAndChangeNothing(t *testing.T) {
 		if r.StatusCode != c.status || p.Code != c.code || p.Detail == "" {
 			t.Errorf("%s: %d %+v, want %d %s", c.name, r.StatusCode, p, c.status, c.code)
 		}
+	}
+	// The zero time is a bad time, not a missing one.
+	var zero struct{ Code, Detail string }
+	r := s.call("POST", "/livestreams", "church-1", map[string]any{"title": "x", "scheduledStart": "0001-01-01T00:00:00Z", "targets": []liveTarget{youtubeTarget("")}}, &zero)
+	if r.StatusCode != 400 || zero.Code != "invalid_body" || !strings.Contains(zero.Detail, "0001-01-01T00:00:00Z is not a usable date-time") {
+		t.Errorf("the zero time: %d %+v", r.StatusCode, zero)
 	}
 	var page struct{ Items []livestreamBody }
 	s.call("GET", "/livestreams", "church-1", nil, &page)

@@ -71,6 +71,7 @@ const DEFAULT_CLIENT = Object.freeze({
   // the user granted to the app" (developers.google.com/identity/oauth2/web/
   // reference/js-reference#google.accounts.oauth2.revoke).
   revokeGrant: false,
+  declineLoginHint: undefined, // set: an authorize request with this login_hint is declined (access_denied)
 });
 
 const AUTH_STYLES = ["basic", "body", "any"];
@@ -94,6 +95,7 @@ function validateClientConfig(id, c) {
         out[k] = v;
         break;
       case "clientSecret":
+      case "declineLoginHint":
         if (v === null || v === "") break;
         if (typeof v !== "string") throw new BadRequest(`${where} must be a string`);
         out[k] = v;
@@ -309,6 +311,14 @@ service.on("beforeAuthorizeRedirect", (redirect, req) => {
   const code = redirect.url.searchParams.get("code");
   const q = req.sb?.query;
   if (!code || !q) return;
+  const decline = clientConfig(q.client_id).declineLoginHint;
+  if (decline !== undefined && q.login_hint === decline) {
+    // The user declined the consent: back with the error and no code (RFC 6749 4.1.2.1).
+    redirect.url.searchParams.delete("code");
+    redirect.url.searchParams.set("error", "access_denied");
+    redirect.url.searchParams.set("error_description", "The user declined the consent (oauth-mock: login_hint matched declineLoginHint).");
+    return;
+  }
   state.codes.set(code, {
     clientId: q.client_id,
     redirectUri: q.redirect_uri,

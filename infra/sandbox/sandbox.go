@@ -3,21 +3,38 @@
 // HTTP fake as its API. It answers the <PLATFORM>_* environment variables
 // that point Switchboard at them. `make dev` runs it for newcomers, and the
 // end-to-end tests run the same sandbox.
+//
+// Like a payment API's sandbox it has test credentials, so the bad paths
+// can be tried too (README lists them): an API key or token starting
+// InvalidKeyPrefix is refused by the platform, one starting
+// RevokedKeyPrefix works for the connect and is refused from then on (so
+// the next verification finds it revoked), and login_hint=DeclineLoginHint
+// on an authorizeUrl makes the consent declined. The rules live here, in
+// front of the fakes, which keep modelling their vendors.
 package sandbox
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/dynamolocal"
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet/googlemeetfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram/instagramfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway/railwayfake"
@@ -70,6 +87,24 @@ type Options struct {
 	Encoder      bool
 	EncoderEvery time.Duration
 }
+
+// Test credentials.
+const (
+	// InvalidKeyPrefix starts a key the platform refuses (401): connecting
+	// with it answers 422 invalid_credentials.
+	InvalidKeyPrefix = "invalid_"
+	// RevokedKeyPrefix starts a key the platform accepts until it is
+	// verified a second time, as if the user revoked it right after
+	// connecting: the connect works, and the next verification (the
+	// refresher's daily one, or POST /connections/{platform}/refresh)
+	// finds it refused and marks the connection expired. The sandbox
+	// knows a verification as a repeat of the key's very first request
+	// (the account read that verified it at connect).
+	RevokedKeyPrefix = "revoked_"
+	// DeclineLoginHint, as login_hint on an authorizeUrl, makes the OAuth
+	// mock decline the consent: it redirects back with error=access_denied.
+	DeclineLoginHint = "decline"
+)
 
 // ClientID is the sandbox's OAuth client id for a platform. The platforms
 // of a grant group share one (YouTube and Google Meet one Google client,
@@ -131,8 +166,10 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	api := map[platform.ID]string{
 		platform.YouTube: s.YouTube.URL, platform.Facebook: s.Facebook.URL, platform.Instagram: s.Instagram.URL,
 		platform.Zoom: s.Zoom.APIURL(), platform.GoogleMeet: s.Meet.MeetURL(), platform.MicrosoftTeams: s.Teams.APIURL(),
-		platform.Vercel: s.Vercel.URL, platform.Railway: s.Railway.APIURL(),
-		platform.Restream: s.Restream.URL, platform.Render: s.Render.APIURL(),
+		platform.Vercel:   s.testCredentials(s.Vercel.URL, s.Vercel.URL, s.Vercel.RejectToken),
+		platform.Railway:  s.testCredentials(s.Railway.URL, s.Railway.APIURL(), s.Railway.RejectToken),
+		platform.Restream: s.Restream.URL,
+		platform.Render:   s.testCredentials(s.Render.URL, s.Render.APIURL(), s.Render.RejectToken),
 	}
 	clients := map[string]oauthmock.ClientConfig{}
 	base := strings.TrimRight(opt.CallbackBase, "/")
@@ -176,6 +213,49 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	return s, nil
 }
 
+// testCredentials puts the test-credential rules in front of a key
+// platform's fake (at base; api is its API URL under base) and answers
+// the API URL to use: the same, on a proxy that tells the fake to refuse
+// an invalid_ key before it arrives, and a revoked_ key from the moment
+// its first request comes again.
+func (s *Sandbox) testCredentials(base, api string, reject func(token string)) string {
+	target, err := url.Parse(base)
+	if err != nil {
+		panic(fmt.Sprintf("sandbox: a fake's URL %q: %v", base, err)) // httptest URLs always parse
+	}
+	proxy := &httputil.ReverseProxy{Rewrite: func(r *httputil.ProxyRequest) { r.SetURL(target); r.Out.Host = r.In.Host }}
+	var (
+		mu    sync.Mutex
+		first = map[string]string{} // revoked_ key -> its first request
+	)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		tok, _ := fakekit.Bearer(r)
+		switch {
+		case strings.HasPrefix(tok, InvalidKeyPrefix):
+			reject(tok)
+		case strings.HasPrefix(tok, RevokedKeyPrefix):
+			body, err := io.ReadAll(r.Body)
+			if err != nil {
+				http.Error(w, "sandbox: reading the request: "+err.Error(), http.StatusBadGateway)
+				return
+			}
+			r.Body = io.NopCloser(bytes.NewReader(body))
+			sum := sha256.Sum256(body) // GraphQL (Railway) asks everything at one path
+			req := r.Method + " " + r.URL.RequestURI() + " " + hex.EncodeToString(sum[:])
+			mu.Lock()
+			if was, ok := first[tok]; !ok {
+				first[tok] = req
+			} else if was == req {
+				reject(tok) // verified again: revoked from now on
+			}
+			mu.Unlock()
+		}
+		proxy.ServeHTTP(w, r)
+	}))
+	s.closers = append(s.closers, srv.Close)
+	return srv.URL + strings.TrimPrefix(api, base)
+}
+
 // startEncoder pushes to every stream until Close.
 func (s *Sandbox) startEncoder(every time.Duration) {
 	if every <= 0 {
@@ -204,7 +284,7 @@ func (s *Sandbox) startEncoder(every time.Duration) {
 
 // clientConfig makes the OAuth mock behave like the platform's provider.
 func clientConfig(d platform.Descriptor, o platform.OAuth) oauthmock.ClientConfig {
-	c := oauthmock.ClientConfig{ClientSecret: ClientSecret(d.ID), AuthStyle: oauthmock.AuthBody}
+	c := oauthmock.ClientConfig{ClientSecret: ClientSecret(d.ID), AuthStyle: oauthmock.AuthBody, DeclineLoginHint: DeclineLoginHint}
 	// A grant group's vendor ends the whole grant on a revoke (Google).
 	c.RevokeGrant = d.GrantGroup != ""
 	if o.ClientAuth == platform.ClientAuthBasic {

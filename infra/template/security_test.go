@@ -107,15 +107,14 @@ func TestDynamoDBAccessIsLimitedToTheTableItsIndexAndItsStream(t *testing.T) {
 	index := map[string]any{"Fn::Sub": "${Table.Arn}/index/" + store.IndexGSI1}
 	stream := getAtt("Table", "StreamArn")
 	allowed := map[string][]any{
-		"dynamodb:GetItem":            {table},
-		"dynamodb:PutItem":            {table},
-		"dynamodb:UpdateItem":         {table},
-		"dynamodb:DeleteItem":         {table},
-		"dynamodb:ConditionCheckItem": {table},
-		"dynamodb:Query":              {table, index},
-		"dynamodb:DescribeStream":     {stream},
-		"dynamodb:GetRecords":         {stream},
-		"dynamodb:GetShardIterator":   {stream},
+		"dynamodb:GetItem":          {table},
+		"dynamodb:PutItem":          {table},
+		"dynamodb:UpdateItem":       {table},
+		"dynamodb:DeleteItem":       {table},
+		"dynamodb:Query":            {table, index},
+		"dynamodb:DescribeStream":   {stream},
+		"dynamodb:GetRecords":       {stream},
+		"dynamodb:GetShardIterator": {stream},
 		// ListStreams has no resource-level permission.
 		"dynamodb:ListStreams": {"*"},
 	}
@@ -136,6 +135,63 @@ func TestDynamoDBAccessIsLimitedToTheTableItsIndexAndItsStream(t *testing.T) {
 				if !slices.ContainsFunc(ok, func(x any) bool { return equal(x, r) }) {
 					t.Errorf("%s allows %s on %v, want only %v", s.where, a, r, ok)
 				}
+			}
+		}
+	}
+}
+
+// tableActions is each function's DynamoDB item actions on the table, and
+// the store calls that need them (internal/store: Get is GetItem, Put and
+// a transaction's Puts are PutItem, Update and a transaction's Updates are
+// UpdateItem, Delete is DeleteItem, Query on the table is Query). The
+// store's transactions have no ConditionCheck items, so no function needs
+// ConditionCheckItem.
+var tableActions = map[string][]string{
+	// StartOAuth PutState; Callback TakeState (Get, Delete) and the
+	// connection's Get and versioned Save (Put). No idempotent route, no list.
+	app.OAuth: {"GetItem", "PutItem", "DeleteItem"},
+	// Get, List (Query), Save (Put: connect, verify, refresh, disconnect),
+	// TakeLease and ReleaseLease (Update). Nothing is deleted.
+	app.Connections: {"GetItem", "PutItem", "UpdateItem", "Query"},
+	// livestream Create (Put), Save/SaveTarget (Update), Delete (a create
+	// refused everywhere), List (Query); connection Token (Get, lease
+	// Update, Save Put); idempotency Begin (Get, Put, Update), Finish
+	// (Update), Abandon (Delete).
+	app.Livestreams: {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+	// meeting Create (Put), Cancel/SetTarget (Update), List (Query);
+	// connection Token; idempotency as above.
+	app.Meetings: {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+	// livestream Due (Query on gsi1 only), Get, Save/SaveTarget (Update);
+	// connection Token (Get, Update, Put).
+	app.StreamSched: {"GetItem", "PutItem", "UpdateItem"},
+	// connection Due (gsi1), Get, TakeLease/ReleaseLease (Update), Save
+	// (Put); the deployments sweep's Due (gsi1), Kick (a transaction of two
+	// Updates), Expire (Update).
+	app.TokenRefresher: {"GetItem", "PutItem", "UpdateItem"},
+	// LoadWindow (Get), Accept (a transaction of two Puts), PutFiles (Put),
+	// Get, List and Logs (Query), Cancel (Update); connection Token;
+	// idempotency as above.
+	app.Deployments: {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+	// Claim (Get, Update), Files (Get), Save (Update, or a transaction of an
+	// Update and a log item's Put), Expire (Update); connection Token and
+	// ReportUnauthorized (Get, Update, Put).
+	app.DeployWorker: {"GetItem", "PutItem", "UpdateItem"},
+}
+
+func TestEachRoleGrantsOnTheTableExactlyTheItemActionsItsCodeCalls(t *testing.T) {
+	t.Parallel()
+	d := tpl(t)
+	table := getAtt("Table", "Arn")
+	for _, name := range app.Functions() {
+		want, ok := tableActions[name]
+		if !ok {
+			t.Errorf("no table actions are listed for %s", name)
+			continue
+		}
+		f := d.function(t, name)
+		for _, a := range []string{"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query", "ConditionCheckItem", "BatchGetItem", "BatchWriteItem"} {
+			if got, need := roleAllows(t, d, f, "dynamodb:"+a, table), slices.Contains(want, a); got != need {
+				t.Errorf("%s may call dynamodb:%s on the table: %v, want %v", f.ID, a, got, need)
 			}
 		}
 	}

@@ -19,6 +19,8 @@ import (
 // The deployments capability reads:
 //
 //	MAX_DEPLOYMENTS_PER_HOUR     deployments accepted per user in any sliding hour (10)
+//	MAX_ROLLBACKS_PER_HOUR       rollbacks accepted per user in any sliding hour (60), a window of their own:
+//	                             the deployments limit never refuses a rollback
 //	DEPLOYMENT_TIMEOUT_MS        how long a deployment may run before it is timed_out (300000)
 //	RAILWAY_UNDOCUMENTED_UPLOAD  "true" lets Railway deployments take files through the CLI's
 //	                             undocumented upload endpoint (off: Railway takes a repository or an image)
@@ -66,8 +68,9 @@ func (d *Deps) deploymentRoutes(ctx context.Context, svc *httpapi.Services) erro
 	}
 	svc.Deployments = deploy.New(deploy.Config{
 		Repo: d.Store.Deployments(), Connections: parts.conns, Vault: parts.vault, Deployers: parts.deployers,
-		Limit:   ratelimit.Window{Limit: envInt(d.Env, "MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour), Period: time.Hour},
-		Timeout: parts.timeout,
+		Limit:         ratelimit.Window{Limit: envInt(d.Env, "MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour), Period: time.Hour},
+		RollbackLimit: ratelimit.Window{Limit: envInt(d.Env, "MAX_ROLLBACKS_PER_HOUR", deploy.DefaultMaxRollbacksPerHour), Period: time.Hour},
+		Timeout:       parts.timeout,
 		// Whatever the route takes decodes to no more than this.
 		MaxFileBytes: routeMaxBody("createDeployment"),
 		QueueGrace:   2 * parts.lease,

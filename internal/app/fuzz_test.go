@@ -4,19 +4,24 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
+	"github.com/switchboard-dev/switchboard/infra/eventfile"
 	"github.com/switchboard-dev/switchboard/infra/sandbox"
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
+	"github.com/switchboard-dev/switchboard/internal/httpapi/apitest"
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
+	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
 // The fuzz targets send each HTTP function events that start from the
@@ -41,6 +46,12 @@ func fuzzFunction(f *testing.F, function string) {
 		}
 		addSeed(f, ev)
 		seeds++
+		// The seeds' tenant is connected: a sample create gets past the
+		// connection checks, so fuzzing it reaches the validation behind them.
+		if resp, err := handle(context.Background(), ev); err == nil && resp.StatusCode == 409 &&
+			strings.Contains(resp.Body, "not_connected") {
+			f.Fatalf("the sample %s %s still meets a missing connection: %s", ev.RequestContext.HTTP.Method, ev.RawPath, resp.Body)
+		}
 	}
 	// Every route of the function, with and without a body, is a seed too.
 	for _, r := range httpapi.Routes() {
@@ -106,7 +117,7 @@ func sampleEvents(f *testing.F) []events.APIGatewayV2HTTPRequest {
 	}
 	var out []events.APIGatewayV2HTTPRequest
 	for _, file := range files {
-		raw, err := os.ReadFile(file)
+		raw, err := eventfile.Read(file, time.Now())
 		if err != nil {
 			f.Fatal(err)
 		}
@@ -140,9 +151,60 @@ func fuzzHandler(f *testing.F, function string) func(context.Context, events.API
 		}
 		return os.Getenv(k)
 	}
-	api, err := app.HTTP(context.Background(), function, app.Options{Getenv: getenv, Log: io.Discard})
+	opts := app.Options{Getenv: getenv, Log: io.Discard}
+	connectEverything(f, opts, fuzzTenants...)
+	api, err := app.HTTP(context.Background(), function, opts)
 	if err != nil {
 		f.Fatal(err)
 	}
 	return api.Handle
+}
+
+// fuzzTenants are the tenants of the seeds: the sample events' and the
+// route seeds'. Each has every platform connected, so a fuzzed create gets
+// past "not connected" to the validation behind it.
+var fuzzTenants = []string{"tenant-grace-church", "tenant-fuzz"}
+
+// connectEverything connects each tenant to every platform of the sandbox
+// through the connections and oauth functions, as a user would: keys for
+// the key platforms, the whole authorization for the OAuth ones.
+func connectEverything(f *testing.F, opts app.Options, tenants ...string) {
+	ctx := context.Background()
+	conns, err := app.HTTP(ctx, app.Connections, opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	oauth, err := app.HTTP(ctx, app.OAuth, opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	keys := map[platform.ID]map[string]string{
+		platform.Render: {"apiKey": "rnd_fuzz"}, platform.Railway: {"token": "railway-fuzz"},
+		platform.Vercel: {"token": "vercel-fuzz"}, platform.Jitsi: {},
+	}
+	call := func(api *httpapi.API, ev events.APIGatewayV2HTTPRequest, want int, out any) {
+		resp, err := api.Handle(ctx, ev)
+		if err != nil || resp.StatusCode != want {
+			f.Fatalf("%s %s: %d %s %v", ev.RequestContext.HTTP.Method, ev.RawPath, resp.StatusCode, resp.Body, err)
+		}
+		if out != nil {
+			if err := json.Unmarshal([]byte(resp.Body), out); err != nil {
+				f.Fatal(err)
+			}
+		}
+	}
+	for _, tenant := range tenants {
+		who := apitest.As(tenant, "user-fuzz")
+		for _, d := range platform.All() {
+			if creds, ok := keys[d.ID]; ok {
+				call(conns, apitest.Event("POST", "/connections/"+string(d.ID), who, apitest.Body(map[string]any{"credentials": creds})), 201, nil)
+				continue
+			}
+			var start struct{ AuthorizeURL string }
+			call(oauth, apitest.Event("POST", "/connections/"+string(d.ID)+"/oauth", who, apitest.Body(map[string]any{})), 200, &start)
+			code, state := oauthtest.Authorize(f, start.AuthorizeURL)
+			q := url.Values{"code": {code}, "state": {state}}
+			call(oauth, apitest.Event("GET", "/oauth/"+string(d.ID)+"/callback?"+q.Encode()), 200, nil)
+		}
+	}
 }

@@ -18,6 +18,9 @@ type RunReport struct {
 	Done     int    `json:"done"`
 	Failed   int    `json:"failed"`
 	Skipped  int    `json:"skipped,omitempty"` // left for the next run: time ran short
+	// Unchanged were found due but needed nothing by the time they were
+	// read (another run got there first); they are not counted as done.
+	Unchanged int `json:"unchanged,omitempty"`
 }
 
 // ScheduledHandler serves an EventBridge schedule.
@@ -49,9 +52,9 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 		}
 		return func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error) {
 			rep, err := conns.RefreshDue(ctx, concurrency)
-			out := RunReport{Function: function, Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped}
+			out := RunReport{Function: function, Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped, Unchanged: rep.Unchanged}
 			d.Logger.Info("token refresher run", slog.String("event_id", ev.ID), slog.Int("found", rep.Found),
-				slog.Int("done", rep.Done), slog.Int("failed", rep.Failed), slog.Int("skipped", rep.Skipped))
+				slog.Int("done", rep.Done), slog.Int("failed", rep.Failed), slog.Int("skipped", rep.Skipped), slog.Int("unchanged", rep.Unchanged))
 			srep, serr := sweep(ctx)
 			out.Found, out.Done, out.Failed, out.Skipped = out.Found+srep.Found, out.Done+srep.Done, out.Failed+srep.Failed, out.Skipped+srep.Skipped
 			return out, errors.Join(err, serr)

@@ -39,10 +39,7 @@ func (s *Service) Token(ctx context.Context, tenant string, platformID platform.
 		}
 		return Credentials{}, err
 	}
-	if err := usable(d, c); err != nil {
-		return Credentials{}, err
-	}
-	creds, err := s.open(ctx, c)
+	creds, err := s.openUsable(ctx, d, c)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -50,6 +47,14 @@ func (s *Service) Token(ctx context.Context, tenant string, platformID platform.
 		return creds, nil
 	}
 	return s.refresh(ctx, d, c, creds, false)
+}
+
+// openUsable opens the credentials of a connection that may be used now.
+func (s *Service) openUsable(ctx context.Context, d platform.Descriptor, c *Connection) (Credentials, error) {
+	if err := usable(d, c); err != nil {
+		return Credentials{}, err
+	}
+	return s.open(ctx, c)
 }
 
 func usable(d platform.Descriptor, c *Connection) error {
@@ -183,12 +188,31 @@ func (s *Service) releaseLease(c *Connection, owner string) {
 
 // awaitRefresh waits for another instance's refresh and returns its result.
 func (s *Service) awaitRefresh(ctx context.Context, d platform.Descriptor, tenant string, before Credentials, force bool) (Credentials, error) {
-	deadline := s.now().Add(s.cfg.LeaseWait)
+	c, err := s.awaitLease(ctx, d, tenant)
+	if err != nil {
+		return Credentials{}, err
+	}
+	creds, err := s.openUsable(ctx, d, c)
+	if err != nil {
+		return Credentials{}, err
+	}
+	if !s.needsRefresh(d, creds, s.cfg.RefreshMargin) || (force && creds.AccessToken != before.AccessToken) {
+		return creds, nil
+	}
+	// The other refresh failed or the lease lapsed: try ourselves.
+	return s.refresh(ctx, d, c, creds, force)
+}
+
+// awaitLease waits, for at most LeaseWait, until no live lease is held on
+// the connection (a refresh or a disconnect elsewhere has finished or
+// lapsed) and returns the connection as it then is.
+func (s *Service) awaitLease(ctx context.Context, d platform.Descriptor, tenant string) (*Connection, error) {
+	deadline := time.Now().Add(s.cfg.LeaseWait) // a real wait, whatever the service's clock
 	delay := 25 * time.Millisecond
 	for {
 		select {
 		case <-ctx.Done():
-			return Credentials{}, apperr.Wrap(apperr.Unavailable, "refresh_timeout", "the token refresh did not finish in time", ctx.Err())
+			return nil, apperr.Wrap(apperr.Unavailable, "refresh_timeout", "the token refresh did not finish in time", ctx.Err())
 		case <-time.After(delay):
 		}
 		if delay < 400*time.Millisecond {
@@ -196,24 +220,13 @@ func (s *Service) awaitRefresh(ctx context.Context, d platform.Descriptor, tenan
 		}
 		c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
 		if err != nil {
-			return Credentials{}, err
+			return nil, err
 		}
 		if c.LeaseOwner == "" || !c.LeaseUntil.After(s.now()) {
-			if err := usable(d, c); err != nil {
-				return Credentials{}, err
-			}
-			creds, err := s.open(ctx, c)
-			if err != nil {
-				return Credentials{}, err
-			}
-			if !s.needsRefresh(d, creds, s.cfg.RefreshMargin) || (force && creds.AccessToken != before.AccessToken) {
-				return creds, nil
-			}
-			// The other refresh failed or the lease lapsed: try ourselves.
-			return s.refresh(ctx, d, c, creds, force)
+			return c, nil
 		}
-		if s.now().After(deadline) {
-			return Credentials{}, apperr.E(apperr.Unavailable, "refresh_in_progress", "another refresh of this connection is still running; try again shortly")
+		if time.Now().After(deadline) {
+			return nil, apperr.E(apperr.Unavailable, "refresh_in_progress", "another refresh of this connection is still running; try again shortly")
 		}
 	}
 }

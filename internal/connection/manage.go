@@ -1,6 +1,7 @@
 package connection
 
 import (
+	"bytes"
 	"context"
 	"net/url"
 	"strings"
@@ -148,43 +149,64 @@ func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (*Conn
 	if c.Status == StatusDisconnected {
 		return nil, apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it again", d.Name)
 	}
-	if err := s.check(ctx, d, c, true); err != nil && !apperr.Is(err, apperr.Upstream) &&
+	if _, err := s.check(ctx, d, c, checkForced); err != nil && !apperr.Is(err, apperr.Upstream) &&
 		!apperr.Is(err, apperr.Unavailable) && !apperr.Is(err, apperr.Conflict) && !apperr.Is(err, apperr.Unprocessable) {
 		return nil, err
 	}
 	return s.cfg.Repo.Get(ctx, tenant, d.ID)
 }
 
-// check refreshes a refreshable OAuth connection (force: even when not
-// near expiry), or verifies any other, recording what it finds.
-func (s *Service) check(ctx context.Context, d platform.Descriptor, c *Connection, force bool) error {
+// checkMode says how eagerly check refreshes a refreshable token.
+type checkMode int
+
+const (
+	// checkDue: the index of due work listed the connection, which already
+	// means its token expires within DueWindow (NextCheckAt is its expiry
+	// less DueWindow), so it is refreshed without a second expiry test;
+	// an expired connection is left alone.
+	checkDue checkMode = iota
+	// checkForced: POST .../refresh, even a token far from expiry and even
+	// an expired connection.
+	checkForced
+)
+
+// check refreshes a refreshable OAuth connection or verifies any other,
+// recording what it finds. It reports whether it asked the platform
+// (false: nothing to do).
+func (s *Service) check(ctx context.Context, d platform.Descriptor, c *Connection, mode checkMode) (bool, error) {
 	switch c.AuthType {
 	case AuthNone:
-		return nil
+		return false, nil
 	case AuthOAuth2:
 		creds, err := s.open(ctx, c)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if creds.RefreshToken != "" && s.cfg.Endpoints[d.ID].Refreshable {
-			margin := s.cfg.DueWindow
-			if !force && !s.needsRefresh(d, creds, margin) {
-				return nil
+			if c.Status == StatusExpired && mode != checkForced {
+				return false, nil
 			}
-			if c.Status == StatusExpired && !force {
-				return nil
+			got, err := s.refresh(ctx, d, c, creds, mode == checkForced)
+			if err == nil && !renewed(creds, got) {
+				// refresh hands back the old, still valid token when the
+				// platform failed transiently; for a check that is a failure.
+				err = apperr.Errorf(apperr.Unavailable, "refresh_failed", "the %s token was not refreshed; the next run tries again", d.Name)
 			}
-			_, err := s.refresh(ctx, d, c, creds, force)
-			return err
+			return true, err
 		}
-		return s.verify(ctx, d, c, creds)
+		return true, s.verify(ctx, d, c, creds)
 	default:
 		creds, err := s.open(ctx, c)
 		if err != nil {
-			return err
+			return false, err
 		}
-		return s.verify(ctx, d, c, creds)
+		return true, s.verify(ctx, d, c, creds)
 	}
+}
+
+// renewed reports whether got is a newer token than old.
+func renewed(old, got Credentials) bool {
+	return got.AccessToken != old.AccessToken || got.Expiry.After(old.Expiry)
 }
 
 // verify asks the platform whether the credentials still work.
@@ -233,29 +255,38 @@ func messageOf(err error) string {
 // Disconnect revokes at the platform what the connection alone holds (see
 // revokeOwned), deletes the credentials and marks the connection
 // disconnected, and says what it revoked. A failed revoke is recorded and
-// does not block the disconnect.
+// does not block the disconnect. It holds the connection's refresh lease
+// while it revokes and writes, so a refresh in flight finishes (and stores
+// its rotated token) first and the token revoked is the one current when
+// the disconnect wins; no refresh starts after it.
 func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (Revocation, error) {
 	c, err := s.Get(ctx, tenant, platformID)
 	if err != nil {
 		return Revocation{}, err
 	}
 	d, _ := platform.Lookup(string(c.Platform))
-	if c.Status == StatusDisconnected {
-		return Revocation{Platform: d.ID, Revoked: RevokedNone, Reason: d.Name + " was disconnected already"}, nil
-	}
-	rev := Revocation{Platform: d.ID, Revoked: RevokedNone, Reason: "Switchboard held no credentials for " + d.Name}
-	var revokeErr error
-	if len(c.Sealed) > 0 {
-		if creds, err := s.open(ctx, c); err == nil {
-			rev, revokeErr = s.revokeOwned(ctx, d, c, creds)
-		} else {
-			revokeErr = err
-		}
-	}
-	if revokeErr != nil {
-		rev = failedRevocation(rev, revokeErr)
-	}
+	already := Revocation{Platform: d.ID, Revoked: RevokedNone, Reason: d.Name + " was disconnected already"}
+	var (
+		rev       Revocation
+		revokeErr error
+		tried     bool
+		revoked   []byte // the sealed credentials revoked so far
+	)
 	for range 3 {
+		if c.Status == StatusDisconnected {
+			return already, nil
+		}
+		owner, err := s.holdLease(ctx, d, c)
+		if err != nil {
+			return Revocation{}, err
+		}
+		if c.Status == StatusDisconnected { // disconnected while we waited
+			return already, nil
+		}
+		if !tried || !bytes.Equal(c.Sealed, revoked) { // new credentials since the last try: revoke those
+			tried, revoked = true, c.Sealed
+			rev, revokeErr = s.revokeCurrent(ctx, d, c)
+		}
 		now := s.now()
 		c.setStatus(StatusDisconnected, "disconnected", now)
 		c.Sealed, c.ExpiresAt, c.NextCheckAt, c.UpdatedAt = nil, time.Time{}, time.Time{}, now
@@ -264,15 +295,56 @@ func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (Re
 			c.recordError("revoke_failed", "the platform could not be told to revoke access: "+messageOf(revokeErr), now)
 			s.cfg.Logger.Warn("revoke failed", "platform", string(d.ID), "tenant", tenant, "error", revokeErr.Error())
 		}
-		err := s.cfg.Repo.Save(ctx, c, "")
+		err = s.cfg.Repo.Save(ctx, c, owner)
 		if !IsConflict(err) {
 			return rev, err
 		}
+		// Another write (a verification, a reconnect) got in: read it and
+		// go again, revoking what it stored.
 		if c, err = s.cfg.Repo.Get(ctx, tenant, d.ID); err != nil {
 			return Revocation{}, err
 		}
 	}
 	return Revocation{}, apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+}
+
+// revokeCurrent revokes what c's current credentials alone hold and says
+// what it did; a failure is in the Revocation and the error.
+func (s *Service) revokeCurrent(ctx context.Context, d platform.Descriptor, c *Connection) (Revocation, error) {
+	rev := Revocation{Platform: d.ID, Revoked: RevokedNone, Reason: "Switchboard held no credentials for " + d.Name}
+	if len(c.Sealed) == 0 {
+		return rev, nil
+	}
+	creds, err := s.open(ctx, c)
+	if err == nil {
+		rev, err = s.revokeOwned(ctx, d, c, creds)
+	}
+	if err != nil {
+		rev = failedRevocation(rev, err)
+	}
+	return rev, err
+}
+
+// holdLease takes c's refresh lease for a disconnect, first waiting out a
+// refresh that holds it, and leaves c as stored when the lease was taken.
+func (s *Service) holdLease(ctx context.Context, d platform.Descriptor, c *Connection) (string, error) {
+	owner := s.instance + "-" + randomSuffix()
+	for range 3 {
+		now := s.now()
+		err := s.cfg.Repo.TakeLease(ctx, c, owner, now.Add(s.cfg.LeaseTTL), now)
+		if !IsConflict(err) {
+			return owner, err
+		}
+		fresh, err := s.awaitLease(ctx, d, c.Tenant) // a refresh in flight: let it store its token
+		if err != nil {
+			return "", err
+		}
+		*c = *fresh
+		if c.Status == StatusDisconnected {
+			return "", nil
+		}
+	}
+	return "", apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
 }
 
 // revoke asks the platform to revoke the credentials, where it has a way.

@@ -10,18 +10,22 @@ import (
 
 // RunReport counts what a refresher run did.
 type RunReport struct {
-	Found   int `json:"found"`
-	Done    int `json:"done"`
-	Failed  int `json:"failed"`
-	Skipped int `json:"skipped"` // left for the next run because time ran short
+	Found     int `json:"found"`
+	Done      int `json:"done"` // refreshed or verified
+	Failed    int `json:"failed"`
+	Skipped   int `json:"skipped"`   // left for the next run because time ran short
+	Unchanged int `json:"unchanged"` // nothing left to do: another run got there first, or it expired meanwhile
 }
 
-// RefreshDue refreshes the connections whose tokens expire within
-// DueWindow and re-verifies keys and non-refreshable tokens that are due,
-// found through the index of due work (never a scan), with at most
-// concurrency checks at once. It stops taking work when the context's
-// deadline is near. Two runs at once are safe: refreshes take the lease,
-// and a verification is an idempotent read and a versioned write.
+// RefreshDue refreshes the connections the index of due work lists within
+// DueWindow from now (never a scan) and re-verifies keys and
+// non-refreshable tokens that are due, with at most concurrency checks at
+// once. The window is applied once, here: a refreshable token's
+// NextCheckAt is already its expiry less DueWindow, so whatever the index
+// lists is refreshed by this run, never read and left for the next. It
+// stops taking work when the context's deadline is near. Two runs at once
+// are safe: refreshes take the lease, and a verification is an idempotent
+// read and a versioned write.
 func (s *Service) RefreshDue(ctx context.Context, concurrency int) (RunReport, error) {
 	if concurrency < 1 {
 		concurrency = 1
@@ -50,14 +54,17 @@ func (s *Service) RefreshDue(ctx context.Context, concurrency int) (RunReport, e
 			wg.Add(1)
 			go func(ref DueRef) {
 				defer func() { <-sem; wg.Done() }()
-				err := s.checkDue(ctx, ref)
+				acted, err := s.checkDue(ctx, ref)
 				mu.Lock()
 				defer mu.Unlock()
-				if err != nil {
+				switch {
+				case err != nil:
 					rep.Failed++
 					s.cfg.Logger.Info("refresher: check failed", "platform", string(ref.Platform), "tenant", ref.Tenant, "error", err.Error())
-				} else {
+				case acted:
 					rep.Done++
+				default:
+					rep.Unchanged++
 				}
 			}(ref)
 		}
@@ -70,19 +77,21 @@ func (s *Service) RefreshDue(ctx context.Context, concurrency int) (RunReport, e
 	return rep, nil
 }
 
-func (s *Service) checkDue(ctx context.Context, ref DueRef) error {
+// checkDue refreshes or verifies one connection the index listed, and
+// reports whether it did (false: there was nothing left to do).
+func (s *Service) checkDue(ctx context.Context, ref DueRef) (bool, error) {
 	d, err := lookup(string(ref.Platform))
 	if err != nil {
-		return err
+		return false, err
 	}
 	c, err := s.cfg.Repo.Get(ctx, ref.Tenant, d.ID)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if c.NextCheckAt.IsZero() || c.NextCheckAt.After(s.now().Add(s.cfg.DueWindow)) {
-		return nil // another run handled it since the index was read
+		return false, nil // another run handled it since the index was read
 	}
-	return s.check(ctx, d, c, false)
+	return s.check(ctx, d, c, checkDue)
 }
 
 // timeShort reports whether less than 10 s of the invocation remain.

@@ -324,6 +324,83 @@ func TestFailedRevokeIsRecordedAndDoesNotBlockTheDisconnect(t *testing.T) {
 	}
 }
 
+func TestRefreshDueRefreshesATokenExpiringInTwentyMinutesTheRunThatSeesIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e.connect("zoom")
+	ctx := context.Background()
+	old := e.creds("zoom")
+	e.clock.Advance(40 * time.Minute) // the 1 h token expires in 20 minutes
+	rep, err := e.svc.RefreshDue(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Found != 1 || rep.Done != 1 || rep.Failed != 0 || rep.Unchanged != 0 {
+		t.Fatalf("report %+v, want the one due connection refreshed", rep)
+	}
+	if n := e.stats().TokenRequests.RefreshToken; n != 1 {
+		t.Fatalf("the provider saw %d refreshes, want 1", n)
+	}
+	// (The mock's JWT access token can repeat within a second; the rotated
+	// refresh token and the later expiry cannot.)
+	if got := e.creds("zoom"); got.RefreshToken == old.RefreshToken || !got.Expiry.After(old.Expiry) {
+		t.Fatal("the stored token was not renewed")
+	}
+	// Renewed, it is no longer due: the next run finds nothing.
+	if rep, err := e.svc.RefreshDue(ctx, 2); err != nil || rep.Found != 0 {
+		t.Fatalf("second run %+v %v, want nothing due", rep, err)
+	}
+}
+
+func TestRefreshDueDoesNotCountATokenItDidNotRefreshAsDone(t *testing.T) {
+	t.Parallel()
+	t.Run("transient failure", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, envOpts{platform: platform.Zoom})
+		e.connect("zoom")
+		ctx := context.Background()
+		if err := e.oauth.Fail(ctx, oauthmock.Failure{Grant: "refresh_token", ClientID: e.clientID, Status: http.StatusServiceUnavailable, Count: 1}); err != nil {
+			t.Fatal(err)
+		}
+		e.clock.Advance(50 * time.Minute)
+		rep, err := e.svc.RefreshDue(ctx, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Done != 0 || rep.Failed != 1 {
+			t.Fatalf("report %+v, want the failed refresh counted as failed", rep)
+		}
+	})
+	t.Run("handled by another run since the index was read", func(t *testing.T) {
+		t.Parallel()
+		e := newEnv(t, envOpts{platform: platform.Zoom})
+		e.connect("zoom")
+		cfg := e.cfg
+		cfg.Repo = staleDue{Repo: cfg.Repo, refs: []connection.DueRef{{Tenant: e.id.Tenant, Platform: platform.Zoom}}}
+		rep, err := connection.New(cfg).RefreshDue(context.Background(), 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Found != 1 || rep.Done != 0 || rep.Unchanged != 1 {
+			t.Fatalf("report %+v, want the fresh connection counted as unchanged", rep)
+		}
+		if n := e.stats().TokenRequests.RefreshToken; n != 0 {
+			t.Fatalf("%d refreshes of a fresh token", n)
+		}
+	})
+}
+
+// staleDue is the connection repository with an index read that lists
+// refs whatever their NextCheckAt, as a read racing another run would.
+type staleDue struct {
+	connection.Repo
+	refs []connection.DueRef
+}
+
+func (s staleDue) Due(context.Context, time.Time, string, int) ([]connection.DueRef, string, error) {
+	return s.refs, "", nil
+}
+
 // Microsoft's identity platform requires scope on a refresh
 // (learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#refresh-the-access-token);
 // golang.org/x/oauth2 does not send it by itself. The refresh body is read

@@ -18,13 +18,14 @@ import (
 
 // Repo is the storage the service needs (internal/store implements it).
 type Repo interface {
-	// LoadWindow reads the user's rate-limit window (one consistent read).
-	LoadWindow(ctx context.Context, tenant, user string) (ratelimit.State, error)
+	// LoadWindow reads the user's window of the named rate limit
+	// (LimitDeployments or LimitRollbacks; one consistent read).
+	LoadWindow(ctx context.Context, tenant, limit, user string) (ratelimit.State, error)
 	// PutFiles stores a files deployment's archive pieces, before the
 	// deployment itself; they expire on their own.
 	PutFiles(ctx context.Context, tenant, id string, chunks [][]byte, expires time.Time) error
-	// Accept writes the deployment, queued, and commits the window
-	// decision in one transaction; a moved window is
+	// Accept writes the deployment, queued, and commits the decision of
+	// its window (LimitOf(d)) in one transaction; a moved window is
 	// ratelimit.ErrContended. The write is the hand-off: its INSERT on the
 	// table's stream starts the worker.
 	Accept(ctx context.Context, d *Deployment, st ratelimit.State, dec ratelimit.Decision, period time.Duration) error
@@ -66,6 +67,11 @@ type Config struct {
 	// Limit is the per-user sliding window (MAX_DEPLOYMENTS_PER_HOUR in an
 	// hour by default).
 	Limit ratelimit.Window
+	// RollbackLimit is the per-user sliding window of rollbacks
+	// (MAX_ROLLBACKS_PER_HOUR in an hour by default), apart from Limit:
+	// a rollback repairs a broken site, so the deployments it took to
+	// break it never stand in its way.
+	RollbackLimit ratelimit.Window
 	// Timeout is how long a deployment may run (DEPLOYMENT_TIMEOUT_MS).
 	Timeout time.Duration
 	// MaxFileBytes bounds the decoded size of a deployment's files; the
@@ -82,20 +88,38 @@ type Config struct {
 
 // Defaults.
 const (
-	DefaultMaxPerHour   = 10
-	DefaultTimeout      = 300 * time.Second
-	DefaultMaxFileBytes = 5 << 20
-	DefaultQueueGrace   = 2 * time.Minute
-	DefaultFilesKept    = 7 * 24 * time.Hour
-	rateLimitName       = "deployments"
+	DefaultMaxPerHour = 10
+	// DefaultMaxRollbacksPerHour is generous: a rollback is how a user
+	// repairs a site; the bound only stops a runaway client.
+	DefaultMaxRollbacksPerHour = 60
+	DefaultTimeout             = 300 * time.Second
+	DefaultMaxFileBytes        = 5 << 20
+	DefaultQueueGrace          = 2 * time.Minute
+	DefaultFilesKept           = 7 * 24 * time.Hour
 )
+
+// The rate limits a deployment is accepted under, by name.
+const (
+	LimitDeployments = "deployments"
+	LimitRollbacks   = "rollbacks"
+)
+
+// LimitOf names the rate limit d is accepted under: rollbacks have their
+// own.
+func LimitOf(d *Deployment) string {
+	if d.Source == SourceRollback {
+		return LimitRollbacks
+	}
+	return LimitDeployments
+}
 
 // Service is the deployments capability: acceptance under the rate limit,
 // reading, cancel, rollback and name checks. The worker runs what it
 // accepts.
 type Service struct {
-	cfg   Config
-	taker ratelimit.Taker
+	cfg       Config
+	taker     ratelimit.Taker
+	rollbacks ratelimit.Taker // RollbackLimit's
 }
 
 // New builds a Service, filling defaults.
@@ -105,6 +129,12 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Limit.Period <= 0 {
 		cfg.Limit.Period = time.Hour
+	}
+	if cfg.RollbackLimit.Limit <= 0 {
+		cfg.RollbackLimit.Limit = DefaultMaxRollbacksPerHour
+	}
+	if cfg.RollbackLimit.Period <= 0 {
+		cfg.RollbackLimit.Period = time.Hour
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -126,6 +156,7 @@ func New(cfg Config) *Service {
 	}
 	s := &Service{cfg: cfg}
 	s.taker = ratelimit.Taker{Window: cfg.Limit, Now: s.now}
+	s.rollbacks = ratelimit.Taker{Window: cfg.RollbackLimit, Now: s.now}
 	return s
 }
 
@@ -141,7 +172,7 @@ func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Milli
 
 // Limits is the caller's rate limit now, from one read.
 func (s *Service) Limits(ctx context.Context, who Identity) (ratelimit.Decision, error) {
-	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, who.User)
+	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, LimitDeployments, who.User)
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
@@ -168,13 +199,13 @@ func (s *Service) Create(ctx context.Context, who Identity, req Request) (*Deplo
 	}
 	// The decision's first read, before anything is written: a caller past
 	// the limit is refused with nothing stored.
-	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, who.User)
+	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, LimitDeployments, who.User)
 	if err != nil {
 		return nil, ratelimit.Decision{}, err
 	}
 	now := s.now()
 	if pre := s.cfg.Limit.Decide(st, now); !pre.Allowed {
-		return nil, pre, s.limited(pre)
+		return nil, pre, s.limited(pre, LimitDeployments)
 	}
 	d := &Deployment{
 		ID: NewID(now), Tenant: who.Tenant, User: who.User, Platform: p, ProjectName: spec.ProjectName, Source: source,
@@ -212,33 +243,37 @@ func (s *Service) Create(ctx context.Context, who Identity, req Request) (*Deplo
 
 // accept runs the rate-limit decision from st and commits d with it.
 func (s *Service) accept(ctx context.Context, d *Deployment, st ratelimit.State) (ratelimit.Decision, error) {
+	taker := s.taker
+	if LimitOf(d) == LimitRollbacks {
+		taker = s.rollbacks
+	}
 	load := func(ctx context.Context) (ratelimit.State, error) {
-		return s.cfg.Repo.LoadWindow(ctx, d.Tenant, d.User)
+		return s.cfg.Repo.LoadWindow(ctx, d.Tenant, LimitOf(d), d.User)
 	}
 	commit := func(ctx context.Context, st ratelimit.State, dec ratelimit.Decision) error {
 		at := dec.At
 		d.CreatedAt, d.UpdatedAt = at, at
 		d.Deadline = at.Add(s.cfg.Timeout)
 		d.DueAt = at.Add(s.cfg.QueueGrace)
-		return s.cfg.Repo.Accept(ctx, d, st, dec, s.cfg.Limit.Period)
+		return s.cfg.Repo.Accept(ctx, d, st, dec, taker.Window.Period)
 	}
-	dec, err := s.taker.Take(ctx, st, load, commit)
+	dec, err := taker.Take(ctx, st, load, commit)
 	if err != nil {
 		return dec, err
 	}
 	if !dec.Allowed {
-		return dec, s.limited(dec)
+		return dec, s.limited(dec, LimitOf(d))
 	}
 	s.cfg.Logger.Info("deployment accepted", slog.String("deployment", d.ID), slog.String("platform", string(d.Platform)),
 		slog.String("source", string(d.Source)), slog.Int("remaining", dec.Remaining))
 	return dec, nil
 }
 
-// limited is the 429 for a refused decision.
-func (s *Service) limited(dec ratelimit.Decision) error {
+// limited is the 429 for a refused decision of the named limit.
+func (s *Service) limited(dec ratelimit.Decision, limit string) error {
 	e := apperr.Errorf(apperr.RateLimited, "rate_limited",
-		"at most %d deployments are accepted per user in any hour; the next slot frees up at %s",
-		dec.Limit, dec.ResetAt.UTC().Format(time.RFC3339))
+		"at most %d %s are accepted per user in any hour; the next slot frees up at %s",
+		dec.Limit, limit, dec.ResetAt.UTC().Format(time.RFC3339))
 	e.RetryAfter = dec.RetryAfter
 	return e
 }
@@ -451,8 +486,10 @@ func (s *Service) withToken(ctx context.Context, tenant string, p platform.ID, f
 
 // Rollback makes deployment id, which must have become ready, the
 // platform's current deployment again. It is a new deployment (source
-// rollback), accepted under the rate limit like any other and run by the
-// worker; its platformDeploymentId is the one rolled back to.
+// rollback) run by the worker, accepted under the rollbacks' own generous
+// limit (RollbackLimit), never the deployments' one: a user who spent
+// their deployments breaking a site can always repair it. Its
+// platformDeploymentId is the one rolled back to.
 func (s *Service) Rollback(ctx context.Context, who Identity, id string) (*Deployment, ratelimit.Decision, error) {
 	target, err := s.Get(ctx, who.Tenant, id)
 	if err != nil {
@@ -472,13 +509,13 @@ func (s *Service) Rollback(ctx context.Context, who Identity, id string) (*Deplo
 	if _, err := s.connected(ctx, who.Tenant, target.Platform); err != nil {
 		return nil, ratelimit.Decision{}, err
 	}
-	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, who.User)
+	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, LimitRollbacks, who.User)
 	if err != nil {
 		return nil, ratelimit.Decision{}, err
 	}
 	now := s.now()
-	if pre := s.cfg.Limit.Decide(st, now); !pre.Allowed {
-		return nil, pre, s.limited(pre)
+	if pre := s.cfg.RollbackLimit.Decide(st, now); !pre.Allowed {
+		return nil, pre, s.limited(pre, LimitRollbacks)
 	}
 	progress := target.Progress
 	progress.DeploymentID = target.PlatformDeploymentID

@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
@@ -63,6 +64,7 @@ type Build struct {
 // adds the platform's.
 const (
 	MaxProjectName = 100
+	MaxEnvName     = 256 // bytes
 	MaxEnvValue    = 32 << 10
 	maxRepoURL     = 2048
 	maxImageRef    = 1024
@@ -98,6 +100,9 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 	if utf8.RuneCountInString(req.ProjectName) > MaxProjectName {
 		return spec, nil, "", invalid("invalid_project_name", "projectName is longer than %d characters", MaxProjectName)
 	}
+	if hasControl(req.ProjectName) {
+		return spec, nil, "", invalid("invalid_project_name", "projectName must not contain control characters")
+	}
 	spec = platform.DeploySpec{ProjectName: req.ProjectName, Image: req.Image, Env: req.Env}
 	var source Source
 	given := 0
@@ -108,11 +113,14 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 	if req.Source != nil {
 		given++
 		source = SourceRepo
-		if strings.TrimSpace(req.Source.Repo) == "" || len(req.Source.Repo) > maxRepoURL {
-			return spec, nil, "", invalid("invalid_source", "source.repo must be a Git repository URL of at most %d characters", maxRepoURL)
+		if strings.TrimSpace(req.Source.Repo) == "" || len(req.Source.Repo) > maxRepoURL || hasControl(req.Source.Repo) {
+			return spec, nil, "", invalid("invalid_source", "source.repo must be a Git repository URL of at most %d characters, without control characters", maxRepoURL)
 		}
-		if strings.TrimSpace(req.Source.Branch) == "" || len(req.Source.Branch) > maxBranch {
-			return spec, nil, "", invalid("invalid_source", "source.branch is required (at most %d characters)", maxBranch)
+		if err := checkRepoURL(req.Source.Repo); err != nil {
+			return spec, nil, "", err
+		}
+		if strings.TrimSpace(req.Source.Branch) == "" || len(req.Source.Branch) > maxBranch || hasControl(req.Source.Branch) {
+			return spec, nil, "", invalid("invalid_source", "source.branch is required (at most %d characters, without control characters)", maxBranch)
 		}
 		spec.Repo, spec.Branch = req.Source.Repo, req.Source.Branch
 	}
@@ -148,6 +156,9 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 		spec.Database = *req.Database
 	}
 	for k, v := range req.Env {
+		if len(k) > MaxEnvName {
+			return spec, nil, "", invalid("invalid_env", "the environment variable name %q is longer than %d bytes", clip(k), MaxEnvName)
+		}
 		if len(v) > MaxEnvValue {
 			return spec, nil, "", invalid("invalid_env", "the value of %s is longer than %d bytes", k, MaxEnvValue)
 		}
@@ -175,6 +186,9 @@ func decodeFiles(in []File, maxBytes int64) ([]platform.ProjectFile, error) {
 	out := make([]platform.ProjectFile, 0, len(in))
 	var total int64
 	for i, f := range in {
+		if hasControl(f.Path) {
+			return nil, invalid("invalid_file", "files[%d].path (%q) contains a control character; a path is printable text", i, clip(f.Path))
+		}
 		var data []byte
 		switch f.Encoding {
 		case EncodingUTF8:
@@ -219,6 +233,26 @@ func specRefused(d platform.Descriptor, err error) error {
 		code = "invalid_project_name"
 	}
 	return apperr.Wrap(apperr.Invalid, code, pe.Message, err)
+}
+
+// hasControl reports whether s holds a control character (C0, DEL or C1,
+// NUL included): none belongs in a name, path, URL or branch, and a
+// platform or an archive refuses them late and obscurely.
+func hasControl(s string) bool {
+	return strings.ContainsFunc(s, unicode.IsControl)
+}
+
+// checkRepoURL refuses a repository URL that carries credentials
+// (https://token@github.com/...): they would be stored and shown with the
+// deployment and the platform's build logs. The platform reaches a private
+// repository through its own Git connection.
+func checkRepoURL(repo string) error {
+	_, rest, ok := strings.Cut(repo, "://")
+	authority := rest[:strings.IndexAny(rest+"/", "/?#")]
+	if !ok || !strings.Contains(authority, "@") {
+		return nil // no userinfo; the platform judges the rest
+	}
+	return invalid("invalid_source", "source.repo must not carry credentials (user or token before @); give the plain repository URL and connect private repositories to the platform's Git integration")
 }
 
 func clip(s string) string {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
+	"github.com/switchboard-dev/switchboard/internal/logging"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
@@ -550,9 +551,11 @@ func (r *run) fetchLogs(ctx context.Context) []pendingLine {
 const maxLineBytes = 4 << 10
 
 // redact removes every secret the run knows (token, environment values,
-// DATABASE_URL) from text a platform gave, and bounds its length: a build
-// may print its environment, and no secret is kept in plaintext.
+// DATABASE_URL) and every URL's userinfo from text a platform gave, and
+// bounds its length: a build may print its environment or a clone URL,
+// and no secret is kept in plaintext.
 func (r *run) redact(text string) string {
+	text = logging.RedactURLUserinfo(text)
 	for _, s := range r.secrets {
 		if strings.Contains(text, s) {
 			text = strings.ReplaceAll(text, s, "[REDACTED]")

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
+	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -536,7 +537,12 @@ func assertNoPlaintext(t *testing.T, e *env, secrets ...string) {
 	}
 }
 
-// echoing is a platform whose build prints its environment.
+// cloneSecret is a Git credential a build prints in a clone URL, which
+// Switchboard never saw: only the URL's shape says it is a secret.
+const cloneSecret = "ghs_cloneSecret0123456789"
+
+// echoing is a platform whose build prints its environment and a clone URL
+// with credentials.
 type echoing struct {
 	platform.Deployer
 	spec *platform.DeploySpec
@@ -551,7 +557,7 @@ func (e echoing) Logs(ctx context.Context, token string, p platform.DeployProgre
 	lines, cursor, err := e.Deployer.Logs(ctx, token, p, after)
 	if err == nil && after == "" {
 		lines = append(lines, platform.LogLine{At: time.Now(), Type: platform.LogStdout,
-			Text: fmt.Sprintf("env: API_KEY=%s token=%s", e.spec.Env["API_KEY"], token)})
+			Text: fmt.Sprintf("env: API_KEY=%s token=%s clone=https://x-access-token:%s@github.com/acme/site", e.spec.Env["API_KEY"], token, cloneSecret)})
 	}
 	return lines, cursor, err
 }
@@ -570,7 +576,7 @@ func TestSecretsABuildPrintsAreRedactedFromTheKeptLog(t *testing.T) {
 	for _, l := range e.allLogs(d.ID) {
 		if strings.HasPrefix(l.Text, "env: ") {
 			found = true
-			if l.Text != "env: API_KEY=[REDACTED] token=[REDACTED]" {
+			if l.Text != "env: API_KEY=[REDACTED] token=[REDACTED] clone=https://[REDACTED]@github.com/acme/site" {
 				t.Fatalf("kept %q", l.Text)
 			}
 		}
@@ -578,7 +584,7 @@ func TestSecretsABuildPrintsAreRedactedFromTheKeptLog(t *testing.T) {
 	if !found {
 		t.Fatal("the echoed line is missing")
 	}
-	assertNoPlaintext(t, e, "sk_live_abcdef123456", vercelToken)
+	assertNoPlaintext(t, e, "sk_live_abcdef123456", vercelToken, cloneSecret)
 }
 
 func TestRollbackMakesAnEarlierDeploymentCurrentAgain(t *testing.T) {
@@ -594,7 +600,7 @@ func TestRollbackMakesAnEarlierDeploymentCurrentAgain(t *testing.T) {
 		t.Fatal("the second deployment is not live")
 	}
 	rb, dec, err := e.svc.Rollback(ctx, e.who, first.ID)
-	if err != nil || rb.Status != deploy.StatusQueued || rb.RollbackOf != first.ID || rb.Source != deploy.SourceRollback || dec.Remaining != 7 {
+	if err != nil || rb.Status != deploy.StatusQueued || rb.RollbackOf != first.ID || rb.Source != deploy.SourceRollback || dec.Limit != deploy.DefaultMaxRollbacksPerHour || dec.Remaining != deploy.DefaultMaxRollbacksPerHour-1 {
 		t.Fatalf("rollback: %+v %+v %v", rb, dec, err)
 	}
 	out, got := e.run(rb.ID)
@@ -611,6 +617,39 @@ func TestRollbackMakesAnEarlierDeploymentCurrentAgain(t *testing.T) {
 	}
 	if _, _, err := e.svc.Rollback(ctx, e.who, failed.ID); !apperr.Is(err, apperr.Conflict) {
 		t.Fatalf("rollback to a canceled deployment: %v", err)
+	}
+}
+
+func TestARollbackIsNeverRefusedByTheDeploymentLimit(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(e.tenant)
+	ctx := context.Background()
+	good := e.create(deploy.Request{Platform: "vercel", ProjectName: "repair", Files: site()})
+	_, good = e.run(good.ID)
+	for range deploy.DefaultMaxPerHour - 1 { // the rest of the hour's deployments, spent breaking the site
+		e.create(deploy.Request{Platform: "vercel", ProjectName: "repair", Files: site()[:1]})
+	}
+	if _, _, err := e.svc.Create(ctx, e.who, deploy.Request{Platform: "vercel", ProjectName: "repair", Files: site()}); !apperr.Is(err, apperr.RateLimited) {
+		t.Fatalf("a deployment past the limit: %v", err)
+	}
+	rb, dec, err := e.svc.Rollback(ctx, e.who, good.ID)
+	if err != nil || !dec.Allowed || rb.Source != deploy.SourceRollback {
+		t.Fatalf("a rollback with no deployments left: %+v %v", dec, err)
+	}
+	// The rollback took nothing from the deployments' window.
+	if lim, err := e.svc.Limits(ctx, e.who); err != nil || lim.Remaining != 0 || lim.Limit != deploy.DefaultMaxPerHour {
+		t.Fatalf("deployment limits after the rollback: %+v %v", lim, err)
+	}
+	// Rollbacks have a window of their own, which a runaway client does reach.
+	e.cfg.RollbackLimit = ratelimit.Window{Limit: 2, Period: time.Hour}
+	e.rebuild()
+	if _, _, err := e.svc.Rollback(ctx, e.who, good.ID); err != nil {
+		t.Fatalf("the second rollback: %v", err)
+	}
+	_, _, err = e.svc.Rollback(ctx, e.who, good.ID)
+	if ae, ok := apperr.As(err); !ok || ae.Kind != apperr.RateLimited || !strings.Contains(ae.Detail, "2 rollbacks") {
+		t.Fatalf("a third rollback in the hour with a limit of 2: %v", err)
 	}
 }
 

@@ -107,6 +107,9 @@ func parseDateTime(field, s string) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, apperr.Errorf(apperr.Invalid, "invalid_body", "%s must be an RFC 3339 date-time such as 2026-05-03T10:00:00Z", field)
 	}
+	if t.IsZero() { // the services read the zero time as "not given"; as a value it is a bad time
+		return time.Time{}, apperr.Errorf(apperr.Invalid, "invalid_body", "%s %s is not a usable date-time", field, s)
+	}
 	return t, nil
 }
 

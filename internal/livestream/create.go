@@ -20,6 +20,11 @@ const (
 	MaxDescription = 5000 // bytes
 	MaxTargets     = 4    // one per livestream platform
 	maxStreamKey   = 512
+	// MaxAhead is how far ahead a livestream may be scheduled, and how
+	// long after its start it may end: Switchboard's own bound on what is
+	// plausible, so a typo in the year is a clear 400, not a broadcast
+	// created at every platform for the year 2206.
+	MaxAhead = 366 * 24 * time.Hour
 )
 
 // CreateInput is a new livestream as a caller asks for it.
@@ -89,8 +94,14 @@ func (s *Service) checkSchedule(start, end time.Time, now time.Time, startChange
 	if startChanged && start.Before(now.Add(-s.cfg.StartGrace)) {
 		return unprocessable("invalid_schedule", "scheduledStart %s is in the past", start.UTC().Format(time.RFC3339))
 	}
+	if start.After(now.Add(MaxAhead)) {
+		return invalid("invalid_schedule", "scheduledStart %s is more than a year ahead; a livestream is scheduled at most a year out", start.UTC().Format(time.RFC3339))
+	}
 	if !end.IsZero() && !end.After(start) {
 		return unprocessable("invalid_schedule", "scheduledEnd must be after scheduledStart")
+	}
+	if end.After(start.Add(MaxAhead)) {
+		return invalid("invalid_schedule", "scheduledEnd %s is more than a year after scheduledStart", end.UTC().Format(time.RFC3339))
 	}
 	return nil
 }

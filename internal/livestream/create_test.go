@@ -103,6 +103,8 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 		{"description too long", func(in *livestream.CreateInput) { in.Description = strings.Repeat("d", 5001) }, apperr.Invalid, "invalid_description"},
 		{"start in the past", func(in *livestream.CreateInput) { in.ScheduledStart = e.clock.Now().Add(-10 * time.Minute) }, apperr.Unprocessable, "invalid_schedule"},
 		{"end before start", func(in *livestream.CreateInput) { in.ScheduledEnd = in.ScheduledStart.Add(-time.Minute) }, apperr.Unprocessable, "invalid_schedule"},
+		{"start more than a year ahead", func(in *livestream.CreateInput) { in.ScheduledStart = e.clock.Now().AddDate(180, 0, 0) }, apperr.Invalid, "invalid_schedule"},
+		{"end more than a year after the start", func(in *livestream.CreateInput) { in.ScheduledEnd = in.ScheduledStart.AddDate(2, 0, 0) }, apperr.Invalid, "invalid_schedule"},
 		{"no targets", func(in *livestream.CreateInput) { in.Targets = nil }, apperr.Invalid, "invalid_targets"},
 		{"five targets", func(in *livestream.CreateInput) {
 			in.Targets = append(in.Targets, in.Targets[0], in.Targets[0], in.Targets[0], in.Targets[0])

@@ -1,13 +1,16 @@
 // Package logging builds the structured JSON logger every function uses.
 // Records carry the function's name; handlers add the request id and the
 // cold-start flag. Attributes whose names say they hold a secret are
-// replaced before they are written, as a second line of defence: the first
-// is that no code passes a secret to a logger at all.
+// replaced before they are written, and the userinfo of every URL in a
+// message or a text value (https://token@github.com/...) is masked, as a
+// second line of defence: the first is that no code passes a secret to a
+// logger at all.
 package logging
 
 import (
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
 )
 
@@ -43,5 +46,26 @@ func redact(_ []string, a slog.Attr) slog.Attr {
 	if a.Value.Kind() != slog.KindGroup && IsSecretName(a.Key) {
 		return slog.String(a.Key, Redacted)
 	}
+	switch a.Value.Kind() {
+	case slog.KindString:
+		if s := a.Value.String(); strings.Contains(s, "@") {
+			return slog.String(a.Key, RedactURLUserinfo(s))
+		}
+	case slog.KindAny:
+		if err, ok := a.Value.Any().(error); ok && strings.Contains(err.Error(), "@") {
+			return slog.String(a.Key, RedactURLUserinfo(err.Error()))
+		}
+	}
 	return a
+}
+
+// urlUserinfo is a URL's scheme and userinfo: what RFC 3986 allows
+// between "scheme://" and "@" before the host.
+var urlUserinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]+@`)
+
+// RedactURLUserinfo masks the userinfo (user, password, token) of every
+// URL in s: https://ghp_x@github.com/a/b becomes
+// https://[REDACTED]@github.com/a/b.
+func RedactURLUserinfo(s string) string {
+	return urlUserinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
 }

@@ -99,6 +99,8 @@ func TestValidateRefusesBadRequestsNamingTheField(t *testing.T) {
 		{"a start time without an offset", func(in *CreateInput) { in.StartTime = "2026-03-01T10:00:00" }, "startTime"},
 		{"a start time that is not a time", func(in *CreateInput) { in.StartTime = "tomorrow" }, "startTime"},
 		{"a start more than the grace in the past", func(in *CreateInput) { in.StartTime = "2026-03-01T11:54:59Z" }, "startTime"},
+		{"the zero time", func(in *CreateInput) { in.StartTime = "0001-01-01T00:00:00Z" }, "startTime"},
+		{"a start more than a year ahead", func(in *CreateInput) { in.StartTime = "2206-03-01T10:00:00Z" }, "startTime"},
 		{"a duration of zero", func(in *CreateInput) { in.DurationMinutes = 0 }, "durationMinutes"},
 		{"a duration over a day", func(in *CreateInput) { in.DurationMinutes = 1441 }, "durationMinutes"},
 		{"an unknown time zone", func(in *CreateInput) { in.TimeZone = str("Mars/Olympus") }, "timezone"},

@@ -19,6 +19,10 @@ const (
 	DefaultTimeZone = "UTC"
 )
 
+// MaxAhead is how far ahead a meeting may start: Switchboard's own bound on
+// what is plausible, so a typo in the year is a clear 400.
+const MaxAhead = 366 * 24 * time.Hour
+
 // CreateInput is a meeting request as the caller sent it.
 type CreateInput struct {
 	Title           string
@@ -75,6 +79,9 @@ func validate(in CreateInput, now time.Time) (spec, error) {
 	}
 	if start.Before(now.Add(-StartGrace)) {
 		return s, invalid("startTime", "startTime %s is in the past", start.UTC().Format(time.RFC3339))
+	}
+	if start.After(now.Add(MaxAhead)) {
+		return s, invalid("startTime", "startTime %s is more than a year ahead; a meeting is scheduled at most a year out", start.UTC().Format(time.RFC3339))
 	}
 	s.start = start.UTC().Truncate(time.Second)
 

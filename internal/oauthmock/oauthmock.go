@@ -218,6 +218,10 @@ type ClientConfig struct {
 	// does this: "Revokes all of the scopes that the user granted to the
 	// app" (developers.google.com/identity/oauth2/web/reference/js-reference).
 	RevokeGrant bool `json:"revokeGrant,omitempty"`
+	// DeclineLoginHint, when set, makes an authorize request whose
+	// login_hint equals it declined: the redirect carries
+	// error=access_denied and no code, as a user's "Cancel" does.
+	DeclineLoginHint string `json:"declineLoginHint,omitempty"`
 }
 
 // Bool returns a pointer to v, for ClientConfig's optional booleans.

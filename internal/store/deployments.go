@@ -42,7 +42,6 @@ const (
 	deployLogPrefix  = "DEPLOYLOG#"
 	deployKickPrefix = "DEPLOYKICK#"
 	dueDeployPK      = "DUE#DEPLOY"
-	deployLimitName  = "deployments"
 	kickKeptFor      = 24 * time.Hour
 )
 
@@ -71,8 +70,8 @@ func dueSK(due time.Time, tenant, id string) string {
 }
 
 // LoadWindow reads the user's deployment window.
-func (r DeploymentRepo) LoadWindow(ctx context.Context, tenant, user string) (ratelimit.State, error) {
-	return r.s.LoadWindow(ctx, tenant, deployLimitName, user)
+func (r DeploymentRepo) LoadWindow(ctx context.Context, tenant, limit, user string) (ratelimit.State, error) {
+	return r.s.LoadWindow(ctx, tenant, limit, user)
 }
 
 // PutFiles writes the archive pieces, up to 8 at a time.
@@ -131,7 +130,7 @@ func (r DeploymentRepo) Files(ctx context.Context, tenant, id string, chunks int
 
 // Accept writes the deployment and commits the window decision together.
 func (r DeploymentRepo) Accept(ctx context.Context, d *deploy.Deployment, st ratelimit.State, dec ratelimit.Decision, period time.Duration) error {
-	err := r.s.CommitWindow(ctx, d.Tenant, deployLimitName, d.User, st, dec, period, TxWrite{Put: deployToItem(d), Cond: NotExists()})
+	err := r.s.CommitWindow(ctx, d.Tenant, deploy.LimitOf(d), d.User, st, dec, period, TxWrite{Put: deployToItem(d), Cond: NotExists()})
 	if IsConditionFailed(err) {
 		return apperr.Wrap(apperr.Internal, "deployment_exists", "", fmt.Errorf("store: deployment %s exists already: %w", d.ID, err))
 	}

@@ -31,7 +31,7 @@ func accepted(t *testing.T, repo store.DeploymentRepo, tenant string, now time.T
 		c(d)
 	}
 	ctx := context.Background()
-	st, err := repo.LoadWindow(ctx, tenant, d.User)
+	st, err := repo.LoadWindow(ctx, tenant, deploy.LimitOf(d), d.User)
 	if err != nil {
 		t.Fatal(err)
 	}

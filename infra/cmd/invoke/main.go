@@ -12,6 +12,8 @@
 // handler with a LambdaContext and the function's Lambda timeout, and prints
 // the response as JSON on stdout. Logs go to stderr. -fn may be left out
 // when the event file is named after its function (events/<function>-*.json).
+// The times in an HTTP event's body are moved ahead of now first
+// (infra/eventfile), so the samples' fixed dates never go stale.
 package main
 
 import (
@@ -34,6 +36,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/switchboard-dev/switchboard/infra/cmd/dev/devenv"
+	"github.com/switchboard-dev/switchboard/infra/eventfile"
 	"github.com/switchboard-dev/switchboard/infra/gateway"
 	"github.com/switchboard-dev/switchboard/internal/app"
 )
@@ -80,6 +83,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		raw, err = io.ReadAll(stdin)
 	} else {
 		raw, err = os.ReadFile(*eventPath)
+	}
+	if err == nil {
+		raw, err = eventfile.Refresh(raw, time.Now())
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "invoke: reading the event: %v\n", err)

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/infra/bench/runtimeapi"
+	"github.com/switchboard-dev/switchboard/infra/eventfile"
 	"github.com/switchboard-dev/switchboard/infra/gateway"
 )
 
@@ -130,7 +131,7 @@ func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string,
 	events := make([][]byte, len(all))
 	for i, fn := range all {
 		out[i] = coldStart{function: fn, event: firstEvents[fn]}
-		if events[i], err = os.ReadFile(filepath.Join(eventsDir, firstEvents[fn])); err != nil {
+		if events[i], err = eventfile.Read(filepath.Join(eventsDir, firstEvents[fn]), time.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -262,7 +263,7 @@ func traceInits(ctx context.Context, w *world, hostDir, eventsDir string, functi
 	var out []initTrace
 	for _, fn := range append([]string{hello}, functions...) {
 		t := initTrace{function: fn}
-		event, err := os.ReadFile(filepath.Join(eventsDir, firstEvents[fn]))
+		event, err := eventfile.Read(filepath.Join(eventsDir, firstEvents[fn]), time.Now())
 		var after []time.Duration
 		for run := 0; err == nil && run < traceRuns; run++ {
 			var stderr bytes.Buffer

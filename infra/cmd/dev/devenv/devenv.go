@@ -133,6 +133,9 @@ func Prepare(ctx context.Context, opt Options) (_ *Env, err error) {
 		session = ""
 	}
 	e.Table = e.SetDefault("TABLE_NAME", DefaultTable)
+	// The sample events' app (events/oauth-start.json returns to it), so
+	// the sample authorization starts; a developer's own list wins.
+	e.SetDefault("RETURN_URL_ALLOWLIST", "https://app.example.com")
 
 	if e.Endpoint = e.Getenv("AWS_ENDPOINT_URL_DYNAMODB"); e.Endpoint == "" {
 		start := time.Now()
