@@ -24,6 +24,11 @@
 //     framework convention (NEXT_PUBLIC_, VITE_, ...); see envType.
 //   - Git repositories deploy through gitSource (GitHub and Bitbucket by
 //     URL; GitLab needs a numeric project id a URL does not carry).
+//   - Files: the deployment is asked for first, with the list of files by
+//     digest; Vercel answers which ones it lacks (missing_files) and only
+//     those are uploaded. Vercel keeps files per account or team, so a
+//     redeploy sends only what changed. The worker's Upload step does
+//     nothing; StartDeployment does all of it (see StartDeployment).
 package vercel
 
 import (
@@ -48,13 +53,23 @@ import (
 const MaxFiles = 15000
 
 // DefaultUploadConcurrency is how many files are uploaded at once: Vercel
-// asks to keep it near 10.
+// asks to keep it near 10 (PLATFORMS.md Vercel, "keep upload concurrency
+// near 10").
 const DefaultUploadConcurrency = 10
+
+// MaxUploadConcurrency is the most uploads at once this client accepts: the
+// official client's own bound (vercel/vercel packages/client/src/upload.ts,
+// new Sema(50)).
+const MaxUploadConcurrency = 50
+
+// createRounds bounds the deployment creates of one StartDeployment: the
+// first names the files, the second follows the upload of what Vercel
+// reported missing; a third covers a file Vercel dropped in between.
+const createRounds = 3
 
 // Progress keys this client records in DeployProgress.Extra.
 const (
-	extraTeamID   = "teamId"          // the team the project lives in; every later call names it
-	extraUploaded = "vercel.uploaded" // "1" once every file was uploaded
+	extraTeamID = "teamId" // the team the project lives in; every later call names it
 	// extraCreateAsked is when (Unix ms) this deployment asked Vercel to
 	// create its project and got no answer (a timeout, a 5xx): the request
 	// may have created it. A 409 on the retry adopts the project of that
@@ -78,13 +93,29 @@ var _ platform.Deployer = (*Client)(nil)
 // Option changes a Client.
 type Option func(*Client)
 
-// WithUploadConcurrency bounds how many files are uploaded at once.
+// WithUploadConcurrency bounds how many files are uploaded at once
+// (DefaultUploadConcurrency when n < 1).
 func WithUploadConcurrency(n int) Option {
 	return func(c *Client) {
 		if n > 0 {
 			c.concurrency = n
 		}
 	}
+}
+
+// ParseUploadConcurrency reads an upload concurrency setting: "" is
+// DefaultUploadConcurrency; anything but a whole number from 1 to
+// MaxUploadConcurrency is an error.
+func ParseUploadConcurrency(s string) (int, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return DefaultUploadConcurrency, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxUploadConcurrency {
+		return 0, fmt.Errorf("vercel: upload concurrency %q is not a whole number from 1 to %d", s, MaxUploadConcurrency)
+	}
+	return n, nil
 }
 
 // New builds a client; apiURL "" is https://api.vercel.com.
@@ -486,29 +517,22 @@ func digest(files []platform.ProjectFile) []digested {
 	return out
 }
 
-// Upload sends every distinct file (POST /v2/files, raw body, named by
-// x-vercel-digest) with bounded concurrency. Vercel keeps files by digest,
-// so uploading one again is harmless; a finished upload is recorded in p
-// and not repeated.
-func (c *Client) Upload(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
-	if len(spec.Files) == 0 || p.Get(extraUploaded) == "1" {
-		return nil
-	}
-	files := digest(spec.Files)
-	if err := c.uploadDigests(ctx, token, p.Get(extraTeamID), files, nil); err != nil {
-		return err
-	}
-	p.Set(extraUploaded, "1")
+// Upload does nothing: Vercel's files are sent by StartDeployment, which
+// asks for the deployment first and uploads only the files Vercel reports
+// missing. Uploading here would send every file, including the ones
+// Vercel already has from an earlier deployment of the account or team.
+func (c *Client) Upload(context.Context, string, platform.DeploySpec, *platform.DeployProgress) error {
 	return nil
 }
 
-// uploadDigests uploads the files whose digest is in only (all when nil),
-// each distinct digest once, at most c.concurrency at a time.
-func (c *Client) uploadDigests(ctx context.Context, token, teamID string, files []digested, only map[string]bool) error {
+// uploadDigests uploads the files whose digest is in only, each distinct
+// digest once, at most c.concurrency at a time (POST /v2/files, raw body,
+// named by x-vercel-digest). It returns how many it sent.
+func (c *Client) uploadDigests(ctx context.Context, token, teamID string, files []digested, only map[string]bool) (int, error) {
 	byDigest := map[string][]byte{}
 	var order []string
 	for _, f := range files {
-		if only != nil && !only[f.sha] {
+		if !only[f.sha] {
 			continue
 		}
 		if _, ok := byDigest[f.sha]; !ok {
@@ -556,9 +580,9 @@ func (c *Client) uploadDigests(ctx context.Context, token, teamID string, files 
 	}
 	wg.Wait()
 	if firstErr != nil {
-		return firstErr
+		return 0, firstErr
 	}
-	return ctx.Err()
+	return len(order), ctx.Err()
 }
 
 // deployment is the part of a deployment answer this client reads
@@ -580,9 +604,19 @@ type deployment struct {
 }
 
 // StartDeployment creates the production deployment (POST
-// /v13/deployments) from the uploaded files, unless p.DeploymentID is set.
-// When Vercel answers 400 missing_files, the files it lists are uploaded
-// and the deployment is asked for once more.
+// /v13/deployments) unless p.DeploymentID is set. A files deployment names
+// its files by digest ({file, sha, size}); Vercel answers 400
+// missing_files with error.missing, the digests it does not hold, and
+// creates nothing (PLATFORMS.md Vercel; vercel/vercel packages/client/src/
+// upload.ts does the same: deploy, upload error.missing, deploy again).
+// Those files alone are uploaded and the deployment asked for again, at
+// most createRounds times in all. Files Vercel has (any earlier upload of
+// the account or team) are never sent.
+//
+// The worker's journal still holds: the deployment id is recorded only
+// once Vercel created one, and a create answered missing_files made none,
+// so a worker retried after a failed upload (or a crash) asks again and
+// uploads only what Vercel still lacks, without a second deployment.
 func (c *Client) StartDeployment(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
 	if p.DeploymentID != "" {
 		return nil
@@ -591,7 +625,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 		return missingStep("start the deployment", "the project")
 	}
 	body := map[string]any{"name": spec.ProjectName, "project": p.ProjectID, "target": "production"}
-	files := digest(spec.Files)
+	var files []digested
 	if spec.Repo != "" {
 		// A Git deployment: Vercel clones the repository itself
 		// (PLATFORMS.md "Git deployments"; vercel-openapi.json gitSource).
@@ -601,6 +635,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 		}
 		body["gitSource"] = src
 	} else {
+		files = digest(spec.Files)
 		type fileRef struct {
 			File string `json:"file"`
 			SHA  string `json:"sha"`
@@ -618,26 +653,36 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 	var out deployment
 	req := platform.Request{Op: "create deployment", Method: http.MethodPost, Path: "/v13/deployments",
 		Query: q, Token: token, JSON: body, Out: &out}
-	_, err := c.call.Do(ctx, req)
-	var missing *MissingFilesError
-	if errors.As(err, &missing) {
-		only := map[string]bool{}
+	for round := 1; ; round++ {
+		_, err := c.call.Do(ctx, req)
+		var missing *MissingFilesError
+		if !errors.As(err, &missing) {
+			if err != nil {
+				return err
+			}
+			break
+		}
+		if round == createRounds {
+			return &platform.Error{Platform: platform.Vercel, Op: "create deployment", Reason: platform.ReasonTransient, Err: err,
+				Message: fmt.Sprintf("Vercel still reports %d files missing after they were uploaded", len(missing.Digests))}
+		}
+		only := make(map[string]bool, len(missing.Digests))
 		for _, d := range missing.Digests {
 			only[d] = true
 		}
-		if err := c.uploadDigests(ctx, token, teamID, files, only); err != nil {
+		sent, uerr := c.uploadDigests(ctx, token, teamID, files, only)
+		if uerr != nil {
+			return uerr
+		}
+		if sent == 0 {
+			// Vercel asks for digests this deployment does not name.
 			return err
 		}
-		_, err = c.call.Do(ctx, req)
-	}
-	if err != nil {
-		return err
 	}
 	// The deployment's own url is not kept: Vercel Authentication
 	// protects it (PLATFORMS.md "Public URL"); the production alias is
 	// reported once assigned.
 	p.DeploymentID = out.ID
-	p.Set(extraUploaded, "1")
 	return nil
 }
 

@@ -98,7 +98,8 @@ func TestResumingWithTheSameProgressCreatesNoSecondProjectOrDeployment(t *testin
 	if p.ProjectID != first.ProjectID || p.DeploymentID != first.DeploymentID {
 		t.Errorf("progress changed on resume: %+v -> %+v", first, p)
 	}
-	for op, want := range map[string]int{"createProject": 1, "createDeployment": 1, "uploadFile": 3} {
+	// createDeployment: the one Vercel answered missing_files, then the one it made.
+	for op, want := range map[string]int{"createProject": 1, "createDeployment": 2, "uploadFile": 3} {
 		if got := fake.Calls(op); got != want {
 			t.Errorf("%s called %d times, want %d", op, got, want)
 		}
@@ -138,15 +139,14 @@ func TestMissingFilesAreUploadedAndTheDeploymentAskedForOnceMore(t *testing.T) {
 	fake.ForgetFiles() // Vercel no longer has them
 	var p2 platform.DeployProgress
 	p2.ProjectID = p.ProjectID
-	p2.Set("vercel.uploaded", "1") // the worker believes they were uploaded
 	if err := c.StartDeployment(deploytest.Context(t), token, spec, &p2); err != nil {
 		t.Fatalf("StartDeployment: %v", err)
 	}
 	if p2.DeploymentID == "" || p2.DeploymentID == p.DeploymentID {
 		t.Fatalf("no new deployment: %+v", p2)
 	}
-	if got := fake.Calls("createDeployment"); got != 3 {
-		t.Errorf("createDeployment called %d times, want 3 (first, missing_files, retry)", got)
+	if got := fake.Calls("createDeployment"); got != 4 {
+		t.Errorf("createDeployment called %d times, want 4 (missing_files and create, twice)", got)
 	}
 	if got := fake.Calls("uploadFile"); got != 6 {
 		t.Errorf("uploadFile called %d times, want 3 + 3 missing", got)
@@ -162,8 +162,9 @@ func TestUploadsAreBoundedToTheConfiguredConcurrency(t *testing.T) {
 		spec.Files = append(spec.Files, platform.ProjectFile{Path: fmt.Sprintf("f%d.txt", i), Data: []byte(fmt.Sprint(i))})
 	}
 	var p platform.DeployProgress
-	if err := c.Upload(deploytest.Context(t), token, spec, &p); err != nil {
-		t.Fatal(err)
+	deploytest.RunSteps(t, c, token, &spec, &p)
+	if got := fake.Calls("uploadFile"); got != 12 {
+		t.Fatalf("uploads = %d, want 12", got)
 	}
 	if got := fake.MaxConcurrentUploads(); got < 2 || got > 3 {
 		t.Errorf("at most %d uploads ran at once, want 2..3", got)
@@ -393,8 +394,9 @@ func TestNoErrorCarriesTheToken(t *testing.T) {
 	_, err := c.Whoami(deploytest.Context(t), token)
 	errs = append(errs, err)
 	errs = append(errs, c.EnsureProject(deploytest.Context(t), token, site("x"), &p))
-	p.ProjectID, p.DeploymentID = "prj_x", "dpl_x"
-	errs = append(errs, c.SetEnv(deploytest.Context(t), token, site("x"), &p), c.Upload(deploytest.Context(t), token, site("x"), &p))
+	p.ProjectID = "prj_x"
+	errs = append(errs, c.SetEnv(deploytest.Context(t), token, site("x"), &p), c.StartDeployment(deploytest.Context(t), token, site("x"), &p))
+	p.DeploymentID = "dpl_x"
 	_, err = c.Status(deploytest.Context(t), token, p)
 	errs = append(errs, err)
 	// A transport failure too.

@@ -5,6 +5,14 @@
 // the missing_files answer; and deployment events as build logs. Every
 // request is recorded for contract checks.
 //
+// Files are kept as Vercel keeps them: by SHA-1 digest, per account or
+// team (the teamId a call names; none is the token's personal account),
+// not per project. A deployment created with a file list answers 400
+// {"error":{"code":"missing_files","missing":[digests]}} naming the digests
+// its scope does not hold (vercel/vercel packages/client/src/upload.ts
+// reads error.missing on code missing_files), and creates nothing; a file
+// any earlier deployment of the scope uploaded is not missing.
+//
 // As Vercel does, it reports READY before the production aliases are
 // assigned: the poll after READY assigns them (aliasAssigned true, or an
 // aliasError with FailAlias), and only then does the deployment serve
@@ -93,13 +101,14 @@ type Server struct {
 	seq         int
 	rec         fakekit.Recorder[Request]
 	fails       fakekit.Failures[failure]
+	fileFails   fakekit.Failures[failure] // by digest
 	lost        fakekit.Failures[struct{}]
 	tokens      fakekit.Tokens
 	failBuilds  map[string]string
 	failAliases map[string]aliasFailure // by project name
 	staged      map[string]bool         // project names whose deployments stay staged
 	projects    map[string]*project     // by id
-	files       map[string][]byte       // by sha1
+	files       map[string]map[string][]byte // by scope (teamId, "" for the personal account), then sha1
 	deployments map[string]*deployment
 	inflight    int
 	maxInflight int
@@ -118,7 +127,7 @@ type Server struct {
 func New() *Server {
 	s := &Server{
 		failBuilds: map[string]string{}, failAliases: map[string]aliasFailure{}, staged: map[string]bool{},
-		projects: map[string]*project{}, files: map[string][]byte{},
+		projects: map[string]*project{}, files: map[string]map[string][]byte{},
 		deployments: map[string]*deployment{},
 	}
 	mux := http.NewServeMux()
@@ -154,6 +163,12 @@ func (s *Server) Close() { s.srv.Close() }
 // with limit{remaining, reset, total}.
 func (s *Server) FailNext(op string, status int, code string, n int) {
 	s.fails.Add(op, failure{status: status, code: code}, n)
+}
+
+// FailUpload makes the next n uploads of the file with the digest answer
+// status with Vercel's error shape and code.
+func (s *Server) FailUpload(sha string, status int, code string, n int) {
+	s.fileFails.Add(sha, failure{status: status, code: code}, n)
 }
 
 // LoseAnswers makes the next n calls of op do their work and then answer
@@ -236,20 +251,28 @@ func (s *Server) MaxConcurrentUploads() int {
 	return s.maxInflight
 }
 
-// HasFile reports whether a file with the digest was uploaded.
-func (s *Server) HasFile(sha string) bool {
+// HasFile reports whether a file with the digest was uploaded to the
+// scope (a teamId, "" for the personal account).
+func (s *Server) HasFile(scope, sha string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	_, ok := s.files[sha]
+	_, ok := s.files[scope][sha]
 	return ok
 }
 
-// ForgetFiles drops every uploaded file, so the next deployment meets
-// missing_files.
+// ForgetFiles drops every uploaded file of every scope, so the next
+// deployment meets missing_files.
 func (s *Server) ForgetFiles() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files = map[string][]byte{}
+	s.files = map[string]map[string][]byte{}
+}
+
+// Deployments is how many deployments exist.
+func (s *Server) Deployments() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.deployments)
 }
 
 // DeploymentEnv is the project's environment as the deployment's build saw
@@ -476,7 +499,15 @@ func (s *Server) uploadFile(w http.ResponseWriter, r *http.Request, body []byte)
 		writeError(w, http.StatusBadRequest, "invalid_digest", "The file's SHA1 digest does not match its content.")
 		return
 	}
-	s.files[digest] = body
+	if f, failing := s.fileFails.Next(digest); failing {
+		s.writeFailure(w, f)
+		return
+	}
+	scope := r.URL.Query().Get("teamId")
+	if s.files[scope] == nil {
+		s.files[scope] = map[string][]byte{}
+	}
+	s.files[scope][digest] = body
 	writeJSON(w, http.StatusOK, map[string]any{"urls": []string{}})
 }
 
@@ -519,9 +550,12 @@ func (s *Server) createDeployment(w http.ResponseWriter, r *http.Request, body [
 	}
 	var missing []string
 	files := map[string]string{}
+	have := s.files[r.URL.Query().Get("teamId")]
+	named := map[string]bool{}
 	for _, f := range in.Files {
-		if _, ok := s.files[f.SHA]; !ok && !contains(missing, f.SHA) {
+		if _, ok := have[f.SHA]; !ok && !named[f.SHA] {
 			missing = append(missing, f.SHA)
+			named[f.SHA] = true
 		}
 		files[f.File] = f.SHA
 	}
@@ -585,15 +619,6 @@ func checkGitSource(g map[string]any) string {
 		}
 	}
 	return fmt.Sprintf("The %s gitSource does not name its repository.", typ)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func (s *Server) deploymentJSON(d *deployment) map[string]any {
