@@ -86,6 +86,35 @@ func TestFunctionsRefuseToStartWithoutATable(t *testing.T) {
 	}
 }
 
+func TestABadVercelUploadConcurrencyStopsTheDeployFunctionsAtColdStart(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	with := func(v string) app.Options {
+		o := env(f.Table)
+		get := o.Getenv
+		o.Getenv = func(k string) string {
+			if k == "VERCEL_UPLOAD_CONCURRENCY" {
+				return v
+			}
+			return get(k)
+		}
+		return o
+	}
+	for _, bad := range []string{"0", "-1", "many", "51"} {
+		if _, err := app.HTTP(context.Background(), app.Deployments, with(bad)); err == nil || !strings.Contains(err.Error(), "VERCEL_UPLOAD_CONCURRENCY") {
+			t.Errorf("deployments started with VERCEL_UPLOAD_CONCURRENCY=%q: %v", bad, err)
+		}
+		if _, err := app.Worker(context.Background(), with(bad)); err == nil || !strings.Contains(err.Error(), "VERCEL_UPLOAD_CONCURRENCY") {
+			t.Errorf("deploy-worker started with VERCEL_UPLOAD_CONCURRENCY=%q: %v", bad, err)
+		}
+	}
+	for _, good := range []string{"", "1", "25"} {
+		if _, err := app.Worker(context.Background(), with(good)); err != nil {
+			t.Errorf("deploy-worker refused VERCEL_UPLOAD_CONCURRENCY=%q: %v", good, err)
+		}
+	}
+}
+
 func TestStreamSchedulerWithNothingDueReportsNothing(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)

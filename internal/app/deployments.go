@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 )
 
@@ -29,6 +31,7 @@ import (
 //	DEPLOY_POLL_INTERVAL_MS      the worker's first wait between status polls (2000; it grows to 15 s)
 //	DEPLOY_LEASE_MS              how long a worker's claim holds without renewal (60000); a dead worker's
 //	                             deployment is resumed by the sweep this long after its last write
+//	VERCEL_UPLOAD_CONCURRENCY    Vercel file uploads at once (10; 1 to 50, anything else refuses to start)
 type deployParts struct {
 	conns     deploy.Connections
 	vault     deploy.Sealer
@@ -47,13 +50,18 @@ func (d *Deps) deployParts(ctx context.Context) (deployParts, error) {
 		return deployParts{}, err
 	}
 	endpoints, clients := d.endpoints(), d.clients()
+	uploads, err := vercel.ParseUploadConcurrency(d.Env("VERCEL_UPLOAD_CONCURRENCY"))
+	if err != nil {
+		return deployParts{}, fmt.Errorf("app: VERCEL_UPLOAD_CONCURRENCY: %w", err)
+	}
+	vc := vercel.New(d.HTTP, endpoints[platform.Vercel].APIURL, vercel.WithUploadConcurrency(uploads))
 	railwayPoll := time.Duration(envInt(d.Env, "RAILWAY_POLL_INTERVAL_MS", int(railway.DefaultPollEvery/time.Millisecond))) * time.Millisecond
 	var rw platform.Deployer = railway.New(d.HTTP, endpoints[platform.Railway].APIURL,
 		railway.WithUndocumentedUpload(strings.EqualFold(strings.TrimSpace(d.Env("RAILWAY_UNDOCUMENTED_UPLOAD")), "true")),
 		railway.WithStatusPolling(railwayPoll), railway.WithPolling(railwayPoll, 0))
 	return deployParts{
 		conns: conns, vault: v,
-		deployers: map[platform.ID]platform.Deployer{platform.Vercel: clients.vercel, platform.Railway: rw, platform.Render: clients.render},
+		deployers: map[platform.ID]platform.Deployer{platform.Vercel: vc, platform.Railway: rw, platform.Render: clients.render},
 		timeout:   time.Duration(envInt(d.Env, "DEPLOYMENT_TIMEOUT_MS", int(deploy.DefaultTimeout/time.Millisecond))) * time.Millisecond,
 		lease:     time.Duration(envInt(d.Env, "DEPLOY_LEASE_MS", int(deploy.DefaultLease/time.Millisecond))) * time.Millisecond,
 	}, nil
