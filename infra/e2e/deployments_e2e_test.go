@@ -192,9 +192,10 @@ func TestPlatform500sAnd429sAreRetriedAndThenSucceed(t *testing.T) {
 			t.Fatalf("%s: the retries are not in the log", id)
 		}
 	}
-	if ds.sb.Vercel.Calls("createProject") != 3 || ds.sb.Vercel.Calls("createDeployment") != 2 || ds.sb.Vercel.Projects() != 1 {
-		t.Fatalf("createProject %d, createDeployment %d, projects %d", ds.sb.Vercel.Calls("createProject"),
-			ds.sb.Vercel.Calls("createDeployment"), ds.sb.Vercel.Projects())
+	// createDeployment: the 429, the missing_files answer, the create.
+	if ds.sb.Vercel.Calls("createProject") != 3 || ds.sb.Vercel.Calls("createDeployment") != 3 || ds.sb.Vercel.Projects() != 1 || ds.sb.Vercel.Deployments() != 1 {
+		t.Fatalf("createProject %d, createDeployment %d, projects %d, deployments %d", ds.sb.Vercel.Calls("createProject"),
+			ds.sb.Vercel.Calls("createDeployment"), ds.sb.Vercel.Projects(), ds.sb.Vercel.Deployments())
 	}
 }
 
@@ -270,10 +271,14 @@ func TestAWorkerKilledMidwayResumesWithoutRepeatingFinishedSteps(t *testing.T) {
 	if got.Status != "ready" {
 		t.Fatalf("%+v", got)
 	}
-	for op, want := range map[string]int{"createProject": 1, "createProjectEnv": 1, "uploadFile": 3, "createDeployment": 1} {
+	// createDeployment: the missing_files answer (which makes nothing), then the create.
+	for op, want := range map[string]int{"createProject": 1, "createProjectEnv": 1, "uploadFile": 3, "createDeployment": 2} {
 		if n := ds.sb.Vercel.Calls(op); n != want {
 			t.Errorf("%s called %d times, want %d", op, n, want)
 		}
+	}
+	if n := ds.sb.Vercel.Deployments(); n != 1 {
+		t.Errorf("%d deployments at Vercel, want 1", n)
 	}
 }
 
