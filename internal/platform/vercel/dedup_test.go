@@ -37,6 +37,16 @@ func uploadsOf(t *testing.T, c *vercel.Client, fake *vercelfake.Server, spec pla
 	return fake.Calls("uploadFile") - before
 }
 
+// ensured is the progress after the EnsureProject step.
+func ensured(t *testing.T, c *vercel.Client, spec platform.DeploySpec) platform.DeployProgress {
+	t.Helper()
+	var p platform.DeployProgress
+	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func TestARedeployUploadsOnlyTheFilesVercelDoesNotHave(t *testing.T) {
 	t.Parallel()
 	c, fake := setup(t)
@@ -95,13 +105,10 @@ func TestAWorkerRetriedAfterAFailedUploadMakesOneDeploymentAndSendsOnlyWhatIsSti
 	t.Parallel()
 	c, fake := setup(t, vercel.WithUploadConcurrency(1))
 	spec := manyFiles("retried", 10, "r")
-	var p platform.DeployProgress
+	p := ensured(t, c, spec)
 	cx := deploytest.Context(t)
-	if err := c.EnsureProject(cx, token, spec, &p); err != nil {
-		t.Fatal(err)
-	}
-	if err := c.Upload(cx, token, spec, &p); err != nil {
-		t.Fatal(err)
+	if err := c.Upload(cx, token, spec, &p); err != nil || fake.Calls("uploadFile") != 0 {
+		t.Fatalf("the Upload step: %v, %d uploads; want none (StartDeployment sends what Vercel lacks)", err, fake.Calls("uploadFile"))
 	}
 	// The fifth file's upload fails every try (uploads go one at a time):
 	// the step fails with four files at Vercel and no deployment made.
@@ -111,6 +118,9 @@ func TestAWorkerRetriedAfterAFailedUploadMakesOneDeploymentAndSendsOnlyWhatIsSti
 		t.Fatalf("StartDeployment with a failing upload: err %v, progress %+v; want a transient failure and no deployment", err, p)
 	}
 	uploaded := fake.Calls("uploadFile")
+	if uploaded != 4+3 {
+		t.Fatalf("%d upload calls, want 4 files and 3 tries of the fifth", uploaded)
+	}
 	// The worker runs the step again with the progress it saved.
 	if err := c.StartDeployment(cx, token, spec, &p); err != nil {
 		t.Fatalf("the retried step: %v", err)
@@ -132,10 +142,7 @@ func TestAMissingFilesAnswerNamingNoFileOfTheDeploymentEndsTheStepWithoutLooping
 	t.Parallel()
 	c, fake := setup(t)
 	spec := manyFiles("odd", 3, "o")
-	var p platform.DeployProgress
-	if err := c.EnsureProject(deploytest.Context(t), token, spec, &p); err != nil {
-		t.Fatal(err)
-	}
+	p := ensured(t, c, spec)
 	// missing_files that lists no digest this deployment has.
 	fake.FailNext("createDeployment", http.StatusBadRequest, "missing_files", 5)
 	err := c.StartDeployment(deploytest.Context(t), token, spec, &p)
