@@ -105,9 +105,9 @@ type Server struct {
 	lost        fakekit.Failures[struct{}]
 	tokens      fakekit.Tokens
 	failBuilds  map[string]string
-	failAliases map[string]aliasFailure // by project name
-	staged      map[string]bool         // project names whose deployments stay staged
-	projects    map[string]*project     // by id
+	failAliases map[string]aliasFailure      // by project name
+	staged      map[string]bool              // project names whose deployments stay staged
+	projects    map[string]*project          // by id
 	files       map[string]map[string][]byte // by scope (teamId, "" for the personal account), then sha1
 	deployments map[string]*deployment
 	inflight    int
