@@ -56,6 +56,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // Handler is an HTTP function's Lambda handler, as lambda.Start serves it.
@@ -167,10 +168,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, no
 			sort.Strings(allowed)
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
 			return writeProblem(w, http.StatusMethodNotAllowed, "method_not_allowed",
-				fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, truncate(path, 200), strings.Join(allowed, ", ")), reqID), "", ""
+				fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, trunc.String(path, 200), strings.Join(allowed, ", ")), reqID), "", ""
 		}
 		return writeProblem(w, http.StatusNotFound, "route_not_found",
-			fmt.Sprintf("no route %s %s", r.Method, truncate(path, 200)), reqID), "", ""
+			fmt.Sprintf("no route %s %s", r.Method, trunc.String(path, 200)), reqID), "", ""
 	}
 	routeKey, function = route.Key(), route.Function
 
@@ -337,11 +338,4 @@ func newRequestID() string {
 	var b [10]byte
 	_, _ = rand.Read(b[:])
 	return base64.StdEncoding.EncodeToString(b[:])
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

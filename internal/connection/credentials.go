@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // IsConflict reports whether err is a failed write condition (another
@@ -249,7 +250,7 @@ func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platfor
 		}
 		now := s.now()
 		c.setStatus(StatusExpired, "unauthorized", now)
-		c.recordError("unauthorized", truncate(message, 300), now)
+		c.recordError("unauthorized", trunc.String(message, 300), now)
 		c.UpdatedAt = now
 		c.NextCheckAt = time.Time{}
 		if err := s.cfg.Repo.Save(ctx, c, ""); !IsConflict(err) {

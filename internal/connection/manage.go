@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // Get reads one connection.
@@ -72,7 +73,7 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 	}
 	for k, v := range input {
 		if !allowed[k] {
-			return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials", "%s takes the credential fields %s; %q is not one", d.Name, strings.Join(fields, ", "), truncate(k, 40))
+			return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials", "%s takes the credential fields %s; %q is not one", d.Name, strings.Join(fields, ", "), trunc.String(k, 40))
 		}
 		if len(v) > 16<<10 {
 			return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials", "credential field %s is too long", k)
@@ -128,7 +129,7 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 func keyRefused(d platform.Descriptor, err error) error {
 	pe, ok := platform.AsError(err)
 	if !ok {
-		return apperr.Wrap(apperr.Unprocessable, "invalid_credentials", d.Name+" refused the credentials: "+truncate(err.Error(), 200), err)
+		return apperr.Wrap(apperr.Unprocessable, "invalid_credentials", d.Name+" refused the credentials: "+trunc.String(err.Error(), 200), err)
 	}
 	if pe.Retryable() {
 		return platform.ToAppError(err)
@@ -247,9 +248,9 @@ func (s *Service) verify(ctx context.Context, d platform.Descriptor, c *Connecti
 
 func messageOf(err error) string {
 	if pe, ok := platform.AsError(err); ok && pe.Message != "" {
-		return truncate(pe.Message, 300)
+		return trunc.String(pe.Message, 300)
 	}
-	return truncate(err.Error(), 300)
+	return trunc.String(err.Error(), 300)
 }
 
 // Disconnect revokes at the platform what the connection alone holds (see

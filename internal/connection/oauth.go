@@ -16,6 +16,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
@@ -187,7 +188,7 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 	}
 	if e := q.Get("error"); e != "" {
 		code := safeCode(e)
-		return fail(code, apperr.Errorf(apperr.Unprocessable, code, "%s answered %s: %s", d.Name, code, truncate(q.Get("error_description"), 200)))
+		return fail(code, apperr.Errorf(apperr.Unprocessable, code, "%s answered %s: %s", d.Name, code, trunc.String(q.Get("error_description"), 200)))
 	}
 	code := q.Get("code")
 	if code == "" {
@@ -414,7 +415,7 @@ func tokenError(d platform.Descriptor, op string, err error) error {
 			pe.RetryAfter = platform.ParseRetryAfter(re.Response.Header.Get("Retry-After"), time.Now())
 		}
 		pe.Code = re.ErrorCode
-		pe.Message = truncate(strings.TrimSpace(re.ErrorCode+" "+re.ErrorDescription), 200)
+		pe.Message = trunc.String(strings.TrimSpace(re.ErrorCode+" "+re.ErrorDescription), 200)
 		switch {
 		case re.ErrorCode == "invalid_grant":
 			pe.Reason = platform.ReasonInvalidGrant

@@ -176,10 +176,3 @@ func wipeBytes(b []byte) {
 		b[i] = 0
 	}
 }
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
-}

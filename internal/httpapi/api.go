@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // HandlerFunc serves one route.
@@ -128,7 +129,7 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 			r.Header["Allow"] = strings.Join(a.matcher.AllowedMethods(path), ", ")
 			return r, method + " " + path, nil
 		}
-		return nil, "", apperr.Errorf(apperr.NotFound, "route_not_found", "no route %s %s", method, truncate(path, 200))
+		return nil, "", apperr.Errorf(apperr.NotFound, "route_not_found", "no route %s %s", method, trunc.String(path, 200))
 	}
 	routeKey = route.Key()
 	// API Gateway fills path parameters itself; when it did, trust them.

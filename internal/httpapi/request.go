@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // Identity is who is calling, read only from the JWT authorizer's verified
@@ -70,7 +71,7 @@ func (r *Request) Decode(v any) error {
 // (curl -d without a Content-Type) or text is not read as JSON by guess.
 func (r *Request) checkMediaType() error {
 	if ct := r.HeaderValue("content-type"); len(bytes.TrimSpace(r.Body)) > 0 && ct != "" && !isJSON(ct) {
-		return apperr.Errorf(apperr.BadMediaType, "unsupported_media_type", "send the body as application/json, not %q", truncate(ct, 64))
+		return apperr.Errorf(apperr.BadMediaType, "unsupported_media_type", "send the body as application/json, not %q", trunc.String(ct, 64))
 	}
 	return nil
 }
@@ -153,7 +154,7 @@ func findUnknownField(v any, t reflect.Type, at string) (string, bool) {
 				if at != "" {
 					where = at
 				}
-				return fmt.Sprintf("unknown field %q in %s; the fields taken there are %s", truncate(k, 64), where, strings.Join(names, ", ")), true
+				return fmt.Sprintf("unknown field %q in %s; the fields taken there are %s", trunc.String(k, 64), where, strings.Join(names, ", ")), true
 			}
 			if d, found := findUnknownField(obj[k], fields[i].typ, join(at, fields[i].name)); found {
 				return d, true
@@ -238,11 +239,4 @@ func plainClaim(s string) bool {
 	list := strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]")
 	object := strings.HasPrefix(s, "map[") && strings.HasSuffix(s, "]")
 	return !list && !object
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // DestinationLister is a broadcaster whose account can publish in more
@@ -88,7 +89,7 @@ func hasDestination(ds []platform.Destination, id string) bool {
 func (s *Service) Destinations(ctx context.Context, tenant, p string) ([]platform.Destination, error) {
 	d, ok := platform.Lookup(p)
 	if !ok {
-		return nil, apperr.Errorf(apperr.NotFound, "unknown_platform", "there is no platform %q", truncate(p, 40))
+		return nil, apperr.Errorf(apperr.NotFound, "unknown_platform", "there is no platform %q", trunc.String(p, 40))
 	}
 	l, ok := s.lister(d.ID)
 	if !ok {

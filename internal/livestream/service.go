@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
@@ -168,7 +169,7 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*Livestream, erro
 }
 
 func notFound(id string) error {
-	return apperr.Errorf(apperr.NotFound, "livestream_not_found", "there is no livestream %q", truncate(id, 64))
+	return apperr.Errorf(apperr.NotFound, "livestream_not_found", "there is no livestream %q", trunc.String(id, 64))
 }
 
 // List pages the tenant's livestreams, newest first, with the public
@@ -229,11 +230,4 @@ func (s *Service) Ingest(ctx context.Context, tenant, id string) ([]Ingest, erro
 		out = append(out, in)
 	}
 	return out, nil
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }

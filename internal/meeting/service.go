@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
@@ -563,10 +564,10 @@ func lastErrorOf(err error, at time.Time) *LastError {
 		if pe.Reason == platform.ReasonExpiredToken {
 			msg += " (the connection is now expired: reconnect the account)"
 		}
-		return &LastError{Code: code, Message: truncate(msg, 500), At: at}
+		return &LastError{Code: code, Message: trunc.String(msg, 500), At: at}
 	}
 	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal && e.Detail != "" {
-		return &LastError{Code: e.Code, Message: truncate(e.Detail, 500), At: at}
+		return &LastError{Code: e.Code, Message: trunc.String(e.Detail, 500), At: at}
 	}
 	return &LastError{Code: "internal_error", Message: "Switchboard failed on its side; its logs name the cause by meeting id", At: at}
 }
@@ -580,5 +581,5 @@ func nameOf(p platform.ID) string {
 }
 
 func notFound(id string) error {
-	return apperr.Errorf(apperr.NotFound, "meeting_not_found", "there is no meeting %q", truncate(id, 40))
+	return apperr.Errorf(apperr.NotFound, "meeting_not_found", "there is no meeting %q", trunc.String(id, 40))
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // Limits of a meeting request.
@@ -75,7 +76,7 @@ func validate(in CreateInput, now time.Time) (spec, error) {
 	}
 	start, err := time.Parse(time.RFC3339, in.StartTime)
 	if err != nil {
-		return s, invalid("startTime", "startTime %q is not an RFC 3339 date-time with an offset (e.g. 2026-03-01T10:00:00-06:00)", truncate(in.StartTime, 40))
+		return s, invalid("startTime", "startTime %q is not an RFC 3339 date-time with an offset (e.g. 2026-03-01T10:00:00-06:00)", trunc.String(in.StartTime, 40))
 	}
 	if start.Before(now.Add(-StartGrace)) {
 		return s, invalid("startTime", "startTime %s is in the past", start.UTC().Format(time.RFC3339))
@@ -98,7 +99,7 @@ func validate(in CreateInput, now time.Time) (spec, error) {
 			return s, invalid("timezone", "timezone must be an IANA time zone name such as America/Chicago")
 		}
 		if _, err := time.LoadLocation(tz); err != nil {
-			return s, invalid("timezone", "timezone %q is not an IANA time zone name (such as America/Chicago)", truncate(tz, 64))
+			return s, invalid("timezone", "timezone %q is not an IANA time zone name (such as America/Chicago)", trunc.String(tz, 64))
 		}
 		s.timeZone = tz
 	}
@@ -125,11 +126,4 @@ func validate(in CreateInput, now time.Time) (spec, error) {
 		s.platforms = append(s.platforms, d.ID)
 	}
 	return s, nil
-}
-
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n]) + "…"
 }

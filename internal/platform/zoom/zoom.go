@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // DefaultAPIURL is Zoom's API base.
@@ -148,7 +149,7 @@ func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.
 	if err != nil {
 		return platform.Meeting{}, err
 	}
-	body := createBody{Topic: truncate(spec.Title, 200), Type: typeScheduled, Duration: minutes(spec.Duration),
+	body := createBody{Topic: trunc.Runes(spec.Title, 200), Type: typeScheduled, Duration: minutes(spec.Duration),
 		Timezone: spec.TimeZone, Password: pwd, Settings: settings{JoinBeforeHost: false, WaitingRoom: true}}
 	if body.Timezone == "" {
 		body.Timezone = "UTC"
@@ -292,7 +293,7 @@ func Refine(e *platform.Error, body []byte) {
 			scopes = strings.TrimSpace(m[1])
 		}
 		e.Message = fmt.Sprintf("the Zoom connection lacks the scope %s for %s: reconnect Zoom to grant it "+
-			"(the Zoom app's settings must include it). Zoom answered: %s", scopes, e.Op, truncate(e.Message, 200))
+			"(the Zoom app's settings must include it). Zoom answered: %s", scopes, e.Op, trunc.Runes(e.Message, 200))
 	case code == codeOAuthError || code == codeNoPermission:
 		e.Reason = platform.ReasonPermission
 	case code == codeHostingForbidden:
@@ -350,12 +351,4 @@ func minutes(d time.Duration) int {
 		m = 1
 	}
 	return m
-}
-
-func truncate(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n])
 }

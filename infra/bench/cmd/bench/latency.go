@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // loadRoute is a route put under load.
@@ -211,7 +213,7 @@ func runHey(ctx context.Context, set loadSettings, r loadRoute, tokens map[strin
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return nil, fmt.Errorf("hey %s: %w: %s", r.name, err, truncate(stderr.String(), 300))
+		return nil, fmt.Errorf("hey %s: %w: %s", r.name, err, trunc.String(stderr.String(), 300))
 	}
 	samples, err := parseHeyCSV(string(out))
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/infra/bench/roundtrip"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // scaleOnPaper is the hand-written part of BENCHMARKS.md: cost and limits
@@ -437,7 +438,7 @@ func (r *results) writeInits(p func(string, ...any)) {
 	}
 	for _, t := range r.inits {
 		if t.err != nil {
-			p("| %s | | | | | | not measured: %s |\n", t.function, truncate(t.err.Error(), 200))
+			p("| %s | | | | | | not measured: %s |\n", t.function, trunc.String(t.err.Error(), 200))
 			continue
 		}
 		var bytes int64
@@ -494,7 +495,7 @@ func (r *results) writeRoundTrips(p func(string, ...any)) {
 	p("| operation | DynamoDB | min | KMS | min | platform HTTP | min | note |\n| --- | --- | ---: | --- | ---: | --- | ---: | --- |\n")
 	for _, t := range r.trips {
 		if !t.measured() {
-			p("| %s | not measured | %d | | %d | | %d | %s |\n", t.op.name, t.op.min.dynamo, t.op.min.kms, t.op.min.http, truncate(t.reason, 160))
+			p("| %s | not measured | %d | | %d | | %d | %s |\n", t.op.name, t.op.min.dynamo, t.op.min.kms, t.op.min.http, trunc.String(t.reason, 160))
 			continue
 		}
 		cell := func(n, min int, service string) string {
@@ -534,7 +535,7 @@ func (r *results) writeLatency(p func(string, ...any)) {
 	p("| route | p50 | p99 | req/s | baseline p50 | baseline p99 | baseline req/s | p50 ratio | budget |\n| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |\n")
 	for _, l := range r.load {
 		if l.reason != "" {
-			p("| %s | not measured | | | | | | | %s |\n", l.route.name, truncate(l.reason, 160))
+			p("| %s | not measured | | | | | | | %s |\n", l.route.name, trunc.String(l.reason, 160))
 			continue
 		}
 		inBudget := "held"

@@ -15,6 +15,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // The tenant whose operations are counted.
@@ -165,7 +166,7 @@ func expect(method, path string, got, want int, body []byte) error {
 	if got == http.StatusNotImplemented {
 		return fmt.Errorf("%s %s: %w", method, path, errAbsent)
 	}
-	return fmt.Errorf("%s %s answered %d, not %d: %s", method, path, got, want, truncate(string(body), 300))
+	return fmt.Errorf("%s %s answered %d, not %d: %s", method, path, got, want, trunc.String(string(body), 300))
 }
 
 func (r *rtRun) connections() {
@@ -403,11 +404,4 @@ func (r *rtRun) deployments() {
 		res.note = fmt.Sprintf("limit %d, remaining %d", lim.Limit, lim.Remaining)
 		r.results[opGetLimits] = res
 	}
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "…"
 }
