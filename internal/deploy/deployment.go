@@ -1,14 +1,11 @@
 package deploy
 
 import (
-	"crypto/rand"
-	"encoding/base32"
-	"encoding/binary"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/sortid"
 )
 
 // Status is a deployment's state.
@@ -163,30 +160,11 @@ type LogPage struct {
 	Cursor string
 }
 
-// idEncoding sorts like the bytes it encodes: lower-case base32hex.
-var idEncoding = base32.NewEncoding("0123456789abcdefghijklmnopqrstuv").WithPadding(base32.NoPadding)
-
 // NewID is a time-sortable deployment id: "dpl_" and 26 characters
 // encoding the millisecond of creation (48 bits) and 80 random bits, so
 // that a tenant's deployments list newest first by key alone.
-func NewID(now time.Time) string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	_, _ = rand.Read(b[6:])
-	return "dpl_" + idEncoding.EncodeToString(b[:])
-}
+func NewID(now time.Time) string { return sortid.New("dpl_", now) }
 
 // validID accepts what NewID makes, so that a path parameter never builds
 // a key NewID could not have.
-func validID(id string) bool {
-	rest, ok := strings.CutPrefix(id, "dpl_")
-	if !ok || len(rest) != 26 {
-		return false
-	}
-	for _, c := range rest {
-		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'v') {
-			return false
-		}
-	}
-	return true
-}
+func validID(id string) bool { return sortid.Valid("dpl_", id) }

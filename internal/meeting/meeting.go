@@ -105,14 +105,11 @@
 package meeting
 
 import (
-	"crypto/rand"
-	"encoding/base32"
-	"encoding/binary"
 	"errors"
-	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/sortid"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
@@ -245,30 +242,10 @@ func LinkContext(tenant string, p platform.ID, meetingID, role string) vault.Enc
 // idPrefix starts every meeting id.
 const idPrefix = "mtg_"
 
-var idEncoding = base32.HexEncoding.WithPadding(base32.NoPadding)
-
 // NewID is a fresh meeting id for a meeting created at now (see the
-// package comment).
-func NewID(now time.Time) (string, error) {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(now.UnixMilli())<<16)
-	if _, err := rand.Read(b[6:]); err != nil {
-		return "", err
-	}
-	return idPrefix + strings.ToLower(idEncoding.EncodeToString(b[:])), nil
-}
+// package comment). It does not fail; the error stays for its callers.
+func NewID(now time.Time) (string, error) { return sortid.New(idPrefix, now), nil }
 
 // ValidID reports whether s has the shape of a meeting id. Anything else
 // cannot name a meeting, and is answered as not found without a read.
-func ValidID(s string) bool {
-	rest, ok := strings.CutPrefix(s, idPrefix)
-	if !ok || len(rest) != 26 {
-		return false
-	}
-	for _, c := range rest {
-		if (c < '0' || c > '9') && (c < 'a' || c > 'v') {
-			return false
-		}
-	}
-	return true
-}
+func ValidID(s string) bool { return sortid.Valid(idPrefix, s) }
