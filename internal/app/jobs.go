@@ -8,20 +8,12 @@ import (
 	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/switchboard-dev/switchboard/internal/run"
 )
 
-// RunReport is what a scheduled function answers: how much it did. Lambda
-// logs it; tests and the local gateway read it.
-type RunReport struct {
-	Function string `json:"function"`
-	Found    int    `json:"found"`
-	Done     int    `json:"done"`
-	Failed   int    `json:"failed"`
-	Skipped  int    `json:"skipped,omitempty"` // left for the next run: time ran short
-	// Unchanged were found due but needed nothing by the time they were
-	// read (another run got there first); they are not counted as done.
-	Unchanged int `json:"unchanged,omitempty"`
-}
+// RunReport is what a scheduled function answers: how much it did.
+type RunReport = run.Report
 
 // ScheduledHandler serves an EventBridge schedule.
 type ScheduledHandler func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error)

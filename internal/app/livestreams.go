@@ -71,7 +71,7 @@ func (d *Deps) streamScheduler(ctx context.Context) (ScheduledHandler, error) {
 		out := RunReport{Function: StreamSched, Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped}
 		attrs := []any{slog.String("event_id", ev.ID), slog.Time("at", at.UTC()), slog.Int("found", rep.Found),
 			slog.Int("done", rep.Done), slog.Int("failed", rep.Failed), slog.Int("skipped", rep.Skipped),
-			slog.Int("contended", rep.Contended)}
+			slog.Int("contended", rep.Unchanged)}
 		if err != nil {
 			d.Logger.Error("stream scheduler run failed", append(attrs, slog.String("error", err.Error()))...)
 			return out, err

@@ -6,16 +6,8 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/run"
 )
-
-// RunReport counts what a refresher run did.
-type RunReport struct {
-	Found     int `json:"found"`
-	Done      int `json:"done"` // refreshed or verified
-	Failed    int `json:"failed"`
-	Skipped   int `json:"skipped"`   // left for the next run because time ran short
-	Unchanged int `json:"unchanged"` // nothing left to do: another run got there first, or it expired meanwhile
-}
 
 // RefreshDue refreshes the connections the index of due work lists within
 // DueWindow from now (never a scan) and re-verifies keys and
@@ -26,12 +18,12 @@ type RunReport struct {
 // stops taking work when the context's deadline is near. Two runs at once
 // are safe: refreshes take the lease, and a verification is an idempotent
 // read and a versioned write.
-func (s *Service) RefreshDue(ctx context.Context, concurrency int) (RunReport, error) {
+func (s *Service) RefreshDue(ctx context.Context, concurrency int) (run.Report, error) {
 	if concurrency < 1 {
 		concurrency = 1
 	}
 	var (
-		rep    RunReport
+		rep    run.Report
 		mu     sync.Mutex
 		wg     sync.WaitGroup
 		sem    = make(chan struct{}, concurrency)

@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/run"
 )
 
 func TestFreshTokenIsReturnedWithoutRefreshing(t *testing.T) {
@@ -231,7 +232,7 @@ func TestRefreshDueRefreshesOnlyWhatIsDueAndIsSafeTwiceAtOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	var wg sync.WaitGroup
-	reps := make([]connection.RunReport, 2)
+	reps := make([]run.Report, 2)
 	for i := range 2 {
 		wg.Add(1)
 		go func() {

@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/restream/restreamfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
+	"github.com/switchboard-dev/switchboard/internal/run"
 	"github.com/switchboard-dev/switchboard/internal/testclock"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 	"github.com/switchboard-dev/switchboard/internal/vault/vaulttest"
@@ -192,7 +193,7 @@ func (e *env) get(id string) *livestream.Livestream {
 }
 
 // run is one scheduler run at the clock's time.
-func (e *env) run() livestream.RunReport {
+func (e *env) run() run.Report {
 	e.t.Helper()
 	rep, err := e.svc.RunDue(context.Background(), e.clock.Now(), 4)
 	if err != nil {

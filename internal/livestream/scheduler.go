@@ -7,16 +7,8 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/run"
 )
-
-// RunReport counts what a scheduler run did.
-type RunReport struct {
-	Found     int // due livestreams the index listed
-	Done      int // moved on by this run
-	Failed    int // could not be moved on (storage failed); the next run tries again
-	Skipped   int // left for the next run: the run's time ran short
-	Contended int // another run or request had it, or it was no longer due
-}
 
 // Scheduler timing.
 const (
@@ -32,18 +24,18 @@ const (
 // costs one query. Each livestream is claimed with a conditional write
 // before anything is done, so concurrent and repeated runs do each thing
 // once.
-func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (RunReport, error) {
+func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (run.Report, error) {
 	if concurrency <= 0 {
 		concurrency = 1
 	}
 	now = now.UTC()
 	var (
-		rep RunReport
+		rep run.Report
 		mu  sync.Mutex
 		wg  sync.WaitGroup
 	)
 	slots := make(chan struct{}, concurrency)
-	count := func(f func(*RunReport)) {
+	count := func(f func(*run.Report)) {
 		mu.Lock()
 		f(&rep)
 		mu.Unlock()
@@ -56,16 +48,16 @@ func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (R
 			queryErr = err
 			break
 		}
-		count(func(r *RunReport) { r.Found += len(refs) })
+		count(func(r *run.Report) { r.Found += len(refs) })
 		for _, ref := range refs {
 			if shortOfTime(ctx) {
-				count(func(r *RunReport) { r.Skipped++ })
+				count(func(r *run.Report) { r.Skipped++ })
 				continue
 			}
 			select {
 			case slots <- struct{}{}:
 			case <-ctx.Done():
-				count(func(r *RunReport) { r.Skipped++ })
+				count(func(r *run.Report) { r.Skipped++ })
 				continue
 			}
 			wg.Go(func() {
@@ -75,7 +67,7 @@ func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (R
 					s.cfg.Logger.Error("moving a livestream on failed", slog.String("tenant", ref.Tenant),
 						slog.String("livestream", ref.ID), slog.String("error", err.Error()))
 				}
-				count(func(r *RunReport) { outcome(r) })
+				count(func(r *run.Report) { outcome(r) })
 			})
 		}
 		if next == "" || shortOfTime(ctx) {
@@ -97,9 +89,9 @@ func shortOfTime(ctx context.Context) bool {
 }
 
 // advance does what is due for one livestream, under its claim.
-func (s *Service) advance(ctx context.Context, ref DueRef, now time.Time) (func(*RunReport), error) {
-	contended := func(r *RunReport) { r.Contended++ }
-	failed := func(r *RunReport) { r.Failed++ }
+func (s *Service) advance(ctx context.Context, ref DueRef, now time.Time) (func(*run.Report), error) {
+	contended := func(r *run.Report) { r.Unchanged++ }
+	failed := func(r *run.Report) { r.Failed++ }
 	ls, err := s.cfg.Repo.Get(ctx, ref.Tenant, ref.ID)
 	if apperr.Is(err, apperr.NotFound) {
 		return contended, nil // deleted since the index listed it
@@ -124,5 +116,5 @@ func (s *Service) advance(ctx context.Context, ref DueRef, now time.Time) (func(
 	if err := s.release(ctx, ls, owner, now); err != nil {
 		return failed, err
 	}
-	return func(r *RunReport) { r.Done++ }, nil
+	return func(r *run.Report) { r.Done++ }, nil
 }
