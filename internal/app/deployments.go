@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
 // The deployments capability reads:
@@ -34,7 +35,7 @@ import (
 //	VERCEL_UPLOAD_CONCURRENCY    Vercel file uploads at once (10; 1 to 50, anything else refuses to start)
 type deployParts struct {
 	conns     deploy.Connections
-	vault     deploy.Sealer
+	vault     vault.Sealer
 	deployers map[platform.ID]platform.Deployer
 	timeout   time.Duration
 	lease     time.Duration

@@ -43,12 +43,6 @@ type DueRef struct {
 	DueAt    time.Time
 }
 
-// Sealer is the vault.
-type Sealer interface {
-	Seal(ctx context.Context, plaintext []byte, ec vault.EncryptionContext) ([]byte, error)
-	Open(ctx context.Context, sealed []byte, ec vault.EncryptionContext) ([]byte, error)
-}
-
 // AccountReader reads the account behind an access token (whoami).
 type AccountReader interface {
 	Whoami(ctx context.Context, token string) (platform.Account, error)
@@ -65,7 +59,7 @@ type LongLivedExchanger func(ctx context.Context, e platform.Endpoints, shortTok
 // Config is what a Service is built from.
 type Config struct {
 	Repo      Repo
-	Vault     Sealer
+	Vault     vault.Sealer
 	Endpoints map[platform.ID]platform.Endpoints // every platform's endpoints and client credentials
 	Accounts  map[platform.ID]AccountReader      // whoami for OAuth connections
 	Keys      map[platform.ID]KeyVerifier        // verification of key credentials

@@ -52,17 +52,11 @@ type Connections interface {
 	ConfirmRefusal(ctx context.Context, tenant string, platformID platform.ID, message string) (accepted bool, err error)
 }
 
-// Sealer is the vault.
-type Sealer interface {
-	Seal(ctx context.Context, plaintext []byte, ec vault.EncryptionContext) ([]byte, error)
-	Open(ctx context.Context, sealed []byte, ec vault.EncryptionContext) ([]byte, error)
-}
-
 // Config is what a Service is built from.
 type Config struct {
 	Repo        Repo
 	Connections Connections
-	Vault       Sealer
+	Vault       vault.Sealer
 	Deployers   map[platform.ID]platform.Deployer
 	// Limit is the per-user sliding window (MAX_DEPLOYMENTS_PER_HOUR in an
 	// hour by default).

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/logging"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
 // WorkerRepo is the storage the worker needs.
@@ -45,7 +46,7 @@ type WorkerRepo interface {
 type WorkerConfig struct {
 	Repo        WorkerRepo
 	Connections Connections
-	Vault       Sealer
+	Vault       vault.Sealer
 	Deployers   map[platform.ID]platform.Deployer
 	// Lease is how long a claim holds without being renewed; a worker that
 	// dies is replaced this long after its last write.

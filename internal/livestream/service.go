@@ -69,17 +69,11 @@ type Tokens interface {
 	ReportUnauthorized(ctx context.Context, tenant string, p platform.ID, message string) error
 }
 
-// Sealer is the vault.
-type Sealer interface {
-	Seal(ctx context.Context, plaintext []byte, ec vault.EncryptionContext) ([]byte, error)
-	Open(ctx context.Context, sealed []byte, ec vault.EncryptionContext) ([]byte, error)
-}
-
 // Config is what a Service is built from.
 type Config struct {
 	Repo         Repo
 	Tokens       Tokens
-	Vault        Sealer
+	Vault        vault.Sealer
 	Broadcasters map[platform.ID]platform.Broadcaster
 	Logger       *slog.Logger
 	Now          func() time.Time

@@ -53,18 +53,12 @@ type Clients interface {
 	JaaS(creds connection.Credentials) (platform.Meeter, error)
 }
 
-// Sealer is the vault.
-type Sealer interface {
-	Seal(ctx context.Context, plaintext []byte, ec vault.EncryptionContext) ([]byte, error)
-	Open(ctx context.Context, sealed []byte, ec vault.EncryptionContext) ([]byte, error)
-}
-
 // Config is what a Service is built from.
 type Config struct {
 	Repo        Repo
 	Connections Connections
 	Clients     Clients
-	Vault       Sealer
+	Vault       vault.Sealer
 	Logger      *slog.Logger
 	Now         func() time.Time
 

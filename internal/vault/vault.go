@@ -91,6 +91,16 @@ func (v *Vault) PurgeCache() {
 	}
 }
 
+// Sealer is what the capabilities need of the vault: sealing a secret bound
+// to its context, and opening it again. *Vault is one; tests may put a
+// wrapper in front of it.
+type Sealer interface {
+	Seal(ctx context.Context, plaintext []byte, ec EncryptionContext) ([]byte, error)
+	Open(ctx context.Context, sealed []byte, ec EncryptionContext) ([]byte, error)
+}
+
+var _ Sealer = (*Vault)(nil)
+
 // Seal encrypts plaintext under a fresh data key bound to ec and returns the
 // binary envelope. It costs one keyring call (KMS GenerateDataKey) and never
 // caches the data key, which is zeroed before Seal returns.
