@@ -1,7 +1,6 @@
 package connection_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -9,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/testclock"
 	"github.com/switchboard-dev/switchboard/internal/vault"
@@ -58,7 +57,7 @@ type env struct {
 	clientID string
 	clock    *clock
 	accounts *accounts
-	logs     *syncBuffer
+	logs     *servicetest.Logs
 	id       connection.Identity
 	ep       platform.Endpoints
 	eps      map[platform.ID]platform.Endpoints
@@ -85,23 +84,6 @@ func (e *env) withEndpoint(p platform.ID, change func(*platform.Endpoints)) *env
 	return &c
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 type envOpts struct {
 	platform platform.ID
 	client   oauthmock.ClientConfig
@@ -122,7 +104,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	oauthtest.Configure(t, srv, map[string]oauthmock.ClientConfig{clientID: o.client})
 	e := &env{t: t, store: f.Store, db: f.DB, table: f.Table, oauth: srv, clientID: clientID, clock: &clock{},
-		accounts: &accounts{}, logs: &syncBuffer{}, vault: vaulttest.Local(t), id: connection.Identity{Tenant: "tenant-a", User: "user-1"}}
+		accounts: &accounts{}, logs: &servicetest.Logs{}, vault: vaulttest.Local(t), id: connection.Identity{Tenant: "tenant-a", User: "user-1"}}
 	eps := map[platform.ID]platform.Endpoints{}
 	for _, p := range platform.All() {
 		ep := platform.LoadEndpoints(p.ID, func(string) string { return "" })

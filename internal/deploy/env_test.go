@@ -1,15 +1,12 @@
 package deploy_test
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"net/http"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
@@ -24,6 +21,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel/vercelfake"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/testclock"
 	"github.com/switchboard-dev/switchboard/internal/vault/vaulttest"
@@ -33,23 +31,6 @@ func TestMain(m *testing.M) { dynamotest.Run(m) }
 
 // clock is the shared test clock (internal/testclock).
 type clock = testclock.Clock
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // Tokens the tests connect with: secrets that must never be stored,
 // logged or returned in plaintext.
@@ -72,7 +53,7 @@ type env struct {
 	db        *dynamodb.Client
 	table     string
 	clock     *clock
-	logs      *syncBuffer
+	logs      *servicetest.Logs
 	vercel    *vercelfake.Server
 	railway   *railwayfake.Server
 	render    *renderfake.Server
@@ -86,7 +67,7 @@ type env struct {
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	f := dynamotest.New(t)
-	e := &env{t: t, store: f.Store, db: f.DB, table: f.Table, clock: &clock{}, logs: &syncBuffer{},
+	e := &env{t: t, store: f.Store, db: f.DB, table: f.Table, clock: &clock{}, logs: &servicetest.Logs{},
 		vercel: vercelfake.New(), railway: railwayfake.New(), render: renderfake.New(), tenant: "acme"}
 	e.who = deploy.Identity{Tenant: e.tenant, User: "dev-1"}
 	t.Cleanup(e.vercel.Close)
@@ -196,19 +177,7 @@ func (e *env) allLogs(id string) []deploy.LogLine {
 // rawItems is every item of the table, as stored.
 func (e *env) rawItems() []store.Item {
 	e.t.Helper()
-	var items []store.Item
-	var start store.Item
-	for {
-		out, err := e.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.table), ExclusiveStartKey: start})
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		items = append(items, out.Items...)
-		if len(out.LastEvaluatedKey) == 0 {
-			return items
-		}
-		start = out.LastEvaluatedKey
-	}
+	return dynamotest.Items(e.t, e.db, e.table)
 }
 
 func site() []deploy.File {

@@ -94,3 +94,22 @@ func TableName() string {
 	_, _ = rand.Read(b)
 	return "t-" + hex.EncodeToString(b)
 }
+
+// Items is every item of table exactly as DynamoDB holds it, read page by
+// page: what a test searches for a secret that must never be stored.
+func Items(t testing.TB, db *dynamodb.Client, table string) []store.Item {
+	t.Helper()
+	var items []store.Item
+	var start store.Item
+	for {
+		out, err := db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(table), ExclusiveStartKey: start})
+		if err != nil {
+			t.Fatalf("dynamotest: scanning %s: %v", table, err)
+		}
+		items = append(items, out.Items...)
+		if len(out.LastEvaluatedKey) == 0 {
+			return items
+		}
+		start = out.LastEvaluatedKey
+	}
+}

@@ -1,7 +1,6 @@
 package livestream_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -13,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
@@ -30,6 +28,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 	"github.com/switchboard-dev/switchboard/internal/run"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 	"github.com/switchboard-dev/switchboard/internal/testclock"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 	"github.com/switchboard-dev/switchboard/internal/vault/vaulttest"
@@ -40,23 +39,6 @@ func TestMain(m *testing.M) { dynamotest.Run(m) }
 // clock is the shared test clock (internal/testclock).
 type clock = testclock.Clock
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // env is the livestream service on its own table of DynamoDB Local, with
 // the four platforms' fakes and real connections, sealed by a real vault.
 type env struct {
@@ -64,7 +46,7 @@ type env struct {
 	fix      *dynamotest.Fixture
 	vault    *vault.Vault
 	clock    *clock
-	logs     *syncBuffer
+	logs     *servicetest.Logs
 	conns    *connection.Service
 	yt       *youtubefake.Server
 	fb       *facebookfake.Server
@@ -84,7 +66,7 @@ const igUser = "17841400000000001"
 
 func newEnv(t *testing.T, opts ...func(*dynamodb.Options)) *env {
 	t.Helper()
-	e := &env{t: t, fix: dynamotest.New(t, opts...), vault: vaulttest.Local(t), clock: &clock{}, logs: &syncBuffer{},
+	e := &env{t: t, fix: dynamotest.New(t, opts...), vault: vaulttest.Local(t), clock: &clock{}, logs: &servicetest.Logs{},
 		yt: youtubefake.New(), fb: facebookfake.New(), ig: instagramfake.New(), rs: restreamfake.New(), tokens: map[string]string{}}
 	t.Cleanup(func() { e.yt.Close(); e.fb.Close(); e.ig.Close(); e.rs.Close() })
 	e.ig.AddPage("104857600000001", "Grace Church", igUser, "gracechurch")
@@ -237,11 +219,7 @@ func (e *env) goLives() map[platform.ID]int {
 // rawItems is every item of the table as DynamoDB holds it, as JSON.
 func (e *env) rawItems() string {
 	e.t.Helper()
-	out, err := e.fix.DB.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.fix.Table)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	b, _ := json.Marshal(out.Items)
+	b, _ := json.Marshal(dynamotest.Items(e.t, e.fix.DB, e.fix.Table))
 	return string(b)
 }
 

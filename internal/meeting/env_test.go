@@ -1,7 +1,6 @@
 package meeting_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/rsa"
@@ -17,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
@@ -34,6 +32,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/teams/teamsfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom/zoomfake"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/testclock"
 	"github.com/switchboard-dev/switchboard/internal/vault"
@@ -44,23 +43,6 @@ func TestMain(m *testing.M) { dynamotest.Run(m) }
 
 // clock is the shared test clock (internal/testclock).
 type clock = testclock.Clock
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // clients are the meeting platforms' real clients against the fakes, as
 // the app wires them; wrap lets a test put a gate in front of one.
@@ -94,7 +76,7 @@ type env struct {
 	table   string
 	vault   *vault.Vault
 	clock   *clock
-	logs    *syncBuffer
+	logs    *servicetest.Logs
 	zoom    *zoomfake.Server
 	meet    *googlemeetfake.Server
 	teams   *teamsfake.Server
@@ -115,7 +97,7 @@ func newEnv(t *testing.T) *env {
 	oauth := oauthtest.Start(t)
 	clientID := fmt.Sprintf("meet-%s-%d", strings.ReplaceAll(t.Name(), "/", "-"), time.Now().UnixNano())
 	oauthtest.Configure(t, oauth, map[string]oauthmock.ClientConfig{clientID: {ClientSecret: "meeting-test-secret"}})
-	e := &env{t: t, store: f.Store, db: f.DB, table: f.Table, vault: vaulttest.Local(t), clock: &clock{}, logs: &syncBuffer{},
+	e := &env{t: t, store: f.Store, db: f.DB, table: f.Table, vault: vaulttest.Local(t), clock: &clock{}, logs: &servicetest.Logs{},
 		zoom: zoomfake.New(), meet: googlemeetfake.New(), teams: teamsfake.New(), tenant: "church-a", user: "pastor"}
 	t.Cleanup(e.zoom.Close)
 	t.Cleanup(e.meet.Close)
@@ -252,11 +234,7 @@ func target(t *testing.T, m *meeting.Meeting, p platform.ID) meeting.Target {
 // JSON.
 func (e *env) rawTable() string {
 	e.t.Helper()
-	out, err := e.db.Scan(context.Background(), &dynamodb.ScanInput{TableName: aws.String(e.table)})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	b, _ := json.Marshal(out.Items)
+	b, _ := json.Marshal(dynamotest.Items(e.t, e.db, e.table))
 	return string(b)
 }
 

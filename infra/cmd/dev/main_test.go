@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,27 +16,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 )
 
 func TestMain(m *testing.M) { dynamotest.Run(m) }
-
-// syncBuffer is a log sink the stack's goroutines may write to at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func get(t *testing.T, url, token string) (int, []byte) {
 	t.Helper()
@@ -59,7 +41,7 @@ func TestDevStartsTheStackAnswersAndShutsDownCleanly(t *testing.T) {
 	table := dynamotest.TableName()
 	cache := t.TempDir()
 	vars := map[string]string{"TABLE_NAME": table}
-	logs := &syncBuffer{}
+	logs := &servicetest.Logs{}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	s, err := start(ctx, config{
