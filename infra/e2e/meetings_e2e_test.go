@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/httpapi/openapitest"
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet/googlemeetfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi/jitsitest"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams/teamsfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom/zoomfake"
 )
@@ -72,7 +73,7 @@ var fourMeetingPlatforms = []string{"zoom", "google-meet", "microsoft-teams", "j
 // connectMeetingPlatforms connects Zoom, Google Meet and Teams by OAuth
 // through real redirects, and Jitsi with 8x8 JaaS credentials (returning
 // the verifier of its links) or, with jaas false, for public rooms.
-func connectMeetingPlatforms(s *stack, tenant string, jaas bool) *jitsi.JaaS {
+func connectMeetingPlatforms(s *stack, tenant string, jaas bool) *jitsitest.Verifier {
 	s.t.Helper()
 	for _, p := range []string{"zoom", "google-meet", "microsoft-teams"} {
 		if q := s.connectOAuth(tenant, p); q.Get("status") != "connected" {
@@ -80,7 +81,7 @@ func connectMeetingPlatforms(s *stack, tenant string, jaas bool) *jitsi.JaaS {
 		}
 	}
 	creds := map[string]string{}
-	var verifier *jitsi.JaaS
+	var verifier *jitsitest.Verifier
 	if jaas {
 		key, err := rsa.GenerateKey(rand.Reader, 2048)
 		if err != nil {
@@ -89,7 +90,7 @@ func connectMeetingPlatforms(s *stack, tenant string, jaas bool) *jitsi.JaaS {
 		const appID = "vpaas-magic-cookie-fedcba9876543210fedcba9876543210"
 		creds = map[string]string{"appId": appID, "keyId": "k-e2e",
 			"privateKey": string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))}
-		verifier = jitsi.NewJaaS(jitsi.Credentials{AppID: appID, KeyID: "k-e2e", PrivateKey: key}, "")
+		verifier = jitsitest.NewVerifier(jitsi.Credentials{AppID: appID, KeyID: "k-e2e", PrivateKey: key})
 	}
 	var c connectionBody
 	if r := s.call("POST", "/connections/jitsi", tenant, map[string]any{"credentials": creds}, &c); r.StatusCode != 201 {

@@ -28,6 +28,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet/googlemeetfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi/jitsitest"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams/teamsfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
@@ -174,8 +175,8 @@ var jaasKey = sync.OnceValue(func() *rsa.PrivateKey {
 const jaasAppID = "vpaas-magic-cookie-0123456789abcdef0123456789abcdef"
 
 // connectJaaS connects Jitsi with 8x8 JaaS credentials and returns the
-// client that verifies its links.
-func (e *env) connectJaaS(tenant string) *jitsi.JaaS {
+// verifier of its links.
+func (e *env) connectJaaS(tenant string) *jitsitest.Verifier {
 	e.t.Helper()
 	der := x509.MarshalPKCS1PrivateKey(jaasKey())
 	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: der}))
@@ -184,10 +185,10 @@ func (e *env) connectJaaS(tenant string) *jitsi.JaaS {
 	if err != nil {
 		e.t.Fatalf("connect JaaS: %v", err)
 	}
-	return jitsi.NewJaaS(jitsi.Credentials{AppID: jaasAppID, KeyID: "key-1", PrivateKey: jaasKey()}, jaasURL)
+	return jitsitest.NewVerifier(jitsi.Credentials{AppID: jaasAppID, KeyID: "key-1", PrivateKey: jaasKey()})
 }
 
-func (e *env) connectAll(tenant string) *jitsi.JaaS {
+func (e *env) connectAll(tenant string) *jitsitest.Verifier {
 	e.t.Helper()
 	for _, p := range []platform.ID{platform.Zoom, platform.GoogleMeet, platform.MicrosoftTeams} {
 		e.connect(tenant, p)

@@ -304,32 +304,6 @@ func (j *JaaS) VerifyToken(tok string, at time.Time) (*Claims, error) {
 	return &c, nil
 }
 
-// VerifyLink checks a JaaS meeting link as JaaS would at time at: the path
-// is /{appId}/{room} of this app, the jwt parameter verifies (VerifyToken)
-// and its room claim is the link's room.
-func (j *JaaS) VerifyLink(link string, at time.Time) (*Claims, error) {
-	u, err := url.Parse(link)
-	if err != nil {
-		return nil, fmt.Errorf("jitsi: link: %w", err)
-	}
-	parts := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")
-	if len(parts) != 2 || parts[0] != j.creds.AppID || parts[1] == "" {
-		return nil, fmt.Errorf("jitsi: link path %q is not /%s/<room>", u.Path, j.creds.AppID)
-	}
-	tok := u.Query().Get("jwt")
-	if tok == "" {
-		return nil, errors.New("jitsi: link has no jwt")
-	}
-	c, err := j.VerifyToken(tok, at)
-	if err != nil {
-		return nil, err
-	}
-	if c.Room != parts[1] {
-		return nil, fmt.Errorf("jitsi: token is for room %q, link for %q", c.Room, parts[1])
-	}
-	return c, nil
-}
-
 // EndMeeting is unsupported: JaaS has no API that ends a meeting.
 func (j *JaaS) EndMeeting(context.Context, string, platform.Meeting) error {
 	return platform.Unsupported(platform.Jitsi, "end meeting",

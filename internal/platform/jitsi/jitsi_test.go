@@ -23,6 +23,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi/jitsitest"
 )
 
 const appID = "vpaas-magic-cookie-1fc542a3e4414a44b2611668195e2bfe"
@@ -223,18 +224,19 @@ func TestJaaSLinksCarryAnRS256TokenThatVerifiesWithThePublicKey(t *testing.T) {
 	}
 
 	// The link verifier: valid in the window, not before nor after it.
-	if _, err := j.VerifyLink(m.HostURL, start); err != nil {
+	v := jitsitest.NewVerifier(c)
+	if _, err := v.VerifyLink(m.HostURL, start); err != nil {
 		t.Errorf("VerifyLink at the start: %v", err)
 	}
-	if _, err := j.VerifyLink(m.HostURL, start.Add(-time.Hour)); err == nil {
+	if _, err := v.VerifyLink(m.HostURL, start.Add(-time.Hour)); err == nil {
 		t.Error("token valid an hour before the start")
 	}
-	if _, err := j.VerifyLink(m.HostURL, start.Add(3*time.Hour)); err == nil {
+	if _, err := v.VerifyLink(m.HostURL, start.Add(3*time.Hour)); err == nil {
 		t.Error("token valid after exp")
 	}
 	// A link whose room was changed does not verify.
 	forged := strings.Replace(m.HostURL, "/"+m.ExternalID+"?", "/board-aaaaaaaaaaaaaaaaaaaaaaaaaa?", 1)
-	if _, err := j.VerifyLink(forged, start); err == nil {
+	if _, err := v.VerifyLink(forged, start); err == nil {
 		t.Error("a token for another room verified")
 	}
 	if err := j.EndMeeting(context.Background(), "", m); platform.ReasonOf(err) != platform.ReasonUnsupported {
@@ -261,7 +263,7 @@ func TestJaaSTokenFromAnotherKeyIsRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := jitsi.NewJaaS(c, "").VerifyLink(m.HostURL, time.Now()); err == nil {
+	if _, err := jitsitest.NewVerifier(c).VerifyLink(m.HostURL, time.Now()); err == nil {
 		t.Fatal("a link signed by another key verified")
 	}
 }
