@@ -162,7 +162,7 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 // The GraphQL documents this client sends, each checked against Railway's
-// schema by the tests (Documents lists them).
+// schema by the tests (Documents, in export_test.go, lists them).
 const (
 	docMe                = `query Me { me { id email name workspaces { id name } } }`
 	docAPIToken          = `query ApiToken { apiToken { workspaces { id name } } }`
@@ -185,14 +185,6 @@ const (
 	docDeploymentRollbak = `mutation DeploymentRollback($id: String!) { deploymentRollback(id: $id) }`
 	docDeploymentCancel  = `mutation DeploymentCancel($id: String!) { deploymentCancel(id: $id) }`
 )
-
-// Documents is every GraphQL document the client can send, for contract
-// checks.
-func Documents() []string {
-	return []string{docMe, docAPIToken, docProjectToken, docProjects, docServiceConnect, docDomains, docProjectCreate, docProjectEnvs, docProjectServices, docServiceCreate, docDomainCreate,
-		docVariablesUpsert, docTemplate, docTemplateDeploy, docWorkflowStatus, docDeploy, docDeployment,
-		docBuildLogs, docDeploymentRollbak, docDeploymentCancel}
-}
 
 // gql sends one document; out receives data. A project token goes in
 // Project-Access-Token, any other as a bearer token (PLATFORMS.md Railway,
