@@ -218,6 +218,20 @@ type Paced interface {
 	PollEvery() time.Duration
 }
 
+// Sleep waits d, or less when ctx ends first (then it returns ctx's
+// error): how a client polling a build and the worker pacing its polls
+// wait.
+func Sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
 // RollbackFollower is a Deployer whose rollback starts a new deployment at
 // the platform (Render answers a rollback with a new deploy): StartRollback
 // records that deployment in p (DeploymentID), and the worker follows its

@@ -135,7 +135,7 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if !strings.Contains(apiURL, "?") {
 		apiURL += "?source=switchboard"
 	}
-	c := &Client{pollEvery: 10 * time.Second, pollFor: 3 * time.Minute, logLimit: 500, sleep: sleep, serviceURL: true,
+	c := &Client{pollEvery: 10 * time.Second, pollFor: 3 * time.Minute, logLimit: 500, sleep: platform.Sleep, serviceURL: true,
 		pollStatus: DefaultPollEvery, now: time.Now}
 	if u, err := url.Parse(apiURL); err == nil {
 		c.origin = u.Scheme + "://" + u.Host
@@ -149,17 +149,6 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 
 // PollEvery paces the deploy worker's status polls (platform.Paced).
 func (c *Client) PollEvery() time.Duration { return c.pollStatus }
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
 
 // The GraphQL documents this client sends, each checked against Railway's
 // schema by the tests (Documents, in export_test.go, lists them).

@@ -122,23 +122,12 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	}
 	hc.Transport = rateLimitTransport{base: base}
 	c := &Client{plan: "free", dbPlan: "free", region: "oregon", pollEvery: 5 * time.Second, pollFor: 10 * time.Minute,
-		sleep: sleep, now: time.Now}
+		sleep: platform.Sleep, now: time.Now}
 	c.call = &platform.Caller{Platform: platform.Render, HTTP: hc, BaseURL: strings.TrimRight(apiURL, "/"), Refine: refine}
 	for _, o := range opts {
 		o(c)
 	}
 	return c
-}
-
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }
 
 // rateLimitTransport gives a 429 without Retry-After one computed from

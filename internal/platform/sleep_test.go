@@ -1,0 +1,26 @@
+package platform_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+func TestSleepWaitsOrEndsWithItsContext(t *testing.T) {
+	t.Parallel()
+	if err := platform.Sleep(context.Background(), time.Millisecond); err != nil {
+		t.Errorf("Sleep on a live context = %v, want nil", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	start := time.Now()
+	if err := platform.Sleep(ctx, time.Hour); !errors.Is(err, context.Canceled) {
+		t.Errorf("Sleep on a cancelled context = %v, want context.Canceled", err)
+	}
+	if waited := time.Since(start); waited > time.Second {
+		t.Errorf("Sleep on a cancelled context waited %v", waited)
+	}
+}
