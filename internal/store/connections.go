@@ -178,16 +178,7 @@ func connToItem(c *connection.Connection) Item {
 		"tenant": S(c.Tenant), "platform": S(string(c.Platform)),
 		"status": S(string(c.Status)), "authType": S(string(c.AuthType)),
 	}
-	putS := func(name, v string) {
-		if v != "" {
-			it[name] = S(v)
-		}
-	}
-	putT := func(name string, t time.Time) {
-		if !t.IsZero() {
-			it[name] = T(t)
-		}
-	}
+	putS, putT := setIfPresent(it)
 	putS("accountId", c.AccountID)
 	putS("accountName", c.AccountName)
 	putS("connectedBy", c.ConnectedBy)

@@ -454,16 +454,7 @@ func deployToItem(d *deploy.Deployment) Item {
 		"projectName": S(d.ProjectName), "source": S(string(d.Source)), "status": S(string(d.Status)),
 		"progress": S(string(progress)), "steps": stepsValue(d.Steps), "logSeq": N(d.LogSeq), "kicks": N(int64(d.Kicks)),
 	}
-	putS := func(name, v string) {
-		if v != "" {
-			it[name] = S(v)
-		}
-	}
-	putT := func(name string, t time.Time) {
-		if !t.IsZero() {
-			it[name] = T(t)
-		}
-	}
+	putS, putT := setIfPresent(it)
 	putS("repo", d.Repo)
 	putS("branch", d.Branch)
 	putS("image", d.Image)

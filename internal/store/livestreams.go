@@ -297,17 +297,3 @@ func targetFromItem(m Item) livestream.Target {
 	}
 	return t
 }
-
-// setIfPresent gives setters of string and time attributes of it that set
-// only values that are present.
-func setIfPresent(it Item) (func(name, v string), func(name string, t time.Time)) {
-	return func(name, v string) {
-			if v != "" {
-				it[name] = S(v)
-			}
-		}, func(name string, t time.Time) {
-			if !t.IsZero() {
-				it[name] = T(t)
-			}
-		}
-}

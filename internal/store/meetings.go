@@ -132,11 +132,7 @@ func (r meetRepo) Cancel(ctx context.Context, tenant, id string, at time.Time) (
 
 func targetToAttr(t meeting.Target) types.AttributeValue {
 	m := Item{"status": S(string(t.Status)), "updatedAt": T(t.UpdatedAt)}
-	putS := func(name, v string) {
-		if v != "" {
-			m[name] = S(v)
-		}
-	}
+	putS, _ := setIfPresent(m)
 	putS("externalId", t.ExternalID)
 	if len(t.SealedJoin) == 0 {
 		// A join link that is a credential is held only sealed, whatever

@@ -404,6 +404,20 @@ func IsConditionFailed(err error) bool { return errors.Is(err, ErrConditionFaile
 func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
 
 // S, N and B build attribute values.
+// setIfPresent gives setters of string and time attributes of it that set
+// only values that are present.
+func setIfPresent(it Item) (func(name, v string), func(name string, t time.Time)) {
+	return func(name, v string) {
+			if v != "" {
+				it[name] = S(v)
+			}
+		}, func(name string, t time.Time) {
+			if !t.IsZero() {
+				it[name] = T(t)
+			}
+		}
+}
+
 func S(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
 func N(v int64) types.AttributeValue {
 	return &types.AttributeValueMemberN{Value: strconv.FormatInt(v, 10)}
