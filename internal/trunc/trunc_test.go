@@ -5,34 +5,29 @@ import (
 	"unicode/utf8"
 )
 
-func TestStringAndRunes(t *testing.T) {
+func TestStringAndRunesCutByCharacters(t *testing.T) {
 	t.Parallel()
-	tests := []struct {
-		name      string
-		s         string
-		n         int
-		str, runs string
+	for _, c := range []struct {
+		s          string
+		n          int
+		str, runes string // what String and Runes make of s
 	}{
-		{"short stays", "abc", 5, "abc", "abc"},
-		{"exact stays", "abcde", 5, "abcde", "abcde"},
-		{"long is cut", "abcdefg", 5, "abcde…", "abcde"},
-		{"cut by characters, not bytes", "ééééé", 3, "ééé…", "ééé"},
-		{"zero", "abc", 0, "…", ""},
-		{"empty", "", 3, "", ""},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			t.Parallel()
-			if got := String(tt.s, tt.n); got != tt.str {
-				t.Errorf("String(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.str)
-			}
-			got := Runes(tt.s, tt.n)
-			if got != tt.runs {
-				t.Errorf("Runes(%q, %d) = %q, want %q", tt.s, tt.n, got, tt.runs)
-			}
-			if !utf8.ValidString(got) {
-				t.Errorf("Runes(%q, %d) split a character: %q", tt.s, tt.n, got)
-			}
-		})
+		{"abc", 5, "abc", "abc"},          // short stays
+		{"abcde", 5, "abcde", "abcde"},    // exact stays
+		{"abcdefg", 5, "abcde…", "abcde"}, // long is cut
+		{"ééééé", 3, "ééé…", "ééé"},       // cut by characters, not bytes
+		{"abc", 0, "…", ""},               // nothing kept
+		{"", 3, "", ""},                   // empty
+	} {
+		if got := String(c.s, c.n); got != c.str {
+			t.Errorf("String(%q, %d) = %q, want %q", c.s, c.n, got, c.str)
+		}
+		got := Runes(c.s, c.n)
+		if got != c.runes {
+			t.Errorf("Runes(%q, %d) = %q, want %q", c.s, c.n, got, c.runes)
+		}
+		if !utf8.ValidString(got) {
+			t.Errorf("Runes(%q, %d) split a character: %q", c.s, c.n, got)
+		}
 	}
 }
