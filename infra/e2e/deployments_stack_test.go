@@ -1,7 +1,6 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
@@ -22,25 +21,8 @@ import (
 	"github.com/switchboard-dev/switchboard/infra/streams"
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 )
-
-// deployLogs keeps a function's logs, safe for concurrent writers.
-type deployLogs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *deployLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *deployLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // deployStack is the stack with deploy-worker behind the table's stream,
 // delivered from DynamoDB Local the way Lambda's event source mapping
@@ -48,7 +30,7 @@ func (l *deployLogs) String() string {
 // sweep that stream-scheduler runs, to tick by hand.
 type deployStack struct {
 	*stack
-	workerLogs *deployLogs
+	workerLogs *servicetest.Logs
 	sweep      app.ScheduledHandler
 	// interrupt, when set, is called with each invocation's context and
 	// may return a shorter-lived one: a test kills a worker mid-way there.
@@ -68,7 +50,7 @@ func newDeployStack(t *testing.T, extraEnv map[string]string) *deployStack {
 	for k, v := range extraEnv {
 		env[k] = v
 	}
-	ds := &deployStack{stack: newStack(t, env), workerLogs: &deployLogs{}}
+	ds := &deployStack{stack: newStack(t, env), workerLogs: &servicetest.Logs{}}
 	getenv := func(k string) string {
 		if v, ok := ds.env[k]; ok {
 			return v

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/httpapi/openapitest"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 )
 
 func TestEveryLivestreamRouteAnswers404ForAnotherTenantsLivestreamAndChangesNothing(t *testing.T) {
@@ -144,7 +145,7 @@ func TestNoStreamKeyIsAnsweredLoggedOrStoredInTheClear(t *testing.T) {
 	for _, p := range []string{"youtube", "facebook", "instagram", "restream"} {
 		s.connectOAuth("church-1", p)
 	}
-	logs := &liveLogs{}
+	logs := &servicetest.Logs{}
 	api, err := app.HTTP(context.Background(), app.Livestreams, app.Options{Getenv: s.liveGetenv, Log: logs})
 	if err != nil {
 		t.Fatal(err)

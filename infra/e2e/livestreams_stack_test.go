@@ -1,13 +1,11 @@
 package e2e_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,27 +20,10 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
-
-// liveLogs collects a function's logs, safe for concurrent writers.
-type liveLogs struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *liveLogs) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *liveLogs) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 func (s *stack) liveGetenv(k string) string {
 	if v, ok := s.env[k]; ok {
@@ -58,12 +39,12 @@ func (s *stack) liveGetenv(k string) string {
 type liveScheduler struct {
 	t    *testing.T
 	run  app.ScheduledHandler
-	logs *liveLogs
+	logs *servicetest.Logs
 }
 
 func (s *stack) newLiveScheduler() *liveScheduler {
 	s.t.Helper()
-	logs := &liveLogs{}
+	logs := &servicetest.Logs{}
 	run, err := app.Scheduled(context.Background(), app.StreamSched, app.Options{Getenv: s.liveGetenv, Log: logs})
 	if err != nil {
 		s.t.Fatalf("building stream-scheduler: %v", err)

@@ -13,7 +13,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -32,6 +31,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/jitsi/jitsitest"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams/teamsfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom/zoomfake"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 )
 
 // meetingBody is a Meeting answer.
@@ -370,35 +370,17 @@ func TestMeetingRequestsThatCannotBeServedChangeNothing(t *testing.T) {
 	}
 }
 
-// lockedBuffer collects a function's log lines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // loggedMeetings is the meetings function as Lambda runs it, on the
 // stack's table and sandbox, with its logs kept for the test to read.
 type loggedMeetings struct {
 	t    *testing.T
 	api  *httpapi.API
-	logs *lockedBuffer
+	logs *servicetest.Logs
 }
 
 func meetingsWithLogs(s *stack) *loggedMeetings {
 	s.t.Helper()
-	l := &loggedMeetings{t: s.t, logs: &lockedBuffer{}}
+	l := &loggedMeetings{t: s.t, logs: &servicetest.Logs{}}
 	getenv := func(k string) string {
 		if v, ok := s.env[k]; ok {
 			return v

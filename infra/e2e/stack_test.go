@@ -23,6 +23,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/httpapi/openapitest"
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
+	"github.com/switchboard-dev/switchboard/internal/servicetest"
 )
 
 func TestMain(m *testing.M) {
@@ -50,33 +51,15 @@ type stack struct {
 	landed []url.Values // query strings the app was sent back with
 
 	// Everything the functions logged and answered, for secret scans.
-	logs    *capture
-	answers *capture
-}
-
-// capture collects text written from many goroutines.
-type capture struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (c *capture) Write(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.Write(p)
-}
-
-func (c *capture) String() string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.b.String()
+	logs    *servicetest.Logs
+	answers *servicetest.Logs
 }
 
 func newStack(t *testing.T, extraEnv map[string]string) *stack {
 	t.Helper()
 	ctx := context.Background()
 	f := dynamotest.New(t)
-	s := &stack{t: t, table: f.Table, logs: &capture{}, answers: &capture{}}
+	s := &stack{t: t, table: f.Table, logs: &servicetest.Logs{}, answers: &servicetest.Logs{}}
 	s.app = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		s.landed = append(s.landed, r.URL.Query())

@@ -1,7 +1,7 @@
 // Package servicetest holds what the capability services' test harnesses
-// share. Each harness (connection, deploy, livestream, meeting, make dev)
-// builds its own service from real parts; what is the same in all of them
-// lives here once.
+// share. Each harness (connection, deploy, livestream, meeting, make dev,
+// the end-to-end stack) builds its own service from real parts; what is
+// the same in all of them lives here once.
 package servicetest
 
 import (
