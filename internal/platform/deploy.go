@@ -232,6 +232,12 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// MissingStep is the error of a step that needs what an earlier step
+// records in the progress (what), when that step has not run.
+func MissingStep(p ID, op, what string) error {
+	return &Error{Platform: p, Op: op, Reason: ReasonInvalid, Message: what + " is not known yet: an earlier step has not run"}
+}
+
 // RollbackFollower is a Deployer whose rollback starts a new deployment at
 // the platform (Render answers a rollback with a new deploy): StartRollback
 // records that deployment in p (DeploymentID), and the worker follows its

@@ -714,7 +714,7 @@ func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeployS
 		return nil
 	}
 	if p.ServiceID == "" || p.EnvironmentID == "" {
-		return missingStep("set variables", "the service")
+		return platform.MissingStep(platform.Railway, "set variables", "the service")
 	}
 	input := map[string]any{"projectId": p.ProjectID, "environmentId": p.EnvironmentID, "serviceId": p.ServiceID,
 		"variables": vars, "skipDeploys": true}
@@ -740,7 +740,7 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 		return "", nil
 	}
 	if p.ProjectID == "" || p.EnvironmentID == "" {
-		return "", missingStep("provision the database", "the project")
+		return "", platform.MissingStep(platform.Railway, "provision the database", "the project")
 	}
 	if p.DatabaseID == "" && p.Get(extraWorkflow) == "" && p.Get(extraProjectMade) == "" {
 		// A project made before, or a project token's: it may have its
@@ -892,7 +892,7 @@ func (c *Client) Upload(ctx context.Context, token string, spec platform.DeployS
 			Message: "Railway documents no file upload; give a repository or an image"}
 	}
 	if p.ProjectID == "" || p.EnvironmentID == "" || p.ServiceID == "" {
-		return missingStep("upload files", "the service")
+		return platform.MissingStep(platform.Railway, "upload files", "the service")
 	}
 	archive, err := tarball(spec.Files)
 	if err != nil {
@@ -945,7 +945,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, _ platform.D
 		return nil
 	}
 	if p.ServiceID == "" || p.EnvironmentID == "" {
-		return missingStep("start the deployment", "the service")
+		return platform.MissingStep(platform.Railway, "start the deployment", "the service")
 	}
 	var out struct {
 		ID string `json:"serviceInstanceDeployV2"`
@@ -979,7 +979,7 @@ func StatusOf(s string) platform.DeployStatus {
 // deployment the message is the last error line of its build log.
 func (c *Client) Status(ctx context.Context, token string, p platform.DeployProgress) (platform.DeployState, error) {
 	if p.DeploymentID == "" {
-		return platform.DeployState{}, missingStep("read the deployment", "a deployment")
+		return platform.DeployState{}, platform.MissingStep(platform.Railway, "read the deployment", "a deployment")
 	}
 	var out struct {
 		Deployment struct {
@@ -1057,7 +1057,7 @@ func (c *Client) buildLogs(ctx context.Context, token, deploymentID, startDate s
 // and skips those n.
 func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgress, after string) ([]platform.LogLine, string, error) {
 	if p.DeploymentID == "" {
-		return nil, after, missingStep("read build logs", "a deployment")
+		return nil, after, platform.MissingStep(platform.Railway, "read build logs", "a deployment")
 	}
 	var since string
 	skip := 0
@@ -1107,7 +1107,7 @@ func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgre
 // Cancel asks deploymentCancel(id).
 func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProgress) error {
 	if p.DeploymentID == "" {
-		return missingStep("cancel the deployment", "a deployment")
+		return platform.MissingStep(platform.Railway, "cancel the deployment", "a deployment")
 	}
 	return c.gql(ctx, token, "cancel deployment", docDeploymentCancel, map[string]any{"id": p.DeploymentID}, nil, true)
 }
@@ -1115,14 +1115,9 @@ func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProg
 // Rollback asks deploymentRollback(id) for the deployment to go back to.
 func (c *Client) Rollback(ctx context.Context, token string, _ platform.DeployProgress, toDeploymentID string) error {
 	if toDeploymentID == "" {
-		return missingStep("roll back", "the deployment to go back to")
+		return platform.MissingStep(platform.Railway, "roll back", "the deployment to go back to")
 	}
 	return c.gql(ctx, token, "roll back", docDeploymentRollbak, map[string]any{"id": toDeploymentID}, nil, true)
-}
-
-func missingStep(op, what string) error {
-	return &platform.Error{Platform: platform.Railway, Op: op, Reason: platform.ReasonInvalid,
-		Message: what + " is not known yet: an earlier step has not run"}
 }
 
 // refine reads GraphQL errors ({"errors":[{"message","extensions"}]}),

@@ -601,7 +601,7 @@ func (c *Client) reuse(ctx context.Context, token string, spec platform.DeploySp
 // StartDeployment deploys again.
 func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
 	if p.ServiceID == "" {
-		return missingStep("set environment variables", "the service")
+		return platform.MissingStep(platform.Render, "set environment variables", "the service")
 	}
 	keys := strings.Join(sortedKeys(spec.Env), ",")
 	if keys == p.Get(extraEnvKeys) {
@@ -727,7 +727,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, _ platform.D
 		return nil
 	}
 	if p.ServiceID == "" {
-		return missingStep("start the deployment", "the service")
+		return platform.MissingStep(platform.Render, "start the deployment", "the service")
 	}
 	var out struct {
 		ID string `json:"id"`
@@ -765,7 +765,7 @@ func StatusOf(s string) platform.DeployStatus {
 // message is the last error line of its build log.
 func (c *Client) Status(ctx context.Context, token string, p platform.DeployProgress) (platform.DeployState, error) {
 	if p.ServiceID == "" || p.DeploymentID == "" {
-		return platform.DeployState{}, missingStep("read the deploy", "a deploy")
+		return platform.DeployState{}, platform.MissingStep(platform.Render, "read the deploy", "a deploy")
 	}
 	var d struct {
 		Status string `json:"status"`
@@ -811,7 +811,7 @@ type logsPage struct {
 // nextStartTime Render gives).
 func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgress, after string) ([]platform.LogLine, string, error) {
 	if p.ServiceID == "" {
-		return nil, after, missingStep("read build logs", "the service")
+		return nil, after, platform.MissingStep(platform.Render, "read build logs", "the service")
 	}
 	ownerID, err := c.knownOwner(ctx, token, p)
 	if err != nil {
@@ -869,7 +869,7 @@ func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgre
 // Cancel asks POST /services/{id}/deploys/{deployId}/cancel.
 func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProgress) error {
 	if p.ServiceID == "" || p.DeploymentID == "" {
-		return missingStep("cancel the deploy", "a deploy")
+		return platform.MissingStep(platform.Render, "cancel the deploy", "a deploy")
 	}
 	_, err := c.call.Do(ctx, platform.Request{Op: "cancel deploy", Method: http.MethodPost,
 		Path:  "/services/" + url.PathEscape(p.ServiceID) + "/deploys/" + url.PathEscape(p.DeploymentID) + "/cancel",
@@ -893,7 +893,7 @@ var _ platform.RollbackFollower = (*Client)(nil)
 // RollbackDeployResponse.JSON201 *Deploy.
 func (c *Client) StartRollback(ctx context.Context, token string, p *platform.DeployProgress, toDeploymentID string) error {
 	if p.ServiceID == "" || toDeploymentID == "" {
-		return missingStep("roll back", "the service and the deploy to go back to")
+		return platform.MissingStep(platform.Render, "roll back", "the service and the deploy to go back to")
 	}
 	var out struct {
 		ID string `json:"id"`
@@ -912,11 +912,6 @@ func (c *Client) StartRollback(ctx context.Context, token string, p *platform.De
 	p.Set(extraRedeploy, "")
 	p.Set(extraSince, asked.Format(time.RFC3339Nano))
 	return nil
-}
-
-func missingStep(op, what string) error {
-	return &platform.Error{Platform: platform.Render, Op: op, Reason: platform.ReasonInvalid,
-		Message: what + " is not known yet: an earlier step has not run"}
 }
 
 // refine reads Render's {id?, message}.

@@ -445,7 +445,7 @@ func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeployS
 		return nil
 	}
 	if p.ProjectID == "" {
-		return missingStep("set environment variables", "the project")
+		return platform.MissingStep(platform.Vercel, "set environment variables", "the project")
 	}
 	keys := make([]string, 0, len(spec.Env))
 	for k := range spec.Env {
@@ -622,7 +622,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 		return nil
 	}
 	if p.ProjectID == "" {
-		return missingStep("start the deployment", "the project")
+		return platform.MissingStep(platform.Vercel, "start the deployment", "the project")
 	}
 	body := map[string]any{"name": spec.ProjectName, "project": p.ProjectID, "target": "production"}
 	var files []digested
@@ -689,7 +689,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 func (c *Client) getDeployment(ctx context.Context, token string, p platform.DeployProgress) (deployment, error) {
 	var out deployment
 	if p.DeploymentID == "" {
-		return out, missingStep("read the deployment", "a deployment")
+		return out, platform.MissingStep(platform.Vercel, "read the deployment", "a deployment")
 	}
 	_, err := c.call.Do(ctx, platform.Request{Op: "read deployment", Method: http.MethodGet,
 		Path: "/v13/deployments/" + url.PathEscape(p.DeploymentID), Query: teamQuery(p.Get(extraTeamID)),
@@ -773,7 +773,7 @@ type event struct {
 // next call asks since that instant and drops the events up to that id.
 func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgress, after string) ([]platform.LogLine, string, error) {
 	if p.DeploymentID == "" {
-		return nil, after, missingStep("read build logs", "a deployment")
+		return nil, after, platform.MissingStep(platform.Vercel, "read build logs", "a deployment")
 	}
 	q := teamQuery(p.Get(extraTeamID))
 	q.Set("direction", "forward")
@@ -880,7 +880,7 @@ func eventText(e event) (string, platform.LogType) {
 // Cancel asks PATCH /v12/deployments/{id}/cancel.
 func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProgress) error {
 	if p.DeploymentID == "" {
-		return missingStep("cancel the deployment", "a deployment")
+		return platform.MissingStep(platform.Vercel, "cancel the deployment", "a deployment")
 	}
 	_, err := c.call.Do(ctx, platform.Request{Op: "cancel deployment", Method: http.MethodPatch,
 		Path: "/v12/deployments/" + url.PathEscape(p.DeploymentID) + "/cancel", Query: teamQuery(p.Get(extraTeamID)),
@@ -905,7 +905,7 @@ func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProg
 // production aliases were assigned.
 func (c *Client) Rollback(ctx context.Context, token string, p platform.DeployProgress, toDeploymentID string) error {
 	if p.ProjectID == "" || toDeploymentID == "" {
-		return missingStep("roll back", "the project and the deployment to go back to")
+		return platform.MissingStep(platform.Vercel, "roll back", "the project and the deployment to go back to")
 	}
 	target := p
 	target.DeploymentID = toDeploymentID
@@ -934,11 +934,6 @@ func servedProduction(d deployment) bool {
 		return false
 	}
 	return d.Target == "production" && d.AliasAssigned
-}
-
-func missingStep(op, what string) error {
-	return &platform.Error{Platform: platform.Vercel, Op: op, Reason: platform.ReasonInvalid,
-		Message: what + " is not known yet: an earlier step has not run"}
 }
 
 // MissingFilesError is the digests Vercel lacks (400 missing_files); it is

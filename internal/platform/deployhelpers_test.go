@@ -24,3 +24,15 @@ func TestSleepWaitsOrEndsWithItsContext(t *testing.T) {
 		t.Errorf("Sleep on a cancelled context waited %v", waited)
 	}
 }
+
+func TestMissingStepIsAnInvalidRequestNamingWhatIsMissing(t *testing.T) {
+	t.Parallel()
+	err := platform.MissingStep(platform.Render, "start the deploy", "the service")
+	pe, ok := platform.AsError(err)
+	if !ok || pe.Platform != platform.Render || pe.Op != "start the deploy" || pe.Reason != platform.ReasonInvalid {
+		t.Fatalf("MissingStep = %#v, want a render %q error with reason invalid", err, "start the deploy")
+	}
+	if want := "the service is not known yet: an earlier step has not run"; pe.Message != want {
+		t.Errorf("message %q, want %q", pe.Message, want)
+	}
+}
