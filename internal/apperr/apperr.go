@@ -44,11 +44,16 @@ func (k Kind) String() string {
 	return fmt.Sprintf("kind(%d)", k)
 }
 
+// ErrConditionFailed is the cause of every error from a write whose
+// condition did not hold (another writer got there first). The store wraps
+// it; services check it with errors.Is, never by code.
+var ErrConditionFailed = errors.New("store: condition failed")
+
 // Error is a domain error. Detail is shown to the caller, so it must never
 // hold a secret; Err is the cause, kept for logs and errors.Is.
 type Error struct {
 	Kind       Kind
-	Code       string        // stable machine code, e.g. "invalid_body"
+	Code       Code          // stable machine code, one of the constants in codes.go
 	Detail     string        // human explanation, safe to show
 	RetryAfter time.Duration // for RateLimited and Unavailable, when known
 	Fields     map[string]any
@@ -56,7 +61,7 @@ type Error struct {
 }
 
 func (e *Error) Error() string {
-	msg := e.Code
+	msg := string(e.Code)
 	if e.Detail != "" {
 		msg += ": " + e.Detail
 	}
@@ -69,17 +74,17 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // E builds an Error of the kind with a code and a detail.
-func E(kind Kind, code, detail string) *Error {
+func E(kind Kind, code Code, detail string) *Error {
 	return &Error{Kind: kind, Code: code, Detail: detail}
 }
 
 // Wrap builds an Error that keeps err as its cause.
-func Wrap(kind Kind, code, detail string, err error) *Error {
+func Wrap(kind Kind, code Code, detail string, err error) *Error {
 	return &Error{Kind: kind, Code: code, Detail: detail, Err: err}
 }
 
 // Errorf is E with a formatted detail.
-func Errorf(kind Kind, code, format string, args ...any) *Error {
+func Errorf(kind Kind, code Code, format string, args ...any) *Error {
 	return &Error{Kind: kind, Code: code, Detail: fmt.Sprintf(format, args...)}
 }
 

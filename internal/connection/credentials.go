@@ -3,6 +3,7 @@ package connection
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -18,8 +19,7 @@ import (
 // IsConflict reports whether err is a failed write condition (another
 // writer got there first).
 func IsConflict(err error) bool {
-	e, ok := apperr.As(err)
-	return ok && e.Kind == apperr.Conflict && e.Code == "condition_failed"
+	return errors.Is(err, apperr.ErrConditionFailed)
 }
 
 // Token gives usable credentials for a tenant's connection, refreshing the
@@ -35,7 +35,7 @@ func (s *Service) Token(ctx context.Context, tenant string, platformID platform.
 	c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
 	if err != nil {
 		if apperr.Is(err, apperr.NotFound) {
-			return Credentials{}, apperr.Errorf(apperr.Conflict, "not_connected", "%s is not connected; connect it first", d.Name)
+			return Credentials{}, apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is not connected; connect it first", ErrNotConnected)
 		}
 		return Credentials{}, err
 	}
@@ -62,15 +62,15 @@ func usable(d platform.Descriptor, c *Connection) error {
 	case StatusConnected:
 		return nil
 	case StatusExpired:
-		return apperr.Errorf(apperr.Conflict, "connection_expired", "the %s connection has expired; reconnect it", d.Name)
+		return apperr.Errorf(apperr.Conflict, apperr.CodeConnectionExpired, "the %s connection has expired; reconnect it", d.Name)
 	case StatusDisconnected:
-		return apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it first", d.Name)
+		return apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is disconnected; connect it first", ErrNotConnected)
 	default:
 		msg := "the " + d.Name + " connection is in error"
 		if c.LastError != nil {
 			msg += ": " + c.LastError.Message
 		}
-		return apperr.E(apperr.Conflict, "connection_error", msg)
+		return apperr.E(apperr.Conflict, apperr.CodeConnectionError, msg)
 	}
 }
 
@@ -212,7 +212,7 @@ func (s *Service) awaitLease(ctx context.Context, d platform.Descriptor, tenant 
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, apperr.Wrap(apperr.Unavailable, "refresh_timeout", "the token refresh did not finish in time", ctx.Err())
+			return nil, apperr.Wrap(apperr.Unavailable, apperr.CodeRefreshTimeout, "the token refresh did not finish in time", ctx.Err())
 		case <-time.After(delay):
 		}
 		if delay < 400*time.Millisecond {
@@ -226,7 +226,7 @@ func (s *Service) awaitLease(ctx context.Context, d platform.Descriptor, tenant 
 			return c, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, apperr.E(apperr.Unavailable, "refresh_in_progress", "another refresh of this connection is still running; try again shortly")
+			return nil, apperr.E(apperr.Unavailable, apperr.CodeRefreshInProgress, "another refresh of this connection is still running; try again shortly")
 		}
 	}
 }
@@ -256,7 +256,7 @@ func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platfor
 			return err
 		}
 	}
-	return apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+	return apperr.E(apperr.Unavailable, apperr.CodeBusy, "the connection is changing elsewhere; try again")
 }
 
 // withRefreshScope is hc with `scope` added to every refresh_token grant

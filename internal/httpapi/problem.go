@@ -59,10 +59,10 @@ func statusOf(k apperr.Kind) int {
 func problemFor(err error, requestID string) *Response {
 	e, ok := apperr.As(err)
 	if !ok {
-		e = apperr.Wrap(apperr.Internal, "internal_error", "", err)
+		e = apperr.Wrap(apperr.Internal, apperr.CodeInternalError, "", err)
 	}
 	if errors.Is(err, errBodyTooLarge) {
-		e = apperr.E(apperr.TooLarge, "body_too_large", err.Error())
+		e = apperr.E(apperr.TooLarge, apperr.CodeBodyTooLarge, err.Error())
 	}
 	status := statusOf(e.Kind)
 	detail := e.Detail
