@@ -27,7 +27,8 @@ func IsConflict(err error) bool {
 // refresh per connection runs at a time across all instances: the others
 // wait for it and read its result. A warm call costs one consistent read
 // and no KMS call (the vault caches the data key).
-func (s *Service) Token(ctx context.Context, tenant string, platformID platform.ID) (Credentials, error) {
+func (s *Service) Token(ctx context.Context, tenant string, platformID platform.ID) (_ Credentials, err error) {
+	defer func() { err = apperr.WithOp("connection.Token", err) }()
 	d, err := lookup(string(platformID))
 	if err != nil {
 		return Credentials{}, err
@@ -234,7 +235,8 @@ func (s *Service) awaitLease(ctx context.Context, d platform.Descriptor, tenant 
 // ReportUnauthorized is for platform clients: a 401 with a token that was
 // just refreshed means the platform has withdrawn access, so the
 // connection is expired.
-func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platformID platform.ID, message string) error {
+func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platformID platform.ID, message string) (err error) {
+	defer func() { err = apperr.WithOp("connection.ReportUnauthorized", err) }()
 	d, err := lookup(string(platformID))
 	if err != nil {
 		return err
@@ -304,7 +306,8 @@ func (t refreshScope) RoundTrip(r *http.Request) (*http.Response, error) {
 // now (under the lease, as Token does), unless another caller has
 // replaced it meanwhile, whose newer credentials come back instead.
 // Credentials that cannot be refreshed come back as they are.
-func (s *Service) Renew(ctx context.Context, tenant string, platformID platform.ID, refused string) (Credentials, error) {
+func (s *Service) Renew(ctx context.Context, tenant string, platformID platform.ID, refused string) (_ Credentials, err error) {
+	defer func() { err = apperr.WithOp("connection.Renew", err) }()
 	d, c, creds, err := s.current(ctx, tenant, platformID)
 	if err != nil {
 		return Credentials{}, err
@@ -325,6 +328,7 @@ func (s *Service) Renew(ctx context.Context, tenant string, platformID platform.
 // ReportUnauthorized does). Any other failure of the check is the error,
 // and changes nothing.
 func (s *Service) ConfirmRefusal(ctx context.Context, tenant string, platformID platform.ID, message string) (accepted bool, err error) {
+	defer func() { err = apperr.WithOp("connection.ConfirmRefusal", err) }()
 	d, _, creds, err := s.current(ctx, tenant, platformID)
 	if err != nil {
 		return false, err

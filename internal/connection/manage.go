@@ -14,7 +14,8 @@ import (
 )
 
 // Get reads one connection.
-func (s *Service) Get(ctx context.Context, tenant, platformID string) (*Connection, error) {
+func (s *Service) Get(ctx context.Context, tenant, platformID string) (_ *Connection, err error) {
+	defer func() { err = apperr.WithOp("connection.Get", err) }()
 	d, err := lookup(platformID)
 	if err != nil {
 		return nil, err
@@ -27,7 +28,8 @@ func (s *Service) Get(ctx context.Context, tenant, platformID string) (*Connecti
 }
 
 // List pages through a tenant's connections.
-func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) ([]*Connection, string, error) {
+func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) (_ []*Connection, _ string, err error) {
+	defer func() { err = apperr.WithOp("connection.List", err) }()
 	return s.cfg.Repo.List(ctx, tenant, cursor, limit)
 }
 
@@ -54,7 +56,8 @@ func KeyFields(p platform.ID) []string { return keyFields[p] }
 // at the platform (Jitsi JaaS: the key must parse and sign), sealed and
 // stored. Bad credentials are refused with the platform's reason and
 // change nothing.
-func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID string, input map[string]string) (*Connection, error) {
+func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID string, input map[string]string) (_ *Connection, err error) {
+	defer func() { err = apperr.WithOp("connection.ConnectWithKey", err) }()
 	d, err := lookup(platformID)
 	if err != nil {
 		return nil, err
@@ -140,7 +143,8 @@ func keyRefused(d platform.Descriptor, err error) error {
 
 // Refresh refreshes a connection's token now, or re-verifies its key or
 // non-refreshable token, and records the outcome in its status.
-func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (*Connection, error) {
+func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (_ *Connection, err error) {
+	defer func() { err = apperr.WithOp("connection.Refresh", err) }()
 	c, err := s.Get(ctx, tenant, platformID)
 	if err != nil {
 		return nil, err
@@ -259,7 +263,8 @@ func messageOf(err error) string {
 // while it revokes and writes, so a refresh in flight finishes (and stores
 // its rotated token) first and the token revoked is the one current when
 // the disconnect wins; no refresh starts after it.
-func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (Revocation, error) {
+func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (_ Revocation, err error) {
+	defer func() { err = apperr.WithOp("connection.Disconnect", err) }()
 	c, err := s.Get(ctx, tenant, platformID)
 	if err != nil {
 		return Revocation{}, err

@@ -94,7 +94,8 @@ func (s *Service) oauthEndpoints(d platform.Descriptor) (platform.Endpoints, err
 
 // StartOAuth begins an authorization: a random state, a PKCE verifier where
 // the platform takes one, both kept server side for StateTTL.
-func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, returnTo string) (StartResult, error) {
+func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, returnTo string) (_ StartResult, err error) {
+	defer func() { err = apperr.WithOp("connection.StartOAuth", err) }()
 	d, err := lookup(platformID)
 	if err != nil {
 		return StartResult{}, err
@@ -159,7 +160,8 @@ type CallbackResult struct {
 // declined consent that way (Restream) is the outcome "access_denied":
 // it carries no state, so there is no returnTo to go back to, and the
 // answer says plainly that the user declined.
-func (s *Service) Callback(ctx context.Context, platformID string, q url.Values) (CallbackResult, error) {
+func (s *Service) Callback(ctx context.Context, platformID string, q url.Values) (_ CallbackResult, err error) {
+	defer func() { err = apperr.WithOp("connection.Callback", err) }()
 	d, err := lookup(platformID)
 	if err != nil {
 		return CallbackResult{}, err

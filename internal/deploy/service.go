@@ -171,7 +171,8 @@ type Identity struct {
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
 // Limits is the caller's rate limit now, from one read.
-func (s *Service) Limits(ctx context.Context, who Identity) (ratelimit.Decision, error) {
+func (s *Service) Limits(ctx context.Context, who Identity) (_ ratelimit.Decision, err error) {
+	defer func() { err = apperr.WithOp("deploy.Limits", err) }()
 	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, LimitDeployments, who.User)
 	if err != nil {
 		return ratelimit.Decision{}, err
@@ -184,7 +185,8 @@ func (s *Service) Limits(ctx context.Context, who Identity) (ratelimit.Decision,
 // queued, is written in the same transaction that records the acceptance
 // in the window, and that write hands it to the worker. The decision is
 // also returned when it refused (the error is then RateLimited).
-func (s *Service) Create(ctx context.Context, who Identity, req Request) (*Deployment, ratelimit.Decision, error) {
+func (s *Service) Create(ctx context.Context, who Identity, req Request) (_ *Deployment, _ ratelimit.Decision, err error) {
+	defer func() { err = apperr.WithOp("deploy.Create", err) }()
 	spec, _, source, err := s.validate(req, s.cfg.MaxFileBytes)
 	if err != nil {
 		return nil, ratelimit.Decision{}, err
@@ -338,7 +340,8 @@ func notFound() error {
 }
 
 // Get reads one of the tenant's deployments.
-func (s *Service) Get(ctx context.Context, tenant, id string) (*Deployment, error) {
+func (s *Service) Get(ctx context.Context, tenant, id string) (_ *Deployment, err error) {
+	defer func() { err = apperr.WithOp("deploy.Get", err) }()
 	if !validID(id) {
 		return nil, notFound()
 	}
@@ -351,7 +354,8 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*Deployment, erro
 
 // List pages through the tenant's deployments that f matches, newest
 // first. A filter value that no deployment can have is Invalid.
-func (s *Service) List(ctx context.Context, tenant string, f ListFilter, cursor string, limit int) ([]*Deployment, string, error) {
+func (s *Service) List(ctx context.Context, tenant string, f ListFilter, cursor string, limit int) (_ []*Deployment, _ string, err error) {
+	defer func() { err = apperr.WithOp("deploy.List", err) }()
 	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
 		names := make([]string, len(Statuses))
 		for i, st := range Statuses {
@@ -375,7 +379,8 @@ func (s *Service) List(ctx context.Context, tenant string, f ListFilter, cursor 
 const logItemsPerPage = 10
 
 // Logs is a page of a deployment's log after cursor ("" for the start).
-func (s *Service) Logs(ctx context.Context, tenant, id, cursor string) (LogPage, error) {
+func (s *Service) Logs(ctx context.Context, tenant, id, cursor string) (_ LogPage, err error) {
+	defer func() { err = apperr.WithOp("deploy.Logs", err) }()
 	if _, err := s.Get(ctx, tenant, id); err != nil {
 		return LogPage{}, err
 	}
@@ -388,7 +393,8 @@ func (s *Service) Logs(ctx context.Context, tenant, id, cursor string) (LogPage,
 // finished makes this a 409, and the worker records how it ended); the
 // worker notices the cancellation at its next write and cancels at the
 // platform whatever it started meanwhile. An ended deployment is 409.
-func (s *Service) Cancel(ctx context.Context, tenant, id string) (*Deployment, error) {
+func (s *Service) Cancel(ctx context.Context, tenant, id string) (_ *Deployment, err error) {
+	defer func() { err = apperr.WithOp("deploy.Cancel", err) }()
 	d, err := s.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err
@@ -490,7 +496,8 @@ func (s *Service) withToken(ctx context.Context, tenant string, p platform.ID, f
 // limit (RollbackLimit), never the deployments' one: a user who spent
 // their deployments breaking a site can always repair it. Its
 // platformDeploymentId is the one rolled back to.
-func (s *Service) Rollback(ctx context.Context, who Identity, id string) (*Deployment, ratelimit.Decision, error) {
+func (s *Service) Rollback(ctx context.Context, who Identity, id string) (_ *Deployment, _ ratelimit.Decision, err error) {
+	defer func() { err = apperr.WithOp("deploy.Rollback", err) }()
 	target, err := s.Get(ctx, who.Tenant, id)
 	if err != nil {
 		return nil, ratelimit.Decision{}, err
@@ -542,7 +549,8 @@ type Availability struct {
 // project may take the name there: in workspace when one is named (it must
 // be one the connection may use, as for Create), else in the connection's
 // default scope.
-func (s *Service) CheckName(ctx context.Context, tenant, platformID, name, workspace string) (Availability, error) {
+func (s *Service) CheckName(ctx context.Context, tenant, platformID, name, workspace string) (_ Availability, err error) {
+	defer func() { err = apperr.WithOp("deploy.CheckName", err) }()
 	d, ok := platform.Lookup(platformID)
 	switch {
 	case !ok:
@@ -567,7 +575,7 @@ func (s *Service) CheckName(ctx context.Context, tenant, platformID, name, works
 		}
 	}
 	out := Availability{Name: name}
-	err := s.withToken(ctx, tenant, d.ID, func(token string, creds connection.Credentials) error {
+	err = s.withToken(ctx, tenant, d.ID, func(token string, creds connection.Credentials) error {
 		scope := workspace
 		if scope == "" {
 			scope = teamOf(creds)

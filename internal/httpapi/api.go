@@ -120,11 +120,7 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 	route, params, found, pathExists := a.matcher.Match(method, path)
 	if !found {
 		if pathExists {
-			e := apperr.Errorf(apperr.Invalid, apperr.CodeMethodNotAllowed, "%s is not allowed here", method)
-			r := problemFor(e, reqID)
-			r.Status = http.StatusMethodNotAllowed
-			r.Body.(map[string]any)["status"] = http.StatusMethodNotAllowed
-			r.Body.(map[string]any)["title"] = http.StatusText(http.StatusMethodNotAllowed)
+			r := problemFor(apperr.Errorf(apperr.MethodNotAllowed, apperr.CodeMethodNotAllowed, "%s is not allowed here", method), reqID)
 			r.Header["Allow"] = strings.Join(a.matcher.AllowedMethods(path), ", ")
 			return r, method + " " + path, nil
 		}

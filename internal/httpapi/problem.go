@@ -41,6 +41,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case apperr.BadMediaType:
 		return http.StatusUnsupportedMediaType
+	case apperr.MethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	case apperr.RateLimited:
 		return http.StatusTooManyRequests
 	case apperr.NotImplemented:

@@ -196,7 +196,8 @@ func checkYouTubeChoices(d platform.Descriptor, ti TargetInput, t *Target) error
 // the platform refuses is failed with the platform's reason, and retried
 // while retrying can help; when every target is refused for good, nothing
 // is kept and the refusal is the answer.
-func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (*Livestream, error) {
+func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.Create", err) }()
 	now := s.now()
 	title, err := checkTitle(in.Title)
 	if err != nil {
@@ -325,7 +326,8 @@ func allExpired(ts []Target) bool {
 // is still scheduled. Platforms keep what they were told at creation: the
 // clients have no call that changes a broadcast, so the change is recorded
 // and the scheduler follows the new schedule (see the package doc).
-func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput) (*Livestream, error) {
+func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.Update", err) }()
 	if in.Title == nil && in.Description == nil && in.ScheduledStart == nil && in.ScheduledEnd == nil {
 		return nil, invalid(apperr.CodeInvalidBody, "name at least one of title, description, scheduledStart and scheduledEnd")
 	}
@@ -390,7 +392,8 @@ func changeable(ls *Livestream, now time.Time, what string) error {
 
 // Start starts a scheduled livestream now, as the scheduler would at its
 // scheduled start.
-func (s *Service) Start(ctx context.Context, tenant, id string) (*Livestream, error) {
+func (s *Service) Start(ctx context.Context, tenant, id string) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.Start", err) }()
 	return s.transition(ctx, tenant, id, StatusStarting, func(ls *Livestream, now time.Time) error {
 		return changeable(ls, now, "started")
 	})
@@ -398,7 +401,8 @@ func (s *Service) Start(ctx context.Context, tenant, id string) (*Livestream, er
 
 // End ends a live livestream now, as the scheduler would at its scheduled
 // end.
-func (s *Service) End(ctx context.Context, tenant, id string) (*Livestream, error) {
+func (s *Service) End(ctx context.Context, tenant, id string) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.End", err) }()
 	return s.transition(ctx, tenant, id, StatusEnding, func(ls *Livestream, now time.Time) error {
 		if ls.claimed(now) {
 			return errClaimLost
@@ -413,8 +417,9 @@ func (s *Service) End(ctx context.Context, tenant, id string) (*Livestream, erro
 // Cancel cancels a livestream at every platform: live targets are ended,
 // the others cancelled. A platform that fails is recorded on its target and
 // retried; the livestream is cancelled regardless and never starts.
-func (s *Service) Cancel(ctx context.Context, tenant, id string) error {
-	_, err := s.transition(ctx, tenant, id, StatusCancelled, func(ls *Livestream, now time.Time) error {
+func (s *Service) Cancel(ctx context.Context, tenant, id string) (err error) {
+	defer func() { err = apperr.WithOp("livestream.Cancel", err) }()
+	_, err = s.transition(ctx, tenant, id, StatusCancelled, func(ls *Livestream, now time.Time) error {
 		if ls.claimed(now) {
 			return errClaimLost
 		}

@@ -86,7 +86,8 @@ func hasDestination(ds []platform.Destination, id string) bool {
 // can publish (for Facebook: the profile, id "me", and each Page the user
 // manages). A platform without destinations, or one the tenant never
 // connected, is NotFound; an expired connection is a conflict.
-func (s *Service) Destinations(ctx context.Context, tenant, p string) ([]platform.Destination, error) {
+func (s *Service) Destinations(ctx context.Context, tenant, p string) (_ []platform.Destination, err error) {
+	defer func() { err = apperr.WithOp("livestream.Destinations", err) }()
 	d, ok := platform.Lookup(p)
 	if !ok {
 		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeUnknownPlatform, "there is no platform %q", truncate(p, 40))

@@ -156,7 +156,8 @@ func (s *Service) openKey(ctx context.Context, ls *Livestream, p platform.ID) (s
 }
 
 // Get reads a livestream of the tenant.
-func (s *Service) Get(ctx context.Context, tenant, id string) (*Livestream, error) {
+func (s *Service) Get(ctx context.Context, tenant, id string) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.Get", err) }()
 	if !validID(id) {
 		return nil, notFound(id)
 	}
@@ -174,7 +175,8 @@ func notFound(id string) error {
 // List pages the tenant's livestreams, newest first, with the public
 // status when status is not empty. A page may hold fewer than limit items
 // (the filter runs after the page is read) and still have a next one.
-func (s *Service) List(ctx context.Context, tenant string, status Status, cursor string, limit int) ([]*Livestream, string, error) {
+func (s *Service) List(ctx context.Context, tenant string, status Status, cursor string, limit int) (_ []*Livestream, _ string, err error) {
+	defer func() { err = apperr.WithOp("livestream.List", err) }()
 	var stored []Status
 	if status != "" {
 		if !isPublic(status) {
@@ -209,7 +211,8 @@ func isPublic(st Status) bool {
 
 // Ingest gives each target's ingest URL and stream key: the only way keys
 // leave Switchboard. A target without an ingest yet has empty ones.
-func (s *Service) Ingest(ctx context.Context, tenant, id string) ([]Ingest, error) {
+func (s *Service) Ingest(ctx context.Context, tenant, id string) (_ []Ingest, err error) {
+	defer func() { err = apperr.WithOp("livestream.Ingest", err) }()
 	ls, err := s.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err

@@ -113,7 +113,8 @@ type plan struct {
 
 // Create validates a meeting request, stores the meeting and creates it on
 // every target at once (see the package comment).
-func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (*Meeting, error) {
+func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (_ *Meeting, err error) {
+	defer func() { err = apperr.WithOp("meeting.Create", err) }()
 	now := s.now()
 	sp, err := validate(in, now)
 	if err != nil {
@@ -321,7 +322,8 @@ func (s *Service) record(ctx context.Context, m *Meeting, t Target, from TargetS
 }
 
 // Get reads one of the tenant's meetings, with its JaaS join links opened.
-func (s *Service) Get(ctx context.Context, tenant, id string) (*Meeting, error) {
+func (s *Service) Get(ctx context.Context, tenant, id string) (_ *Meeting, err error) {
+	defer func() { err = apperr.WithOp("meeting.Get", err) }()
 	if !ValidID(id) {
 		return nil, notFound(id)
 	}
@@ -350,7 +352,8 @@ const listFilterRounds = 20
 // only those whose status (StatusAt now) is it. A status no meeting can
 // have is Invalid. A status is computed from the targets and the clock,
 // so the filter reads pages until its page is full.
-func (s *Service) List(ctx context.Context, tenant string, status Status, cursor string, limit int) ([]*Meeting, string, error) {
+func (s *Service) List(ctx context.Context, tenant string, status Status, cursor string, limit int) (_ []*Meeting, _ string, err error) {
+	defer func() { err = apperr.WithOp("meeting.List", err) }()
 	if status != "" && !slices.Contains(Statuses, status) {
 		names := make([]string, len(Statuses))
 		for i, st := range Statuses {
@@ -412,7 +415,8 @@ func (s *Service) openJoinLinks(ctx context.Context, m *Meeting) error {
 }
 
 // Cancel cancels a meeting at every platform (see the package comment).
-func (s *Service) Cancel(ctx context.Context, tenant, id string) error {
+func (s *Service) Cancel(ctx context.Context, tenant, id string) (err error) {
+	defer func() { err = apperr.WithOp("meeting.Cancel", err) }()
 	if !ValidID(id) {
 		return notFound(id)
 	}
