@@ -20,6 +20,8 @@ const repoRoot = "../.."
 // names each place where a string literal stands where a problem code is
 // expected: the code argument of apperr.E, Wrap and Errorf or of any
 // function whose parameter is an apperr.Code, a conversion apperr.Code("…"),
+// an assignment to a variable that holds a code (one declared as a Code or
+// first given a Code constant),
 // the Code of an apperr.Error literal, and (outside the platform clients,
 // which compare their vendors' own codes) a comparison of a Code field with
 // a non-empty string literal. The type checker cannot catch these: an untyped string
@@ -63,14 +65,7 @@ func codeLiteralFindings(t *testing.T, roots ...string) []string {
 		vendorClient := strings.Contains(filepath.ToSlash(dir), "internal/platform/")
 		// isCode reports whether a type expression is apperr.Code.
 		isCode := func(e ast.Expr) bool {
-			switch x := e.(type) {
-			case *ast.SelectorExpr:
-				id, ok := x.X.(*ast.Ident)
-				return ok && id.Name == "apperr" && x.Sel.Name == "Code"
-			case *ast.Ident:
-				return inApperr && x.Name == "Code"
-			}
-			return false
+			return apperrName(e, inApperr, func(n string) bool { return n == "Code" })
 		}
 		codeParams := func(ft *ast.FuncType) []int {
 			var idx []int
@@ -154,6 +149,12 @@ func codeLiteralFindings(t *testing.T, roots ...string) []string {
 							}
 						}
 					}
+				case *ast.FuncDecl:
+					if x.Body != nil {
+						for _, f := range codeVarLiterals(x.Body, isCode, inApperr) {
+							report(f, "string literal "+f.Value+" assigned to a code")
+						}
+					}
 				case *ast.BinaryExpr:
 					if vendorClient || (x.Op != token.EQL && x.Op != token.NEQ) {
 						return true
@@ -176,12 +177,18 @@ func isErrorType(e ast.Expr, inApperr bool) bool {
 	if u, ok := e.(*ast.UnaryExpr); ok {
 		e = u.X
 	}
+	return apperrName(e, inApperr, func(n string) bool { return n == "Error" })
+}
+
+// apperrName reports whether e names something of package apperr whose
+// name matches: apperr.X outside the package, X inside it.
+func apperrName(e ast.Expr, inApperr bool, match func(string) bool) bool {
 	switch x := e.(type) {
 	case *ast.SelectorExpr:
 		id, ok := x.X.(*ast.Ident)
-		return ok && id.Name == "apperr" && x.Sel.Name == "Error"
+		return ok && id.Name == "apperr" && match(x.Sel.Name)
 	case *ast.Ident:
-		return inApperr && x.Name == "Error"
+		return inApperr && match(x.Name)
 	}
 	return false
 }
@@ -198,4 +205,50 @@ func TestNoCodeLiterals(t *testing.T) {
 	for _, f := range codeLiteralFindings(t, roots...) {
 		t.Errorf("%s (use a constant from internal/apperr/codes.go)", f)
 	}
+}
+
+// codeVarLiterals finds, in one function body, string literals assigned to
+// a variable that holds a code: one declared with the Code type or first
+// bound to a Code constant (apperr.CodeX). The type checker would accept
+// them, since an untyped string constant converts to Code.
+func codeVarLiterals(body *ast.BlockStmt, isCode func(ast.Expr) bool, inApperr bool) []*ast.BasicLit {
+	isConst := func(e ast.Expr) bool {
+		return apperrName(e, inApperr, func(n string) bool { return strings.HasPrefix(n, "Code") && len(n) > len("Code") })
+	}
+	holds := map[string]bool{}
+	ast.Inspect(body, func(n ast.Node) bool {
+		switch x := n.(type) {
+		case *ast.ValueSpec:
+			for i, name := range x.Names {
+				if (x.Type != nil && isCode(x.Type)) || (i < len(x.Values) && isConst(x.Values[i])) {
+					holds[name.Name] = true
+				}
+			}
+		case *ast.AssignStmt:
+			if x.Tok == token.DEFINE && len(x.Lhs) == len(x.Rhs) {
+				for i, l := range x.Lhs {
+					if id, ok := l.(*ast.Ident); ok && isConst(x.Rhs[i]) {
+						holds[id.Name] = true
+					}
+				}
+			}
+		}
+		return true
+	})
+	var out []*ast.BasicLit
+	ast.Inspect(body, func(n ast.Node) bool {
+		x, ok := n.(*ast.AssignStmt)
+		if !ok || len(x.Lhs) != len(x.Rhs) {
+			return true
+		}
+		for i, l := range x.Lhs {
+			id, ok := l.(*ast.Ident)
+			lit, isLit := x.Rhs[i].(*ast.BasicLit)
+			if ok && holds[id.Name] && isLit && lit.Kind == token.STRING {
+				out = append(out, lit)
+			}
+		}
+		return true
+	})
+	return out
 }

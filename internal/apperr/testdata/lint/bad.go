@@ -6,6 +6,24 @@ import "github.com/switchboard-dev/switchboard/internal/apperr"
 
 func refuse(code apperr.Code, detail string) error { return apperr.E(apperr.Invalid, code, detail) }
 
+func assigned(renamed bool) error {
+	code := apperr.CodeInvalidDeployment
+	if renamed {
+		code = "invalid_project_name" // 9: a literal assigned to a code
+	}
+	kind, other := apperr.Unprocessable, apperr.CodeTargetsRefused
+	if renamed {
+		kind, other = apperr.Conflict, "connection_expired" // 10
+	}
+	var third apperr.Code
+	third = "busy" // 11
+	name := "not a code"
+	name = "still not a code" // not reported: a plain string
+	_ = name
+	_, _, _ = kind, other, third
+	return apperr.E(apperr.Invalid, code, "")
+}
+
 func all(err error) []error {
 	fail := func(code apperr.Code) error { return apperr.E(apperr.Conflict, code, "") }
 	e, _ := apperr.As(err)
