@@ -72,10 +72,10 @@ func problemFor(err error, requestID string) *Response {
 		detail = "something went wrong on our side; the request id identifies it in our logs"
 	}
 	p := map[string]any{
-		"type":   ProblemTypePrefix + e.Code,
+		"type":   ProblemTypePrefix + string(e.Code),
 		"title":  http.StatusText(status),
 		"status": status,
-		"code":   e.Code,
+		"code":   string(e.Code),
 	}
 	if detail != "" {
 		p["detail"] = detail

@@ -30,7 +30,7 @@ func TestEveryKindHasItsStatus(t *testing.T) {
 	r := problemFor(apperr.E(apperr.MethodNotAllowed, apperr.CodeMethodNotAllowed, "PATCH is not allowed here"), "req-1")
 	body := r.Body.(map[string]any)
 	if r.Status != http.StatusMethodNotAllowed || body["status"] != http.StatusMethodNotAllowed ||
-		body["title"] != http.StatusText(http.StatusMethodNotAllowed) || body["code"] != apperr.CodeMethodNotAllowed {
+		body["title"] != http.StatusText(http.StatusMethodNotAllowed) || body["code"] != string(apperr.CodeMethodNotAllowed) {
 		t.Errorf("a MethodNotAllowed problem: got %d %v", r.Status, body)
 	}
 }
