@@ -109,7 +109,7 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 	defer func() {
 		if p := recover(); p != nil {
 			a.cfg.Logger.Error("handler panicked", slog.String("request_id", reqID), slog.Any("panic", p))
-			resp, err = nil, apperr.E(apperr.Internal, "internal_error", "")
+			resp, err = nil, apperr.E(apperr.Internal, apperr.CodeInternalError, "")
 		}
 	}()
 	method := strings.ToUpper(ev.RequestContext.HTTP.Method)
@@ -120,15 +120,11 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 	route, params, found, pathExists := a.matcher.Match(method, path)
 	if !found {
 		if pathExists {
-			e := apperr.Errorf(apperr.Invalid, "method_not_allowed", "%s is not allowed here", method)
-			r := problemFor(e, reqID)
-			r.Status = http.StatusMethodNotAllowed
-			r.Body.(map[string]any)["status"] = http.StatusMethodNotAllowed
-			r.Body.(map[string]any)["title"] = http.StatusText(http.StatusMethodNotAllowed)
+			r := problemFor(apperr.Errorf(apperr.MethodNotAllowed, apperr.CodeMethodNotAllowed, "%s is not allowed here", method), reqID)
 			r.Header["Allow"] = strings.Join(a.matcher.AllowedMethods(path), ", ")
 			return r, method + " " + path, nil
 		}
-		return nil, "", apperr.Errorf(apperr.NotFound, "route_not_found", "no route %s %s", method, truncate(path, 200))
+		return nil, "", apperr.Errorf(apperr.NotFound, apperr.CodeRouteNotFound, "no route %s %s", method, truncate(path, 200))
 	}
 	routeKey = route.Key()
 	// API Gateway fills path parameters itself; when it did, trust them.
@@ -150,12 +146,12 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 		req.Identity = id
 	}
 	if req.Query, err = url.ParseQuery(ev.RawQueryString); err != nil {
-		return nil, routeKey, apperr.E(apperr.Invalid, "invalid_query", "the query string cannot be parsed")
+		return nil, routeKey, apperr.E(apperr.Invalid, apperr.CodeInvalidQuery, "the query string cannot be parsed")
 	}
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
-			return nil, routeKey, apperr.E(apperr.Invalid, "invalid_body", "the body is marked base64 but is not")
+			return nil, routeKey, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "the body is marked base64 but is not")
 		}
 	}
 	limit := route.MaxBody
@@ -163,7 +159,7 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 		limit = DefaultMaxBody
 	}
 	if int64(len(body)) > limit {
-		return nil, routeKey, apperr.Errorf(apperr.TooLarge, "body_too_large", "the body is %d bytes; this route takes at most %d", len(body), limit)
+		return nil, routeKey, apperr.Errorf(apperr.TooLarge, apperr.CodeBodyTooLarge, "the body is %d bytes; this route takes at most %d", len(body), limit)
 	}
 	req.Body = body
 	if err := req.checkMediaType(); err != nil {
@@ -188,12 +184,12 @@ func (a *API) identity(ev events.APIGatewayV2HTTPRequest) (Identity, error) {
 	}
 	sub, tenant := claims["sub"], claims[a.cfg.TenantClaim]
 	if !validClaim(sub) || !validClaim(tenant) {
-		e := apperr.Errorf(apperr.Unauthenticated, "unauthenticated",
+		e := apperr.Errorf(apperr.Unauthenticated, apperr.CodeUnauthenticated,
 			"a valid bearer token with the claims sub and %s is required", a.cfg.TenantClaim)
 		return Identity{}, e
 	}
 	if !plainClaim(sub) || !plainClaim(tenant) {
-		e := apperr.Errorf(apperr.Unauthenticated, "unauthenticated",
+		e := apperr.Errorf(apperr.Unauthenticated, apperr.CodeUnauthenticated,
 			"the claims sub and %s must be plain strings; a list or an object names no one", a.cfg.TenantClaim)
 		return Identity{}, e
 	}
@@ -213,7 +209,7 @@ func logFailure(ctx context.Context, log *slog.Logger, route string, status int,
 }
 
 func notBuilt(r Route) error {
-	return apperr.Errorf(apperr.NotImplemented, "not_implemented", "%s is part of the contract but is not built yet", r.Key())
+	return apperr.Errorf(apperr.NotImplemented, apperr.CodeNotImplemented, "%s is part of the contract but is not built yet", r.Key())
 }
 
 func encode(resp *Response, log *slog.Logger) events.APIGatewayV2HTTPResponse {
@@ -235,7 +231,7 @@ func encode(resp *Response, log *slog.Logger) events.APIGatewayV2HTTPResponse {
 		raw, err := json.Marshal(b)
 		if err != nil {
 			log.Error("encoding the answer failed", slog.String("error", err.Error()))
-			p := problemFor(apperr.Wrap(apperr.Internal, "internal_error", "", err), "")
+			p := problemFor(apperr.Wrap(apperr.Internal, apperr.CodeInternalError, "", err), "")
 			raw, _ = json.Marshal(p.Body)
 			out.StatusCode = p.Status
 			headers["Content-Type"] = "application/problem+json"

@@ -42,7 +42,7 @@ func TestDecodeRefusesWhatIsNotTheRoutesJSON(t *testing.T) {
 			if c.code == "unsupported_media_type" {
 				kind = apperr.BadMediaType
 			}
-			if !ok || e.Kind != kind || e.Code != c.code || !strings.Contains(e.Detail, c.detail) {
+			if !ok || e.Kind != kind || string(e.Code) != c.code || !strings.Contains(e.Detail, c.detail) {
 				t.Fatalf("got %v, want %s containing %q", err, c.code, c.detail)
 			}
 		})

@@ -105,10 +105,10 @@ func viewLivestream(ls *livestream.Livestream) livestreamView {
 func parseDateTime(field, s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, apperr.Errorf(apperr.Invalid, "invalid_body", "%s must be an RFC 3339 date-time such as 2026-05-03T10:00:00Z", field)
+		return time.Time{}, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidBody, "%s must be an RFC 3339 date-time such as 2026-05-03T10:00:00Z", field)
 	}
 	if t.IsZero() { // the services read the zero time as "not given"; as a value it is a bad time
-		return time.Time{}, apperr.Errorf(apperr.Invalid, "invalid_body", "%s %s is not a usable date-time", field, s)
+		return time.Time{}, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidBody, "%s %s is not a usable date-time", field, s)
 	}
 	return t, nil
 }
@@ -134,7 +134,7 @@ func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, erro
 		return nil, err
 	}
 	if body.ScheduledStart == "" {
-		return nil, apperr.E(apperr.Invalid, "invalid_body", "scheduledStart is required")
+		return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "scheduledStart is required")
 	}
 	in := livestream.CreateInput{Title: body.Title, Description: body.Description}
 	var err error
@@ -221,7 +221,7 @@ func (a *API) updateLivestream(ctx context.Context, r *Request) (*Response, erro
 		d := ""
 		if !bytes.Equal(body.Description, null) {
 			if err := json.Unmarshal(body.Description, &d); err != nil {
-				return nil, apperr.E(apperr.Invalid, "invalid_body", "description must be a string or null")
+				return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "description must be a string or null")
 			}
 		}
 		in.Description = &d
@@ -238,7 +238,7 @@ func (a *API) updateLivestream(ctx context.Context, r *Request) (*Response, erro
 		if !bytes.Equal(body.ScheduledEnd, null) {
 			var s string
 			if err := json.Unmarshal(body.ScheduledEnd, &s); err != nil {
-				return nil, apperr.E(apperr.Invalid, "invalid_body", "scheduledEnd must be a date-time string or null")
+				return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "scheduledEnd must be a date-time string or null")
 			}
 			var err error
 			if end, err = parseDateTime("scheduledEnd", s); err != nil {

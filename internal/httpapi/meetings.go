@@ -99,7 +99,7 @@ func (a *API) createMeeting(ctx context.Context, r *Request) (*Response, error) 
 		v = b
 	case []byte:
 		if err := json.Unmarshal(b, &v); err != nil {
-			return nil, apperr.Wrap(apperr.Internal, "internal_error", "", fmt.Errorf("a kept meeting answer: %w", err))
+			return nil, apperr.Wrap(apperr.Internal, apperr.CodeInternalError, "", fmt.Errorf("a kept meeting answer: %w", err))
 		}
 	default:
 		return resp, nil

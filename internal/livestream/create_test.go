@@ -141,7 +141,7 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 			c.change(&in)
 			_, err := e.svc.Create(context.Background(), tenant, "user-1", in)
 			ae, ok := apperr.As(err)
-			if !ok || ae.Kind != c.kind || ae.Code != c.code || ae.Detail == "" {
+			if !ok || ae.Kind != c.kind || string(ae.Code) != c.code || ae.Detail == "" {
 				t.Fatalf("got %v, want %s %s", err, c.kind, c.code)
 			}
 		})

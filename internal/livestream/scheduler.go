@@ -32,7 +32,8 @@ const (
 // costs one query. Each livestream is claimed with a conditional write
 // before anything is done, so concurrent and repeated runs do each thing
 // once.
-func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (RunReport, error) {
+func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (_ RunReport, err error) {
+	defer func() { err = apperr.WithOp("livestream.RunDue", err) }()
 	if concurrency <= 0 {
 		concurrency = 1
 	}

@@ -18,7 +18,7 @@ func TestIdempotencyKeyLifecycle(t *testing.T) {
 	now := time.Now()
 	code := func(err error) string {
 		if e, ok := apperr.As(err); ok {
-			return e.Code
+			return string(e.Code)
 		}
 		return ""
 	}
