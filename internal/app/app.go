@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -66,11 +65,14 @@ func HTTPFunctions() []string {
 // Deps are the dependencies shared by every function of a process.
 type Deps struct {
 	Function string
-	Env      Getenv
-	Logger   *slog.Logger
-	AWS      aws.Config
-	DB       *dynamodb.Client
-	Store    *store.Store
+	Config   Config // parsed and checked once, at cold start
+	// Env is the environment Config was read from; the vault reads its
+	// own variables from it (vault.FromEnv checks them).
+	Env    Getenv
+	Logger *slog.Logger
+	AWS    aws.Config
+	DB     *dynamodb.Client
+	Store  *store.Store
 	// HTTP calls platforms and token endpoints: one client per process,
 	// with timeouts, so connections are reused across warm invocations.
 	HTTP *http.Client
@@ -78,38 +80,32 @@ type Deps struct {
 	// built holds what is made on first use and shared by every capability
 	// of the process (one vault, one set of platform clients).
 	built struct {
-		vault     *vault.Vault
-		endpoints map[platform.ID]platform.Endpoints
-		clients   *platformSet
-		conns     *connection.Service
+		vault   *vault.Vault
+		clients *platformSet
+		conns   *connection.Service
 	}
 }
 
-// NewDeps reads the shared configuration and builds the clients.
+// NewDeps reads and checks the configuration (LoadConfig: a bad value
+// stops the cold start) and builds the clients.
 func NewDeps(ctx context.Context, function string, opt Options) (*Deps, error) {
 	getenv := opt.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	conf, err := LoadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
 	w := opt.Log
 	if w == nil {
 		w = os.Stdout
 	}
-	level := slog.LevelInfo
-	if strings.EqualFold(getenv("LOG_LEVEL"), "debug") {
-		level = slog.LevelDebug
-	}
-	logger := logging.New(w, function, level)
-
-	table := getenv("TABLE_NAME")
-	if table == "" {
-		return nil, fmt.Errorf("app: TABLE_NAME is not set")
-	}
+	logger := logging.New(w, function, conf.LogLevel)
 	var cfg aws.Config
 	if opt.AWS != nil {
 		cfg = *opt.AWS
 	} else {
-		var err error
 		// LoadDefaultConfig honours the SDK's standard variables, among them
 		// AWS_REGION, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_DYNAMODB.
 		// Each attempt has its own deadline, so a silent network costs a
@@ -130,7 +126,7 @@ func NewDeps(ctx context.Context, function string, opt Options) (*Deps, error) {
 		transport = opt.WrapTransport(transport)
 	}
 	hc := &http.Client{Timeout: 15 * time.Second, Transport: transport}
-	return &Deps{Function: function, Env: getenv, Logger: logger, AWS: cfg, DB: db, Store: store.New(db, table), HTTP: hc}, nil
+	return &Deps{Function: function, Config: conf, Env: getenv, Logger: logger, AWS: cfg, DB: db, Store: store.New(db, conf.Table), HTTP: hc}, nil
 }
 
 // ConnectionService builds the connections capability as the functions
@@ -179,5 +175,5 @@ func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, erro
 	default:
 		return nil, fmt.Errorf("app: %q is not an HTTP function", function)
 	}
-	return httpapi.New(httpapi.Config{Function: function, TenantClaim: d.Env("TENANT_CLAIM"), Logger: d.Logger}, svc), nil
+	return httpapi.New(httpapi.Config{Function: function, TenantClaim: d.Config.TenantClaim, Logger: d.Logger}, svc), nil
 }

@@ -3,7 +3,6 @@ package app
 import (
 	"context"
 	"log/slog"
-	"strings"
 	"sync"
 	"time"
 
@@ -16,19 +15,8 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 )
 
-// The deployments capability reads:
-//
-//	MAX_DEPLOYMENTS_PER_HOUR     deployments accepted per user in any sliding hour (10)
-//	MAX_ROLLBACKS_PER_HOUR       rollbacks accepted per user in any sliding hour (60), a window of their own:
-//	                             the deployments limit never refuses a rollback
-//	DEPLOYMENT_TIMEOUT_MS        how long a deployment may run before it is timed_out (300000)
-//	RAILWAY_UNDOCUMENTED_UPLOAD  "true" lets Railway deployments take files through the CLI's
-//	                             undocumented upload endpoint (off: Railway takes a repository or an image)
-//	RAILWAY_POLL_INTERVAL_MS     how often a Railway deployment's status and its Postgres template are read
-//	                             (20000: a Free plan token has 100 requests an hour)
-//	DEPLOY_POLL_INTERVAL_MS      the worker's first wait between status polls (2000; it grows to 15 s)
-//	DEPLOY_LEASE_MS              how long a worker's claim holds without renewal (60000); a dead worker's
-//	                             deployment is resumed by the sweep this long after its last write
+// deployParts are what the deployments function and deploy-worker share
+// (their configuration is in Config).
 type deployParts struct {
 	conns     deploy.Connections
 	vault     deploy.Sealer
@@ -47,15 +35,15 @@ func (d *Deps) deployParts(ctx context.Context) (deployParts, error) {
 		return deployParts{}, err
 	}
 	endpoints, clients := d.endpoints(), d.clients()
-	railwayPoll := time.Duration(envInt(d.Env, "RAILWAY_POLL_INTERVAL_MS", int(railway.DefaultPollEvery/time.Millisecond))) * time.Millisecond
+	railwayPoll := d.Config.RailwayPollInterval
 	var rw platform.Deployer = railway.New(d.HTTP, endpoints[platform.Railway].APIURL,
-		railway.WithUndocumentedUpload(strings.EqualFold(strings.TrimSpace(d.Env("RAILWAY_UNDOCUMENTED_UPLOAD")), "true")),
+		railway.WithUndocumentedUpload(d.Config.RailwayUndocumentedUpload),
 		railway.WithStatusPolling(railwayPoll), railway.WithPolling(railwayPoll, 0))
 	return deployParts{
 		conns: conns, vault: v,
 		deployers: map[platform.ID]platform.Deployer{platform.Vercel: clients.vercel, platform.Railway: rw, platform.Render: clients.render},
-		timeout:   time.Duration(envInt(d.Env, "DEPLOYMENT_TIMEOUT_MS", int(deploy.DefaultTimeout/time.Millisecond))) * time.Millisecond,
-		lease:     time.Duration(envInt(d.Env, "DEPLOY_LEASE_MS", int(deploy.DefaultLease/time.Millisecond))) * time.Millisecond,
+		timeout:   d.Config.DeploymentTimeout,
+		lease:     d.Config.DeployLease,
 	}, nil
 }
 
@@ -68,8 +56,8 @@ func (d *Deps) deploymentRoutes(ctx context.Context, svc *httpapi.Services) erro
 	}
 	svc.Deployments = deploy.New(deploy.Config{
 		Repo: d.Store.Deployments(), Connections: parts.conns, Vault: parts.vault, Deployers: parts.deployers,
-		Limit:         ratelimit.Window{Limit: envInt(d.Env, "MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour), Period: time.Hour},
-		RollbackLimit: ratelimit.Window{Limit: envInt(d.Env, "MAX_ROLLBACKS_PER_HOUR", deploy.DefaultMaxRollbacksPerHour), Period: time.Hour},
+		Limit:         ratelimit.Window{Limit: d.Config.MaxDeploymentsPerHour, Period: time.Hour},
+		RollbackLimit: ratelimit.Window{Limit: d.Config.MaxRollbacksPerHour, Period: time.Hour},
 		Timeout:       parts.timeout,
 		// Whatever the route takes decodes to no more than this.
 		MaxFileBytes: routeMaxBody("createDeployment"),
@@ -103,7 +91,7 @@ func (d *Deps) deployWorker(ctx context.Context) (StreamHandler, error) {
 	worker := deploy.NewWorker(deploy.WorkerConfig{
 		Repo: d.Store.Deployments(), Connections: parts.conns, Vault: parts.vault, Deployers: parts.deployers,
 		Lease:        parts.lease,
-		PollInterval: time.Duration(envInt(d.Env, "DEPLOY_POLL_INTERVAL_MS", int(deploy.DefaultPollInterval/time.Millisecond))) * time.Millisecond,
+		PollInterval: d.Config.DeployPollInterval,
 		Logger:       d.Logger,
 	})
 	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
@@ -150,8 +138,7 @@ func stringAttr(img map[string]events.DynamoDBAttributeValue, name string) strin
 // schedulers are the functions allowed to query the due index), so a dead
 // worker's deployment is picked up within ten minutes.
 func (d *Deps) sweepDeployments(_ context.Context) (func(context.Context) (RunReport, error), error) {
-	lease := time.Duration(envInt(d.Env, "DEPLOY_LEASE_MS", int(deploy.DefaultLease/time.Millisecond))) * time.Millisecond
-	sweeper := deploy.NewSweeper(deploy.SweepConfig{Repo: d.Store.Deployments(), KickEvery: lease, Logger: d.Logger})
+	sweeper := deploy.NewSweeper(deploy.SweepConfig{Repo: d.Store.Deployments(), KickEvery: d.Config.DeployLease, Logger: d.Logger})
 	return func(ctx context.Context) (RunReport, error) {
 		rep, err := sweeper.Run(ctx)
 		out := RunReport{Function: d.Function, Found: rep.Found, Done: rep.Kicked + rep.Expired, Failed: rep.Failed, Skipped: rep.Skipped}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 
 	"github.com/aws/aws-lambda-go/events"
 )
@@ -42,7 +41,7 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 		if err != nil {
 			return nil, err
 		}
-		concurrency := envInt(d.Env, "REFRESH_CONCURRENCY", 8)
+		concurrency := d.Config.RefreshConcurrency
 		// The deployment sweep rides on this schedule: it finds deployments
 		// whose worker died (within 10 minutes) without adding a query to
 		// stream-scheduler's minute, which must cost one query when idle.
@@ -63,14 +62,6 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 		return d.streamScheduler(ctx)
 	}
 	return nil, fmt.Errorf("app: %q is not a scheduled function", function)
-}
-
-// envInt reads a positive whole number, def when unset or not one.
-func envInt(getenv Getenv, name string, def int) int {
-	if n, err := strconv.Atoi(getenv(name)); err == nil && n > 0 {
-		return n
-	}
-	return def
 }
 
 // Worker builds deploy-worker.

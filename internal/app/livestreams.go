@@ -61,7 +61,7 @@ func (d *Deps) streamScheduler(ctx context.Context) (ScheduledHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	concurrency := envInt(d.Env, "STREAM_SCHEDULER_CONCURRENCY", 8)
+	concurrency := d.Config.StreamSchedulerConcurrency
 	return func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error) {
 		at := time.Now()
 		if ev.Time.After(at) {
