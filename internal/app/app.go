@@ -136,44 +136,72 @@ func (d *Deps) ConnectionService(ctx context.Context) (*connection.Service, erro
 	return d.connectionService(ctx)
 }
 
-// HTTP builds the API of an HTTP function.
+// HTTP builds an HTTP function by name, composed as
+// functions/<name>/main.go composes it, for the local gateway, `make
+// invoke` and tests (which run every function by its name).
 func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, error) {
 	d, err := NewDeps(ctx, function, opt)
 	if err != nil {
 		return nil, err
 	}
-	svc := httpapi.Services{}
-	switch function {
-	case Connections:
-		conns, err := d.connectionService(ctx)
-		if err != nil {
-			return nil, err
-		}
-		svc.Platforms = platform.NewCatalog(conns.Configured)
-		svc.Connections = conns
-	case OAuth:
-		conns, err := d.connectionService(ctx)
-		if err != nil {
-			return nil, err
-		}
-		svc.OAuth = conns
-	case Livestreams:
-		svc.Idempotency = d.Store.Idempotency()
-		if err := d.livestreamRoutes(ctx, &svc); err != nil {
-			return nil, err
-		}
-	case Meetings:
-		svc.Idempotency = d.Store.Idempotency()
-		if err := d.meetingRoutes(ctx, &svc); err != nil {
-			return nil, err
-		}
-	case Deployments:
-		svc.Idempotency = d.Store.Idempotency()
-		if err := d.deploymentRoutes(ctx, &svc); err != nil {
-			return nil, err
-		}
-	default:
+	build := map[string]func(context.Context) (*httpapi.API, error){
+		Connections: d.ConnectionsAPI, OAuth: d.OAuthAPI, Livestreams: d.LivestreamsAPI,
+		Meetings: d.MeetingsAPI, Deployments: d.DeploymentsAPI,
+	}[function]
+	if build == nil {
 		return nil, fmt.Errorf("app: %q is not an HTTP function", function)
 	}
-	return httpapi.New(httpapi.Config{Function: function, TenantClaim: d.Config.TenantClaim, Logger: d.Logger}, svc), nil
+	return build(ctx)
+}
+
+// api is the HTTP API of d's function over svc.
+func (d *Deps) api(svc httpapi.Services) (*httpapi.API, error) {
+	return httpapi.New(httpapi.Config{Function: d.Function, TenantClaim: d.Config.TenantClaim, Logger: d.Logger}, svc), nil
+}
+
+// ConnectionsAPI builds the connections capability's routes: the
+// platform catalog and the tenant's connections.
+func (d *Deps) ConnectionsAPI(ctx context.Context) (*httpapi.API, error) {
+	conns, err := d.connectionService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.api(httpapi.Services{Platforms: platform.NewCatalog(conns.Configured), Connections: conns})
+}
+
+// OAuthAPI builds the connections capability's OAuth routes: the start of
+// a grant and the platforms' callbacks.
+func (d *Deps) OAuthAPI(ctx context.Context) (*httpapi.API, error) {
+	conns, err := d.connectionService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.api(httpapi.Services{OAuth: conns})
+}
+
+// LivestreamsAPI builds the livestreams capability's routes.
+func (d *Deps) LivestreamsAPI(ctx context.Context) (*httpapi.API, error) {
+	svc := httpapi.Services{Idempotency: d.Store.Idempotency()}
+	if err := d.livestreamRoutes(ctx, &svc); err != nil {
+		return nil, err
+	}
+	return d.api(svc)
+}
+
+// MeetingsAPI builds the meetings capability's routes.
+func (d *Deps) MeetingsAPI(ctx context.Context) (*httpapi.API, error) {
+	svc := httpapi.Services{Idempotency: d.Store.Idempotency()}
+	if err := d.meetingRoutes(ctx, &svc); err != nil {
+		return nil, err
+	}
+	return d.api(svc)
+}
+
+// DeploymentsAPI builds the deployments capability's routes.
+func (d *Deps) DeploymentsAPI(ctx context.Context) (*httpapi.API, error) {
+	svc := httpapi.Services{Idempotency: d.Store.Idempotency()}
+	if err := d.deploymentRoutes(ctx, &svc); err != nil {
+		return nil, err
+	}
+	return d.api(svc)
 }

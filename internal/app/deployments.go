@@ -3,16 +3,15 @@ package app
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
+	"github.com/switchboard-dev/switchboard/internal/adapter"
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
 // deployParts are what the deployments function and deploy-worker share
@@ -76,14 +75,12 @@ func routeMaxBody(op string) int64 {
 	return httpapi.DefaultMaxBody
 }
 
-// deployWorker builds deploy-worker's handler: each record of a batch
-// (a new deployment, or a resume ticket from the sweep) names a
-// deployment, which the worker runs; the records run concurrently, since
-// ten deployments one after another would not fit in one invocation. Only
-// a record whose work could not be recorded is reported as failed, so
-// that Lambda delivers it again; a deployment ended or held by another
-// worker is acknowledged.
-func (d *Deps) deployWorker(ctx context.Context) (StreamHandler, error) {
+// RunDeployment builds deploy-worker's work for one record: run the
+// deployment it names (a new deployment, or a resume ticket from the
+// sweep). Only work that could not be recorded is an error, so that Lambda
+// delivers the record again; a deployment ended or held by another worker
+// is done.
+func (d *Deps) RunDeployment(ctx context.Context) (func(context.Context, store.DeploymentRef) error, error) {
 	parts, err := d.deployParts(ctx)
 	if err != nil {
 		return nil, err
@@ -94,71 +91,40 @@ func (d *Deps) deployWorker(ctx context.Context) (StreamHandler, error) {
 		PollInterval: d.Config.DeployPollInterval,
 		Logger:       d.Logger,
 	})
-	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-		var (
-			resp events.DynamoDBEventResponse
-			mu   sync.Mutex
-			wg   sync.WaitGroup
-		)
-		for _, rec := range ev.Records {
-			tenant, id := stringAttr(rec.Change.NewImage, "tenant"), stringAttr(rec.Change.NewImage, "id")
-			if tenant == "" || id == "" {
-				d.Logger.Warn("stream record names no deployment; acknowledged", slog.String("event_id", rec.EventID))
-				continue
-			}
-			wg.Go(func() {
-				out, err := worker.Run(ctx, tenant, id)
-				if err != nil {
-					d.Logger.Error("deployment could not be recorded; the record comes again", slog.String("deployment", id),
-						slog.String("error", err.Error()))
-					mu.Lock()
-					resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
-					mu.Unlock()
-					return
-				}
-				d.Logger.Info("deployment run", slog.String("deployment", id), slog.String("outcome", string(out)))
-			})
+	return func(ctx context.Context, ref store.DeploymentRef) error {
+		out, err := worker.Run(ctx, ref.Tenant, ref.ID)
+		if err != nil {
+			d.Logger.Error("deployment could not be recorded; the record comes again", slog.String("deployment", ref.ID),
+				slog.String("error", err.Error()))
+			return err
 		}
-		wg.Wait()
-		return resp, nil
+		d.Logger.Info("deployment run", slog.String("deployment", ref.ID), slog.String("outcome", string(out)))
+		return nil
 	}, nil
 }
 
-func stringAttr(img map[string]events.DynamoDBAttributeValue, name string) string {
-	v, ok := img[name]
-	if !ok || v.DataType() != events.DataTypeString {
-		return ""
-	}
-	return v.String()
-}
-
-// sweepDeployments builds the sweep that finds deployments no worker is
-// running (a crashed worker, a record given up on) and hands them to the
-// worker again through the stream. token-refresher's run calls it (the
-// schedulers are the functions allowed to query the due index), so a dead
-// worker's deployment is picked up within ten minutes.
-func (d *Deps) sweepDeployments(_ context.Context) (func(context.Context) (RunReport, error), error) {
+// SweepDeployments builds the deployments capability's scheduled work:
+// find deployments no worker is running (a crashed worker, a record given
+// up on) and hand them to deploy-worker again through the stream, after
+// Config.DeployLease without a write. It needs a schedule that may query
+// the due index; functions/token-refresher/main.go gives it its own.
+func (d *Deps) SweepDeployments() adapter.Job {
 	sweeper := deploy.NewSweeper(deploy.SweepConfig{Repo: d.Store.Deployments(), KickEvery: d.Config.DeployLease, Logger: d.Logger})
-	return func(ctx context.Context) (RunReport, error) {
+	return func(ctx context.Context, _ adapter.Tick) (RunReport, error) {
 		rep, err := sweeper.Run(ctx)
-		out := RunReport{Function: d.Function, Found: rep.Found, Done: rep.Kicked + rep.Expired, Failed: rep.Failed, Skipped: rep.Skipped}
 		d.Logger.Info("deployment sweep", slog.Int("found", rep.Found), slog.Int("kicked", rep.Kicked),
 			slog.Int("expired", rep.Expired), slog.Int("failed", rep.Failed))
-		return out, err
-	}, nil
+		return RunReport{Found: rep.Found, Done: rep.Kicked + rep.Expired, Failed: rep.Failed, Skipped: rep.Skipped}, err
+	}
 }
 
 // DeploymentSweeper builds the deployment sweep as a scheduled handler of
-// its own, for tests; in AWS and make dev it runs inside token-refresher's
-// run (see Scheduled).
+// its own, for tests; in AWS and make dev it runs in token-refresher's
+// schedule (functions/token-refresher/main.go).
 func DeploymentSweeper(ctx context.Context, opt Options) (ScheduledHandler, error) {
 	d, err := NewDeps(ctx, StreamSched, opt)
 	if err != nil {
 		return nil, err
 	}
-	sweep, err := d.sweepDeployments(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context, _ events.EventBridgeEvent) (RunReport, error) { return sweep(ctx) }, nil
+	return adapter.Schedule(StreamSched, d.SweepDeployments()), nil
 }
