@@ -154,9 +154,10 @@ func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, erro
 	return build(ctx)
 }
 
-// api is the HTTP API of d's function over svc.
+// api is the HTTP API of d's function over svc; it refuses to build when
+// one of the function's routes would have no handler (httpapi.Build).
 func (d *Deps) api(svc httpapi.Services) (*httpapi.API, error) {
-	return httpapi.New(httpapi.Config{Function: d.Function, TenantClaim: d.Config.TenantClaim, Logger: d.Logger}, svc), nil
+	return httpapi.Build(httpapi.Config{Function: d.Function, TenantClaim: d.Config.TenantClaim, Logger: d.Logger}, svc)
 }
 
 // ConnectionsAPI builds the connections capability's routes: the
@@ -166,7 +167,7 @@ func (d *Deps) ConnectionsAPI(ctx context.Context) (*httpapi.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.api(httpapi.Services{Platforms: platform.NewCatalog(conns.Configured), Connections: conns})
+	return d.api(httpapi.Services{Platforms: platform.NewCatalog(conns.Configured), Connections: conns, Idempotency: d.Store.Idempotency()})
 }
 
 // OAuthAPI builds the connections capability's OAuth routes: the start of

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -54,6 +55,7 @@ type Config struct {
 type API struct {
 	cfg      Config
 	svc      Services
+	routes   []Route // the routes this API serves
 	matcher  *Matcher
 	handlers map[string]HandlerFunc
 	cold     atomic.Bool // true until the first request of this process is served
@@ -77,10 +79,32 @@ func New(cfg Config, svc Services) *API {
 			routes = append(routes, r)
 		}
 	}
-	a := &API{cfg: cfg, svc: svc, matcher: NewMatcher(routes)}
+	a := &API{cfg: cfg, svc: svc, routes: routes, matcher: NewMatcher(routes)}
 	a.handlers = a.bind()
 	a.cold.Store(true)
 	return a
+}
+
+// Build is New for a function's cold start: it refuses to build an API
+// with a route that has no handler (its service is not wired) or a
+// creating route without an idempotency store, naming each, so that
+// missing wiring stops the start instead of answering 501, or ignoring an
+// Idempotency-Key, at run time.
+func Build(cfg Config, svc Services) (*API, error) {
+	a := New(cfg, svc)
+	var missing []string
+	for _, r := range a.routes {
+		if a.handlers[r.Operation] == nil {
+			missing = append(missing, r.Key()+" has no handler: its service is not wired")
+		}
+		if r.Creates && svc.Idempotency == nil {
+			missing = append(missing, r.Key()+" creates, so it needs an idempotency store")
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("httpapi: function %q: %s", cfg.Function, strings.Join(missing, "; "))
+	}
+	return a, nil
 }
 
 // Handle is the Lambda entry point. It never returns an error: every

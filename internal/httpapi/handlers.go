@@ -43,7 +43,7 @@ func (a *API) bind() map[string]HandlerFunc {
 	if a.svc.Connections != nil {
 		h["listConnections"] = a.listConnections
 		h["getConnection"] = a.getConnection
-		h["createConnection"] = a.createConnection
+		h["createConnection"] = a.idempotent(a.createConnection)
 		h["refreshConnection"] = a.refreshConnection
 		h["deleteConnection"] = a.deleteConnection
 	}

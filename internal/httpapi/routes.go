@@ -11,6 +11,10 @@ type Route struct {
 	Function  string // the Lambda function (folder under functions/) that serves it
 	Public    bool   // no JWT needed
 	MaxBody   int64  // request body limit in bytes; DefaultMaxBody when zero
+	// Creates marks a route that makes something: it honours an
+	// Idempotency-Key, so its function cannot start without an
+	// idempotency store (Build).
+	Creates bool
 }
 
 // DefaultMaxBody is the request body limit where a route sets none.
@@ -34,13 +38,13 @@ func Routes() []Route {
 
 		{Method: "GET", Path: "/connections", Operation: "listConnections", Function: FnConnections},
 		{Method: "GET", Path: "/connections/{platform}", Operation: "getConnection", Function: FnConnections},
-		{Method: "POST", Path: "/connections/{platform}", Operation: "createConnection", Function: FnConnections},
+		{Method: "POST", Path: "/connections/{platform}", Operation: "createConnection", Function: FnConnections, Creates: true},
 		{Method: "DELETE", Path: "/connections/{platform}", Operation: "deleteConnection", Function: FnConnections},
 		{Method: "POST", Path: "/connections/{platform}/refresh", Operation: "refreshConnection", Function: FnConnections},
 		{Method: "POST", Path: "/connections/{platform}/oauth", Operation: "startOAuth", Function: FnOAuth},
 		{Method: "GET", Path: "/oauth/{platform}/callback", Operation: "oauthCallback", Function: FnOAuth, Public: true},
 
-		{Method: "POST", Path: "/livestreams", Operation: "createLivestream", Function: FnLivestreams},
+		{Method: "POST", Path: "/livestreams", Operation: "createLivestream", Function: FnLivestreams, Creates: true},
 		{Method: "GET", Path: "/livestreams", Operation: "listLivestreams", Function: FnLivestreams},
 		{Method: "GET", Path: "/livestreams/{id}", Operation: "getLivestream", Function: FnLivestreams},
 		{Method: "PATCH", Path: "/livestreams/{id}", Operation: "updateLivestream", Function: FnLivestreams},
@@ -51,19 +55,19 @@ func Routes() []Route {
 		// Served by livestreams: it holds the broadcasters that ask the platform.
 		{Method: "GET", Path: "/connections/{platform}/destinations", Operation: "listConnectionDestinations", Function: FnLivestreams},
 
-		{Method: "POST", Path: "/meetings", Operation: "createMeeting", Function: FnMeetings},
+		{Method: "POST", Path: "/meetings", Operation: "createMeeting", Function: FnMeetings, Creates: true},
 		{Method: "GET", Path: "/meetings", Operation: "listMeetings", Function: FnMeetings},
 		{Method: "GET", Path: "/meetings/{id}", Operation: "getMeeting", Function: FnMeetings},
 		{Method: "DELETE", Path: "/meetings/{id}", Operation: "cancelMeeting", Function: FnMeetings},
 
 		{Method: "GET", Path: "/projects/{platform}/availability", Operation: "checkProjectName", Function: FnDeployments},
 		{Method: "GET", Path: "/deployments/limits", Operation: "getDeploymentLimits", Function: FnDeployments},
-		{Method: "POST", Path: "/deployments", Operation: "createDeployment", Function: FnDeployments, MaxBody: 5 << 20},
+		{Method: "POST", Path: "/deployments", Operation: "createDeployment", Function: FnDeployments, MaxBody: 5 << 20, Creates: true},
 		{Method: "GET", Path: "/deployments", Operation: "listDeployments", Function: FnDeployments},
 		{Method: "GET", Path: "/deployments/{id}", Operation: "getDeployment", Function: FnDeployments},
 		{Method: "GET", Path: "/deployments/{id}/logs", Operation: "getDeploymentLogs", Function: FnDeployments},
 		{Method: "POST", Path: "/deployments/{id}/cancel", Operation: "cancelDeployment", Function: FnDeployments},
-		{Method: "POST", Path: "/deployments/{id}/rollback", Operation: "rollbackDeployment", Function: FnDeployments},
+		{Method: "POST", Path: "/deployments/{id}/rollback", Operation: "rollbackDeployment", Function: FnDeployments, Creates: true},
 	}
 }
 
