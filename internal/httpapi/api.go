@@ -53,12 +53,11 @@ type Config struct {
 
 // API is one function's HTTP handler.
 type API struct {
-	cfg      Config
-	svc      Services
-	routes   []Route // the routes this API serves
-	matcher  *Matcher
-	handlers map[string]HandlerFunc
-	cold     atomic.Bool // true until the first request of this process is served
+	cfg     Config
+	svc     Services
+	routes  []Route // the routes this API serves, with their handlers
+	matcher *Matcher
+	cold    atomic.Bool // true until the first request of this process is served
 }
 
 // New builds the API for cfg.Function, or for every route when Function is
@@ -73,14 +72,13 @@ func New(cfg Config, svc Services) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	var routes []Route
-	for _, r := range Routes() {
+	a := &API{cfg: cfg, svc: svc}
+	for _, r := range a.table() {
 		if cfg.Function == "" || r.Function == cfg.Function {
-			routes = append(routes, r)
+			a.routes = append(a.routes, r)
 		}
 	}
-	a := &API{cfg: cfg, svc: svc, routes: routes, matcher: NewMatcher(routes)}
-	a.handlers = a.bind()
+	a.matcher = NewMatcher(a.routes)
 	a.cold.Store(true)
 	return a
 }
@@ -94,7 +92,7 @@ func Build(cfg Config, svc Services) (*API, error) {
 	a := New(cfg, svc)
 	var missing []string
 	for _, r := range a.routes {
-		if a.handlers[r.Operation] == nil {
+		if r.handler == nil {
 			missing = append(missing, r.Key()+" has no handler: its service is not wired")
 		}
 		if r.Creates && svc.Idempotency == nil {
@@ -194,11 +192,10 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 		return nil, routeKey, err
 	}
 
-	h := a.handlers[route.Operation]
-	if h == nil {
+	if route.handler == nil { // only an API made by New, not Build
 		return nil, routeKey, notBuilt(route)
 	}
-	resp, err = h(ctx, req)
+	resp, err = route.handler(ctx, req)
 	return resp, routeKey, err
 }
 

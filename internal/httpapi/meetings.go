@@ -20,15 +20,15 @@ type MeetingService interface {
 	Cancel(ctx context.Context, tenant, id string) error
 }
 
-// bindMeetings binds the meeting routes when their service is wired.
-func (a *API) bindMeetings(h map[string]HandlerFunc) {
-	if a.svc.Meetings == nil {
-		return
+// meetingRoutes are the meetings capability's routes.
+func (a *API) meetingRoutes() []Route {
+	ms := a.svc.Meetings != nil
+	return []Route{
+		{Method: "POST", Path: "/meetings", Operation: "createMeeting", Function: FnMeetings, Creates: true, handler: wired(ms, a.createMeeting)},
+		{Method: "GET", Path: "/meetings", Operation: "listMeetings", Function: FnMeetings, handler: wired(ms, a.listMeetings)},
+		{Method: "GET", Path: "/meetings/{id}", Operation: "getMeeting", Function: FnMeetings, handler: wired(ms, a.getMeeting)},
+		{Method: "DELETE", Path: "/meetings/{id}", Operation: "cancelMeeting", Function: FnMeetings, handler: wired(ms, a.cancelMeeting)},
 	}
-	h["createMeeting"] = a.createMeeting
-	h["listMeetings"] = a.listMeetings
-	h["getMeeting"] = a.getMeeting
-	h["cancelMeeting"] = a.cancelMeeting
 }
 
 type meetingTargetView struct {
