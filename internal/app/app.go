@@ -167,7 +167,11 @@ func (d *Deps) ConnectionsAPI(ctx context.Context) (*httpapi.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.api(httpapi.Services{Platforms: platform.NewCatalog(conns.Configured), Connections: conns, Idempotency: d.Store.Idempotency()})
+	keys, err := d.keptAnswers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.api(httpapi.Services{Platforms: platform.NewCatalog(conns.Configured), Connections: conns, Idempotency: keys})
 }
 
 // OAuthAPI builds the connections capability's OAuth routes: the start of
@@ -182,27 +186,39 @@ func (d *Deps) OAuthAPI(ctx context.Context) (*httpapi.API, error) {
 
 // LivestreamsAPI builds the livestreams capability's routes.
 func (d *Deps) LivestreamsAPI(ctx context.Context) (*httpapi.API, error) {
-	svc := httpapi.Services{Idempotency: d.Store.Idempotency()}
-	if err := d.livestreamRoutes(ctx, &svc); err != nil {
-		return nil, err
-	}
-	return d.api(svc)
+	return d.keyedAPI(ctx, d.livestreamRoutes)
 }
 
 // MeetingsAPI builds the meetings capability's routes.
 func (d *Deps) MeetingsAPI(ctx context.Context) (*httpapi.API, error) {
-	svc := httpapi.Services{Idempotency: d.Store.Idempotency()}
-	if err := d.meetingRoutes(ctx, &svc); err != nil {
+	return d.keyedAPI(ctx, d.meetingRoutes)
+}
+
+// DeploymentsAPI builds the deployments capability's routes.
+func (d *Deps) DeploymentsAPI(ctx context.Context) (*httpapi.API, error) {
+	return d.keyedAPI(ctx, d.deploymentRoutes)
+}
+
+// keyedAPI is the API over the Idempotency-Key memory and the services
+// wire adds.
+func (d *Deps) keyedAPI(ctx context.Context, wire func(context.Context, *httpapi.Services) error) (*httpapi.API, error) {
+	keys, err := d.keptAnswers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	svc := httpapi.Services{Idempotency: keys}
+	if err := wire(ctx, &svc); err != nil {
 		return nil, err
 	}
 	return d.api(svc)
 }
 
-// DeploymentsAPI builds the deployments capability's routes.
-func (d *Deps) DeploymentsAPI(ctx context.Context) (*httpapi.API, error) {
-	svc := httpapi.Services{Idempotency: d.Store.Idempotency()}
-	if err := d.deploymentRoutes(ctx, &svc); err != nil {
-		return nil, err
+// keptAnswers is the Idempotency-Key memory; the answers it keeps are
+// sealed with the process's vault.
+func (d *Deps) keptAnswers(ctx context.Context) (store.IdempotencyKeys, error) {
+	v, err := d.vault(ctx)
+	if err != nil {
+		return store.IdempotencyKeys{}, err
 	}
-	return d.api(svc)
+	return d.Store.Idempotency(v), nil
 }
