@@ -64,7 +64,7 @@ func HTTPFunctions() []string {
 
 // Deps are the dependencies shared by every function of a process.
 type Deps struct {
-	Function string
+	Function string // names the function in its logs; it selects no behaviour
 	Config   Config // parsed and checked once, at cold start
 	// Env is the environment Config was read from; the vault reads its
 	// own variables from it (vault.FromEnv checks them).
@@ -154,10 +154,10 @@ func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, erro
 	return build(ctx)
 }
 
-// api is the HTTP API of d's function over svc; it refuses to build when
+// api is the HTTP API of the routes the table gives to fn, over svc; it refuses to build when
 // one of the function's routes would have no handler (httpapi.Build).
-func (d *Deps) api(svc httpapi.Services) (*httpapi.API, error) {
-	return httpapi.Build(httpapi.Config{Function: d.Function, TenantClaim: d.Config.TenantClaim, Logger: d.Logger}, svc)
+func (d *Deps) api(fn string, svc httpapi.Services) (*httpapi.API, error) {
+	return httpapi.Build(httpapi.Config{Function: fn, TenantClaim: d.Config.TenantClaim, Logger: d.Logger}, svc)
 }
 
 // ConnectionsAPI builds the connections capability's routes: the
@@ -171,7 +171,7 @@ func (d *Deps) ConnectionsAPI(ctx context.Context) (*httpapi.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.api(httpapi.Services{Platforms: platform.NewCatalog(conns.Configured), Connections: conns, Idempotency: keys})
+	return d.api(httpapi.FnConnections, httpapi.Services{Platforms: platform.NewCatalog(conns.Configured), Connections: conns, Idempotency: keys})
 }
 
 // OAuthAPI builds the connections capability's OAuth routes: the start of
@@ -181,27 +181,27 @@ func (d *Deps) OAuthAPI(ctx context.Context) (*httpapi.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.api(httpapi.Services{OAuth: conns})
+	return d.api(httpapi.FnOAuth, httpapi.Services{OAuth: conns})
 }
 
 // LivestreamsAPI builds the livestreams capability's routes.
 func (d *Deps) LivestreamsAPI(ctx context.Context) (*httpapi.API, error) {
-	return d.keyedAPI(ctx, d.livestreamRoutes)
+	return d.keyedAPI(ctx, httpapi.FnLivestreams, d.livestreamRoutes)
 }
 
 // MeetingsAPI builds the meetings capability's routes.
 func (d *Deps) MeetingsAPI(ctx context.Context) (*httpapi.API, error) {
-	return d.keyedAPI(ctx, d.meetingRoutes)
+	return d.keyedAPI(ctx, httpapi.FnMeetings, d.meetingRoutes)
 }
 
 // DeploymentsAPI builds the deployments capability's routes.
 func (d *Deps) DeploymentsAPI(ctx context.Context) (*httpapi.API, error) {
-	return d.keyedAPI(ctx, d.deploymentRoutes)
+	return d.keyedAPI(ctx, httpapi.FnDeployments, d.deploymentRoutes)
 }
 
-// keyedAPI is the API over the Idempotency-Key memory and the services
+// keyedAPI is fn's API over the Idempotency-Key memory and the services
 // wire adds.
-func (d *Deps) keyedAPI(ctx context.Context, wire func(context.Context, *httpapi.Services) error) (*httpapi.API, error) {
+func (d *Deps) keyedAPI(ctx context.Context, fn string, wire func(context.Context, *httpapi.Services) error) (*httpapi.API, error) {
 	keys, err := d.keptAnswers(ctx)
 	if err != nil {
 		return nil, err
@@ -210,7 +210,7 @@ func (d *Deps) keyedAPI(ctx context.Context, wire func(context.Context, *httpapi
 	if err := wire(ctx, &svc); err != nil {
 		return nil, err
 	}
-	return d.api(svc)
+	return d.api(fn, svc)
 }
 
 // keptAnswers is the Idempotency-Key memory; the answers it keeps are

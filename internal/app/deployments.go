@@ -59,20 +59,11 @@ func (d *Deps) deploymentRoutes(ctx context.Context, svc *httpapi.Services) erro
 		RollbackLimit: ratelimit.Window{Limit: d.Config.MaxRollbacksPerHour, Period: time.Hour},
 		Timeout:       parts.timeout,
 		// Whatever the route takes decodes to no more than this.
-		MaxFileBytes: routeMaxBody("createDeployment"),
+		MaxFileBytes: httpapi.MaxDeploymentBody,
 		QueueGrace:   2 * parts.lease,
 		Logger:       d.Logger,
 	})
 	return nil
-}
-
-func routeMaxBody(op string) int64 {
-	for _, r := range httpapi.Routes() {
-		if r.Operation == op && r.MaxBody > 0 {
-			return r.MaxBody
-		}
-	}
-	return httpapi.DefaultMaxBody
 }
 
 // RunDeployment builds deploy-worker's work for one record: run the

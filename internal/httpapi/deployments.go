@@ -26,6 +26,10 @@ type DeploymentService interface {
 	CheckName(ctx context.Context, tenant, platform, name, workspace string) (deploy.Availability, error)
 }
 
+// MaxDeploymentBody is POST /deployments' body limit: files up to it are
+// what the deployment service may be given.
+const MaxDeploymentBody = 5 << 20
+
 // deploymentRoutes are the deployments capability's routes. Every answer
 // of these routes carries the caller's RateLimit-* headers.
 func (a *API) deploymentRoutes() []Route {
@@ -33,7 +37,7 @@ func (a *API) deploymentRoutes() []Route {
 	return []Route{
 		{Method: "GET", Path: "/projects/{platform}/availability", Operation: "checkProjectName", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.checkProjectName, false))},
 		{Method: "GET", Path: "/deployments/limits", Operation: "getDeploymentLimits", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.getDeploymentLimits, true))},
-		{Method: "POST", Path: "/deployments", Operation: "createDeployment", Function: FnDeployments, MaxBody: 5 << 20, Creates: true, handler: wired(ds, a.withRateLimit(a.idempotent(a.createDeployment), true))},
+		{Method: "POST", Path: "/deployments", Operation: "createDeployment", Function: FnDeployments, MaxBody: MaxDeploymentBody, Creates: true, handler: wired(ds, a.withRateLimit(a.idempotent(a.createDeployment), true))},
 		{Method: "GET", Path: "/deployments", Operation: "listDeployments", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.listDeployments, false))},
 		{Method: "GET", Path: "/deployments/{id}", Operation: "getDeployment", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.getDeployment, false))},
 		{Method: "GET", Path: "/deployments/{id}/logs", Operation: "getDeploymentLogs", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.getDeploymentLogs, false))},
