@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,11 +53,11 @@ type Config struct {
 
 // API is one function's HTTP handler.
 type API struct {
-	cfg      Config
-	svc      Services
-	matcher  *Matcher
-	handlers map[string]HandlerFunc
-	cold     atomic.Bool // true until the first request of this process is served
+	cfg     Config
+	svc     Services
+	routes  []Route // the routes this API serves, with their handlers
+	matcher *Matcher
+	cold    atomic.Bool // true until the first request of this process is served
 }
 
 // New builds the API for cfg.Function, or for every route when Function is
@@ -71,16 +72,37 @@ func New(cfg Config, svc Services) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	var routes []Route
-	for _, r := range Routes() {
+	a := &API{cfg: cfg, svc: svc}
+	for _, r := range a.table() {
 		if cfg.Function == "" || r.Function == cfg.Function {
-			routes = append(routes, r)
+			a.routes = append(a.routes, r)
 		}
 	}
-	a := &API{cfg: cfg, svc: svc, matcher: NewMatcher(routes)}
-	a.handlers = a.bind()
+	a.matcher = NewMatcher(a.routes)
 	a.cold.Store(true)
 	return a
+}
+
+// Build is New for a function's cold start: it refuses to build an API
+// with a route that has no handler (its service is not wired) or a
+// creating route without an idempotency store, naming each, so that
+// missing wiring stops the start instead of answering 501, or ignoring an
+// Idempotency-Key, at run time.
+func Build(cfg Config, svc Services) (*API, error) {
+	a := New(cfg, svc)
+	var missing []string
+	for _, r := range a.routes {
+		if r.handler == nil {
+			missing = append(missing, r.Key()+" has no handler: its service is not wired")
+		}
+		if r.Creates && svc.Idempotency == nil {
+			missing = append(missing, r.Key()+" creates, so it needs an idempotency store")
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("httpapi: function %q: %s", cfg.Function, strings.Join(missing, "; "))
+	}
+	return a, nil
 }
 
 // Handle is the Lambda entry point. It never returns an error: every
@@ -166,11 +188,10 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 		return nil, routeKey, err
 	}
 
-	h := a.handlers[route.Operation]
-	if h == nil {
+	if route.handler == nil { // only an API made by New, not Build
 		return nil, routeKey, notBuilt(route)
 	}
-	resp, err = h(ctx, req)
+	resp, err = route.handler(ctx, req)
 	return resp, routeKey, err
 }
 

@@ -78,7 +78,7 @@ func TestBodiesOverTheRouteLimitAre413(t *testing.T) {
 func TestHandlerPanicIsA500WithoutDetails(t *testing.T) {
 	t.Parallel()
 	api := New(Config{}, Services{})
-	api.handlers["getHealth"] = func(context.Context, *Request) (*Response, error) { panic("boom: secret-ish internals") }
+	api.serveWith("getHealth", func(context.Context, *Request) (*Response, error) { panic("boom: secret-ish internals") })
 	resp, err := api.Handle(context.Background(), apitest.Event("GET", "/health"))
 	if err != nil {
 		t.Fatal(err)

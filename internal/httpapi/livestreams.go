@@ -26,20 +26,21 @@ type LivestreamService interface {
 	Destinations(ctx context.Context, tenant, platform string) ([]platform.Destination, error)
 }
 
-// bindLivestreams binds the livestream routes when their service is wired.
-func (a *API) bindLivestreams(h map[string]HandlerFunc) {
-	if a.svc.Livestreams == nil {
-		return
+// livestreamRoutes are the livestreams capability's routes, and the
+// destinations of a connection (the broadcasters ask the platform).
+func (a *API) livestreamRoutes() []Route {
+	ls := a.svc.Livestreams != nil
+	return []Route{
+		{Method: "POST", Path: "/livestreams", Operation: "createLivestream", Function: FnLivestreams, Creates: true, handler: wired(ls, a.idempotent(a.createLivestream))},
+		{Method: "GET", Path: "/livestreams", Operation: "listLivestreams", Function: FnLivestreams, handler: wired(ls, a.listLivestreams)},
+		{Method: "GET", Path: "/livestreams/{id}", Operation: "getLivestream", Function: FnLivestreams, handler: wired(ls, a.getLivestream)},
+		{Method: "PATCH", Path: "/livestreams/{id}", Operation: "updateLivestream", Function: FnLivestreams, handler: wired(ls, a.updateLivestream)},
+		{Method: "DELETE", Path: "/livestreams/{id}", Operation: "cancelLivestream", Function: FnLivestreams, handler: wired(ls, a.cancelLivestream)},
+		{Method: "GET", Path: "/livestreams/{id}/ingest", Operation: "getLivestreamIngest", Function: FnLivestreams, handler: wired(ls, a.getLivestreamIngest)},
+		{Method: "POST", Path: "/livestreams/{id}/start", Operation: "startLivestream", Function: FnLivestreams, handler: wired(ls, a.startLivestream)},
+		{Method: "POST", Path: "/livestreams/{id}/end", Operation: "endLivestream", Function: FnLivestreams, handler: wired(ls, a.endLivestream)},
+		{Method: "GET", Path: "/connections/{platform}/destinations", Operation: "listConnectionDestinations", Function: FnLivestreams, handler: wired(ls, a.listConnectionDestinations)},
 	}
-	h["createLivestream"] = a.idempotent(a.createLivestream)
-	h["listLivestreams"] = a.listLivestreams
-	h["getLivestream"] = a.getLivestream
-	h["getLivestreamIngest"] = a.getLivestreamIngest
-	h["updateLivestream"] = a.updateLivestream
-	h["startLivestream"] = a.startLivestream
-	h["endLivestream"] = a.endLivestream
-	h["cancelLivestream"] = a.cancelLivestream
-	h["listConnectionDestinations"] = a.listConnectionDestinations
 }
 
 type livestreamTargetView struct {
