@@ -52,9 +52,9 @@ lint: openapi-lint
 	  echo "cfn-lint --include-checks I template.yaml"; cfn-lint --include-checks I -- template.yaml; \
 	else echo "cfn-lint is not installed: template.yaml not linted (pip install cfn-lint)"; fi
 
-## dev: the local stack on 127.0.0.1:3000 (DynamoDB Local, gateway with JWT, schedules, stream)
+## dev: the local stack on 127.0.0.1:3000 (DynamoDB Local, gateway with JWT, schedules, stream); its banner lists the configuration, and `make dev ARGS=-config` only lists it
 dev: dynamodb-local oauth-mock
-	$(GO) run ./infra/cmd/dev
+	$(GO) run ./infra/cmd/dev $(ARGS)
 
 ## invoke: run one function's handler on an event, e.g. make invoke FN=connections EVENT=events/connections-list-platforms.json
 invoke: dynamodb-local

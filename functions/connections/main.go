@@ -1,6 +1,10 @@
-// Command connections is the Switchboard Lambda function that serves the HTTP
-// routes the route table gives to "connections". It only wires: internal/app builds
-// the handler once per process, and lambda.Start serves it.
+// Command connections is the Lambda function that serves the connections
+// capability over HTTP: the platform catalog (GET /platforms), the tenant's
+// connections (list, connect with a key, refresh, disconnect), /health and
+// /openapi.json. It is built from the connection service (the vault, every
+// platform's endpoints and account readers) over the DynamoDB table.
+//
+// API Gateway (template.yaml) sends it the routes httpapi.Routes gives to "connections".
 package main
 
 import (
@@ -13,7 +17,12 @@ import (
 )
 
 func main() {
-	api, err := app.HTTP(context.Background(), "connections", app.Options{})
+	ctx := context.Background()
+	d, err := app.NewDeps(ctx, app.Connections, app.Options{}) // app.Config from the environment, checked
+	if err != nil {
+		log.Fatalf("connections: %v", err)
+	}
+	api, err := d.ConnectionsAPI(ctx)
 	if err != nil {
 		log.Fatalf("connections: %v", err)
 	}

@@ -1,6 +1,10 @@
-// Command deploy-worker is the Switchboard Lambda function fed by the table's
-// stream with new deployment items. It only wires: internal/app builds the
-// handler once per process, and lambda.Start serves it.
+// Command deploy-worker is the Lambda function fed by the table's DynamoDB
+// stream (template.yaml) with new deployment items and the sweep's resume
+// tickets. It serves the deployments capability's work: each record names
+// a deployment (the store reads it), which it runs to its end; a record
+// whose work could not be recorded is reported, so Lambda delivers it
+// again. It is built from the deployers, the connection service for tokens
+// and the vault, over the DynamoDB table.
 package main
 
 import (
@@ -9,13 +13,20 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/switchboard-dev/switchboard/internal/adapter"
 	"github.com/switchboard-dev/switchboard/internal/app"
+	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
 func main() {
-	work, err := app.Worker(context.Background(), app.Options{})
+	ctx := context.Background()
+	d, err := app.NewDeps(ctx, app.DeployWorker, app.Options{}) // app.Config from the environment, checked
 	if err != nil {
 		log.Fatalf("deploy-worker: %v", err)
 	}
-	lambda.Start(work)
+	run, err := d.RunDeployment(ctx)
+	if err != nil {
+		log.Fatalf("deploy-worker: %v", err)
+	}
+	lambda.Start(adapter.Stream(d.Logger, store.DeploymentFromStream, run))
 }

@@ -1,6 +1,11 @@
-// Command deployments is the Switchboard Lambda function that serves the HTTP
-// routes the route table gives to "deployments". It only wires: internal/app builds
-// the handler once per process, and lambda.Start serves it.
+// Command deployments is the Lambda function that serves the deployments
+// capability over HTTP: deployments (create, read, logs, cancel, roll back), their
+// limits and project-name availability. It is built from the deployment service
+// (the deployers, the connection service for tokens, the vault, the rate limits)
+// and the idempotency store, over the DynamoDB table; deploy-worker runs what it
+// accepts.
+//
+// API Gateway (template.yaml) sends it the routes httpapi.Routes gives to "deployments".
 package main
 
 import (
@@ -13,7 +18,12 @@ import (
 )
 
 func main() {
-	api, err := app.HTTP(context.Background(), "deployments", app.Options{})
+	ctx := context.Background()
+	d, err := app.NewDeps(ctx, app.Deployments, app.Options{}) // app.Config from the environment, checked
+	if err != nil {
+		log.Fatalf("deployments: %v", err)
+	}
+	api, err := d.DeploymentsAPI(ctx)
 	if err != nil {
 		log.Fatalf("deployments: %v", err)
 	}

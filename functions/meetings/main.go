@@ -1,6 +1,9 @@
-// Command meetings is the Switchboard Lambda function that serves the HTTP
-// routes the route table gives to "meetings". It only wires: internal/app builds
-// the handler once per process, and lambda.Start serves it.
+// Command meetings is the Lambda function that serves the meetings capability over
+// HTTP: meetings (create, read, cancel). It is built from the meeting service (the
+// meeting platforms' clients, the connection service for tokens, the vault for
+// links that are credentials) and the idempotency store, over the DynamoDB table.
+//
+// API Gateway (template.yaml) sends it the routes httpapi.Routes gives to "meetings".
 package main
 
 import (
@@ -13,7 +16,12 @@ import (
 )
 
 func main() {
-	api, err := app.HTTP(context.Background(), "meetings", app.Options{})
+	ctx := context.Background()
+	d, err := app.NewDeps(ctx, app.Meetings, app.Options{}) // app.Config from the environment, checked
+	if err != nil {
+		log.Fatalf("meetings: %v", err)
+	}
+	api, err := d.MeetingsAPI(ctx)
 	if err != nil {
 		log.Fatalf("meetings: %v", err)
 	}

@@ -1,6 +1,10 @@
-// Command oauth is the Switchboard Lambda function that serves the HTTP
-// routes the route table gives to "oauth". It only wires: internal/app builds
-// the handler once per process, and lambda.Start serves it.
+// Command oauth is the Lambda function that serves the connections capability's
+// OAuth routes: the start of a grant (POST /connections/{platform}/oauth) and the
+// platforms' callbacks (GET /oauth/{platform}/callback). It is built from the
+// connection service (the vault, every platform's OAuth endpoints) over the
+// DynamoDB table.
+//
+// API Gateway (template.yaml) sends it the routes httpapi.Routes gives to "oauth".
 package main
 
 import (
@@ -13,7 +17,12 @@ import (
 )
 
 func main() {
-	api, err := app.HTTP(context.Background(), "oauth", app.Options{})
+	ctx := context.Background()
+	d, err := app.NewDeps(ctx, app.OAuth, app.Options{}) // app.Config from the environment, checked
+	if err != nil {
+		log.Fatalf("oauth: %v", err)
+	}
+	api, err := d.OAuthAPI(ctx)
 	if err != nil {
 		log.Fatalf("oauth: %v", err)
 	}

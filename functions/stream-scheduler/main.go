@@ -1,6 +1,8 @@
-// Command stream-scheduler is the Switchboard Lambda function run by an EventBridge
-// schedule. It only wires: internal/app builds the handler once per process,
-// and lambda.Start serves it.
+// Command stream-scheduler is the Lambda function EventBridge runs every
+// minute (template.yaml). It serves the livestreams capability's schedule:
+// it starts, ends and retries the livestreams that are due. It is built
+// from the livestream service (the broadcasters, the connection service for
+// tokens, the vault for stream keys) over the DynamoDB table.
 package main
 
 import (
@@ -9,13 +11,19 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
+	"github.com/switchboard-dev/switchboard/internal/adapter"
 	"github.com/switchboard-dev/switchboard/internal/app"
 )
 
 func main() {
-	run, err := app.Scheduled(context.Background(), "stream-scheduler", app.Options{})
+	ctx := context.Background()
+	d, err := app.NewDeps(ctx, app.StreamSched, app.Options{}) // app.Config from the environment, checked
 	if err != nil {
 		log.Fatalf("stream-scheduler: %v", err)
 	}
-	lambda.Start(run)
+	runDue, err := d.RunDueLivestreams(ctx)
+	if err != nil {
+		log.Fatalf("stream-scheduler: %v", err)
+	}
+	lambda.Start(adapter.Schedule(app.StreamSched, runDue))
 }

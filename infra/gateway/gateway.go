@@ -55,6 +55,7 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
+	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
@@ -167,10 +168,10 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, no
 			allowed := g.matcher.AllowedMethods(path)
 			sort.Strings(allowed)
 			w.Header().Set("Allow", strings.Join(allowed, ", "))
-			return writeProblem(w, http.StatusMethodNotAllowed, "method_not_allowed",
+			return writeProblem(w, http.StatusMethodNotAllowed, apperr.CodeMethodNotAllowed,
 				fmt.Sprintf("%s is not allowed on %s; allowed: %s", r.Method, trunc.String(path, 200), strings.Join(allowed, ", ")), reqID), "", ""
 		}
-		return writeProblem(w, http.StatusNotFound, "route_not_found",
+		return writeProblem(w, http.StatusNotFound, apperr.CodeRouteNotFound,
 			fmt.Sprintf("no route %s %s", r.Method, trunc.String(path, 200)), reqID), "", ""
 	}
 	routeKey, function = route.Key(), route.Function
@@ -183,7 +184,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, no
 		var err error
 		if jwt, err = g.cfg.Auth.Verify(r.Header.Get("Authorization")); err != nil {
 			w.Header().Set("WWW-Authenticate", wwwAuthenticate(err))
-			return writeProblem(w, http.StatusUnauthorized, "unauthenticated", err.Error(), reqID), routeKey, function
+			return writeProblem(w, http.StatusUnauthorized, apperr.CodeUnauthenticated, err.Error(), reqID), routeKey, function
 		}
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, g.cfg.MaxBody))
@@ -192,7 +193,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, no
 		if errors.As(err, &tooBig) {
 			return g.tooLarge(w, reqID), routeKey, function
 		}
-		return writeProblem(w, http.StatusBadRequest, "invalid_body", "the request body could not be read", reqID), routeKey, function
+		return writeProblem(w, http.StatusBadRequest, apperr.CodeInvalidBody, "the request body could not be read", reqID), routeKey, function
 	}
 
 	ev := NewEvent(r, body, EventOptions{
@@ -202,16 +203,16 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, no
 	resp, err := g.invoke(r.Context(), route.Function, ev, log)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
-			return writeProblem(w, http.StatusServiceUnavailable, "integration_timeout",
+			return writeProblem(w, http.StatusServiceUnavailable, apperr.CodeIntegrationTimeout,
 				fmt.Sprintf("the function did not answer within %s", g.cfg.Timeout), reqID), routeKey, function
 		}
 		log.Error("function failed", slog.String("function", function), slog.String("error", err.Error()))
-		return writeProblem(w, http.StatusInternalServerError, "internal_error",
+		return writeProblem(w, http.StatusInternalServerError, apperr.CodeInternalError,
 			"the function failed; the request id identifies it in the local log", reqID), routeKey, function
 	}
 	if err := writeResponse(w, resp, log); err != nil {
 		log.Error("malformed function response", slog.String("function", function), slog.String("error", err.Error()))
-		return writeProblem(w, http.StatusInternalServerError, "internal_error",
+		return writeProblem(w, http.StatusInternalServerError, apperr.CodeInternalError,
 			"the function's answer is malformed: "+err.Error(), reqID), routeKey, function
 	}
 	return resp.StatusCode, routeKey, function
@@ -220,7 +221,7 @@ func (g *Gateway) serve(w http.ResponseWriter, r *http.Request, reqID string, no
 func (g *Gateway) tooLarge(w http.ResponseWriter, reqID string) int {
 	// The connection may still hold the unread body; do not keep it alive.
 	w.Header().Set("Connection", "close")
-	return writeProblem(w, http.StatusRequestEntityTooLarge, "body_too_large",
+	return writeProblem(w, http.StatusRequestEntityTooLarge, apperr.CodeBodyTooLarge,
 		fmt.Sprintf("the body is over the %d-byte payload limit", g.cfg.MaxBody), reqID)
 }
 
@@ -301,10 +302,10 @@ type problem struct {
 	Instance string `json:"instance,omitempty"`
 }
 
-func writeProblem(w http.ResponseWriter, status int, code, detail, reqID string) int {
+func writeProblem(w http.ResponseWriter, status int, code apperr.Code, detail, reqID string) int {
 	raw, _ := json.Marshal(problem{
-		Type: httpapi.ProblemTypePrefix + code, Title: http.StatusText(status), Status: status,
-		Detail: detail, Code: code, Instance: "urn:switchboard:request:" + reqID,
+		Type: httpapi.ProblemTypePrefix + string(code), Title: http.StatusText(status), Status: status,
+		Detail: detail, Code: string(code), Instance: "urn:switchboard:request:" + reqID,
 	})
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")

@@ -12,7 +12,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -65,12 +64,15 @@ func HTTPFunctions() []string {
 
 // Deps are the dependencies shared by every function of a process.
 type Deps struct {
-	Function string
-	Env      Getenv
-	Logger   *slog.Logger
-	AWS      aws.Config
-	DB       *dynamodb.Client
-	Store    *store.Store
+	Function string // names the function in its logs; it selects no behaviour
+	Config   Config // parsed and checked once, at cold start
+	// Env is the environment Config was read from; the vault reads its
+	// own variables from it (vault.FromEnv checks them).
+	Env    Getenv
+	Logger *slog.Logger
+	AWS    aws.Config
+	DB     *dynamodb.Client
+	Store  *store.Store
 	// HTTP calls platforms and token endpoints: one client per process,
 	// with timeouts, so connections are reused across warm invocations.
 	HTTP *http.Client
@@ -78,38 +80,32 @@ type Deps struct {
 	// built holds what is made on first use and shared by every capability
 	// of the process (one vault, one set of platform clients).
 	built struct {
-		vault     *vault.Vault
-		endpoints map[platform.ID]platform.Endpoints
-		clients   *platformSet
-		conns     *connection.Service
+		vault   *vault.Vault
+		clients *platformSet
+		conns   *connection.Service
 	}
 }
 
-// NewDeps reads the shared configuration and builds the clients.
+// NewDeps reads and checks the configuration (LoadConfig: a bad value
+// stops the cold start) and builds the clients.
 func NewDeps(ctx context.Context, function string, opt Options) (*Deps, error) {
 	getenv := opt.Getenv
 	if getenv == nil {
 		getenv = os.Getenv
 	}
+	conf, err := LoadConfig(getenv)
+	if err != nil {
+		return nil, err
+	}
 	w := opt.Log
 	if w == nil {
 		w = os.Stdout
 	}
-	level := slog.LevelInfo
-	if strings.EqualFold(getenv("LOG_LEVEL"), "debug") {
-		level = slog.LevelDebug
-	}
-	logger := logging.New(w, function, level)
-
-	table := getenv("TABLE_NAME")
-	if table == "" {
-		return nil, fmt.Errorf("app: TABLE_NAME is not set")
-	}
+	logger := logging.New(w, function, conf.LogLevel)
 	var cfg aws.Config
 	if opt.AWS != nil {
 		cfg = *opt.AWS
 	} else {
-		var err error
 		// LoadDefaultConfig honours the SDK's standard variables, among them
 		// AWS_REGION, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_DYNAMODB.
 		// Each attempt has its own deadline, so a silent network costs a
@@ -130,7 +126,7 @@ func NewDeps(ctx context.Context, function string, opt Options) (*Deps, error) {
 		transport = opt.WrapTransport(transport)
 	}
 	hc := &http.Client{Timeout: 15 * time.Second, Transport: transport}
-	return &Deps{Function: function, Env: getenv, Logger: logger, AWS: cfg, DB: db, Store: store.New(db, table), HTTP: hc}, nil
+	return &Deps{Function: function, Config: conf, Env: getenv, Logger: logger, AWS: cfg, DB: db, Store: store.New(db, conf.Table), HTTP: hc}, nil
 }
 
 // ConnectionService builds the connections capability as the functions
@@ -140,44 +136,89 @@ func (d *Deps) ConnectionService(ctx context.Context) (*connection.Service, erro
 	return d.connectionService(ctx)
 }
 
-// HTTP builds the API of an HTTP function.
+// HTTP builds an HTTP function by name, composed as
+// functions/<name>/main.go composes it, for the local gateway, `make
+// invoke` and tests (which run every function by its name).
 func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, error) {
 	d, err := NewDeps(ctx, function, opt)
 	if err != nil {
 		return nil, err
 	}
-	svc := httpapi.Services{}
-	switch function {
-	case Connections:
-		conns, err := d.connectionService(ctx)
-		if err != nil {
-			return nil, err
-		}
-		svc.Platforms = platform.NewCatalog(conns.Configured)
-		svc.Connections = conns
-	case OAuth:
-		conns, err := d.connectionService(ctx)
-		if err != nil {
-			return nil, err
-		}
-		svc.OAuth = conns
-	case Livestreams:
-		svc.Idempotency = d.Store.Idempotency()
-		if err := d.livestreamRoutes(ctx, &svc); err != nil {
-			return nil, err
-		}
-	case Meetings:
-		svc.Idempotency = d.Store.Idempotency()
-		if err := d.meetingRoutes(ctx, &svc); err != nil {
-			return nil, err
-		}
-	case Deployments:
-		svc.Idempotency = d.Store.Idempotency()
-		if err := d.deploymentRoutes(ctx, &svc); err != nil {
-			return nil, err
-		}
-	default:
+	build := map[string]func(context.Context) (*httpapi.API, error){
+		Connections: d.ConnectionsAPI, OAuth: d.OAuthAPI, Livestreams: d.LivestreamsAPI,
+		Meetings: d.MeetingsAPI, Deployments: d.DeploymentsAPI,
+	}[function]
+	if build == nil {
 		return nil, fmt.Errorf("app: %q is not an HTTP function", function)
 	}
-	return httpapi.New(httpapi.Config{Function: function, TenantClaim: d.Env("TENANT_CLAIM"), Logger: d.Logger}, svc), nil
+	return build(ctx)
+}
+
+// api is the HTTP API of the routes the table gives to fn, over svc; it refuses to build when
+// one of the function's routes would have no handler (httpapi.Build).
+func (d *Deps) api(fn string, svc httpapi.Services) (*httpapi.API, error) {
+	return httpapi.Build(httpapi.Config{Function: fn, TenantClaim: d.Config.TenantClaim, Logger: d.Logger}, svc)
+}
+
+// ConnectionsAPI builds the connections capability's routes: the
+// platform catalog and the tenant's connections.
+func (d *Deps) ConnectionsAPI(ctx context.Context) (*httpapi.API, error) {
+	conns, err := d.connectionService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	keys, err := d.keptAnswers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.api(httpapi.FnConnections, httpapi.Services{Platforms: platform.NewCatalog(conns.Configured), Connections: conns, Idempotency: keys})
+}
+
+// OAuthAPI builds the connections capability's OAuth routes: the start of
+// a grant and the platforms' callbacks.
+func (d *Deps) OAuthAPI(ctx context.Context) (*httpapi.API, error) {
+	conns, err := d.connectionService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return d.api(httpapi.FnOAuth, httpapi.Services{OAuth: conns})
+}
+
+// LivestreamsAPI builds the livestreams capability's routes.
+func (d *Deps) LivestreamsAPI(ctx context.Context) (*httpapi.API, error) {
+	return d.keyedAPI(ctx, httpapi.FnLivestreams, d.livestreamRoutes)
+}
+
+// MeetingsAPI builds the meetings capability's routes.
+func (d *Deps) MeetingsAPI(ctx context.Context) (*httpapi.API, error) {
+	return d.keyedAPI(ctx, httpapi.FnMeetings, d.meetingRoutes)
+}
+
+// DeploymentsAPI builds the deployments capability's routes.
+func (d *Deps) DeploymentsAPI(ctx context.Context) (*httpapi.API, error) {
+	return d.keyedAPI(ctx, httpapi.FnDeployments, d.deploymentRoutes)
+}
+
+// keyedAPI is fn's API over the Idempotency-Key memory and the services
+// wire adds.
+func (d *Deps) keyedAPI(ctx context.Context, fn string, wire func(context.Context, *httpapi.Services) error) (*httpapi.API, error) {
+	keys, err := d.keptAnswers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	svc := httpapi.Services{Idempotency: keys}
+	if err := wire(ctx, &svc); err != nil {
+		return nil, err
+	}
+	return d.api(fn, svc)
+}
+
+// keptAnswers is the Idempotency-Key memory; the answers it keeps are
+// sealed with the process's vault.
+func (d *Deps) keptAnswers(ctx context.Context) (store.IdempotencyKeys, error) {
+	v, err := d.vault(ctx)
+	if err != nil {
+		return store.IdempotencyKeys{}, err
+	}
+	return d.Store.Idempotency(v), nil
 }

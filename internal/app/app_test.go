@@ -210,3 +210,14 @@ func TestListsRefuseFilterValuesTheyDoNotKnow(t *testing.T) {
 		}
 	}
 }
+
+// Each HTTP function starts only with every one of its routes wired
+// (httpapi.Build): a missing handler stops the cold start, here a test.
+func TestEveryHTTPFunctionStartsWithEveryRouteWired(t *testing.T) {
+	t.Parallel()
+	for _, fn := range app.HTTPFunctions() {
+		if _, err := app.HTTP(context.Background(), fn, env("any-table")); err != nil {
+			t.Errorf("%s: %v", fn, err)
+		}
+	}
+}

@@ -24,15 +24,7 @@ func (d *Deps) vault(ctx context.Context) (*vault.Vault, error) {
 }
 
 // endpoints are every platform's endpoints from its <PLATFORM>_* variables.
-func (d *Deps) endpoints() map[platform.ID]platform.Endpoints {
-	if d.built.endpoints == nil {
-		d.built.endpoints = map[platform.ID]platform.Endpoints{}
-		for _, p := range platform.All() {
-			d.built.endpoints[p.ID] = platform.LoadEndpoints(p.ID, d.Env)
-		}
-	}
-	return d.built.endpoints
-}
+func (d *Deps) endpoints() map[platform.ID]platform.Endpoints { return d.Config.Endpoints }
 
 // clients are the platform clients, built once over the endpoints.
 func (d *Deps) clients() *platformSet {
@@ -63,7 +55,7 @@ func (d *Deps) connectionService(ctx context.Context) (*connection.Service, erro
 		Keys:            clients.keys,
 		LongLived:       clients.longLived,
 		Revokers:        clients.revokers,
-		ReturnAllowlist: splitList(d.Env("RETURN_URL_ALLOWLIST")),
+		ReturnAllowlist: d.Config.ReturnAllowlist,
 		HTTP:            d.HTTP,
 		Logger:          d.Logger,
 	})

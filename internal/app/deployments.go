@@ -2,37 +2,21 @@ package app
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"strings"
-	"sync"
 	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
+	"github.com/switchboard-dev/switchboard/internal/adapter"
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
-	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
-// The deployments capability reads:
-//
-//	MAX_DEPLOYMENTS_PER_HOUR     deployments accepted per user in any sliding hour (10)
-//	MAX_ROLLBACKS_PER_HOUR       rollbacks accepted per user in any sliding hour (60), a window of their own:
-//	                             the deployments limit never refuses a rollback
-//	DEPLOYMENT_TIMEOUT_MS        how long a deployment may run before it is timed_out (300000)
-//	RAILWAY_UNDOCUMENTED_UPLOAD  "true" lets Railway deployments take files through the CLI's
-//	                             undocumented upload endpoint (off: Railway takes a repository or an image)
-//	RAILWAY_POLL_INTERVAL_MS     how often a Railway deployment's status and its Postgres template are read
-//	                             (20000: a Free plan token has 100 requests an hour)
-//	DEPLOY_POLL_INTERVAL_MS      the worker's first wait between status polls (2000; it grows to 15 s)
-//	DEPLOY_LEASE_MS              how long a worker's claim holds without renewal (60000); a dead worker's
-//	                             deployment is resumed by the sweep this long after its last write
-//	VERCEL_UPLOAD_CONCURRENCY    Vercel file uploads at once (10; 1 to 50, anything else refuses to start)
+// deployParts are what the deployments function and deploy-worker share
+// (their configuration is in Config).
 type deployParts struct {
 	conns     deploy.Connections
 	vault     vault.Sealer
@@ -51,20 +35,15 @@ func (d *Deps) deployParts(ctx context.Context) (deployParts, error) {
 		return deployParts{}, err
 	}
 	endpoints, clients := d.endpoints(), d.clients()
-	uploads, err := vercel.ParseUploadConcurrency(d.Env("VERCEL_UPLOAD_CONCURRENCY"))
-	if err != nil {
-		return deployParts{}, fmt.Errorf("app: VERCEL_UPLOAD_CONCURRENCY: %w", err)
-	}
-	vc := vercel.New(d.HTTP, endpoints[platform.Vercel].APIURL, vercel.WithUploadConcurrency(uploads))
-	railwayPoll := time.Duration(envInt(d.Env, "RAILWAY_POLL_INTERVAL_MS", int(railway.DefaultPollEvery/time.Millisecond))) * time.Millisecond
+	railwayPoll := d.Config.RailwayPollInterval
 	var rw platform.Deployer = railway.New(d.HTTP, endpoints[platform.Railway].APIURL,
-		railway.WithUndocumentedUpload(strings.EqualFold(strings.TrimSpace(d.Env("RAILWAY_UNDOCUMENTED_UPLOAD")), "true")),
+		railway.WithUndocumentedUpload(d.Config.RailwayUndocumentedUpload),
 		railway.WithStatusPolling(railwayPoll), railway.WithPolling(railwayPoll, 0))
 	return deployParts{
 		conns: conns, vault: v,
-		deployers: map[platform.ID]platform.Deployer{platform.Vercel: vc, platform.Railway: rw, platform.Render: clients.render},
-		timeout:   time.Duration(envInt(d.Env, "DEPLOYMENT_TIMEOUT_MS", int(deploy.DefaultTimeout/time.Millisecond))) * time.Millisecond,
-		lease:     time.Duration(envInt(d.Env, "DEPLOY_LEASE_MS", int(deploy.DefaultLease/time.Millisecond))) * time.Millisecond,
+		deployers: map[platform.ID]platform.Deployer{platform.Vercel: clients.vercel, platform.Railway: rw, platform.Render: clients.render},
+		timeout:   d.Config.DeploymentTimeout,
+		lease:     d.Config.DeployLease,
 	}, nil
 }
 
@@ -77,34 +56,23 @@ func (d *Deps) deploymentRoutes(ctx context.Context, svc *httpapi.Services) erro
 	}
 	svc.Deployments = deploy.New(deploy.Config{
 		Repo: d.Store.Deployments(), Connections: parts.conns, Vault: parts.vault, Deployers: parts.deployers,
-		Limit:         ratelimit.Window{Limit: envInt(d.Env, "MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour), Period: time.Hour},
-		RollbackLimit: ratelimit.Window{Limit: envInt(d.Env, "MAX_ROLLBACKS_PER_HOUR", deploy.DefaultMaxRollbacksPerHour), Period: time.Hour},
+		Limit:         ratelimit.Window{Limit: d.Config.MaxDeploymentsPerHour, Period: time.Hour},
+		RollbackLimit: ratelimit.Window{Limit: d.Config.MaxRollbacksPerHour, Period: time.Hour},
 		Timeout:       parts.timeout,
 		// Whatever the route takes decodes to no more than this.
-		MaxFileBytes: routeMaxBody("createDeployment"),
+		MaxFileBytes: httpapi.MaxDeploymentBody,
 		QueueGrace:   2 * parts.lease,
 		Logger:       d.Logger,
 	})
 	return nil
 }
 
-func routeMaxBody(op string) int64 {
-	for _, r := range httpapi.Routes() {
-		if r.Operation == op && r.MaxBody > 0 {
-			return r.MaxBody
-		}
-	}
-	return httpapi.DefaultMaxBody
-}
-
-// deployWorker builds deploy-worker's handler: each record of a batch
-// (a new deployment, or a resume ticket from the sweep) names a
-// deployment, which the worker runs; the records run concurrently, since
-// ten deployments one after another would not fit in one invocation. Only
-// a record whose work could not be recorded is reported as failed, so
-// that Lambda delivers it again; a deployment ended or held by another
-// worker is acknowledged.
-func (d *Deps) deployWorker(ctx context.Context) (StreamHandler, error) {
+// RunDeployment builds deploy-worker's work for one record: run the
+// deployment it names (a new deployment, or a resume ticket from the
+// sweep). Only work that could not be recorded is an error, so that Lambda
+// delivers the record again; a deployment ended or held by another worker
+// is done.
+func (d *Deps) RunDeployment(ctx context.Context) (func(context.Context, store.DeploymentRef) error, error) {
 	parts, err := d.deployParts(ctx)
 	if err != nil {
 		return nil, err
@@ -112,75 +80,43 @@ func (d *Deps) deployWorker(ctx context.Context) (StreamHandler, error) {
 	worker := deploy.NewWorker(deploy.WorkerConfig{
 		Repo: d.Store.Deployments(), Connections: parts.conns, Vault: parts.vault, Deployers: parts.deployers,
 		Lease:        parts.lease,
-		PollInterval: time.Duration(envInt(d.Env, "DEPLOY_POLL_INTERVAL_MS", int(deploy.DefaultPollInterval/time.Millisecond))) * time.Millisecond,
+		PollInterval: d.Config.DeployPollInterval,
 		Logger:       d.Logger,
 	})
-	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
-		var (
-			resp events.DynamoDBEventResponse
-			mu   sync.Mutex
-			wg   sync.WaitGroup
-		)
-		for _, rec := range ev.Records {
-			tenant, id := stringAttr(rec.Change.NewImage, "tenant"), stringAttr(rec.Change.NewImage, "id")
-			if tenant == "" || id == "" {
-				d.Logger.Warn("stream record names no deployment; acknowledged", slog.String("event_id", rec.EventID))
-				continue
-			}
-			wg.Go(func() {
-				out, err := worker.Run(ctx, tenant, id)
-				if err != nil {
-					d.Logger.Error("deployment could not be recorded; the record comes again", slog.String("deployment", id),
-						slog.String("error", err.Error()))
-					mu.Lock()
-					resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: rec.Change.SequenceNumber})
-					mu.Unlock()
-					return
-				}
-				d.Logger.Info("deployment run", slog.String("deployment", id), slog.String("outcome", string(out)))
-			})
+	return func(ctx context.Context, ref store.DeploymentRef) error {
+		out, err := worker.Run(ctx, ref.Tenant, ref.ID)
+		if err != nil {
+			d.Logger.Error("deployment could not be recorded; the record comes again", slog.String("deployment", ref.ID),
+				slog.String("error", err.Error()))
+			return err
 		}
-		wg.Wait()
-		return resp, nil
+		d.Logger.Info("deployment run", slog.String("deployment", ref.ID), slog.String("outcome", string(out)))
+		return nil
 	}, nil
 }
 
-func stringAttr(img map[string]events.DynamoDBAttributeValue, name string) string {
-	v, ok := img[name]
-	if !ok || v.DataType() != events.DataTypeString {
-		return ""
-	}
-	return v.String()
-}
-
-// sweepDeployments builds the sweep that finds deployments no worker is
-// running (a crashed worker, a record given up on) and hands them to the
-// worker again through the stream. token-refresher's run calls it (the
-// schedulers are the functions allowed to query the due index), so a dead
-// worker's deployment is picked up within ten minutes.
-func (d *Deps) sweepDeployments(_ context.Context) (func(context.Context) (RunReport, error), error) {
-	lease := time.Duration(envInt(d.Env, "DEPLOY_LEASE_MS", int(deploy.DefaultLease/time.Millisecond))) * time.Millisecond
-	sweeper := deploy.NewSweeper(deploy.SweepConfig{Repo: d.Store.Deployments(), KickEvery: lease, Logger: d.Logger})
-	return func(ctx context.Context) (RunReport, error) {
+// SweepDeployments builds the deployments capability's scheduled work:
+// find deployments no worker is running (a crashed worker, a record given
+// up on) and hand them to deploy-worker again through the stream, after
+// Config.DeployLease without a write. It needs a schedule that may query
+// the due index; functions/token-refresher/main.go gives it its own.
+func (d *Deps) SweepDeployments() adapter.Job {
+	sweeper := deploy.NewSweeper(deploy.SweepConfig{Repo: d.Store.Deployments(), KickEvery: d.Config.DeployLease, Logger: d.Logger})
+	return func(ctx context.Context, _ adapter.Tick) (RunReport, error) {
 		rep, err := sweeper.Run(ctx)
-		out := RunReport{Function: d.Function, Found: rep.Found, Done: rep.Kicked + rep.Expired, Failed: rep.Failed, Skipped: rep.Skipped}
 		d.Logger.Info("deployment sweep", slog.Int("found", rep.Found), slog.Int("kicked", rep.Kicked),
 			slog.Int("expired", rep.Expired), slog.Int("failed", rep.Failed))
-		return out, err
-	}, nil
+		return RunReport{Found: rep.Found, Done: rep.Kicked + rep.Expired, Failed: rep.Failed, Skipped: rep.Skipped}, err
+	}
 }
 
 // DeploymentSweeper builds the deployment sweep as a scheduled handler of
-// its own, for tests; in AWS and make dev it runs inside token-refresher's
-// run (see Scheduled).
+// its own, for tests; in AWS and make dev it runs in token-refresher's
+// schedule (functions/token-refresher/main.go).
 func DeploymentSweeper(ctx context.Context, opt Options) (ScheduledHandler, error) {
 	d, err := NewDeps(ctx, StreamSched, opt)
 	if err != nil {
 		return nil, err
 	}
-	sweep, err := d.sweepDeployments(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context, _ events.EventBridgeEvent) (RunReport, error) { return sweep(ctx) }, nil
+	return adapter.Schedule(StreamSched, d.SweepDeployments()), nil
 }

@@ -2,27 +2,25 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 
-	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/switchboard-dev/switchboard/internal/run"
+	"github.com/switchboard-dev/switchboard/internal/adapter"
+	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
-// RunReport is what a scheduled function answers: how much it did.
-type RunReport = run.Report
+// RunReport is what a scheduled function answers (adapter.RunReport).
+type RunReport = adapter.RunReport
 
 // ScheduledHandler serves an EventBridge schedule.
-type ScheduledHandler func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error)
+type ScheduledHandler = adapter.ScheduleHandler
 
-// StreamHandler serves a batch of DynamoDB stream records and reports the
-// records that failed, so Lambda retries only those.
-type StreamHandler func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error)
+// StreamHandler serves a batch of DynamoDB stream records.
+type StreamHandler = adapter.StreamHandler
 
-// Scheduled builds stream-scheduler or token-refresher.
+// Scheduled builds stream-scheduler or token-refresher by name, composed
+// as functions/<name>/main.go composes it, for the local gateway, `make
+// invoke` and tests (which run every function by its name).
 func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHandler, error) {
 	d, err := NewDeps(ctx, function, opt)
 	if err != nil {
@@ -30,46 +28,48 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 	}
 	switch function {
 	case TokenRefresher:
-		conns, err := d.connectionService(ctx)
+		refresh, err := d.RefreshDueCredentials(ctx)
 		if err != nil {
 			return nil, err
 		}
-		concurrency := envInt(d.Env, "REFRESH_CONCURRENCY", 8)
-		// The deployment sweep rides on this schedule: it finds deployments
-		// whose worker died (within 10 minutes) without adding a query to
-		// stream-scheduler's minute, which must cost one query when idle.
-		sweep, err := d.sweepDeployments(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error) {
-			rep, err := conns.RefreshDue(ctx, concurrency)
-			out := RunReport{Function: function, Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped, Unchanged: rep.Unchanged}
-			d.Logger.Info("token refresher run", slog.String("event_id", ev.ID), slog.Int("found", rep.Found),
-				slog.Int("done", rep.Done), slog.Int("failed", rep.Failed), slog.Int("skipped", rep.Skipped), slog.Int("unchanged", rep.Unchanged))
-			srep, serr := sweep(ctx)
-			out.Found, out.Done, out.Failed, out.Skipped = out.Found+srep.Found, out.Done+srep.Done, out.Failed+srep.Failed, out.Skipped+srep.Skipped
-			return out, errors.Join(err, serr)
-		}, nil
+		return adapter.Schedule(TokenRefresher, refresh, d.SweepDeployments()), nil
 	case StreamSched:
-		return d.streamScheduler(ctx)
+		run, err := d.RunDueLivestreams(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return adapter.Schedule(StreamSched, run), nil
 	}
 	return nil, fmt.Errorf("app: %q is not a scheduled function", function)
 }
 
-// envInt reads a positive whole number, def when unset or not one.
-func envInt(getenv Getenv, name string, def int) int {
-	if n, err := strconv.Atoi(getenv(name)); err == nil && n > 0 {
-		return n
+// RefreshDueCredentials builds the connections capability's scheduled
+// work: refresh and re-verify the credentials that are due,
+// Config.RefreshConcurrency at a time.
+func (d *Deps) RefreshDueCredentials(ctx context.Context) (adapter.Job, error) {
+	conns, err := d.connectionService(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return def
+	concurrency := d.Config.RefreshConcurrency
+	return func(ctx context.Context, t adapter.Tick) (RunReport, error) {
+		rep, err := conns.RefreshDue(ctx, concurrency)
+		d.Logger.Info("token refresher run", slog.String("event_id", t.EventID), slog.Int("found", rep.Found),
+			slog.Int("done", rep.Done), slog.Int("failed", rep.Failed), slog.Int("skipped", rep.Skipped), slog.Int("unchanged", rep.Unchanged))
+		return RunReport{Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped, Unchanged: rep.Unchanged}, err
+	}, nil
 }
 
-// Worker builds deploy-worker.
+// Worker builds deploy-worker by name, composed as
+// functions/deploy-worker/main.go composes it.
 func Worker(ctx context.Context, opt Options) (StreamHandler, error) {
 	d, err := NewDeps(ctx, DeployWorker, opt)
 	if err != nil {
 		return nil, err
 	}
-	return d.deployWorker(ctx)
+	run, err := d.RunDeployment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return adapter.Stream(d.Logger, store.DeploymentFromStream, run), nil
 }

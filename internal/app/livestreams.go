@@ -3,10 +3,8 @@ package app
 import (
 	"context"
 	"log/slog"
-	"time"
 
-	"github.com/aws/aws-lambda-go/events"
-
+	"github.com/switchboard-dev/switchboard/internal/adapter"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
@@ -48,28 +46,19 @@ func (d *Deps) livestreamRoutes(ctx context.Context, svc *httpapi.Services) erro
 	return nil
 }
 
-// streamScheduler builds stream-scheduler's handler: each run starts, ends
-// and retries what is due, STREAM_SCHEDULER_CONCURRENCY livestreams at a
-// time (8 by default).
-//
-// A run acts for the minute EventBridge scheduled it (the event's time), or
-// for now when that is later: a late invocation does what is due by now,
-// and a run driven with a scheduled event's time (tests, `make invoke`)
-// acts as the schedule would at that time.
-func (d *Deps) streamScheduler(ctx context.Context) (ScheduledHandler, error) {
+// RunDueLivestreams builds the livestreams capability's scheduled work:
+// each run starts, ends and retries what is due at the tick's time,
+// Config.StreamSchedulerConcurrency livestreams at a time.
+func (d *Deps) RunDueLivestreams(ctx context.Context) (adapter.Job, error) {
 	svc, err := d.livestreamService(ctx)
 	if err != nil {
 		return nil, err
 	}
-	concurrency := envInt(d.Env, "STREAM_SCHEDULER_CONCURRENCY", 8)
-	return func(ctx context.Context, ev events.EventBridgeEvent) (RunReport, error) {
-		at := time.Now()
-		if ev.Time.After(at) {
-			at = ev.Time
-		}
-		rep, err := svc.RunDue(ctx, at, concurrency)
-		out := RunReport{Function: StreamSched, Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped}
-		attrs := []any{slog.String("event_id", ev.ID), slog.Time("at", at.UTC()), slog.Int("found", rep.Found),
+	concurrency := d.Config.StreamSchedulerConcurrency
+	return func(ctx context.Context, t adapter.Tick) (RunReport, error) {
+		rep, err := svc.RunDue(ctx, t.At, concurrency)
+		out := RunReport{Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped}
+		attrs := []any{slog.String("event_id", t.EventID), slog.Time("at", t.At.UTC()), slog.Int("found", rep.Found),
 			slog.Int("done", rep.Done), slog.Int("failed", rep.Failed), slog.Int("skipped", rep.Skipped),
 			slog.Int("contended", rep.Unchanged)}
 		if err != nil {

@@ -71,7 +71,7 @@ func TestKeyRoutesRefuseWhatTheyDoNotTake(t *testing.T) {
 	for _, c := range cases {
 		_, err := e.svc.ConnectWithKey(context.Background(), e.id, c.platform, c.input)
 		ae, ok := apperr.As(err)
-		if !ok || ae.Kind != c.kind || ae.Code != c.code {
+		if !ok || ae.Kind != c.kind || string(ae.Code) != c.code {
 			t.Errorf("%s %v: got %v, want %s", c.platform, c.input, err, c.code)
 		}
 	}

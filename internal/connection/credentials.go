@@ -3,6 +3,7 @@ package connection
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net/http"
 	"net/url"
@@ -19,8 +20,7 @@ import (
 // IsConflict reports whether err is a failed write condition (another
 // writer got there first).
 func IsConflict(err error) bool {
-	e, ok := apperr.As(err)
-	return ok && e.Kind == apperr.Conflict && e.Code == "condition_failed"
+	return errors.Is(err, apperr.ErrConditionFailed)
 }
 
 // Token gives usable credentials for a tenant's connection, refreshing the
@@ -28,7 +28,8 @@ func IsConflict(err error) bool {
 // refresh per connection runs at a time across all instances: the others
 // wait for it and read its result. A warm call costs one consistent read
 // and no KMS call (the vault caches the data key).
-func (s *Service) Token(ctx context.Context, tenant string, platformID platform.ID) (Credentials, error) {
+func (s *Service) Token(ctx context.Context, tenant string, platformID platform.ID) (_ Credentials, err error) {
+	defer func() { err = apperr.WithOp("connection.Token", err) }()
 	d, err := lookup(string(platformID))
 	if err != nil {
 		return Credentials{}, err
@@ -36,7 +37,7 @@ func (s *Service) Token(ctx context.Context, tenant string, platformID platform.
 	c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
 	if err != nil {
 		if apperr.Is(err, apperr.NotFound) {
-			return Credentials{}, apperr.Errorf(apperr.Conflict, "not_connected", "%s is not connected; connect it first", d.Name)
+			return Credentials{}, apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is not connected; connect it first", ErrNotConnected)
 		}
 		return Credentials{}, err
 	}
@@ -63,15 +64,15 @@ func usable(d platform.Descriptor, c *Connection) error {
 	case StatusConnected:
 		return nil
 	case StatusExpired:
-		return apperr.Errorf(apperr.Conflict, "connection_expired", "the %s connection has expired; reconnect it", d.Name)
+		return apperr.Errorf(apperr.Conflict, apperr.CodeConnectionExpired, "the %s connection has expired; reconnect it", d.Name)
 	case StatusDisconnected:
-		return apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it first", d.Name)
+		return apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is disconnected; connect it first", ErrNotConnected)
 	default:
 		msg := "the " + d.Name + " connection is in error"
 		if c.LastError != nil {
 			msg += ": " + c.LastError.Message
 		}
-		return apperr.E(apperr.Conflict, "connection_error", msg)
+		return apperr.E(apperr.Conflict, apperr.CodeConnectionError, msg)
 	}
 }
 
@@ -213,7 +214,7 @@ func (s *Service) awaitLease(ctx context.Context, d platform.Descriptor, tenant 
 	for {
 		select {
 		case <-ctx.Done():
-			return nil, apperr.Wrap(apperr.Unavailable, "refresh_timeout", "the token refresh did not finish in time", ctx.Err())
+			return nil, apperr.Wrap(apperr.Unavailable, apperr.CodeRefreshTimeout, "the token refresh did not finish in time", ctx.Err())
 		case <-time.After(delay):
 		}
 		if delay < 400*time.Millisecond {
@@ -227,7 +228,7 @@ func (s *Service) awaitLease(ctx context.Context, d platform.Descriptor, tenant 
 			return c, nil
 		}
 		if time.Now().After(deadline) {
-			return nil, apperr.E(apperr.Unavailable, "refresh_in_progress", "another refresh of this connection is still running; try again shortly")
+			return nil, apperr.E(apperr.Unavailable, apperr.CodeRefreshInProgress, "another refresh of this connection is still running; try again shortly")
 		}
 	}
 }
@@ -235,7 +236,8 @@ func (s *Service) awaitLease(ctx context.Context, d platform.Descriptor, tenant 
 // ReportUnauthorized is for platform clients: a 401 with a token that was
 // just refreshed means the platform has withdrawn access, so the
 // connection is expired.
-func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platformID platform.ID, message string) error {
+func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platformID platform.ID, message string) (err error) {
+	defer func() { err = apperr.WithOp("connection.ReportUnauthorized", err) }()
 	d, err := lookup(string(platformID))
 	if err != nil {
 		return err
@@ -257,7 +259,7 @@ func (s *Service) ReportUnauthorized(ctx context.Context, tenant string, platfor
 			return err
 		}
 	}
-	return apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+	return apperr.E(apperr.Unavailable, apperr.CodeBusy, "the connection is changing elsewhere; try again")
 }
 
 // withRefreshScope is hc with `scope` added to every refresh_token grant
@@ -305,7 +307,8 @@ func (t refreshScope) RoundTrip(r *http.Request) (*http.Response, error) {
 // now (under the lease, as Token does), unless another caller has
 // replaced it meanwhile, whose newer credentials come back instead.
 // Credentials that cannot be refreshed come back as they are.
-func (s *Service) Renew(ctx context.Context, tenant string, platformID platform.ID, refused string) (Credentials, error) {
+func (s *Service) Renew(ctx context.Context, tenant string, platformID platform.ID, refused string) (_ Credentials, err error) {
+	defer func() { err = apperr.WithOp("connection.Renew", err) }()
 	d, c, creds, err := s.current(ctx, tenant, platformID)
 	if err != nil {
 		return Credentials{}, err
@@ -326,6 +329,7 @@ func (s *Service) Renew(ctx context.Context, tenant string, platformID platform.
 // ReportUnauthorized does). Any other failure of the check is the error,
 // and changes nothing.
 func (s *Service) ConfirmRefusal(ctx context.Context, tenant string, platformID platform.ID, message string) (accepted bool, err error) {
+	defer func() { err = apperr.WithOp("connection.ConfirmRefusal", err) }()
 	d, _, creds, err := s.current(ctx, tenant, platformID)
 	if err != nil {
 		return false, err

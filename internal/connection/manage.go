@@ -15,20 +15,22 @@ import (
 )
 
 // Get reads one connection.
-func (s *Service) Get(ctx context.Context, tenant, platformID string) (*Connection, error) {
+func (s *Service) Get(ctx context.Context, tenant, platformID string) (_ *Connection, err error) {
+	defer func() { err = apperr.WithOp("connection.Get", err) }()
 	d, err := lookup(platformID)
 	if err != nil {
 		return nil, err
 	}
 	c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
 	if apperr.Is(err, apperr.NotFound) {
-		return nil, apperr.Errorf(apperr.NotFound, "connection_not_found", "%s has never been connected", d.Name)
+		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeConnectionNotFound, "%s has never been connected", d.Name)
 	}
 	return c, err
 }
 
 // List pages through a tenant's connections.
-func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) ([]*Connection, string, error) {
+func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) (_ []*Connection, _ string, err error) {
+	defer func() { err = apperr.WithOp("connection.List", err) }()
 	return s.cfg.Repo.List(ctx, tenant, cursor, limit)
 }
 
@@ -55,14 +57,15 @@ func KeyFields(p platform.ID) []string { return keyFields[p] }
 // at the platform (Jitsi JaaS: the key must parse and sign), sealed and
 // stored. Bad credentials are refused with the platform's reason and
 // change nothing.
-func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID string, input map[string]string) (*Connection, error) {
+func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID string, input map[string]string) (_ *Connection, err error) {
+	defer func() { err = apperr.WithOp("connection.ConnectWithKey", err) }()
 	d, err := lookup(platformID)
 	if err != nil {
 		return nil, err
 	}
 	fields, ok := keyFields[d.ID]
 	if !ok || !(d.Accepts(platform.AuthAPIKey) || d.Accepts(platform.AuthNone)) {
-		e := apperr.Errorf(apperr.Conflict, "oauth_required",
+		e := apperr.Errorf(apperr.Conflict, apperr.CodeOauthRequired,
 			"%s connects with OAuth: POST /connections/%s/oauth starts it", d.Name, d.ID)
 		e.Fields = map[string]any{"oauthStart": "/connections/" + string(d.ID) + "/oauth"}
 		return nil, e
@@ -73,10 +76,10 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 	}
 	for k, v := range input {
 		if !allowed[k] {
-			return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials", "%s takes the credential fields %s; %q is not one", d.Name, strings.Join(fields, ", "), trunc.String(k, 40))
+			return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials, "%s takes the credential fields %s; %q is not one", d.Name, strings.Join(fields, ", "), trunc.String(k, 40))
 		}
 		if len(v) > 16<<10 {
-			return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials", "credential field %s is too long", k)
+			return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials, "credential field %s is too long", k)
 		}
 	}
 	creds := Credentials{}
@@ -88,7 +91,7 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 		creds.APIKey = strings.TrimSpace(input["token"])
 		kind, ok := railwayTokenTypes[strings.TrimSpace(input["tokenType"])]
 		if !ok {
-			return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials",
+			return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials,
 				"tokenType must be account (the default), workspace or project: the kind of Railway token given")
 		}
 		if kind != "" {
@@ -110,11 +113,11 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 	case auth == AuthNone:
 		acct = platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"}
 	case creds.empty():
-		return nil, apperr.Errorf(apperr.Invalid, "invalid_credentials", "%s needs %s", d.Name, strings.Join(fields, ", "))
+		return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials, "%s needs %s", d.Name, strings.Join(fields, ", "))
 	default:
 		verify, ok := s.cfg.Keys[d.ID]
 		if !ok {
-			return nil, apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "%s key verification is not configured here", d.Name)
+			return nil, apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "%s key verification is not configured here", d.Name)
 		}
 		acct, err = verify(ctx, creds)
 		if err != nil {
@@ -129,26 +132,27 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 func keyRefused(d platform.Descriptor, err error) error {
 	pe, ok := platform.AsError(err)
 	if !ok {
-		return apperr.Wrap(apperr.Unprocessable, "invalid_credentials", d.Name+" refused the credentials: "+trunc.String(err.Error(), 200), err)
+		return apperr.Wrap(apperr.Unprocessable, apperr.CodeInvalidCredentials, d.Name+" refused the credentials: "+trunc.String(err.Error(), 200), err)
 	}
 	if pe.Retryable() {
 		return platform.ToAppError(err)
 	}
-	e := apperr.Wrap(apperr.Unprocessable, "invalid_credentials", d.Name+" refused the credentials: "+pe.Message, err)
+	e := apperr.Wrap(apperr.Unprocessable, apperr.CodeInvalidCredentials, d.Name+" refused the credentials: "+pe.Message, err)
 	e.Fields = map[string]any{"platform": string(d.ID), "reason": string(pe.Reason)}
 	return e
 }
 
 // Refresh refreshes a connection's token now, or re-verifies its key or
 // non-refreshable token, and records the outcome in its status.
-func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (*Connection, error) {
+func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (_ *Connection, err error) {
+	defer func() { err = apperr.WithOp("connection.Refresh", err) }()
 	c, err := s.Get(ctx, tenant, platformID)
 	if err != nil {
 		return nil, err
 	}
 	d, _ := platform.Lookup(string(c.Platform))
 	if c.Status == StatusDisconnected {
-		return nil, apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it again", d.Name)
+		return nil, apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is disconnected; connect it again", ErrNotConnected)
 	}
 	if _, err := s.check(ctx, d, c, checkForced); err != nil && !apperr.Is(err, apperr.Upstream) &&
 		!apperr.Is(err, apperr.Unavailable) && !apperr.Is(err, apperr.Conflict) && !apperr.Is(err, apperr.Unprocessable) {
@@ -191,7 +195,7 @@ func (s *Service) check(ctx context.Context, d platform.Descriptor, c *Connectio
 			if err == nil && !renewed(creds, got) {
 				// refresh hands back the old, still valid token when the
 				// platform failed transiently; for a check that is a failure.
-				err = apperr.Errorf(apperr.Unavailable, "refresh_failed", "the %s token was not refreshed; the next run tries again", d.Name)
+				err = apperr.Errorf(apperr.Unavailable, apperr.CodeRefreshFailed, "the %s token was not refreshed; the next run tries again", d.Name)
 			}
 			return true, err
 		}
@@ -260,7 +264,8 @@ func messageOf(err error) string {
 // while it revokes and writes, so a refresh in flight finishes (and stores
 // its rotated token) first and the token revoked is the one current when
 // the disconnect wins; no refresh starts after it.
-func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (Revocation, error) {
+func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (_ Revocation, err error) {
+	defer func() { err = apperr.WithOp("connection.Disconnect", err) }()
 	c, err := s.Get(ctx, tenant, platformID)
 	if err != nil {
 		return Revocation{}, err
@@ -306,7 +311,7 @@ func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (Re
 			return Revocation{}, err
 		}
 	}
-	return Revocation{}, apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+	return Revocation{}, apperr.E(apperr.Unavailable, apperr.CodeBusy, "the connection is changing elsewhere; try again")
 }
 
 // revokeCurrent revokes what c's current credentials alone hold and says
@@ -345,7 +350,7 @@ func (s *Service) holdLease(ctx context.Context, d platform.Descriptor, c *Conne
 			return "", nil
 		}
 	}
-	return "", apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+	return "", apperr.E(apperr.Unavailable, apperr.CodeBusy, "the connection is changing elsewhere; try again")
 }
 
 // revoke asks the platform to revoke the credentials, where it has a way.

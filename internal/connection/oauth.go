@@ -39,6 +39,12 @@ var (
 	ErrStateUnknown  = errors.New("connection: unknown or already used OAuth state")
 	ErrStateExpired  = errors.New("connection: expired OAuth state")
 	ErrStateMismatch = errors.New("connection: OAuth state for another platform")
+	// ErrNotConnected is the cause of Token's refusal when the tenant has no
+	// connection to the platform or disconnected it.
+	ErrNotConnected = errors.New("connection: not connected")
+	// ErrNoCredentials is the cause of Token's refusal when the connection
+	// holds no credentials.
+	ErrNoCredentials = errors.New("connection: no credentials")
 )
 
 func stateKey(state string) string {
@@ -75,12 +81,12 @@ func oauthConfig(e platform.Endpoints) *oauth2.Config {
 // connected by OAuth here.
 func (s *Service) oauthEndpoints(d platform.Descriptor) (platform.Endpoints, error) {
 	if !d.Accepts(platform.AuthOAuth2) {
-		return platform.Endpoints{}, apperr.Errorf(apperr.Conflict, "oauth_not_supported",
+		return platform.Endpoints{}, apperr.Errorf(apperr.Conflict, apperr.CodeOauthNotSupported,
 			"%s does not connect with OAuth; send its credentials to POST /connections/%s", d.Name, d.ID)
 	}
 	e, ok := s.cfg.Endpoints[d.ID]
 	if !ok || !e.OAuthConfigured() {
-		return platform.Endpoints{}, apperr.Errorf(apperr.NotImplemented, "platform_not_configured",
+		return platform.Endpoints{}, apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured,
 			"%s is not configured on this deployment: set %s_CLIENT_ID, %s_CLIENT_SECRET and %s_CALLBACK_URL",
 			d.Name, d.ID.EnvPrefix(), d.ID.EnvPrefix(), d.ID.EnvPrefix())
 	}
@@ -89,7 +95,8 @@ func (s *Service) oauthEndpoints(d platform.Descriptor) (platform.Endpoints, err
 
 // StartOAuth begins an authorization: a random state, a PKCE verifier where
 // the platform takes one, both kept server side for StateTTL.
-func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, returnTo string) (StartResult, error) {
+func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, returnTo string) (_ StartResult, err error) {
+	defer func() { err = apperr.WithOp("connection.StartOAuth", err) }()
 	d, err := lookup(platformID)
 	if err != nil {
 		return StartResult{}, err
@@ -105,7 +112,7 @@ func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, retur
 	}
 	raw := make([]byte, 32) // 256 bits
 	if _, err := rand.Read(raw); err != nil {
-		return StartResult{}, apperr.Wrap(apperr.Internal, "random_failed", "", err)
+		return StartResult{}, apperr.Wrap(apperr.Internal, apperr.CodeRandomFailed, "", err)
 	}
 	state := base64.RawURLEncoding.EncodeToString(raw)
 	now := s.now()
@@ -125,7 +132,7 @@ func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, retur
 		verifier := oauth2.GenerateVerifier()
 		sealed, err := s.cfg.Vault.Seal(ctx, []byte(verifier), verifierContext(id.Tenant, d.ID, st.Key))
 		if err != nil {
-			return StartResult{}, apperr.Wrap(apperr.Unavailable, "seal_failed", "the authorization could not be prepared; try again", err)
+			return StartResult{}, apperr.Wrap(apperr.Unavailable, apperr.CodeSealFailed, "the authorization could not be prepared; try again", err)
 		}
 		st.SealedVerifier = sealed
 		opts = append(opts, oauth2.S256ChallengeOption(verifier))
@@ -154,55 +161,58 @@ type CallbackResult struct {
 // declined consent that way (Restream) is the outcome "access_denied":
 // it carries no state, so there is no returnTo to go back to, and the
 // answer says plainly that the user declined.
-func (s *Service) Callback(ctx context.Context, platformID string, q url.Values) (CallbackResult, error) {
+func (s *Service) Callback(ctx context.Context, platformID string, q url.Values) (_ CallbackResult, err error) {
+	defer func() { err = apperr.WithOp("connection.Callback", err) }()
 	d, err := lookup(platformID)
 	if err != nil {
 		return CallbackResult{}, err
 	}
 	if len(q) == 0 && s.cfg.Endpoints[d.ID].BareDecline {
 		s.cfg.Logger.Info("oauth callback failed", "platform", string(d.ID), "code", "access_denied")
-		return CallbackResult{Platform: d.ID, ErrorCode: "access_denied", ErrorCause: apperr.Errorf(apperr.Unprocessable, "access_denied",
+		return CallbackResult{Platform: d.ID, ErrorCode: "access_denied", ErrorCause: apperr.Errorf(apperr.Unprocessable, apperr.CodeAccessDenied,
 			"%s came back without an answer, which is how it reports a declined authorization: nothing was connected. "+
 				"Start the connection again to connect the account.", d.Name)}, nil
 	}
 	state := q.Get("state")
 	if state == "" || len(state) > 512 {
-		return CallbackResult{}, apperr.E(apperr.Invalid, "invalid_state", "the callback carries no usable state; start the connection again")
+		return CallbackResult{}, apperr.E(apperr.Invalid, apperr.CodeInvalidState, "the callback carries no usable state; start the connection again")
 	}
 	st, err := s.cfg.Repo.TakeState(ctx, stateKey(state), d.ID, s.now())
 	switch {
 	case errors.Is(err, ErrStateExpired):
-		return CallbackResult{}, apperr.Wrap(apperr.Invalid, "state_expired", "this authorization took too long and expired; start the connection again", err)
+		return CallbackResult{}, apperr.Wrap(apperr.Invalid, apperr.CodeStateExpired, "this authorization took too long and expired; start the connection again", err)
 	case errors.Is(err, ErrStateMismatch):
-		return CallbackResult{}, apperr.Wrap(apperr.Invalid, "state_mismatch", "this authorization was started for another platform", err)
+		return CallbackResult{}, apperr.Wrap(apperr.Invalid, apperr.CodeStateMismatch, "this authorization was started for another platform", err)
 	case errors.Is(err, ErrStateUnknown):
-		return CallbackResult{}, apperr.Wrap(apperr.Invalid, "invalid_state", "this authorization is unknown or was already used; start the connection again", err)
+		return CallbackResult{}, apperr.Wrap(apperr.Invalid, apperr.CodeInvalidState, "this authorization is unknown or was already used; start the connection again", err)
 	case err != nil:
 		return CallbackResult{}, err
 	}
 	res := CallbackResult{Platform: d.ID, ReturnTo: st.ReturnTo}
-	fail := func(code string, cause error) (CallbackResult, error) {
-		res.ErrorCode, res.ErrorCause = code, cause
-		s.cfg.Logger.Info("oauth callback failed", "platform", string(d.ID), "tenant", st.Tenant, "code", code, "error", cause.Error())
+	fail := func(code apperr.Code, cause error) (CallbackResult, error) {
+		res.ErrorCode, res.ErrorCause = string(code), cause
+		s.cfg.Logger.Info("oauth callback failed", "platform", string(d.ID), "tenant", st.Tenant, "code", string(code), "error", cause.Error())
 		return res, nil
 	}
 	if e := q.Get("error"); e != "" {
-		code := safeCode(e)
+		// The platform's own OAuth error code (RFC 6749 §4.1.2.1) passes
+		// through, cleaned, so the caller sees what the platform said.
+		code := apperr.Code(safeCode(e))
 		return fail(code, apperr.Errorf(apperr.Unprocessable, code, "%s answered %s: %s", d.Name, code, trunc.String(q.Get("error_description"), 200)))
 	}
 	code := q.Get("code")
 	if code == "" {
-		return fail("missing_code", apperr.E(apperr.Invalid, "missing_code", "the callback carries neither a code nor an error"))
+		return fail(apperr.CodeMissingCode, apperr.E(apperr.Invalid, apperr.CodeMissingCode, "the callback carries neither a code nor an error"))
 	}
 	e, err := s.oauthEndpoints(d)
 	if err != nil {
-		return fail("platform_not_configured", err)
+		return fail(apperr.CodePlatformNotConfigured, err)
 	}
 	var opts []oauth2.AuthCodeOption
 	if len(st.SealedVerifier) > 0 {
 		v, err := s.cfg.Vault.Open(ctx, st.SealedVerifier, verifierContext(st.Tenant, d.ID, st.Key))
 		if err != nil {
-			return fail("internal_error", apperr.Wrap(apperr.Internal, "open_failed", "", err))
+			return fail(apperr.CodeInternalError, apperr.Wrap(apperr.Internal, apperr.CodeOpenFailed, "", err))
 		}
 		opts = append(opts, oauth2.VerifierOption(string(v)))
 		wipeBytes(v)
@@ -210,19 +220,19 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 	hctx := context.WithValue(ctx, oauth2.HTTPClient, s.cfg.HTTP)
 	tok, err := oauthConfig(e).Exchange(hctx, code, opts...)
 	if err != nil {
-		return fail("exchange_failed", exchangeFailed(d, tokenError(d, "exchange the authorization code", err)))
+		return fail(apperr.CodeExchangeFailed, exchangeFailed(d, tokenError(d, "exchange the authorization code", err)))
 	}
 	creds, err := s.credentialsFromToken(ctx, d, e, tok)
 	if err != nil {
-		return fail("exchange_failed", exchangeFailed(d, err))
+		return fail(apperr.CodeExchangeFailed, exchangeFailed(d, err))
 	}
 	acct, err := s.whoami(ctx, d, creds)
 	if err != nil {
-		return fail("account_unreadable", platform.ToAppError(err))
+		return fail(apperr.CodeAccountUnreadable, platform.ToAppError(err))
 	}
 	conn, err := s.upsertConnected(ctx, st.Tenant, st.User, d, AuthOAuth2, creds, acct, scopesOf(tok, e))
 	if err != nil {
-		return fail("internal_error", err)
+		return fail(apperr.CodeInternalError, err)
 	}
 	res.Connected = conn
 	return res, nil
@@ -248,7 +258,7 @@ func exchangeFailed(d platform.Descriptor, err error) error {
 	if pe, ok := platform.AsError(err); ok && pe.Message != "" {
 		why = pe.Message
 	}
-	e := apperr.Wrap(kind, "exchange_failed", fmt.Sprintf("%s did not exchange the authorization code for tokens (%s); start the connection again", d.Name, why), err)
+	e := apperr.Wrap(kind, apperr.CodeExchangeFailed, fmt.Sprintf("%s did not exchange the authorization code for tokens (%s); start the connection again", d.Name, why), err)
 	e.RetryAfter, e.Fields = retry, fields
 	return e
 }
@@ -269,7 +279,7 @@ func (s *Service) credentialsFromToken(ctx context.Context, d platform.Descripto
 	switch e.Exchange {
 	case platform.ExchangeFacebookLongLived:
 		if s.cfg.LongLived == nil {
-			return creds, apperr.E(apperr.Internal, "long_lived_unavailable", "")
+			return creds, apperr.E(apperr.Internal, apperr.CodeLongLivedUnavailable, "")
 		}
 		long, ttl, err := s.cfg.LongLived(ctx, e, tok.AccessToken)
 		if err != nil {
@@ -366,7 +376,7 @@ func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d pl
 		}
 		return c, nil
 	}
-	return nil, apperr.E(apperr.Unavailable, "busy", "the connection is changing elsewhere; try again")
+	return nil, apperr.E(apperr.Unavailable, apperr.CodeBusy, "the connection is changing elsewhere; try again")
 }
 
 // nextCheck is when the refresher should look at a connection again.
@@ -400,7 +410,7 @@ func safeCode(s string) string {
 		}
 	}
 	if b.Len() == 0 {
-		return "authorization_failed"
+		return string(apperr.CodeAuthorizationFailed)
 	}
 	return b.String()
 }

@@ -89,7 +89,7 @@ func TestCallbackRefusesUnusableStatesAndChangesNothing(t *testing.T) {
 		_, err := e.svc.Callback(ctx, c.platform, url.Values{"code": {code}, "state": {c.state}})
 		e.clock.Advance(-c.advance)
 		ae, ok := apperr.As(err)
-		if !ok || ae.Kind != apperr.Invalid || ae.Code != c.code {
+		if !ok || ae.Kind != apperr.Invalid || string(ae.Code) != c.code {
 			t.Errorf("%s: got %v, want %s", c.name, err, c.code)
 		}
 	}
@@ -187,7 +187,7 @@ func TestStartRefusesWhatCannotBeConnectedByOAuth(t *testing.T) {
 	}
 	for _, c := range cases {
 		_, err := e.svc.StartOAuth(ctx, e.id, c.platform, c.returnTo)
-		if ae, ok := apperr.As(err); !ok || ae.Code != c.code {
+		if ae, ok := apperr.As(err); !ok || string(ae.Code) != c.code {
 			t.Errorf("%s: got %v, want %s", c.platform, err, c.code)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/run"
 )
@@ -18,7 +19,8 @@ import (
 // stops taking work when the context's deadline is near. Two runs at once
 // are safe: refreshes take the lease, and a verification is an idempotent
 // read and a versioned write.
-func (s *Service) RefreshDue(ctx context.Context, concurrency int) (run.Report, error) {
+func (s *Service) RefreshDue(ctx context.Context, concurrency int) (_ run.Report, err error) {
+	defer func() { err = apperr.WithOp("connection.RefreshDue", err) }()
 	if concurrency < 1 {
 		concurrency = 1
 	}

@@ -14,7 +14,7 @@ import (
 // fragments: nothing that could turn the callback into an open redirect.
 func CheckReturnTo(returnTo string, allowlist []string) error {
 	bad := func(why string) error {
-		return apperr.Errorf(apperr.Invalid, "return_to_not_allowed", "returnTo is not allowed: %s", why)
+		return apperr.Errorf(apperr.Invalid, apperr.CodeReturnToNotAllowed, "returnTo is not allowed: %s", why)
 	}
 	if len(returnTo) > 2048 {
 		return bad("it is too long")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"time"
@@ -139,12 +140,12 @@ func credsContext(tenant string, p platform.ID) vault.EncryptionContext {
 func (s *Service) seal(ctx context.Context, tenant string, p platform.ID, creds Credentials) ([]byte, error) {
 	raw, err := creds.marshal()
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Internal, "seal_failed", "", err)
+		return nil, apperr.Wrap(apperr.Internal, apperr.CodeSealFailed, "", err)
 	}
 	defer wipeBytes(raw)
 	sealed, err := s.cfg.Vault.Seal(ctx, raw, credsContext(tenant, p))
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "seal_failed", "the credentials could not be encrypted; try again", err)
+		return nil, apperr.Wrap(apperr.Unavailable, apperr.CodeSealFailed, "the credentials could not be encrypted; try again", err)
 	}
 	return sealed, nil
 }
@@ -152,15 +153,15 @@ func (s *Service) seal(ctx context.Context, tenant string, p platform.ID, creds 
 func (s *Service) open(ctx context.Context, c *Connection) (Credentials, error) {
 	var creds Credentials
 	if len(c.Sealed) == 0 {
-		return creds, apperr.Errorf(apperr.Conflict, "no_credentials", "the %s connection holds no credentials; connect it again", c.Platform)
+		return creds, apperr.Wrap(apperr.Conflict, apperr.CodeNoCredentials, fmt.Sprintf("the %s connection holds no credentials; connect it again", c.Platform), ErrNoCredentials)
 	}
 	raw, err := s.cfg.Vault.Open(ctx, c.Sealed, credsContext(c.Tenant, c.Platform))
 	if err != nil {
-		return creds, apperr.Wrap(apperr.Internal, "open_failed", "", err)
+		return creds, apperr.Wrap(apperr.Internal, apperr.CodeOpenFailed, "", err)
 	}
 	defer wipeBytes(raw)
 	if err := jsonUnmarshal(raw, &creds); err != nil {
-		return creds, apperr.Wrap(apperr.Internal, "open_failed", "", err)
+		return creds, apperr.Wrap(apperr.Internal, apperr.CodeOpenFailed, "", err)
 	}
 	return creds, nil
 }

@@ -165,7 +165,8 @@ type Identity struct {
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Millisecond) }
 
 // Limits is the caller's rate limit now, from one read.
-func (s *Service) Limits(ctx context.Context, who Identity) (ratelimit.Decision, error) {
+func (s *Service) Limits(ctx context.Context, who Identity) (_ ratelimit.Decision, err error) {
+	defer func() { err = apperr.WithOp("deploy.Limits", err) }()
 	st, err := s.cfg.Repo.LoadWindow(ctx, who.Tenant, LimitDeployments, who.User)
 	if err != nil {
 		return ratelimit.Decision{}, err
@@ -178,7 +179,8 @@ func (s *Service) Limits(ctx context.Context, who Identity) (ratelimit.Decision,
 // queued, is written in the same transaction that records the acceptance
 // in the window, and that write hands it to the worker. The decision is
 // also returned when it refused (the error is then RateLimited).
-func (s *Service) Create(ctx context.Context, who Identity, req Request) (*Deployment, ratelimit.Decision, error) {
+func (s *Service) Create(ctx context.Context, who Identity, req Request) (_ *Deployment, _ ratelimit.Decision, err error) {
+	defer func() { err = apperr.WithOp("deploy.Create", err) }()
 	spec, _, source, err := s.validate(req, s.cfg.MaxFileBytes)
 	if err != nil {
 		return nil, ratelimit.Decision{}, err
@@ -265,7 +267,7 @@ func (s *Service) accept(ctx context.Context, d *Deployment, st ratelimit.State)
 
 // limited is the 429 for a refused decision of the named limit.
 func (s *Service) limited(dec ratelimit.Decision, limit string) error {
-	e := apperr.Errorf(apperr.RateLimited, "rate_limited",
+	e := apperr.Errorf(apperr.RateLimited, apperr.CodeRateLimited,
 		"at most %d %s are accepted per user in any hour; the next slot frees up at %s",
 		dec.Limit, limit, dec.ResetAt.UTC().Format(time.RFC3339))
 	e.RetryAfter = dec.RetryAfter
@@ -279,7 +281,7 @@ func (s *Service) connected(ctx context.Context, tenant string, p platform.ID) (
 	d, _ := platform.Lookup(string(p))
 	c, err := s.cfg.Connections.Get(ctx, tenant, string(p))
 	if apperr.Is(err, apperr.NotFound) {
-		return nil, apperr.Errorf(apperr.Conflict, "not_connected", "%s is not connected; connect it first", d.Name)
+		return nil, apperr.Errorf(apperr.Conflict, apperr.CodeNotConnected, "%s is not connected; connect it first", d.Name)
 	}
 	if err != nil {
 		return nil, err
@@ -288,11 +290,11 @@ func (s *Service) connected(ctx context.Context, tenant string, p platform.ID) (
 	case connection.StatusConnected:
 		return c, nil
 	case connection.StatusExpired:
-		return nil, apperr.Errorf(apperr.Conflict, "connection_expired", "the %s connection has expired; reconnect it", d.Name)
+		return nil, apperr.Errorf(apperr.Conflict, apperr.CodeConnectionExpired, "the %s connection has expired; reconnect it", d.Name)
 	case connection.StatusDisconnected:
-		return nil, apperr.Errorf(apperr.Conflict, "not_connected", "%s is disconnected; connect it first", d.Name)
+		return nil, apperr.Errorf(apperr.Conflict, apperr.CodeNotConnected, "%s is disconnected; connect it first", d.Name)
 	default:
-		return nil, apperr.Errorf(apperr.Conflict, "connection_error", "the %s connection is in error; reconnect it", d.Name)
+		return nil, apperr.Errorf(apperr.Conflict, apperr.CodeConnectionError, "the %s connection is in error; reconnect it", d.Name)
 	}
 }
 
@@ -310,7 +312,7 @@ func checkWorkspace(c *connection.Connection, ws string) error {
 		}
 		ids[i] = w.ID
 	}
-	return invalid("invalid_workspace", "workspaceId %q is not one this %s connection may use: use one of %s (GET /connections/%s lists them)",
+	return invalid(apperr.CodeInvalidWorkspace, "workspaceId %q is not one this %s connection may use: use one of %s (GET /connections/%s lists them)",
 		clip(ws), c.Platform, strings.Join(ids, ", "), c.Platform)
 }
 
@@ -328,11 +330,12 @@ func DatabaseURLContext(d *Deployment) vault.EncryptionContext {
 // notFound is the one answer for an unknown deployment and another
 // tenant's.
 func notFound() error {
-	return apperr.E(apperr.NotFound, "deployment_not_found", "no such deployment")
+	return apperr.E(apperr.NotFound, apperr.CodeDeploymentNotFound, "no such deployment")
 }
 
 // Get reads one of the tenant's deployments.
-func (s *Service) Get(ctx context.Context, tenant, id string) (*Deployment, error) {
+func (s *Service) Get(ctx context.Context, tenant, id string) (_ *Deployment, err error) {
+	defer func() { err = apperr.WithOp("deploy.Get", err) }()
 	if !validID(id) {
 		return nil, notFound()
 	}
@@ -345,21 +348,22 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*Deployment, erro
 
 // List pages through the tenant's deployments that f matches, newest
 // first. A filter value that no deployment can have is Invalid.
-func (s *Service) List(ctx context.Context, tenant string, f ListFilter, cursor string, limit int) ([]*Deployment, string, error) {
+func (s *Service) List(ctx context.Context, tenant string, f ListFilter, cursor string, limit int) (_ []*Deployment, _ string, err error) {
+	defer func() { err = apperr.WithOp("deploy.List", err) }()
 	if f.Status != "" && !slices.Contains(Statuses, f.Status) {
 		names := make([]string, len(Statuses))
 		for i, st := range Statuses {
 			names[i] = string(st)
 		}
-		return nil, "", invalid("invalid_query", "status must be one of %s", strings.Join(names, ", "))
+		return nil, "", invalid(apperr.CodeInvalidQuery, "status must be one of %s", strings.Join(names, ", "))
 	}
 	if f.Platform != "" {
 		if d, ok := platform.Lookup(string(f.Platform)); !ok || d.Kind != platform.KindDeploy {
-			return nil, "", invalid("invalid_query", "platform must be one of %s", strings.Join(s.deployPlatforms(), ", "))
+			return nil, "", invalid(apperr.CodeInvalidQuery, "platform must be one of %s", strings.Join(s.deployPlatforms(), ", "))
 		}
 	}
 	if utf8Len(f.ProjectName) > MaxProjectName {
-		return nil, "", invalid("invalid_query", "projectName is at most %d characters", MaxProjectName)
+		return nil, "", invalid(apperr.CodeInvalidQuery, "projectName is at most %d characters", MaxProjectName)
 	}
 	return s.cfg.Repo.List(ctx, tenant, f, cursor, limit)
 }
@@ -369,7 +373,8 @@ func (s *Service) List(ctx context.Context, tenant string, f ListFilter, cursor 
 const logItemsPerPage = 10
 
 // Logs is a page of a deployment's log after cursor ("" for the start).
-func (s *Service) Logs(ctx context.Context, tenant, id, cursor string) (LogPage, error) {
+func (s *Service) Logs(ctx context.Context, tenant, id, cursor string) (_ LogPage, err error) {
+	defer func() { err = apperr.WithOp("deploy.Logs", err) }()
 	if _, err := s.Get(ctx, tenant, id); err != nil {
 		return LogPage{}, err
 	}
@@ -382,7 +387,8 @@ func (s *Service) Logs(ctx context.Context, tenant, id, cursor string) (LogPage,
 // finished makes this a 409, and the worker records how it ended); the
 // worker notices the cancellation at its next write and cancels at the
 // platform whatever it started meanwhile. An ended deployment is 409.
-func (s *Service) Cancel(ctx context.Context, tenant, id string) (*Deployment, error) {
+func (s *Service) Cancel(ctx context.Context, tenant, id string) (_ *Deployment, err error) {
+	defer func() { err = apperr.WithOp("deploy.Cancel", err) }()
 	d, err := s.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err
@@ -393,7 +399,7 @@ func (s *Service) Cancel(ctx context.Context, tenant, id string) (*Deployment, e
 	if d.Status == StatusBuilding && d.Source == SourceRollback {
 		// One platform call that may have been made already: saying
 		// canceled could be untrue.
-		return nil, apperr.E(apperr.Conflict, "rollback_in_progress", "a rollback cannot be canceled once it has started; it ends in moments")
+		return nil, apperr.E(apperr.Conflict, apperr.CodeRollbackInProgress, "a rollback cannot be canceled once it has started; it ends in moments")
 	}
 	if d.Status == StatusBuilding && d.Progress.DeploymentID != "" {
 		if err := s.cancelAtPlatform(ctx, d); err != nil {
@@ -415,20 +421,20 @@ func (s *Service) Cancel(ctx context.Context, tenant, id string) (*Deployment, e
 }
 
 func ended(d *Deployment) error {
-	return apperr.Errorf(apperr.Conflict, "deployment_ended", "the deployment has already ended (%s)", d.Status)
+	return apperr.Errorf(apperr.Conflict, apperr.CodeDeploymentEnded, "the deployment has already ended (%s)", d.Status)
 }
 
 func (s *Service) cancelAtPlatform(ctx context.Context, d *Deployment) error {
 	dep, ok := s.cfg.Deployers[d.Platform]
 	if !ok {
-		return apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", d.Platform)
+		return apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "deployments to %s are not configured here", d.Platform)
 	}
 	return s.withToken(ctx, d.Tenant, d.Platform, func(token string, _ connection.Credentials) error {
 		err := dep.Cancel(ctx, token, d.Progress)
 		if pe, ok := platform.AsError(err); ok && !pe.Retryable() && pe.Reason != platform.ReasonExpiredToken {
 			// The platform will not cancel it: it has finished, most
 			// likely. The worker records how it ended.
-			e := apperr.Wrap(apperr.Conflict, "cancel_refused", fmt.Sprintf("%s did not cancel it: %s", d.Platform, pe.Message), err)
+			e := apperr.Wrap(apperr.Conflict, apperr.CodeCancelRefused, fmt.Sprintf("%s did not cancel it: %s", d.Platform, pe.Message), err)
 			e.Fields = map[string]any{"platform": string(d.Platform), "reason": string(pe.Reason)}
 			return e
 		}
@@ -484,7 +490,8 @@ func (s *Service) withToken(ctx context.Context, tenant string, p platform.ID, f
 // limit (RollbackLimit), never the deployments' one: a user who spent
 // their deployments breaking a site can always repair it. Its
 // platformDeploymentId is the one rolled back to.
-func (s *Service) Rollback(ctx context.Context, who Identity, id string) (*Deployment, ratelimit.Decision, error) {
+func (s *Service) Rollback(ctx context.Context, who Identity, id string) (_ *Deployment, _ ratelimit.Decision, err error) {
+	defer func() { err = apperr.WithOp("deploy.Rollback", err) }()
 	target, err := s.Get(ctx, who.Tenant, id)
 	if err != nil {
 		return nil, ratelimit.Decision{}, err
@@ -492,13 +499,13 @@ func (s *Service) Rollback(ctx context.Context, who Identity, id string) (*Deplo
 	desc, _ := platform.Lookup(string(target.Platform))
 	switch {
 	case target.Status != StatusReady || target.PlatformDeploymentID == "":
-		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.Conflict, "not_rollbackable",
+		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.Conflict, apperr.CodeNotRollbackable,
 			"only a deployment that became ready can be rolled back to; this one is %s", target.Status)
 	case !desc.Supports(platform.CapDeployRollback):
-		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.Conflict, "rollback_unsupported", "%s cannot roll back through its API", desc.Name)
+		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.Conflict, apperr.CodeRollbackUnsupported, "%s cannot roll back through its API", desc.Name)
 	}
 	if _, ok := s.cfg.Deployers[target.Platform]; !ok {
-		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", desc.Name)
+		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "deployments to %s are not configured here", desc.Name)
 	}
 	if _, err := s.connected(ctx, who.Tenant, target.Platform); err != nil {
 		return nil, ratelimit.Decision{}, err
@@ -536,7 +543,8 @@ type Availability struct {
 // project may take the name there: in workspace when one is named (it must
 // be one the connection may use, as for Create), else in the connection's
 // default scope.
-func (s *Service) CheckName(ctx context.Context, tenant, platformID, name, workspace string) (Availability, error) {
+func (s *Service) CheckName(ctx context.Context, tenant, platformID, name, workspace string) (_ Availability, err error) {
+	defer func() { err = apperr.WithOp("deploy.CheckName", err) }()
 	d, ok := platform.Lookup(platformID)
 	switch {
 	case !ok:
@@ -545,11 +553,11 @@ func (s *Service) CheckName(ctx context.Context, tenant, platformID, name, works
 		return Availability{}, platform.WrongKind(apperr.NotFound, d, platform.KindDeploy)
 	}
 	if strings.TrimSpace(name) == "" || utf8Len(name) > MaxProjectName {
-		return Availability{}, invalid("invalid_query", "name is required, at most %d characters", MaxProjectName)
+		return Availability{}, invalid(apperr.CodeInvalidQuery, "name is required, at most %d characters", MaxProjectName)
 	}
 	dep, ok := s.cfg.Deployers[d.ID]
 	if !ok {
-		return Availability{}, apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", d.Name)
+		return Availability{}, apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "deployments to %s are not configured here", d.Name)
 	}
 	if workspace != "" {
 		conn, err := s.connected(ctx, tenant, d.ID)
@@ -561,7 +569,7 @@ func (s *Service) CheckName(ctx context.Context, tenant, platformID, name, works
 		}
 	}
 	out := Availability{Name: name}
-	err := s.withToken(ctx, tenant, d.ID, func(token string, creds connection.Credentials) error {
+	err = s.withToken(ctx, tenant, d.ID, func(token string, creds connection.Credentials) error {
 		scope := workspace
 		if scope == "" {
 			scope = teamOf(creds)

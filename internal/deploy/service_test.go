@@ -69,7 +69,7 @@ func TestBadRequestsAreRefusedWithAClearReasonAndChangeNothing(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			_, _, err := e.svc.Create(context.Background(), e.who, c.req)
 			ae, ok := apperr.As(err)
-			if !ok || ae.Kind != c.kind || ae.Code != c.code || !strings.Contains(ae.Detail, c.says) {
+			if !ok || ae.Kind != c.kind || string(ae.Code) != c.code || !strings.Contains(ae.Detail, c.says) {
 				t.Fatalf("got %v, want %s %s saying %q", err, c.kind, c.code, c.says)
 			}
 		})

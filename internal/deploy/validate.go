@@ -73,7 +73,7 @@ const (
 	maxCommand     = 2048
 )
 
-func invalid(code, format string, args ...any) error {
+func invalid(code apperr.Code, format string, args ...any) error {
 	return apperr.Errorf(apperr.Invalid, code, format, args...)
 }
 
@@ -92,16 +92,16 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 	}
 	dep, ok := s.cfg.Deployers[d.ID]
 	if !ok {
-		return spec, nil, "", apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "deployments to %s are not configured here", d.Name)
+		return spec, nil, "", apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "deployments to %s are not configured here", d.Name)
 	}
 	if strings.TrimSpace(req.ProjectName) == "" {
-		return spec, nil, "", invalid("invalid_project_name", "projectName is required")
+		return spec, nil, "", invalid(apperr.CodeInvalidProjectName, "projectName is required")
 	}
 	if utf8.RuneCountInString(req.ProjectName) > MaxProjectName {
-		return spec, nil, "", invalid("invalid_project_name", "projectName is longer than %d characters", MaxProjectName)
+		return spec, nil, "", invalid(apperr.CodeInvalidProjectName, "projectName is longer than %d characters", MaxProjectName)
 	}
 	if hasControl(req.ProjectName) {
-		return spec, nil, "", invalid("invalid_project_name", "projectName must not contain control characters")
+		return spec, nil, "", invalid(apperr.CodeInvalidProjectName, "projectName must not contain control characters")
 	}
 	spec = platform.DeploySpec{ProjectName: req.ProjectName, Image: req.Image, Env: req.Env}
 	var source Source
@@ -114,13 +114,13 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 		given++
 		source = SourceRepo
 		if strings.TrimSpace(req.Source.Repo) == "" || len(req.Source.Repo) > maxRepoURL || hasControl(req.Source.Repo) {
-			return spec, nil, "", invalid("invalid_source", "source.repo must be a Git repository URL of at most %d characters, without control characters", maxRepoURL)
+			return spec, nil, "", invalid(apperr.CodeInvalidSource, "source.repo must be a Git repository URL of at most %d characters, without control characters", maxRepoURL)
 		}
 		if err := checkRepoURL(req.Source.Repo); err != nil {
 			return spec, nil, "", err
 		}
 		if strings.TrimSpace(req.Source.Branch) == "" || len(req.Source.Branch) > maxBranch || hasControl(req.Source.Branch) {
-			return spec, nil, "", invalid("invalid_source", "source.branch is required (at most %d characters, without control characters)", maxBranch)
+			return spec, nil, "", invalid(apperr.CodeInvalidSource, "source.branch is required (at most %d characters, without control characters)", maxBranch)
 		}
 		spec.Repo, spec.Branch = req.Source.Repo, req.Source.Branch
 	}
@@ -128,39 +128,39 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 		given++
 		source = SourceImage
 		if len(req.Image) > maxImageRef || strings.ContainsAny(req.Image, " \t\r\n") {
-			return spec, nil, "", invalid("invalid_image", "image must be a registry image reference such as ghcr.io/acme/site:1.2.3")
+			return spec, nil, "", invalid(apperr.CodeInvalidImage, "image must be a registry image reference such as ghcr.io/acme/site:1.2.3")
 		}
 	}
 	if given != 1 {
-		return spec, nil, "", invalid("invalid_source", "give exactly one of files, source and image")
+		return spec, nil, "", invalid(apperr.CodeInvalidSource, "give exactly one of files, source and image")
 	}
 	if b := req.Build; b != nil {
 		for name, v := range map[string]string{"build.runtime": b.Runtime, "build.buildCommand": b.BuildCommand,
 			"build.startCommand": b.StartCommand, "build.publishPath": b.PublishPath} {
 			if len(v) > maxCommand || strings.ContainsAny(v, "\x00\r\n") {
-				return spec, nil, "", invalid("invalid_build", "%s must be one line of at most %d bytes", name, maxCommand)
+				return spec, nil, "", invalid(apperr.CodeInvalidBuild, "%s must be one line of at most %d bytes", name, maxCommand)
 			}
 		}
 		spec.Runtime, spec.BuildCommand, spec.StartCommand, spec.PublishPath = b.Runtime, b.BuildCommand, b.StartCommand, b.PublishPath
 	}
 	if w := req.WorkspaceID; w != "" {
 		if len(w) > maxWorkspaceID || strings.ContainsAny(w, " \t\r\n/?#") {
-			return spec, nil, "", invalid("invalid_workspace", "workspaceId must be a platform workspace id of at most %d characters", maxWorkspaceID)
+			return spec, nil, "", invalid(apperr.CodeInvalidWorkspace, "workspaceId must be a platform workspace id of at most %d characters", maxWorkspaceID)
 		}
 		spec.TeamID = w
 	}
 	if req.Database != nil {
 		if *req.Database == "" {
-			return spec, nil, "", invalid("invalid_database", "database.engine is required (%q)", platform.DatabasePostgres)
+			return spec, nil, "", invalid(apperr.CodeInvalidDatabase, "database.engine is required (%q)", platform.DatabasePostgres)
 		}
 		spec.Database = *req.Database
 	}
 	for k, v := range req.Env {
 		if len(k) > MaxEnvName {
-			return spec, nil, "", invalid("invalid_env", "the environment variable name %q is longer than %d bytes", clip(k), MaxEnvName)
+			return spec, nil, "", invalid(apperr.CodeInvalidEnv, "the environment variable name %q is longer than %d bytes", clip(k), MaxEnvName)
 		}
 		if len(v) > MaxEnvValue {
-			return spec, nil, "", invalid("invalid_env", "the value of %s is longer than %d bytes", k, MaxEnvValue)
+			return spec, nil, "", invalid(apperr.CodeInvalidEnv, "the value of %s is longer than %d bytes", k, MaxEnvValue)
 		}
 	}
 	files, err := decodeFiles(req.Files, maxFileBytes)
@@ -181,33 +181,33 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 // no "..", no duplicates).
 func decodeFiles(in []File, maxBytes int64) ([]platform.ProjectFile, error) {
 	if len(in) > platform.MaxDeployFiles {
-		return nil, invalid("too_many_files", "%d files is more than the %d a deployment may have", len(in), platform.MaxDeployFiles)
+		return nil, invalid(apperr.CodeTooManyFiles, "%d files is more than the %d a deployment may have", len(in), platform.MaxDeployFiles)
 	}
 	out := make([]platform.ProjectFile, 0, len(in))
 	var total int64
 	for i, f := range in {
 		if hasControl(f.Path) {
-			return nil, invalid("invalid_file", "files[%d].path (%q) contains a control character; a path is printable text", i, clip(f.Path))
+			return nil, invalid(apperr.CodeInvalidFile, "files[%d].path (%q) contains a control character; a path is printable text", i, clip(f.Path))
 		}
 		var data []byte
 		switch f.Encoding {
 		case EncodingUTF8:
 			if !utf8.ValidString(f.Content) {
-				return nil, invalid("invalid_file", "files[%d] (%q) is marked utf-8 but is not valid UTF-8; send it as base64", i, clip(f.Path))
+				return nil, invalid(apperr.CodeInvalidFile, "files[%d] (%q) is marked utf-8 but is not valid UTF-8; send it as base64", i, clip(f.Path))
 			}
 			data = []byte(f.Content)
 		case EncodingBase64:
 			b, err := base64.StdEncoding.DecodeString(f.Content)
 			if err != nil {
-				return nil, invalid("invalid_file", "files[%d] (%q) is not valid standard base64", i, clip(f.Path))
+				return nil, invalid(apperr.CodeInvalidFile, "files[%d] (%q) is not valid standard base64", i, clip(f.Path))
 			}
 			data = b
 		default:
-			return nil, invalid("invalid_file", "files[%d].encoding must be %q or %q", i, EncodingUTF8, EncodingBase64)
+			return nil, invalid(apperr.CodeInvalidFile, "files[%d].encoding must be %q or %q", i, EncodingUTF8, EncodingBase64)
 		}
 		total += int64(len(data))
 		if total > maxBytes {
-			e := apperr.Errorf(apperr.TooLarge, "files_too_large", "the files come to more than %d bytes, the most one deployment takes; deploy larger projects from a Git repository", maxBytes)
+			e := apperr.Errorf(apperr.TooLarge, apperr.CodeFilesTooLarge, "the files come to more than %d bytes, the most one deployment takes; deploy larger projects from a Git repository", maxBytes)
 			return nil, e
 		}
 		out = append(out, platform.ProjectFile{Path: f.Path, Data: data})
@@ -221,16 +221,16 @@ func decodeFiles(in []File, maxBytes int64) ([]platform.ProjectFile, error) {
 func specRefused(d platform.Descriptor, err error) error {
 	pe, ok := platform.AsError(err)
 	if !ok {
-		return apperr.Wrap(apperr.Invalid, "invalid_deployment", err.Error(), err)
+		return apperr.Wrap(apperr.Invalid, apperr.CodeInvalidDeployment, err.Error(), err)
 	}
 	if pe.Reason == platform.ReasonUnsupported {
-		e := apperr.Wrap(apperr.Unprocessable, "unsupported_by_platform", pe.Message, err)
+		e := apperr.Wrap(apperr.Unprocessable, apperr.CodeUnsupportedByPlatform, pe.Message, err)
 		e.Fields = map[string]any{"platform": string(d.ID), "reason": string(pe.Reason)}
 		return e
 	}
-	code := "invalid_deployment"
+	code := apperr.CodeInvalidDeployment
 	if strings.Contains(pe.Op, "name") {
-		code = "invalid_project_name"
+		code = apperr.CodeInvalidProjectName
 	}
 	return apperr.Wrap(apperr.Invalid, code, pe.Message, err)
 }
@@ -252,7 +252,7 @@ func checkRepoURL(repo string) error {
 	if !ok || !strings.Contains(authority, "@") {
 		return nil // no userinfo; the platform judges the rest
 	}
-	return invalid("invalid_source", "source.repo must not carry credentials (user or token before @); give the plain repository URL and connect private repositories to the platform's Git integration")
+	return invalid(apperr.CodeInvalidSource, "source.repo must not carry credentials (user or token before @); give the plain repository URL and connect private repositories to the platform's Git integration")
 }
 
 func clip(s string) string {

@@ -231,7 +231,7 @@ func (r *run) fetchToken(ctx context.Context) error {
 	creds, err := r.w.cfg.Connections.Token(ctx, r.d.Tenant, r.d.Platform)
 	if err != nil {
 		if e, ok := apperr.As(err); ok && e.Kind == apperr.Conflict {
-			return &finalError{code: e.Code, message: e.Detail}
+			return &finalError{code: string(e.Code), message: e.Detail}
 		}
 		return err
 	}
@@ -394,7 +394,7 @@ func (r *run) attempt(ctx context.Context, what string, call func(ctx context.Co
 			creds, rerr := r.w.cfg.Connections.Renew(ctx, r.d.Tenant, r.d.Platform, before)
 			if rerr != nil {
 				if e, ok := apperr.As(rerr); ok && e.Kind == apperr.Conflict {
-					return &finalError{code: e.Code, message: e.Detail}
+					return &finalError{code: string(e.Code), message: e.Detail}
 				}
 				return rerr
 			}

@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -53,11 +54,11 @@ type Config struct {
 
 // API is one function's HTTP handler.
 type API struct {
-	cfg      Config
-	svc      Services
-	matcher  *Matcher
-	handlers map[string]HandlerFunc
-	cold     atomic.Bool // true until the first request of this process is served
+	cfg     Config
+	svc     Services
+	routes  []Route // the routes this API serves, with their handlers
+	matcher *Matcher
+	cold    atomic.Bool // true until the first request of this process is served
 }
 
 // New builds the API for cfg.Function, or for every route when Function is
@@ -72,16 +73,37 @@ func New(cfg Config, svc Services) *API {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	var routes []Route
-	for _, r := range Routes() {
+	a := &API{cfg: cfg, svc: svc}
+	for _, r := range a.table() {
 		if cfg.Function == "" || r.Function == cfg.Function {
-			routes = append(routes, r)
+			a.routes = append(a.routes, r)
 		}
 	}
-	a := &API{cfg: cfg, svc: svc, matcher: NewMatcher(routes)}
-	a.handlers = a.bind()
+	a.matcher = NewMatcher(a.routes)
 	a.cold.Store(true)
 	return a
+}
+
+// Build is New for a function's cold start: it refuses to build an API
+// with a route that has no handler (its service is not wired) or a
+// creating route without an idempotency store, naming each, so that
+// missing wiring stops the start instead of answering 501, or ignoring an
+// Idempotency-Key, at run time.
+func Build(cfg Config, svc Services) (*API, error) {
+	a := New(cfg, svc)
+	var missing []string
+	for _, r := range a.routes {
+		if r.handler == nil {
+			missing = append(missing, r.Key()+" has no handler: its service is not wired")
+		}
+		if r.Creates && svc.Idempotency == nil {
+			missing = append(missing, r.Key()+" creates, so it needs an idempotency store")
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("httpapi: function %q: %s", cfg.Function, strings.Join(missing, "; "))
+	}
+	return a, nil
 }
 
 // Handle is the Lambda entry point. It never returns an error: every
@@ -110,7 +132,7 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 	defer func() {
 		if p := recover(); p != nil {
 			a.cfg.Logger.Error("handler panicked", slog.String("request_id", reqID), slog.Any("panic", p))
-			resp, err = nil, apperr.E(apperr.Internal, "internal_error", "")
+			resp, err = nil, apperr.E(apperr.Internal, apperr.CodeInternalError, "")
 		}
 	}()
 	method := strings.ToUpper(ev.RequestContext.HTTP.Method)
@@ -121,15 +143,11 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 	route, params, found, pathExists := a.matcher.Match(method, path)
 	if !found {
 		if pathExists {
-			e := apperr.Errorf(apperr.Invalid, "method_not_allowed", "%s is not allowed here", method)
-			r := problemFor(e, reqID)
-			r.Status = http.StatusMethodNotAllowed
-			r.Body.(map[string]any)["status"] = http.StatusMethodNotAllowed
-			r.Body.(map[string]any)["title"] = http.StatusText(http.StatusMethodNotAllowed)
+			r := problemFor(apperr.Errorf(apperr.MethodNotAllowed, apperr.CodeMethodNotAllowed, "%s is not allowed here", method), reqID)
 			r.Header["Allow"] = strings.Join(a.matcher.AllowedMethods(path), ", ")
 			return r, method + " " + path, nil
 		}
-		return nil, "", apperr.Errorf(apperr.NotFound, "route_not_found", "no route %s %s", method, trunc.String(path, 200))
+		return nil, "", apperr.Errorf(apperr.NotFound, apperr.CodeRouteNotFound, "no route %s %s", method, trunc.String(path, 200))
 	}
 	routeKey = route.Key()
 	// API Gateway fills path parameters itself; when it did, trust them.
@@ -151,12 +169,12 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 		req.Identity = id
 	}
 	if req.Query, err = url.ParseQuery(ev.RawQueryString); err != nil {
-		return nil, routeKey, apperr.E(apperr.Invalid, "invalid_query", "the query string cannot be parsed")
+		return nil, routeKey, apperr.E(apperr.Invalid, apperr.CodeInvalidQuery, "the query string cannot be parsed")
 	}
 	body := []byte(ev.Body)
 	if ev.IsBase64Encoded {
 		if body, err = base64.StdEncoding.DecodeString(ev.Body); err != nil {
-			return nil, routeKey, apperr.E(apperr.Invalid, "invalid_body", "the body is marked base64 but is not")
+			return nil, routeKey, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "the body is marked base64 but is not")
 		}
 	}
 	limit := route.MaxBody
@@ -164,18 +182,17 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 		limit = DefaultMaxBody
 	}
 	if int64(len(body)) > limit {
-		return nil, routeKey, apperr.Errorf(apperr.TooLarge, "body_too_large", "the body is %d bytes; this route takes at most %d", len(body), limit)
+		return nil, routeKey, apperr.Errorf(apperr.TooLarge, apperr.CodeBodyTooLarge, "the body is %d bytes; this route takes at most %d", len(body), limit)
 	}
 	req.Body = body
 	if err := req.checkMediaType(); err != nil {
 		return nil, routeKey, err
 	}
 
-	h := a.handlers[route.Operation]
-	if h == nil {
+	if route.handler == nil { // only an API made by New, not Build
 		return nil, routeKey, notBuilt(route)
 	}
-	resp, err = h(ctx, req)
+	resp, err = route.handler(ctx, req)
 	return resp, routeKey, err
 }
 
@@ -189,12 +206,12 @@ func (a *API) identity(ev events.APIGatewayV2HTTPRequest) (Identity, error) {
 	}
 	sub, tenant := claims["sub"], claims[a.cfg.TenantClaim]
 	if !validClaim(sub) || !validClaim(tenant) {
-		e := apperr.Errorf(apperr.Unauthenticated, "unauthenticated",
+		e := apperr.Errorf(apperr.Unauthenticated, apperr.CodeUnauthenticated,
 			"a valid bearer token with the claims sub and %s is required", a.cfg.TenantClaim)
 		return Identity{}, e
 	}
 	if !plainClaim(sub) || !plainClaim(tenant) {
-		e := apperr.Errorf(apperr.Unauthenticated, "unauthenticated",
+		e := apperr.Errorf(apperr.Unauthenticated, apperr.CodeUnauthenticated,
 			"the claims sub and %s must be plain strings; a list or an object names no one", a.cfg.TenantClaim)
 		return Identity{}, e
 	}
@@ -214,7 +231,7 @@ func logFailure(ctx context.Context, log *slog.Logger, route string, status int,
 }
 
 func notBuilt(r Route) error {
-	return apperr.Errorf(apperr.NotImplemented, "not_implemented", "%s is part of the contract but is not built yet", r.Key())
+	return apperr.Errorf(apperr.NotImplemented, apperr.CodeNotImplemented, "%s is part of the contract but is not built yet", r.Key())
 }
 
 func encode(resp *Response, log *slog.Logger) events.APIGatewayV2HTTPResponse {
@@ -236,7 +253,7 @@ func encode(resp *Response, log *slog.Logger) events.APIGatewayV2HTTPResponse {
 		raw, err := json.Marshal(b)
 		if err != nil {
 			log.Error("encoding the answer failed", slog.String("error", err.Error()))
-			p := problemFor(apperr.Wrap(apperr.Internal, "internal_error", "", err), "")
+			p := problemFor(apperr.Wrap(apperr.Internal, apperr.CodeInternalError, "", err), "")
 			raw, _ = json.Marshal(p.Body)
 			out.StatusCode = p.Status
 			headers["Content-Type"] = "application/problem+json"

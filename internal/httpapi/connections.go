@@ -204,7 +204,7 @@ func (a *API) oauthCallback(ctx context.Context, r *Request) (*Response, error) 
 	if res.ReturnTo != "" {
 		u, perr := url.Parse(res.ReturnTo)
 		if perr != nil {
-			return nil, apperr.Wrap(apperr.Internal, "bad_return_to", "", perr)
+			return nil, apperr.Wrap(apperr.Internal, apperr.CodeBadReturnTo, "", perr)
 		}
 		q := u.Query()
 		q.Set("platform", string(res.Platform))

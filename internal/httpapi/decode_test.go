@@ -42,7 +42,7 @@ func TestDecodeRefusesWhatIsNotTheRoutesJSON(t *testing.T) {
 			if c.code == "unsupported_media_type" {
 				kind = apperr.BadMediaType
 			}
-			if !ok || e.Kind != kind || e.Code != c.code || !strings.Contains(e.Detail, c.detail) {
+			if !ok || e.Kind != kind || string(e.Code) != c.code || !strings.Contains(e.Detail, c.detail) {
 				t.Fatalf("got %v, want %s containing %q", err, c.code, c.detail)
 			}
 		})
@@ -78,7 +78,7 @@ func TestBodiesOverTheRouteLimitAre413(t *testing.T) {
 func TestHandlerPanicIsA500WithoutDetails(t *testing.T) {
 	t.Parallel()
 	api := New(Config{}, Services{})
-	api.handlers["getHealth"] = func(context.Context, *Request) (*Response, error) { panic("boom: secret-ish internals") }
+	api.serveWith("getHealth", func(context.Context, *Request) (*Response, error) { panic("boom: secret-ish internals") })
 	resp, err := api.Handle(context.Background(), apitest.Event("GET", "/health"))
 	if err != nil {
 		t.Fatal(err)

@@ -26,20 +26,24 @@ type DeploymentService interface {
 	CheckName(ctx context.Context, tenant, platform, name, workspace string) (deploy.Availability, error)
 }
 
-// bindDeployments binds the deployment routes when their service is wired.
-// Every answer of these routes carries the caller's RateLimit-* headers.
-func (a *API) bindDeployments(h map[string]HandlerFunc) {
-	if a.svc.Deployments == nil {
-		return
+// MaxDeploymentBody is POST /deployments' body limit: files up to it are
+// what the deployment service may be given.
+const MaxDeploymentBody = 5 << 20
+
+// deploymentRoutes are the deployments capability's routes. Every answer
+// of these routes carries the caller's RateLimit-* headers.
+func (a *API) deploymentRoutes() []Route {
+	ds := a.svc.Deployments != nil
+	return []Route{
+		{Method: "GET", Path: "/projects/{platform}/availability", Operation: "checkProjectName", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.checkProjectName, false))},
+		{Method: "GET", Path: "/deployments/limits", Operation: "getDeploymentLimits", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.getDeploymentLimits, true))},
+		{Method: "POST", Path: "/deployments", Operation: "createDeployment", Function: FnDeployments, MaxBody: MaxDeploymentBody, Creates: true, handler: wired(ds, a.withRateLimit(a.idempotent(a.createDeployment), true))},
+		{Method: "GET", Path: "/deployments", Operation: "listDeployments", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.listDeployments, false))},
+		{Method: "GET", Path: "/deployments/{id}", Operation: "getDeployment", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.getDeployment, false))},
+		{Method: "GET", Path: "/deployments/{id}/logs", Operation: "getDeploymentLogs", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.getDeploymentLogs, false))},
+		{Method: "POST", Path: "/deployments/{id}/cancel", Operation: "cancelDeployment", Function: FnDeployments, handler: wired(ds, a.withRateLimit(a.cancelDeployment, false))},
+		{Method: "POST", Path: "/deployments/{id}/rollback", Operation: "rollbackDeployment", Function: FnDeployments, Creates: true, handler: wired(ds, a.withRateLimit(a.idempotent(a.rollbackDeployment), true))},
 	}
-	h["checkProjectName"] = a.withRateLimit(a.checkProjectName, false)
-	h["getDeploymentLimits"] = a.withRateLimit(a.getDeploymentLimits, true)
-	h["createDeployment"] = a.withRateLimit(a.idempotent(a.createDeployment), true)
-	h["listDeployments"] = a.withRateLimit(a.listDeployments, false)
-	h["getDeployment"] = a.withRateLimit(a.getDeployment, false)
-	h["getDeploymentLogs"] = a.withRateLimit(a.getDeploymentLogs, false)
-	h["cancelDeployment"] = a.withRateLimit(a.cancelDeployment, false)
-	h["rollbackDeployment"] = a.withRateLimit(a.idempotent(a.rollbackDeployment), true)
 }
 
 func whoOf(r *Request) deploy.Identity {

@@ -9,7 +9,7 @@ import (
 )
 
 // Services are what handlers call. Each function wires only the ones its
-// routes need; a route whose service is missing answers 501.
+// routes need; Build refuses a function whose routes' services are missing.
 type Services struct {
 	Platforms   PlatformCatalog
 	Connections ConnectionService
@@ -31,30 +31,28 @@ var openAPIDocument []byte
 // OpenAPIDocument is the API's OpenAPI 3.1 description.
 func OpenAPIDocument() []byte { return openAPIDocument }
 
-// bind maps operations to handlers. An operation absent here answers 501.
-func (a *API) bind() map[string]HandlerFunc {
-	h := map[string]HandlerFunc{
-		"getHealth":  a.getHealth,
-		"getOpenAPI": a.getOpenAPI,
+// catalogRoutes are the routes that describe the API and its platforms.
+func (a *API) catalogRoutes() []Route {
+	return []Route{
+		{Method: "GET", Path: "/health", Operation: "getHealth", Function: FnConnections, Public: true, handler: a.getHealth},
+		{Method: "GET", Path: "/openapi.json", Operation: "getOpenAPI", Function: FnConnections, Public: true, handler: a.getOpenAPI},
+		{Method: "GET", Path: "/platforms", Operation: "listPlatforms", Function: FnConnections, handler: wired(a.svc.Platforms != nil, a.listPlatforms)},
 	}
-	if a.svc.Platforms != nil {
-		h["listPlatforms"] = a.listPlatforms
+}
+
+// connectionRoutes are the connections capability's routes: the tenant's
+// connections and the OAuth grants.
+func (a *API) connectionRoutes() []Route {
+	conns, oauth := a.svc.Connections != nil, a.svc.OAuth != nil
+	return []Route{
+		{Method: "GET", Path: "/connections", Operation: "listConnections", Function: FnConnections, handler: wired(conns, a.listConnections)},
+		{Method: "GET", Path: "/connections/{platform}", Operation: "getConnection", Function: FnConnections, handler: wired(conns, a.getConnection)},
+		{Method: "POST", Path: "/connections/{platform}", Operation: "createConnection", Function: FnConnections, Creates: true, handler: wired(conns, a.idempotent(a.createConnection))},
+		{Method: "DELETE", Path: "/connections/{platform}", Operation: "deleteConnection", Function: FnConnections, handler: wired(conns, a.deleteConnection)},
+		{Method: "POST", Path: "/connections/{platform}/refresh", Operation: "refreshConnection", Function: FnConnections, handler: wired(conns, a.refreshConnection)},
+		{Method: "POST", Path: "/connections/{platform}/oauth", Operation: "startOAuth", Function: FnOAuth, handler: wired(oauth, a.startOAuth)},
+		{Method: "GET", Path: "/oauth/{platform}/callback", Operation: "oauthCallback", Function: FnOAuth, Public: true, handler: wired(oauth, a.oauthCallback)},
 	}
-	if a.svc.Connections != nil {
-		h["listConnections"] = a.listConnections
-		h["getConnection"] = a.getConnection
-		h["createConnection"] = a.createConnection
-		h["refreshConnection"] = a.refreshConnection
-		h["deleteConnection"] = a.deleteConnection
-	}
-	if a.svc.OAuth != nil {
-		h["startOAuth"] = a.startOAuth
-		h["oauthCallback"] = a.oauthCallback
-	}
-	a.bindLivestreams(h)
-	a.bindMeetings(h)
-	a.bindDeployments(h)
-	return h
 }
 
 func (a *API) getHealth(context.Context, *Request) (*Response, error) {

@@ -37,7 +37,7 @@ func (a *API) idempotent(h HandlerFunc) HandlerFunc {
 			return h(ctx, r)
 		}
 		if len(key) > 255 || !validClaim(key) {
-			return nil, apperr.E(apperr.Invalid, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 printable characters")
+			return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidIdempotencyKey, "Idempotency-Key must be 1 to 255 printable characters")
 		}
 		sum := sha256.Sum256(append([]byte(r.Route.Key()+"\n"+r.Identity.User+"\n"), r.Body...))
 		hash := hex.EncodeToString(sum[:])

@@ -106,7 +106,7 @@ func TestIdempotencyKeepsOnlyAnswersARetryWouldRepeat(t *testing.T) {
 			t.Parallel()
 			api := New(Config{}, Services{Idempotency: newMemKeys()})
 			h := &answers{next: []func() (*Response, error){c.first, answer(http.StatusCreated)}}
-			api.handlers["createLivestream"] = api.idempotent(h.handle)
+			api.serveWith("createLivestream", api.idempotent(h.handle))
 			ev := apitest.Event("POST", "/livestreams", apitest.As("t", "u"), apitest.Body(`{"title":"x"}`), apitest.Header("Idempotency-Key", "k1"))
 			first, _ := api.Handle(context.Background(), ev)
 			second, _ := api.Handle(context.Background(), ev)
@@ -138,7 +138,7 @@ func TestEvery5xxLogsItsCause(t *testing.T) {
 			api := New(Config{Logger: slog.New(slog.NewJSONHandler(&logs, nil))}, Services{Idempotency: newMemKeys()})
 			cause := apperr.Wrap(apperr.Internal, "internal_error", "", errors.New("dynamodb said cause-7f3a"))
 			h := &answers{next: []func() (*Response, error){failure(cause)}}
-			api.handlers[route.op] = api.idempotent(h.handle)
+			api.serveWith(route.op, api.idempotent(h.handle))
 			opts := []apitest.Option{apitest.As("t", "u"), apitest.Body(`{"title":"x"}`)}
 			if withKey {
 				opts = append(opts, apitest.Header("Idempotency-Key", "k1"))

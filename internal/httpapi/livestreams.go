@@ -26,20 +26,21 @@ type LivestreamService interface {
 	Destinations(ctx context.Context, tenant, platform string) ([]platform.Destination, error)
 }
 
-// bindLivestreams binds the livestream routes when their service is wired.
-func (a *API) bindLivestreams(h map[string]HandlerFunc) {
-	if a.svc.Livestreams == nil {
-		return
+// livestreamRoutes are the livestreams capability's routes, and the
+// destinations of a connection (the broadcasters ask the platform).
+func (a *API) livestreamRoutes() []Route {
+	ls := a.svc.Livestreams != nil
+	return []Route{
+		{Method: "POST", Path: "/livestreams", Operation: "createLivestream", Function: FnLivestreams, Creates: true, handler: wired(ls, a.idempotent(a.createLivestream))},
+		{Method: "GET", Path: "/livestreams", Operation: "listLivestreams", Function: FnLivestreams, handler: wired(ls, a.listLivestreams)},
+		{Method: "GET", Path: "/livestreams/{id}", Operation: "getLivestream", Function: FnLivestreams, handler: wired(ls, a.getLivestream)},
+		{Method: "PATCH", Path: "/livestreams/{id}", Operation: "updateLivestream", Function: FnLivestreams, handler: wired(ls, a.updateLivestream)},
+		{Method: "DELETE", Path: "/livestreams/{id}", Operation: "cancelLivestream", Function: FnLivestreams, handler: wired(ls, a.cancelLivestream)},
+		{Method: "GET", Path: "/livestreams/{id}/ingest", Operation: "getLivestreamIngest", Function: FnLivestreams, handler: wired(ls, a.getLivestreamIngest)},
+		{Method: "POST", Path: "/livestreams/{id}/start", Operation: "startLivestream", Function: FnLivestreams, handler: wired(ls, a.startLivestream)},
+		{Method: "POST", Path: "/livestreams/{id}/end", Operation: "endLivestream", Function: FnLivestreams, handler: wired(ls, a.endLivestream)},
+		{Method: "GET", Path: "/connections/{platform}/destinations", Operation: "listConnectionDestinations", Function: FnLivestreams, handler: wired(ls, a.listConnectionDestinations)},
 	}
-	h["createLivestream"] = a.idempotent(a.createLivestream)
-	h["listLivestreams"] = a.listLivestreams
-	h["getLivestream"] = a.getLivestream
-	h["getLivestreamIngest"] = a.getLivestreamIngest
-	h["updateLivestream"] = a.updateLivestream
-	h["startLivestream"] = a.startLivestream
-	h["endLivestream"] = a.endLivestream
-	h["cancelLivestream"] = a.cancelLivestream
-	h["listConnectionDestinations"] = a.listConnectionDestinations
 }
 
 type livestreamTargetView struct {
@@ -105,10 +106,10 @@ func viewLivestream(ls *livestream.Livestream) livestreamView {
 func parseDateTime(field, s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
 	if err != nil {
-		return time.Time{}, apperr.Errorf(apperr.Invalid, "invalid_body", "%s must be an RFC 3339 date-time such as 2026-05-03T10:00:00Z", field)
+		return time.Time{}, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidBody, "%s must be an RFC 3339 date-time such as 2026-05-03T10:00:00Z", field)
 	}
 	if t.IsZero() { // the services read the zero time as "not given"; as a value it is a bad time
-		return time.Time{}, apperr.Errorf(apperr.Invalid, "invalid_body", "%s %s is not a usable date-time", field, s)
+		return time.Time{}, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidBody, "%s %s is not a usable date-time", field, s)
 	}
 	return t, nil
 }
@@ -134,7 +135,7 @@ func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, erro
 		return nil, err
 	}
 	if body.ScheduledStart == "" {
-		return nil, apperr.E(apperr.Invalid, "invalid_body", "scheduledStart is required")
+		return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "scheduledStart is required")
 	}
 	in := livestream.CreateInput{Title: body.Title, Description: body.Description}
 	var err error
@@ -221,7 +222,7 @@ func (a *API) updateLivestream(ctx context.Context, r *Request) (*Response, erro
 		d := ""
 		if !bytes.Equal(body.Description, null) {
 			if err := json.Unmarshal(body.Description, &d); err != nil {
-				return nil, apperr.E(apperr.Invalid, "invalid_body", "description must be a string or null")
+				return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "description must be a string or null")
 			}
 		}
 		in.Description = &d
@@ -238,7 +239,7 @@ func (a *API) updateLivestream(ctx context.Context, r *Request) (*Response, erro
 		if !bytes.Equal(body.ScheduledEnd, null) {
 			var s string
 			if err := json.Unmarshal(body.ScheduledEnd, &s); err != nil {
-				return nil, apperr.E(apperr.Invalid, "invalid_body", "scheduledEnd must be a date-time string or null")
+				return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "scheduledEnd must be a date-time string or null")
 			}
 			var err error
 			if end, err = parseDateTime("scheduledEnd", s); err != nil {

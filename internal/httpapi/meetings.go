@@ -2,14 +2,10 @@ package httpapi
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/url"
 
-	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
-	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
 // MeetingService is what the meeting routes call.
@@ -20,15 +16,15 @@ type MeetingService interface {
 	Cancel(ctx context.Context, tenant, id string) error
 }
 
-// bindMeetings binds the meeting routes when their service is wired.
-func (a *API) bindMeetings(h map[string]HandlerFunc) {
-	if a.svc.Meetings == nil {
-		return
+// meetingRoutes are the meetings capability's routes.
+func (a *API) meetingRoutes() []Route {
+	ms := a.svc.Meetings != nil
+	return []Route{
+		{Method: "POST", Path: "/meetings", Operation: "createMeeting", Function: FnMeetings, Creates: true, handler: wired(ms, a.idempotent(a.createMeeting))},
+		{Method: "GET", Path: "/meetings", Operation: "listMeetings", Function: FnMeetings, handler: wired(ms, a.listMeetings)},
+		{Method: "GET", Path: "/meetings/{id}", Operation: "getMeeting", Function: FnMeetings, handler: wired(ms, a.getMeeting)},
+		{Method: "DELETE", Path: "/meetings/{id}", Operation: "cancelMeeting", Function: FnMeetings, handler: wired(ms, a.cancelMeeting)},
 	}
-	h["createMeeting"] = a.createMeeting
-	h["listMeetings"] = a.listMeetings
-	h["getMeeting"] = a.getMeeting
-	h["cancelMeeting"] = a.cancelMeeting
 }
 
 type meetingTargetView struct {
@@ -60,11 +56,7 @@ func nullableMeetingField(s string) *string {
 }
 
 // viewMeeting shows a meeting. Its host links are never part of it.
-func viewMeeting(m *meeting.Meeting) meetingView { return viewMeetingLinks(m, true) }
-
-// viewMeetingLinks shows a meeting with, or without (withSecretLinks
-// false), the join links that are credentials (8x8 JaaS).
-func viewMeetingLinks(m *meeting.Meeting, withSecretLinks bool) meetingView {
+func viewMeeting(m *meeting.Meeting) meetingView {
 	v := meetingView{
 		ID: m.ID, Title: m.Title, Status: string(m.Status), StartTime: *timePtr(m.Start), DurationMinutes: m.DurationMinutes(),
 		Timezone: m.TimeZone, CreatedAt: stamp(m.CreatedAt), CancelledAt: timePtr(m.CancelledAt),
@@ -73,9 +65,6 @@ func viewMeetingLinks(m *meeting.Meeting, withSecretLinks bool) meetingView {
 	for i, t := range m.Targets {
 		tv := meetingTargetView{Platform: string(t.Platform), Status: string(t.Status),
 			JoinURL: nullableMeetingField(t.JoinURL), ExternalID: nullableMeetingField(t.ExternalID), Note: nullableMeetingField(t.Note)}
-		if len(t.SealedJoin) > 0 && !withSecretLinks {
-			tv.JoinURL = nil
-		}
 		if t.LastError != nil {
 			tv.LastError = &lastErrorView{Code: t.LastError.Code, Message: t.LastError.Message, At: *timePtr(t.LastError.At)}
 		}
@@ -84,46 +73,9 @@ func viewMeetingLinks(m *meeting.Meeting, withSecretLinks bool) meetingView {
 	return v
 }
 
-// createMeeting answers POST /meetings. The Idempotency-Key layer keeps
-// answers in the clear for a day, so the answer it sees withholds the join
-// links that are credentials (JaaS); they are put back here, opened from
-// the vault, on the way out, the first time and on every replay.
+// createMeeting answers POST /meetings with the meeting as made, its join
+// links included; the Idempotency-Key layer's store seals what it keeps.
 func (a *API) createMeeting(ctx context.Context, r *Request) (*Response, error) {
-	resp, err := a.idempotent(a.createMeetingWithheld)(ctx, r)
-	if err != nil || resp.Status != http.StatusCreated {
-		return resp, err
-	}
-	var v meetingView
-	switch b := resp.Body.(type) {
-	case meetingView:
-		v = b
-	case []byte:
-		if err := json.Unmarshal(b, &v); err != nil {
-			return nil, apperr.Wrap(apperr.Internal, "internal_error", "", fmt.Errorf("a kept meeting answer: %w", err))
-		}
-	default:
-		return resp, nil
-	}
-	withheld := false
-	for _, t := range v.Targets {
-		withheld = withheld || (t.Status == string(meeting.TargetReady) && t.JoinURL == nil)
-	}
-	if !withheld {
-		return resp, nil
-	}
-	m, err := a.svc.Meetings.Get(ctx, r.Identity.Tenant, v.ID)
-	if err != nil {
-		return nil, err
-	}
-	for i, t := range v.Targets {
-		if tg, ok := m.Target(platform.ID(t.Platform)); ok && t.JoinURL == nil {
-			v.Targets[i].JoinURL = nullableMeetingField(tg.JoinURL)
-		}
-	}
-	return &Response{Status: resp.Status, Header: resp.Header, Body: v}, nil
-}
-
-func (a *API) createMeetingWithheld(ctx context.Context, r *Request) (*Response, error) {
 	var body struct {
 		Title           string  `json:"title"`
 		StartTime       string  `json:"startTime"`
@@ -144,7 +96,7 @@ func (a *API) createMeetingWithheld(ctx context.Context, r *Request) (*Response,
 	if err != nil {
 		return nil, err
 	}
-	return created(http.StatusCreated, "/meetings/"+url.PathEscape(m.ID), viewMeetingLinks(m, false)), nil
+	return created(http.StatusCreated, "/meetings/"+url.PathEscape(m.ID), viewMeeting(m)), nil
 }
 
 func (a *API) listMeetings(ctx context.Context, r *Request) (*Response, error) {

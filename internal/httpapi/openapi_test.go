@@ -175,7 +175,8 @@ func TestEveryOperationDocumentsSuccessAndProblems(t *testing.T) {
 			}
 		}
 		// A POST to a collection (/livestreams, /meetings, /deployments) creates.
-		if r.Method == "POST" && strings.Count(r.Path, "/") == 1 {
+		// So does a route marked Creates (POST /connections/{platform}).
+		if r.Method == "POST" && strings.Count(r.Path, "/") == 1 || r.Creates {
 			if op.Parameters.GetByInAndName("header", "Idempotency-Key") == nil {
 				t.Errorf("%s creates something, so it must take an Idempotency-Key header", r.Key())
 			}

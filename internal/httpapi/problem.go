@@ -41,6 +41,8 @@ func statusOf(k apperr.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case apperr.BadMediaType:
 		return http.StatusUnsupportedMediaType
+	case apperr.MethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	case apperr.RateLimited:
 		return http.StatusTooManyRequests
 	case apperr.NotImplemented:
@@ -59,10 +61,10 @@ func statusOf(k apperr.Kind) int {
 func problemFor(err error, requestID string) *Response {
 	e, ok := apperr.As(err)
 	if !ok {
-		e = apperr.Wrap(apperr.Internal, "internal_error", "", err)
+		e = apperr.Wrap(apperr.Internal, apperr.CodeInternalError, "", err)
 	}
 	if errors.Is(err, errBodyTooLarge) {
-		e = apperr.E(apperr.TooLarge, "body_too_large", err.Error())
+		e = apperr.E(apperr.TooLarge, apperr.CodeBodyTooLarge, err.Error())
 	}
 	status := statusOf(e.Kind)
 	detail := e.Detail
@@ -70,10 +72,10 @@ func problemFor(err error, requestID string) *Response {
 		detail = "something went wrong on our side; the request id identifies it in our logs"
 	}
 	p := map[string]any{
-		"type":   ProblemTypePrefix + e.Code,
+		"type":   ProblemTypePrefix + string(e.Code),
 		"title":  http.StatusText(status),
 		"status": status,
-		"code":   e.Code,
+		"code":   string(e.Code),
 	}
 	if detail != "" {
 		p["detail"] = detail

@@ -47,7 +47,7 @@ var errBodyTooLarge = errors.New("the request body is over the size limit")
 // and bodies over the route's limit.
 func (r *Request) Decode(v any) error {
 	if len(bytes.TrimSpace(r.Body)) == 0 {
-		return apperr.E(apperr.Invalid, "body_required", "this request needs a JSON body")
+		return apperr.E(apperr.Invalid, apperr.CodeBodyRequired, "this request needs a JSON body")
 	}
 	if err := r.checkMediaType(); err != nil {
 		return err
@@ -59,10 +59,10 @@ func (r *Request) Decode(v any) error {
 		if strings.HasPrefix(err.Error(), "json: unknown field ") {
 			detail = unknownFieldDetail(r.Body, reflect.TypeOf(v))
 		}
-		return apperr.Wrap(apperr.Invalid, "invalid_body", detail, err)
+		return apperr.Wrap(apperr.Invalid, apperr.CodeInvalidBody, detail, err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return apperr.E(apperr.Invalid, "invalid_body", "the body holds more than one JSON value")
+		return apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "the body holds more than one JSON value")
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ func (r *Request) Decode(v any) error {
 // (curl -d without a Content-Type) or text is not read as JSON by guess.
 func (r *Request) checkMediaType() error {
 	if ct := r.HeaderValue("content-type"); len(bytes.TrimSpace(r.Body)) > 0 && ct != "" && !isJSON(ct) {
-		return apperr.Errorf(apperr.BadMediaType, "unsupported_media_type", "send the body as application/json, not %q", trunc.String(ct, 64))
+		return apperr.Errorf(apperr.BadMediaType, apperr.CodeUnsupportedMediaType, "send the body as application/json, not %q", trunc.String(ct, 64))
 	}
 	return nil
 }
@@ -84,7 +84,7 @@ func (r *Request) QueryInt(name string, def, min, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n < min || n > max {
-		return 0, apperr.Errorf(apperr.Invalid, "invalid_query", "%s must be a whole number from %d to %d", name, min, max)
+		return 0, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidQuery, "%s must be a whole number from %d to %d", name, min, max)
 	}
 	return n, nil
 }

@@ -47,12 +47,12 @@ type Response struct {
 
 // Reused is the error for a key used with another request.
 func Reused() error {
-	return apperr.E(apperr.Unprocessable, "idempotency_key_reused", "this Idempotency-Key was used with another request; use a new key")
+	return apperr.E(apperr.Unprocessable, apperr.CodeIdempotencyKeyReused, "this Idempotency-Key was used with another request; use a new key")
 }
 
 // InProgress is the error while the first request with a key still runs.
 func InProgress() error {
-	e := apperr.E(apperr.Conflict, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed; retry shortly")
+	e := apperr.E(apperr.Conflict, apperr.CodeIdempotencyInProgress, "a request with this Idempotency-Key is still being processed; retry shortly")
 	e.RetryAfter = time.Second
 	return e
 }

@@ -59,28 +59,28 @@ type UpdateInput struct {
 	ScheduledEnd   *time.Time
 }
 
-func invalid(code, format string, args ...any) error {
+func invalid(code apperr.Code, format string, args ...any) error {
 	return apperr.Errorf(apperr.Invalid, code, format, args...)
 }
 
-func unprocessable(code, format string, args ...any) error {
+func unprocessable(code apperr.Code, format string, args ...any) error {
 	return apperr.Errorf(apperr.Unprocessable, code, format, args...)
 }
 
 func checkTitle(title string) (string, error) {
 	title = strings.TrimSpace(title)
 	if title == "" {
-		return "", invalid("invalid_title", "title is required")
+		return "", invalid(apperr.CodeInvalidTitle, "title is required")
 	}
 	if n := utf8.RuneCountInString(title); n > MaxTitle {
-		return "", invalid("invalid_title", "title is %d characters; YouTube takes at most %d", n, MaxTitle)
+		return "", invalid(apperr.CodeInvalidTitle, "title is %d characters; YouTube takes at most %d", n, MaxTitle)
 	}
 	return title, nil
 }
 
 func checkDescription(d string) error {
 	if len(d) > MaxDescription {
-		return invalid("invalid_description", "description is %d bytes; at most %d", len(d), MaxDescription)
+		return invalid(apperr.CodeInvalidDescription, "description is %d bytes; at most %d", len(d), MaxDescription)
 	}
 	return nil
 }
@@ -89,19 +89,19 @@ func checkDescription(d string) error {
 // after the start.
 func (s *Service) checkSchedule(start, end time.Time, now time.Time, startChanged bool) error {
 	if start.IsZero() {
-		return invalid("invalid_schedule", "scheduledStart is required")
+		return invalid(apperr.CodeInvalidSchedule, "scheduledStart is required")
 	}
 	if startChanged && start.Before(now.Add(-s.cfg.StartGrace)) {
-		return unprocessable("invalid_schedule", "scheduledStart %s is in the past", start.UTC().Format(time.RFC3339))
+		return unprocessable(apperr.CodeInvalidSchedule, "scheduledStart %s is in the past", start.UTC().Format(time.RFC3339))
 	}
 	if start.After(now.Add(MaxAhead)) {
-		return invalid("invalid_schedule", "scheduledStart %s is more than a year ahead; a livestream is scheduled at most a year out", start.UTC().Format(time.RFC3339))
+		return invalid(apperr.CodeInvalidSchedule, "scheduledStart %s is more than a year ahead; a livestream is scheduled at most a year out", start.UTC().Format(time.RFC3339))
 	}
 	if !end.IsZero() && !end.After(start) {
-		return unprocessable("invalid_schedule", "scheduledEnd must be after scheduledStart")
+		return unprocessable(apperr.CodeInvalidSchedule, "scheduledEnd must be after scheduledStart")
 	}
 	if end.After(start.Add(MaxAhead)) {
-		return invalid("invalid_schedule", "scheduledEnd %s is more than a year after scheduledStart", end.UTC().Format(time.RFC3339))
+		return invalid(apperr.CodeInvalidSchedule, "scheduledEnd %s is more than a year after scheduledStart", end.UTC().Format(time.RFC3339))
 	}
 	return nil
 }
@@ -110,7 +110,7 @@ func (s *Service) checkSchedule(start, end time.Time, now time.Time, startChange
 // supplied by platform.
 func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]string, error) {
 	if len(in) == 0 || len(in) > MaxTargets {
-		return nil, nil, invalid("invalid_targets", "a livestream has 1 to %d targets, one per platform; this one has %d", MaxTargets, len(in))
+		return nil, nil, invalid(apperr.CodeInvalidTargets, "a livestream has 1 to %d targets, one per platform; this one has %d", MaxTargets, len(in))
 	}
 	targets := make([]Target, 0, len(in))
 	keys := map[platform.ID]string{}
@@ -124,15 +124,15 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 		case d.Kind != platform.KindLivestream:
 			return nil, nil, platform.WrongKind(apperr.Invalid, d, platform.KindLivestream)
 		case s.cfg.Broadcasters[d.ID] == nil:
-			return nil, nil, unprocessable("platform_not_configured", "%s is not configured here", d.Name)
+			return nil, nil, unprocessable(apperr.CodePlatformNotConfigured, "%s is not configured here", d.Name)
 		case seen[ti.Platform]:
-			return nil, nil, invalid("invalid_targets", "%s is a target twice: one target per platform", d.Name)
+			return nil, nil, invalid(apperr.CodeInvalidTargets, "%s is a target twice: one target per platform", d.Name)
 		}
 		seen[ti.Platform] = true
 		switch ti.Privacy {
 		case "", "public", "unlisted", "private":
 		default:
-			return nil, nil, invalid("invalid_privacy", "privacy of the %s target must be public, unlisted or private", d.Name)
+			return nil, nil, invalid(apperr.CodeInvalidPrivacy, "privacy of the %s target must be public, unlisted or private", d.Name)
 		}
 		t := Target{Platform: d.ID, Privacy: ti.Privacy, Status: TargetPending}
 		if t.Destination, err = s.checkDestination(d, ti.Destination); err != nil {
@@ -145,17 +145,17 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 		manual := d.Supports(platform.CapBroadcastManual)
 		switch {
 		case manual && (rtmp == "" || key == ""):
-			return nil, nil, unprocessable("ingest_required", "%s: %s", d.Name, d.Notes)
+			return nil, nil, unprocessable(apperr.CodeIngestRequired, "%s: %s", d.Name, d.Notes)
 		case !manual && (rtmp != "" || key != ""):
-			return nil, nil, unprocessable("ingest_not_accepted",
+			return nil, nil, unprocessable(apperr.CodeIngestNotAccepted,
 				"%s creates its own ingest: rtmpUrl and streamKey are only for platforms whose API cannot (Instagram)", d.Name)
 		case manual:
 			u, err := url.Parse(rtmp)
 			if err != nil || (u.Scheme != "rtmp" && u.Scheme != "rtmps") || u.Host == "" {
-				return nil, nil, invalid("invalid_ingest", "the %s rtmpUrl must be an rtmp:// or rtmps:// URL", d.Name)
+				return nil, nil, invalid(apperr.CodeInvalidIngest, "the %s rtmpUrl must be an rtmp:// or rtmps:// URL", d.Name)
 			}
 			if len(key) > maxStreamKey || strings.ContainsAny(key, " \t\r\n") {
-				return nil, nil, invalid("invalid_ingest", "the %s streamKey must be at most %d characters without spaces", d.Name, maxStreamKey)
+				return nil, nil, invalid(apperr.CodeInvalidIngest, "the %s streamKey must be at most %d characters without spaces", d.Name, maxStreamKey)
 			}
 			t.IngestURL, t.UserIngest = rtmp, true
 			keys[d.ID] = key
@@ -171,13 +171,13 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 func checkYouTubeChoices(d platform.Descriptor, ti TargetInput, t *Target) error {
 	if d.ID != platform.YouTube {
 		if ti.MadeForKids != nil || ti.AutoStop != nil {
-			return unprocessable("option_not_accepted", "madeForKids and autoStop are YouTube settings; %s takes neither", d.Name)
+			return unprocessable(apperr.CodeOptionNotAccepted, "madeForKids and autoStop are YouTube settings; %s takes neither", d.Name)
 		}
 		return nil
 	}
 	if ti.MadeForKids == nil {
 		// Evidence: PLATFORMS.md YouTube (status.selfDeclaredMadeForKids); COPPA and YouTube's audience setting.
-		return invalid("made_for_kids_required", "the YouTube target needs madeForKids (true or false): YouTube requires "+
+		return invalid(apperr.CodeMadeForKidsRequired, "the YouTube target needs madeForKids (true or false): YouTube requires "+
 			"every broadcast to declare whether it is made for kids (COPPA; YouTube's audience setting), which turns off "+
 			"comments, personalized ads, notifications and more for its viewers; the declaration is the channel owner's "+
 			"legal responsibility, so Switchboard never chooses it")
@@ -196,7 +196,8 @@ func checkYouTubeChoices(d platform.Descriptor, ti TargetInput, t *Target) error
 // the platform refuses is failed with the platform's reason, and retried
 // while retrying can help; when every target is refused for good, nothing
 // is kept and the refusal is the answer.
-func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (*Livestream, error) {
+func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.Create", err) }()
 	now := s.now()
 	title, err := checkTitle(in.Title)
 	if err != nil {
@@ -279,11 +280,11 @@ func (s *Service) credentials(ctx context.Context, tenant string, targets []Targ
 		if !ok || e.Kind != apperr.Conflict {
 			return nil, err
 		}
-		missing = append(missing, map[string]string{"platform": string(t.Platform), "code": e.Code, "detail": e.Detail})
+		missing = append(missing, map[string]string{"platform": string(t.Platform), "code": string(e.Code), "detail": e.Detail})
 		details = append(details, e.Detail)
 	}
 	if len(missing) > 0 {
-		e := apperr.E(apperr.Conflict, "target_not_connected", "not every target can be used: "+strings.Join(details, "; "))
+		e := apperr.E(apperr.Conflict, apperr.CodeTargetNotConnected, "not every target can be used: "+strings.Join(details, "; "))
 		e.Fields = map[string]any{"targets": missing}
 		return nil, e
 	}
@@ -303,9 +304,9 @@ func refusedEverywhere(ls *Livestream) error {
 		refused = append(refused, map[string]string{"platform": string(t.Platform), "code": t.LastError.Code, "message": t.LastError.Message})
 		details = append(details, fmt.Sprintf("%s: %s", t.Platform, t.LastError.Message))
 	}
-	kind, code := apperr.Unprocessable, "targets_refused"
+	kind, code := apperr.Unprocessable, apperr.CodeTargetsRefused
 	if allExpired(ls.Targets) {
-		kind, code = apperr.Conflict, "connection_expired"
+		kind, code = apperr.Conflict, apperr.CodeConnectionExpired
 	}
 	e := apperr.E(kind, code, "no target could be set up, so nothing was scheduled: "+strings.Join(details, "; "))
 	e.Fields = map[string]any{"targets": refused}
@@ -325,9 +326,10 @@ func allExpired(ts []Target) bool {
 // is still scheduled. Platforms keep what they were told at creation: the
 // clients have no call that changes a broadcast, so the change is recorded
 // and the scheduler follows the new schedule (see the package doc).
-func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput) (*Livestream, error) {
+func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.Update", err) }()
 	if in.Title == nil && in.Description == nil && in.ScheduledStart == nil && in.ScheduledEnd == nil {
-		return nil, invalid("invalid_body", "name at least one of title, description, scheduledStart and scheduledEnd")
+		return nil, invalid(apperr.CodeInvalidBody, "name at least one of title, description, scheduledStart and scheduledEnd")
 	}
 	for range 3 {
 		now := s.now()
@@ -383,14 +385,15 @@ func changeable(ls *Livestream, now time.Time, what string) error {
 		return errClaimLost
 	}
 	if ls.Status != StatusScheduled {
-		return apperr.Errorf(apperr.Conflict, "livestream_not_scheduled", "the livestream is %s: only a scheduled livestream can be %s", ls.PublicStatus(), what)
+		return apperr.Errorf(apperr.Conflict, apperr.CodeLivestreamNotScheduled, "the livestream is %s: only a scheduled livestream can be %s", ls.PublicStatus(), what)
 	}
 	return nil
 }
 
 // Start starts a scheduled livestream now, as the scheduler would at its
 // scheduled start.
-func (s *Service) Start(ctx context.Context, tenant, id string) (*Livestream, error) {
+func (s *Service) Start(ctx context.Context, tenant, id string) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.Start", err) }()
 	return s.transition(ctx, tenant, id, StatusStarting, func(ls *Livestream, now time.Time) error {
 		return changeable(ls, now, "started")
 	})
@@ -398,13 +401,14 @@ func (s *Service) Start(ctx context.Context, tenant, id string) (*Livestream, er
 
 // End ends a live livestream now, as the scheduler would at its scheduled
 // end.
-func (s *Service) End(ctx context.Context, tenant, id string) (*Livestream, error) {
+func (s *Service) End(ctx context.Context, tenant, id string) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.End", err) }()
 	return s.transition(ctx, tenant, id, StatusEnding, func(ls *Livestream, now time.Time) error {
 		if ls.claimed(now) {
 			return errClaimLost
 		}
 		if ls.Status != StatusLive {
-			return apperr.Errorf(apperr.Conflict, "livestream_not_live", "the livestream is %s: only a live livestream can be ended", ls.PublicStatus())
+			return apperr.Errorf(apperr.Conflict, apperr.CodeLivestreamNotLive, "the livestream is %s: only a live livestream can be ended", ls.PublicStatus())
 		}
 		return nil
 	})
@@ -413,8 +417,9 @@ func (s *Service) End(ctx context.Context, tenant, id string) (*Livestream, erro
 // Cancel cancels a livestream at every platform: live targets are ended,
 // the others cancelled. A platform that fails is recorded on its target and
 // retried; the livestream is cancelled regardless and never starts.
-func (s *Service) Cancel(ctx context.Context, tenant, id string) error {
-	_, err := s.transition(ctx, tenant, id, StatusCancelled, func(ls *Livestream, now time.Time) error {
+func (s *Service) Cancel(ctx context.Context, tenant, id string) (err error) {
+	defer func() { err = apperr.WithOp("livestream.Cancel", err) }()
+	_, err = s.transition(ctx, tenant, id, StatusCancelled, func(ls *Livestream, now time.Time) error {
 		if ls.claimed(now) {
 			return errClaimLost
 		}
@@ -424,7 +429,7 @@ func (s *Service) Cancel(ctx context.Context, tenant, id string) error {
 		case ls.Status == StatusFailed && ls.EndedAt.IsZero():
 			return nil
 		}
-		return apperr.Errorf(apperr.Conflict, "livestream_over", "the livestream is already %s", ls.PublicStatus())
+		return apperr.Errorf(apperr.Conflict, apperr.CodeLivestreamOver, "the livestream is already %s", ls.PublicStatus())
 	})
 	return err
 }

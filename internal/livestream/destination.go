@@ -2,6 +2,7 @@ package livestream
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 
@@ -39,10 +40,10 @@ func (s *Service) checkDestination(d platform.Descriptor, dest string) (string, 
 		return "", nil
 	}
 	if _, ok := s.lister(d.ID); !ok {
-		return "", unprocessable("destination_not_supported", "%s publishes to the connected account only: a target's destination is for Facebook Pages", d.Name)
+		return "", unprocessable(apperr.CodeDestinationNotSupported, "%s publishes to the connected account only: a target's destination is for Facebook Pages", d.Name)
 	}
 	if len(dest) > maxDestination || strings.ContainsAny(dest, "/?#% \t\r\n") {
-		return "", invalid("invalid_destination", "the %s destination must be an id from GET /connections/%s/destinations, or me", d.Name, d.ID)
+		return "", invalid(apperr.CodeInvalidDestination, "the %s destination must be an id from GET /connections/%s/destinations, or me", d.Name, d.ID)
 	}
 	return dest, nil
 }
@@ -63,7 +64,7 @@ func (s *Service) checkManaged(ctx context.Context, targets []Target, creds map[
 		}
 		if !hasDestination(ds, t.Destination) {
 			d, _ := platform.Lookup(string(t.Platform))
-			e := apperr.Errorf(apperr.Unprocessable, "unknown_destination",
+			e := apperr.Errorf(apperr.Unprocessable, apperr.CodeUnknownDestination,
 				"the connected %s account cannot publish to %q: it is not a Page the account manages (GET /connections/%s/destinations lists where it can)",
 				d.Name, t.Destination, t.Platform)
 			e.Fields = map[string]any{"platform": string(t.Platform), "destination": t.Destination}
@@ -86,18 +87,19 @@ func hasDestination(ds []platform.Destination, id string) bool {
 // can publish (for Facebook: the profile, id "me", and each Page the user
 // manages). A platform without destinations, or one the tenant never
 // connected, is NotFound; an expired connection is a conflict.
-func (s *Service) Destinations(ctx context.Context, tenant, p string) ([]platform.Destination, error) {
+func (s *Service) Destinations(ctx context.Context, tenant, p string) (_ []platform.Destination, err error) {
+	defer func() { err = apperr.WithOp("livestream.Destinations", err) }()
 	d, ok := platform.Lookup(p)
 	if !ok {
-		return nil, apperr.Errorf(apperr.NotFound, "unknown_platform", "there is no platform %q", trunc.String(p, 40))
+		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeUnknownPlatform, "there is no platform %q", trunc.String(p, 40))
 	}
 	l, ok := s.lister(d.ID)
 	if !ok {
-		return nil, apperr.Errorf(apperr.NotFound, "destinations_not_supported", "%s publishes to the connected account only: it has no destinations to choose", d.Name)
+		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeDestinationsNotSupported, "%s publishes to the connected account only: it has no destinations to choose", d.Name)
 	}
 	c, err := s.cfg.Tokens.Token(ctx, tenant, d.ID)
-	if e, ok := apperr.As(err); ok && e.Code == "not_connected" {
-		return nil, apperr.Errorf(apperr.NotFound, "connection_not_found", "%s is not connected", d.Name)
+	if errors.Is(err, connection.ErrNotConnected) {
+		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeConnectionNotFound, "%s is not connected", d.Name)
 	}
 	if err != nil {
 		return nil, err

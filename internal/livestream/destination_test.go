@@ -87,7 +87,7 @@ func TestADestinationThatCannotBeUsedIsRefusedAndNothingIsStored(t *testing.T) {
 		in.Targets[0].Destination = tc.dest
 		_, err := e.svc.Create(context.Background(), tenant, "user-1", in)
 		ae, ok := apperr.As(err)
-		if !ok || ae.Kind != tc.kind || ae.Code != tc.code {
+		if !ok || ae.Kind != tc.kind || string(ae.Code) != tc.code {
 			t.Errorf("%s: %v, want %s %s", tc.name, err, tc.kind, tc.code)
 		}
 	}

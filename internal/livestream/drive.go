@@ -138,7 +138,7 @@ func stepOf(o op) Step {
 
 // errClaimLost: another run took the livestream over (this one outlived
 // its lease); this run stops.
-var errClaimLost = apperr.E(apperr.Conflict, "livestream_busy", "the livestream is being changed elsewhere; try again in a moment")
+var errClaimLost = apperr.E(apperr.Conflict, apperr.CodeLivestreamBusy, "the livestream is being changed elsewhere; try again in a moment")
 
 // claim takes the livestream for one run, moving it to next. It is one
 // conditional write: of any number of runs that read the same version,
@@ -353,7 +353,7 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 	p := t.Platform
 	bc := s.cfg.Broadcasters[p]
 	if bc == nil {
-		s.fail(ctx, ls, t, stepOf(o), apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "%s is not configured here", p), now)
+		s.fail(ctx, ls, t, stepOf(o), apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "%s is not configured here", p), now)
 		return nil, record(nil)
 	}
 	if creds == nil {
@@ -547,7 +547,7 @@ func lastErrorOf(err error, now time.Time) *LastError {
 		return le
 	}
 	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal {
-		le.Code, le.Message = e.Code, e.Detail
+		le.Code, le.Message = string(e.Code), e.Detail
 	}
 	return le
 }

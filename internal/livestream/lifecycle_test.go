@@ -14,7 +14,7 @@ import (
 
 func code(err error) string {
 	if e, ok := apperr.As(err); ok {
-		return e.Code
+		return string(e.Code)
 	}
 	return ""
 }

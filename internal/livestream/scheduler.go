@@ -24,7 +24,8 @@ const (
 // costs one query. Each livestream is claimed with a conditional write
 // before anything is done, so concurrent and repeated runs do each thing
 // once.
-func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (run.Report, error) {
+func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (_ run.Report, err error) {
+	defer func() { err = apperr.WithOp("livestream.RunDue", err) }()
 	if concurrency <= 0 {
 		concurrency = 1
 	}

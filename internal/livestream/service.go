@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"log/slog"
 	"time"
 
@@ -56,8 +57,7 @@ type DueRef struct {
 
 // IsConflict reports whether err is a failed write condition.
 func IsConflict(err error) bool {
-	e, ok := apperr.As(err)
-	return ok && e.Kind == apperr.Conflict && e.Code == "condition_failed"
+	return errors.Is(err, apperr.ErrConditionFailed)
 }
 
 // Tokens hands out a tenant's credentials for a platform (the connection
@@ -132,7 +132,7 @@ func KeyContext(tenant, id string, p platform.ID) vault.EncryptionContext {
 func (s *Service) seal(ctx context.Context, ls *Livestream, p platform.ID, key string) ([]byte, error) {
 	sealed, err := s.cfg.Vault.Seal(ctx, []byte(key), KeyContext(ls.Tenant, ls.ID, p))
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Unavailable, "seal_failed", "the stream key could not be encrypted; try again", err)
+		return nil, apperr.Wrap(apperr.Unavailable, apperr.CodeSealFailed, "the stream key could not be encrypted; try again", err)
 	}
 	return sealed, nil
 }
@@ -145,13 +145,14 @@ func (s *Service) openKey(ctx context.Context, ls *Livestream, p platform.ID) (s
 	}
 	raw, err := s.cfg.Vault.Open(ctx, sealed, KeyContext(ls.Tenant, ls.ID, p))
 	if err != nil {
-		return "", apperr.Wrap(apperr.Internal, "open_failed", "", err)
+		return "", apperr.Wrap(apperr.Internal, apperr.CodeOpenFailed, "", err)
 	}
 	return string(raw), nil
 }
 
 // Get reads a livestream of the tenant.
-func (s *Service) Get(ctx context.Context, tenant, id string) (*Livestream, error) {
+func (s *Service) Get(ctx context.Context, tenant, id string) (_ *Livestream, err error) {
+	defer func() { err = apperr.WithOp("livestream.Get", err) }()
 	if !validID(id) {
 		return nil, notFound(id)
 	}
@@ -163,17 +164,18 @@ func (s *Service) Get(ctx context.Context, tenant, id string) (*Livestream, erro
 }
 
 func notFound(id string) error {
-	return apperr.Errorf(apperr.NotFound, "livestream_not_found", "there is no livestream %q", trunc.String(id, 64))
+	return apperr.Errorf(apperr.NotFound, apperr.CodeLivestreamNotFound, "there is no livestream %q", trunc.String(id, 64))
 }
 
 // List pages the tenant's livestreams, newest first, with the public
 // status when status is not empty. A page may hold fewer than limit items
 // (the filter runs after the page is read) and still have a next one.
-func (s *Service) List(ctx context.Context, tenant string, status Status, cursor string, limit int) ([]*Livestream, string, error) {
+func (s *Service) List(ctx context.Context, tenant string, status Status, cursor string, limit int) (_ []*Livestream, _ string, err error) {
+	defer func() { err = apperr.WithOp("livestream.List", err) }()
 	var stored []Status
 	if status != "" {
 		if !isPublic(status) {
-			return nil, "", apperr.Errorf(apperr.Invalid, "invalid_query", "status must be one of scheduled, live, ended, cancelled or failed")
+			return nil, "", apperr.Errorf(apperr.Invalid, apperr.CodeInvalidQuery, "status must be one of scheduled, live, ended, cancelled or failed")
 		}
 		stored = storedStatuses(status)
 	}
@@ -204,7 +206,8 @@ func isPublic(st Status) bool {
 
 // Ingest gives each target's ingest URL and stream key: the only way keys
 // leave Switchboard. A target without an ingest yet has empty ones.
-func (s *Service) Ingest(ctx context.Context, tenant, id string) ([]Ingest, error) {
+func (s *Service) Ingest(ctx context.Context, tenant, id string) (_ []Ingest, err error) {
+	defer func() { err = apperr.WithOp("livestream.Ingest", err) }()
 	ls, err := s.Get(ctx, tenant, id)
 	if err != nil {
 		return nil, err

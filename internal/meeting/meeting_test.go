@@ -124,7 +124,7 @@ func TestValidateRefusesBadRequestsNamingTheField(t *testing.T) {
 			if code == "" {
 				code = "invalid_meeting"
 			}
-			if !ok || e.Kind != apperr.Invalid || e.Code != code || e.Fields["field"] != c.field || e.Detail == "" {
+			if !ok || e.Kind != apperr.Invalid || string(e.Code) != code || e.Fields["field"] != c.field || e.Detail == "" {
 				t.Fatalf("got %v (fields %v), want %s naming %s", err, e, code, c.field)
 			}
 		})

@@ -108,7 +108,8 @@ type plan struct {
 
 // Create validates a meeting request, stores the meeting and creates it on
 // every target at once (see the package comment).
-func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (*Meeting, error) {
+func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (_ *Meeting, err error) {
+	defer func() { err = apperr.WithOp("meeting.Create", err) }()
 	now := s.now()
 	sp, err := validate(in, now)
 	if err != nil {
@@ -125,7 +126,7 @@ func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInpu
 	}
 	id, err := NewID(now)
 	if err != nil {
-		return nil, apperr.Wrap(apperr.Internal, "internal_error", "", fmt.Errorf("meeting id: %w", err))
+		return nil, apperr.Wrap(apperr.Internal, apperr.CodeInternalError, "", fmt.Errorf("meeting id: %w", err))
 	}
 	m := &Meeting{Tenant: tenant, ID: id, Title: sp.title, Start: sp.start, Duration: sp.duration, TimeZone: sp.timeZone,
 		CreatedBy: user, CreatedAt: now}
@@ -179,7 +180,7 @@ func (s *Service) prepare(ctx context.Context, tenant string, p platform.ID) pla
 			pl.meeter, pl.err = s.cfg.Clients.JaaS(creds)
 			pl.secretJoin = true
 			return pl
-		case err == nil || hasCode(err, "not_connected", "no_credentials"):
+		case err == nil || errors.Is(err, connection.ErrNotConnected) || errors.Is(err, connection.ErrNoCredentials):
 			err = nil // public rooms need no account
 		}
 	}
@@ -189,24 +190,11 @@ func (s *Service) prepare(ctx context.Context, tenant string, p platform.ID) pla
 	}
 	m, ok := s.cfg.Clients.Meeter(p)
 	if !ok {
-		pl.err = apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "no %s client is configured here", p)
+		pl.err = apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "no %s client is configured here", p)
 		return pl
 	}
 	pl.meeter, pl.token = m, creds.Bearer()
 	return pl
-}
-
-func hasCode(err error, codes ...string) bool {
-	e, ok := apperr.As(err)
-	if !ok {
-		return false
-	}
-	for _, c := range codes {
-		if e.Code == c {
-			return true
-		}
-	}
-	return false
 }
 
 // notConnected refuses a meeting when a target's connection cannot be
@@ -225,7 +213,7 @@ func notConnected(plans []plan) error {
 	if len(names) == 0 {
 		return nil
 	}
-	e := apperr.E(apperr.Conflict, "target_not_connected", strings.Join(details, "; ")+". Nothing was created.")
+	e := apperr.E(apperr.Conflict, apperr.CodeTargetNotConnected, strings.Join(details, "; ")+". Nothing was created.")
 	e.Fields = map[string]any{"platforms": names}
 	return e
 }
@@ -329,7 +317,8 @@ func (s *Service) record(ctx context.Context, m *Meeting, t Target, from TargetS
 }
 
 // Get reads one of the tenant's meetings, with its JaaS join links opened.
-func (s *Service) Get(ctx context.Context, tenant, id string) (*Meeting, error) {
+func (s *Service) Get(ctx context.Context, tenant, id string) (_ *Meeting, err error) {
+	defer func() { err = apperr.WithOp("meeting.Get", err) }()
 	if !ValidID(id) {
 		return nil, notFound(id)
 	}
@@ -358,13 +347,14 @@ const listFilterRounds = 20
 // only those whose status (StatusAt now) is it. A status no meeting can
 // have is Invalid. A status is computed from the targets and the clock,
 // so the filter reads pages until its page is full.
-func (s *Service) List(ctx context.Context, tenant string, status Status, cursor string, limit int) ([]*Meeting, string, error) {
+func (s *Service) List(ctx context.Context, tenant string, status Status, cursor string, limit int) (_ []*Meeting, _ string, err error) {
+	defer func() { err = apperr.WithOp("meeting.List", err) }()
 	if status != "" && !slices.Contains(Statuses, status) {
 		names := make([]string, len(Statuses))
 		for i, st := range Statuses {
 			names[i] = string(st)
 		}
-		return nil, "", apperr.Errorf(apperr.Invalid, "invalid_query", "status must be one of %s", strings.Join(names, ", "))
+		return nil, "", apperr.Errorf(apperr.Invalid, apperr.CodeInvalidQuery, "status must be one of %s", strings.Join(names, ", "))
 	}
 	now := s.now()
 	var list []*Meeting
@@ -410,9 +400,9 @@ func (s *Service) openJoinLinks(ctx context.Context, m *Meeting) error {
 		pt, err := s.cfg.Vault.Open(ctx, t.SealedJoin, LinkContext(m.Tenant, t.Platform, m.ID, LinkJoin))
 		if err != nil {
 			if errors.Is(err, vault.ErrKeyring) {
-				return apperr.Wrap(apperr.Unavailable, "vault_unavailable", "the meeting's links cannot be decrypted right now; try again shortly", err)
+				return apperr.Wrap(apperr.Unavailable, apperr.CodeVaultUnavailable, "the meeting's links cannot be decrypted right now; try again shortly", err)
 			}
-			return apperr.Wrap(apperr.Internal, "open_failed", "", fmt.Errorf("meeting %s %s join link: %w", m.ID, t.Platform, err))
+			return apperr.Wrap(apperr.Internal, apperr.CodeOpenFailed, "", fmt.Errorf("meeting %s %s join link: %w", m.ID, t.Platform, err))
 		}
 		t.JoinURL = string(pt)
 	}
@@ -420,7 +410,8 @@ func (s *Service) openJoinLinks(ctx context.Context, m *Meeting) error {
 }
 
 // Cancel cancels a meeting at every platform (see the package comment).
-func (s *Service) Cancel(ctx context.Context, tenant, id string) error {
+func (s *Service) Cancel(ctx context.Context, tenant, id string) (err error) {
+	defer func() { err = apperr.WithOp("meeting.Cancel", err) }()
 	if !ValidID(id) {
 		return notFound(id)
 	}
@@ -434,7 +425,7 @@ func (s *Service) Cancel(ctx context.Context, tenant, id string) error {
 	now := s.now()
 	if m.CancelledAt.IsZero() {
 		if m.StatusAt(now) == StatusEnded {
-			return apperr.Errorf(apperr.Conflict, "meeting_ended", "the meeting ended at %s; there is nothing left to cancel", m.End().Format(time.RFC3339))
+			return apperr.Errorf(apperr.Conflict, apperr.CodeMeetingEnded, "the meeting ended at %s; there is nothing left to cancel", m.End().Format(time.RFC3339))
 		}
 		if m, err = s.cfg.Repo.Cancel(ctx, tenant, id, now); err != nil {
 			if apperr.Is(err, apperr.NotFound) {
@@ -490,7 +481,7 @@ func (s *Service) deleteAt(ctx context.Context, m *Meeting, t Target) Target {
 	if err == nil {
 		meeter, ok := s.cfg.Clients.Meeter(t.Platform)
 		if !ok {
-			err = apperr.Errorf(apperr.NotImplemented, "platform_not_configured", "no %s client is configured here", t.Platform)
+			err = apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "no %s client is configured here", t.Platform)
 		} else {
 			dctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
 			err = meeter.DeleteMeeting(dctx, creds.Bearer(), platform.Meeting{ExternalID: t.ExternalID, Extra: t.Extra})
@@ -539,7 +530,7 @@ func reasonOf(err error) string {
 		return string(r)
 	}
 	if e, ok := apperr.As(err); ok {
-		return e.Code
+		return string(e.Code)
 	}
 	return "internal_error"
 }
@@ -561,7 +552,7 @@ func lastErrorOf(err error, at time.Time) *LastError {
 		return &LastError{Code: code, Message: trunc.String(msg, 500), At: at}
 	}
 	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal && e.Detail != "" {
-		return &LastError{Code: e.Code, Message: trunc.String(e.Detail, 500), At: at}
+		return &LastError{Code: string(e.Code), Message: trunc.String(e.Detail, 500), At: at}
 	}
 	return &LastError{Code: "internal_error", Message: "Switchboard failed on its side; its logs name the cause by meeting id", At: at}
 }
@@ -575,5 +566,5 @@ func nameOf(p platform.ID) string {
 }
 
 func notFound(id string) error {
-	return apperr.Errorf(apperr.NotFound, "meeting_not_found", "there is no meeting %q", trunc.String(id, 40))
+	return apperr.Errorf(apperr.NotFound, apperr.CodeMeetingNotFound, "there is no meeting %q", trunc.String(id, 40))
 }

@@ -43,7 +43,7 @@ type spec struct {
 }
 
 func invalid(field, format string, args ...any) error {
-	return withField(apperr.Errorf(apperr.Invalid, "invalid_meeting", format, args...), field)
+	return withField(apperr.Errorf(apperr.Invalid, apperr.CodeInvalidMeeting, format, args...), field)
 }
 
 // withField names the field a refusal is about.

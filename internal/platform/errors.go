@@ -92,18 +92,18 @@ func ToAppError(err error) error {
 	var e *apperr.Error
 	switch pe.Reason {
 	case ReasonTransient:
-		e = apperr.Wrap(apperr.Unavailable, "platform_unavailable", detail, err)
+		e = apperr.Wrap(apperr.Unavailable, apperr.CodePlatformUnavailable, detail, err)
 	case ReasonRateLimited, ReasonQuota:
-		e = apperr.Wrap(apperr.Unavailable, "platform_rate_limited", detail, err)
+		e = apperr.Wrap(apperr.Unavailable, apperr.CodePlatformRateLimited, detail, err)
 		e.RetryAfter = pe.RetryAfter
 	case ReasonExpiredToken, ReasonInvalidGrant:
-		e = apperr.Wrap(apperr.Conflict, "connection_expired", detail+"; reconnect the account", err)
+		e = apperr.Wrap(apperr.Conflict, apperr.CodeConnectionExpired, detail+"; reconnect the account", err)
 	case ReasonPermission, ReasonNotEligible, ReasonInvalid, ReasonConflict, ReasonUnsupported:
-		e = apperr.Wrap(apperr.Unprocessable, "platform_refused", detail, err)
+		e = apperr.Wrap(apperr.Unprocessable, apperr.CodePlatformRefused, detail, err)
 	case ReasonNotFound:
-		e = apperr.Wrap(apperr.Upstream, "platform_not_found", detail, err)
+		e = apperr.Wrap(apperr.Upstream, apperr.CodePlatformNotFound, detail, err)
 	default:
-		e = apperr.Wrap(apperr.Upstream, "platform_error", detail, err)
+		e = apperr.Wrap(apperr.Upstream, apperr.CodePlatformError, detail, err)
 	}
 	e.Fields = fields
 	return e
@@ -116,7 +116,7 @@ func Unknown(kind apperr.Kind, id string) *apperr.Error {
 	if len(id) > 40 {
 		id = id[:40] + "…"
 	}
-	return apperr.Errorf(kind, "unknown_platform", "there is no platform %q", id)
+	return apperr.Errorf(kind, apperr.CodeUnknownPlatform, "there is no platform %q", id)
 }
 
 // WrongKind is the refusal of a platform that is not of the kind a route
@@ -129,5 +129,5 @@ func WrongKind(kind apperr.Kind, d Descriptor, want Kind) *apperr.Error {
 			ids = append(ids, string(o.ID))
 		}
 	}
-	return apperr.Errorf(kind, "wrong_platform_kind", "%s is a %s platform, not a %s platform (%s)", d.Name, d.Kind, want, strings.Join(ids, ", "))
+	return apperr.Errorf(kind, apperr.CodeWrongPlatformKind, "%s is a %s platform, not a %s platform (%s)", d.Name, d.Kind, want, strings.Join(ids, ", "))
 }

@@ -157,7 +157,7 @@ func (t Taker) Take(ctx context.Context, first State, load func(context.Context)
 			return Decision{}, err
 		}
 		if attempt >= attempts {
-			e := apperr.Wrap(apperr.Unavailable, "rate_limit_busy", "too many requests are being decided at once; try again shortly", err)
+			e := apperr.Wrap(apperr.Unavailable, apperr.CodeRateLimitBusy, "too many requests are being decided at once; try again shortly", err)
 			e.RetryAfter = time.Second
 			return Decision{}, e
 		}

@@ -22,19 +22,19 @@ func encodeCursor(lek Item) (string, error) {
 	for k, v := range lek {
 		s, ok := v.(*types.AttributeValueMemberS)
 		if !ok {
-			return "", apperr.Errorf(apperr.Internal, "cursor_encoding", "key attribute %s is not a string", k)
+			return "", apperr.Errorf(apperr.Internal, apperr.CodeCursorEncoding, "key attribute %s is not a string", k)
 		}
 		m[k] = s.Value
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		return "", apperr.Wrap(apperr.Internal, "cursor_encoding", "", err)
+		return "", apperr.Wrap(apperr.Internal, apperr.CodeCursorEncoding, "", err)
 	}
 	return cursorPrefix + base64.RawURLEncoding.EncodeToString(b), nil
 }
 
 func badCursor() error {
-	return apperr.E(apperr.Invalid, "invalid_cursor", "the cursor is not one this list gave out; start again without it")
+	return apperr.E(apperr.Invalid, apperr.CodeInvalidCursor, "the cursor is not one this list gave out; start again without it")
 }
 
 func decodeCursor(c, pkAttr, pk, skAttr, skPrefix string) (Item, error) {

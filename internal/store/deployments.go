@@ -132,7 +132,7 @@ func (r DeploymentRepo) Files(ctx context.Context, tenant, id string, chunks int
 func (r DeploymentRepo) Accept(ctx context.Context, d *deploy.Deployment, st ratelimit.State, dec ratelimit.Decision, period time.Duration) error {
 	err := r.s.CommitWindow(ctx, d.Tenant, deploy.LimitOf(d), d.User, st, dec, period, TxWrite{Put: deployToItem(d), Cond: NotExists()})
 	if IsConditionFailed(err) {
-		return apperr.Wrap(apperr.Internal, "deployment_exists", "", fmt.Errorf("store: deployment %s exists already: %w", d.ID, err))
+		return apperr.Wrap(apperr.Internal, apperr.CodeDeploymentExists, "", fmt.Errorf("store: deployment %s exists already: %w", d.ID, err))
 	}
 	return err
 }

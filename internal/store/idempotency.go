@@ -2,11 +2,15 @@ package store
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/idempotency"
+	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
 // Idempotency keys are stored as
@@ -18,11 +22,28 @@ import (
 // deletes late.
 const idemPrefix = "IDEM#"
 
-// Idempotency gives the HTTP layer its Idempotency-Key memory.
-func (s *Store) Idempotency() IdempotencyKeys { return IdempotencyKeys{s} }
+// Idempotency gives the HTTP layer its Idempotency-Key memory; the
+// answers it keeps are sealed with v, so an answer that carries a secret
+// (a meeting's credential link) is never stored in the clear.
+func (s *Store) Idempotency(v AnswerSealer) IdempotencyKeys { return IdempotencyKeys{s: s, v: v} }
+
+// AnswerSealer seals and opens kept answers (a *vault.Vault).
+type AnswerSealer interface {
+	Seal(ctx context.Context, plaintext []byte, ec vault.EncryptionContext) ([]byte, error)
+	Open(ctx context.Context, sealed []byte, ec vault.EncryptionContext) ([]byte, error)
+}
 
 // IdempotencyKeys implements httpapi.IdempotencyStore.
-type IdempotencyKeys struct{ s *Store }
+type IdempotencyKeys struct {
+	s *Store
+	v AnswerSealer
+}
+
+// answerContext binds a kept answer to its tenant, operation and key, so
+// it cannot be replayed for another.
+func answerContext(tenant, scope, key string) vault.EncryptionContext {
+	return vault.Context(tenant, "", vault.PurposeIdempotentAnswer, scope+"/"+key)
+}
 
 func idemKey(tenant, scope, key string) (string, string) {
 	return TenantPK(tenant), idemPrefix + Esc(scope) + "#" + Esc(key)
@@ -54,7 +75,21 @@ func (k IdempotencyKeys) Begin(ctx context.Context, tenant, scope, key, hash str
 		return nil, idempotency.Reused()
 	}
 	if GetS(old, "state") == "done" {
-		resp := &idempotency.Response{Status: int(GetN(old, "status")), Body: GetS(old, "body"), Headers: map[string]string{}}
+		// An answer kept before answers were sealed (at most a day
+		// old; it held no secret: meeting links were withheld then) is
+		// read as it is.
+		body := GetS(old, "body")
+		if env, ec, sealed := GetSealed(old, "body"); sealed {
+			pt, err := k.v.Open(ctx, env, ec)
+			if errors.Is(err, vault.ErrKeyring) {
+				return nil, apperr.Wrap(apperr.Unavailable, apperr.CodeVaultUnavailable, "the kept answer cannot be decrypted right now; try again shortly", err)
+			}
+			if err != nil {
+				return nil, fmt.Errorf("store: opening a kept answer: %w", err)
+			}
+			body = string(pt)
+		}
+		resp := &idempotency.Response{Status: int(GetN(old, "status")), Body: body, Headers: map[string]string{}}
 		if m, ok := old["headers"].(*types.AttributeValueMemberM); ok {
 			for h, v := range m.Value {
 				if s, ok := v.(*types.AttributeValueMemberS); ok {
@@ -84,15 +119,20 @@ func (k IdempotencyKeys) Begin(ctx context.Context, tenant, scope, key, hash str
 // Finish keeps the answer for replay.
 func (k IdempotencyKeys) Finish(ctx context.Context, tenant, scope, key string, resp idempotency.Response, now time.Time) error {
 	pk, sk := idemKey(tenant, scope, key)
+	ec := answerContext(tenant, scope, key)
+	env, err := k.v.Seal(ctx, []byte(resp.Body), ec)
+	if err != nil {
+		return fmt.Errorf("store: sealing a kept answer: %w", err)
+	}
 	headers := Item{}
 	for h, v := range resp.Headers {
 		headers[h] = S(v)
 	}
-	_, err := k.s.Update(ctx, Update{PK: pk, SK: sk,
+	_, err = k.s.Update(ctx, Update{PK: pk, SK: sk,
 		Expr:  "SET #st = :done, #status = :status, body = :body, headers = :headers, finishedAt = :now REMOVE pendingUntil",
 		Cond:  "attribute_exists(pk)",
 		Names: map[string]string{"#st": "state", "#status": "status"},
-		Values: Item{":done": S("done"), ":status": N(int64(resp.Status)), ":body": S(resp.Body),
+		Values: Item{":done": S("done"), ":status": N(int64(resp.Status)), ":body": Sealed(env, ec),
 			":headers": &types.AttributeValueMemberM{Value: headers}, ":now": T(now)},
 	})
 	return err

@@ -2,23 +2,29 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/idempotency"
+	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
 func TestIdempotencyKeyLifecycle(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)
-	k := f.Store.Idempotency()
+	k := f.Store.Idempotency(testVault(t))
 	ctx := context.Background()
 	now := time.Now()
 	code := func(err error) string {
 		if e, ok := apperr.As(err); ok {
-			return e.Code
+			return string(e.Code)
 		}
 		return ""
 	}
@@ -52,7 +58,7 @@ func TestIdempotencyKeyLifecycle(t *testing.T) {
 func TestAbandonedOrStuckKeysCanBeRetried(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)
-	k := f.Store.Idempotency()
+	k := f.Store.Idempotency(testVault(t))
 	ctx := context.Background()
 	now := time.Now()
 	_, _ = k.Begin(ctx, "t1", "op", "k", "h", now)
@@ -69,5 +75,41 @@ func TestAbandonedOrStuckKeysCanBeRetried(t *testing.T) {
 	}
 	if _, err := k.Begin(ctx, "t1", "op", "k", "h", later); apperr.KindOf(err) != apperr.Conflict {
 		t.Fatalf("a second retry must wait: %v", err)
+	}
+}
+
+// testVault is a vault over a local key, for what the store seals.
+func testVault(t *testing.T) *vault.Vault {
+	t.Helper()
+	kr, err := vault.NewLocalKeyring("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return vault.New(kr)
+}
+
+// A kept answer is stored sealed: what it says is not in the item.
+func TestKeptAnswersAreSealed(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	k := f.Store.Idempotency(testVault(t))
+	ctx := context.Background()
+	now := time.Now()
+	if _, err := k.Begin(ctx, "t1", "createMeeting", "key-1", "hash-a", now); err != nil {
+		t.Fatal(err)
+	}
+	secret := `{"joinUrl":"https://8x8.vc/app/room?jwt=eyJsecret"}`
+	if err := k.Finish(ctx, "t1", "createMeeting", "key-1", idempotency.Response{Status: 201, Body: secret}, now); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.DB.Scan(ctx, &dynamodb.ScanInput{TableName: aws.String(f.Table)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if raw := fmt.Sprintf("%+v", out.Items); strings.Contains(raw, "eyJsecret") || len(out.Items) != 1 {
+		t.Fatalf("the kept answer is stored in the clear: %s", raw)
+	}
+	if got, err := k.Begin(ctx, "t1", "createMeeting", "key-1", "hash-a", now); err != nil || got == nil || got.Body != secret {
+		t.Fatalf("replay: %+v %v", got, err)
 	}
 }

@@ -122,7 +122,7 @@ func (r meetRepo) Cancel(ctx context.Context, tenant, id string, at time.Time) (
 		Expr: "SET cancelledAt = if_not_exists(cancelledAt, :at)", Cond: "attribute_exists(pk)",
 		Values: Item{":at": T(at)}, ReturnNew: true})
 	if IsConditionFailed(err) {
-		return nil, apperr.Wrap(apperr.NotFound, "not_found", "", ErrNotFound)
+		return nil, apperr.Wrap(apperr.NotFound, apperr.CodeNotFound, "", ErrNotFound)
 	}
 	if err != nil {
 		return nil, err

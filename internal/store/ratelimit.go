@@ -99,7 +99,7 @@ func (s *Store) CommitWindow(ctx context.Context, tenant, limit, subject string,
 		return fmt.Errorf("store: committing the %s window: %w", limit, ratelimit.ErrContended)
 	}
 	if errors.As(err, &tc) {
-		return apperr.Wrap(apperr.Conflict, "condition_failed", "", err)
+		return apperr.Wrap(apperr.Conflict, apperr.CodeConditionFailed, "", err)
 	}
 	return err
 }

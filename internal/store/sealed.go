@@ -115,7 +115,7 @@ func (e envelopeStore) ReplaceEnvelope(ctx context.Context, old vault.StoredEnve
 }
 
 func decodeScanCursor(c string) (Item, error) {
-	bad := apperr.E(apperr.Invalid, "invalid_cursor", "the cursor is not one this scan gave out")
+	bad := apperr.E(apperr.Invalid, apperr.CodeInvalidCursor, "the cursor is not one this scan gave out")
 	if len(c) < len(cursorPrefix) || c[:len(cursorPrefix)] != cursorPrefix {
 		return nil, bad
 	}

@@ -20,8 +20,9 @@ import (
 type Item = map[string]types.AttributeValue
 
 // ErrConditionFailed is the cause of every error from a write whose condition
-// did not hold. Domain code turns it into what it means there.
-var ErrConditionFailed = errors.New("store: condition failed")
+// did not hold. Domain code turns it into what it means there. It lives in
+// apperr so that services, which cannot import the store, check it too.
+var ErrConditionFailed = apperr.ErrConditionFailed
 
 // ErrNotFound is the cause of a Get for an item that is not there.
 var ErrNotFound = errors.New("store: item not found")
@@ -68,7 +69,7 @@ func (s *Store) Get(ctx context.Context, pk, sk string) (Item, error) {
 		return nil, classify("get", err)
 	}
 	if len(out.Item) == 0 {
-		return nil, apperr.Wrap(apperr.NotFound, "not_found", "", ErrNotFound)
+		return nil, apperr.Wrap(apperr.NotFound, apperr.CodeNotFound, "", ErrNotFound)
 	}
 	return out.Item, nil
 }
@@ -238,10 +239,10 @@ func (s *Store) TransactWrite(ctx context.Context, writes ...TxWrite) error {
 			}
 		}
 		if len(failed) > 0 {
-			return apperr.Wrap(apperr.Conflict, "condition_failed", "", fmt.Errorf("transact: %w: %w", ErrConditionFailed, &TxCanceled{Failed: failed}))
+			return apperr.Wrap(apperr.Conflict, apperr.CodeConditionFailed, "", fmt.Errorf("transact: %w: %w", ErrConditionFailed, &TxCanceled{Failed: failed}))
 		}
 		if conflict {
-			return apperr.Wrap(apperr.Unavailable, "storage_busy", "the data store is busy; try again shortly", fmt.Errorf("transact: %w", ErrTxConflict))
+			return apperr.Wrap(apperr.Unavailable, apperr.CodeStorageBusy, "the data store is busy; try again shortly", fmt.Errorf("transact: %w", ErrTxConflict))
 		}
 	}
 	return classify("transact", err)
@@ -371,30 +372,30 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 func classify(op string, err error) error {
 	var ccf *types.ConditionalCheckFailedException
 	if errors.As(err, &ccf) {
-		return apperr.Wrap(apperr.Conflict, "condition_failed", "", fmt.Errorf("%s: %w", op, ErrConditionFailed))
+		return apperr.Wrap(apperr.Conflict, apperr.CodeConditionFailed, "", fmt.Errorf("%s: %w", op, ErrConditionFailed))
 	}
 	var tce *types.TransactionCanceledException
 	if errors.As(err, &tce) {
 		for _, r := range tce.CancellationReasons {
 			if aws.ToString(r.Code) == "ConditionalCheckFailed" {
-				return apperr.Wrap(apperr.Conflict, "condition_failed", "", fmt.Errorf("%s: %w", op, ErrConditionFailed))
+				return apperr.Wrap(apperr.Conflict, apperr.CodeConditionFailed, "", fmt.Errorf("%s: %w", op, ErrConditionFailed))
 			}
 		}
 	}
 	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return apperr.Wrap(apperr.Unavailable, "storage_timeout", "the data store did not answer in time", fmt.Errorf("store %s: %w", op, err))
+		return apperr.Wrap(apperr.Unavailable, apperr.CodeStorageTimeout, "the data store did not answer in time", fmt.Errorf("store %s: %w", op, err))
 	}
 	var apiErr smithy.APIError
 	if errors.As(err, &apiErr) {
 		switch apiErr.ErrorCode() {
 		case "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
 			"InternalServerError", "ServiceUnavailable", "TransactionConflictException":
-			return apperr.Wrap(apperr.Unavailable, "storage_busy", "the data store is busy; try again shortly", fmt.Errorf("store %s: %w", op, err))
+			return apperr.Wrap(apperr.Unavailable, apperr.CodeStorageBusy, "the data store is busy; try again shortly", fmt.Errorf("store %s: %w", op, err))
 		}
-		return apperr.Wrap(apperr.Internal, "storage_error", "", fmt.Errorf("store %s: %w", op, err))
+		return apperr.Wrap(apperr.Internal, apperr.CodeStorageError, "", fmt.Errorf("store %s: %w", op, err))
 	}
 	// No API answer at all: the network failed after the SDK's retries.
-	return apperr.Wrap(apperr.Unavailable, "storage_unreachable", "the data store could not be reached; try again shortly", fmt.Errorf("store %s: %w", op, err))
+	return apperr.Wrap(apperr.Unavailable, apperr.CodeStorageUnreachable, "the data store could not be reached; try again shortly", fmt.Errorf("store %s: %w", op, err))
 }
 
 // IsConditionFailed reports whether err comes from a failed write condition.

@@ -34,6 +34,9 @@ const (
 	PurposeEnvVars      = "env_vars" // a deployment's environment variables (values may be secrets)
 	PurposeTokenSet     = "token_set"
 	PurposeMeetingLink  = "meeting_link" // a meeting link that carries a credential (Zoom start_url, 8x8 JaaS links)
+	// PurposeIdempotentAnswer: an answer kept for an Idempotency-Key replay
+	// (it may carry what the request made, a credential link among them).
+	PurposeIdempotentAnswer = "idempotent_answer"
 )
 
 // Limits on a context, well inside KMS's.
@@ -120,5 +123,6 @@ func Purposes() []string {
 	return []string{
 		PurposeAccessToken, PurposeRefreshToken, PurposeAPIKey, PurposePrivateKey,
 		PurposeStreamKey, PurposePKCEVerifier, PurposeDatabaseURL, PurposeTokenSet, PurposeEnvVars, PurposeMeetingLink,
+		PurposeIdempotentAnswer,
 	}
 }

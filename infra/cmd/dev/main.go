@@ -16,7 +16,8 @@
 //
 // It prints a dev token (12 h) and a curl line to try it.
 //
-// Flags: see -h. Environment (besides what devenv reads): JWT_ISSUER and
+// Flags: see -h; -config lists the functions' configuration (app.Config)
+// and exits, and the banner lists it as the stack runs it. Environment (besides what devenv reads): JWT_ISSUER and
 // JWT_AUDIENCE (comma-separated) set the accepted issuer and audiences, as
 // the template's JwtIssuer/JwtAudience parameters do in AWS; TENANT_CLAIM
 // names the tenant claim the tokens carry.
@@ -88,7 +89,12 @@ func main() {
 	fs.StringVar(&cfg.Tenant, "tenant", "tenant-dev", "the tenant of the printed token")
 	fs.StringVar(&cfg.User, "user", "user-dev", "the user (sub) of the printed token")
 	fs.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "the printed token's lifetime")
+	listConfig := fs.Bool("config", false, "list the functions' configuration variables, their defaults and values here, and exit")
 	_ = fs.Parse(os.Args[1:])
+	if *listConfig {
+		printConfig(os.Stdout, cfg.Getenv)
+		return
+	}
 	cfg.Audiences = splitList(*audiences)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -297,6 +303,7 @@ func printBanner(w io.Writer, s *stack) {
 		fmt.Fprintf(w, "  schedule  %-16s %s\n", sc.Function, every)
 	}
 	fmt.Fprintf(w, "  stream    new deployment items -> %s\n", app.DeployWorker)
+	printConfig(w, s.Env.Getenv)
 	if vars := s.Env.Added(); len(vars) > 0 {
 		parts := make([]string, len(vars))
 		for i, kv := range vars {
@@ -306,6 +313,20 @@ func printBanner(w io.Writer, s *stack) {
 	}
 	fmt.Fprintf(w, "\nA token for user %s of tenant %s, valid %s:\n\n  export TOKEN=%s\n\n", s.User, s.Tenant, s.TokenTTL, s.Token)
 	fmt.Fprintf(w, "Try:\n\n  curl -s -H \"Authorization: Bearer $TOKEN\" %s/platforms\n  curl -s %s/health\n\n", s.URL, s.URL)
+}
+
+// printConfig lists the functions' configuration (app.ConfigVars) as the
+// stack runs it: each variable's value, or its default when unset.
+func printConfig(w io.Writer, getenv func(string) string) {
+	fmt.Fprintf(w, "  config\n")
+	for _, v := range app.ConfigVars() {
+		val := getenv(v.Name)
+		if val == "" {
+			val = v.Default
+		}
+		fmt.Fprintf(w, "    %-29s %-24s %s\n", v.Name, val, v.Meaning)
+	}
+	fmt.Fprintf(w, "    and the vault's KMS_KEY_ID or LOCAL_KEK, each platform's <PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _API_URL, ... (README)\n")
 }
 
 func envOr(k, def string) string {

@@ -32,6 +32,7 @@ import (
 	"github.com/getkin/kin-openapi/routers"
 	"github.com/getkin/kin-openapi/routers/gorillamux"
 
+	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 )
 
@@ -187,7 +188,7 @@ func (s *spec) check(ev events.APIGatewayV2HTTPRequest, resp events.APIGatewayV2
 		documented = route.Operation.Responses.Default()
 	}
 	if documented == nil || documented.Value == nil {
-		if resp.StatusCode == http.StatusNotFound && problemCode(respBody) == "route_not_found" {
+		if resp.StatusCode == http.StatusNotFound && problemCode(respBody) == string(apperr.CodeRouteNotFound) {
 			// The router's answer for a route this function does not serve
 			// (each Lambda serves only its own routes), not the operation's.
 			return append(errs, s.problemBody(header, respBody)...)

@@ -42,7 +42,7 @@ func run(ctx context.Context, server string) error {
 		}
 	}
 	creds := map[string]string{"apiKey": "rnd_test"}
-	made, err := c.CreateConnectionWithResponse(ctx, "render", CreateConnectionJSONRequestBody{Credentials: &creds})
+	made, err := c.CreateConnectionWithResponse(ctx, "render", &CreateConnectionParams{}, CreateConnectionJSONRequestBody{Credentials: &creds})
 	if err != nil || made.JSON201 == nil || made.JSON201.Platform != "render" || made.HTTPResponse.Header.Get("Location") != "/connections/render" {
 		return fmt.Errorf("POST /connections/render: %v %s", err, body(made.Body))
 	}
