@@ -17,6 +17,8 @@ import (
 // Repo is the connection storage the service needs.
 type Repo interface {
 	Get(ctx context.Context, tenant string, p platform.ID) (*Connection, error)
+	// List pages through a tenant's connections without their credentials
+	// (Sealed is empty): no list shows them.
 	List(ctx context.Context, tenant, cursor string, limit int) ([]*Connection, string, error)
 	// Save writes c when the stored version is still c.Version (0: no item
 	// yet) and, when leaseOwner is not empty, that owner still holds the

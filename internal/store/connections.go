@@ -41,8 +41,20 @@ func (r connRepo) Get(ctx context.Context, tenant string, p platform.ID) (*conne
 	return connFromItem(it), nil
 }
 
+// connListAttrs are the attributes a list reads: all but the sealed
+// credentials ("creds"), which no list shows; reading them cost a listing
+// of ten connections a fifth of its CPU and a third of its allocations.
+var connListAttrs = []string{
+	"tenant", "platform", "status", "authType", "accountId", "accountName", "connectedBy",
+	"connectedAt", "updatedAt", "statusChangedAt", "expiresAt", "lastRefreshedAt", "lastVerifiedAt",
+	"nextCheckAt", AttrVersion, "leaseOwner", "leaseUntil", "scopes", "defaultWorkspace", "workspaces",
+	"lastError", "history",
+}
+
+// List pages through a tenant's connections without their credentials:
+// Sealed is empty in what it returns.
 func (r connRepo) List(ctx context.Context, tenant, cursor string, limit int) ([]*connection.Connection, string, error) {
-	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: connPrefix, Limit: limit, Cursor: cursor})
+	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: connPrefix, Limit: limit, Cursor: cursor, Attrs: connListAttrs})
 	if err != nil {
 		return nil, "", err
 	}

@@ -258,6 +258,11 @@ type Query struct {
 	Cursor   string // opaque, from a previous Page
 	Reverse  bool   // newest first when sort keys sort by time
 	Filter   *Cond  // optional filter expression (applied after the limit, as DynamoDB does)
+	// Attrs, when not empty, are the only attributes read (a
+	// ProjectionExpression): a list names what its answer shows, so sealed
+	// blobs it never opens are neither sent nor decoded. The keys are
+	// always read too, for the cursor.
+	Attrs []string
 }
 
 // Page is one page of items and the cursor for the next one: "" when the
@@ -331,6 +336,9 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 			values[k] = v
 		}
 	}
+	if len(q.Attrs) > 0 {
+		in.ProjectionExpression = aws.String(projection(names, q.Attrs, pkAttr, skAttr, q.Index != ""))
+	}
 	in.ExpressionAttributeNames, in.ExpressionAttributeValues = names, values
 	if q.Cursor != "" {
 		start, err := decodeCursor(q.Cursor, pkAttr, q.PK, skAttr, q.SKPrefix)
@@ -365,6 +373,26 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// projection builds a ProjectionExpression of attrs and the keys the
+// cursor needs, adding a placeholder name for each (many attribute names,
+// "status" among them, are DynamoDB reserved words).
+func projection(names map[string]string, attrs []string, pkAttr, skAttr string, index bool) string {
+	keys := []string{AttrPK, AttrSK}
+	if index {
+		keys = append(keys, pkAttr, skAttr)
+	}
+	var b strings.Builder
+	for i, a := range append(keys, attrs...) {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		n := "#a" + strconv.Itoa(i)
+		names[n] = a
+		b.WriteString(n)
+	}
+	return b.String()
 }
 
 // classify turns an SDK error into a domain error of the right kind, keeping
