@@ -14,7 +14,7 @@ import (
 
 // fullConnection is a connection with every field set, its credentials
 // sealed by the real vault.
-func fullConnection(t *testing.T, tenant string, p platform.ID, now time.Time) *connection.Connection {
+func fullConnection(t testing.TB, tenant string, p platform.ID, now time.Time) *connection.Connection {
 	t.Helper()
 	sealed, err := testVault(t).Seal(context.Background(), make([]byte, 2048), vault.Context(tenant, string(p), vault.PurposeTokenSet, "connection"))
 	if err != nil {

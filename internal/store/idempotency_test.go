@@ -79,7 +79,7 @@ func TestAbandonedOrStuckKeysCanBeRetried(t *testing.T) {
 }
 
 // testVault is a vault over a local key, for what the store seals.
-func testVault(t *testing.T) *vault.Vault {
+func testVault(t testing.TB) *vault.Vault {
 	t.Helper()
 	kr, err := vault.NewLocalKeyring("000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f")
 	if err != nil {
