@@ -147,9 +147,20 @@ func (r DeploymentRepo) Get(ctx context.Context, tenant, id string) (*deploy.Dep
 	return deployFromItem(it), nil
 }
 
-// List pages through a tenant's deployments that f matches, newest first.
+// deployListAttrs are the attributes a list reads: all but the sealed
+// environment and database URL ("env", "dbUrl"), which no list shows.
+var deployListAttrs = []string{
+	"id", "tenant", "user", "platform", "projectName", "source", "repo", "branch", "image", "database", "workspaceId",
+	"rollbackOf", "rollbackTo", "status", "url", "platformDeploymentId", "logSeq", "logCursor", "leaseOwner",
+	"leaseUntil", "dueAt", "kicks", "createdAt", "updatedAt", "startedAt", "endedAt", "deadline",
+	"progress", "steps", "build", "files", "error",
+}
+
+// List pages through a tenant's deployments that f matches, newest first,
+// without their sealed environment and database URL (SealedEnv and
+// SealedDatabaseURL are empty in what it returns).
 func (r DeploymentRepo) List(ctx context.Context, tenant string, f deploy.ListFilter, cursor string, limit int) ([]*deploy.Deployment, string, error) {
-	q := Query{PK: TenantPK(tenant), SKPrefix: deployPrefix, Limit: limit, Cursor: cursor, Reverse: true}
+	q := Query{PK: TenantPK(tenant), SKPrefix: deployPrefix, Limit: limit, Cursor: cursor, Reverse: true, Attrs: deployListAttrs}
 	var conds []string
 	filter := &Cond{Names: map[string]string{}, Values: Item{}}
 	for i, m := range []struct{ attr, value string }{

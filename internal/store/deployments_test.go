@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -330,5 +331,36 @@ func TestListFiltersByStatusPlatformAndProjectName(t *testing.T) {
 				t.Fatalf("got %v, want %v", got, c.want)
 			}
 		})
+	}
+}
+
+// A list shows neither environment nor database URL, so it does not read
+// them: what it returns is what Get returns but those sealed values.
+func TestDeploymentListReadsEverythingButTheSealedValues(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	repo := f.Store.Deployments()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	d := accepted(t, repo, "acme", now, func(d *deploy.Deployment) {
+		d.SealedDatabaseURL = []byte("sealed-db-url")
+		d.Build = &deploy.Build{Runtime: "node", BuildCommand: "npm run build", StartCommand: "npm start", PublishPath: "dist"}
+		d.Steps = []deploy.Step{"a", "b"}
+		d.RollbackOf, d.RollbackTo, d.WorkspaceID = "dep-0", "dep-00", "ws-1"
+	})
+	list, _, err := repo.List(ctx, "acme", deploy.ListFilter{}, "", 10)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	full, err := repo.Get(ctx, "acme", d.ID)
+	if err != nil || len(full.SealedEnv) == 0 || len(full.SealedDatabaseURL) == 0 {
+		t.Fatalf("get: %+v %v", full, err)
+	}
+	if l := list[0]; len(l.SealedEnv) > 0 || len(l.SealedDatabaseURL) > 0 {
+		t.Errorf("the list read sealed values: env %q, database URL %q", l.SealedEnv, l.SealedDatabaseURL)
+	}
+	full.SealedEnv, full.SealedDatabaseURL = nil, nil
+	if !reflect.DeepEqual(list[0], full) {
+		t.Errorf("list gave\n%+v\nGet gave (sealed values aside)\n%+v", *list[0], *full)
 	}
 }

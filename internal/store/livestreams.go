@@ -66,8 +66,17 @@ func (r liveRepo) Get(ctx context.Context, tenant, id string) (*livestream.Lives
 	return liveFromItem(it), nil
 }
 
+// liveListAttrs are the attributes a list reads: all but the sealed
+// stream keys (streamKey_<platform>), which no list shows.
+var liveListAttrs = []string{
+	"tenant", "id", "title", "description", "scheduledStart", "scheduledEnd", "status", "startedAt", "endedAt",
+	"createdAt", "updatedAt", "createdBy", "dueAt", "claimOwner", "claimUntil", AttrVersion, "targets",
+}
+
+// List pages through a tenant's livestreams, newest first, without their
+// sealed stream keys: SealedKeys is nil in what it returns.
 func (r liveRepo) List(ctx context.Context, tenant string, statuses []livestream.Status, cursor string, limit int) ([]*livestream.Livestream, string, error) {
-	q := Query{PK: TenantPK(tenant), SKPrefix: livePrefix, Limit: limit, Cursor: cursor, Reverse: true}
+	q := Query{PK: TenantPK(tenant), SKPrefix: livePrefix, Limit: limit, Cursor: cursor, Reverse: true, Attrs: liveListAttrs}
 	if len(statuses) > 0 {
 		f := &Cond{Names: map[string]string{"#st": "status"}, Values: Item{}}
 		var in []string

@@ -168,3 +168,33 @@ func TestDueListsWhatIsDueByTheMinuteOfTheRun(t *testing.T) {
 		t.Fatalf("a page of 1: %v", refs)
 	}
 }
+
+// A list shows no stream keys, so it does not read them: what it returns
+// is what Get returns but the sealed keys.
+func TestLivestreamListReadsEverythingButTheSealedStreamKeys(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	repo := f.Store.Livestreams()
+	ctx := context.Background()
+	ls := sampleLivestream("church-1", "01JABCDEFGHJKMNPQRSTVWXYZ0", time.Now().Add(time.Hour))
+	ls.StartedAt, ls.EndedAt = ls.ScheduledStart, ls.ScheduledEnd
+	ls.ClaimOwner, ls.ClaimUntil = "scheduler-1", ls.ScheduledStart
+	if err := repo.Create(ctx, ls); err != nil {
+		t.Fatal(err)
+	}
+	list, _, err := repo.List(ctx, "church-1", nil, "", 10)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	full, err := repo.Get(ctx, "church-1", ls.ID)
+	if err != nil || len(full.SealedKeys) == 0 {
+		t.Fatalf("get: %+v %v", full, err)
+	}
+	if len(list[0].SealedKeys) > 0 {
+		t.Errorf("the list read the sealed stream keys: %v", list[0].SealedKeys)
+	}
+	full.SealedKeys = nil
+	if !reflect.DeepEqual(list[0], full) {
+		t.Errorf("list gave\n%+v\nGet gave (keys aside)\n%+v", *list[0], *full)
+	}
+}
