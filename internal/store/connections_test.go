@@ -78,17 +78,23 @@ func TestConnectionListReadsEverythingButTheSealedCredentials(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Every field is set, so a field the list's projection leaves out
-		// shows as a difference.
-		v := reflect.ValueOf(*full)
-		for i := range v.NumField() {
-			if v.Field(i).IsZero() {
-				t.Fatalf("the fixture leaves %s unset; set it so the list is checked to read it", v.Type().Field(i).Name)
-			}
-		}
+		everyFieldSet(t, *full)
 		full.Sealed = nil
 		if !reflect.DeepEqual(l, full) {
 			t.Errorf("%s: list gave\n%+v\nGet gave (credentials aside)\n%+v", l.Platform, *l, *full)
+		}
+	}
+}
+
+// everyFieldSet fails when the fixture read back leaves a field of v (a
+// struct) at its zero value: a list's projection that left out the field's
+// attribute would then go unnoticed.
+func everyFieldSet(t *testing.T, v any) {
+	t.Helper()
+	rv := reflect.ValueOf(v)
+	for i := range rv.NumField() {
+		if rv.Field(i).IsZero() {
+			t.Fatalf("the fixture leaves %s.%s unset; set it so the list is checked to read it", rv.Type().Name(), rv.Type().Field(i).Name)
 		}
 	}
 }

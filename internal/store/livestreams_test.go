@@ -190,6 +190,7 @@ func TestLivestreamListReadsEverythingButTheSealedStreamKeys(t *testing.T) {
 	if err != nil || len(full.SealedKeys) == 0 {
 		t.Fatalf("get: %+v %v", full, err)
 	}
+	everyFieldSet(t, *full)
 	if len(list[0].SealedKeys) > 0 {
 		t.Errorf("the list read the sealed stream keys: %v", list[0].SealedKeys)
 	}
