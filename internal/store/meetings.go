@@ -79,8 +79,22 @@ func (r meetRepo) Get(ctx context.Context, tenant, id string) (*meeting.Meeting,
 	return meetingFromItem(it), nil
 }
 
+// meetListAttrs are the attributes a list reads: all but the sealed host
+// links, which no list shows (a list shows the join links, so it reads
+// those sealed, of any platform: a projection names attributes, it cannot
+// leave some out).
+func meetListAttrs() []string {
+	attrs := []string{"tenant", "id", "title", "timeZone", "startTime", "durationMinutes", "createdBy", "createdAt", "cancelledAt", "platforms", "targets"}
+	for _, d := range platform.All() {
+		attrs = append(attrs, joinLinkAttr(d.ID))
+	}
+	return attrs
+}
+
+// List pages through a tenant's meetings, newest first, without their
+// sealed host links: SealedHost is empty in what it returns.
 func (r meetRepo) List(ctx context.Context, tenant, cursor string, limit int) ([]*meeting.Meeting, string, error) {
-	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: meetPrefix, Limit: limit, Cursor: cursor, Reverse: true})
+	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: meetPrefix, Limit: limit, Cursor: cursor, Reverse: true, Attrs: meetListAttrs()})
 	if err != nil {
 		return nil, "", err
 	}

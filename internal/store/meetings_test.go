@@ -200,3 +200,57 @@ func TestSealedMeetingLinksAreFoundForRewrap(t *testing.T) {
 		t.Fatalf("envelopes %+v", envs)
 	}
 }
+
+// A list shows the join links but no host link, so it reads no host link:
+// what it returns is what Get returns but the sealed host links.
+func TestMeetingListReadsEverythingButTheSealedHostLinks(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	ctx := context.Background()
+	repo := f.Store.Meetings()
+	now := time.Now().UTC()
+	m := newMeeting(t, "church-a", now,
+		meeting.Target{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now},
+		meeting.Target{Platform: platform.Jitsi, Status: meeting.TargetPending, UpdatedAt: now})
+	m.CancelledAt = now.Add(time.Minute).Truncate(time.Second)
+	if err := repo.Create(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	for _, tg := range []meeting.Target{
+		{Platform: platform.Zoom, Status: meeting.TargetReady, ExternalID: "89012345671", JoinURL: "https://zoom.example/j/1",
+			Extra: map[string]string{"uuid": "u-1"}, Note: "a note", UpdatedAt: now, SealedHost: []byte("sealed-host-envelope"),
+			LastError: &meeting.LastError{Code: "transient", Message: "once failed", At: now}},
+		{Platform: platform.Jitsi, Status: meeting.TargetReady, ExternalID: "room-1", UpdatedAt: now,
+			SealedJoin: []byte("sealed-join-envelope"), SealedHost: []byte("sealed-jaas-host")},
+	} {
+		if err := repo.SetTarget(ctx, m.Tenant, m.ID, tg, meeting.TargetPending, false); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, _, err := repo.List(ctx, "church-a", "", 10)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("list: %v %v", list, err)
+	}
+	full, err := repo.Get(ctx, "church-a", m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	everyFieldSet(t, *full, "Status") // the service works the status out; it is not stored
+	for i := range full.Targets {
+		if len(full.Targets[i].SealedHost) == 0 {
+			t.Fatalf("the fixture's %s target has no host link", full.Targets[i].Platform)
+		}
+		full.Targets[i].SealedHost = nil
+	}
+	for _, tg := range list[0].Targets {
+		if len(tg.SealedHost) > 0 {
+			t.Errorf("%s: the list read the sealed host link %q", tg.Platform, tg.SealedHost)
+		}
+	}
+	if string(list[0].Targets[1].SealedJoin) != "sealed-join-envelope" {
+		t.Errorf("the list did not read the sealed join link it shows: %q", list[0].Targets[1].SealedJoin)
+	}
+	if !reflect.DeepEqual(list[0], full) {
+		t.Errorf("list gave\n%+v\nGet gave (host links aside)\n%+v", *list[0], *full)
+	}
+}
