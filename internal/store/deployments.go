@@ -192,7 +192,8 @@ func (r DeploymentRepo) List(ctx context.Context, tenant string, f deploy.ListFi
 func (r DeploymentRepo) Logs(ctx context.Context, tenant, id, cursor string, limit int) (deploy.LogPage, error) {
 	pk := TenantPK(tenant)
 	prefix := deployLogPrefix + Esc(id) + "#"
-	page, err := r.s.Query(ctx, Query{PK: pk, SKPrefix: prefix, Limit: limit, Cursor: cursor})
+	// A log item's lines are all a page shows.
+	page, err := r.s.Query(ctx, Query{PK: pk, SKPrefix: prefix, Limit: limit, Cursor: cursor, Attrs: []string{"lines"}})
 	if err != nil {
 		return deploy.LogPage{}, err
 	}
