@@ -17,6 +17,9 @@ import (
 // Repo is the connection storage the service needs.
 type Repo interface {
 	Get(ctx context.Context, tenant string, p platform.ID) (*Connection, error)
+	// View is Get without the credentials (Sealed is empty), for an answer,
+	// which never shows them.
+	View(ctx context.Context, tenant string, p platform.ID) (*Connection, error)
 	// List pages through a tenant's connections without their credentials
 	// (Sealed is empty): no list shows them.
 	List(ctx context.Context, tenant, cursor string, limit int) ([]*Connection, string, error)

@@ -13,7 +13,8 @@ import (
 // ConnectionService is what the connection routes call.
 type ConnectionService interface {
 	List(ctx context.Context, tenant, cursor string, limit int) ([]*connection.Connection, string, error)
-	Get(ctx context.Context, tenant, platform string) (*connection.Connection, error)
+	// View is a connection without its credentials, for an answer.
+	View(ctx context.Context, tenant, platform string) (*connection.Connection, error)
 	ConnectWithKey(ctx context.Context, id connection.Identity, platform string, input map[string]string) (*connection.Connection, error)
 	Refresh(ctx context.Context, tenant, platform string) (*connection.Connection, error)
 	Disconnect(ctx context.Context, tenant, platform string) (connection.Revocation, error)
@@ -116,7 +117,7 @@ func (a *API) listConnections(ctx context.Context, r *Request) (*Response, error
 }
 
 func (a *API) getConnection(ctx context.Context, r *Request) (*Response, error) {
-	c, err := a.svc.Connections.Get(ctx, r.Identity.Tenant, r.Param("platform"))
+	c, err := a.svc.Connections.View(ctx, r.Identity.Tenant, r.Param("platform"))
 	if err != nil {
 		return nil, err
 	}

@@ -20,7 +20,7 @@ import (
 // clientConns connects render by key and knows no other connection.
 type clientConns struct{ keyRecorder }
 
-func (*clientConns) Get(_ context.Context, _, p string) (*connection.Connection, error) {
+func (*clientConns) View(_ context.Context, _, p string) (*connection.Connection, error) {
 	return nil, apperr.Errorf(apperr.NotFound, "not_connected", "%s is not connected", p)
 }
 

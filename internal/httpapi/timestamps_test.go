@@ -21,7 +21,7 @@ var odd = time.Date(2026, 5, 3, 10, 0, 0, 123456789, time.FixedZone("CDT", -5*36
 
 type oddConn struct{ httpapi.ConnectionService }
 
-func (oddConn) Get(context.Context, string, string) (*connection.Connection, error) {
+func (oddConn) View(context.Context, string, string) (*connection.Connection, error) {
 	return &connection.Connection{Platform: "youtube", ConnectedAt: odd, UpdatedAt: odd.Add(time.Millisecond), ExpiresAt: odd.Add(time.Hour),
 		LastError: &connection.LastError{Code: "x", Message: "y", At: odd}}, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
@@ -35,9 +36,10 @@ func fullConnection(t testing.TB, tenant string, p platform.ID, now time.Time) *
 	}
 }
 
-// A list shows no credentials, so it does not read them: what it returns
-// is what Get returns but the sealed credentials, and it still pages.
-func TestConnectionListReadsEverythingButTheSealedCredentials(t *testing.T) {
+// Neither a list nor GET /connections/{platform} shows credentials, so
+// neither reads them: what List and View return is what Get returns but
+// the sealed credentials, and the list still pages.
+func TestConnectionListAndViewReadEverythingButTheSealedCredentials(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)
 	ctx := context.Background()
@@ -84,6 +86,17 @@ func TestConnectionListReadsEverythingButTheSealedCredentials(t *testing.T) {
 		if !reflect.DeepEqual(l, full) {
 			t.Errorf("%s: list gave\n%+v\nGet gave (credentials aside)\n%+v", l.Platform, *l, *full)
 		}
+		// GET /connections/{platform} shows what a list item shows.
+		view, err := repo.View(ctx, "t1", l.Platform)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(view, full) {
+			t.Errorf("%s: View gave\n%+v\nGet gave (credentials aside)\n%+v", l.Platform, *view, *full)
+		}
+	}
+	if _, err := repo.View(ctx, "t1", platform.Vercel); !store.IsNotFound(err) {
+		t.Fatalf("View of a connection never made: %v, want NotFound", err)
 	}
 }
 

@@ -60,11 +60,22 @@ func Key(pk, sk string) Item {
 // Get reads one item with a strongly consistent read. A missing item is an
 // error whose cause is ErrNotFound and whose kind is NotFound.
 func (s *Store) Get(ctx context.Context, pk, sk string) (Item, error) {
-	out, err := s.db.GetItem(ctx, &dynamodb.GetItemInput{
+	return s.GetAttrs(ctx, pk, sk)
+}
+
+// GetAttrs is Get reading only attrs and the keys (all attributes when
+// attrs is empty): an answer that shows no sealed value does not read it.
+func (s *Store) GetAttrs(ctx context.Context, pk, sk string, attrs ...string) (Item, error) {
+	in := &dynamodb.GetItemInput{
 		TableName:      aws.String(s.table),
 		Key:            Key(pk, sk),
 		ConsistentRead: aws.Bool(true),
-	})
+	}
+	if len(attrs) > 0 {
+		in.ExpressionAttributeNames = map[string]string{}
+		in.ProjectionExpression = aws.String(projection(in.ExpressionAttributeNames, attrs, AttrPK, AttrSK, false))
+	}
+	out, err := s.db.GetItem(ctx, in)
 	if err != nil {
 		return nil, classify("get", err)
 	}
