@@ -154,9 +154,15 @@ func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (_ *Co
 	if c.Status == StatusDisconnected {
 		return nil, apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is disconnected; connect it again", ErrNotConnected)
 	}
+	read := c.Version
 	if _, err := s.check(ctx, d, c, checkForced); err != nil && !apperr.Is(err, apperr.Upstream) &&
 		!apperr.Is(err, apperr.Unavailable) && !apperr.Is(err, apperr.Conflict) && !apperr.Is(err, apperr.Unprocessable) {
 		return nil, err
+	}
+	if c.Version != read {
+		// This call saved c, conditionally on the version it read: c is
+		// what is stored, so reading it again would be a wasted round trip.
+		return c, nil
 	}
 	return s.cfg.Repo.Get(ctx, tenant, d.ID)
 }
