@@ -518,7 +518,11 @@ func (r *results) writeRoundTrips(p func(string, ...any)) {
 	}
 	p("\n▲ marks a count above the minimum. Why each minimum is what it is:\n\n")
 	for _, op := range operations {
-		p("- %s: %s.\n", op.name, op.why)
+		p("- %s: %s.", op.name, op.why)
+		if above := aboveMinimum[op.name]; above != "" {
+			p(" Above it: %s.", above)
+		}
+		p("\n")
 	}
 	p("\n")
 }

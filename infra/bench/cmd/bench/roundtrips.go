@@ -98,6 +98,23 @@ var operations = []operation{
 	{opListDeploys, cost{2, 0, 0}, "one Query of the tenant's deployments, and one GetItem of the user's rate window for the RateLimit-* headers"},
 }
 
+// aboveMinimum says, for an operation whose count stays above its minimum,
+// why it does: what the extra call buys, or what removing it would take.
+var aboveMinimum = map[string]string{
+	opOAuthCallback: "the callback also reads the connection (GetItem CONN#) before writing it: a reconnect keeps connectedAt unless the connection was disconnected, " +
+		"and records a status transition in its history only when the status changes; an update expression cannot branch on the stored status, " +
+		"so the write needs the stored item first. Writing first on attribute_not_exists(pk) would make a first connection 2 calls but a reconnect 4 " +
+		"(the refused write, the read, the write again), so it is not done",
+	opCreateLive: "the target's outcome is written under the claim as soon as its platform calls end (UpdateItem), and the release writes the whole livestream " +
+		"and its due-work key (UpdateItem): with several targets a slow or failing one cannot delay or lose what another made at its platform. " +
+		"A one-target create could fold the two writes into one; not done yet",
+	opCreateMeeting: "after the targets' outcomes are written (each its own conditional UpdateItem, so targets made at once never overwrite each other), " +
+		"the answer reads the meeting again (GetItem MEET#). Taking the item from the last outcome's write (ReturnValues ALL_NEW: writes to one item are serialised, " +
+		"so the last to finish holds every outcome) would save that read; not done yet",
+	opCreateDeploy: "a files deployment writes its archive pieces (PutItem DEPLOYFILE#, one per 350 KiB piece) before the transaction: a transaction holds at most " +
+		"100 items and 4 MB in all (DynamoDB TransactWriteItems limits), so pieces cannot ride in it in general. An image or repository deployment makes the 3",
+}
+
 // roundTrips runs every operation through the in-process stack and counts
 // its calls.
 func roundTrips(ctx context.Context, s *stack, logf func(string, ...any)) []rtResult {
