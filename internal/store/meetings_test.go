@@ -27,6 +27,26 @@ func newMeeting(t *testing.T, tenant string, at time.Time, targets ...meeting.Ta
 		Duration: 45 * time.Minute, TimeZone: "America/Chicago", CreatedBy: "pastor", CreatedAt: at.Truncate(time.Millisecond), Targets: targets}
 }
 
+// pendingMeeting stores, on a table of its own, a meeting of church-a
+// with a pending target on each platform, changed by change first when
+// it is not nil.
+func pendingMeeting(t *testing.T, now time.Time, change func(*meeting.Meeting), ps ...platform.ID) (meeting.Repo, *meeting.Meeting) {
+	t.Helper()
+	repo := dynamotest.New(t).Store.Meetings()
+	var targets []meeting.Target
+	for _, p := range ps {
+		targets = append(targets, meeting.Target{Platform: p, Status: meeting.TargetPending, UpdatedAt: now})
+	}
+	m := newMeeting(t, "church-a", now, targets...)
+	if change != nil {
+		change(m)
+	}
+	if err := repo.Create(context.Background(), m); err != nil {
+		t.Fatal(err)
+	}
+	return repo, m
+}
+
 func TestMeetingRoundTripsThroughItsItem(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)
@@ -205,17 +225,10 @@ func TestSealedMeetingLinksAreFoundForRewrap(t *testing.T) {
 // what it returns is what Get returns but the sealed host links.
 func TestMeetingListReadsEverythingButTheSealedHostLinks(t *testing.T) {
 	t.Parallel()
-	f := dynamotest.New(t)
 	ctx := context.Background()
-	repo := f.Store.Meetings()
 	now := time.Now().UTC()
-	m := newMeeting(t, "church-a", now,
-		meeting.Target{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now},
-		meeting.Target{Platform: platform.Jitsi, Status: meeting.TargetPending, UpdatedAt: now})
-	m.CancelledAt = now.Add(time.Minute).Truncate(time.Second)
-	if err := repo.Create(ctx, m); err != nil {
-		t.Fatal(err)
-	}
+	repo, m := pendingMeeting(t, now, func(m *meeting.Meeting) { m.CancelledAt = now.Add(time.Minute).Truncate(time.Second) },
+		platform.Zoom, platform.Jitsi)
 	for _, tg := range []meeting.Target{
 		{Platform: platform.Zoom, Status: meeting.TargetReady, ExternalID: "89012345671", JoinURL: "https://zoom.example/j/1",
 			Extra: map[string]string{"uuid": "u-1"}, Note: "a note", UpdatedAt: now, SealedHost: []byte("sealed-host-envelope"),
