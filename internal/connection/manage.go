@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
@@ -150,7 +151,7 @@ func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (_ *Co
 	if err != nil {
 		return nil, err
 	}
-	d, _ := platform.Lookup(string(c.Platform))
+	d, _ := registry.Lookup(string(c.Platform))
 	if c.Status == StatusDisconnected {
 		return nil, apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is disconnected; connect it again", ErrNotConnected)
 	}
@@ -270,7 +271,7 @@ func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (_ 
 	if err != nil {
 		return Revocation{}, err
 	}
-	d, _ := platform.Lookup(string(c.Platform))
+	d, _ := registry.Lookup(string(c.Platform))
 	already := Revocation{Platform: d.ID, Revoked: RevokedNone, Reason: d.Name + " was disconnected already"}
 	var (
 		rev       Revocation

@@ -51,11 +51,11 @@ type Client struct {
 var _ platform.Broadcaster = (*Client)(nil)
 
 // New builds a client. apiURL is the Graph base
-// (platform.LoadEndpoints(platform.Facebook, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(platform.Facebook, getenv).APIURL; empty: the
 // default https://graph.facebook.com/v21.0).
 func New(httpClient *http.Client, apiURL string) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.Facebook)
+		apiURL = platform.MetaGraphURL
 	}
 	return &Client{
 		call: platform.Caller{Platform: platform.Facebook, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: Refine},

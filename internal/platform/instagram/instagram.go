@@ -40,12 +40,12 @@ type Client struct {
 var _ platform.Broadcaster = (*Client)(nil)
 
 // New builds a client. apiURL is the Graph base
-// (platform.LoadEndpoints(platform.Instagram, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(platform.Instagram, getenv).APIURL; empty: the
 // default https://graph.facebook.com/v21.0). Errors are read in the Graph
 // API's shape, as for Facebook.
 func New(httpClient *http.Client, apiURL string) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.Instagram)
+		apiURL = platform.MetaGraphURL
 	}
 	return &Client{call: platform.Caller{
 		Platform: platform.Instagram, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: facebook.Refine,

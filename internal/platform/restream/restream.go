@@ -33,11 +33,11 @@ type Client struct {
 var _ platform.Broadcaster = (*Client)(nil)
 
 // New builds a client. apiURL is the API base
-// (platform.LoadEndpoints(platform.Restream, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(platform.Restream, getenv).APIURL; empty: the
 // default https://api.restream.io).
 func New(httpClient *http.Client, apiURL string) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.Restream)
+		apiURL = DefaultAPIURL
 	}
 	return &Client{call: platform.Caller{
 		Platform: platform.Restream, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: refine,

@@ -46,11 +46,11 @@ type Option func(*Client)
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
 // New builds a client. apiURL is the API base
-// (platform.LoadEndpoints(platform.YouTube, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(platform.YouTube, getenv).APIURL; empty: the
 // default https://www.googleapis.com/youtube/v3).
 func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.YouTube)
+		apiURL = DefaultAPIURL
 	}
 	// The quota resets at midnight Pacific Time (PLATFORMS.md YouTube
 	// "(corrected) Quota"; developers.google.com/youtube/data/determine_quota_cost).

@@ -1,0 +1,24 @@
+package railway
+
+import "github.com/switchboard-dev/switchboard/internal/platform"
+
+// Registration is what Switchboard knows about Railway.
+func Registration() platform.Registration {
+	return platform.Registration{
+		Descriptor: platform.Descriptor{ID: platform.Railway, Name: "Railway", Kind: platform.KindDeploy,
+			Auth: []platform.AuthMethod{platform.AuthOAuth2, platform.AuthAPIKey},
+			Capabilities: []platform.Capability{platform.CapDeployRepo, platform.CapDeployImage, platform.CapDeployDatabase,
+				platform.CapDeployLogs, platform.CapDeployCancel, platform.CapDeployRollback, platform.CapTokenRefresh},
+			Notes: "Railway documents no file upload: the CLI's upload endpoint is undocumented, so repository and image sources are the supported path."},
+		OAuth: &platform.OAuth{
+			AuthURL: "https://backboard.railway.com/oauth/auth", TokenURL: "https://backboard.railway.com/oauth/token",
+			Scopes: []string{"openid", "email", "profile", "offline_access", "workspace:member", "project:member"},
+			PKCE:   true, Refreshable: true, RotatesRefresh: true, ClientAuth: platform.ClientAuthBasic,
+			AuthParams: map[string]string{"prompt": "consent"},
+		},
+		APIURL: DefaultAPIURL,
+	}
+}
+
+// DefaultAPIURL is the API base this client calls when given none.
+const DefaultAPIURL = "https://backboard.railway.com/graphql/v2"

@@ -1,0 +1,64 @@
+package platform
+
+import "strings"
+
+// Registration is everything Switchboard knows about one platform. Each
+// platform package (internal/platform/<id>) exports its own; the one list
+// of them is internal/platform/registry, which everything else iterates,
+// so adding a platform is its package plus one line there.
+type Registration struct {
+	Descriptor
+	// OAuth is the vendor's OAuth 2.0 service; nil where the platform has
+	// none (Render, Jitsi).
+	OAuth *OAuth
+	// APIURL is the platform's default API base (<PLATFORM>_API_URL
+	// overrides it).
+	APIURL string
+	// LivestreamNote says plainly what a livestream target on this platform
+	// does not do through the public API, for callers to tell their users;
+	// "" when nothing needs saying.
+	LivestreamNote string
+	// NoDeleteNote says why a meeting on this platform is cancelled without
+	// a call; "" for the generic sentence.
+	NoDeleteNote string
+	// AudienceSettings: targets take madeForKids and autoStop (YouTube's
+	// audience declaration and auto-stop).
+	AudienceSettings bool
+}
+
+// DefaultOAuth is the registration's OAuth service; ok is false for a
+// platform without OAuth.
+func (r Registration) DefaultOAuth() (OAuth, bool) {
+	if r.OAuth == nil {
+		return OAuth{}, false
+	}
+	o := *r.OAuth
+	o.Scopes = append([]string(nil), o.Scopes...)
+	return o, true
+}
+
+// LoadEndpoints reads a platform's endpoints: the defaults, overridden by
+// <PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _CALLBACK_URL, _AUTH_URL,
+// _TOKEN_URL, _REVOKE_URL, _API_URL and _SCOPES (space separated).
+func (r Registration) LoadEndpoints(getenv func(string) string) Endpoints {
+	o, _ := r.DefaultOAuth()
+	p := r.ID.EnvPrefix() + "_"
+	set := func(dst *string, name string) {
+		if v := strings.TrimSpace(getenv(p + name)); v != "" {
+			*dst = v
+		}
+	}
+	e := Endpoints{OAuth: o, APIURL: r.APIURL}
+	set(&e.AuthURL, "AUTH_URL")
+	set(&e.TokenURL, "TOKEN_URL")
+	set(&e.RevokeURL, "REVOKE_URL")
+	set(&e.APIURL, "API_URL")
+	set(&e.ClientID, "CLIENT_ID")
+	set(&e.ClientSecret, "CLIENT_SECRET")
+	set(&e.CallbackURL, "CALLBACK_URL")
+	if s := strings.TrimSpace(getenv(p + "SCOPES")); s != "" {
+		e.Scopes = strings.Fields(s)
+	}
+	e.APIURL = strings.TrimRight(e.APIURL, "/")
+	return e
+}
