@@ -21,6 +21,9 @@ type Registration struct {
 	// NoDeleteNote says why a meeting on this platform is cancelled without
 	// a call; "" for the generic sentence.
 	NoDeleteNote string
+	// Key is how the platform connects with a pasted key; nil where it
+	// connects only by OAuth.
+	Key *KeyAuth
 	// AudienceSettings: targets take madeForKids and autoStop (YouTube's
 	// audience declaration and auto-stop).
 	AudienceSettings bool
@@ -61,4 +64,35 @@ func (r Registration) LoadEndpoints(getenv func(string) string) Endpoints {
 	}
 	e.APIURL = strings.TrimRight(e.APIURL, "/")
 	return e
+}
+
+// KeyAuth is how a platform connects with a key or token the user pastes
+// (POST /connections/{platform}).
+type KeyAuth struct {
+	// Fields are the credential fields the platform takes, for
+	// documentation and errors.
+	Fields []string
+	// Parse turns the fields given (only names of Fields, already length
+	// checked) into what the connection keeps; its error says plainly what
+	// is wrong with them.
+	Parse func(input map[string]string) (KeyCredentials, error)
+	// PublicAccount is the account a connection without credentials stands
+	// for, where the platform can be used without one (AuthNone).
+	PublicAccount Account
+}
+
+// KeyCredentials are a key connection's credentials as its platform parsed
+// them.
+type KeyCredentials struct {
+	APIKey string
+	// AppID, KeyID and PrivateKey are a signing key (8x8 JaaS).
+	AppID, KeyID, PrivateKey string
+	// TokenKind is the kind of an API token where the platform tells kinds
+	// apart by how they are sent (TokenOfKind); "" for the default.
+	TokenKind string
+	// Team is the account scope calls act in by default ("" for the
+	// user's own).
+	Team string
+	// None: nothing was given and nothing is needed (KeyAuth.PublicAccount).
+	None bool
 }

@@ -1,6 +1,10 @@
 package render
 
-import "github.com/switchboard-dev/switchboard/internal/platform"
+import (
+	"strings"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
 
 // Registration is what Switchboard knows about Render.
 func Registration() platform.Registration {
@@ -10,6 +14,9 @@ func Registration() platform.Registration {
 			Capabilities: []platform.Capability{platform.CapDeployRepo, platform.CapDeployImage, platform.CapDeployDatabase,
 				platform.CapDeployLogs, platform.CapDeployCancel, platform.CapDeployRollback},
 			Notes: "Render takes no file upload: code comes from a Git repository or a registry image. No third-party OAuth: connect with an API key."},
+		Key: &platform.KeyAuth{Fields: []string{"apiKey"}, Parse: func(in map[string]string) (platform.KeyCredentials, error) {
+			return platform.KeyCredentials{APIKey: strings.TrimSpace(in["apiKey"])}, nil
+		}},
 		APIURL: DefaultAPIURL,
 	}
 }

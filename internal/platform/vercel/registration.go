@@ -1,6 +1,10 @@
 package vercel
 
-import "github.com/switchboard-dev/switchboard/internal/platform"
+import (
+	"strings"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
 
 // Registration is what Switchboard knows about Vercel.
 func Registration() platform.Registration {
@@ -15,6 +19,9 @@ func Registration() platform.Registration {
 			TokenURL: "https://api.vercel.com/v2/oauth/access_token",
 			Exchange: platform.ExchangeIntegration,
 		},
+		Key: &platform.KeyAuth{Fields: []string{"token", "teamId"}, Parse: func(in map[string]string) (platform.KeyCredentials, error) {
+			return platform.KeyCredentials{APIKey: strings.TrimSpace(in["token"]), Team: strings.TrimSpace(in["teamId"])}, nil
+		}},
 		APIURL: DefaultAPIURL,
 	}
 }
