@@ -25,9 +25,6 @@ const repoRoot = "../../.."
 var notYetMoved = map[string]bool{
 	"internal/platform/platform.go":       true, // the ID constants
 	"internal/app/platforms.go":           true, // builds each client with its own options
-	"internal/app/deployments.go":         true,
-	"internal/app/livestreams.go":         true,
-	"internal/app/meetings.go":            true,
 	"infra/sandbox/sandbox.go":            true, // each fake's URL
 	"infra/bench/cmd/bench/roundtrips.go": true,
 }
