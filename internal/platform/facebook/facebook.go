@@ -64,11 +64,8 @@ func New(httpClient *http.Client, apiURL string) *Client {
 }
 
 func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {
-	resp, err := c.call.Do(ctx, r)
-	if err != nil {
-		return nil, platform.Redact(err, append(secrets, r.Token)...)
-	}
-	return resp, nil
+	r.Secrets = append(r.Secrets, secrets...)
+	return c.call.Do(ctx, r) // Do redacts the token and secrets from its errors
 }
 
 func fail(op string, reason platform.Reason, msg string) error {

@@ -91,11 +91,8 @@ const (
 )
 
 func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {
-	resp, err := c.call.Do(ctx, r)
-	if err != nil {
-		return nil, platform.Redact(err, append(secrets, r.Token)...)
-	}
-	return resp, nil
+	r.Secrets = append(r.Secrets, secrets...)
+	return c.call.Do(ctx, r) // Do redacts the token and secrets from its errors
 }
 
 // Whoami names the YouTube channel behind the token
