@@ -139,18 +139,16 @@ func idConstants(t *testing.T, fset *token.FileSet) map[string]bool {
 		if err != nil {
 			t.Fatal(err)
 		}
-		{
-			for _, decl := range f.Decls {
-				g, ok := decl.(*ast.GenDecl)
-				if !ok || g.Tok != token.CONST {
-					continue
-				}
-				for _, s := range g.Specs {
-					vs := s.(*ast.ValueSpec)
-					if typ, ok := vs.Type.(*ast.Ident); ok && typ.Name == "ID" {
-						for _, n := range vs.Names {
-							out[n.Name] = true
-						}
+		for _, decl := range f.Decls {
+			g, ok := decl.(*ast.GenDecl)
+			if !ok || g.Tok != token.CONST {
+				continue
+			}
+			for _, s := range g.Specs {
+				vs := s.(*ast.ValueSpec)
+				if typ, ok := vs.Type.(*ast.Ident); ok && typ.Name == "ID" {
+					for _, n := range vs.Names {
+						out[n.Name] = true
 					}
 				}
 			}
