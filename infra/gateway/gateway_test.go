@@ -23,7 +23,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/httpapi/apitest"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // call is one invocation a fake function saw.
@@ -227,7 +227,7 @@ func TestValidTokenGivesTheFunctionAPIGatewaysEvent(t *testing.T) {
 
 func TestTheRealHTTPAPIServesThroughTheGateway(t *testing.T) {
 	t.Parallel()
-	api := httpapi.New(httpapi.Config{Function: app.Connections}, httpapi.Services{Platforms: platform.NewCatalog(nil)})
+	api := httpapi.New(httpapi.Config{Function: app.Connections}, httpapi.Services{Platforms: registry.NewCatalog(nil)})
 	h := newHarness(t, func(c *gateway.Config) { c.Functions[app.Connections] = api.Handle })
 	resp, raw := do(t, "GET", h.url+"/platforms", h.token(t, nil), nil)
 	var body struct {

@@ -38,6 +38,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet/googlemeetfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram/instagramfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway/railwayfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/platform/render/renderfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/restream/restreamfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams/teamsfake"
@@ -117,7 +118,7 @@ func ClientID(p platform.ID) string { return "sandbox-" + clientName(p) }
 func ClientSecret(p platform.ID) string { return "sandbox-secret-" + clientName(p) }
 
 func clientName(p platform.ID) string {
-	if d, ok := platform.Lookup(string(p)); ok && d.GrantGroup != "" {
+	if d, ok := registry.Lookup(string(p)); ok && d.GrantGroup != "" {
 		return string(d.GrantGroup)
 	}
 	return string(p)
@@ -173,12 +174,12 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	}
 	clients := map[string]oauthmock.ClientConfig{}
 	base := strings.TrimRight(opt.CallbackBase, "/")
-	for _, d := range platform.All() {
+	for _, d := range registry.All() {
 		p := d.ID
 		if u, ok := api[p]; ok {
 			s.env[p.EnvPrefix()+"_API_URL"] = u
 		}
-		o, ok := platform.DefaultOAuth(p)
+		o, ok := registry.DefaultOAuth(p)
 		if !ok {
 			continue
 		}
@@ -297,9 +298,9 @@ func clientConfig(d platform.Descriptor, o platform.OAuth) oauthmock.ClientConfi
 		c.RefreshOnRefresh, c.RotateRefresh = oauthmock.Bool(false), oauthmock.Bool(false)
 	}
 	switch o.Exchange {
-	case platform.ExchangeFacebookLongLived:
+	case platform.ExchangeLongLived:
 		c.LongLivedExchange = true
-	case platform.ExchangeVercelIntegration:
+	case platform.ExchangeIntegration:
 		c.Extra = map[string]any{"installation_id": "icfg_sandbox", "team_id": "team_sandbox", "user_id": "user_sandbox"}
 	}
 	return c

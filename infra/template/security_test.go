@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -404,7 +405,7 @@ func TestOAuthClientsReachOnlyTheFunctionsThatUseThem(t *testing.T) {
 		t.Fatalf("oauthClientsOf covers %v, app.Functions() is %v", sortedKeys(oauthClientsOf), app.Functions())
 	}
 	params, conds := d.section("Parameters"), d.section("Conditions")
-	for _, p := range platform.All() {
+	for _, p := range registry.All() {
 		if !p.Accepts(platform.AuthOAuth2) {
 			continue
 		}

@@ -2,7 +2,7 @@
 // its HTTP API to httpapi.Routes(), its schedules and stream to
 // ARCHITECTURE.md, its table to store.TableDefinition(). security_test.go
 // holds its key policy to the vault's encryption context and its OAuth clients
-// to platform.All(), and checks permissions and secrets; schema_test.go
+// to registry.All(), and checks permissions and secrets; schema_test.go
 // validates it against the SAM schema; decode_test.go tests the YAML reading.
 package template_test
 

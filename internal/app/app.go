@@ -22,7 +22,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/logging"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -171,7 +171,7 @@ func (d *Deps) ConnectionsAPI(ctx context.Context) (*httpapi.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.api(httpapi.FnConnections, httpapi.Services{Platforms: platform.NewCatalog(conns.Configured), Connections: conns, Idempotency: keys})
+	return d.api(httpapi.FnConnections, httpapi.Services{Platforms: registry.NewCatalog(conns.Configured), Connections: conns, Idempotency: keys})
 }
 
 // OAuthAPI builds the connections capability's OAuth routes: the start of

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 )
 
@@ -112,8 +113,8 @@ func LoadConfig(getenv Getenv) (Config, error) {
 
 		Endpoints: map[platform.ID]platform.Endpoints{},
 	}
-	for _, p := range platform.All() {
-		c.Endpoints[p.ID] = platform.LoadEndpoints(p.ID, getenv)
+	for _, p := range registry.All() {
+		c.Endpoints[p.ID] = registry.LoadEndpoints(p.ID, getenv)
 	}
 	if c.Table == "" {
 		r.errs = append(r.errs, errors.New("TABLE_NAME is not set"))

@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 func vars(kv ...string) app.Getenv {
@@ -41,7 +42,7 @@ func TestConfigDefaultsAreInCode(t *testing.T) {
 	if c.RailwayPollInterval <= 0 {
 		t.Fatalf("RailwayPollInterval %v has no default", c.RailwayPollInterval)
 	}
-	for _, p := range platform.All() {
+	for _, p := range registry.All() {
 		if _, ok := c.Endpoints[p.ID]; !ok {
 			t.Errorf("no endpoints for %s", p.ID)
 		}
@@ -126,7 +127,7 @@ func TestConfigVarsListsWhatLoadConfigReads(t *testing.T) {
 		}
 	}
 	platformVar := func(k string) bool { // <PLATFORM>_*, read by platform.LoadEndpoints
-		for _, p := range platform.All() {
+		for _, p := range registry.All() {
 			if strings.HasPrefix(k, p.ID.EnvPrefix()+"_") {
 				return true
 			}

@@ -9,7 +9,6 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/platform"
-	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
@@ -34,14 +33,9 @@ func (d *Deps) deployParts(ctx context.Context) (deployParts, error) {
 	if err != nil {
 		return deployParts{}, err
 	}
-	endpoints, clients := d.endpoints(), d.clients()
-	railwayPoll := d.Config.RailwayPollInterval
-	var rw platform.Deployer = railway.New(d.HTTP, endpoints[platform.Railway].APIURL,
-		railway.WithUndocumentedUpload(d.Config.RailwayUndocumentedUpload),
-		railway.WithStatusPolling(railwayPoll), railway.WithPolling(railwayPoll, 0))
 	return deployParts{
 		conns: conns, vault: v,
-		deployers: map[platform.ID]platform.Deployer{platform.Vercel: clients.vercel, platform.Railway: rw, platform.Render: clients.render},
+		deployers: d.deployers(),
 		timeout:   d.Config.DeploymentTimeout,
 		lease:     d.Config.DeployLease,
 	}, nil

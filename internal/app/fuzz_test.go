@@ -22,6 +22,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/httpapi/apitest"
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // The fuzz targets send each HTTP function events that start from the
@@ -195,7 +196,7 @@ func connectEverything(f *testing.F, opts app.Options, tenants ...string) {
 	}
 	for _, tenant := range tenants {
 		who := apitest.As(tenant, "user-fuzz")
-		for _, d := range platform.All() {
+		for _, d := range registry.All() {
 			if creds, ok := keys[d.ID]; ok {
 				call(conns, apitest.Event("POST", "/connections/"+string(d.ID), who, apitest.Body(map[string]any{"credentials": creds})), 201, nil)
 				continue

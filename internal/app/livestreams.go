@@ -22,16 +22,12 @@ func (d *Deps) livestreamService(ctx context.Context) (*livestream.Service, erro
 	if err != nil {
 		return nil, err
 	}
-	clients := d.clients()
 	return livestream.New(livestream.Config{
-		Repo:   d.Store.Livestreams(),
-		Tokens: conns,
-		Vault:  v,
-		Broadcasters: map[platform.ID]platform.Broadcaster{
-			platform.YouTube: clients.youtube, platform.Facebook: clients.facebook,
-			platform.Instagram: clients.instagram, platform.Restream: clients.restream,
-		},
-		Logger: d.Logger,
+		Repo:         d.Store.Livestreams(),
+		Tokens:       conns,
+		Vault:        v,
+		Broadcasters: ofKind[platform.Broadcaster](d.clients(), platform.KindLivestream),
+		Logger:       d.Logger,
 	}), nil
 }
 

@@ -7,7 +7,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
 	"github.com/switchboard-dev/switchboard/internal/platform"
-	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // meetingRoutes wires the meeting service into the meetings function: the
@@ -23,18 +23,13 @@ func (d *Deps) meetingRoutes(ctx context.Context, svc *httpapi.Services) error {
 	if err != nil {
 		return err
 	}
-	endpoints, ps := d.endpoints(), d.clients()
+	ps := d.clients()
 	svc.Meetings = meeting.New(meeting.Config{
 		Repo:        d.Store.Meetings(),
 		Connections: conns,
-		Clients: meetingClients{
-			meeters: map[platform.ID]platform.Meeter{
-				platform.Zoom: ps.zoom, platform.GoogleMeet: ps.meet, platform.MicrosoftTeams: ps.teams, platform.Jitsi: ps.jitsi,
-			},
-			jaasURL: endpoints[platform.Jitsi].APIURL,
-		},
-		Vault:  v,
-		Logger: d.Logger,
+		Clients:     meetingClients{meeters: ofKind[platform.Meeter](ps, platform.KindMeeting), jaas: ps.jaas},
+		Vault:       v,
+		Logger:      d.Logger,
 	})
 	return nil
 }
@@ -42,7 +37,7 @@ func (d *Deps) meetingRoutes(ctx context.Context, svc *httpapi.Services) error {
 // meetingClients gives the meeting service its platform clients.
 type meetingClients struct {
 	meeters map[platform.ID]platform.Meeter
-	jaasURL string
+	jaas    func(connection.Credentials) (platform.Meeter, error)
 }
 
 func (c meetingClients) Meeter(p platform.ID) (platform.Meeter, bool) {
@@ -53,11 +48,17 @@ func (c meetingClients) Meeter(p platform.ID) (platform.Meeter, bool) {
 // JaaS builds a client for one tenant's 8x8 JaaS app: it signs with the
 // tenant's key, so it cannot be shared.
 func (c meetingClients) JaaS(creds connection.Credentials) (platform.Meeter, error) {
-	jc, err := jitsi.ParseCredentials(map[string]string{
-		jitsi.CredAppID: creds.AppID, jitsi.CredKeyID: creds.KeyID, jitsi.CredPrivateKey: creds.PrivateKey,
-	})
-	if err != nil {
-		return nil, err
+	return c.jaas(creds)
+}
+
+// ofKind picks, in the registry's order, the clients of the platforms of
+// a kind that implement C (a capability's interface).
+func ofKind[C any](ps *platformSet, k platform.Kind) map[platform.ID]C {
+	out := map[platform.ID]C{}
+	for _, d := range registry.All() {
+		if c, ok := ps.byID[d.ID].(C); ok && d.Kind == k {
+			out[d.ID] = c
+		}
 	}
-	return jitsi.NewJaaS(jc, c.jaasURL), nil
+	return out
 }

@@ -33,6 +33,13 @@ type platformSet struct {
 	restream  *restream.Client
 	render    *render.Client
 
+	// byID is every client above by its platform, for the capabilities
+	// to pick theirs by interface (registry.OfKind).
+	byID map[platform.ID]any
+	// jaas builds a client for one tenant's 8x8 JaaS app: it signs with the
+	// tenant's key, so it cannot be shared.
+	jaas func(connection.Credentials) (platform.Meeter, error)
+
 	accounts  map[platform.ID]connection.AccountReader
 	keys      map[platform.ID]connection.KeyVerifier
 	longLived connection.LongLivedExchanger
@@ -56,6 +63,22 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		railway:  railway.New(hc, ep[platform.Railway].APIURL),
 		restream: restream.New(hc, ep[platform.Restream].APIURL),
 		render:   render.New(hc, ep[platform.Render].APIURL),
+	}
+	ps.byID = map[platform.ID]any{
+		platform.YouTube: ps.youtube, platform.Facebook: ps.facebook, platform.Instagram: ps.instagram,
+		platform.Zoom: ps.zoom, platform.GoogleMeet: ps.meet, platform.MicrosoftTeams: ps.teams, platform.Jitsi: ps.jitsi,
+		platform.Vercel: ps.vercel, platform.Railway: ps.railway, platform.Restream: ps.restream,
+		platform.Render: ps.render,
+	}
+	jaasURL := ep[platform.Jitsi].APIURL
+	ps.jaas = func(creds connection.Credentials) (platform.Meeter, error) {
+		jc, err := jitsi.ParseCredentials(map[string]string{
+			jitsi.CredAppID: creds.AppID, jitsi.CredKeyID: creds.KeyID, jitsi.CredPrivateKey: creds.PrivateKey,
+		})
+		if err != nil {
+			return nil, err
+		}
+		return jitsi.NewJaaS(jc, jaasURL), nil
 	}
 	ps.accounts = map[platform.ID]connection.AccountReader{
 		platform.YouTube: ps.youtube, platform.Facebook: ps.facebook, platform.Instagram: ps.instagram,
@@ -84,6 +107,17 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		return ps.facebook.ExchangeLongLived(ctx, e.TokenURL, e.ClientID, e.ClientSecret, short)
 	}
 	return ps
+}
+
+// deployers are the deploy platforms' clients for deploy work: Railway's
+// with the deploy options of Config (its undocumented upload, its polling).
+func (d *Deps) deployers() map[platform.ID]platform.Deployer {
+	ps := d.clients()
+	railwayPoll := d.Config.RailwayPollInterval
+	var rw platform.Deployer = railway.New(d.HTTP, d.endpoints()[platform.Railway].APIURL,
+		railway.WithUndocumentedUpload(d.Config.RailwayUndocumentedUpload),
+		railway.WithStatusPolling(railwayPoll), railway.WithPolling(railwayPoll, 0))
+	return map[platform.ID]platform.Deployer{platform.Vercel: ps.vercel, platform.Railway: rw, platform.Render: ps.render}
 }
 
 func googlemeetUserinfo(u string) []googlemeet.Option {

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/servicetest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/testclock"
@@ -106,8 +107,8 @@ func newEnv(t *testing.T, o envOpts) *env {
 	e := &env{t: t, store: f.Store, db: f.DB, table: f.Table, oauth: srv, clientID: clientID, clock: &clock{},
 		accounts: &accounts{}, logs: &servicetest.Logs{}, vault: vaulttest.Local(t), id: connection.Identity{Tenant: "tenant-a", User: "user-1"}}
 	eps := map[platform.ID]platform.Endpoints{}
-	for _, p := range platform.All() {
-		ep := platform.LoadEndpoints(p.ID, func(string) string { return "" })
+	for _, p := range registry.All() {
+		ep := registry.LoadEndpoints(p.ID, func(string) string { return "" })
 		if ep.AuthURL != "" {
 			ep.AuthURL, ep.TokenURL = srv.AuthorizeURL(), srv.TokenURL()
 			if ep.RevokeURL != "" && ep.RevokeMethod != "graph-permissions" {
@@ -120,7 +121,7 @@ func newEnv(t *testing.T, o envOpts) *env {
 	}
 	e.ep = eps[o.platform]
 	accts := map[platform.ID]connection.AccountReader{}
-	for _, p := range platform.All() {
+	for _, p := range registry.All() {
 		accts[p.ID] = e.accounts
 	}
 	allow := o.allow

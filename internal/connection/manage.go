@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
@@ -34,24 +35,14 @@ func (s *Service) List(ctx context.Context, tenant, cursor string, limit int) (_
 	return s.cfg.Repo.List(ctx, tenant, cursor, limit)
 }
 
-// keyFields are the credential fields each key platform takes.
-var keyFields = map[platform.ID][]string{
-	platform.Render:  {"apiKey"},
-	platform.Railway: {"token", "tokenType"},
-	platform.Vercel:  {"token", "teamId"},
-	platform.Jitsi:   {"appId", "keyId", "privateKey"},
-}
-
-// railwayTokenTypes maps the tokenType a caller gives to the kind the
-// Railway client is told (platform.TokenOfKind): an account token (the
-// default; what `railway login` and the account settings make) needs none.
-// Railway tells its kinds apart only by how they are sent (PLATFORMS.md
-// Railway, "Token kinds").
-var railwayTokenTypes = map[string]string{"": "", "account": "", "workspace": "workspace", "project": "project"}
-
 // KeyFields lists the credential fields a platform takes on
 // POST /connections/{platform}, for documentation and errors.
-func KeyFields(p platform.ID) []string { return keyFields[p] }
+func KeyFields(p platform.ID) []string {
+	if r, ok := registry.Registration(string(p)); ok && r.Key != nil {
+		return r.Key.Fields
+	}
+	return nil
+}
 
 // ConnectWithKey connects an API-key platform: the credentials are checked
 // at the platform (Jitsi JaaS: the key must parse and sign), sealed and
@@ -63,13 +54,14 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 	if err != nil {
 		return nil, err
 	}
-	fields, ok := keyFields[d.ID]
-	if !ok || !(d.Accepts(platform.AuthAPIKey) || d.Accepts(platform.AuthNone)) {
+	reg, _ := registry.Registration(string(d.ID))
+	if reg.Key == nil || !(d.Accepts(platform.AuthAPIKey) || d.Accepts(platform.AuthNone)) {
 		e := apperr.Errorf(apperr.Conflict, apperr.CodeOauthRequired,
 			"%s connects with OAuth: POST /connections/%s/oauth starts it", d.Name, d.ID)
 		e.Fields = map[string]any{"oauthStart": "/connections/" + string(d.ID) + "/oauth"}
 		return nil, e
 	}
+	fields := reg.Key.Fields
 	allowed := map[string]bool{}
 	for _, f := range fields {
 		allowed[f] = true
@@ -82,36 +74,25 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 			return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials, "credential field %s is too long", k)
 		}
 	}
-	creds := Credentials{}
+	kc, err := reg.Key.Parse(input)
+	if err != nil {
+		return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials, "%s", err.Error())
+	}
+	creds := Credentials{APIKey: kc.APIKey, AppID: kc.AppID, KeyID: kc.KeyID, PrivateKey: kc.PrivateKey}
+	if kc.TokenKind != "" {
+		creds.Extra = map[string]string{ExtraTokenKind: kc.TokenKind}
+	}
+	if kc.Team != "" {
+		creds.Extra = map[string]string{ExtraTeam: kc.Team}
+	}
 	auth := AuthAPIKey
-	switch d.ID {
-	case platform.Render:
-		creds.APIKey = strings.TrimSpace(input["apiKey"])
-	case platform.Railway:
-		creds.APIKey = strings.TrimSpace(input["token"])
-		kind, ok := railwayTokenTypes[strings.TrimSpace(input["tokenType"])]
-		if !ok {
-			return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials,
-				"tokenType must be account (the default), workspace or project: the kind of Railway token given")
-		}
-		if kind != "" {
-			creds.Extra = map[string]string{ExtraTokenKind: kind}
-		}
-	case platform.Vercel:
-		creds.APIKey = strings.TrimSpace(input["token"])
-		if t := strings.TrimSpace(input["teamId"]); t != "" {
-			creds.Extra = map[string]string{ExtraTeam: t}
-		}
-	case platform.Jitsi:
-		creds.AppID, creds.KeyID, creds.PrivateKey = strings.TrimSpace(input["appId"]), strings.TrimSpace(input["keyId"]), input["privateKey"]
-		if creds.AppID == "" && creds.KeyID == "" && creds.PrivateKey == "" {
-			auth = AuthNone // public meet.jit.si rooms: nothing to verify or keep
-		}
+	if kc.None {
+		auth = AuthNone
 	}
 	var acct platform.Account
 	switch {
 	case auth == AuthNone:
-		acct = platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"}
+		acct = reg.Key.PublicAccount
 	case creds.empty():
 		return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials, "%s needs %s", d.Name, strings.Join(fields, ", "))
 	default:
@@ -150,7 +131,7 @@ func (s *Service) Refresh(ctx context.Context, tenant, platformID string) (_ *Co
 	if err != nil {
 		return nil, err
 	}
-	d, _ := platform.Lookup(string(c.Platform))
+	d, _ := registry.Lookup(string(c.Platform))
 	if c.Status == StatusDisconnected {
 		return nil, apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is disconnected; connect it again", ErrNotConnected)
 	}
@@ -276,7 +257,7 @@ func (s *Service) Disconnect(ctx context.Context, tenant, platformID string) (_ 
 	if err != nil {
 		return Revocation{}, err
 	}
-	d, _ := platform.Lookup(string(c.Platform))
+	d, _ := registry.Lookup(string(c.Platform))
 	already := Revocation{Platform: d.ID, Revoked: RevokedNone, Reason: d.Name + " was disconnected already"}
 	var (
 		rev       Revocation

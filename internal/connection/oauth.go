@@ -277,7 +277,7 @@ func (s *Service) expiryOf(tok *oauth2.Token) time.Time {
 func (s *Service) credentialsFromToken(ctx context.Context, d platform.Descriptor, e platform.Endpoints, tok *oauth2.Token) (Credentials, error) {
 	creds := Credentials{AccessToken: tok.AccessToken, RefreshToken: tok.RefreshToken, TokenType: tok.TokenType, Expiry: s.expiryOf(tok)}
 	switch e.Exchange {
-	case platform.ExchangeFacebookLongLived:
+	case platform.ExchangeLongLived:
 		if s.cfg.LongLived == nil {
 			return creds, apperr.E(apperr.Internal, apperr.CodeLongLivedUnavailable, "")
 		}
@@ -290,7 +290,7 @@ func (s *Service) credentialsFromToken(ctx context.Context, d platform.Descripto
 		if ttl > 0 {
 			creds.Expiry = s.now().Add(ttl)
 		}
-	case platform.ExchangeVercelIntegration:
+	case platform.ExchangeIntegration:
 		creds.Extra = map[string]string{}
 		for _, k := range []string{"installation_id", "team_id", "user_id"} {
 			if v, ok := tok.Extra(k).(string); ok && v != "" {

@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 func TestOAuthWithPKCEConnectsAndStoresOnlySealedCredentials(t *testing.T) {
@@ -197,7 +198,7 @@ func TestUnconfiguredPlatformSaysWhichVariablesToSet(t *testing.T) {
 	t.Parallel()
 	f := newEnv(t, envOpts{})
 	svc := connection.New(connection.Config{Repo: f.store.Connections(), Vault: f.vault,
-		Endpoints: map[platform.ID]platform.Endpoints{"youtube": platform.LoadEndpoints("youtube", func(string) string { return "" })}})
+		Endpoints: map[platform.ID]platform.Endpoints{"youtube": registry.LoadEndpoints("youtube", func(string) string { return "" })}})
 	_, err := svc.StartOAuth(context.Background(), f.id, "youtube", "")
 	ae, ok := apperr.As(err)
 	if !ok || ae.Kind != apperr.NotImplemented || !strings.Contains(ae.Detail, "YOUTUBE_CLIENT_ID") {

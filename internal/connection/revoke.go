@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // Revoked says how much of a connection's access a disconnect withdrew at
@@ -110,7 +111,7 @@ func (s *Service) canRevoke(d platform.Descriptor, creds Credentials) bool {
 // a working connection.
 func (s *Service) grantSiblings(ctx context.Context, d platform.Descriptor, c *Connection) ([]*Connection, error) {
 	var out []*Connection
-	for _, sib := range platform.Siblings(d.ID) {
+	for _, sib := range registry.Siblings(d.ID) {
 		if !s.sameClient(d.ID, sib.ID) {
 			continue
 		}
@@ -166,7 +167,7 @@ func failedRevocation(r Revocation, err error) Revocation {
 func namesOf(cs []*Connection) string {
 	names := make([]string, 0, len(cs))
 	for _, c := range cs {
-		d, _ := platform.Lookup(string(c.Platform))
+		d, _ := registry.Lookup(string(c.Platform))
 		names = append(names, d.Name)
 	}
 	return strings.Join(names, " and ")

@@ -11,6 +11,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
@@ -130,7 +131,7 @@ type Identity struct {
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
 
 func lookup(id string) (platform.Descriptor, error) {
-	d, ok := platform.Lookup(id)
+	d, ok := registry.Lookup(id)
 	if !ok {
 		return platform.Descriptor{}, platform.Unknown(apperr.NotFound, id)
 	}

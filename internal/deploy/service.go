@@ -12,6 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -278,7 +279,7 @@ func (s *Service) limited(dec ratelimit.Decision, limit string) error {
 // now, from the stored connection (no platform call), and returns it: 409
 // otherwise.
 func (s *Service) connected(ctx context.Context, tenant string, p platform.ID) (*connection.Connection, error) {
-	d, _ := platform.Lookup(string(p))
+	d, _ := registry.Lookup(string(p))
 	c, err := s.cfg.Connections.Get(ctx, tenant, string(p))
 	if apperr.Is(err, apperr.NotFound) {
 		return nil, apperr.Errorf(apperr.Conflict, apperr.CodeNotConnected, "%s is not connected; connect it first", d.Name)
@@ -358,7 +359,7 @@ func (s *Service) List(ctx context.Context, tenant string, f ListFilter, cursor 
 		return nil, "", invalid(apperr.CodeInvalidQuery, "status must be one of %s", strings.Join(names, ", "))
 	}
 	if f.Platform != "" {
-		if d, ok := platform.Lookup(string(f.Platform)); !ok || d.Kind != platform.KindDeploy {
+		if d, ok := registry.Lookup(string(f.Platform)); !ok || d.Kind != platform.KindDeploy {
 			return nil, "", invalid(apperr.CodeInvalidQuery, "platform must be one of %s", strings.Join(s.deployPlatforms(), ", "))
 		}
 	}
@@ -496,7 +497,7 @@ func (s *Service) Rollback(ctx context.Context, who Identity, id string) (_ *Dep
 	if err != nil {
 		return nil, ratelimit.Decision{}, err
 	}
-	desc, _ := platform.Lookup(string(target.Platform))
+	desc, _ := registry.Lookup(string(target.Platform))
 	switch {
 	case target.Status != StatusReady || target.PlatformDeploymentID == "":
 		return nil, ratelimit.Decision{}, apperr.Errorf(apperr.Conflict, apperr.CodeNotRollbackable,
@@ -545,12 +546,12 @@ type Availability struct {
 // default scope.
 func (s *Service) CheckName(ctx context.Context, tenant, platformID, name, workspace string) (_ Availability, err error) {
 	defer func() { err = apperr.WithOp("deploy.CheckName", err) }()
-	d, ok := platform.Lookup(platformID)
+	d, ok := registry.Lookup(platformID)
 	switch {
 	case !ok:
 		return Availability{}, platform.Unknown(apperr.NotFound, platformID)
 	case d.Kind != platform.KindDeploy:
-		return Availability{}, platform.WrongKind(apperr.NotFound, d, platform.KindDeploy)
+		return Availability{}, registry.WrongKind(apperr.NotFound, d, platform.KindDeploy)
 	}
 	if strings.TrimSpace(name) == "" || utf8Len(name) > MaxProjectName {
 		return Availability{}, invalid(apperr.CodeInvalidQuery, "name is required, at most %d characters", MaxProjectName)

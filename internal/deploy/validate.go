@@ -9,6 +9,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // File is one file as a caller sends it: Content is the file itself
@@ -83,12 +84,12 @@ func invalid(code apperr.Code, format string, args ...any) error {
 // files' total decoded size.
 func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec, platform.Deployer, Source, error) {
 	var spec platform.DeploySpec
-	d, ok := platform.Lookup(req.Platform)
+	d, ok := registry.Lookup(req.Platform)
 	switch {
 	case !ok:
 		return spec, nil, "", platform.Unknown(apperr.Invalid, req.Platform)
 	case d.Kind != platform.KindDeploy:
-		return spec, nil, "", platform.WrongKind(apperr.Invalid, d, platform.KindDeploy)
+		return spec, nil, "", registry.WrongKind(apperr.Invalid, d, platform.KindDeploy)
 	}
 	dep, ok := s.cfg.Deployers[d.ID]
 	if !ok {
@@ -265,7 +266,7 @@ func clip(s string) string {
 // deployPlatforms names the platforms deployments go to.
 func (s *Service) deployPlatforms() []string {
 	var out []string
-	for _, d := range platform.All() {
+	for _, d := range registry.All() {
 		if d.Kind == platform.KindDeploy {
 			out = append(out, string(d.ID))
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/logging"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
@@ -437,7 +438,7 @@ func (r *run) refused(ctx context.Context, pe *platform.Error, err error) error 
 		r.log.Warn("checking the connection after a refusal failed", slog.String("error", cerr.Error()))
 		return err
 	case accepted:
-		d, _ := platform.Lookup(string(r.d.Platform))
+		d, _ := registry.Lookup(string(r.d.Platform))
 		return &finalError{code: "permission_denied", message: r.redact(fmt.Sprintf(
 			"%s refused to %s: %s. The connection still works, so the account may not act on that: deploy to a workspace the connection lists, or reconnect and grant access to it",
 			d.Name, pe.Op, pe.Message))}

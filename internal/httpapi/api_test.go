@@ -12,7 +12,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/httpapi/apitest"
 	"github.com/switchboard-dev/switchboard/internal/logging"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 func newAPI(t *testing.T, function string, logs *bytes.Buffer) *httpapi.API {
@@ -21,7 +21,7 @@ func newAPI(t *testing.T, function string, logs *bytes.Buffer) *httpapi.API {
 		logs = &bytes.Buffer{}
 	}
 	return httpapi.New(httpapi.Config{Function: function, Logger: logging.New(logs, function, slog.LevelDebug)},
-		httpapi.Services{Platforms: platform.NewCatalog(nil)})
+		httpapi.Services{Platforms: registry.NewCatalog(nil)})
 }
 
 func TestHealthIsPublic(t *testing.T) {
@@ -97,7 +97,7 @@ func TestRequestsWithoutVerifiedClaimsAre401(t *testing.T) {
 
 func TestTenantClaimIsConfigurable(t *testing.T) {
 	t.Parallel()
-	api := httpapi.New(httpapi.Config{Function: "connections", TenantClaim: "custom:org"}, httpapi.Services{Platforms: platform.NewCatalog(nil)})
+	api := httpapi.New(httpapi.Config{Function: "connections", TenantClaim: "custom:org"}, httpapi.Services{Platforms: registry.NewCatalog(nil)})
 	ok, _ := api.Handle(context.Background(), apitest.Event("GET", "/platforms", apitest.Claims(map[string]string{"sub": "u", "custom:org": "o"})))
 	if ok.StatusCode != 200 {
 		t.Fatalf("custom claim refused: %d %s", ok.StatusCode, ok.Body)

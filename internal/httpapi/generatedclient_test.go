@@ -14,7 +14,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/httpapi/apitest"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // clientConns connects render by key and knows no other connection.
@@ -51,7 +51,7 @@ func TestGeneratedGoClientCompilesAndWorks(t *testing.T) {
 		t.Fatalf("oapi-codegen refused openapi.json: %v\n%s", err, out)
 	}
 
-	api := httpapi.New(httpapi.Config{}, httpapi.Services{Platforms: platform.NewCatalog(nil), Connections: &clientConns{}})
+	api := httpapi.New(httpapi.Config{}, httpapi.Services{Platforms: registry.NewCatalog(nil), Connections: &clientConns{}})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		opts := []apitest.Option{apitest.As("t", "u")}

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // Limits a livestream is held to: YouTube's, the strictest of the
@@ -117,12 +118,12 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 	seen := map[string]bool{}
 	var err error
 	for _, ti := range in {
-		d, ok := platform.Lookup(ti.Platform)
+		d, ok := registry.Lookup(ti.Platform)
 		switch {
 		case !ok:
 			return nil, nil, platform.Unknown(apperr.Invalid, ti.Platform)
 		case d.Kind != platform.KindLivestream:
-			return nil, nil, platform.WrongKind(apperr.Invalid, d, platform.KindLivestream)
+			return nil, nil, registry.WrongKind(apperr.Invalid, d, platform.KindLivestream)
 		case s.cfg.Broadcasters[d.ID] == nil:
 			return nil, nil, unprocessable(apperr.CodePlatformNotConfigured, "%s is not configured here", d.Name)
 		case seen[ti.Platform]:
@@ -169,7 +170,7 @@ func (s *Service) checkTargets(in []TargetInput) ([]Target, map[platform.ID]stri
 // (required) and auto-stop choice (default false) onto t, and refuses them
 // on any other platform, which has no such setting.
 func checkYouTubeChoices(d platform.Descriptor, ti TargetInput, t *Target) error {
-	if d.ID != platform.YouTube {
+	if r, _ := registry.Registration(string(d.ID)); !r.AudienceSettings {
 		if ti.MadeForKids != nil || ti.AutoStop != nil {
 			return unprocessable(apperr.CodeOptionNotAccepted, "madeForKids and autoStop are YouTube settings; %s takes neither", d.Name)
 		}

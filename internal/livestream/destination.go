@@ -9,6 +9,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
@@ -63,7 +64,7 @@ func (s *Service) checkManaged(ctx context.Context, targets []Target, creds map[
 			return platform.ToAppError(platform.Redact(err, c.Bearer()))
 		}
 		if !hasDestination(ds, t.Destination) {
-			d, _ := platform.Lookup(string(t.Platform))
+			d, _ := registry.Lookup(string(t.Platform))
 			e := apperr.Errorf(apperr.Unprocessable, apperr.CodeUnknownDestination,
 				"the connected %s account cannot publish to %q: it is not a Page the account manages (GET /connections/%s/destinations lists where it can)",
 				d.Name, t.Destination, t.Platform)
@@ -89,7 +90,7 @@ func hasDestination(ds []platform.Destination, id string) bool {
 // connected, is NotFound; an expired connection is a conflict.
 func (s *Service) Destinations(ctx context.Context, tenant, p string) (_ []platform.Destination, err error) {
 	defer func() { err = apperr.WithOp("livestream.Destinations", err) }()
-	d, ok := platform.Lookup(p)
+	d, ok := registry.Lookup(p)
 	if !ok {
 		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeUnknownPlatform, "there is no platform %q", trunc.String(p, 40))
 	}

@@ -29,6 +29,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet/googlemeetfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
 	"github.com/switchboard-dev/switchboard/internal/platform/jitsi/jitsitest"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams/teamsfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
@@ -110,8 +111,8 @@ func newEnv(t *testing.T) *env {
 		googlemeet.WithPolling(5*time.Millisecond, 6))
 	tc := teams.New(hc, e.teams.APIURL())
 	eps := map[platform.ID]platform.Endpoints{}
-	for _, d := range platform.All() {
-		ep := platform.LoadEndpoints(d.ID, func(string) string { return "" })
+	for _, d := range registry.All() {
+		ep := registry.LoadEndpoints(d.ID, func(string) string { return "" })
 		if ep.AuthURL != "" {
 			ep.AuthURL, ep.TokenURL, ep.RevokeURL = oauth.AuthorizeURL(), oauth.TokenURL(), oauth.RevokeURL()
 			ep.ClientID, ep.ClientSecret = clientID, "meeting-test-secret"

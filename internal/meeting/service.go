@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -169,12 +170,13 @@ func (s *Service) logOutcome(msg string, m *Meeting) {
 	s.cfg.Logger.Info(msg, attrs...)
 }
 
-// prepare finds a target's credentials and client. Jitsi without a
-// connection, or connected without credentials, makes public rooms.
+// prepare finds a target's credentials and client. A platform that needs
+// no account (Jitsi) makes public rooms without a connection, or connected
+// without credentials; connected with a key it signs (JaaS).
 func (s *Service) prepare(ctx context.Context, tenant string, p platform.ID) plan {
 	pl := plan{platform: p}
 	creds, err := s.cfg.Connections.Token(ctx, tenant, p)
-	if p == platform.Jitsi {
+	if d, _ := registry.Lookup(string(p)); d.Accepts(platform.AuthNone) {
 		switch {
 		case err == nil && creds.PrivateKey != "":
 			pl.meeter, pl.err = s.cfg.Clients.JaaS(creds)
@@ -472,7 +474,7 @@ func (s *Service) Cancel(ctx context.Context, tenant, id string) (err error) {
 // target as it is then: cancelled, or unchanged with lastError. A
 // platform whose API cannot delete a meeting is not called.
 func (s *Service) deleteAt(ctx context.Context, m *Meeting, t Target) Target {
-	d, _ := platform.Lookup(string(t.Platform))
+	d, _ := registry.Lookup(string(t.Platform))
 	if !d.Supports(platform.CapMeetingDelete) {
 		t.Status, t.UpdatedAt, t.Note = TargetCancelled, s.now(), noDeleteNote(d)
 		return t
@@ -501,9 +503,8 @@ func (s *Service) deleteAt(ctx context.Context, m *Meeting, t Target) Target {
 
 // noDeleteNote says why a target was cancelled without a call.
 func noDeleteNote(d platform.Descriptor) string {
-	if d.ID == platform.Jitsi {
-		return "Jitsi has no call that deletes a room, so nothing was sent: a public room closes when everyone leaves, " +
-			"and 8x8 JaaS links stop working an hour after the planned end"
+	if r, _ := registry.Registration(string(d.ID)); r.NoDeleteNote != "" {
+		return r.NoDeleteNote
 	}
 	return d.Name + "'s API has no call that deletes a meeting, so nothing was sent"
 }
@@ -559,7 +560,7 @@ func lastErrorOf(err error, at time.Time) *LastError {
 
 // nameOf is a platform's name for messages.
 func nameOf(p platform.ID) string {
-	if d, ok := platform.Lookup(string(p)); ok {
+	if d, ok := registry.Lookup(string(p)); ok {
 		return d.Name
 	}
 	return string(p)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
@@ -113,12 +114,12 @@ func validate(in CreateInput, now time.Time) (spec, error) {
 	seen := map[platform.ID]bool{}
 	for i, p := range in.Platforms {
 		field := fmt.Sprintf("targets[%d].platform", i)
-		d, ok := platform.Lookup(p)
+		d, ok := registry.Lookup(p)
 		switch {
 		case !ok:
 			return s, withField(platform.Unknown(apperr.Invalid, p), field)
 		case d.Kind != platform.KindMeeting:
-			return s, withField(platform.WrongKind(apperr.Invalid, d, platform.KindMeeting), field)
+			return s, withField(registry.WrongKind(apperr.Invalid, d, platform.KindMeeting), field)
 		case seen[d.ID]:
 			return s, invalid(field, "%s: %s is named twice; a meeting has one target per platform", field, d.Name)
 		}

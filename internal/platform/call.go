@@ -48,6 +48,10 @@ type Request struct {
 	Raw        []byte     // body as is (instead of JSON or Form)
 	Out        any        // decoded from a 2xx JSON answer when not nil
 	Idempotent bool       // safe to repeat: retried on transient failures
+	// Secrets are values the request carries besides Token (a key in the
+	// body or query) that must never appear in an error: Do redacts them,
+	// and Token, from every error it returns.
+	Secrets []string
 }
 
 // Response is what a successful call answered.
@@ -57,8 +61,18 @@ type Response struct {
 	Body   []byte
 }
 
-// Do runs the request, with bounded retries when it is idempotent.
+// Do runs the request, with bounded retries when it is idempotent. Its
+// errors carry neither the request's Token nor its Secrets, whatever the
+// platform echoed back: redaction happens here, once, for every client.
 func (c *Caller) Do(ctx context.Context, r Request) (*Response, error) {
+	resp, err := c.retry(ctx, r)
+	if err != nil {
+		return nil, Redact(err, append([]string{r.Token}, r.Secrets...)...)
+	}
+	return resp, nil
+}
+
+func (c *Caller) retry(ctx context.Context, r Request) (*Response, error) {
 	tries := c.MaxTries
 	if tries == 0 {
 		tries = 3

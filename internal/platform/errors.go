@@ -121,10 +121,11 @@ func Unknown(kind apperr.Kind, id string) *apperr.Error {
 
 // WrongKind is the refusal of a platform that is not of the kind a route
 // takes (a meeting platform as a livestream target), the same for every
-// route: 404 where the id is in the path, 400 where a body names it.
-func WrongKind(kind apperr.Kind, d Descriptor, want Kind) *apperr.Error {
+// route: 404 where the id is in the path, 400 where a body names it. among
+// is every platform (registry.All), to name those of the kind wanted.
+func WrongKind(kind apperr.Kind, d Descriptor, want Kind, among []Descriptor) *apperr.Error {
 	var ids []string
-	for _, o := range All() {
+	for _, o := range among {
 		if o.Kind == want {
 			ids = append(ids, string(o.ID))
 		}

@@ -82,10 +82,12 @@ type Broadcaster interface {
 }
 
 // Redact keeps secrets out of a platform error: it replaces each secret
-// (a token, a stream key, a client secret) in the message with
+// (a token, a stream key, a client secret) in the message and code with
 // "[redacted]" and drops the request URL that a transport failure
-// (*url.Error) carries, since a URL may hold one in its query. Clients
-// pass every error they return through it.
+// (*url.Error) carries, since a URL may hold one in its query. Caller.Do
+// applies it to every error with the request's secrets; clients apply it
+// for secrets a request did not carry. Secrets shorter than 4 bytes are
+// ignored. err is changed in place and returned.
 func Redact(err error, secrets ...string) error {
 	pe, ok := AsError(err)
 	if !ok {
@@ -94,6 +96,7 @@ func Redact(err error, secrets ...string) error {
 	for _, s := range secrets {
 		if len(s) >= 4 {
 			pe.Message = strings.ReplaceAll(pe.Message, s, "[redacted]")
+			pe.Code = strings.ReplaceAll(pe.Code, s, "[redacted]")
 		}
 	}
 	var ue *url.Error

@@ -118,23 +118,3 @@ type Meeter interface {
 func Unsupported(id ID, op, msg string) *Error {
 	return &Error{Platform: id, Op: op, Reason: ReasonUnsupported, Message: msg}
 }
-
-// RedactSecrets replaces every occurrence of the given secrets (tokens,
-// keys) in a platform error's message with "[redacted]", so that a
-// platform that echoes a credential back cannot leak it through an error
-// string. Empty and very short secrets are ignored. err is changed in
-// place and returned.
-func RedactSecrets(err error, secrets ...string) error {
-	pe, ok := AsError(err)
-	if !ok {
-		return err
-	}
-	for _, s := range secrets {
-		if len(s) < 8 {
-			continue
-		}
-		pe.Message = strings.ReplaceAll(pe.Message, s, "[redacted]")
-		pe.Code = strings.ReplaceAll(pe.Code, s, "[redacted]")
-	}
-	return err
-}

@@ -102,22 +102,6 @@ func (g GrantGroup) Vendor() string {
 	return string(g)
 }
 
-// Siblings are the other platforms of the platform's grant group (none
-// when it has no group).
-func Siblings(id ID) []Descriptor {
-	d, ok := Lookup(string(id))
-	if !ok || d.GrantGroup == "" {
-		return nil
-	}
-	var out []Descriptor
-	for _, o := range All() {
-		if o.GrantGroup == d.GrantGroup && o.ID != id {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
 // Supports reports whether the platform has the capability.
 func (d Descriptor) Supports(c Capability) bool {
 	for _, have := range d.Capabilities {
@@ -151,52 +135,4 @@ func (id ID) EnvPrefix() string {
 		}
 	}
 	return string(b)
-}
-
-// All lists the eleven platforms in a stable order.
-func All() []Descriptor {
-	return []Descriptor{
-		{ID: YouTube, Name: "YouTube", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2}, GrantGroup: GrantGoogle,
-			Capabilities: []Capability{CapBroadcastCreate, CapBroadcastStatus, CapBroadcastEnd, CapTokenRefresh, CapTokenRevoke}},
-		{ID: Facebook, Name: "Facebook", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2}, GrantGroup: GrantMeta,
-			Capabilities: []Capability{CapBroadcastCreate, CapBroadcastStatus, CapBroadcastEnd, CapTokenRevoke},
-			Notes:        "Meta issues no refresh tokens: the long-lived user token lasts about 60 days, then the user connects again."},
-		{ID: Instagram, Name: "Instagram", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2}, GrantGroup: GrantMeta,
-			Capabilities: []Capability{CapBroadcastManual, CapBroadcastStatus},
-			Notes:        "Instagram has no public API that creates or starts a live broadcast: copy the stream URL and key from Instagram's Live Producer into the target; Switchboard streams there and reads whether it is live."},
-		{ID: Restream, Name: "Restream", Kind: KindLivestream, Auth: []AuthMethod{AuthOAuth2},
-			Capabilities: []Capability{CapBroadcastCreate, CapBroadcastStatus, CapTokenRefresh, CapTokenRevoke},
-			Notes: "A Restream target streams to the account's default stream key, which reaches the channels enabled in Restream's " +
-				"dashboard: channel choice is made in Restream, the API cannot make it. Restream has no start or end call: the " +
-				"stream goes live when the encoder pushes and ends when it stops."},
-		{ID: Zoom, Name: "Zoom", Kind: KindMeeting, Auth: []AuthMethod{AuthOAuth2},
-			Capabilities: []Capability{CapMeetingCreate, CapMeetingEnd, CapMeetingDelete, CapTokenRefresh, CapTokenRevoke}},
-		{ID: GoogleMeet, Name: "Google Meet", Kind: KindMeeting, Auth: []AuthMethod{AuthOAuth2}, GrantGroup: GrantGoogle,
-			Capabilities: []Capability{CapMeetingCreate, CapMeetingEnd, CapMeetingDelete, CapTokenRefresh, CapTokenRevoke}},
-		{ID: MicrosoftTeams, Name: "Microsoft Teams", Kind: KindMeeting, Auth: []AuthMethod{AuthOAuth2},
-			Capabilities: []Capability{CapMeetingCreate, CapMeetingDelete, CapTokenRefresh},
-			Notes:        "Microsoft Graph has no call that ends a meeting, and no endpoint that revokes one token; work or school accounts only."},
-		{ID: Jitsi, Name: "Jitsi", Kind: KindMeeting, Auth: []AuthMethod{AuthNone, AuthAPIKey},
-			Capabilities: []Capability{CapMeetingCreate},
-			Notes:        "meet.jit.si rooms need no account and cannot be ended or deleted; 8x8 JaaS rooms carry a signed moderator link."},
-		{ID: Vercel, Name: "Vercel", Kind: KindDeploy, Auth: []AuthMethod{AuthOAuth2, AuthAPIKey},
-			Capabilities: []Capability{CapDeployFiles, CapDeployRepo, CapDeployLogs, CapDeployCancel, CapDeployRollback},
-			Notes:        "Git repositories deploy from GitHub or Bitbucket through the user's Git connection in Vercel (a branch is required; GitLab needs a project id a URL does not carry). A project name Switchboard did not create in the user's Vercel account is refused, never taken over."},
-		{ID: Railway, Name: "Railway", Kind: KindDeploy, Auth: []AuthMethod{AuthOAuth2, AuthAPIKey},
-			Capabilities: []Capability{CapDeployRepo, CapDeployImage, CapDeployDatabase, CapDeployLogs, CapDeployCancel, CapDeployRollback, CapTokenRefresh},
-			Notes:        "Railway documents no file upload: the CLI's upload endpoint is undocumented, so repository and image sources are the supported path."},
-		{ID: Render, Name: "Render", Kind: KindDeploy, Auth: []AuthMethod{AuthAPIKey},
-			Capabilities: []Capability{CapDeployRepo, CapDeployImage, CapDeployDatabase, CapDeployLogs, CapDeployCancel, CapDeployRollback},
-			Notes:        "Render takes no file upload: code comes from a Git repository or a registry image. No third-party OAuth: connect with an API key."},
-	}
-}
-
-// Lookup finds a platform by id.
-func Lookup(id string) (Descriptor, bool) {
-	for _, d := range All() {
-		if string(d.ID) == id {
-			return d, true
-		}
-	}
-	return Descriptor{}, false
 }

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 func TestRegistryHoldsTheElevenPlatformsOfTheArchitecture(t *testing.T) {
@@ -13,7 +14,7 @@ func TestRegistryHoldsTheElevenPlatformsOfTheArchitecture(t *testing.T) {
 		"zoom": "meeting", "google-meet": "meeting", "microsoft-teams": "meeting", "jitsi": "meeting",
 		"vercel": "deploy", "railway": "deploy", "render": "deploy",
 	}
-	all := platform.All()
+	all := registry.All()
 	if len(all) != len(want) {
 		t.Fatalf("%d platforms, want %d", len(all), len(want))
 	}
@@ -24,23 +25,23 @@ func TestRegistryHoldsTheElevenPlatformsOfTheArchitecture(t *testing.T) {
 		if d.Name == "" || len(d.Auth) == 0 || len(d.Capabilities) == 0 {
 			t.Errorf("%s: incomplete descriptor %+v", d.ID, d)
 		}
-		got, ok := platform.Lookup(string(d.ID))
+		got, ok := registry.Lookup(string(d.ID))
 		if !ok || got.ID != d.ID {
 			t.Errorf("Lookup(%s) failed", d.ID)
 		}
 	}
-	if _, ok := platform.Lookup("myspace"); ok {
+	if _, ok := registry.Lookup("myspace"); ok {
 		t.Error("Lookup found a platform that does not exist")
 	}
 }
 
 func TestCapabilitiesSayWhatPublicAPIsCannotDo(t *testing.T) {
 	t.Parallel()
-	ig, _ := platform.Lookup("instagram")
+	ig, _ := registry.Lookup("instagram")
 	if ig.Supports(platform.CapBroadcastCreate) || !ig.Supports(platform.CapBroadcastManual) || ig.Notes == "" {
 		t.Errorf("instagram must not claim to create broadcasts: %+v", ig)
 	}
-	render, _ := platform.Lookup("render")
+	render, _ := registry.Lookup("render")
 	if render.Supports(platform.CapDeployFiles) || render.Accepts(platform.AuthOAuth2) {
 		t.Errorf("render takes neither files nor OAuth: %+v", render)
 	}
@@ -54,7 +55,7 @@ func TestSiblingsShareTheVendorsGrant(t *testing.T) {
 		"zoom": nil, "restream": nil, "nowhere": nil,
 	} {
 		var got []platform.ID
-		for _, d := range platform.Siblings(id) {
+		for _, d := range registry.Siblings(id) {
 			got = append(got, d.ID)
 		}
 		if len(got) != len(want) || (len(want) == 1 && got[0] != want[0]) {

@@ -13,7 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/httpapi/apitest"
 	"github.com/switchboard-dev/switchboard/internal/httpapi/openapitest"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // recorder is a testing.TB that records failures instead of failing. The
@@ -84,7 +84,7 @@ func mustFail(t *testing.T, ev events.APIGatewayV2HTTPRequest, resp events.APIGa
 }
 
 func api() *httpapi.API {
-	return httpapi.New(httpapi.Config{Function: "connections"}, httpapi.Services{Platforms: platform.NewCatalog(nil)})
+	return httpapi.New(httpapi.Config{Function: "connections"}, httpapi.Services{Platforms: registry.NewCatalog(nil)})
 }
 
 func serve(t *testing.T, a *httpapi.API, ev events.APIGatewayV2HTTPRequest) events.APIGatewayV2HTTPResponse {

@@ -51,11 +51,11 @@ type Client struct {
 var _ platform.Broadcaster = (*Client)(nil)
 
 // New builds a client. apiURL is the Graph base
-// (platform.LoadEndpoints(platform.Facebook, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(platform.Facebook, getenv).APIURL; empty: the
 // default https://graph.facebook.com/v21.0).
 func New(httpClient *http.Client, apiURL string) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.Facebook)
+		apiURL = platform.MetaGraphURL
 	}
 	return &Client{
 		call: platform.Caller{Platform: platform.Facebook, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: Refine},
@@ -64,11 +64,8 @@ func New(httpClient *http.Client, apiURL string) *Client {
 }
 
 func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {
-	resp, err := c.call.Do(ctx, r)
-	if err != nil {
-		return nil, platform.Redact(err, append(secrets, r.Token)...)
-	}
-	return resp, nil
+	r.Secrets = append(r.Secrets, secrets...)
+	return c.call.Do(ctx, r) // Do redacts the token and secrets from its errors
 }
 
 func fail(op string, reason platform.Reason, msg string) error {

@@ -67,7 +67,7 @@ func RevokePermissions(ctx context.Context, call platform.Caller, token string, 
 func revokeAt(ctx context.Context, call platform.Caller, token, path, op string) error {
 	resp, err := call.Do(ctx, platform.Request{Op: op, Method: http.MethodDelete, Path: path, Token: token, Idempotent: true})
 	if err != nil {
-		return platform.Redact(err, token)
+		return err // Do redacted the token
 	}
 	if !succeeded(resp.Body) {
 		return &platform.Error{Platform: call.Platform, Op: op, Status: resp.Status, Reason: platform.ReasonTransient,

@@ -40,12 +40,12 @@ type Client struct {
 var _ platform.Broadcaster = (*Client)(nil)
 
 // New builds a client. apiURL is the Graph base
-// (platform.LoadEndpoints(platform.Instagram, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(platform.Instagram, getenv).APIURL; empty: the
 // default https://graph.facebook.com/v21.0). Errors are read in the Graph
 // API's shape, as for Facebook.
 func New(httpClient *http.Client, apiURL string) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.Instagram)
+		apiURL = platform.MetaGraphURL
 	}
 	return &Client{call: platform.Caller{
 		Platform: platform.Instagram, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: facebook.Refine,
@@ -57,11 +57,8 @@ func fail(op string, reason platform.Reason, msg string) error {
 }
 
 func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {
-	resp, err := c.call.Do(ctx, r)
-	if err != nil {
-		return nil, platform.Redact(err, append(secrets, r.Token)...)
-	}
-	return resp, nil
+	r.Secrets = append(r.Secrets, secrets...)
+	return c.call.Do(ctx, r) // Do redacts the token and secrets from its errors
 }
 
 // Whoami finds the Instagram professional account linked to the user's

@@ -130,7 +130,7 @@ func WithoutPublicDomain() Option { return func(c *Client) { c.serviceURL = fals
 // PLATFORMS.md Railway, "Rate limits").
 func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.Railway)
+		apiURL = DefaultAPIURL
 	}
 	if !strings.Contains(apiURL, "?") {
 		apiURL += "?source=switchboard"

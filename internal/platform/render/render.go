@@ -110,7 +110,7 @@ func WithPolling(every, upTo time.Duration) Option {
 // New builds a client; apiURL "" is https://api.render.com/v1.
 func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.Render)
+		apiURL = DefaultAPIURL
 	}
 	hc := &http.Client{}
 	if httpClient != nil {

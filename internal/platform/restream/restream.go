@@ -33,11 +33,11 @@ type Client struct {
 var _ platform.Broadcaster = (*Client)(nil)
 
 // New builds a client. apiURL is the API base
-// (platform.LoadEndpoints(platform.Restream, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(platform.Restream, getenv).APIURL; empty: the
 // default https://api.restream.io).
 func New(httpClient *http.Client, apiURL string) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.Restream)
+		apiURL = DefaultAPIURL
 	}
 	return &Client{call: platform.Caller{
 		Platform: platform.Restream, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: refine,
@@ -49,11 +49,8 @@ func fail(op string, reason platform.Reason, msg string) error {
 }
 
 func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {
-	resp, err := c.call.Do(ctx, r)
-	if err != nil {
-		return nil, platform.Redact(err, append(secrets, r.Token)...)
-	}
-	return resp, nil
+	r.Secrets = append(r.Secrets, secrets...)
+	return c.call.Do(ctx, r) // Do redacts the token and secrets from its errors
 }
 
 // id reads an id Restream may give as a number or a string.

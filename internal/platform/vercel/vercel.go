@@ -121,7 +121,7 @@ func ParseUploadConcurrency(s string) (int, error) {
 // New builds a client; apiURL "" is https://api.vercel.com.
 func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.Vercel)
+		apiURL = DefaultAPIURL
 	}
 	c := &Client{concurrency: DefaultUploadConcurrency, now: time.Now}
 	c.call = &platform.Caller{

@@ -46,11 +46,11 @@ type Option func(*Client)
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
 // New builds a client. apiURL is the API base
-// (platform.LoadEndpoints(platform.YouTube, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(platform.YouTube, getenv).APIURL; empty: the
 // default https://www.googleapis.com/youtube/v3).
 func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
-		apiURL = platform.DefaultAPIURL(platform.YouTube)
+		apiURL = DefaultAPIURL
 	}
 	// The quota resets at midnight Pacific Time (PLATFORMS.md YouTube
 	// "(corrected) Quota"; developers.google.com/youtube/data/determine_quota_cost).
@@ -91,11 +91,8 @@ const (
 )
 
 func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {
-	resp, err := c.call.Do(ctx, r)
-	if err != nil {
-		return nil, platform.Redact(err, append(secrets, r.Token)...)
-	}
-	return resp, nil
+	r.Secrets = append(r.Secrets, secrets...)
+	return c.call.Do(ctx, r) // Do redacts the token and secrets from its errors
 }
 
 // Whoami names the YouTube channel behind the token

@@ -13,6 +13,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/contract"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom/zoomfake"
 )
@@ -212,7 +213,7 @@ func TestATokenWithoutAnEndpointsScopeIsAPermissionProblemNamingTheScope(t *test
 // The default scopes cover every endpoint the client calls.
 func TestTheDefaultScopesCoverEveryEndpointTheClientCalls(t *testing.T) {
 	t.Parallel()
-	o, _ := platform.DefaultOAuth(platform.Zoom)
+	o, _ := registry.DefaultOAuth(platform.Zoom)
 	for op, scope := range zoomfake.Scope {
 		if !slices.Contains(o.Scopes, scope) {
 			t.Errorf("%s needs %s, which the default scopes lack", op, scope)

@@ -18,7 +18,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/dynamolocal"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/kmsfake"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
@@ -85,7 +85,7 @@ func startWorld(ctx context.Context, logf func(string, ...any)) (*world, error) 
 	w.env["KMS_KEY_ID"] = w.kms.KeyID()
 	w.env["RETURN_URL_ALLOWLIST"] = appURL
 	w.labels = map[string]string{hostOf(w.sb.OAuth.URL): "oauth-mock"}
-	for _, d := range platform.All() {
+	for _, d := range registry.All() {
 		if u := w.env[d.ID.EnvPrefix()+"_API_URL"]; u != "" {
 			w.labels[hostOf(u)] = string(d.ID)
 		}

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/infra/sandbox"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // Sandbox is a local stand-in for an outside service the functions talk to:
@@ -54,7 +54,7 @@ func startPlatformSandbox(ctx context.Context, env *Env) (func(context.Context) 
 		return nil, err
 	}
 	real := map[string]bool{}
-	for _, d := range platform.All() {
+	for _, d := range registry.All() {
 		if env.Getenv(d.ID.EnvPrefix()+"_CLIENT_ID") != "" {
 			real[d.ID.EnvPrefix()+"_"] = true
 		}
@@ -70,7 +70,7 @@ func startPlatformSandbox(ctx context.Context, env *Env) (func(context.Context) 
 
 // platformPrefix is the <PLATFORM>_ part of a variable name, "" for others.
 func platformPrefix(k string) string {
-	for _, d := range platform.All() {
+	for _, d := range registry.All() {
 		if p := d.ID.EnvPrefix() + "_"; strings.HasPrefix(k, p) {
 			return p
 		}

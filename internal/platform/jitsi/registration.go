@@ -1,0 +1,25 @@
+package jitsi
+
+import (
+	"strings"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Registration is what Switchboard knows about Jitsi.
+func Registration() platform.Registration {
+	return platform.Registration{
+		Descriptor: platform.Descriptor{ID: platform.Jitsi, Name: "Jitsi", Kind: platform.KindMeeting,
+			Auth:         []platform.AuthMethod{platform.AuthNone, platform.AuthAPIKey},
+			Capabilities: []platform.Capability{platform.CapMeetingCreate},
+			Notes:        "meet.jit.si rooms need no account and cannot be ended or deleted; 8x8 JaaS rooms carry a signed moderator link."},
+		Key: &platform.KeyAuth{Fields: []string{CredAppID, CredKeyID, CredPrivateKey}, Parse: func(in map[string]string) (platform.KeyCredentials, error) {
+			c := platform.KeyCredentials{AppID: strings.TrimSpace(in[CredAppID]), KeyID: strings.TrimSpace(in[CredKeyID]), PrivateKey: in[CredPrivateKey]}
+			c.None = c.AppID == "" && c.KeyID == "" && c.PrivateKey == "" // public meet.jit.si rooms: nothing to verify or keep
+			return c, nil
+		}, PublicAccount: platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"}},
+		APIURL: "https://8x8.vc",
+		NoDeleteNote: "Jitsi has no call that deletes a room, so nothing was sent: a public room closes when everyone leaves, " +
+			"and 8x8 JaaS links stop working an hour after the planned end",
+	}
+}

@@ -1,0 +1,45 @@
+package railway
+
+import (
+	"errors"
+	"strings"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Registration is what Switchboard knows about Railway.
+func Registration() platform.Registration {
+	return platform.Registration{
+		Descriptor: platform.Descriptor{ID: platform.Railway, Name: "Railway", Kind: platform.KindDeploy,
+			Auth: []platform.AuthMethod{platform.AuthOAuth2, platform.AuthAPIKey},
+			Capabilities: []platform.Capability{platform.CapDeployRepo, platform.CapDeployImage, platform.CapDeployDatabase,
+				platform.CapDeployLogs, platform.CapDeployCancel, platform.CapDeployRollback, platform.CapTokenRefresh},
+			Notes: "Railway documents no file upload: the CLI's upload endpoint is undocumented, so repository and image sources are the supported path."},
+		OAuth: &platform.OAuth{
+			AuthURL: "https://backboard.railway.com/oauth/auth", TokenURL: "https://backboard.railway.com/oauth/token",
+			Scopes: []string{"openid", "email", "profile", "offline_access", "workspace:member", "project:member"},
+			PKCE:   true, Refreshable: true, RotatesRefresh: true, ClientAuth: platform.ClientAuthBasic,
+			AuthParams: map[string]string{"prompt": "consent"},
+		},
+		Key:    &platform.KeyAuth{Fields: []string{"token", "tokenType"}, Parse: parseKey},
+		APIURL: DefaultAPIURL,
+	}
+}
+
+// DefaultAPIURL is the API base this client calls when given none.
+const DefaultAPIURL = "https://backboard.railway.com/graphql/v2"
+
+// tokenTypes maps the tokenType a caller gives to the kind the client is
+// told (platform.TokenOfKind): an account token (the default; what
+// `railway login` and the account settings make) needs none. Railway tells
+// its kinds apart only by how they are sent (PLATFORMS.md Railway, "Token
+// kinds").
+var tokenTypes = map[string]string{"": "", "account": "", "workspace": "workspace", "project": "project"}
+
+func parseKey(in map[string]string) (platform.KeyCredentials, error) {
+	kind, ok := tokenTypes[strings.TrimSpace(in["tokenType"])]
+	if !ok {
+		return platform.KeyCredentials{}, errors.New("tokenType must be account (the default), workspace or project: the kind of Railway token given")
+	}
+	return platform.KeyCredentials{APIKey: strings.TrimSpace(in["token"]), TokenKind: kind}, nil
+}

@@ -1,0 +1,32 @@
+package restream
+
+import "github.com/switchboard-dev/switchboard/internal/platform"
+
+// Registration is what Switchboard knows about Restream.
+func Registration() platform.Registration {
+	return platform.Registration{
+		Descriptor: platform.Descriptor{ID: platform.Restream, Name: "Restream", Kind: platform.KindLivestream,
+			Auth:         []platform.AuthMethod{platform.AuthOAuth2},
+			Capabilities: []platform.Capability{platform.CapBroadcastCreate, platform.CapBroadcastStatus, platform.CapTokenRefresh, platform.CapTokenRevoke},
+			Notes: "A Restream target streams to the account's default stream key, which reaches the channels enabled in Restream's " +
+				"dashboard: channel choice is made in Restream, the API cannot make it. Restream has no start or end call: the " +
+				"stream goes live when the encoder pushes and ends when it stops."},
+		OAuth: &platform.OAuth{
+			AuthURL: "https://api.restream.io/login", TokenURL: "https://api.restream.io/oauth/token",
+			RevokeURL: "https://api.restream.io/oauth/revoke", RevokeMethod: "form",
+			Refreshable: true, RotatesRefresh: true, ClientAuth: platform.ClientAuthBasic,
+			// Evidence: developers.restream.io/authentication/authorize-dialog: "If the user denies the
+			// dialog, they will be redirected back to the redirect_uri with no parameters."
+			BareDecline: true,
+		},
+		APIURL: DefaultAPIURL,
+		// Evidence: PLATFORMS.md Restream "(corrected) Fan-out"; developers.restream.io/private-api/stream-key.
+		LivestreamNote: "A Restream target streams to your Restream account's default stream key, which goes out to every channel " +
+			"you have enabled in Restream's dashboard, and only to those: channel choice is made in Restream, not here " +
+			"(Restream's API cannot choose them). Restream has no start, end or delete call: the stream goes live when the " +
+			"encoder pushes to the ingest and ends when it stops; live, ended and cancelled here mean Switchboard has done its part.",
+	}
+}
+
+// DefaultAPIURL is the API base this client calls when given none.
+const DefaultAPIURL = "https://api.restream.io"

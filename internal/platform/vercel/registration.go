@@ -1,0 +1,30 @@
+package vercel
+
+import (
+	"strings"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
+
+// Registration is what Switchboard knows about Vercel.
+func Registration() platform.Registration {
+	return platform.Registration{
+		Descriptor: platform.Descriptor{ID: platform.Vercel, Name: "Vercel", Kind: platform.KindDeploy,
+			Auth: []platform.AuthMethod{platform.AuthOAuth2, platform.AuthAPIKey},
+			Capabilities: []platform.Capability{platform.CapDeployFiles, platform.CapDeployRepo, platform.CapDeployLogs,
+				platform.CapDeployCancel, platform.CapDeployRollback},
+			Notes: "Git repositories deploy from GitHub or Bitbucket through the user's Git connection in Vercel (a branch is required; GitLab needs a project id a URL does not carry). A project name Switchboard did not create in the user's Vercel account is refused, never taken over."},
+		OAuth: &platform.OAuth{
+			AuthURL:  "https://vercel.com/integrations/switchboard/new",
+			TokenURL: "https://api.vercel.com/v2/oauth/access_token",
+			Exchange: platform.ExchangeIntegration,
+		},
+		Key: &platform.KeyAuth{Fields: []string{"token", "teamId"}, Parse: func(in map[string]string) (platform.KeyCredentials, error) {
+			return platform.KeyCredentials{APIKey: strings.TrimSpace(in["token"]), Team: strings.TrimSpace(in["teamId"])}, nil
+		}},
+		APIURL: DefaultAPIURL,
+	}
+}
+
+// DefaultAPIURL is the API base this client calls when given none.
+const DefaultAPIURL = "https://api.vercel.com"

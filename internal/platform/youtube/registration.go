@@ -1,0 +1,21 @@
+package youtube
+
+import "github.com/switchboard-dev/switchboard/internal/platform"
+
+// Registration is what Switchboard knows about YouTube.
+func Registration() platform.Registration {
+	return platform.Registration{
+		Descriptor: platform.Descriptor{ID: platform.YouTube, Name: "YouTube", Kind: platform.KindLivestream,
+			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantGoogle,
+			Capabilities: []platform.Capability{platform.CapBroadcastCreate, platform.CapBroadcastStatus, platform.CapBroadcastEnd,
+				platform.CapTokenRefresh, platform.CapTokenRevoke}},
+		OAuth:  platform.GoogleOAuth("https://www.googleapis.com/auth/youtube"),
+		APIURL: DefaultAPIURL,
+		LivestreamNote: "YouTube goes live only while the encoder pushes to the ingest: start the encoder before the scheduled start. " +
+			"Until it pushes, going live fails and is tried again for about 15 minutes.",
+		AudienceSettings: true,
+	}
+}
+
+// DefaultAPIURL is the API base this client calls when given none.
+const DefaultAPIURL = "https://www.googleapis.com/youtube/v3"

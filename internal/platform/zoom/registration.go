@@ -1,0 +1,27 @@
+package zoom
+
+import "github.com/switchboard-dev/switchboard/internal/platform"
+
+// Registration is what Switchboard knows about Zoom.
+func Registration() platform.Registration {
+	return platform.Registration{
+		Descriptor: platform.Descriptor{ID: platform.Zoom, Name: "Zoom", Kind: platform.KindMeeting,
+			Auth: []platform.AuthMethod{platform.AuthOAuth2},
+			Capabilities: []platform.Capability{platform.CapMeetingCreate, platform.CapMeetingEnd, platform.CapMeetingDelete,
+				platform.CapTokenRefresh, platform.CapTokenRevoke}},
+		OAuth: &platform.OAuth{
+			AuthURL: "https://zoom.us/oauth/authorize", TokenURL: "https://zoom.us/oauth/token",
+			RevokeURL: "https://zoom.us/oauth/revoke", RevokeMethod: "query",
+			// One granular scope per endpoint the client calls: create, read, end (status) and delete a
+			// meeting, read the user. Evidence: PLATFORMS.md Zoom "(corrected) Scopes"; Zoom's granular
+			// scope list; devforum.zoom.us/t/108207 (user-managed apps use the names without ":admin").
+			Scopes: []string{"meeting:write:meeting", "meeting:read:meeting", "meeting:update:status", "meeting:delete:meeting", "user:read:user"},
+			// Set in the app's settings, not sent: several granular scopes in one authorize URL fail
+			// with "invalid scope" (devforum.zoom.us/t/multiple-scopes-authorization/138714), and Zoom
+			// grants what the app's settings list.
+			ScopesInApp: true,
+			PKCE:        true, Refreshable: true, RotatesRefresh: true, ClientAuth: platform.ClientAuthBasic,
+		},
+		APIURL: DefaultAPIURL,
+	}
+}
