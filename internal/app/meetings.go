@@ -25,7 +25,7 @@ func (d *Deps) meetingRoutes(ctx context.Context, svc *httpapi.Services) error {
 	}
 	ps := d.clients()
 	svc.Meetings = meeting.New(meeting.Config{
-		Repo:        d.Store.Meetings(),
+		Repo:        d.Store.Meetings(registry.OfKind(platform.KindMeeting)...),
 		Connections: conns,
 		Clients:     meetingClients{meeters: ofKind[platform.Meeter](ps, platform.KindMeeting), jaas: ps.jaas},
 		Vault:       v,

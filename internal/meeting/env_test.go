@@ -134,7 +134,7 @@ func newEnv(t *testing.T) *env {
 			platform.Jitsi: jitsi.NewPublicRooms(jitsiPublicURL)},
 		jaasURL: jaasURL,
 	}
-	e.cfg = meeting.Config{Repo: f.Store.Meetings(), Connections: e.conns, Clients: e.clients, Vault: e.vault,
+	e.cfg = meeting.Config{Repo: f.Store.Meetings(registry.OfKind(platform.KindMeeting)...), Connections: e.conns, Clients: e.clients, Vault: e.vault,
 		Logger: logger, Now: e.clock.Now}
 	e.svc = meeting.New(e.cfg)
 	return e

@@ -17,6 +17,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet/googlemeetfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams/teamsfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom/zoomfake"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -473,7 +474,7 @@ func TestATargetLeftPendingByACrashIsCancelledWithANote(t *testing.T) {
 	id, _ := meeting.NewID(now)
 	crashed := &meeting.Meeting{Tenant: e.tenant, ID: id, Title: "Crashed", Start: now.Add(time.Hour), Duration: time.Hour, TimeZone: "UTC",
 		CreatedAt: now, Targets: []meeting.Target{{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now}}}
-	if err := e.store.Meetings().Create(ctx, crashed); err != nil {
+	if err := e.store.Meetings(registry.OfKind(platform.KindMeeting)...).Create(ctx, crashed); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.get(id); got.Status != meeting.StatusPending {
@@ -522,7 +523,7 @@ func TestSetTargetMovesOnlyATargetInTheExpectedState(t *testing.T) {
 	e := newEnv(t)
 	m := e.create(e.input("jitsi"))
 	ctx := context.Background()
-	repo := e.store.Meetings()
+	repo := e.store.Meetings(registry.OfKind(platform.KindMeeting)...)
 	tg := target(t, m, platform.Jitsi)
 	tg.Status = meeting.TargetFailed
 	err := repo.SetTarget(ctx, e.tenant, m.ID, tg, meeting.TargetPending, true)

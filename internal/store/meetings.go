@@ -28,10 +28,17 @@ import (
 // that the vault's re-wrap (Envelopes) finds them.
 const meetPrefix = "MEET#"
 
-// Meetings gives the meeting service its storage.
-func (s *Store) Meetings() meeting.Repo { return meetRepo{s} }
+// Meetings gives the meeting service its storage. platforms are those a
+// meeting can have targets on: a list reads their join links (it shows
+// them), and a projection must name every attribute it reads.
+func (s *Store) Meetings(platforms ...platform.ID) meeting.Repo {
+	return meetRepo{s: s, platforms: platforms}
+}
 
-type meetRepo struct{ s *Store }
+type meetRepo struct {
+	s         *Store
+	platforms []platform.ID
+}
 
 func meetKey(tenant, id string) (string, string) { return TenantPK(tenant), meetPrefix + id }
 
@@ -83,10 +90,10 @@ func (r meetRepo) Get(ctx context.Context, tenant, id string) (*meeting.Meeting,
 // links, which no list shows (a list shows the join links, so it reads
 // those sealed, of any platform: a projection names attributes, it cannot
 // leave some out).
-func meetListAttrs() []string {
+func (r meetRepo) meetListAttrs() []string {
 	attrs := []string{"tenant", "id", "title", "timeZone", "startTime", "durationMinutes", "createdBy", "createdAt", "cancelledAt", "platforms", "targets"}
-	for _, d := range platform.All() {
-		attrs = append(attrs, joinLinkAttr(d.ID))
+	for _, p := range r.platforms {
+		attrs = append(attrs, joinLinkAttr(p))
 	}
 	return attrs
 }
@@ -94,7 +101,7 @@ func meetListAttrs() []string {
 // List pages through a tenant's meetings, newest first, without their
 // sealed host links: SealedHost is empty in what it returns.
 func (r meetRepo) List(ctx context.Context, tenant, cursor string, limit int) ([]*meeting.Meeting, string, error) {
-	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: meetPrefix, Limit: limit, Cursor: cursor, Reverse: true, Attrs: meetListAttrs()})
+	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: meetPrefix, Limit: limit, Cursor: cursor, Reverse: true, Attrs: r.meetListAttrs()})
 	if err != nil {
 		return nil, "", err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -32,7 +33,7 @@ func newMeeting(t *testing.T, tenant string, at time.Time, targets ...meeting.Ta
 // it is not nil.
 func pendingMeeting(t *testing.T, now time.Time, change func(*meeting.Meeting), ps ...platform.ID) (meeting.Repo, *meeting.Meeting) {
 	t.Helper()
-	repo := dynamotest.New(t).Store.Meetings()
+	repo := dynamotest.New(t).Store.Meetings(registry.OfKind(platform.KindMeeting)...)
 	var targets []meeting.Target
 	for _, p := range ps {
 		targets = append(targets, meeting.Target{Platform: p, Status: meeting.TargetPending, UpdatedAt: now})
@@ -51,7 +52,7 @@ func TestMeetingRoundTripsThroughItsItem(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)
 	ctx := context.Background()
-	repo := f.Store.Meetings()
+	repo := f.Store.Meetings(registry.OfKind(platform.KindMeeting)...)
 	now := time.Now().UTC()
 	m := newMeeting(t, "church-a", now,
 		meeting.Target{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now},
@@ -119,7 +120,7 @@ func TestSetTargetHonoursItsConditions(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)
 	ctx := context.Background()
-	repo := f.Store.Meetings()
+	repo := f.Store.Meetings(registry.OfKind(platform.KindMeeting)...)
 	now := time.Now().UTC()
 	m := newMeeting(t, "church-a", now,
 		meeting.Target{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now},
@@ -164,7 +165,7 @@ func TestMeetingsListNewestFirstPerTenant(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)
 	ctx := context.Background()
-	repo := f.Store.Meetings()
+	repo := f.Store.Meetings(registry.OfKind(platform.KindMeeting)...)
 	base := time.Now().UTC()
 	var ids []string
 	for i := range 5 {
@@ -203,7 +204,7 @@ func TestSealedMeetingLinksAreFoundForRewrap(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	m := newMeeting(t, "church-a", now, meeting.Target{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now})
-	repo := f.Store.Meetings()
+	repo := f.Store.Meetings(registry.OfKind(platform.KindMeeting)...)
 	if err := repo.Create(ctx, m); err != nil {
 		t.Fatal(err)
 	}

@@ -47,6 +47,18 @@ func All() []platform.Descriptor {
 	return out
 }
 
+// OfKind lists the ids of the platforms of one kind, in the order of
+// Registrations.
+func OfKind(k platform.Kind) []platform.ID {
+	var out []platform.ID
+	for _, d := range All() {
+		if d.Kind == k {
+			out = append(out, d.ID)
+		}
+	}
+	return out
+}
+
 // Registration finds a platform's registration by id.
 func Registration(id string) (platform.Registration, bool) {
 	for _, r := range Registrations() {
