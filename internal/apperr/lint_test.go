@@ -5,12 +5,13 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/switchboard-dev/switchboard/internal/lintsrc"
 )
 
 // repoRoot is the module root, two levels above this package.
@@ -30,31 +31,16 @@ func codeLiteralFindings(t *testing.T, roots ...string) []string {
 	t.Helper()
 	fset := token.NewFileSet()
 	byDir := map[string][]*ast.File{}
-	for _, root := range roots {
-		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				switch d.Name() {
-				case "testdata", "node_modules", ".cache":
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return nil
-			}
-			f, err := parser.ParseFile(fset, path, nil, 0)
-			if err != nil {
-				return err
-			}
-			byDir[filepath.Dir(path)] = append(byDir[filepath.Dir(path)], f)
-			return nil
-		})
+	err := lintsrc.Walk(func(path string) error {
+		f, err := parser.ParseFile(fset, path, nil, 0)
 		if err != nil {
-			t.Fatalf("walking %s: %v", root, err)
+			return err
 		}
+		byDir[filepath.Dir(path)] = append(byDir[filepath.Dir(path)], f)
+		return nil
+	}, roots...)
+	if err != nil {
+		t.Fatalf("walking %v: %v", roots, err)
 	}
 	var out []string
 	report := func(n ast.Node, what string) {

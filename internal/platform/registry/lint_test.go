@@ -5,13 +5,13 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
-	"io/fs"
 	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/switchboard-dev/switchboard/internal/lintsrc"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
@@ -64,59 +64,48 @@ func platformNamings(t *testing.T) []string {
 	fset := token.NewFileSet()
 	consts := idConstants(t, fset)
 	var out []string
+	var roots []string
 	for _, root := range []string{"internal", "infra", "functions"} {
-		err := filepath.WalkDir(filepath.Join(repoRoot, root), func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() {
-				switch d.Name() {
-				case "testdata", "node_modules", ".cache":
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			if !strings.HasSuffix(path, ".go") || strings.HasSuffix(path, "_test.go") {
-				return nil
-			}
-			rel, err := filepath.Rel(repoRoot, path)
-			if err != nil {
-				return err
-			}
-			rel = filepath.ToSlash(rel)
-			if allowed(rel, ids) {
-				return nil
-			}
-			f, err := parser.ParseFile(fset, path, nil, 0)
-			if err != nil {
-				return err
-			}
-			ast.Inspect(f, func(n ast.Node) bool {
-				switch n := n.(type) {
-				case *ast.SelectorExpr:
-					if x, ok := n.X.(*ast.Ident); ok && x.Name == "platform" && consts[n.Sel.Name] {
-						out = append(out, fmt.Sprintf("%s: %s platform.%s", rel, fset.Position(n.Pos()), n.Sel.Name))
-					}
-				case *ast.BasicLit:
-					if n.Kind == token.STRING {
-						if s, err := strconv.Unquote(n.Value); err == nil && ids[s] {
-							out = append(out, fmt.Sprintf("%s: %s %q", rel, fset.Position(n.Pos()), s))
-						}
-					}
-				case *ast.ValueSpec:
-					for _, name := range n.Names {
-						if rel == "internal/platform/platform.go" && consts[name.Name] {
-							out = append(out, fmt.Sprintf("%s: %s const %s", rel, fset.Position(name.Pos()), name.Name))
-						}
-					}
-				}
-				return true
-			})
-			return nil
-		})
+		roots = append(roots, filepath.Join(repoRoot, root))
+	}
+	err := lintsrc.Walk(func(path string) error {
+		rel, err := filepath.Rel(repoRoot, path)
 		if err != nil {
-			t.Fatalf("walking %s: %v", root, err)
+			return err
 		}
+		rel = filepath.ToSlash(rel)
+		if allowed(rel, ids) {
+			return nil
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			return err
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			switch n := n.(type) {
+			case *ast.SelectorExpr:
+				if x, ok := n.X.(*ast.Ident); ok && x.Name == "platform" && consts[n.Sel.Name] {
+					out = append(out, fmt.Sprintf("%s: %s platform.%s", rel, fset.Position(n.Pos()), n.Sel.Name))
+				}
+			case *ast.BasicLit:
+				if n.Kind == token.STRING {
+					if s, err := strconv.Unquote(n.Value); err == nil && ids[s] {
+						out = append(out, fmt.Sprintf("%s: %s %q", rel, fset.Position(n.Pos()), s))
+					}
+				}
+			case *ast.ValueSpec:
+				for _, name := range n.Names {
+					if rel == "internal/platform/platform.go" && consts[name.Name] {
+						out = append(out, fmt.Sprintf("%s: %s const %s", rel, fset.Position(name.Pos()), name.Name))
+					}
+				}
+			}
+			return true
+		})
+		return nil
+	}, roots...)
+	if err != nil {
+		t.Fatalf("walking %v: %v", roots, err)
 	}
 	sort.Strings(out)
 	return out
