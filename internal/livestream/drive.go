@@ -402,19 +402,19 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 	b := platform.Broadcast{ExternalID: t.ExternalID, WatchURL: t.WatchURL, IngestURL: t.IngestURL, StreamKey: key, Extra: t.Extra}
 	switch o {
 	case opGoLive:
-		if err := bc.GoLive(ctx, token, b); err != nil {
+		if err := goLive(ctx, bc, token, b); err != nil {
 			s.fail(ctx, ls, t, StepGoLive, call(err), now)
 		} else {
 			s.succeed(t, TargetLive)
 		}
 	case opEnd:
-		if err := bc.End(ctx, token, b); err != nil {
+		if err := end(ctx, bc, token, b); err != nil {
 			s.fail(ctx, ls, t, StepEnd, call(err), now)
 		} else {
 			s.succeed(t, TargetEnded)
 		}
 	case opCancel:
-		if err := bc.Cancel(ctx, token, b); err != nil {
+		if err := cancelAt(ctx, bc, token, b); err != nil {
 			s.fail(ctx, ls, t, StepCancel, call(err), now)
 		} else {
 			s.succeed(t, TargetCancelled)
@@ -422,7 +422,7 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 	case opCleanup:
 		var err error
 		if t.ExternalID != "" {
-			err = call(bc.Cancel(ctx, token, b))
+			err = call(cancelAt(ctx, bc, token, b))
 		}
 		s.cleanedUp(ls, t, err)
 	}
@@ -460,7 +460,7 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 		// Without its key the broadcast is of no use: remove it, and try
 		// again later.
 		cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 15*time.Second)
-		_ = bc.Cancel(cctx, token, b)
+		_ = cancelAt(cctx, bc, token, b)
 		cancel()
 		t.ExternalID = ""
 		return nil, "", err
@@ -556,4 +556,32 @@ func lastErrorOf(err error, now time.Time) *LastError {
 // outlives a caller who went away, but not by much.
 func writeContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
+// goLive makes b live where the platform needs a call for it; a platform
+// without one (no platform.GoLiver) goes live by itself when the encoder
+// pushes, so there is nothing to do.
+func goLive(ctx context.Context, bc platform.Broadcaster, token string, b platform.Broadcast) error {
+	if g, ok := bc.(platform.GoLiver); ok {
+		return g.GoLive(ctx, token, b)
+	}
+	return nil
+}
+
+// end ends b where the platform has a call for it; without one (no
+// platform.Ender) the broadcast ends when the encoder stops.
+func end(ctx context.Context, bc platform.Broadcaster, token string, b platform.Broadcast) error {
+	if e, ok := bc.(platform.Ender); ok {
+		return e.End(ctx, token, b)
+	}
+	return nil
+}
+
+// cancelAt cancels b where the platform holds something to cancel; without
+// platform.Canceller nothing was created there that outlives the target.
+func cancelAt(ctx context.Context, bc platform.Broadcaster, token string, b platform.Broadcast) error {
+	if c, ok := bc.(platform.Canceller); ok {
+		return c.Cancel(ctx, token, b)
+	}
+	return nil
 }

@@ -99,7 +99,7 @@
 //	jitsi            public room URL, or JaaS links signed      nothing to call: cancelled with a note
 //	                 with the tenant's key; no network call
 //
-// Ending a meeting in progress (platform.Meeter.EndMeeting) is not part of
+// Ending a meeting in progress (platform.MeetingEnder) is not part of
 // the HTTP contract: only Zoom can, and Google only for instant Meet
 // spaces, which this capability does not make.
 package meeting

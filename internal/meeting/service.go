@@ -482,11 +482,19 @@ func (s *Service) deleteAt(ctx context.Context, m *Meeting, t Target) Target {
 	creds, err := s.cfg.Connections.Token(ctx, m.Tenant, t.Platform)
 	if err == nil {
 		meeter, ok := s.cfg.Clients.Meeter(t.Platform)
-		if !ok {
+		deleter, canDelete := meeter.(platform.MeetingDeleter)
+		switch {
+		case !ok:
 			err = apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "no %s client is configured here", t.Platform)
-		} else {
+		case !canDelete:
+			// The capability is derived from the client's type, so this is
+			// a client configured here unlike the registration's: it has no
+			// delete call, as for a platform without the capability.
+			t.Status, t.UpdatedAt, t.Note = TargetCancelled, s.now(), noDeleteNote(d)
+			return t
+		default:
 			dctx, cancel := context.WithTimeout(ctx, s.cfg.CallTimeout)
-			err = meeter.DeleteMeeting(dctx, creds.Bearer(), platform.Meeting{ExternalID: t.ExternalID, Extra: t.Extra})
+			err = deleter.DeleteMeeting(dctx, creds.Bearer(), platform.Meeting{ExternalID: t.ExternalID, Extra: t.Extra})
 			cancel()
 			s.reportUnauthorized(ctx, m.Tenant, t.Platform, err)
 		}

@@ -413,9 +413,10 @@ func TestListOpensJaaSLinks(t *testing.T) {
 }
 
 // gate holds a platform's create until released, to cancel a meeting
-// while it is being created.
+// while it is being created. It wraps a client that deletes, and keeps its
+// DeleteMeeting (an optional operation the service finds by type).
 type gate struct {
-	platform.Meeter
+	deletingMeeter
 	entered chan struct{}
 	release chan struct{}
 }
@@ -423,14 +424,19 @@ type gate struct {
 func (g gate) CreateMeeting(ctx context.Context, token string, spec platform.MeetingSpec) (platform.Meeting, error) {
 	close(g.entered)
 	<-g.release
-	return g.Meeter.CreateMeeting(ctx, token, spec)
+	return g.deletingMeeter.CreateMeeting(ctx, token, spec)
+}
+
+type deletingMeeter interface {
+	platform.Meeter
+	platform.MeetingDeleter
 }
 
 func TestAMeetingCancelledWhileBeingCreatedIsTakenBackAtThePlatform(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.connect(e.tenant, platform.MicrosoftTeams)
-	g := gate{Meeter: e.clients.meeters[platform.MicrosoftTeams], entered: make(chan struct{}), release: make(chan struct{})}
+	g := gate{deletingMeeter: e.clients.meeters[platform.MicrosoftTeams].(deletingMeeter), entered: make(chan struct{}), release: make(chan struct{})}
 	e.clients.meeters = map[platform.ID]platform.Meeter{platform.MicrosoftTeams: g, platform.Jitsi: e.clients.meeters[platform.Jitsi]}
 	e.rebuild()
 

@@ -61,23 +61,38 @@ const (
 
 // Broadcaster is a livestream platform's client. It takes a fresh access
 // token per call and knows nothing of storage; failures are *Error with a
-// Reason, and never carry a token or a stream key.
+// Reason, and never carry a token or a stream key. The operations a
+// platform's public API may lack (going live, ending, cancelling) are the
+// small interfaces GoLiver, Ender and Canceller, which a client implements
+// or not; a client that does not implement one has no such call.
 type Broadcaster interface {
 	// Whoami names the account behind the token.
 	Whoami(ctx context.Context, token string) (Account, error)
 	// Provision creates the broadcast at the platform, with its ingest
 	// ready to take a stream.
 	Provision(ctx context.Context, token string, spec BroadcastSpec) (Broadcast, error)
-	// GoLive makes the broadcast live where the platform needs a call for
-	// it; it is nil where the platform starts by itself when the encoder
-	// pushes (each client says which).
-	GoLive(ctx context.Context, token string, b Broadcast) error
 	// State reads the broadcast's state at the platform.
 	State(ctx context.Context, token string, b Broadcast) (BroadcastState, error)
-	// End ends a live broadcast (nil where the platform has no end call).
+}
+
+// GoLiver is a Broadcaster whose platform needs a call to make a broadcast
+// live; without it the platform starts by itself when the encoder pushes.
+type GoLiver interface {
+	GoLive(ctx context.Context, token string, b Broadcast) error
+}
+
+// Ender is a Broadcaster whose platform has a call that ends a live
+// broadcast (CapBroadcastEnd); without it the broadcast ends when the
+// encoder stops.
+type Ender interface {
 	End(ctx context.Context, token string, b Broadcast) error
-	// Cancel cancels or deletes a scheduled broadcast everywhere it exists
-	// at the platform; something already gone is not an error.
+}
+
+// Canceller is a Broadcaster whose platform holds something to cancel or
+// delete for a scheduled broadcast; Cancel removes it everywhere it exists
+// at the platform, and something already gone is not an error. Without
+// it, Provision created nothing that outlives the target.
+type Canceller interface {
 	Cancel(ctx context.Context, token string, b Broadcast) error
 }
 

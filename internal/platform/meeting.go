@@ -101,15 +101,24 @@ const (
 
 // Meeter creates and manages meetings at one platform. The token is a
 // fresh access token for the user's connection (ignored by platforms
-// without accounts). Failures are *Error with a Reason.
+// without accounts). Failures are *Error with a Reason. Ending and
+// deleting a meeting are the small interfaces MeetingEnder and
+// MeetingDeleter, which a client implements or not.
 type Meeter interface {
 	Whoami(ctx context.Context, token string) (Account, error)
 	CreateMeeting(ctx context.Context, token string, spec MeetingSpec) (Meeting, error)
-	// EndMeeting ends a meeting in progress for everyone. Where the
-	// platform has no such call it returns *Error with ReasonUnsupported.
+}
+
+// MeetingEnder is a Meeter whose platform has a call that ends a meeting
+// in progress for everyone (CapMeetingEnd). It may still return *Error
+// with ReasonUnsupported for a meeting that call cannot reach.
+type MeetingEnder interface {
 	EndMeeting(ctx context.Context, token string, m Meeting) error
-	// DeleteMeeting cancels a meeting; one that is already gone is a
-	// success.
+}
+
+// MeetingDeleter is a Meeter whose platform has a call that deletes a
+// meeting (CapMeetingDelete); one that is already gone is a success.
+type MeetingDeleter interface {
 	DeleteMeeting(ctx context.Context, token string, m Meeting) error
 }
 

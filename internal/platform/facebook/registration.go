@@ -7,8 +7,8 @@ func Registration() platform.Registration {
 	return platform.Registration{
 		Descriptor: platform.Descriptor{ID: platform.Facebook, Name: "Facebook", Kind: platform.KindLivestream,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantMeta,
-			Capabilities: []platform.Capability{platform.CapBroadcastCreate, platform.CapBroadcastStatus, platform.CapBroadcastEnd,
-				platform.CapTokenRevoke},
+			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastCreate, platform.CapBroadcastStatus,
+				platform.CapTokenRevoke),
 			Notes: "Meta issues no refresh tokens: the long-lived user token lasts about 60 days, then the user connects again."},
 		OAuth:  platform.MetaOAuth("public_profile", "publish_video", "pages_manage_posts", "pages_read_engagement", "pages_show_list"),
 		APIURL: platform.MetaGraphURL,

@@ -7,8 +7,8 @@ func Registration() platform.Registration {
 	return platform.Registration{
 		Descriptor: platform.Descriptor{ID: platform.GoogleMeet, Name: "Google Meet", Kind: platform.KindMeeting,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantGoogle,
-			Capabilities: []platform.Capability{platform.CapMeetingCreate, platform.CapMeetingEnd, platform.CapMeetingDelete,
-				platform.CapTokenRefresh, platform.CapTokenRevoke}},
+			Capabilities: platform.WithOperations((*Client)(nil), platform.CapMeetingCreate,
+				platform.CapTokenRefresh, platform.CapTokenRevoke)},
 		OAuth: platform.GoogleOAuth("openid", "email", "profile",
 			"https://www.googleapis.com/auth/meetings.space.created", "https://www.googleapis.com/auth/calendar.events"),
 		APIURL: "https://meet.googleapis.com/v2",

@@ -170,20 +170,6 @@ func ExternalID(requestID string) string {
 	return "ig-" + hex.EncodeToString(sum[:12])
 }
 
-// GoLive does nothing and returns nil: no public API starts an Instagram
-// live broadcast. The encoder controls it: Instagram goes live when the
-// user starts the broadcast in Live Producer with the encoder pushing.
-func (c *Client) GoLive(context.Context, string, platform.Broadcast) error { return nil }
-
-// End does nothing and returns nil: no public API ends an Instagram live
-// broadcast. It ends when the encoder stops pushing (or the user ends it in
-// Live Producer).
-func (c *Client) End(context.Context, string, platform.Broadcast) error { return nil }
-
-// Cancel does nothing and returns nil: nothing was created at Instagram, so
-// there is nothing to cancel there.
-func (c *Client) Cancel(context.Context, string, platform.Broadcast) error { return nil }
-
 // State reads GET /{ig-user-id}/live_media?fields=id (the user id from
 // b.Extra["igUserId"]): live when Instagram lists a broadcast in progress,
 // ready otherwise. Instagram does not say whether a broadcast ended or

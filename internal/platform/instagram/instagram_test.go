@@ -66,37 +66,30 @@ func TestLifecycleUsesTheUsersIngestAndReadsWhetherTheAccountIsLive(t *testing.T
 	if s, err := c.State(ctx, token, b); err != nil || s != platform.BroadcastReady {
 		t.Fatalf("state %s, %v", s, err)
 	}
-	if err := c.GoLive(ctx, token, b); err != nil {
-		t.Fatal(err)
-	}
 	fake.StartLive(igUserID) // the user starts the broadcast in Live Producer
 	if s, err := c.State(ctx, token, b); err != nil || s != platform.BroadcastLive {
 		t.Fatalf("state %s, %v", s, err)
-	}
-	if err := c.End(ctx, token, b); err != nil {
-		t.Fatal(err)
 	}
 	fake.StopLive(igUserID)
 	if s, err := c.State(ctx, token, b); err != nil || s != platform.BroadcastReady {
 		t.Fatalf("state %s, %v", s, err)
 	}
-	if err := c.Cancel(ctx, token, b); err != nil {
-		t.Fatal(err)
-	}
 }
 
+// No public API starts or ends an Instagram live broadcast, and nothing is
+// created at Instagram to cancel: the client has none of the optional
+// operations, so no call can be made for them.
 func TestGoLiveEndAndCancelMakeNoCallsBecauseNoAPIExists(t *testing.T) {
 	t.Parallel()
-	c, fake := setup(t)
-	b := platform.Broadcast{ExternalID: "ig-x", IngestURL: ingestURL, StreamKey: streamKey, Extra: map[string]string{instagram.ExtraIGUserID: igUserID}}
-	ctx := context.Background()
-	for _, f := range []func(context.Context, string, platform.Broadcast) error{c.GoLive, c.End, c.Cancel} {
-		if err := f(ctx, token, b); err != nil {
-			t.Error(err)
-		}
+	var bc platform.Broadcaster = (*instagram.Client)(nil)
+	if _, ok := bc.(platform.GoLiver); ok {
+		t.Error("the client has GoLive, but no public API starts an Instagram live broadcast")
 	}
-	if n := len(fake.Requests()); n != 0 {
-		t.Errorf("%d requests", n)
+	if _, ok := bc.(platform.Ender); ok {
+		t.Error("the client has End, but no public API ends an Instagram live broadcast")
+	}
+	if _, ok := bc.(platform.Canceller); ok {
+		t.Error("the client has Cancel, but nothing was created at Instagram to cancel")
 	}
 }
 
@@ -326,9 +319,6 @@ func TestRequestsFollowPlatformsMD(t *testing.T) {
 	}
 	_, _ = c.Whoami(ctx, token)
 	_, _ = c.State(ctx, token, b)
-	_ = c.GoLive(ctx, token, b)
-	_ = c.End(ctx, token, b)
-	_ = c.Cancel(ctx, token, b)
 
 	type row struct {
 		path   func([]string) bool

@@ -7,7 +7,7 @@ func Registration() platform.Registration {
 	return platform.Registration{
 		Descriptor: platform.Descriptor{ID: platform.Instagram, Name: "Instagram", Kind: platform.KindLivestream,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantMeta,
-			Capabilities: []platform.Capability{platform.CapBroadcastManual, platform.CapBroadcastStatus},
+			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastManual, platform.CapBroadcastStatus),
 			Notes:        "Instagram has no public API that creates or starts a live broadcast: copy the stream URL and key from Instagram's Live Producer into the target; Switchboard streams there and reads whether it is live."},
 		OAuth:  platform.MetaOAuth("instagram_basic", "pages_read_engagement", "pages_show_list"),
 		APIURL: platform.MetaGraphURL,

@@ -303,13 +303,3 @@ func (j *JaaS) VerifyToken(tok string, at time.Time) (*Claims, error) {
 	}
 	return &c, nil
 }
-
-// EndMeeting is unsupported: JaaS has no API that ends a meeting.
-func (j *JaaS) EndMeeting(context.Context, string, platform.Meeting) error {
-	return platform.Unsupported(platform.Jitsi, "end meeting",
-		"8x8 JaaS has no call that ends a meeting: a moderator ends it for everyone from inside the meeting, and its links stop working an hour after the planned end")
-}
-
-// DeleteMeeting does nothing: a JaaS room is only its links, which expire
-// an hour after the planned end; there is nothing at 8x8 to delete.
-func (j *JaaS) DeleteMeeting(context.Context, string, platform.Meeting) error { return nil }

@@ -5,8 +5,10 @@
 //     server, JITSI_PUBLIC_URL), no account needed. The room name is the
 //     only protection, so it carries 128 random bits. A public room cannot
 //     be ended or deleted through any API: it closes when everyone leaves
-//     (EndMeeting says so with ReasonUnsupported; DeleteMeeting does
-//     nothing and returns nil). meet.jit.si asks the first participant to
+//     (neither client implements platform.MeetingEnder or MeetingDeleter;
+//     8x8 JaaS has no call that ends a meeting either: a moderator ends it
+//     for everyone from inside the meeting, and its links stop working an
+//     hour after the planned end). meet.jit.si asks the first participant to
 //     sign in before the room opens.
 //   - JaaS: 8x8's Jitsi as a Service (https://8x8.vc, JITSI_API_URL), where
 //     every link carries a JWT signed (RS256) with the customer's private
@@ -131,13 +133,3 @@ func (p *PublicRooms) CreateMeeting(_ context.Context, _ string, spec platform.M
 	}
 	return platform.Meeting{ExternalID: room, JoinURL: p.base + "/" + room, Extra: map[string]string{"room": room}}, nil
 }
-
-// EndMeeting is unsupported: no API ends a public Jitsi room.
-func (p *PublicRooms) EndMeeting(context.Context, string, platform.Meeting) error {
-	return platform.Unsupported(platform.Jitsi, "end meeting",
-		"a public Jitsi room cannot be ended from outside: it closes when everyone leaves")
-}
-
-// DeleteMeeting does nothing: a public room exists only while people are
-// in it, and there is nothing to delete.
-func (p *PublicRooms) DeleteMeeting(context.Context, string, platform.Meeting) error { return nil }

@@ -11,7 +11,7 @@ func Registration() platform.Registration {
 	return platform.Registration{
 		Descriptor: platform.Descriptor{ID: platform.Jitsi, Name: "Jitsi", Kind: platform.KindMeeting,
 			Auth:         []platform.AuthMethod{platform.AuthNone, platform.AuthAPIKey},
-			Capabilities: []platform.Capability{platform.CapMeetingCreate},
+			Capabilities: platform.WithOperations((*PublicRooms)(nil), platform.CapMeetingCreate),
 			Notes:        "meet.jit.si rooms need no account and cannot be ended or deleted; 8x8 JaaS rooms carry a signed moderator link."},
 		Key: &platform.KeyAuth{Fields: []string{CredAppID, CredKeyID, CredPrivateKey}, Parse: func(in map[string]string) (platform.KeyCredentials, error) {
 			c := platform.KeyCredentials{AppID: strings.TrimSpace(in[CredAppID]), KeyID: strings.TrimSpace(in[CredKeyID]), PrivateKey: in[CredPrivateKey]}

@@ -7,7 +7,7 @@ func Registration() platform.Registration {
 	return platform.Registration{
 		Descriptor: platform.Descriptor{ID: platform.Restream, Name: "Restream", Kind: platform.KindLivestream,
 			Auth:         []platform.AuthMethod{platform.AuthOAuth2},
-			Capabilities: []platform.Capability{platform.CapBroadcastCreate, platform.CapBroadcastStatus, platform.CapTokenRefresh, platform.CapTokenRevoke},
+			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastCreate, platform.CapBroadcastStatus, platform.CapTokenRefresh, platform.CapTokenRevoke),
 			Notes: "A Restream target streams to the account's default stream key, which reaches the channels enabled in Restream's " +
 				"dashboard: channel choice is made in Restream, the API cannot make it. Restream has no start or end call: the " +
 				"stream goes live when the encoder pushes and ends when it stops."},

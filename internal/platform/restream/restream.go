@@ -5,8 +5,11 @@
 // is created).
 //
 // Restream has no start, end or delete call: the stream goes live when the
-// encoder pushes to the ingest and finishes when the encoder stops. GoLive,
-// End and Cancel therefore make no call and return nil; each says so. The client takes an access token per call, never logs, and
+// encoder pushes to the ingest and finishes when the encoder stops, and
+// Provision creates nothing at Restream to cancel (PLATFORMS.md Restream).
+// The client therefore implements none of platform.GoLiver, Ender and
+// Canceller: the livestream service makes no call for them and records the
+// step done, as the platform does it by itself. The client takes an access token per call, never logs, and
 // never puts a token or a stream key into an error.
 package restream
 
@@ -160,21 +163,6 @@ func (c *Client) ingest(ctx context.Context) string {
 	}
 	return DefaultIngestURL
 }
-
-// GoLive makes no call and returns nil: Restream has no start call. The
-// stream goes live on the user's enabled channels when the encoder pushes
-// to the ingest.
-func (c *Client) GoLive(context.Context, string, platform.Broadcast) error { return nil }
-
-// End makes no call and returns nil: Restream has no end call. The stream
-// finishes when the encoder stops pushing.
-func (c *Client) End(context.Context, string, platform.Broadcast) error { return nil }
-
-// Cancel makes no call and returns nil: Provision created nothing at
-// Restream, and Restream's API has no call that deletes or cancels
-// anything a stream would go to (PLATFORMS.md Restream). Switchboard marks
-// the target cancelled on its side.
-func (c *Client) Cancel(context.Context, string, platform.Broadcast) error { return nil }
 
 // State reads whether the user is streaming to Restream now
 // (GET /v2/user/events/in-progress, scope stream.read): an event in

@@ -7,7 +7,7 @@ func Registration() platform.Registration {
 	return platform.Registration{
 		Descriptor: platform.Descriptor{ID: platform.MicrosoftTeams, Name: "Microsoft Teams", Kind: platform.KindMeeting,
 			Auth:         []platform.AuthMethod{platform.AuthOAuth2},
-			Capabilities: []platform.Capability{platform.CapMeetingCreate, platform.CapMeetingDelete, platform.CapTokenRefresh},
+			Capabilities: platform.WithOperations((*Client)(nil), platform.CapMeetingCreate, platform.CapTokenRefresh),
 			Notes:        "Microsoft Graph has no call that ends a meeting, and no endpoint that revokes one token; work or school accounts only."},
 		OAuth: &platform.OAuth{
 			AuthURL:  "https://login.microsoftonline.com/organizations/oauth2/v2.0/authorize",

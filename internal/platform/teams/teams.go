@@ -4,9 +4,9 @@
 // is, create (idempotently, by externalId) and delete meetings.
 //
 // What Graph cannot do, and how the client says so:
-//   - End a meeting: Graph has no such call. EndMeeting returns a
-//     *platform.Error with ReasonUnsupported; a Teams meeting ends when its
-//     participants leave.
+//   - End a meeting: Microsoft Graph has no call that ends a Teams meeting;
+//     it ends when its participants leave. The client does not implement
+//     platform.MeetingEnder.
 //   - Personal Microsoft accounts: online meetings need a work or school
 //     account. Graph answers a personal account's token with
 //     {"error":{"code":"AuthenticationError","message":"Error authenticating
@@ -156,12 +156,6 @@ func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.
 		extra["existing"] = "true" // createOrGet found the meeting of an earlier try
 	}
 	return platform.Meeting{ExternalID: out.ID, JoinURL: out.JoinWebURL, Extra: extra}, nil
-}
-
-// EndMeeting is unsupported: Graph has no call that ends an online meeting.
-func (c *Client) EndMeeting(context.Context, string, platform.Meeting) error {
-	return platform.Unsupported(platform.MicrosoftTeams, "end meeting",
-		"Microsoft Graph has no call that ends a Teams meeting; it ends when its participants leave")
 }
 
 // DeleteMeeting deletes the meeting: DELETE /me/onlineMeetings/{id}. One

@@ -7,8 +7,8 @@ func Registration() platform.Registration {
 	return platform.Registration{
 		Descriptor: platform.Descriptor{ID: platform.YouTube, Name: "YouTube", Kind: platform.KindLivestream,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantGoogle,
-			Capabilities: []platform.Capability{platform.CapBroadcastCreate, platform.CapBroadcastStatus, platform.CapBroadcastEnd,
-				platform.CapTokenRefresh, platform.CapTokenRevoke}},
+			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastCreate, platform.CapBroadcastStatus,
+				platform.CapTokenRefresh, platform.CapTokenRevoke)},
 		OAuth:  platform.GoogleOAuth("https://www.googleapis.com/auth/youtube"),
 		APIURL: DefaultAPIURL,
 		LivestreamNote: "YouTube goes live only while the encoder pushes to the ingest: start the encoder before the scheduled start. " +

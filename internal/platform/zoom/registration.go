@@ -7,8 +7,8 @@ func Registration() platform.Registration {
 	return platform.Registration{
 		Descriptor: platform.Descriptor{ID: platform.Zoom, Name: "Zoom", Kind: platform.KindMeeting,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2},
-			Capabilities: []platform.Capability{platform.CapMeetingCreate, platform.CapMeetingEnd, platform.CapMeetingDelete,
-				platform.CapTokenRefresh, platform.CapTokenRevoke}},
+			Capabilities: platform.WithOperations((*Client)(nil), platform.CapMeetingCreate,
+				platform.CapTokenRefresh, platform.CapTokenRevoke)},
 		OAuth: &platform.OAuth{
 			AuthURL: "https://zoom.us/oauth/authorize", TokenURL: "https://zoom.us/oauth/token",
 			RevokeURL: "https://zoom.us/oauth/revoke", RevokeMethod: "query",
