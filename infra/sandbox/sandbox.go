@@ -164,13 +164,19 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 	s.closers = append(s.closers, s.YouTube.Close, s.Facebook.Close, s.Instagram.Close, s.Zoom.Close,
 		s.Meet.Close, s.Teams.Close, s.Vercel.Close, s.Railway.Close, s.Restream.Close, s.Render.Close)
 
-	api := map[platform.ID]string{
-		platform.YouTube: s.YouTube.URL, platform.Facebook: s.Facebook.URL, platform.Instagram: s.Instagram.URL,
-		platform.Zoom: s.Zoom.APIURL(), platform.GoogleMeet: s.Meet.MeetURL(), platform.MicrosoftTeams: s.Teams.APIURL(),
-		platform.Vercel:   s.testCredentials(s.Vercel.URL, s.Vercel.URL, s.Vercel.RejectToken),
-		platform.Railway:  s.testCredentials(s.Railway.URL, s.Railway.APIURL(), s.Railway.RejectToken),
-		platform.Restream: s.Restream.URL,
-		platform.Render:   s.testCredentials(s.Render.URL, s.Render.APIURL(), s.Render.RejectToken),
+	// Each platform's API URL is its fake's (the fake's package names the
+	// platform it stands in for).
+	api := map[platform.ID]string{}
+	for _, f := range []struct{ id, url string }{
+		{youtubefake.PlatformID, s.YouTube.URL}, {facebookfake.PlatformID, s.Facebook.URL},
+		{instagramfake.PlatformID, s.Instagram.URL}, {zoomfake.PlatformID, s.Zoom.APIURL()},
+		{googlemeetfake.PlatformID, s.Meet.MeetURL()}, {teamsfake.PlatformID, s.Teams.APIURL()},
+		{vercelfake.PlatformID, s.testCredentials(s.Vercel.URL, s.Vercel.URL, s.Vercel.RejectToken)},
+		{railwayfake.PlatformID, s.testCredentials(s.Railway.URL, s.Railway.APIURL(), s.Railway.RejectToken)},
+		{restreamfake.PlatformID, s.Restream.URL},
+		{renderfake.PlatformID, s.testCredentials(s.Render.URL, s.Render.APIURL(), s.Render.RejectToken)},
+	} {
+		api[platform.ID(f.id)] = f.url
 	}
 	clients := map[string]oauthmock.ClientConfig{}
 	base := strings.TrimRight(opt.CallbackBase, "/")

@@ -6,35 +6,13 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
-	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
-	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
-	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
-	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
-	"github.com/switchboard-dev/switchboard/internal/platform/railway"
-	"github.com/switchboard-dev/switchboard/internal/platform/render"
-	"github.com/switchboard-dev/switchboard/internal/platform/restream"
-	"github.com/switchboard-dev/switchboard/internal/platform/teams"
-	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
-	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
-	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
 
 // platformSet is every platform client a process needs, built once.
 type platformSet struct {
-	youtube   *youtube.Client
-	facebook  *facebook.Client
-	instagram *instagram.Client
-	zoom      *zoom.Client
-	meet      *googlemeet.Client
-	teams     *teams.Client
-	jitsi     *jitsi.PublicRooms // JITSI_PUBLIC_URL; JaaS clients are built per tenant (meetingClients)
-	vercel    *vercel.Client
-	railway   *railway.Client
-	restream  *restream.Client
-	render    *render.Client
-
-	// byID is every client above by its platform, for the capabilities
-	// to pick theirs by interface (registry.OfKind).
+	// byID is every platform's client by its platform, for the capabilities
+	// to pick theirs by interface (ofKind).
 	byID map[platform.ID]any
 	// jaas builds a client for one tenant's 8x8 JaaS app: it signs with the
 	// tenant's key, so it cannot be shared.
@@ -46,83 +24,91 @@ type platformSet struct {
 	revokers  map[platform.ID]connection.GrantRevoker
 }
 
-// platformClients builds the platform clients over the configured
-// endpoints (each <PLATFORM>_API_URL, with the vendors' defaults).
+// keyVerifier is a client that checks a pasted key itself, without an
+// account to ask for (8x8 JaaS: the key must parse and sign).
+type keyVerifier interface {
+	VerifyKey(ctx context.Context, c platform.KeyCredentials) (platform.Account, error)
+}
+
+// jaasBuilder is a client that builds a meeting client per tenant key.
+type jaasBuilder interface {
+	JaaS(c platform.KeyCredentials) (platform.Meeter, error)
+}
+
+// longLivedExchanger is a client that trades a short-lived user token for
+// a long-lived one (Meta's).
+type longLivedExchanger interface {
+	ExchangeLongLived(ctx context.Context, tokenURL, clientID, clientSecret, shortToken string) (string, time.Duration, error)
+}
+
+// clientOptions are the settings of Config some clients take.
+func (c Config) clientOptions() platform.ClientOptions {
+	return platform.ClientOptions{
+		MeetCalendarAPIURL:        c.GoogleMeetCalendarAPIURL,
+		MeetUserinfoURL:           c.GoogleMeetUserinfoURL,
+		JitsiPublicURL:            c.JitsiPublicURL,
+		VercelUploadConcurrency:   c.VercelUploadConcurrency,
+		RailwayUndocumentedUpload: c.RailwayUndocumentedUpload,
+		RailwayPollInterval:       c.RailwayPollInterval,
+	}
+}
+
+// keyCredentials are a connection's credentials as a platform's key
+// verifier and JaaS builder read them.
+func keyCredentials(c connection.Credentials) platform.KeyCredentials {
+	return platform.KeyCredentials{APIKey: c.APIKey, AppID: c.AppID, KeyID: c.KeyID, PrivateKey: c.PrivateKey}
+}
+
+// platformClients builds every registered platform's client over the
+// configured endpoints (each <PLATFORM>_API_URL, with the vendors'
+// defaults), and picks the connection capability's parts by interface.
 func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSet {
-	hc := d.HTTP
 	ps := platformSet{
-		youtube:   youtube.New(hc, ep[platform.YouTube].APIURL),
-		facebook:  facebook.New(hc, ep[platform.Facebook].APIURL),
-		instagram: instagram.New(hc, ep[platform.Instagram].APIURL),
-		zoom:      zoom.New(hc, ep[platform.Zoom].APIURL),
-		meet: googlemeet.New(hc, ep[platform.GoogleMeet].APIURL, d.Config.GoogleMeetCalendarAPIURL,
-			googlemeetUserinfo(d.Config.GoogleMeetUserinfoURL)...),
-		teams:    teams.New(hc, ep[platform.MicrosoftTeams].APIURL),
-		jitsi:    jitsi.NewPublicRooms(d.Config.JitsiPublicURL),
-		vercel:   vercel.New(hc, ep[platform.Vercel].APIURL, vercel.WithUploadConcurrency(d.Config.VercelUploadConcurrency)),
-		railway:  railway.New(hc, ep[platform.Railway].APIURL),
-		restream: restream.New(hc, ep[platform.Restream].APIURL),
-		render:   render.New(hc, ep[platform.Render].APIURL),
+		byID:     map[platform.ID]any{},
+		accounts: map[platform.ID]connection.AccountReader{},
+		keys:     map[platform.ID]connection.KeyVerifier{},
+		revokers: map[platform.ID]connection.GrantRevoker{},
 	}
-	ps.byID = map[platform.ID]any{
-		platform.YouTube: ps.youtube, platform.Facebook: ps.facebook, platform.Instagram: ps.instagram,
-		platform.Zoom: ps.zoom, platform.GoogleMeet: ps.meet, platform.MicrosoftTeams: ps.teams, platform.Jitsi: ps.jitsi,
-		platform.Vercel: ps.vercel, platform.Railway: ps.railway, platform.Restream: ps.restream,
-		platform.Render: ps.render,
-	}
-	jaasURL := ep[platform.Jitsi].APIURL
-	ps.jaas = func(creds connection.Credentials) (platform.Meeter, error) {
-		jc, err := jitsi.ParseCredentials(map[string]string{
-			jitsi.CredAppID: creds.AppID, jitsi.CredKeyID: creds.KeyID, jitsi.CredPrivateKey: creds.PrivateKey,
-		})
-		if err != nil {
-			return nil, err
+	opts := d.Config.clientOptions()
+	for _, r := range registry.Registrations() {
+		c := r.New(platform.ClientDeps{HTTP: d.HTTP, Endpoints: ep[r.ID], Options: opts})
+		ps.byID[r.ID] = c
+		kv, verifiesKeys := c.(keyVerifier)
+		ar, readsAccounts := c.(connection.AccountReader)
+		if readsAccounts && !verifiesKeys {
+			ps.accounts[r.ID] = ar
 		}
-		return jitsi.NewJaaS(jc, jaasURL), nil
-	}
-	ps.accounts = map[platform.ID]connection.AccountReader{
-		platform.YouTube: ps.youtube, platform.Facebook: ps.facebook, platform.Instagram: ps.instagram,
-		platform.Zoom: ps.zoom, platform.GoogleMeet: ps.meet, platform.MicrosoftTeams: ps.teams,
-		platform.Vercel: ps.vercel, platform.Railway: ps.railway, platform.Restream: ps.restream,
-		platform.Render: ps.render,
-	}
-	byToken := func(r connection.AccountReader) connection.KeyVerifier {
-		return func(ctx context.Context, c connection.Credentials) (platform.Account, error) {
-			return r.Whoami(ctx, c.Bearer()) // the token with its kind (a Railway workspace or project token)
+		if r.Key != nil {
+			switch {
+			case verifiesKeys:
+				ps.keys[r.ID] = func(ctx context.Context, c connection.Credentials) (platform.Account, error) {
+					return kv.VerifyKey(ctx, keyCredentials(c))
+				}
+			case readsAccounts:
+				ps.keys[r.ID] = func(ctx context.Context, c connection.Credentials) (platform.Account, error) {
+					return ar.Whoami(ctx, c.Bearer()) // the token with its kind (a Railway workspace or project token)
+				}
+			}
 		}
-	}
-	ps.keys = map[platform.ID]connection.KeyVerifier{
-		platform.Vercel:  byToken(ps.vercel),
-		platform.Railway: byToken(ps.railway),
-		platform.Render:  byToken(ps.render),
-		// JaaS has no API to ask: the key must parse and sign.
-		platform.Jitsi: func(_ context.Context, c connection.Credentials) (platform.Account, error) {
-			return jitsi.Verify(map[string]string{"appId": c.AppID, "keyId": c.KeyID, "privateKey": c.PrivateKey})
-		},
-	}
-	// Meta's grant is revoked through Graph one permission at a time where
-	// a sibling connection still needs the rest.
-	ps.revokers = map[platform.ID]connection.GrantRevoker{platform.Facebook: ps.facebook, platform.Instagram: ps.instagram}
-	ps.longLived = func(ctx context.Context, e platform.Endpoints, short string) (string, time.Duration, error) {
-		return ps.facebook.ExchangeLongLived(ctx, e.TokenURL, e.ClientID, e.ClientSecret, short)
+		// Meta's grant is revoked through Graph one permission at a time
+		// where a sibling connection still needs the rest.
+		if rv, ok := c.(connection.GrantRevoker); ok {
+			ps.revokers[r.ID] = rv
+		}
+		if ll, ok := c.(longLivedExchanger); ok && ps.longLived == nil {
+			ps.longLived = func(ctx context.Context, e platform.Endpoints, short string) (string, time.Duration, error) {
+				return ll.ExchangeLongLived(ctx, e.TokenURL, e.ClientID, e.ClientSecret, short)
+			}
+		}
+		if jb, ok := c.(jaasBuilder); ok && ps.jaas == nil {
+			ps.jaas = func(creds connection.Credentials) (platform.Meeter, error) { return jb.JaaS(keyCredentials(creds)) }
+		}
 	}
 	return ps
 }
 
-// deployers are the deploy platforms' clients for deploy work: Railway's
-// with the deploy options of Config (its undocumented upload, its polling).
+// deployers are the deploy platforms' clients for deploy work (Railway's
+// with the deploy options of Config: its undocumented upload, its polling).
 func (d *Deps) deployers() map[platform.ID]platform.Deployer {
-	ps := d.clients()
-	railwayPoll := d.Config.RailwayPollInterval
-	var rw platform.Deployer = railway.New(d.HTTP, d.endpoints()[platform.Railway].APIURL,
-		railway.WithUndocumentedUpload(d.Config.RailwayUndocumentedUpload),
-		railway.WithStatusPolling(railwayPoll), railway.WithPolling(railwayPoll, 0))
-	return map[platform.ID]platform.Deployer{platform.Vercel: ps.vercel, platform.Railway: rw, platform.Render: ps.render}
-}
-
-func googlemeetUserinfo(u string) []googlemeet.Option {
-	if u == "" {
-		return nil
-	}
-	return []googlemeet.Option{googlemeet.WithUserinfoURL(u)}
+	return ofKind[platform.Deployer](d.clients(), platform.KindDeploy)
 }

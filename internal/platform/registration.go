@@ -1,6 +1,10 @@
 package platform
 
-import "strings"
+import (
+	"net/http"
+	"strings"
+	"time"
+)
 
 // Registration is everything Switchboard knows about one platform. Each
 // platform package (internal/platform/<id>) exports its own; the one list
@@ -27,6 +31,29 @@ type Registration struct {
 	// AudienceSettings: targets take madeForKids and autoStop (YouTube's
 	// audience declaration and auto-stop).
 	AudienceSettings bool
+	// New builds the platform's client over deps; the app picks what it
+	// needs from it by interface (an account reader, a Broadcaster, a
+	// Meeter, a Deployer, ...).
+	New func(deps ClientDeps) any
+}
+
+// ClientDeps is what a platform's client is built from.
+type ClientDeps struct {
+	HTTP      *http.Client
+	Endpoints Endpoints
+	Options   ClientOptions
+}
+
+// ClientOptions are the few settings from configuration some clients take;
+// each client reads its own and ignores the rest.
+type ClientOptions struct {
+	MeetCalendarAPIURL string // GOOGLE_MEET_CALENDAR_API_URL; Google's when empty
+	MeetUserinfoURL    string // GOOGLE_MEET_USERINFO_URL; Google's when empty
+	JitsiPublicURL     string // JITSI_PUBLIC_URL; the jitsi package's default when empty
+
+	VercelUploadConcurrency   int           // VERCEL_UPLOAD_CONCURRENCY
+	RailwayUndocumentedUpload bool          // RAILWAY_UNDOCUMENTED_UPLOAD
+	RailwayPollInterval       time.Duration // RAILWAY_POLL_INTERVAL_MS
 }
 
 // DefaultOAuth is the registration's OAuth service; ok is false for a

@@ -12,5 +12,16 @@ func Registration() platform.Registration {
 		OAuth: platform.GoogleOAuth("openid", "email", "profile",
 			"https://www.googleapis.com/auth/meetings.space.created", "https://www.googleapis.com/auth/calendar.events"),
 		APIURL: "https://meet.googleapis.com/v2",
+		New:    newClient,
 	}
+}
+
+// newClient is the Meet client over deps, with the Calendar and userinfo
+// URLs configured (Google's where empty).
+func newClient(d platform.ClientDeps) any {
+	var opts []Option
+	if u := d.Options.MeetUserinfoURL; u != "" {
+		opts = append(opts, WithUserinfoURL(u))
+	}
+	return New(d.HTTP, d.Endpoints.APIURL, d.Options.MeetCalendarAPIURL, opts...)
 }

@@ -11,6 +11,7 @@ func Registration() platform.Registration {
 			Notes:        "Instagram has no public API that creates or starts a live broadcast: copy the stream URL and key from Instagram's Live Producer into the target; Switchboard streams there and reads whether it is live."},
 		OAuth:  platform.MetaOAuth("instagram_basic", "pages_read_engagement", "pages_show_list"),
 		APIURL: platform.MetaGraphURL,
+		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 		LivestreamNote: "Instagram has no public API to create, start or end a live broadcast: Switchboard keeps the stream URL and key " +
 			"copied from Instagram Live Producer and makes no call to start or end it. Instagram goes live when the broadcast is " +
 			"started in Live Producer with the encoder pushing; live and ended here mean Switchboard has done its part.",

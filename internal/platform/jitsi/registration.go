@@ -19,6 +19,9 @@ func Registration() platform.Registration {
 			return c, nil
 		}, PublicAccount: platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"}},
 		APIURL: "https://8x8.vc",
+		New: func(d platform.ClientDeps) any {
+			return &Rooms{PublicRooms: NewPublicRooms(d.Options.JitsiPublicURL), jaasURL: d.Endpoints.APIURL}
+		},
 		NoDeleteNote: "Jitsi has no call that deletes a room, so nothing was sent: a public room closes when everyone leaves, " +
 			"and 8x8 JaaS links stop working an hour after the planned end",
 	}

@@ -23,6 +23,7 @@ func Registration() platform.Registration {
 		},
 		Key:    &platform.KeyAuth{Fields: []string{"token", "tokenType"}, Parse: parseKey},
 		APIURL: DefaultAPIURL,
+		New:    newClient,
 	}
 }
 
@@ -42,4 +43,12 @@ func parseKey(in map[string]string) (platform.KeyCredentials, error) {
 		return platform.KeyCredentials{}, errors.New("tokenType must be account (the default), workspace or project: the kind of Railway token given")
 	}
 	return platform.KeyCredentials{APIKey: strings.TrimSpace(in["token"]), TokenKind: kind}, nil
+}
+
+// newClient is the Railway client over deps with the deploy options of
+// configuration: its undocumented upload and its status polling.
+func newClient(d platform.ClientDeps) any {
+	poll := d.Options.RailwayPollInterval
+	return New(d.HTTP, d.Endpoints.APIURL, WithUndocumentedUpload(d.Options.RailwayUndocumentedUpload),
+		WithStatusPolling(poll), WithPolling(poll, 0))
 }

@@ -18,6 +18,7 @@ func Registration() platform.Registration {
 			return platform.KeyCredentials{APIKey: strings.TrimSpace(in["apiKey"])}, nil
 		}},
 		APIURL: DefaultAPIURL,
+		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 	}
 }
 

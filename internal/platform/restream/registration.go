@@ -20,6 +20,7 @@ func Registration() platform.Registration {
 			BareDecline: true,
 		},
 		APIURL: DefaultAPIURL,
+		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 		// Evidence: PLATFORMS.md Restream "(corrected) Fan-out"; developers.restream.io/private-api/stream-key.
 		LivestreamNote: "A Restream target streams to your Restream account's default stream key, which goes out to every channel " +
 			"you have enabled in Restream's dashboard, and only to those: channel choice is made in Restream, not here " +

@@ -19,5 +19,6 @@ func Registration() platform.Registration {
 			ScopeOnRefresh: true,
 		},
 		APIURL: DefaultAPIURL,
+		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 	}
 }

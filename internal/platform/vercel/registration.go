@@ -23,6 +23,9 @@ func Registration() platform.Registration {
 			return platform.KeyCredentials{APIKey: strings.TrimSpace(in["token"]), Team: strings.TrimSpace(in["teamId"])}, nil
 		}},
 		APIURL: DefaultAPIURL,
+		New: func(d platform.ClientDeps) any {
+			return New(d.HTTP, d.Endpoints.APIURL, WithUploadConcurrency(d.Options.VercelUploadConcurrency))
+		},
 	}
 }
 

@@ -11,6 +11,7 @@ func Registration() platform.Registration {
 				platform.CapTokenRefresh, platform.CapTokenRevoke)},
 		OAuth:  platform.GoogleOAuth("https://www.googleapis.com/auth/youtube"),
 		APIURL: DefaultAPIURL,
+		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 		LivestreamNote: "YouTube goes live only while the encoder pushes to the ingest: start the encoder before the scheduled start. " +
 			"Until it pushes, going live fails and is tried again for about 15 minutes.",
 		AudienceSettings: true,

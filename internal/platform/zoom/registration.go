@@ -23,5 +23,6 @@ func Registration() platform.Registration {
 			PKCE:        true, Refreshable: true, RotatesRefresh: true, ClientAuth: platform.ClientAuthBasic,
 		},
 		APIURL: DefaultAPIURL,
+		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 	}
 }

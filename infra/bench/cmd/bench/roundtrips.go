@@ -15,11 +15,23 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel/vercelfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom/zoomfake"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // The tenant whose operations are counted.
 const rtTenant = "bench-tenant"
+
+// The platforms the round trips are measured on, the sandbox's fakes of
+// them: YouTube (OAuth, livestreams), Zoom (meetings), Vercel
+// (deployments). The cost table's notes count their calls.
+const (
+	rtLive   = youtubefake.PlatformID
+	rtMeet   = zoomfake.PlatformID
+	rtDeploy = vercelfake.PlatformID
+)
 
 // cost is a number of calls per kind of service.
 type cost struct{ dynamo, kms, http int }
@@ -190,11 +202,11 @@ func (r *rtRun) connections() {
 	s, ctx := r.s, r.ctx
 	var start struct{ AuthorizeURL string }
 	ok := r.count(opOAuthStart, func() (string, error) {
-		st, body, err := s.call(ctx, "POST", "/connections/youtube/oauth", rtTenant, map[string]string{"returnTo": appURL + "/settings"}, &start)
+		st, body, err := s.call(ctx, "POST", "/connections/"+rtLive+"/oauth", rtTenant, map[string]string{"returnTo": appURL + "/settings"}, &start)
 		if err != nil {
 			return "", err
 		}
-		return "YouTube (PKCE)", expect("POST", "/connections/youtube/oauth", st, 200, body)
+		return "YouTube (PKCE)", expect("POST", "/connections/"+rtLive+"/oauth", st, 200, body)
 	})
 	if !ok {
 		for _, op := range []string{opOAuthCallback, opListConns, opGetConn, opRefreshConn, opTokenCold, opTokenWarm} {
@@ -209,8 +221,8 @@ func (r *rtRun) connections() {
 		r.count(opOAuthCallback, func() (string, error) { return "YouTube, same instance as the start", s.callback(ctx, callback) })
 	}
 	r.request(opListConns, "GET", "/connections", nil, 200, nil, "")
-	r.request(opGetConn, "GET", "/connections/youtube", nil, 200, nil, "")
-	r.request(opRefreshConn, "POST", "/connections/youtube/refresh", nil, 200, nil, "YouTube")
+	r.request(opGetConn, "GET", "/connections/"+rtLive, nil, 200, nil, "")
+	r.request(opRefreshConn, "POST", "/connections/"+rtLive+"/refresh", nil, 200, nil, "YouTube")
 	// A fresh instance reads the credentials twice: the first Open unwraps
 	// the data key at KMS, the second finds it in the vault's cache.
 	deps, err := app.NewDeps(ctx, app.Meetings, s.opts)
@@ -225,7 +237,7 @@ func (r *rtRun) connections() {
 	}
 	for _, name := range []string{opTokenCold, opTokenWarm} {
 		r.count(name, func() (string, error) {
-			c, err := conns.Token(ctx, rtTenant, platform.YouTube)
+			c, err := conns.Token(ctx, rtTenant, platform.ID(rtLive))
 			if err == nil && c.Bearer() == "" {
 				err = errors.New("the credentials read gave no bearer token")
 			}
@@ -301,7 +313,7 @@ func (r *rtRun) livestreams() {
 	start := time.Now().UTC().Add(24 * time.Hour).Truncate(time.Minute)
 	body := map[string]any{
 		"title": "Bench service", "scheduledStart": start.Format(time.RFC3339), "scheduledEnd": start.Add(time.Hour).Format(time.RFC3339),
-		"targets": []map[string]any{{"platform": "youtube", "privacy": "unlisted", "madeForKids": false}},
+		"targets": []map[string]any{{"platform": rtLive, "privacy": "unlisted", "madeForKids": false}},
 	}
 	var created struct{ ID string }
 	// The first create warms this instance (its first Open unwraps the
@@ -347,7 +359,7 @@ func (r *rtRun) scheduled(name, function string) {
 
 func (r *rtRun) meetings() {
 	s, ctx := r.s, r.ctx
-	if err := s.connect(ctx, rtTenant, "zoom"); err != nil {
+	if err := s.connect(ctx, rtTenant, rtMeet); err != nil {
 		for _, op := range []string{opCreateMeeting, opGetMeeting, opListMeetings} {
 			r.skip(op, fmt.Errorf("connecting Zoom: %w", err))
 		}
@@ -355,7 +367,7 @@ func (r *rtRun) meetings() {
 	}
 	body := map[string]any{
 		"title": "Bench meeting", "startTime": time.Now().UTC().Add(24 * time.Hour).Truncate(time.Minute).Format(time.RFC3339),
-		"durationMinutes": 30, "timezone": "UTC", "targets": []map[string]string{{"platform": "zoom"}},
+		"durationMinutes": 30, "timezone": "UTC", "targets": []map[string]string{{"platform": rtMeet}},
 	}
 	var created struct{ ID string }
 	st, raw, err := s.call(ctx, "POST", "/meetings", rtTenant, body, &created)
@@ -377,7 +389,7 @@ func (r *rtRun) deployments() {
 	ops := []string{opCreateDeploy, opDeployRateRule, opGetDeploy, opListDeploys, opGetLimits}
 	body := func(n int) map[string]any {
 		return map[string]any{
-			"platform": "vercel", "projectName": fmt.Sprintf("bench-site-%d", n),
+			"platform": rtDeploy, "projectName": fmt.Sprintf("bench-site-%d", n),
 			"files": []map[string]string{{"path": "index.html", "content": "<h1>bench</h1>", "encoding": "utf-8"}},
 		}
 	}
@@ -391,7 +403,7 @@ func (r *rtRun) deployments() {
 		}
 		return
 	}
-	err := r.s.connect(r.ctx, rtTenant, "vercel")
+	err := r.s.connect(r.ctx, rtTenant, rtDeploy)
 	if err == nil {
 		// The first deployment warms the instance; the second is counted.
 		st, raw, callErr := r.s.call(r.ctx, "POST", "/deployments", rtTenant, body(1), nil)

@@ -1,0 +1,5 @@
+package instagramfake
+
+// PlatformID is the registry id of the platform this fake stands in for,
+// for the sandbox to set the platform's API URL to the fake's.
+const PlatformID = "instagram"
