@@ -443,15 +443,28 @@ func (s *Service) cancelAtPlatform(ctx context.Context, d *Deployment) error {
 	})
 }
 
-// withToken calls fn with the tenant's token for the platform. A platform
-// that refuses the token (expired) marks the connection expired; platform
-// failures become what a caller should see.
+// withToken calls fn with the tenant's token for the platform. A token the
+// platform refuses is renewed once and fn tried again; refused again, the
+// connection is marked expired only if the platform will not say who the
+// account is either. Platform failures become what a caller should see.
 func (s *Service) withToken(ctx context.Context, tenant string, p platform.ID, fn func(token string, creds connection.Credentials) error) error {
 	creds, err := s.cfg.Connections.Token(ctx, tenant, p)
 	if err != nil {
 		return err
 	}
 	err = fn(creds.Bearer(), creds)
+	if pe, ok := platform.AsError(err); ok && pe.Reason == platform.ReasonExpiredToken {
+		// One refusal does not condemn a connection: renew the token once
+		// and try again, as the worker does (PLATFORMS.md Railway, "Refresh
+		// once and retry"; an access token may also simply have died early).
+		fresh, rerr := s.cfg.Connections.Renew(ctx, tenant, p, creds.Bearer())
+		switch {
+		case rerr != nil:
+			s.cfg.Logger.Warn("renewing a refused token failed", slog.String("platform", string(p)), slog.String("error", rerr.Error()))
+		case fresh.Bearer() != creds.Bearer():
+			err = fn(fresh.Bearer(), fresh)
+		}
+	}
 	if err == nil {
 		return nil
 	}
