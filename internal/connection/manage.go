@@ -79,11 +79,14 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 		return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials, "%s", err.Error())
 	}
 	creds := Credentials{APIKey: kc.APIKey, AppID: kc.AppID, KeyID: kc.KeyID, PrivateKey: kc.PrivateKey}
-	if kc.TokenKind != "" {
-		creds.Extra = map[string]string{ExtraTokenKind: kc.TokenKind}
-	}
-	if kc.Team != "" {
-		creds.Extra = map[string]string{ExtraTeam: kc.Team}
+	for k, v := range map[string]string{ExtraTokenKind: kc.TokenKind, ExtraTeam: kc.Team} {
+		if v == "" {
+			continue
+		}
+		if creds.Extra == nil {
+			creds.Extra = map[string]string{}
+		}
+		creds.Extra[k] = v
 	}
 	auth := AuthAPIKey
 	if kc.None {

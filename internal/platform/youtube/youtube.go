@@ -24,6 +24,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 	_ "time/tzdata" // the quota's reset is midnight in America/Los_Angeles; Lambda's runtime has no zoneinfo
 
@@ -34,7 +35,7 @@ import (
 type Client struct {
 	call    platform.Caller
 	now     func() time.Time
-	pacific *time.Location
+	pacific func() *time.Location // loaded on first use: only a used-up quota needs it
 }
 
 var _ platform.Broadcaster = (*Client)(nil)
@@ -52,14 +53,7 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
 	}
-	// The quota resets at midnight Pacific Time (PLATFORMS.md YouTube
-	// "(corrected) Quota"; developers.google.com/youtube/data/determine_quota_cost).
-	// time/tzdata is embedded, so the zone always loads.
-	pacific, err := time.LoadLocation("America/Los_Angeles")
-	if err != nil {
-		panic("youtube: the embedded time zone database has no America/Los_Angeles: " + err.Error())
-	}
-	c := &Client{now: time.Now, pacific: pacific}
+	c := &Client{now: time.Now, pacific: sync.OnceValue(pacificTime)}
 	for _, o := range opts {
 		o(c)
 	}
@@ -72,11 +66,24 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	return c
 }
 
+// pacificTime is the zone YouTube's quota resets in: midnight Pacific Time
+// (PLATFORMS.md YouTube "(corrected) Quota";
+// developers.google.com/youtube/data/determine_quota_cost). time/tzdata is
+// embedded, so the zone always loads.
+func pacificTime() *time.Location {
+	loc, err := time.LoadLocation("America/Los_Angeles")
+	if err != nil {
+		panic("youtube: the embedded time zone database has no America/Los_Angeles: " + err.Error())
+	}
+	return loc
+}
+
 // QuotaReset is when YouTube's daily quota next resets after now: the
 // coming midnight in America/Los_Angeles.
 func (c *Client) QuotaReset(now time.Time) time.Time {
-	t := now.In(c.pacific)
-	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, c.pacific)
+	pt := c.pacific()
+	t := now.In(pt)
+	return time.Date(t.Year(), t.Month(), t.Day()+1, 0, 0, 0, 0, pt)
 }
 
 // WatchURL is where viewers watch a broadcast.
