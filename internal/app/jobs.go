@@ -56,7 +56,7 @@ func (d *Deps) RefreshDueCredentials(ctx context.Context) (adapter.Job, error) {
 		rep, err := conns.RefreshDue(ctx, concurrency)
 		d.Logger.Info("token refresher run", slog.String("event_id", t.EventID), slog.Int("found", rep.Found),
 			slog.Int("done", rep.Done), slog.Int("failed", rep.Failed), slog.Int("skipped", rep.Skipped), slog.Int("unchanged", rep.Unchanged))
-		return RunReport{Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped, Unchanged: rep.Unchanged}, err
+		return rep, err
 	}, nil
 }
 

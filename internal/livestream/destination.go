@@ -3,14 +3,12 @@ package livestream
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"strings"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
-	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // DestinationLister is a broadcaster whose account can publish in more
@@ -92,7 +90,7 @@ func (s *Service) Destinations(ctx context.Context, tenant, p string) (_ []platf
 	defer func() { err = apperr.WithOp("livestream.Destinations", err) }()
 	d, ok := registry.Lookup(p)
 	if !ok {
-		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeUnknownPlatform, "there is no platform %q", trunc.String(p, 40))
+		return nil, platform.Unknown(apperr.NotFound, p)
 	}
 	l, ok := s.lister(d.ID)
 	if !ok {
@@ -107,11 +105,7 @@ func (s *Service) Destinations(ctx context.Context, tenant, p string) (_ []platf
 	}
 	ds, err := l.Destinations(ctx, c.Bearer())
 	if err != nil {
-		if pe, ok := platform.AsError(err); ok && pe.Reason == platform.ReasonExpiredToken {
-			if rerr := s.cfg.Tokens.ReportUnauthorized(context.WithoutCancel(ctx), tenant, d.ID, pe.Message); rerr != nil {
-				s.cfg.Logger.Warn("marking a connection expired failed", slog.String("platform", string(d.ID)), slog.String("error", rerr.Error()))
-			}
-		}
+		s.reportExpired(ctx, tenant, d.ID, err)
 		return nil, platform.ToAppError(platform.Redact(err, c.Bearer()))
 	}
 	return ds, nil

@@ -504,11 +504,7 @@ func (s *Service) fail(ctx context.Context, ls *Livestream, t *Target, step Step
 		}
 		t.NextAttemptAt = now.Add(delay)
 	}
-	if pe, ok := platform.AsError(err); ok && pe.Reason == platform.ReasonExpiredToken {
-		if rerr := s.cfg.Tokens.ReportUnauthorized(context.WithoutCancel(ctx), ls.Tenant, t.Platform, pe.Message); rerr != nil {
-			s.cfg.Logger.Warn("marking a connection expired failed", slog.String("platform", string(t.Platform)), slog.String("error", rerr.Error()))
-		}
-	}
+	s.reportExpired(ctx, ls.Tenant, t.Platform, err)
 	s.cfg.Logger.Warn("livestream target failed", slog.String("tenant", ls.Tenant), slog.String("livestream", ls.ID),
 		slog.String("platform", string(t.Platform)), slog.String("step", string(step)), slog.String("code", t.LastError.Code),
 		slog.String("message", t.LastError.Message), slog.Int("attempts", t.Attempts), slog.Bool("will_retry", !t.NextAttemptAt.IsZero()))
@@ -584,4 +580,16 @@ func cancelAt(ctx context.Context, bc platform.Broadcaster, token string, b plat
 		return c.Cancel(ctx, token, b)
 	}
 	return nil
+}
+
+// reportExpired marks the tenant's connection expired when err is the
+// platform refusing its token.
+func (s *Service) reportExpired(ctx context.Context, tenant string, p platform.ID, err error) {
+	pe, ok := platform.AsError(err)
+	if !ok || pe.Reason != platform.ReasonExpiredToken {
+		return
+	}
+	if rerr := s.cfg.Tokens.ReportUnauthorized(context.WithoutCancel(ctx), tenant, p, pe.Message); rerr != nil {
+		s.cfg.Logger.Warn("marking a connection expired failed", slog.String("platform", string(p)), slog.String("error", rerr.Error()))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // Reason classifies a platform's failure by what can be done about it.
@@ -113,10 +114,7 @@ func ToAppError(err error) error {
 // is in the path (the thing does not exist), 400 where a body names it.
 // Every route refuses it with this code.
 func Unknown(kind apperr.Kind, id string) *apperr.Error {
-	if len(id) > 40 {
-		id = id[:40] + "…"
-	}
-	return apperr.Errorf(kind, apperr.CodeUnknownPlatform, "there is no platform %q", id)
+	return apperr.Errorf(kind, apperr.CodeUnknownPlatform, "there is no platform %q", trunc.String(id, 40))
 }
 
 // WrongKind is the refusal of a platform that is not of the kind a route
