@@ -140,7 +140,7 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 	_, err := c.call.Do(ctx, platform.Request{Op: "read user", Method: http.MethodGet, Path: c.userinfo,
 		Token: token, Out: &me, Idempotent: true})
 	if err != nil {
-		return platform.Account{}, platform.Redact(err, token)
+		return platform.Account{}, err
 	}
 	name := me.Name
 	if name == "" {
@@ -377,7 +377,7 @@ func (c *Client) EndMeeting(ctx context.Context, token string, m platform.Meetin
 	if pe, ok := platform.AsError(err); ok && pe.Code == "FAILED_PRECONDITION" {
 		return nil // no active conference
 	}
-	return platform.Redact(err, token)
+	return err
 }
 
 // DeleteMeeting cancels a Calendar-scheduled meeting (DELETE
@@ -397,7 +397,7 @@ func (c *Client) DeleteMeeting(ctx context.Context, token string, m platform.Mee
 	if platform.ReasonOf(err) == platform.ReasonNotFound {
 		return nil
 	}
-	return platform.Redact(err, token)
+	return err
 }
 
 // Refine reads Google's error bodies into the error. Calendar's shape is

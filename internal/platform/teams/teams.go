@@ -85,7 +85,7 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 	_, err := c.call.Do(ctx, platform.Request{Op: "read user", Method: http.MethodGet, Path: "/me",
 		Token: token, Out: &me, Idempotent: true})
 	if err != nil {
-		return platform.Account{}, platform.Redact(err, token)
+		return platform.Account{}, err
 	}
 	name := me.DisplayName
 	if name == "" {
@@ -139,7 +139,7 @@ func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.
 	resp, err := c.call.Do(ctx, platform.Request{Op: "create meeting", Method: http.MethodPost, Path: "/me/onlineMeetings/createOrGet",
 		Token: token, JSON: body, Out: &out, Idempotent: idempotent})
 	if err != nil {
-		return platform.Meeting{}, platform.Redact(err, token)
+		return platform.Meeting{}, err
 	}
 	if out.ID == "" || out.JoinWebURL == "" {
 		return platform.Meeting{}, &platform.Error{Platform: platform.MicrosoftTeams, Op: "create meeting", Status: resp.Status,
@@ -169,7 +169,7 @@ func (c *Client) DeleteMeeting(ctx context.Context, token string, m platform.Mee
 	if platform.ReasonOf(err) == platform.ReasonNotFound {
 		return nil
 	}
-	return platform.Redact(err, token)
+	return err
 }
 
 // Refine reads Graph's error body, {"error":{"code","message"}}:

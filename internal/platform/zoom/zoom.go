@@ -95,7 +95,7 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 	_, err := c.call.Do(ctx, platform.Request{Op: "read user", Method: http.MethodGet, Path: "/users/me",
 		Token: token, Out: &me, Idempotent: true})
 	if err != nil {
-		return platform.Account{}, platform.Redact(err, token)
+		return platform.Account{}, err
 	}
 	name := me.DisplayName
 	if name == "" {
@@ -170,7 +170,7 @@ func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.
 	_, err = c.call.Do(ctx, platform.Request{Op: "create meeting", Method: http.MethodPost, Path: "/users/me/meetings",
 		Token: token, JSON: body, Out: &out})
 	if err != nil {
-		return platform.Meeting{}, platform.Redact(err, token)
+		return platform.Meeting{}, err
 	}
 	if out.ID == "" || out.JoinURL == "" {
 		return platform.Meeting{}, &platform.Error{Platform: platform.Zoom, Op: "create meeting", Status: http.StatusCreated,
@@ -195,7 +195,7 @@ func (c *Client) EndMeeting(ctx context.Context, token string, m platform.Meetin
 	}
 	_, err = c.call.Do(ctx, platform.Request{Op: "end meeting", Method: http.MethodPut, Path: "/meetings/" + id + "/status",
 		Token: token, JSON: map[string]string{"action": "end"}, Idempotent: true})
-	return platform.Redact(err, token)
+	return err
 }
 
 // DeleteMeeting deletes the meeting: DELETE /meetings/{id}. A meeting Zoom
@@ -211,7 +211,7 @@ func (c *Client) DeleteMeeting(ctx context.Context, token string, m platform.Mee
 		(pe.Code == strconv.Itoa(codeMeetingNotFound) || pe.Code == "") {
 		return nil
 	}
-	return platform.Redact(err, token)
+	return err
 }
 
 // MeetingState reads where the meeting is: GET /meetings/{id}; Zoom's
@@ -231,7 +231,7 @@ func (c *Client) MeetingState(ctx context.Context, token string, m platform.Meet
 		return platform.MeetingCancelled, nil
 	}
 	if err != nil {
-		return "", platform.Redact(err, token)
+		return "", err
 	}
 	switch out.Status {
 	case "started":
