@@ -292,8 +292,10 @@ func (s *Sandbox) startEncoder(every time.Duration) {
 // clientConfig makes the OAuth mock behave like the platform's provider.
 func clientConfig(d platform.Descriptor, o platform.OAuth) oauthmock.ClientConfig {
 	c := oauthmock.ClientConfig{ClientSecret: ClientSecret(d.ID), AuthStyle: oauthmock.AuthBody, DeclineLoginHint: DeclineLoginHint}
-	// A grant group's vendor ends the whole grant on a revoke (Google).
-	c.RevokeGrant = d.GrantGroup != ""
+	// Google's revoke ends the whole grant (PLATFORMS.md YouTube, "Revoke
+	// ends the whole grant"); Meta's revokes go to the Facebook fake, which
+	// keeps the grant itself.
+	c.RevokeGrant = d.GrantGroup == platform.GrantGoogle
 	if o.ClientAuth == platform.ClientAuthBasic {
 		c.AuthStyle = oauthmock.AuthBasic
 	}

@@ -16,7 +16,7 @@
 //
 // Projects: a project and its service are made once per project name and
 // workspace and reused by later deployments (the deploy worker records
-// them; Client.ReusesProjects). Requests are few and polls slow: Railway
+// them in its project record). Requests are few and polls slow: Railway
 // allows a Free plan token 100 requests an hour (PLATFORMS.md Railway,
 // "Rate limits").
 //

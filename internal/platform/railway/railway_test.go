@@ -280,6 +280,11 @@ func TestNoErrorCarriesTheTokenOrTheConnectionString(t *testing.T) {
 	spec.Database = platform.DatabasePostgres
 	var p platform.DeployProgress
 	conn := deploytest.RunSteps(t, c, token, &spec, &p)
+	// The client hands out a reference Railway resolves at deploy time,
+	// never the database's password: that is what keeps it out of errors.
+	if !strings.HasPrefix(conn, "${{") {
+		t.Fatalf("the database URL %q is not a reference", conn)
+	}
 	fake.FailNext("variableCollectionUpsert", http.StatusOK, "BAD_USER_INPUT", 1)
 	errs := []error{c.SetEnv(deploytest.Context(t), token, spec, &p)}
 	fake.RejectToken(token)

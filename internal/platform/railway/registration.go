@@ -35,7 +35,7 @@ const DefaultAPIURL = "https://backboard.railway.com/graphql/v2"
 // `railway login` and the account settings make) needs none. Railway tells
 // its kinds apart only by how they are sent (PLATFORMS.md Railway, "Token
 // kinds").
-var tokenTypes = map[string]string{"": "", "account": "", "workspace": "workspace", "project": "project"}
+var tokenTypes = map[string]string{"": "", "account": "", TokenWorkspace: TokenWorkspace, TokenProject: TokenProject}
 
 func parseKey(in map[string]string) (platform.KeyCredentials, error) {
 	kind, ok := tokenTypes[strings.TrimSpace(in["tokenType"])]

@@ -319,10 +319,10 @@ func (c *Client) knownOwner(ctx context.Context, token string, p platform.Deploy
 	return c.ownerID(ctx, token, "")
 }
 
-// Whoami reads GET /users and GET /owners; Account.ID is the workspace
-// services are created in when a deployment names none: the key's only
-// one, else the user's own (also Extra["ownerId"]; Extra["workspaces"]
-// counts them).
+// Whoami reads GET /users and GET /owners; Account.ID names the account:
+// the key's only workspace, else the user's own (also Extra["ownerId"];
+// Extra["workspaces"] counts them). It does not choose where services go:
+// with several workspaces a deployment must name one (ownerID).
 func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, error) {
 	var user struct {
 		Name  string `json:"name"`
@@ -394,7 +394,8 @@ func (c *Client) serviceExists(ctx context.Context, token, ownerID, name string)
 
 // CheckName lists the owner's services of that name (GET
 // /services?name=&ownerId=); when one exists, name-2, name-3, ... are tried
-// (10 look-ups at most). teamID is the owner id ("" for the user's own).
+// (10 look-ups at most). teamID is the owner id; "" is the key's only
+// workspace, refused when the key has several (ownerID).
 func (c *Client) CheckName(ctx context.Context, token, teamID, name string) (bool, string, error) {
 	ownerID, err := c.ownerID(ctx, token, teamID)
 	if err != nil {

@@ -420,8 +420,8 @@ var publicPrefixes = []string{"NEXT_PUBLIC_", "VITE_", "REACT_APP_", "NUXT_PUBLI
 // it is "sensitive": write-only, unreadable in Vercel's dashboard and API
 // once set. The one exception is a variable whose name a framework
 // publishes to every browser: it cannot be secret, and keeping it
-// "encrypted" leaves it readable to the project's members. DATABASE_URL is
-// always sensitive.
+// "encrypted" leaves it readable to the project's members. DATABASE_URL has
+// no public prefix, so it is sensitive like every other secret.
 func envType(key string) string {
 	for _, p := range publicPrefixes {
 		if strings.HasPrefix(key, p) {

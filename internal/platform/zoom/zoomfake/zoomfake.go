@@ -74,7 +74,14 @@ var Scope = map[string]string{
 
 // AllScopes is every scope in Scope: what a token carries by default.
 func AllScopes() []string {
-	return []string{"user:read:user", "meeting:write:meeting", "meeting:read:meeting", "meeting:update:status", "meeting:delete:meeting"}
+	out := make([]string, 0, len(Scope))
+	for _, sc := range Scope {
+		if !slices.Contains(out, sc) {
+			out = append(out, sc)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // Meeting is the fake's record of one meeting.
