@@ -61,6 +61,18 @@ type Build struct {
 	PublishPath  string `json:"publishPath"`
 }
 
+// fields are the build's values with their names in the request, in the
+// request's order (so the first bad one is the one reported).
+func (b *Build) fields() [][2]string {
+	return [][2]string{{"build.runtime", b.Runtime}, {"build.buildCommand", b.BuildCommand},
+		{"build.startCommand", b.StartCommand}, {"build.publishPath", b.PublishPath}}
+}
+
+// apply puts the build's values in the platform's spec.
+func (b *Build) apply(s *platform.DeploySpec) {
+	s.Runtime, s.BuildCommand, s.StartCommand, s.PublishPath = b.Runtime, b.BuildCommand, b.StartCommand, b.PublishPath
+}
+
 // Limits on a request that are Switchboard's own; the platform's Validate
 // adds the platform's.
 const (
@@ -136,13 +148,12 @@ func (s *Service) validate(req Request, maxFileBytes int64) (platform.DeploySpec
 		return spec, nil, "", invalid(apperr.CodeInvalidSource, "give exactly one of files, source and image")
 	}
 	if b := req.Build; b != nil {
-		for name, v := range map[string]string{"build.runtime": b.Runtime, "build.buildCommand": b.BuildCommand,
-			"build.startCommand": b.StartCommand, "build.publishPath": b.PublishPath} {
-			if len(v) > maxCommand || strings.ContainsAny(v, "\x00\r\n") {
-				return spec, nil, "", invalid(apperr.CodeInvalidBuild, "%s must be one line of at most %d bytes", name, maxCommand)
+		for _, f := range b.fields() {
+			if len(f[1]) > maxCommand || strings.ContainsAny(f[1], "\x00\r\n") {
+				return spec, nil, "", invalid(apperr.CodeInvalidBuild, "%s must be one line of at most %d bytes", f[0], maxCommand)
 			}
 		}
-		spec.Runtime, spec.BuildCommand, spec.StartCommand, spec.PublishPath = b.Runtime, b.BuildCommand, b.StartCommand, b.PublishPath
+		b.apply(&spec)
 	}
 	if w := req.WorkspaceID; w != "" {
 		if len(w) > maxWorkspaceID || strings.ContainsAny(w, " \t\r\n/?#") {

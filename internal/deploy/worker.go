@@ -266,7 +266,7 @@ func (r *run) loadSpec(ctx context.Context) error {
 	d := r.d
 	r.spec.ProjectName, r.spec.Repo, r.spec.Branch, r.spec.Image, r.spec.Database = d.ProjectName, d.Repo, d.Branch, d.Image, d.Database
 	if b := d.Build; b != nil {
-		r.spec.Runtime, r.spec.BuildCommand, r.spec.StartCommand, r.spec.PublishPath = b.Runtime, b.BuildCommand, b.StartCommand, b.PublishPath
+		b.apply(&r.spec)
 	}
 	r.spec.Env = map[string]string{}
 	if len(d.SealedEnv) > 0 {

@@ -24,7 +24,10 @@ const idemPrefix = "IDEM#"
 
 // Idempotency gives the HTTP layer its Idempotency-Key memory; the
 // answers it keeps are sealed with v, so an answer that carries a secret
-// (a meeting's credential link) is never stored in the clear.
+// (a meeting's credential link) is never stored in the clear. Sealing every
+// kept answer, not only those with a secret, costs one KMS GenerateDataKey
+// per create that sends a key (a replay's Decrypt is cached): accepted so
+// that no handler has to know which of its answers hold a secret.
 func (s *Store) Idempotency(v AnswerSealer) IdempotencyKeys { return IdempotencyKeys{s: s, v: v} }
 
 // AnswerSealer seals and opens kept answers (a *vault.Vault).

@@ -277,7 +277,8 @@ type Query struct {
 }
 
 // Page is one page of items and the cursor for the next one: "" when the
-// page is the last (a cursor never leads to an empty page).
+// page is the last. A cursor leads to an empty page only after a filtered
+// query gave up filling its page (maxQueryRounds) with items still unread.
 type Page struct {
 	Items  []Item
 	Cursor string
@@ -294,7 +295,10 @@ const maxQueryRounds = 10
 // or from another partition or tenant) is an Invalid error.
 //
 // DynamoDB gives a LastEvaluatedKey whenever it stopped at Limit, even at
-// the partition's end, and applies a filter after the limit. So Query
+// the partition's end, and applies a filter after the limit (AWS DynamoDB
+// Developer Guide, Query: "Paginating table query results" and "Filter
+// expressions for Query": a filter "is applied after a Query finishes, but
+// before the results are returned"). So Query
 // reads one item more than the page to learn whether another page exists,
 // reads on (up to maxQueryRounds) while a filter left the page short, and
 // gives a cursor only when items remain: the key of the page's last item.
