@@ -30,18 +30,7 @@ func IsConflict(err error) bool {
 // and no KMS call (the vault caches the data key).
 func (s *Service) Token(ctx context.Context, tenant string, platformID platform.ID) (_ Credentials, err error) {
 	defer func() { err = apperr.WithOp("connection.Token", err) }()
-	d, err := lookup(string(platformID))
-	if err != nil {
-		return Credentials{}, err
-	}
-	c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
-	if err != nil {
-		if apperr.Is(err, apperr.NotFound) {
-			return Credentials{}, apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is not connected; connect it first", ErrNotConnected)
-		}
-		return Credentials{}, err
-	}
-	creds, err := s.openUsable(ctx, d, c)
+	d, c, creds, err := s.current(ctx, tenant, platformID)
 	if err != nil {
 		return Credentials{}, err
 	}
@@ -345,19 +334,20 @@ func (s *Service) ConfirmRefusal(ctx context.Context, tenant string, platformID 
 	return false, werr
 }
 
-// current reads a usable connection and opens its credentials.
+// current reads a usable connection and opens its credentials; one that
+// does not exist is not_connected, which the user can act on.
 func (s *Service) current(ctx context.Context, tenant string, platformID platform.ID) (platform.Descriptor, *Connection, Credentials, error) {
 	d, err := lookup(string(platformID))
 	if err != nil {
 		return d, nil, Credentials{}, err
 	}
 	c, err := s.cfg.Repo.Get(ctx, tenant, d.ID)
+	if apperr.Is(err, apperr.NotFound) {
+		return d, nil, Credentials{}, apperr.Wrap(apperr.Conflict, apperr.CodeNotConnected, d.Name+" is not connected; connect it first", ErrNotConnected)
+	}
 	if err != nil {
 		return d, nil, Credentials{}, err
 	}
-	if err := usable(d, c); err != nil {
-		return d, nil, Credentials{}, err
-	}
-	creds, err := s.open(ctx, c)
+	creds, err := s.openUsable(ctx, d, c)
 	return d, c, creds, err
 }
