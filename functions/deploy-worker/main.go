@@ -13,9 +13,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/switchboard-dev/switchboard/internal/adapter"
 	"github.com/switchboard-dev/switchboard/internal/app"
-	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
 func main() {
@@ -24,9 +22,9 @@ func main() {
 	if err != nil {
 		log.Fatalf("deploy-worker: %v", err)
 	}
-	run, err := d.RunDeployment(ctx)
+	run, err := d.DeployWorkerRun(ctx) // run each deployment a stream record names to its end
 	if err != nil {
 		log.Fatalf("deploy-worker: %v", err)
 	}
-	lambda.Start(adapter.Stream(d.Logger, store.DeploymentFromStream, run))
+	lambda.Start(run)
 }

@@ -11,7 +11,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/switchboard-dev/switchboard/internal/adapter"
 	"github.com/switchboard-dev/switchboard/internal/app"
 )
 
@@ -21,9 +20,9 @@ func main() {
 	if err != nil {
 		log.Fatalf("stream-scheduler: %v", err)
 	}
-	runDue, err := d.RunDueLivestreams(ctx)
+	run, err := d.StreamSchedulerRun(ctx) // start and end the livestreams that are due
 	if err != nil {
 		log.Fatalf("stream-scheduler: %v", err)
 	}
-	lambda.Start(adapter.Schedule(app.StreamSched, runDue))
+	lambda.Start(run)
 }

@@ -18,7 +18,6 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/switchboard-dev/switchboard/internal/adapter"
 	"github.com/switchboard-dev/switchboard/internal/app"
 )
 
@@ -28,9 +27,9 @@ func main() {
 	if err != nil {
 		log.Fatalf("token-refresher: %v", err)
 	}
-	refresh, err := d.RefreshDueCredentials(ctx)
+	run, err := d.TokenRefresherRun(ctx) // refresh the due credentials, then sweep the deployments
 	if err != nil {
 		log.Fatalf("token-refresher: %v", err)
 	}
-	lambda.Start(adapter.Schedule(app.TokenRefresher, refresh, d.SweepDeployments()))
+	lambda.Start(run)
 }

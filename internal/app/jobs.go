@@ -28,19 +28,41 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 	}
 	switch function {
 	case TokenRefresher:
-		refresh, err := d.RefreshDueCredentials(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return adapter.Schedule(TokenRefresher, refresh, d.SweepDeployments()), nil
+		return d.TokenRefresherRun(ctx)
 	case StreamSched:
-		run, err := d.RunDueLivestreams(ctx)
-		if err != nil {
-			return nil, err
-		}
-		return adapter.Schedule(StreamSched, run), nil
+		return d.StreamSchedulerRun(ctx)
 	}
 	return nil, fmt.Errorf("app: %q is not a scheduled function", function)
+}
+
+// TokenRefresherRun is token-refresher's run, as its main.go serves it:
+// the due credentials first, then the deployment sweep.
+func (d *Deps) TokenRefresherRun(ctx context.Context) (ScheduledHandler, error) {
+	refresh, err := d.RefreshDueCredentials(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return adapter.Schedule(TokenRefresher, refresh, d.SweepDeployments()), nil
+}
+
+// StreamSchedulerRun is stream-scheduler's run, as its main.go serves it:
+// the livestreams that are due.
+func (d *Deps) StreamSchedulerRun(ctx context.Context) (ScheduledHandler, error) {
+	run, err := d.RunDueLivestreams(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return adapter.Schedule(StreamSched, run), nil
+}
+
+// DeployWorkerRun is deploy-worker's handler, as its main.go serves it:
+// each stream record names a deployment, which it runs to its end.
+func (d *Deps) DeployWorkerRun(ctx context.Context) (StreamHandler, error) {
+	run, err := d.RunDeployment(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return adapter.Stream(d.Logger, store.DeploymentFromStream, run), nil
 }
 
 // RefreshDueCredentials builds the connections capability's scheduled
@@ -67,9 +89,5 @@ func Worker(ctx context.Context, opt Options) (StreamHandler, error) {
 	if err != nil {
 		return nil, err
 	}
-	run, err := d.RunDeployment(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return adapter.Stream(d.Logger, store.DeploymentFromStream, run), nil
+	return d.DeployWorkerRun(ctx)
 }
