@@ -113,8 +113,8 @@ func LoadConfig(getenv Getenv) (Config, error) {
 
 		Endpoints: map[platform.ID]platform.Endpoints{},
 	}
-	for _, p := range registry.All() {
-		c.Endpoints[p.ID] = registry.LoadEndpoints(p.ID, getenv)
+	for _, reg := range registry.Registrations() {
+		c.Endpoints[reg.ID] = reg.LoadEndpoints(getenv)
 	}
 	if c.Table == "" {
 		r.errs = append(r.errs, errors.New("TABLE_NAME is not set"))
