@@ -12,8 +12,9 @@ import (
 	"testing"
 
 	"github.com/switchboard-dev/switchboard/infra/sandbox"
-	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 )
 
 // disconnectBody is the answer to DELETE /connections/{platform}.
@@ -340,7 +341,7 @@ func TestDisconnectingYouTubeKeepsGoogleMeetOfTheSameGoogleClientWorking(t *test
 		t.Fatalf("delete youtube: %d %+v", r.StatusCode, gone)
 	}
 	ctx := context.Background()
-	if st, _ := s.sb.OAuth.ClientStats(ctx, sandbox.ClientID(platform.YouTube)); len(st.Revocations) != 0 {
+	if st, _ := s.sb.OAuth.ClientStats(ctx, sandbox.ClientID(youtube.ID)); len(st.Revocations) != 0 {
 		t.Fatalf("Google was asked to revoke %+v while Meet uses the grant", st.Revocations)
 	}
 	var c connectionBody
@@ -350,7 +351,7 @@ func TestDisconnectingYouTubeKeepsGoogleMeetOfTheSameGoogleClientWorking(t *test
 	if r := s.call("DELETE", "/connections/google-meet", "church-g", nil, &gone); r.StatusCode != http.StatusOK || gone.Revoked != "full" || len(gone.SharedWith) != 0 {
 		t.Fatalf("delete the last: %d %+v", r.StatusCode, gone)
 	}
-	if st, _ := s.sb.OAuth.ClientStats(ctx, sandbox.ClientID(platform.GoogleMeet)); len(st.Revocations) != 1 {
+	if st, _ := s.sb.OAuth.ClientStats(ctx, sandbox.ClientID(googlemeet.ID)); len(st.Revocations) != 1 {
 		t.Fatalf("revocations %+v", st.Revocations)
 	}
 }

@@ -10,9 +10,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/platform"
-	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
-	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 )
 
 // Config is the whole configuration of a function, parsed once at cold
@@ -38,17 +36,14 @@ type Config struct {
 	DeploymentTimeout         time.Duration // DEPLOYMENT_TIMEOUT_MS
 	DeployLease               time.Duration // DEPLOY_LEASE_MS
 	DeployPollInterval        time.Duration // DEPLOY_POLL_INTERVAL_MS
-	RailwayPollInterval       time.Duration // RAILWAY_POLL_INTERVAL_MS
-	RailwayUndocumentedUpload bool          // RAILWAY_UNDOCUMENTED_UPLOAD
-	VercelUploadConcurrency   int           // VERCEL_UPLOAD_CONCURRENCY
-
-	JitsiPublicURL           string // JITSI_PUBLIC_URL; the jitsi package's default when empty
-	GoogleMeetCalendarAPIURL string // GOOGLE_MEET_CALENDAR_API_URL; Google's when empty
-	GoogleMeetUserinfoURL    string // GOOGLE_MEET_USERINFO_URL; Google's when empty
 
 	// Endpoints are every platform's endpoints from its <PLATFORM>_*
 	// variables, over the vendors' defaults.
 	Endpoints map[platform.ID]platform.Endpoints
+	// PlatformSettings are the values of each platform's own Settings
+	// (VERCEL_UPLOAD_CONCURRENCY, JITSI_PUBLIC_URL, ...), checked by the
+	// platform's package; "" when unset.
+	PlatformSettings map[platform.ID]map[string]string
 }
 
 // ConfigVar is one variable LoadConfig reads, with its default and what it
@@ -58,10 +53,11 @@ type ConfigVar struct {
 }
 
 // ConfigVars lists the variables LoadConfig reads besides the platforms'
-// endpoints, in the order a reader meets them.
+// endpoints, in the order a reader meets them: Switchboard's own, then each
+// platform's Settings.
 func ConfigVars() []ConfigVar {
 	ms := func(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
-	return []ConfigVar{
+	vars := []ConfigVar{
 		{"TABLE_NAME", "(required)", "the DynamoDB table"},
 		{"TENANT_CLAIM", "tenant_id", "the JWT claim that names the tenant"},
 		{"LOG_LEVEL", "info", "info, or debug for more"},
@@ -73,13 +69,13 @@ func ConfigVars() []ConfigVar {
 		{"DEPLOYMENT_TIMEOUT_MS", ms(deploy.DefaultTimeout), "how long a deployment may run before it is timed_out"},
 		{"DEPLOY_LEASE_MS", ms(deploy.DefaultLease), "how long a worker's claim holds without renewal; the sweep resumes a deployment this long after its last write"},
 		{"DEPLOY_POLL_INTERVAL_MS", ms(deploy.DefaultPollInterval), "the worker's first wait between status polls"},
-		{"RAILWAY_POLL_INTERVAL_MS", ms(railway.DefaultPollEvery), "how often a Railway deployment's status is read"},
-		{"RAILWAY_UNDOCUMENTED_UPLOAD", "false", "true lets Railway deployments take files through the CLI's undocumented upload endpoint"},
-		{"VERCEL_UPLOAD_CONCURRENCY", strconv.Itoa(vercel.DefaultUploadConcurrency), "Vercel file uploads at once (1 to 50)"},
-		{"JITSI_PUBLIC_URL", "https://meet.jit.si", "where public Jitsi rooms are made"},
-		{"GOOGLE_MEET_CALENDAR_API_URL", "(Google's)", "Google Meet's Calendar API base"},
-		{"GOOGLE_MEET_USERINFO_URL", "(Google's)", "Google Meet's userinfo endpoint"},
 	}
+	for _, reg := range registry.Registrations() {
+		for _, s := range reg.Settings {
+			vars = append(vars, ConfigVar{s.Name, s.Default, s.Meaning})
+		}
+	}
+	return vars
 }
 
 // defaultConcurrency is how many due items a scheduled run works on at once.
@@ -103,18 +99,13 @@ func LoadConfig(getenv Getenv) (Config, error) {
 		DeploymentTimeout:         r.millis("DEPLOYMENT_TIMEOUT_MS", deploy.DefaultTimeout),
 		DeployLease:               r.millis("DEPLOY_LEASE_MS", deploy.DefaultLease),
 		DeployPollInterval:        r.millis("DEPLOY_POLL_INTERVAL_MS", deploy.DefaultPollInterval),
-		RailwayPollInterval:       r.millis("RAILWAY_POLL_INTERVAL_MS", railway.DefaultPollEvery),
-		RailwayUndocumentedUpload: r.boolean("RAILWAY_UNDOCUMENTED_UPLOAD"),
-		VercelUploadConcurrency:   r.vercelUploads("VERCEL_UPLOAD_CONCURRENCY"),
 
-		JitsiPublicURL:           r.str("JITSI_PUBLIC_URL"),
-		GoogleMeetCalendarAPIURL: r.str("GOOGLE_MEET_CALENDAR_API_URL"),
-		GoogleMeetUserinfoURL:    r.str("GOOGLE_MEET_USERINFO_URL"),
-
-		Endpoints: map[platform.ID]platform.Endpoints{},
+		Endpoints:        map[platform.ID]platform.Endpoints{},
+		PlatformSettings: map[platform.ID]map[string]string{},
 	}
 	for _, reg := range registry.Registrations() {
 		c.Endpoints[reg.ID] = reg.LoadEndpoints(getenv)
+		c.PlatformSettings[reg.ID] = r.settings(reg.Settings)
 	}
 	if c.Table == "" {
 		r.errs = append(r.errs, errors.New("TABLE_NAME is not set"))
@@ -133,14 +124,21 @@ type envReader struct {
 
 func (r *envReader) str(name string) string { return strings.TrimSpace(r.getenv(name)) }
 
-// vercelUploads reads Vercel's upload concurrency as the vercel package
-// bounds it.
-func (r *envReader) vercelUploads(name string) int {
-	n, err := vercel.ParseUploadConcurrency(r.getenv(name))
-	if err != nil {
-		r.errs = append(r.errs, fmt.Errorf("%s: %w", name, err))
+// settings reads a platform's own variables, each checked by its
+// platform's package.
+func (r *envReader) settings(settings []platform.Setting) map[string]string {
+	out := make(map[string]string, len(settings))
+	for _, s := range settings {
+		v := r.str(s.Name)
+		if v != "" && s.Check != nil {
+			if err := s.Check(v); err != nil {
+				r.errs = append(r.errs, fmt.Errorf("%s: %w", s.Name, err))
+				continue
+			}
+		}
+		out[s.Name] = v
 	}
-	return n
+	return out
 }
 
 // positive reads a whole number above zero; def when unset.
@@ -160,19 +158,6 @@ func (r *envReader) positive(name string, def int) int {
 // millis reads a duration given in whole milliseconds above zero.
 func (r *envReader) millis(name string, def time.Duration) time.Duration {
 	return time.Duration(r.positive(name, int(def/time.Millisecond))) * time.Millisecond
-}
-
-// boolean reads true or false (strconv.ParseBool's spellings); false when unset.
-func (r *envReader) boolean(name string) bool {
-	v := r.str(name)
-	if v == "" {
-		return false
-	}
-	b, err := strconv.ParseBool(v)
-	if err != nil {
-		r.errs = append(r.errs, fmt.Errorf("%s=%q is neither true nor false", name, v))
-	}
-	return b
 }
 
 // level reads info or debug (template.yaml's LogLevel allows these two);

@@ -8,8 +8,10 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/deploy"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
+	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 )
 
 func vars(kv ...string) app.Getenv {
@@ -32,19 +34,24 @@ func TestConfigDefaultsAreInCode(t *testing.T) {
 		DeploymentTimeout: deploy.DefaultTimeout, DeployLease: deploy.DefaultLease, DeployPollInterval: deploy.DefaultPollInterval,
 	}
 	got := c
-	got.Endpoints, got.RailwayPollInterval = nil, 0
+	got.Endpoints, got.PlatformSettings = nil, nil
 	if got.Table != want.Table || got.LogLevel != want.LogLevel || got.RefreshConcurrency != want.RefreshConcurrency ||
 		got.StreamSchedulerConcurrency != want.StreamSchedulerConcurrency || got.MaxDeploymentsPerHour != want.MaxDeploymentsPerHour ||
 		got.MaxRollbacksPerHour != want.MaxRollbacksPerHour || got.DeploymentTimeout != want.DeploymentTimeout ||
-		got.DeployLease != want.DeployLease || got.DeployPollInterval != want.DeployPollInterval || got.RailwayUndocumentedUpload {
+		got.DeployLease != want.DeployLease || got.DeployPollInterval != want.DeployPollInterval {
 		t.Fatalf("defaults %+v, want %+v", got, want)
 	}
-	if c.RailwayPollInterval <= 0 {
-		t.Fatalf("RailwayPollInterval %v has no default", c.RailwayPollInterval)
-	}
-	for _, p := range registry.All() {
+	for _, p := range registry.Registrations() {
 		if _, ok := c.Endpoints[p.ID]; !ok {
 			t.Errorf("no endpoints for %s", p.ID)
+		}
+		for _, s := range p.Settings {
+			if v, ok := c.PlatformSettings[p.ID][s.Name]; !ok || v != "" {
+				t.Errorf("%s: setting %s = %q, %v; want unset (the platform's default applies)", p.ID, s.Name, v, ok)
+			}
+			if s.Default == "" {
+				t.Errorf("%s: setting %s names no default", p.ID, s.Name)
+			}
 		}
 	}
 }
@@ -63,8 +70,9 @@ func TestConfigReadsEveryVariable(t *testing.T) {
 	if c.TenantClaim != "sub" || c.LogLevel != slog.LevelDebug || strings.Join(c.ReturnAllowlist, " ") != "https://a.example https://b.example" ||
 		c.RefreshConcurrency != 64 || c.StreamSchedulerConcurrency != 3 || c.MaxDeploymentsPerHour != 100000 ||
 		c.MaxRollbacksPerHour != 7 || c.DeploymentTimeout != 10*time.Second || c.DeployLease != 2*time.Second ||
-		c.DeployPollInterval != 20*time.Millisecond || c.RailwayPollInterval != time.Second || !c.RailwayUndocumentedUpload ||
-		c.JitsiPublicURL != "http://127.0.0.1:1" || c.Endpoints[platform.YouTube].APIURL != "http://127.0.0.1:2" {
+		c.DeployPollInterval != 20*time.Millisecond || c.PlatformSettings[railway.ID]["RAILWAY_POLL_INTERVAL_MS"] != "1000" ||
+		c.PlatformSettings[railway.ID]["RAILWAY_UNDOCUMENTED_UPLOAD"] != "true" ||
+		c.PlatformSettings[jitsi.ID]["JITSI_PUBLIC_URL"] != "http://127.0.0.1:1" || c.Endpoints[youtube.ID].APIURL != "http://127.0.0.1:2" {
 		t.Fatalf("%+v", c)
 	}
 }

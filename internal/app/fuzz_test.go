@@ -22,7 +22,11 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/httpapi/apitest"
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
+	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
+	"github.com/switchboard-dev/switchboard/internal/platform/render"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 )
 
 // The fuzz targets send each HTTP function events that start from the
@@ -180,8 +184,8 @@ func connectEverything(f *testing.F, opts app.Options, tenants ...string) {
 		f.Fatal(err)
 	}
 	keys := map[platform.ID]map[string]string{
-		platform.Render: {"apiKey": "rnd_fuzz"}, platform.Railway: {"token": "railway-fuzz"},
-		platform.Vercel: {"token": "vercel-fuzz"}, platform.Jitsi: {},
+		render.ID: {"apiKey": "rnd_fuzz"}, railway.ID: {"token": "railway-fuzz"},
+		vercel.ID: {"token": "vercel-fuzz"}, jitsi.ID: {},
 	}
 	call := func(api *httpapi.API, ev events.APIGatewayV2HTTPRequest, want int, out any) {
 		resp, err := api.Handle(ctx, ev)

@@ -41,18 +41,6 @@ type longLivedExchanger interface {
 	ExchangeLongLived(ctx context.Context, tokenURL, clientID, clientSecret, shortToken string) (string, time.Duration, error)
 }
 
-// clientOptions are the settings of Config some clients take.
-func (c Config) clientOptions() platform.ClientOptions {
-	return platform.ClientOptions{
-		MeetCalendarAPIURL:        c.GoogleMeetCalendarAPIURL,
-		MeetUserinfoURL:           c.GoogleMeetUserinfoURL,
-		JitsiPublicURL:            c.JitsiPublicURL,
-		VercelUploadConcurrency:   c.VercelUploadConcurrency,
-		RailwayUndocumentedUpload: c.RailwayUndocumentedUpload,
-		RailwayPollInterval:       c.RailwayPollInterval,
-	}
-}
-
 // keyCredentials are a connection's credentials as a platform's key
 // verifier and JaaS builder read them.
 func keyCredentials(c connection.Credentials) platform.KeyCredentials {
@@ -69,9 +57,8 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		keys:     map[platform.ID]connection.KeyVerifier{},
 		revokers: map[platform.ID]connection.GrantRevoker{},
 	}
-	opts := d.Config.clientOptions()
 	for _, r := range registry.Registrations() {
-		c := r.New(platform.ClientDeps{HTTP: d.HTTP, Endpoints: ep[r.ID], Options: opts})
+		c := r.New(platform.ClientDeps{HTTP: d.HTTP, Endpoints: ep[r.ID], Settings: d.Config.PlatformSettings[r.ID]})
 		ps.byID[r.ID] = c
 		kv, verifiesKeys := c.(keyVerifier)
 		ar, readsAccounts := c.(connection.AccountReader)

@@ -7,6 +7,17 @@ import (
 	"testing"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
+	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
+	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
+	"github.com/switchboard-dev/switchboard/internal/platform/railway"
+	"github.com/switchboard-dev/switchboard/internal/platform/render"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream"
+	"github.com/switchboard-dev/switchboard/internal/platform/teams"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 )
 
 // sortedIDs are a map's platforms, sorted.
@@ -27,12 +38,12 @@ func TestPlatformClientsPickEachPartByInterface(t *testing.T) {
 		name      string
 		got, want []platform.ID
 	}{
-		{"account readers", sortedIDs(ps.accounts), []platform.ID{platform.YouTube, platform.Facebook, platform.Instagram,
-			platform.Zoom, platform.GoogleMeet, platform.MicrosoftTeams, platform.Vercel, platform.Railway,
-			platform.Restream, platform.Render}},
-		{"key verifiers", sortedIDs(ps.keys), []platform.ID{platform.Vercel, platform.Railway, platform.Render, platform.Jitsi}},
-		{"grant revokers", sortedIDs(ps.revokers), []platform.ID{platform.Facebook, platform.Instagram}},
-		{"deployers", sortedIDs(d.deployers()), []platform.ID{platform.Vercel, platform.Railway, platform.Render}},
+		{"account readers", sortedIDs(ps.accounts), []platform.ID{youtube.ID, facebook.ID, instagram.ID,
+			zoom.ID, googlemeet.ID, teams.ID, vercel.ID, railway.ID,
+			restream.ID, render.ID}},
+		{"key verifiers", sortedIDs(ps.keys), []platform.ID{vercel.ID, railway.ID, render.ID, jitsi.ID}},
+		{"grant revokers", sortedIDs(ps.revokers), []platform.ID{facebook.ID, instagram.ID}},
+		{"deployers", sortedIDs(d.deployers()), []platform.ID{vercel.ID, railway.ID, render.ID}},
 	}
 	for _, tt := range tests {
 		if want := slices.Sorted(slices.Values(tt.want)); !slices.Equal(tt.got, want) {

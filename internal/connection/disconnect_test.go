@@ -15,6 +15,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 )
 
 // slowTokenAnswers stands in front of a token endpoint: each request reaches
@@ -62,11 +63,11 @@ func newSlowTokenAnswers(t *testing.T, upstream string, delay time.Duration) *sl
 
 func TestDisconnectDuringARefreshRevokesTheRotatedCredentials(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom}) // the mock rotates refresh tokens, as Zoom does
+	e := newEnv(t, envOpts{platform: zoom.ID}) // the mock rotates refresh tokens, as Zoom does
 	e.connect("zoom")
 	ctx := context.Background()
 	slow := newSlowTokenAnswers(t, e.oauth.TokenURL(), 700*time.Millisecond)
-	e2 := e.withEndpoint(platform.Zoom, func(ep *platform.Endpoints) { ep.TokenURL = slow.URL })
+	e2 := e.withEndpoint(zoom.ID, func(ep *platform.Endpoints) { ep.TokenURL = slow.URL })
 	e.clock.Advance(59 * time.Minute) // within the refresh margin
 
 	var (

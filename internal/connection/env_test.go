@@ -21,6 +21,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 	"github.com/switchboard-dev/switchboard/internal/servicetest"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/testclock"
@@ -95,7 +96,7 @@ type envOpts struct {
 func newEnv(t *testing.T, o envOpts) *env {
 	t.Helper()
 	if o.platform == "" {
-		o.platform = platform.Zoom
+		o.platform = zoom.ID
 	}
 	f := dynamotest.New(t)
 	srv := oauthtest.Start(t)

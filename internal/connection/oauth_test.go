@@ -13,11 +13,14 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 )
 
 func TestOAuthWithPKCEConnectsAndStoresOnlySealedCredentials(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.YouTube, client: oauthmock.ClientConfig{RefreshOnRefresh: oauthmock.Bool(false)}})
+	e := newEnv(t, envOpts{platform: youtube.ID, client: oauthmock.ClientConfig{RefreshOnRefresh: oauthmock.Bool(false)}})
 	ctx := context.Background()
 	start, err := e.svc.StartOAuth(ctx, e.id, "youtube", "https://app.example.com/integrations")
 	if err != nil {
@@ -68,7 +71,7 @@ func TestOAuthWithPKCEConnectsAndStoresOnlySealedCredentials(t *testing.T) {
 
 func TestCallbackRefusesUnusableStatesAndChangesNothing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	ctx := context.Background()
 	start, err := e.svc.StartOAuth(ctx, e.id, "zoom", "")
 	if err != nil {
@@ -109,7 +112,7 @@ func TestCallbackRefusesUnusableStatesAndChangesNothing(t *testing.T) {
 
 func TestAccessDeniedGoesBackWithTheReasonAndKeepsTheOldConnection(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	ctx := context.Background()
 	before := e.connect("zoom")
 	start, _ := e.svc.StartOAuth(ctx, e.id, "zoom", "https://app.example.com/back")
@@ -130,13 +133,13 @@ func TestAccessDeniedGoesBackWithTheReasonAndKeepsTheOldConnection(t *testing.T)
 // a bare callback stays an unusable state.
 func TestABareRestreamCallbackIsADeclinedConsent(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Restream})
+	e := newEnv(t, envOpts{platform: restream.ID})
 	ctx := context.Background()
 	if _, err := e.svc.StartOAuth(ctx, e.id, "restream", "https://app.example.com/back"); err != nil {
 		t.Fatal(err)
 	}
 	res, err := e.svc.Callback(ctx, "restream", url.Values{})
-	if err != nil || res.ErrorCode != "access_denied" || res.Platform != platform.Restream || res.Connected != nil {
+	if err != nil || res.ErrorCode != "access_denied" || res.Platform != restream.ID || res.Connected != nil {
 		t.Fatalf("got %+v %v", res, err)
 	}
 	ae, ok := apperr.As(res.ErrorCause)
@@ -161,7 +164,7 @@ func TestABareRestreamCallbackIsADeclinedConsent(t *testing.T) {
 // carries none, while Google's carries its scope.
 func TestZoomsAuthorizeURLLeavesTheScopesToTheAppSettings(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	for p, want := range map[string]string{"zoom": "", "youtube": "https://www.googleapis.com/auth/youtube"} {
 		start, err := e.svc.StartOAuth(context.Background(), e.id, p, "")
 		if err != nil {
@@ -210,7 +213,7 @@ func TestUnconfiguredPlatformSaysWhichVariablesToSet(t *testing.T) {
 // code and message, not an expired connection (there is none yet).
 func TestAFailedCodeExchangeIsReportedAsSuch(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	ctx := context.Background()
 	start, err := e.svc.StartOAuth(ctx, e.id, "zoom", "")
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 )
 
 // getCounter is the real connection storage, counting its Gets.
@@ -25,7 +26,7 @@ func (g *getCounter) Get(ctx context.Context, tenant string, p platform.ID) (*co
 // lease, save; no read after).
 func TestRefreshAnswersWhatItSavedWithoutReadingItAgain(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	ctx := context.Background()
 	repo := &getCounter{Repo: e.store.Connections()}
@@ -38,7 +39,7 @@ func TestRefreshAnswersWhatItSavedWithoutReadingItAgain(t *testing.T) {
 	if n := repo.gets.Load(); n != 1 {
 		t.Errorf("the refresh read the connection %d times, want 1", n)
 	}
-	stored, err := e.store.Connections().Get(ctx, e.id.Tenant, platform.Zoom)
+	stored, err := e.store.Connections().Get(ctx, e.id.Tenant, zoom.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

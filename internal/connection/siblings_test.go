@@ -12,8 +12,10 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram/instagramfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 )
 
 // googleClient is the mock as Google: refresh answers carry no refresh
@@ -36,14 +38,14 @@ func (e *env) disconnect(p platform.ID) connection.Revocation {
 
 func TestDisconnectingYouTubeLeavesTheGoogleGrantMeetStillUses(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.YouTube, client: googleClient}) // one client id for both
-	e.connect(platform.YouTube)
-	e.connect(platform.GoogleMeet)
-	rev := e.disconnect(platform.YouTube)
+	e := newEnv(t, envOpts{platform: youtube.ID, client: googleClient}) // one client id for both
+	e.connect(youtube.ID)
+	e.connect(googlemeet.ID)
+	rev := e.disconnect(youtube.ID)
 	if revs := e.stats().Revocations; len(revs) != 0 {
 		t.Fatalf("revoked %+v while Google Meet still uses the grant", revs)
 	}
-	if rev.Revoked != connection.RevokedSkipped || !slices.Equal(rev.SharedWith, []platform.ID{platform.GoogleMeet}) || rev.Reason == "" {
+	if rev.Revoked != connection.RevokedSkipped || !slices.Equal(rev.SharedWith, []platform.ID{googlemeet.ID}) || rev.Reason == "" {
 		t.Fatalf("revocation %+v", rev)
 	}
 	ctx := context.Background()
@@ -55,14 +57,14 @@ func TestDisconnectingYouTubeLeavesTheGoogleGrantMeetStillUses(t *testing.T) {
 
 func TestDisconnectingTheLastGoogleConnectionRevokesTheGrant(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.GoogleMeet, client: googleClient})
-	e.connect(platform.YouTube)
-	e.connect(platform.GoogleMeet)
-	if rev := e.disconnect(platform.GoogleMeet); rev.Revoked != connection.RevokedSkipped {
+	e := newEnv(t, envOpts{platform: googlemeet.ID, client: googleClient})
+	e.connect(youtube.ID)
+	e.connect(googlemeet.ID)
+	if rev := e.disconnect(googlemeet.ID); rev.Revoked != connection.RevokedSkipped {
 		t.Fatalf("first: %+v", rev)
 	}
-	refresh := e.creds(platform.YouTube).RefreshToken
-	rev := e.disconnect(platform.YouTube)
+	refresh := e.creds(youtube.ID).RefreshToken
+	rev := e.disconnect(youtube.ID)
 	revs := e.stats().Revocations
 	if rev.Revoked != connection.RevokedFull || len(rev.SharedWith) != 0 || len(revs) != 1 || revs[0].Token != refresh {
 		t.Fatalf("the last one: %+v, revocations %+v", rev, revs)
@@ -76,10 +78,10 @@ func TestOnlyAConnectedSiblingOfTheSameClientHoldsTheGrant(t *testing.T) {
 		prepare func(e *env) *env
 	}{
 		{"another OAuth client", func(e *env) *env {
-			return e.withEndpoint(platform.GoogleMeet, func(ep *platform.Endpoints) { ep.ClientID = "another-google-client" })
+			return e.withEndpoint(googlemeet.ID, func(ep *platform.Endpoints) { ep.ClientID = "another-google-client" })
 		}},
 		{"an expired sibling", func(e *env) *env {
-			if err := e.oauth.KillRefresh(context.Background(), e.creds(platform.GoogleMeet).RefreshToken); err != nil {
+			if err := e.oauth.KillRefresh(context.Background(), e.creds(googlemeet.ID).RefreshToken); err != nil {
 				e.t.Fatal(err)
 			}
 			if c, _ := e.svc.Refresh(context.Background(), e.id.Tenant, "google-meet"); c == nil || c.Status != connection.StatusExpired {
@@ -87,17 +89,17 @@ func TestOnlyAConnectedSiblingOfTheSameClientHoldsTheGrant(t *testing.T) {
 			}
 			return e
 		}},
-		{"a disconnected sibling", func(e *env) *env { e.disconnect(platform.GoogleMeet); return e }},
+		{"a disconnected sibling", func(e *env) *env { e.disconnect(googlemeet.ID); return e }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, envOpts{platform: platform.YouTube, client: googleClient})
-			e.connect(platform.YouTube)
-			e.connect(platform.GoogleMeet)
+			e := newEnv(t, envOpts{platform: youtube.ID, client: googleClient})
+			e.connect(youtube.ID)
+			e.connect(googlemeet.ID)
 			e = tc.prepare(e)
 			before := len(e.stats().Revocations)
-			rev := e.disconnect(platform.YouTube)
+			rev := e.disconnect(youtube.ID)
 			if rev.Revoked != connection.RevokedFull || len(e.stats().Revocations) != before+1 {
 				t.Fatalf("%+v, revocations %d -> %d", rev, before, len(e.stats().Revocations))
 			}
@@ -116,7 +118,7 @@ type meta struct {
 
 func newMeta(t *testing.T) *meta {
 	t.Helper()
-	e := newEnv(t, envOpts{platform: platform.Facebook, client: oauthmock.ClientConfig{IssueRefresh: oauthmock.Bool(false), LongLivedExchange: true}})
+	e := newEnv(t, envOpts{platform: facebook.ID, client: oauthmock.ClientConfig{IssueRefresh: oauthmock.Bool(false), LongLivedExchange: true}})
 	fbFake, igFake := facebookfake.New(), instagramfake.New()
 	t.Cleanup(fbFake.Close)
 	t.Cleanup(igFake.Close)
@@ -124,20 +126,20 @@ func newMeta(t *testing.T) *meta {
 	igFake.ShareGrant(fbFake.Grant())
 	hc := &http.Client{Timeout: 5 * time.Second}
 	fb, ig := facebook.New(hc, fbFake.URL), instagram.New(hc, igFake.URL)
-	for _, p := range []platform.ID{platform.Facebook, platform.Instagram} {
+	for _, p := range []platform.ID{facebook.ID, instagram.ID} {
 		ep := e.eps[p]
 		ep.RevokeURL = fbFake.URL + "/me/permissions" // Graph's whole-grant DELETE, as the sandbox points it
 		e.eps[p] = ep
 	}
 	e.cfg.Endpoints = e.eps
-	e.cfg.Accounts[platform.Facebook], e.cfg.Accounts[platform.Instagram] = fb, ig
+	e.cfg.Accounts[facebook.ID], e.cfg.Accounts[instagram.ID] = fb, ig
 	e.cfg.LongLived = func(ctx context.Context, ep platform.Endpoints, short string) (string, time.Duration, error) {
 		return fb.ExchangeLongLived(ctx, ep.TokenURL, ep.ClientID, ep.ClientSecret, short)
 	}
-	e.cfg.Revokers = map[platform.ID]connection.GrantRevoker{platform.Facebook: fb, platform.Instagram: ig}
+	e.cfg.Revokers = map[platform.ID]connection.GrantRevoker{facebook.ID: fb, instagram.ID: ig}
 	e.svc = connection.New(e.cfg)
-	e.connect(platform.Facebook)
-	e.connect(platform.Instagram)
+	e.connect(facebook.ID)
+	e.connect(instagram.ID)
 	return &meta{env: e, fb: fbFake, ig: igFake}
 }
 
@@ -149,12 +151,12 @@ func (m *meta) deletes() (whole, one int) {
 func TestDisconnectingFacebookWithdrawsOnlyItsOwnPermissionsAndInstagramKeepsWorking(t *testing.T) {
 	t.Parallel()
 	m := newMeta(t)
-	rev := m.disconnect(platform.Facebook)
+	rev := m.disconnect(facebook.ID)
 	if whole, _ := m.deletes(); whole != 0 {
 		t.Fatalf("%d whole-grant revokes while Instagram still uses the grant", whole)
 	}
 	want := []string{"publish_video", "pages_manage_posts"} // pages_read_engagement and pages_show_list are Instagram's too
-	if rev.Revoked != connection.RevokedPartial || !slices.Equal(rev.Permissions, want) || !slices.Equal(rev.SharedWith, []platform.ID{platform.Instagram}) {
+	if rev.Revoked != connection.RevokedPartial || !slices.Equal(rev.Permissions, want) || !slices.Equal(rev.SharedWith, []platform.ID{instagram.ID}) {
 		t.Fatalf("revocation %+v, want %v withdrawn", rev, want)
 	}
 	g := m.fb.Grant()
@@ -168,11 +170,11 @@ func TestDisconnectingFacebookWithdrawsOnlyItsOwnPermissionsAndInstagramKeepsWor
 	}
 	ig := instagram.New(&http.Client{Timeout: 5 * time.Second}, m.ig.URL)
 	b := platform.Broadcast{Extra: map[string]string{instagram.ExtraIGUserID: "17841400000000001"}}
-	if _, err := ig.State(ctx, m.creds(platform.Instagram).AccessToken, b); err != nil {
+	if _, err := ig.State(ctx, m.creds(instagram.ID).AccessToken, b); err != nil {
 		t.Fatalf("Instagram's live status after Facebook's disconnect: %v", err)
 	}
 	// Instagram is the last: its disconnect withdraws the whole grant.
-	if rev := m.disconnect(platform.Instagram); rev.Revoked != connection.RevokedFull {
+	if rev := m.disconnect(instagram.ID); rev.Revoked != connection.RevokedFull {
 		t.Fatalf("the last Meta connection: %+v", rev)
 	}
 	if whole, _ := m.deletes(); whole != 1 {
@@ -183,7 +185,7 @@ func TestDisconnectingFacebookWithdrawsOnlyItsOwnPermissionsAndInstagramKeepsWor
 func TestDisconnectingInstagramWithdrawsOnlyInstagramBasic(t *testing.T) {
 	t.Parallel()
 	m := newMeta(t)
-	rev := m.disconnect(platform.Instagram)
+	rev := m.disconnect(instagram.ID)
 	if rev.Revoked != connection.RevokedPartial || !slices.Equal(rev.Permissions, []string{"instagram_basic"}) {
 		t.Fatalf("revocation %+v", rev)
 	}

@@ -17,13 +17,16 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream"
+	"github.com/switchboard-dev/switchboard/internal/platform/teams"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 	"github.com/switchboard-dev/switchboard/internal/run"
 )
 
 func TestFreshTokenIsReturnedWithoutRefreshing(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	ctx := context.Background()
 	before := e.vault.Stats()
@@ -42,7 +45,7 @@ func TestFreshTokenIsReturnedWithoutRefreshing(t *testing.T) {
 
 func TestRotatedRefreshTokenIsStoredBeforeTheNewAccessTokenIsUsed(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom}) // the mock rotates by default
+	e := newEnv(t, envOpts{platform: zoom.ID}) // the mock rotates by default
 	e.connect("zoom")
 	ctx := context.Background()
 	first := e.creds("zoom")
@@ -78,7 +81,7 @@ func TestRotatedRefreshTokenIsStoredBeforeTheNewAccessTokenIsUsed(t *testing.T) 
 
 func TestGoogleStyleRefreshKeepsTheOldRefreshToken(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.YouTube, client: oauthmock.ClientConfig{RefreshOnRefresh: oauthmock.Bool(false), RotateRefresh: oauthmock.Bool(false)}})
+	e := newEnv(t, envOpts{platform: youtube.ID, client: oauthmock.ClientConfig{RefreshOnRefresh: oauthmock.Bool(false), RotateRefresh: oauthmock.Bool(false)}})
 	e.connect("youtube")
 	first := e.creds("youtube")
 	e.clock.Advance(59 * time.Minute)
@@ -92,7 +95,7 @@ func TestGoogleStyleRefreshKeepsTheOldRefreshToken(t *testing.T) {
 
 func TestFiftyConcurrentCallersCauseExactlyOneRefresh(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	ctx := context.Background()
 	if err := e.oauth.DelayClient(ctx, e.clientID, 300*time.Millisecond); err != nil {
@@ -131,7 +134,7 @@ func TestFiftyConcurrentCallersCauseExactlyOneRefresh(t *testing.T) {
 
 func TestInvalidGrantExpiresTheConnectionWithAReason(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	ctx := context.Background()
 	if err := e.oauth.KillRefresh(ctx, e.creds("zoom").RefreshToken); err != nil {
@@ -168,7 +171,7 @@ func TestInvalidGrantExpiresTheConnectionWithAReason(t *testing.T) {
 
 func TestTransientRefreshFailureKeepsTheStatusAndRecordsTheError(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	ctx := context.Background()
 	if err := e.oauth.Fail(ctx, oauthmock.Failure{Grant: "refresh_token", ClientID: e.clientID, Status: http.StatusServiceUnavailable, Count: 1}); err != nil {
@@ -204,7 +207,7 @@ func TestTransientRefreshFailureKeepsTheStatusAndRecordsTheError(t *testing.T) {
 
 func TestReportUnauthorizedExpiresTheConnection(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	ctx := context.Background()
 	if err := e.svc.ReportUnauthorized(ctx, e.id.Tenant, "zoom", "Invalid access token."); err != nil {
@@ -218,7 +221,7 @@ func TestReportUnauthorizedExpiresTheConnection(t *testing.T) {
 
 func TestRefreshDueRefreshesOnlyWhatIsDueAndIsSafeTwiceAtOnce(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	// A second tenant's connection that is not due.
 	other := *e
@@ -260,12 +263,12 @@ func TestRefreshDueRefreshesOnlyWhatIsDueAndIsSafeTwiceAtOnce(t *testing.T) {
 
 func TestDisconnectRevokesAndDeletesTheCredentials(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	ctx := context.Background()
 	access := e.creds("zoom").AccessToken
 	rev, err := e.svc.Disconnect(ctx, e.id.Tenant, "zoom")
-	if err != nil || rev.Revoked != connection.RevokedFull || rev.Platform != platform.Zoom {
+	if err != nil || rev.Revoked != connection.RevokedFull || rev.Platform != zoom.ID {
 		t.Fatalf("%+v, %v", rev, err)
 	}
 	// Zoom revokes with the access token: POST /oauth/revoke?token=<ACCESS_TOKEN>, Basic auth (PLATFORMS.md Zoom).
@@ -290,7 +293,7 @@ func TestDisconnectRevokesAndDeletesTheCredentials(t *testing.T) {
 
 func TestAnExpiredZoomAccessTokenIsRefreshedBeforeItIsRevoked(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	e.clock.Advance(2 * time.Hour) // the 1 h token has expired
 	if rev, err := e.svc.Disconnect(context.Background(), e.id.Tenant, "zoom"); err != nil || rev.Revoked != connection.RevokedFull {
@@ -311,7 +314,7 @@ func TestAnExpiredZoomAccessTokenIsRefreshedBeforeItIsRevoked(t *testing.T) {
 
 func TestFailedRevokeIsRecordedAndDoesNotBlockTheDisconnect(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Restream})
+	e := newEnv(t, envOpts{platform: restream.ID})
 	e.connect("restream")
 	// The same service with a revoke URL where nothing listens.
 	e2 := e.withRevokeURL("restream", "http://127.0.0.1:1/revoke")
@@ -327,7 +330,7 @@ func TestFailedRevokeIsRecordedAndDoesNotBlockTheDisconnect(t *testing.T) {
 
 func TestRefreshDueRefreshesATokenExpiringInTwentyMinutesTheRunThatSeesIt(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.Zoom})
+	e := newEnv(t, envOpts{platform: zoom.ID})
 	e.connect("zoom")
 	ctx := context.Background()
 	old := e.creds("zoom")
@@ -357,7 +360,7 @@ func TestRefreshDueDoesNotCountATokenItDidNotRefreshAsDone(t *testing.T) {
 	t.Parallel()
 	t.Run("transient failure", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, envOpts{platform: platform.Zoom})
+		e := newEnv(t, envOpts{platform: zoom.ID})
 		e.connect("zoom")
 		ctx := context.Background()
 		if err := e.oauth.Fail(ctx, oauthmock.Failure{Grant: "refresh_token", ClientID: e.clientID, Status: http.StatusServiceUnavailable, Count: 1}); err != nil {
@@ -374,10 +377,10 @@ func TestRefreshDueDoesNotCountATokenItDidNotRefreshAsDone(t *testing.T) {
 	})
 	t.Run("handled by another run since the index was read", func(t *testing.T) {
 		t.Parallel()
-		e := newEnv(t, envOpts{platform: platform.Zoom})
+		e := newEnv(t, envOpts{platform: zoom.ID})
 		e.connect("zoom")
 		cfg := e.cfg
-		cfg.Repo = staleDue{Repo: cfg.Repo, refs: []connection.DueRef{{Tenant: e.id.Tenant, Platform: platform.Zoom}}}
+		cfg.Repo = staleDue{Repo: cfg.Repo, refs: []connection.DueRef{{Tenant: e.id.Tenant, Platform: zoom.ID}}}
 		rep, err := connection.New(cfg).RefreshDue(context.Background(), 2)
 		if err != nil {
 			t.Fatal(err)
@@ -408,8 +411,8 @@ func (s staleDue) Due(context.Context, time.Time, string, int) ([]connection.Due
 // on its way to the token server.
 func TestATeamsRefreshCarriesTheScope(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t, envOpts{platform: platform.MicrosoftTeams})
-	e.connect(platform.MicrosoftTeams)
+	e := newEnv(t, envOpts{platform: teams.ID})
+	e.connect(teams.ID)
 	target, err := url.Parse(e.ep.TokenURL)
 	if err != nil {
 		t.Fatal(err)
@@ -429,13 +432,13 @@ func TestATeamsRefreshCarriesTheScope(t *testing.T) {
 	t.Cleanup(srv.Close)
 	cfg := e.cfg
 	cfg.Endpoints = maps.Clone(e.eps)
-	ep := cfg.Endpoints[platform.MicrosoftTeams]
+	ep := cfg.Endpoints[teams.ID]
 	ep.TokenURL = srv.URL + target.Path
-	cfg.Endpoints[platform.MicrosoftTeams] = ep
+	cfg.Endpoints[teams.ID] = ep
 	svc := connection.New(cfg)
 
 	e.clock.Advance(59 * time.Minute)
-	if _, err := svc.Token(context.Background(), e.id.Tenant, platform.MicrosoftTeams); err != nil {
+	if _, err := svc.Token(context.Background(), e.id.Tenant, teams.ID); err != nil {
 		t.Fatal(err)
 	}
 	mu.Lock()

@@ -77,7 +77,7 @@ func newEnv(t *testing.T) *env {
 	vc := vercel.New(hc, e.vercel.URL)
 	rc := railway.New(hc, e.railway.APIURL(), railway.WithPolling(time.Millisecond, 5*time.Second))
 	rd := render.New(hc, e.render.APIURL(), render.WithPolling(time.Millisecond, 5*time.Second))
-	e.deployers = map[platform.ID]platform.Deployer{platform.Vercel: vc, platform.Railway: rc, platform.Render: rd}
+	e.deployers = map[platform.ID]platform.Deployer{vercel.ID: vc, railway.ID: rc, render.ID: rd}
 	v := vaulttest.Local(t)
 	logger := logging.New(e.logs, "deployments", slog.LevelDebug)
 	byToken := func(r interface {
@@ -89,7 +89,7 @@ func newEnv(t *testing.T) *env {
 	}
 	e.conns = connection.New(connection.Config{
 		Repo: f.Store.Connections(), Vault: v, HTTP: hc, Logger: logger, Now: e.clock.Now,
-		Keys: map[platform.ID]connection.KeyVerifier{platform.Vercel: byToken(vc), platform.Railway: byToken(rc), platform.Render: byToken(rd)},
+		Keys: map[platform.ID]connection.KeyVerifier{vercel.ID: byToken(vc), railway.ID: byToken(rc), render.ID: byToken(rd)},
 	})
 	e.cfg = deploy.Config{Repo: f.Store.Deployments(), Connections: e.conns, Vault: v, Deployers: e.deployers,
 		Limit: ratelimit.Window{Limit: 10, Period: time.Hour}, Logger: logger, Now: e.clock.Now}
@@ -114,7 +114,7 @@ func (e *env) connect(tenant string) {
 	ctx := context.Background()
 	id := connection.Identity{Tenant: tenant, User: "dev-1"}
 	for p, creds := range map[platform.ID]map[string]string{
-		platform.Vercel: {"token": vercelToken}, platform.Railway: {"token": railwayToken}, platform.Render: {"apiKey": renderKey},
+		vercel.ID: {"token": vercelToken}, railway.ID: {"token": railwayToken}, render.ID: {"apiKey": renderKey},
 	} {
 		if _, err := e.conns.ConnectWithKey(ctx, id, string(p), creds); err != nil {
 			e.t.Fatalf("connecting %s: %v", p, err)

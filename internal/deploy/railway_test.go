@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/railway"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway/railwayfake"
 )
 
@@ -249,7 +250,7 @@ func TestRailwayCancelRefusedWhileMeAnswersIsAPermissionProblemAndTheConnectionS
 	e.connect(e.tenant)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e.deployers[platform.Railway] = stopAfter{Deployer: e.deployers[platform.Railway], step: "StartDeployment", stop: cancel}
+	e.deployers[railway.ID] = stopAfter{Deployer: e.deployers[railway.ID], step: "StartDeployment", stop: cancel}
 	e.rebuild()
 	d := e.create(railwayImage("cancel-denied", ""))
 	if out, err := e.worker.Run(ctx, e.tenant, d.ID); err != nil || out != deploy.OutcomePaused {

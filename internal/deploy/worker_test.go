@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/railway"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -70,8 +71,8 @@ func TestAWorkerStoppedAfterEachStepResumesWithoutRepeatingAFinishedStep(t *test
 
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
-			plain := e.deployers[platform.Vercel]
-			e.deployers[platform.Vercel] = stopAfter{Deployer: plain, step: step, stop: cancel}
+			plain := e.deployers[vercel.ID]
+			e.deployers[vercel.ID] = stopAfter{Deployer: plain, step: step, stop: cancel}
 			e.rebuild()
 			out, err := e.worker.Run(ctx, e.tenant, d.ID)
 			if err != nil || out != deploy.OutcomePaused {
@@ -85,7 +86,7 @@ func TestAWorkerStoppedAfterEachStepResumesWithoutRepeatingAFinishedStep(t *test
 				before[op] = e.vercel.Calls(op)
 			}
 
-			e.deployers[platform.Vercel] = plain
+			e.deployers[vercel.ID] = plain
 			e.rebuild()
 			out, got := e.run(d.ID)
 			if out != deploy.OutcomeEnded || got.Status != deploy.StatusReady {
@@ -151,7 +152,7 @@ func TestADeploymentLeftBuildingByACrashedWorkerIsSweptAndFinished(t *testing.T)
 
 	crashing := &crashingRepo{WorkerRepo: e.store.Deployments()}
 	ctx, cancel := context.WithCancel(context.Background())
-	e.deployers[platform.Vercel] = stopAfter{Deployer: e.deployers[platform.Vercel], step: "StartDeployment", stop: func() { crashing.crash(); cancel() }}
+	e.deployers[vercel.ID] = stopAfter{Deployer: e.deployers[vercel.ID], step: "StartDeployment", stop: func() { crashing.crash(); cancel() }}
 	wcfg := e.wcfg
 	wcfg.Repo = crashing
 	e.rebuild()
@@ -375,7 +376,7 @@ func TestADeploymentThatOutlastsItsTimeoutIsTimedOutAndCanceledAtThePlatform(t *
 	e := newEnv(t)
 	e.connect(e.tenant)
 	e.cfg.Timeout = time.Minute
-	e.deployers[platform.Vercel] = stuck{e.deployers[platform.Vercel]}
+	e.deployers[vercel.ID] = stuck{e.deployers[vercel.ID]}
 	e.rebuild()
 	d := e.create(deploy.Request{Platform: "vercel", ProjectName: "slow", Files: site()})
 	start := e.clock.Now()
@@ -403,7 +404,7 @@ func TestTheWorkerStopsBeforeTheInvocationsDeadlineAndTheNextPickupResumes(t *te
 	e.wcfg.DeadlineMargin = 2 * time.Second
 	e.wcfg.Sleep = nil
 	e.wcfg.PollInterval = 40 * time.Millisecond
-	e.deployers[platform.Vercel] = stuck{e.deployers[platform.Vercel]}
+	e.deployers[vercel.ID] = stuck{e.deployers[vercel.ID]}
 	e.rebuild()
 	d := e.create(deploy.Request{Platform: "vercel", ProjectName: "deadline", Files: site()})
 	ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
@@ -441,8 +442,8 @@ func TestCancelStopsAQueuedDeploymentBeforeItStartsAndABuildingOneAtThePlatform(
 
 	building := e.create(deploy.Request{Platform: "vercel", ProjectName: "stopped", Files: site()})
 	wctx, stop := context.WithCancel(ctx)
-	plain := e.deployers[platform.Vercel]
-	e.deployers[platform.Vercel] = stopAfter{Deployer: plain, step: "StartDeployment", stop: stop}
+	plain := e.deployers[vercel.ID]
+	e.deployers[vercel.ID] = stopAfter{Deployer: plain, step: "StartDeployment", stop: stop}
 	e.rebuild()
 	if out, err := e.worker.Run(wctx, e.tenant, building.ID); err != nil || out != deploy.OutcomePaused {
 		t.Fatalf("%s %v", out, err)
@@ -451,7 +452,7 @@ func TestCancelStopsAQueuedDeploymentBeforeItStartsAndABuildingOneAtThePlatform(
 	if err != nil || got.Status != deploy.StatusCanceled || e.vercel.Calls("cancelDeployment") != 1 {
 		t.Fatalf("cancel building: %+v %v, cancelDeployment %d", got, err, e.vercel.Calls("cancelDeployment"))
 	}
-	e.deployers[platform.Vercel] = plain
+	e.deployers[vercel.ID] = plain
 	e.rebuild()
 	if out, got := e.run(building.ID); out != deploy.OutcomeSkipped || got.Status != deploy.StatusCanceled {
 		t.Fatalf("after cancel: %s %s", out, got.Status)
@@ -468,7 +469,7 @@ func TestACancelWhileTheWorkerRunsCancelsWhatItStartsAtThePlatform(t *testing.T)
 	d := e.create(deploy.Request{Platform: "vercel", ProjectName: "raced", Files: site()})
 	// The cancel lands while the worker is uploading, before it has a
 	// platform deployment to cancel.
-	e.deployers[platform.Vercel] = stopAfter{Deployer: e.deployers[platform.Vercel], step: "Upload", stop: func() {
+	e.deployers[vercel.ID] = stopAfter{Deployer: e.deployers[vercel.ID], step: "Upload", stop: func() {
 		if _, err := e.svc.Cancel(context.Background(), e.tenant, d.ID); err != nil {
 			t.Errorf("cancel: %v", err)
 		}
@@ -567,7 +568,7 @@ func TestSecretsABuildPrintsAreRedactedFromTheKeptLog(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.connect(e.tenant)
-	e.deployers[platform.Vercel] = echoing{Deployer: e.deployers[platform.Vercel], spec: &platform.DeploySpec{}}
+	e.deployers[vercel.ID] = echoing{Deployer: e.deployers[vercel.ID], spec: &platform.DeploySpec{}}
 	e.rebuild()
 	d := e.create(deploy.Request{Platform: "vercel", ProjectName: "echo", Files: site(), Env: map[string]string{"API_KEY": "sk_live_abcdef123456"}})
 	if _, got := e.run(d.ID); got.Status != deploy.StatusReady {
@@ -662,7 +663,7 @@ func TestRailwayTakesFilesOnlyThroughTheUndocumentedUploadWhenItIsOn(t *testing.
 	if _, _, err := e.svc.Create(context.Background(), e.who, req); !apperr.Is(err, apperr.Unprocessable) {
 		t.Fatalf("files to Railway with the upload off: %v", err)
 	}
-	e.deployers[platform.Railway] = railway.New(&http.Client{Timeout: 10 * time.Second}, e.railway.APIURL(), railway.WithUndocumentedUpload(true))
+	e.deployers[railway.ID] = railway.New(&http.Client{Timeout: 10 * time.Second}, e.railway.APIURL(), railway.WithUndocumentedUpload(true))
 	e.rebuild()
 	d := e.create(req)
 	out, got := e.run(d.ID)

@@ -10,14 +10,17 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
 	"github.com/switchboard-dev/switchboard/internal/platform/instagram/instagramfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream"
 	"github.com/switchboard-dev/switchboard/internal/platform/restream/restreamfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 )
 
-var all = []platform.ID{platform.YouTube, platform.Facebook, platform.Instagram, platform.Restream}
+var all = []platform.ID{youtube.ID, facebook.ID, instagram.ID, restream.ID}
 
 func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	t.Parallel()
@@ -33,29 +36,29 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	for i, want := range all {
 		tg := ls.Targets[i]
 		// Restream creates nothing: its target streams to the user's default key.
-		if tg.Platform != want || tg.Status != livestream.TargetReady || (tg.ExternalID == "") != (want == platform.Restream) ||
+		if tg.Platform != want || tg.Status != livestream.TargetReady || (tg.ExternalID == "") != (want == restream.ID) ||
 			tg.IngestURL == "" || tg.LastError != nil {
 			t.Errorf("target %d: %+v", i, tg)
 		}
 	}
-	yt, ok := e.yt.Broadcast(target(t, ls, platform.YouTube).ExternalID)
+	yt, ok := e.yt.Broadcast(target(t, ls, youtube.ID).ExternalID)
 	if !ok || yt.Title != "Sunday service" || yt.PrivacyStatus != "unlisted" || yt.BoundStreamID == "" || yt.EnableAutoStart {
 		t.Errorf("YouTube broadcast %+v", yt)
 	}
-	fb, ok := e.fb.Video(target(t, ls, platform.Facebook).ExternalID)
+	fb, ok := e.fb.Video(target(t, ls, facebook.ID).ExternalID)
 	if !ok || fb.Status != "SCHEDULED_UNPUBLISHED" || fb.PlannedStart != in.ScheduledStart.Unix() {
 		t.Errorf("Facebook video %+v", fb)
 	}
 	if reached := e.rs.Reaches(e.rs.UserStreamKey()); len(reached) == 0 || e.rs.Calls(restreamfake.OpEventNew) != 0 {
 		t.Errorf("the Restream target does not stream to the default key that reaches the enabled channels (%+v)", reached)
 	}
-	if !strings.Contains(livestream.Note(platform.Restream), "enabled in Restream's dashboard") {
+	if !strings.Contains(livestream.Note(restream.ID), "enabled in Restream's dashboard") {
 		t.Error("a Restream target must say which channels it reaches and that they are chosen in Restream")
 	}
-	if ig := target(t, ls, platform.Instagram); ig.WatchURL != "https://www.instagram.com/gracechurch/" || !ig.UserIngest {
+	if ig := target(t, ls, instagram.ID); ig.WatchURL != "https://www.instagram.com/gracechurch/" || !ig.UserIngest {
 		t.Errorf("Instagram target %+v", ig)
 	}
-	if livestream.Note(platform.Instagram) == "" || !strings.Contains(livestream.Note(platform.Instagram), "no public API") {
+	if livestream.Note(instagram.ID) == "" || !strings.Contains(livestream.Note(instagram.ID), "no public API") {
 		t.Error("an Instagram target must say plainly that no API creates its broadcast")
 	}
 
@@ -70,8 +73,8 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	}
 	st, _ := e.yt.Stream(yt.BoundStreamID)
 	fbNow, _ := e.fb.Video(fb.ID)
-	if keys[platform.YouTube] != st.StreamName || keys[platform.Facebook] != fbNow.StreamKey || keys[platform.Restream] != e.rs.UserStreamKey() ||
-		keys[platform.Instagram] != igKey || st.StreamName == "" {
+	if keys[youtube.ID] != st.StreamName || keys[facebook.ID] != fbNow.StreamKey || keys[restream.ID] != e.rs.UserStreamKey() ||
+		keys[instagram.ID] != igKey || st.StreamName == "" {
 		t.Error("the ingest route does not give each platform's key")
 	}
 	secrets := e.secrets([]*livestream.Livestream{ls}, igKey)
@@ -90,7 +93,7 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Instagram, platform.Restream) // not Facebook
+	e.connect(tenant, youtube.ID, instagram.ID, restream.ID) // not Facebook
 	long := strings.Repeat("x", livestream.MaxTitle+1)
 	cases := []struct {
 		name   string
@@ -174,7 +177,7 @@ func TestBadRequestsAreRefusedAndChangeNothing(t *testing.T) {
 func TestFacebooksSevenDayWindowFailsItsTargetOrTheWholeRequest(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Facebook)
+	e.connect(tenant, youtube.ID, facebook.ID)
 	far := func(in livestream.CreateInput) livestream.CreateInput {
 		in.ScheduledStart = e.clock.Now().Add(8 * 24 * time.Hour).Truncate(time.Minute)
 		in.ScheduledEnd = in.ScheduledStart.Add(time.Hour)
@@ -194,12 +197,12 @@ func TestFacebooksSevenDayWindowFailsItsTargetOrTheWholeRequest(t *testing.T) {
 	// With YouTube: YouTube is set up, Facebook's target is failed with
 	// Facebook's reason and not retried (the window will not move).
 	ls := e.create(far(e.input("youtube", "facebook")))
-	fb := target(t, ls, platform.Facebook)
+	fb := target(t, ls, facebook.ID)
 	if fb.Status != livestream.TargetFailed || fb.LastError == nil || fb.LastError.Code != string(platform.ReasonInvalid) ||
 		!strings.Contains(fb.LastError.Message, "7 days") || !fb.NextAttemptAt.IsZero() {
 		t.Fatalf("Facebook target %+v %+v", fb, fb.LastError)
 	}
-	if yt := target(t, ls, platform.YouTube); yt.Status != livestream.TargetReady {
+	if yt := target(t, ls, youtube.ID); yt.Status != livestream.TargetReady {
 		t.Fatalf("YouTube target %+v", yt)
 	}
 	if ls.PublicStatus() != livestream.StatusScheduled {
@@ -210,14 +213,14 @@ func TestFacebooksSevenDayWindowFailsItsTargetOrTheWholeRequest(t *testing.T) {
 func TestARefusedTokenFailsItsTargetAndExpiresTheConnection(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Restream)
-	e.yt.RejectToken(e.token(tenant, platform.YouTube))
+	e.connect(tenant, youtube.ID, restream.ID)
+	e.yt.RejectToken(e.token(tenant, youtube.ID))
 	ls := e.create(e.input("youtube", "restream"))
-	yt := target(t, ls, platform.YouTube)
+	yt := target(t, ls, youtube.ID)
 	if yt.Status != livestream.TargetFailed || yt.LastError.Code != string(platform.ReasonExpiredToken) {
 		t.Fatalf("YouTube target %+v %+v", yt, yt.LastError)
 	}
-	if target(t, ls, platform.Restream).Status != livestream.TargetReady {
+	if target(t, ls, restream.ID).Status != livestream.TargetReady {
 		t.Fatal("Restream was held back by YouTube's failure")
 	}
 	c, err := e.conns.Get(context.Background(), tenant, "youtube")
@@ -230,14 +233,14 @@ func TestARefusedTokenFailsItsTargetAndExpiresTheConnection(t *testing.T) {
 func TestATransientFailureIsRetriedWithBackoffUntilTheAttemptsAreUsedUp(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Restream)
+	e.connect(tenant, youtube.ID, restream.ID)
 	e.rs.FailNext(restreamfake.OpUserStreamKey, 503, "", 100)
 	// The first retry is due a minute after the failure, which happens
 	// somewhere during the create (its tries wait in real time).
 	before := e.clock.Now()
 	ls := e.create(e.input("youtube", "restream"))
 	created := e.clock.Now()
-	rs := target(t, ls, platform.Restream)
+	rs := target(t, ls, restream.ID)
 	if rs.Status != livestream.TargetFailed || rs.Step != livestream.StepProvision || rs.Attempts != 1 ||
 		rs.LastError.Code != string(platform.ReasonTransient) ||
 		rs.NextAttemptAt.Before(before.Add(time.Minute)) || rs.NextAttemptAt.After(created.Add(time.Minute)) {
@@ -261,7 +264,7 @@ func TestATransientFailureIsRetriedWithBackoffUntilTheAttemptsAreUsedUp(t *testi
 	if n := e.rs.Calls(restreamfake.OpUserStreamKey); n != 5*3 {
 		t.Fatalf("Restream saw %d key reads, want 5 attempts of 3 tries", n)
 	}
-	if target(t, e.get(ls.ID), platform.YouTube).Status != livestream.TargetReady {
+	if target(t, e.get(ls.ID), youtube.ID).Status != livestream.TargetReady {
 		t.Fatal("YouTube was disturbed by Restream's retries")
 	}
 }
@@ -269,7 +272,7 @@ func TestATransientFailureIsRetriedWithBackoffUntilTheAttemptsAreUsedUp(t *testi
 func TestRetryDelaysDouble(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.Facebook)
+	e.connect(tenant, facebook.ID)
 	e.fb.FailNextWith(facebookfake.OpCreate, 500, facebookfake.Error{Message: "An unexpected error has occurred.", Type: "OAuthException", Code: 2}, 3)
 	ls := e.create(e.input("facebook"))
 	var delays []time.Duration
@@ -293,10 +296,10 @@ func TestRetryDelaysDouble(t *testing.T) {
 
 func TestTheInstagramNoteAndClientAgree(t *testing.T) {
 	t.Parallel()
-	if !strings.Contains(instagram.NoAPIMessage, "no public API") || !strings.Contains(livestream.Note(platform.Instagram), "no public API") {
+	if !strings.Contains(instagram.NoAPIMessage, "no public API") || !strings.Contains(livestream.Note(instagram.ID), "no public API") {
 		t.Fatal("Instagram's limits must be said in plain words")
 	}
-	if livestream.Note(platform.Restream) == "" || livestream.Note(platform.Facebook) != "" {
+	if livestream.Note(restream.ID) == "" || livestream.Note(facebook.ID) != "" {
 		t.Fatal("notes are for what a platform's API cannot do")
 	}
 }
@@ -304,7 +307,7 @@ func TestTheInstagramNoteAndClientAgree(t *testing.T) {
 func TestAnInstagramTargetRetriedLaterKeepsTheIngestTheUserPasted(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.Instagram)
+	e.connect(tenant, instagram.ID)
 	e.ig.FailNext(instagramfake.OpAccounts, 500, 2, 3) // the linked-account lookup fails through the client's retries
 	in := e.input("instagram")
 	ls := e.create(in)
@@ -327,7 +330,7 @@ func TestAnInstagramTargetRetriedLaterKeepsTheIngestTheUserPasted(t *testing.T) 
 func TestAYouTubeTargetWithoutMadeForKidsIsRefusedWithTheReasonItMatters(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube)
+	e.connect(tenant, youtube.ID)
 	in := e.input("youtube")
 	in.Targets[0].MadeForKids = nil
 	_, err := e.svc.Create(context.Background(), tenant, "user-1", in)
@@ -349,18 +352,18 @@ func TestAYouTubeTargetWithoutMadeForKidsIsRefusedWithTheReasonItMatters(t *test
 func TestYouTubesMadeForKidsAndAutoStopSurviveARetry(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube)
+	e.connect(tenant, youtube.ID)
 	e.yt.FailNext(youtubefake.OpBroadcastInsert, 503, "backendError", 1)
 	in := e.input("youtube")
 	in.Targets[0].MadeForKids, in.Targets[0].AutoStop = new(true), new(true)
 	ls := e.create(in)
-	yt := target(t, ls, platform.YouTube)
+	yt := target(t, ls, youtube.ID)
 	if yt.Status != livestream.TargetFailed || yt.MadeForKids == nil || !*yt.MadeForKids || !yt.AutoStop {
 		t.Fatalf("after the first failure %+v", yt)
 	}
 	e.at(yt.NextAttemptAt)
 	e.run()
-	yt = target(t, e.get(ls.ID), platform.YouTube)
+	yt = target(t, e.get(ls.ID), youtube.ID)
 	b, ok := e.yt.Broadcast(yt.ExternalID)
 	if yt.Status != livestream.TargetReady || !ok || !b.SelfDeclaredMadeForKids || !b.EnableAutoStop {
 		t.Fatalf("after the retry %+v, broadcast %+v", yt, b)
@@ -368,7 +371,7 @@ func TestYouTubesMadeForKidsAndAutoStopSurviveARetry(t *testing.T) {
 	// Without autoStop the target keeps YouTube's default, false.
 	in = e.input("youtube")
 	ls = e.create(in)
-	if b, _ := e.yt.Broadcast(target(t, ls, platform.YouTube).ExternalID); b.EnableAutoStop || b.SelfDeclaredMadeForKids {
+	if b, _ := e.yt.Broadcast(target(t, ls, youtube.ID).ExternalID); b.EnableAutoStop || b.SelfDeclaredMadeForKids {
 		t.Fatalf("defaults %+v", b)
 	}
 }
@@ -379,13 +382,13 @@ func TestAUsedUpYouTubeQuotaWaitsForItsResetAndSaysWhen(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.at(time.Date(2026, 12, 6, 20, 0, 0, 0, time.UTC)) // 12:00 PST
-	e.connect(tenant, platform.YouTube, platform.Restream)
+	e.connect(tenant, youtube.ID, restream.ID)
 	e.yt.FailNext(youtubefake.OpBroadcastInsert, 403, "quotaExceeded", 1)
 	in := e.input("youtube", "restream")
 	in.ScheduledEnd = time.Time{} // still on air when the quota resets
 	ls := e.create(in)
 	reset := time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC) // midnight PST
-	yt := target(t, ls, platform.YouTube)
+	yt := target(t, ls, youtube.ID)
 	if yt.Status != livestream.TargetFailed || yt.LastError == nil || yt.LastError.Code != string(platform.ReasonQuota) ||
 		yt.NextAttemptAt.Before(reset) || yt.NextAttemptAt.After(reset.Add(time.Minute)) || !strings.Contains(yt.LastError.Message, reset.Format(time.RFC3339)) {
 		t.Fatalf("after the quota failure %+v %+v", yt, yt.LastError)
@@ -399,7 +402,7 @@ func TestAUsedUpYouTubeQuotaWaitsForItsResetAndSaysWhen(t *testing.T) {
 	if n := e.yt.Calls(youtubefake.OpBroadcastInsert); n != 1 {
 		t.Fatalf("YouTube tried %d times before the quota reset", n)
 	}
-	if got := target(t, e.get(ls.ID), platform.Restream); got.Status != livestream.TargetLive {
+	if got := target(t, e.get(ls.ID), restream.ID); got.Status != livestream.TargetLive {
 		t.Fatalf("Restream %+v", got)
 	}
 	// Just before the reset it is not; once the quota has reset it is.

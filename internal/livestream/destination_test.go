@@ -8,7 +8,9 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 )
 
 const (
@@ -20,17 +22,17 @@ func TestAFacebookTargetWithAPageDestinationPublishesOnThePageWithItsToken(t *te
 	t.Parallel()
 	e := newEnv(t)
 	e.fb.AddPage(gracePage, "Grace Church", gracePageToken)
-	e.connect(tenant, platform.Facebook, platform.YouTube)
+	e.connect(tenant, facebook.ID, youtube.ID)
 	in := e.input("youtube", "facebook")
 	in.Targets[1].Destination = gracePage
 	ls := e.create(in)
 
-	fbt := target(t, ls, platform.Facebook)
+	fbt := target(t, ls, facebook.ID)
 	v, ok := e.fb.Video(fbt.ExternalID)
 	if !ok || v.Page != gracePage || v.Status != "SCHEDULED_UNPUBLISHED" || fbt.Destination != gracePage {
 		t.Fatalf("video %+v, target %+v", v, fbt)
 	}
-	if got := target(t, e.get(ls.ID), platform.Facebook).Destination; got != gracePage {
+	if got := target(t, e.get(ls.ID), facebook.ID).Destination; got != gracePage {
 		t.Errorf("stored destination %q", got)
 	}
 
@@ -56,12 +58,12 @@ func TestAProfileDestinationOrNoneUsesTheProfile(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.fb.AddPage(gracePage, "Grace Church", gracePageToken)
-	e.connect(tenant, platform.Facebook)
+	e.connect(tenant, facebook.ID)
 	for _, dest := range []string{"", "me"} {
 		in := e.input("facebook")
 		in.Targets[0].Destination = dest
 		ls := e.create(in)
-		fbt := target(t, ls, platform.Facebook)
+		fbt := target(t, ls, facebook.ID)
 		if v, _ := e.fb.Video(fbt.ExternalID); v.Page != "" || fbt.Destination != "" {
 			t.Errorf("destination %q: video %+v, target %+v", dest, v, fbt)
 		}
@@ -72,7 +74,7 @@ func TestADestinationThatCannotBeUsedIsRefusedAndNothingIsStored(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.fb.AddPage(gracePage, "Grace Church", gracePageToken)
-	e.connect(tenant, platform.Facebook, platform.YouTube)
+	e.connect(tenant, facebook.ID, youtube.ID)
 	cases := []struct {
 		name, platform, dest string
 		kind                 apperr.Kind
@@ -105,7 +107,7 @@ func TestDestinationsListTheConnectedAccountsProfileAndPages(t *testing.T) {
 	if _, err := e.svc.Destinations(ctx, tenant, "facebook"); !apperr.Is(err, apperr.NotFound) {
 		t.Errorf("not connected: %v, want not found", err)
 	}
-	e.connect(tenant, platform.Facebook, platform.YouTube)
+	e.connect(tenant, facebook.ID, youtube.ID)
 	ds, err := e.svc.Destinations(ctx, tenant, "facebook")
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +126,7 @@ func TestDestinationsListTheConnectedAccountsProfileAndPages(t *testing.T) {
 		t.Errorf("youtube: %v", err)
 	}
 	// A token Facebook refuses marks the connection expired.
-	e.fb.RejectToken(e.token(tenant, platform.Facebook))
+	e.fb.RejectToken(e.token(tenant, facebook.ID))
 	if _, err := e.svc.Destinations(ctx, tenant, "facebook"); !apperr.Is(err, apperr.Conflict) {
 		t.Errorf("refused token: %v, want a conflict", err)
 	}

@@ -76,10 +76,10 @@ func newEnv(t *testing.T, opts ...func(*dynamodb.Options)) *env {
 	e.cfg = livestream.Config{
 		Repo: e.fix.Store.Livestreams(), Tokens: e.conns, Vault: e.vault, Logger: logger, Now: e.clock.Now,
 		Broadcasters: map[platform.ID]platform.Broadcaster{
-			platform.YouTube:   youtube.New(hc, e.yt.URL, youtube.WithClock(e.clock.Now)),
-			platform.Facebook:  facebook.New(hc, e.fb.URL),
-			platform.Instagram: instagram.New(hc, e.ig.URL),
-			platform.Restream:  restream.New(hc, e.rs.URL),
+			youtube.ID:   youtube.New(hc, e.yt.URL, youtube.WithClock(e.clock.Now)),
+			facebook.ID:  facebook.New(hc, e.fb.URL),
+			instagram.ID: instagram.New(hc, e.ig.URL),
+			restream.ID:  restream.New(hc, e.rs.URL),
 		},
 	}
 	e.svc = livestream.New(e.cfg)
@@ -213,7 +213,7 @@ func (e *env) goLives() map[platform.ID]int {
 			ytLive++
 		}
 	}
-	return map[platform.ID]int{platform.YouTube: ytLive, platform.Facebook: fbLive}
+	return map[platform.ID]int{youtube.ID: ytLive, facebook.ID: fbLive}
 }
 
 // rawItems is every item of the table as DynamoDB holds it, as JSON.
@@ -236,17 +236,17 @@ func (e *env) secrets(list []*livestream.Livestream, extra ...string) []string {
 	for _, ls := range list {
 		for _, t := range ls.Targets {
 			switch t.Platform {
-			case platform.YouTube:
+			case youtube.ID:
 				if b, ok := e.yt.Broadcast(t.ExternalID); ok {
 					if st, ok := e.yt.Stream(b.BoundStreamID); ok {
 						out = append(out, st.StreamName)
 					}
 				}
-			case platform.Facebook:
+			case facebook.ID:
 				if v, ok := e.fb.Video(t.ExternalID); ok {
 					out = append(out, v.StreamKey)
 				}
-			case platform.Restream:
+			case restream.ID:
 				out = append(out, e.rs.UserStreamKey())
 			}
 		}

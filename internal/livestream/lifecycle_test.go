@@ -7,8 +7,11 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
+	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream"
 	"github.com/switchboard-dev/switchboard/internal/platform/restream/restreamfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 )
 
@@ -22,7 +25,7 @@ func code(err error) string {
 func TestStartAndEndOnRequest(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Instagram)
+	e.connect(tenant, youtube.ID, instagram.ID)
 	ls := e.create(e.input("youtube", "instagram"))
 	ctx := context.Background()
 	if _, err := e.svc.End(ctx, tenant, ls.ID); code(err) != "livestream_not_live" {
@@ -33,7 +36,7 @@ func TestStartAndEndOnRequest(t *testing.T) {
 	if err != nil || got.PublicStatus() != livestream.StatusLive {
 		t.Fatalf("start: %v %+v", err, got)
 	}
-	if ig := target(t, got, platform.Instagram); ig.Status != livestream.TargetLive {
+	if ig := target(t, got, instagram.ID); ig.Status != livestream.TargetLive {
 		t.Fatalf("Instagram target %+v", ig) // no call: its part is done
 	}
 	if _, err := e.svc.Start(ctx, tenant, ls.ID); code(err) != "livestream_not_scheduled" {
@@ -47,7 +50,7 @@ func TestStartAndEndOnRequest(t *testing.T) {
 	if got, err = e.svc.End(ctx, tenant, ls.ID); err != nil || got.PublicStatus() != livestream.StatusEnded {
 		t.Fatalf("end: %v %+v", err, got)
 	}
-	if n := e.goLives()[platform.YouTube]; n != 1 {
+	if n := e.goLives()[youtube.ID]; n != 1 {
 		t.Fatalf("%d go-live calls", n)
 	}
 	e.at(ls.ScheduledEnd)
@@ -59,7 +62,7 @@ func TestStartAndEndOnRequest(t *testing.T) {
 func TestCancelCancelsAtEveryPlatformAndItNeverStarts(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Facebook, platform.Restream)
+	e.connect(tenant, youtube.ID, facebook.ID, restream.ID)
 	ls := e.create(e.input("youtube", "facebook", "restream"))
 	ctx := context.Background()
 	if err := e.svc.Cancel(ctx, tenant, ls.ID); err != nil {
@@ -90,7 +93,7 @@ func TestCancelCancelsAtEveryPlatformAndItNeverStarts(t *testing.T) {
 	if rep := e.run(); rep.Found != 0 {
 		t.Fatalf("a cancelled livestream is due: %+v", rep)
 	}
-	if n := e.goLives(); n[platform.YouTube]+n[platform.Facebook] != 0 {
+	if n := e.goLives(); n[youtube.ID]+n[facebook.ID] != 0 {
 		t.Fatalf("a cancelled livestream went live: %v", n)
 	}
 }
@@ -98,7 +101,7 @@ func TestCancelCancelsAtEveryPlatformAndItNeverStarts(t *testing.T) {
 func TestCancellingALiveLivestreamEndsItsLiveTargets(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Restream)
+	e.connect(tenant, youtube.ID, restream.ID)
 	ls := e.create(e.input("youtube", "restream"))
 	e.yt.PushAll()
 	e.at(ls.ScheduledStart)
@@ -118,7 +121,7 @@ func TestCancellingALiveLivestreamEndsItsLiveTargets(t *testing.T) {
 func TestAFailedCancellationIsRecordedAndRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube)
+	e.connect(tenant, youtube.ID)
 	ls := e.create(e.input("youtube"))
 	e.yt.FailNext(youtubefake.OpBroadcastDelete, 503, "backendError", 3) // the client tries 3 times
 	if err := e.svc.Cancel(context.Background(), tenant, ls.ID); err != nil {
@@ -141,7 +144,7 @@ func TestAFailedCancellationIsRecordedAndRetried(t *testing.T) {
 func TestTheEndOfALivestreamThatNeverWentLiveCleansUpAndLeavesItFailed(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube)
+	e.connect(tenant, youtube.ID)
 	ls := e.create(e.input("youtube"))
 	e.at(ls.ScheduledStart)
 	e.run() // no encoder: going live fails, and is retried
@@ -166,7 +169,7 @@ func TestTheEndOfALivestreamThatNeverWentLiveCleansUpAndLeavesItFailed(t *testin
 func TestUpdateChangesAScheduledLivestreamOnly(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.Restream)
+	e.connect(tenant, restream.ID)
 	ls := e.create(e.input("restream"))
 	ctx := context.Background()
 	title := "Easter service"
@@ -200,8 +203,8 @@ func TestUpdateChangesAScheduledLivestreamOnly(t *testing.T) {
 func TestAnotherTenantsLivestreamDoesNotExist(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.Restream)
-	e.connect("church-2", platform.Restream)
+	e.connect(tenant, restream.ID)
+	e.connect("church-2", restream.ID)
 	ls := e.create(e.input("restream"))
 	ctx := context.Background()
 	other := "church-2"
@@ -232,7 +235,7 @@ func TestAnotherTenantsLivestreamDoesNotExist(t *testing.T) {
 func TestListIsNewestFirstFilteredAndPaged(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.Restream)
+	e.connect(tenant, restream.ID)
 	var ids []string
 	for i := range 3 {
 		in := e.input("restream")

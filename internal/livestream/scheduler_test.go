@@ -13,14 +13,17 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/restream"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 )
 
 func TestTheSchedulerStartsEveryTargetAtItsStartAndEndsThemAtItsEnd(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Facebook, platform.Restream)
+	e.connect(tenant, youtube.ID, facebook.ID, restream.ID)
 	ls := e.create(e.input("youtube", "facebook", "restream"))
 	e.yt.PushAll() // the encoder pushes before the start
 	e.fb.PushAll()
@@ -56,7 +59,7 @@ func TestTheSchedulerStartsEveryTargetAtItsStartAndEndsThemAtItsEnd(t *testing.T
 			t.Fatalf("a run %s after the start found %+v", d, rep)
 		}
 	}
-	if n := e.goLives(); n[platform.YouTube] != 1 || n[platform.Facebook] != 1 {
+	if n := e.goLives(); n[youtube.ID] != 1 || n[facebook.ID] != 1 {
 		t.Fatalf("go-live calls %v, want one each", n)
 	}
 
@@ -90,7 +93,7 @@ func TestTheSchedulerStartsEveryTargetAtItsStartAndEndsThemAtItsEnd(t *testing.T
 func TestOnePlatformFailingNeverHoldsBackTheOthers(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Facebook, platform.Restream)
+	e.connect(tenant, youtube.ID, facebook.ID, restream.ID)
 	ls := e.create(e.input("youtube", "facebook", "restream"))
 	e.yt.PushAll()
 	e.fb.FailNext(facebookfake.OpUpdate, 500, 2, 1) // Facebook fails once, transiently
@@ -101,12 +104,12 @@ func TestOnePlatformFailingNeverHoldsBackTheOthers(t *testing.T) {
 	if got.PublicStatus() != livestream.StatusLive {
 		t.Fatalf("status %s", got.PublicStatus())
 	}
-	fb := target(t, got, platform.Facebook)
+	fb := target(t, got, facebook.ID)
 	if fb.Status != livestream.TargetFailed || fb.Step != livestream.StepGoLive || fb.LastError == nil ||
 		fb.LastError.Code != string(platform.ReasonTransient) || fb.NextAttemptAt.IsZero() {
 		t.Fatalf("Facebook target %+v", fb)
 	}
-	for _, p := range []platform.ID{platform.YouTube, platform.Restream} {
+	for _, p := range []platform.ID{youtube.ID, restream.ID} {
 		if tg := target(t, got, p); tg.Status != livestream.TargetLive {
 			t.Fatalf("%s is %s", p, tg.Status)
 		}
@@ -116,11 +119,11 @@ func TestOnePlatformFailingNeverHoldsBackTheOthers(t *testing.T) {
 	if rep := e.run(); rep.Done != 1 {
 		t.Fatalf("the retry run: %+v", rep)
 	}
-	fb = target(t, e.get(ls.ID), platform.Facebook)
+	fb = target(t, e.get(ls.ID), facebook.ID)
 	if fb.Status != livestream.TargetLive || fb.LastError != nil || fb.Attempts != 0 {
 		t.Fatalf("Facebook after the retry %+v", fb)
 	}
-	if n := e.goLives(); n[platform.YouTube] != 1 || n[platform.Facebook] != 2 {
+	if n := e.goLives(); n[youtube.ID] != 1 || n[facebook.ID] != 2 {
 		t.Fatalf("go-live calls %v", n)
 	}
 }
@@ -128,17 +131,17 @@ func TestOnePlatformFailingNeverHoldsBackTheOthers(t *testing.T) {
 func TestAPermanentRefusalIsNotRetried(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Facebook)
+	e.connect(tenant, youtube.ID, facebook.ID)
 	ls := e.create(e.input("youtube", "facebook"))
 	e.yt.FailNext(youtubefake.OpBroadcastTransition, 403, "liveStreamingNotEnabled", 1)
 	e.at(ls.ScheduledStart)
 	e.run()
 	got := e.get(ls.ID)
-	yt := target(t, got, platform.YouTube)
+	yt := target(t, got, youtube.ID)
 	if yt.Status != livestream.TargetFailed || yt.LastError.Code != string(platform.ReasonNotEligible) || !yt.NextAttemptAt.IsZero() {
 		t.Fatalf("YouTube target %+v %+v", yt, yt.LastError)
 	}
-	if got.PublicStatus() != livestream.StatusLive || target(t, got, platform.Facebook).Status != livestream.TargetLive {
+	if got.PublicStatus() != livestream.StatusLive || target(t, got, facebook.ID).Status != livestream.TargetLive {
 		t.Fatal("Facebook was held back")
 	}
 }
@@ -146,7 +149,7 @@ func TestAPermanentRefusalIsNotRetried(t *testing.T) {
 func TestEveryTargetFailingFailsTheLivestreamUntilARetryWorks(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube)
+	e.connect(tenant, youtube.ID)
 	ls := e.create(e.input("youtube"))
 	// The encoder is not pushing yet: YouTube refuses to go live, which
 	// retrying helps with.
@@ -168,7 +171,7 @@ func TestEveryTargetFailingFailsTheLivestreamUntilARetryWorks(t *testing.T) {
 func TestConcurrentAndRepeatedRunsStartAndEndEachPlatformOnce(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Facebook, platform.Restream)
+	e.connect(tenant, youtube.ID, facebook.ID, restream.ID)
 	ls := e.create(e.input("youtube", "facebook", "restream"))
 	e.yt.PushAll()
 
@@ -197,7 +200,7 @@ func TestConcurrentAndRepeatedRunsStartAndEndEachPlatformOnce(t *testing.T) {
 	if done := runAll(ls.ScheduledStart); done != 1 {
 		t.Fatalf("%d runs started the livestream, want 1", done)
 	}
-	if n := e.goLives(); n[platform.YouTube] != 1 || n[platform.Facebook] != 1 {
+	if n := e.goLives(); n[youtube.ID] != 1 || n[facebook.ID] != 1 {
 		t.Fatalf("go-live calls %v, want exactly one per platform", n)
 	}
 	if got := e.get(ls.ID); got.PublicStatus() != livestream.StatusLive {
@@ -220,7 +223,7 @@ func TestConcurrentAndRepeatedRunsStartAndEndEachPlatformOnce(t *testing.T) {
 func TestARunThatDiedIsResumedWithoutRepeatingWhatItDid(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.YouTube, platform.Facebook)
+	e.connect(tenant, youtube.ID, facebook.ID)
 	ls := e.create(e.input("youtube", "facebook"))
 	e.yt.PushAll()
 	repo := e.fix.Store.Livestreams()
@@ -254,10 +257,10 @@ func TestARunThatDiedIsResumedWithoutRepeatingWhatItDid(t *testing.T) {
 		t.Fatalf("the resuming run: %+v", rep)
 	}
 	got := e.get(ls.ID)
-	if got.PublicStatus() != livestream.StatusLive || got.ClaimOwner != "" || target(t, got, platform.Facebook).Status != livestream.TargetLive {
+	if got.PublicStatus() != livestream.StatusLive || got.ClaimOwner != "" || target(t, got, facebook.ID).Status != livestream.TargetLive {
 		t.Fatalf("after the resume: %s %+v", got.PublicStatus(), got.Targets)
 	}
-	if n := e.goLives(); n[platform.YouTube] != 0 || n[platform.Facebook] != 1 {
+	if n := e.goLives(); n[youtube.ID] != 0 || n[facebook.ID] != 1 {
 		t.Fatalf("go-live calls %v: the resume repeated YouTube or skipped Facebook", n)
 	}
 	// The dead run, were it to wake up, can no longer write.
@@ -296,7 +299,7 @@ func TestARunWithNothingDueCostsOneQuery(t *testing.T) {
 	t.Parallel()
 	ops := &countingOps{ops: map[string]int{}}
 	e := newEnv(t, ops.option)
-	e.connect(tenant, platform.Restream)
+	e.connect(tenant, restream.ID)
 	e.create(e.input("restream"))
 	ops.take()
 	if rep := e.run(); rep.Found != 0 {
@@ -310,7 +313,7 @@ func TestARunWithNothingDueCostsOneQuery(t *testing.T) {
 func TestTheSchedulerTakesNoWorkWhenItsDeadlineIsNear(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.Restream)
+	e.connect(tenant, restream.ID)
 	ls := e.create(e.input("restream"))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -326,7 +329,7 @@ func TestTheSchedulerTakesNoWorkWhenItsDeadlineIsNear(t *testing.T) {
 func TestManyDueLivestreamsAreAllStartedAcrossPages(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(tenant, platform.Restream)
+	e.connect(tenant, restream.ID)
 	in := e.input("restream")
 	const n = 60 // more than a page of the due index
 	for range n {

@@ -123,15 +123,15 @@ func newEnv(t *testing.T) *env {
 	logger := logging.New(e.logs, "meetings", slog.LevelDebug)
 	e.conns = connection.New(connection.Config{
 		Repo: f.Store.Connections(), Vault: e.vault, Endpoints: eps,
-		Accounts: map[platform.ID]connection.AccountReader{platform.Zoom: zc, platform.GoogleMeet: mc, platform.MicrosoftTeams: tc},
-		Keys: map[platform.ID]connection.KeyVerifier{platform.Jitsi: func(_ context.Context, c connection.Credentials) (platform.Account, error) {
+		Accounts: map[platform.ID]connection.AccountReader{zoom.ID: zc, googlemeet.ID: mc, teams.ID: tc},
+		Keys: map[platform.ID]connection.KeyVerifier{jitsi.ID: func(_ context.Context, c connection.Credentials) (platform.Account, error) {
 			return jitsi.Verify(map[string]string{"appId": c.AppID, "keyId": c.KeyID, "privateKey": c.PrivateKey})
 		}},
 		ReturnAllowlist: []string{"https://app.example.com"}, HTTP: hc, Logger: logger, Now: e.clock.Now,
 	})
 	e.clients = clients{
-		meeters: map[platform.ID]platform.Meeter{platform.Zoom: zc, platform.GoogleMeet: mc, platform.MicrosoftTeams: tc,
-			platform.Jitsi: jitsi.NewPublicRooms(jitsiPublicURL)},
+		meeters: map[platform.ID]platform.Meeter{zoom.ID: zc, googlemeet.ID: mc, teams.ID: tc,
+			jitsi.ID: jitsi.NewPublicRooms(jitsiPublicURL)},
 		jaasURL: jaasURL,
 	}
 	e.cfg = meeting.Config{Repo: f.Store.Meetings(registry.OfKind(platform.KindMeeting)...), Connections: e.conns, Clients: e.clients, Vault: e.vault,
@@ -191,7 +191,7 @@ func (e *env) connectJaaS(tenant string) *jitsitest.Verifier {
 
 func (e *env) connectAll(tenant string) *jitsitest.Verifier {
 	e.t.Helper()
-	for _, p := range []platform.ID{platform.Zoom, platform.GoogleMeet, platform.MicrosoftTeams} {
+	for _, p := range []platform.ID{zoom.ID, googlemeet.ID, teams.ID} {
 		e.connect(tenant, p)
 	}
 	return e.connectJaaS(tenant)

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
-	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 )
 
 func TestStatusFollowsTheTargetsAndThePlannedEnd(t *testing.T) {
@@ -139,7 +140,7 @@ func TestValidateRefusesBadRequestsNamingTheField(t *testing.T) {
 		}
 		if sp.title != "Elders" || !sp.start.Equal(time.Date(2026, 3, 1, 16, 0, 0, 0, time.UTC)) || sp.start.Location() != time.UTC ||
 			sp.duration != time.Hour || sp.timeZone != "America/Chicago" ||
-			len(sp.platforms) != 2 || sp.platforms[0] != platform.Zoom || sp.platforms[1] != platform.Jitsi {
+			len(sp.platforms) != 2 || sp.platforms[0] != zoom.ID || sp.platforms[1] != jitsi.ID {
 			t.Fatalf("normalised to %+v", sp)
 		}
 	})

@@ -17,8 +17,11 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
 	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet/googlemeetfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
+	"github.com/switchboard-dev/switchboard/internal/platform/teams"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams/teamsfake"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom/zoomfake"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -46,13 +49,13 @@ func TestAMeetingOnAllFourPlatformsHasFourJoinURLs(t *testing.T) {
 	}
 
 	// Each join URL is the one the platform made.
-	zid, _ := strconv.ParseInt(target(t, m, platform.Zoom).ExternalID, 10, 64)
+	zid, _ := strconv.ParseInt(target(t, m, zoom.ID).ExternalID, 10, 64)
 	zm, ok := e.zoom.Meeting(zid)
-	if !ok || zm.JoinURL != target(t, m, platform.Zoom).JoinURL || zm.Topic != in.Title || zm.Duration != 45 || zm.Timezone != "America/Chicago" {
+	if !ok || zm.JoinURL != target(t, m, zoom.ID).JoinURL || zm.Topic != in.Title || zm.Duration != 45 || zm.Timezone != "America/Chicago" {
 		t.Errorf("zoom has %+v", zm)
 	}
-	ev, ok := e.meet.Event(target(t, m, platform.GoogleMeet).ExternalID)
-	if !ok || ev.HangoutLink != target(t, m, platform.GoogleMeet).JoinURL {
+	ev, ok := e.meet.Event(target(t, m, googlemeet.ID).ExternalID)
+	if !ok || ev.HangoutLink != target(t, m, googlemeet.ID).JoinURL {
 		t.Errorf("calendar has %+v", ev)
 	}
 	// The Calendar event id and the Teams externalId come from the
@@ -60,12 +63,12 @@ func TestAMeetingOnAllFourPlatformsHasFourJoinURLs(t *testing.T) {
 	if ev.ID != googlemeet.EventID(m.ID+":google-meet") {
 		t.Errorf("event id %s is not derived from %s", ev.ID, m.ID)
 	}
-	tm, ok := e.teams.Meeting(target(t, m, platform.MicrosoftTeams).ExternalID)
-	if !ok || tm.JoinWebURL != target(t, m, platform.MicrosoftTeams).JoinURL || tm.ExternalID != m.ID+":microsoft-teams" {
+	tm, ok := e.teams.Meeting(target(t, m, teams.ID).ExternalID)
+	if !ok || tm.JoinWebURL != target(t, m, teams.ID).JoinURL || tm.ExternalID != m.ID+":microsoft-teams" {
 		t.Errorf("teams has %+v", tm)
 	}
 	// The JaaS link is a participant's, signed with the tenant's key.
-	link := target(t, m, platform.Jitsi).JoinURL
+	link := target(t, m, jitsi.ID).JoinURL
 	claims, err := jaas.VerifyLink(link, m.Start)
 	if err != nil || claims.Context.User.Moderator != "false" {
 		t.Fatalf("JaaS link %v, claims %+v", err, claims)
@@ -101,7 +104,7 @@ func TestAMeetingOnAllFourPlatformsHasFourJoinURLs(t *testing.T) {
 	if err != nil || string(host) != zm.StartURL {
 		t.Fatalf("the sealed host link opens to %q, %v", host, err)
 	}
-	if _, err := e.vault.Open(context.Background(), env, meeting.LinkContext("church-b", platform.Zoom, m.ID, meeting.LinkHost)); err == nil {
+	if _, err := e.vault.Open(context.Background(), env, meeting.LinkContext("church-b", zoom.ID, m.ID, meeting.LinkHost)); err == nil {
 		t.Fatal("a host link opens under another tenant's context")
 	}
 	for _, a := range []string{"hostLink_jitsi", "joinLink_jitsi"} {
@@ -127,7 +130,7 @@ func TestJitsiWithoutJaaSMakesPublicRooms(t *testing.T) {
 				}
 			}
 			m := e.create(e.input("jitsi"))
-			tg := target(t, m, platform.Jitsi)
+			tg := target(t, m, jitsi.ID)
 			if m.Status != meeting.StatusScheduled || tg.Status != meeting.TargetReady ||
 				!strings.HasPrefix(tg.JoinURL, jitsiPublicURL+"/elders-meeting-") || tg.ExternalID == "" {
 				t.Fatalf("%+v", m)
@@ -150,12 +153,12 @@ func TestAFailingPlatformLeavesTheOthersCreatedAndSaysWhy(t *testing.T) {
 	if m.Status != meeting.StatusScheduled {
 		t.Fatalf("status %s", m.Status)
 	}
-	failed := target(t, m, platform.MicrosoftTeams)
+	failed := target(t, m, teams.ID)
 	if failed.Status != meeting.TargetFailed || failed.JoinURL != "" || failed.LastError == nil ||
 		failed.LastError.Code != string(platform.ReasonPermission) || failed.LastError.Message != "Forbidden" || failed.LastError.At.IsZero() {
 		t.Fatalf("teams target %+v %+v", failed, failed.LastError)
 	}
-	for _, p := range []platform.ID{platform.Zoom, platform.GoogleMeet, platform.Jitsi} {
+	for _, p := range []platform.ID{zoom.ID, googlemeet.ID, jitsi.ID} {
 		if tg := target(t, m, p); tg.Status != meeting.TargetReady || tg.JoinURL == "" {
 			t.Errorf("%s: %+v", p, tg)
 		}
@@ -171,10 +174,10 @@ func TestAFailingPlatformLeavesTheOthersCreatedAndSaysWhy(t *testing.T) {
 func TestEveryTargetFailingIsAFailedMeetingThatIsStillRecorded(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(e.tenant, platform.Zoom)
+	e.connect(e.tenant, zoom.ID)
 	e.zoom.DailyCreateLimit = 0
 	m := e.create(e.input("zoom"))
-	tg := target(t, m, platform.Zoom)
+	tg := target(t, m, zoom.ID)
 	if m.Status != meeting.StatusFailed || tg.Status != meeting.TargetFailed || tg.LastError.Code != string(platform.ReasonQuota) ||
 		!strings.Contains(tg.LastError.Message, "daily rate limit") {
 		t.Fatalf("%+v %+v", m, tg.LastError)
@@ -187,7 +190,7 @@ func TestEveryTargetFailingIsAFailedMeetingThatIsStillRecorded(t *testing.T) {
 func TestATargetThatIsNotConnectedRefusesTheMeetingAndChangesNothing(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(e.tenant, platform.Zoom)
+	e.connect(e.tenant, zoom.ID)
 	_, err := e.svc.Create(context.Background(), e.tenant, e.user, e.input("zoom", "microsoft-teams", "google-meet"))
 	ae, ok := apperr.As(err)
 	if !ok || ae.Kind != apperr.Conflict || ae.Code != "target_not_connected" || !strings.Contains(ae.Detail, "Microsoft Teams is not connected") {
@@ -207,7 +210,7 @@ func TestATargetThatIsNotConnectedRefusesTheMeetingAndChangesNothing(t *testing.
 func TestInvalidInputStoresNothingAndCallsNoPlatform(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(e.tenant, platform.Zoom)
+	e.connect(e.tenant, zoom.ID)
 	in := e.input("zoom")
 	in.DurationMinutes = 0
 	_, err := e.svc.Create(context.Background(), e.tenant, e.user, in)
@@ -222,18 +225,18 @@ func TestInvalidInputStoresNothingAndCallsNoPlatform(t *testing.T) {
 func TestARefusedTokenFailsTheTargetAndExpiresTheConnection(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(e.tenant, platform.Zoom)
-	creds, err := e.conns.Token(context.Background(), e.tenant, platform.Zoom)
+	e.connect(e.tenant, zoom.ID)
+	creds, err := e.conns.Token(context.Background(), e.tenant, zoom.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.zoom.RejectToken(creds.AccessToken)
 	m := e.create(e.input("zoom", "jitsi"))
-	tg := target(t, m, platform.Zoom)
+	tg := target(t, m, zoom.ID)
 	if tg.Status != meeting.TargetFailed || tg.LastError.Code != string(platform.ReasonExpiredToken) || !strings.Contains(tg.LastError.Message, "reconnect") {
 		t.Fatalf("%+v %+v", tg, tg.LastError)
 	}
-	if target(t, m, platform.Jitsi).Status != meeting.TargetReady || m.Status != meeting.StatusScheduled {
+	if target(t, m, jitsi.ID).Status != meeting.TargetReady || m.Status != meeting.StatusScheduled {
 		t.Fatalf("the other target: %+v", m)
 	}
 	c, err := e.conns.Get(context.Background(), e.tenant, "zoom")
@@ -263,17 +266,17 @@ func TestCancelDeletesTheMeetingAtEveryPlatform(t *testing.T) {
 			t.Errorf("%s: %+v", tg.Platform, tg)
 		}
 	}
-	zid, _ := strconv.ParseInt(target(t, m, platform.Zoom).ExternalID, 10, 64)
+	zid, _ := strconv.ParseInt(target(t, m, zoom.ID).ExternalID, 10, 64)
 	if zm, _ := e.zoom.Meeting(zid); zm.Status != zoomfake.StatusDeleted || e.zoom.Calls(zoomfake.OpDeleteMeeting) != 1 {
 		t.Errorf("zoom: %s after %d deletes", zm.Status, e.zoom.Calls(zoomfake.OpDeleteMeeting))
 	}
-	if ev, _ := e.meet.Event(target(t, m, platform.GoogleMeet).ExternalID); ev.Status != "cancelled" || e.meet.Calls(googlemeetfake.OpEventsDelete) != 1 {
+	if ev, _ := e.meet.Event(target(t, m, googlemeet.ID).ExternalID); ev.Status != "cancelled" || e.meet.Calls(googlemeetfake.OpEventsDelete) != 1 {
 		t.Errorf("calendar: %s after %d deletes", ev.Status, e.meet.Calls(googlemeetfake.OpEventsDelete))
 	}
 	if e.teams.Meetings() != 0 || e.teams.Calls(teamsfake.OpDelete) != 1 {
 		t.Errorf("teams: %d meetings after %d deletes", e.teams.Meetings(), e.teams.Calls(teamsfake.OpDelete))
 	}
-	if note := target(t, got, platform.Jitsi).Note; !strings.Contains(note, "no call that deletes") {
+	if note := target(t, got, jitsi.ID).Note; !strings.Contains(note, "no call that deletes") {
 		t.Errorf("jitsi note %q", note)
 	}
 
@@ -289,8 +292,8 @@ func TestCancelDeletesTheMeetingAtEveryPlatform(t *testing.T) {
 func TestAFailedDeleteIsRecordedAndRetriedByTheNextCancel(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(e.tenant, platform.Zoom)
-	e.connect(e.tenant, platform.MicrosoftTeams)
+	e.connect(e.tenant, zoom.ID)
+	e.connect(e.tenant, teams.ID)
 	m := e.create(e.input("zoom", "microsoft-teams"))
 	e.zoom.FailNext(zoomfake.OpDeleteMeeting, http.StatusBadRequest, "300", 1)
 	ctx := context.Background()
@@ -298,18 +301,18 @@ func TestAFailedDeleteIsRecordedAndRetriedByTheNextCancel(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := e.get(m.ID)
-	zt := target(t, got, platform.Zoom)
+	zt := target(t, got, zoom.ID)
 	if got.Status != meeting.StatusCancelled || zt.Status != meeting.TargetReady || zt.LastError == nil ||
 		zt.LastError.Code != string(platform.ReasonInvalid) || zt.LastError.Message != "Invalid field." {
 		t.Fatalf("after a failed delete: %s, zoom %+v %+v", got.Status, zt, zt.LastError)
 	}
-	if target(t, got, platform.MicrosoftTeams).Status != meeting.TargetCancelled {
+	if target(t, got, teams.ID).Status != meeting.TargetCancelled {
 		t.Fatal("the other target was not cancelled")
 	}
 	if err := e.svc.Cancel(ctx, e.tenant, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	zt = target(t, e.get(m.ID), platform.Zoom)
+	zt = target(t, e.get(m.ID), zoom.ID)
 	if zt.Status != meeting.TargetCancelled || zt.LastError != nil || e.zoom.Calls(zoomfake.OpDeleteMeeting) != 2 || e.teams.Calls(teamsfake.OpDelete) != 1 {
 		t.Fatalf("after the retry: %+v, zoom deletes %d, teams deletes %d", zt, e.zoom.Calls(zoomfake.OpDeleteMeeting), e.teams.Calls(teamsfake.OpDelete))
 	}
@@ -322,12 +325,12 @@ func TestAZoomDeleteWithoutItsScopeSaysWhichScopeToReconnectWith(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
 	e.zoom.SetDefaultScopes("meeting:write:meeting", "user:read:user")
-	e.connect(e.tenant, platform.Zoom)
+	e.connect(e.tenant, zoom.ID)
 	m := e.create(e.input("zoom"))
 	if err := e.svc.Cancel(context.Background(), e.tenant, m.ID); err != nil {
 		t.Fatal(err)
 	}
-	zt := target(t, e.get(m.ID), platform.Zoom)
+	zt := target(t, e.get(m.ID), zoom.ID)
 	if zt.Status != meeting.TargetReady || zt.LastError == nil || zt.LastError.Code != string(platform.ReasonPermission) ||
 		!strings.Contains(zt.LastError.Message, "meeting:delete:meeting") || !strings.Contains(zt.LastError.Message, "reconnect Zoom") {
 		t.Fatalf("zoom target %+v %+v", zt, zt.LastError)
@@ -337,7 +340,7 @@ func TestAZoomDeleteWithoutItsScopeSaysWhichScopeToReconnectWith(t *testing.T) {
 func TestCancelAfterThePlannedEndIsRefused(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(e.tenant, platform.Zoom)
+	e.connect(e.tenant, zoom.ID)
 	m := e.create(e.input("zoom"))
 	e.clock.Advance(time.Hour + 45*time.Minute)
 	if got := e.get(m.ID); got.Status != meeting.StatusEnded {
@@ -355,7 +358,7 @@ func TestCancelAfterThePlannedEndIsRefused(t *testing.T) {
 func TestAnotherTenantCannotSeeOrCancelAMeeting(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(e.tenant, platform.Zoom)
+	e.connect(e.tenant, zoom.ID)
 	m := e.create(e.input("zoom"))
 	ctx := context.Background()
 	if _, err := e.svc.Get(ctx, "church-b", m.ID); !apperr.Is(err, apperr.NotFound) {
@@ -435,9 +438,9 @@ type deletingMeeter interface {
 func TestAMeetingCancelledWhileBeingCreatedIsTakenBackAtThePlatform(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(e.tenant, platform.MicrosoftTeams)
-	g := gate{deletingMeeter: e.clients.meeters[platform.MicrosoftTeams].(deletingMeeter), entered: make(chan struct{}), release: make(chan struct{})}
-	e.clients.meeters = map[platform.ID]platform.Meeter{platform.MicrosoftTeams: g, platform.Jitsi: e.clients.meeters[platform.Jitsi]}
+	e.connect(e.tenant, teams.ID)
+	g := gate{deletingMeeter: e.clients.meeters[teams.ID].(deletingMeeter), entered: make(chan struct{}), release: make(chan struct{})}
+	e.clients.meeters = map[platform.ID]platform.Meeter{teams.ID: g, jitsi.ID: e.clients.meeters[jitsi.ID]}
 	e.rebuild()
 
 	ctx := context.Background()
@@ -447,7 +450,7 @@ func TestAMeetingCancelledWhileBeingCreatedIsTakenBackAtThePlatform(t *testing.T
 	wg.Go(func() { created, createErr = e.svc.Create(ctx, e.tenant, e.user, e.input("microsoft-teams", "jitsi")) })
 	<-g.entered
 	list, _, err := e.svc.List(ctx, e.tenant, "", "", 1)
-	if err != nil || len(list) != 1 || target(t, list[0], platform.MicrosoftTeams).Status != meeting.TargetPending {
+	if err != nil || len(list) != 1 || target(t, list[0], teams.ID).Status != meeting.TargetPending {
 		t.Fatalf("while creating: %+v %v", list, err)
 	}
 	// The meeting is stored before any platform answers, and can be
@@ -460,14 +463,14 @@ func TestAMeetingCancelledWhileBeingCreatedIsTakenBackAtThePlatform(t *testing.T
 	if createErr != nil {
 		t.Fatal(createErr)
 	}
-	tt := target(t, created, platform.MicrosoftTeams)
+	tt := target(t, created, teams.ID)
 	if created.Status != meeting.StatusCancelled || tt.Status != meeting.TargetCancelled || tt.ExternalID == "" {
 		t.Fatalf("after the create finished: %s %+v", created.Status, tt)
 	}
 	if e.teams.Meetings() != 0 || e.teams.Calls(teamsfake.OpDelete) != 1 {
 		t.Fatalf("teams holds %d meetings after %d deletes", e.teams.Meetings(), e.teams.Calls(teamsfake.OpDelete))
 	}
-	if jt := target(t, created, platform.Jitsi); jt.Status != meeting.TargetCancelled {
+	if jt := target(t, created, jitsi.ID); jt.Status != meeting.TargetCancelled {
 		t.Fatalf("jitsi %+v", jt)
 	}
 }
@@ -479,7 +482,7 @@ func TestATargetLeftPendingByACrashIsCancelledWithANote(t *testing.T) {
 	now := e.clock.Now()
 	id, _ := meeting.NewID(now)
 	crashed := &meeting.Meeting{Tenant: e.tenant, ID: id, Title: "Crashed", Start: now.Add(time.Hour), Duration: time.Hour, TimeZone: "UTC",
-		CreatedAt: now, Targets: []meeting.Target{{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now}}}
+		CreatedAt: now, Targets: []meeting.Target{{Platform: zoom.ID, Status: meeting.TargetPending, UpdatedAt: now}}}
 	if err := e.store.Meetings(registry.OfKind(platform.KindMeeting)...).Create(ctx, crashed); err != nil {
 		t.Fatal(err)
 	}
@@ -490,14 +493,14 @@ func TestATargetLeftPendingByACrashIsCancelledWithANote(t *testing.T) {
 	if err := e.svc.Cancel(ctx, e.tenant, id); err != nil {
 		t.Fatal(err)
 	}
-	if tg := target(t, e.get(id), platform.Zoom); tg.Status != meeting.TargetPending {
+	if tg := target(t, e.get(id), zoom.ID); tg.Status != meeting.TargetPending {
 		t.Fatalf("a fresh pending target was touched: %+v", tg)
 	}
 	e.clock.Advance(3 * time.Minute)
 	if err := e.svc.Cancel(ctx, e.tenant, id); err != nil {
 		t.Fatal(err)
 	}
-	tg := target(t, e.get(id), platform.Zoom)
+	tg := target(t, e.get(id), zoom.ID)
 	if tg.Status != meeting.TargetCancelled || !strings.Contains(tg.Note, "never finished") {
 		t.Fatalf("a stale pending target: %+v", tg)
 	}
@@ -506,10 +509,10 @@ func TestATargetLeftPendingByACrashIsCancelledWithANote(t *testing.T) {
 func TestAMeetConferenceStillPendingKeepsTheEventSoCancelRemovesIt(t *testing.T) {
 	t.Parallel()
 	e := newEnv(t)
-	e.connect(e.tenant, platform.GoogleMeet)
+	e.connect(e.tenant, googlemeet.ID)
 	e.meet.PendingReads = 100
 	m := e.create(e.input("google-meet"))
-	tg := target(t, m, platform.GoogleMeet)
+	tg := target(t, m, googlemeet.ID)
 	if tg.Status != meeting.TargetFailed || tg.ExternalID == "" || tg.LastError.Code != string(platform.ReasonTransient) {
 		t.Fatalf("%+v %+v", tg, tg.LastError)
 	}
@@ -519,7 +522,7 @@ func TestAMeetConferenceStillPendingKeepsTheEventSoCancelRemovesIt(t *testing.T)
 	if ev, _ := e.meet.Event(tg.ExternalID); ev.Status != "cancelled" {
 		t.Fatalf("the Calendar event is %s", ev.Status)
 	}
-	if got := target(t, e.get(m.ID), platform.GoogleMeet); got.Status != meeting.TargetCancelled {
+	if got := target(t, e.get(m.ID), googlemeet.ID); got.Status != meeting.TargetCancelled {
 		t.Fatalf("%+v", got)
 	}
 }
@@ -530,7 +533,7 @@ func TestSetTargetMovesOnlyATargetInTheExpectedState(t *testing.T) {
 	m := e.create(e.input("jitsi"))
 	ctx := context.Background()
 	repo := e.store.Meetings(registry.OfKind(platform.KindMeeting)...)
-	tg := target(t, m, platform.Jitsi)
+	tg := target(t, m, jitsi.ID)
 	tg.Status = meeting.TargetFailed
 	err := repo.SetTarget(ctx, e.tenant, m.ID, tg, meeting.TargetPending, true)
 	if !errors.Is(err, meeting.ErrChanged) {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/render"
 )
 
 func TestSleepWaitsOrEndsWithItsContext(t *testing.T) {
@@ -27,9 +28,9 @@ func TestSleepWaitsOrEndsWithItsContext(t *testing.T) {
 
 func TestMissingStepIsAnInvalidRequestNamingWhatIsMissing(t *testing.T) {
 	t.Parallel()
-	err := platform.MissingStep(platform.Render, "start the deploy", "the service")
+	err := platform.MissingStep(render.ID, "start the deploy", "the service")
 	pe, ok := platform.AsError(err)
-	if !ok || pe.Platform != platform.Render || pe.Op != "start the deploy" || pe.Reason != platform.ReasonInvalid {
+	if !ok || pe.Platform != render.ID || pe.Op != "start the deploy" || pe.Reason != platform.ReasonInvalid {
 		t.Fatalf("MissingStep = %#v, want a render %q error with reason invalid", err, "start the deploy")
 	}
 	if want := "the service is not known yet: an earlier step has not run"; pe.Message != want {

@@ -6,20 +6,6 @@ package platform
 // ID names a platform in URLs, keys and environment variables.
 type ID string
 
-const (
-	YouTube        ID = "youtube"
-	Facebook       ID = "facebook"
-	Instagram      ID = "instagram"
-	Restream       ID = "restream"
-	Zoom           ID = "zoom"
-	GoogleMeet     ID = "google-meet"
-	MicrosoftTeams ID = "microsoft-teams"
-	Jitsi          ID = "jitsi"
-	Vercel         ID = "vercel"
-	Railway        ID = "railway"
-	Render         ID = "render"
-)
-
 // Kind is what a platform is used for.
 type Kind string
 

@@ -1,7 +1,9 @@
 package platform
 
 import (
+	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -31,29 +33,33 @@ type Registration struct {
 	// AudienceSettings: targets take madeForKids and autoStop (YouTube's
 	// audience declaration and auto-stop).
 	AudienceSettings bool
+	// Settings are the platform's own configuration variables besides its
+	// endpoints; app.LoadConfig reads and checks them at cold start and
+	// `make dev` lists them.
+	Settings []Setting
 	// New builds the platform's client over deps; the app picks what it
 	// needs from it by interface (an account reader, a Broadcaster, a
 	// Meeter, a Deployer, ...).
 	New func(deps ClientDeps) any
 }
 
+// Setting is one configuration variable of a platform's client.
+type Setting struct {
+	Name    string // the environment variable, <PLATFORM>_...
+	Default string // what "(unset)" means, for the listing
+	Meaning string
+	// Check refuses a value the client cannot use, saying why; nil takes
+	// any value. An unset variable ("") is never checked.
+	Check func(value string) error
+}
+
 // ClientDeps is what a platform's client is built from.
 type ClientDeps struct {
 	HTTP      *http.Client
 	Endpoints Endpoints
-	Options   ClientOptions
-}
-
-// ClientOptions are the few settings from configuration some clients take;
-// each client reads its own and ignores the rest.
-type ClientOptions struct {
-	MeetCalendarAPIURL string // GOOGLE_MEET_CALENDAR_API_URL; Google's when empty
-	MeetUserinfoURL    string // GOOGLE_MEET_USERINFO_URL; Google's when empty
-	JitsiPublicURL     string // JITSI_PUBLIC_URL; the jitsi package's default when empty
-
-	VercelUploadConcurrency   int           // VERCEL_UPLOAD_CONCURRENCY
-	RailwayUndocumentedUpload bool          // RAILWAY_UNDOCUMENTED_UPLOAD
-	RailwayPollInterval       time.Duration // RAILWAY_POLL_INTERVAL_MS
+	// Settings are the values of the platform's Settings by name, trimmed
+	// and already checked ("" when unset).
+	Settings map[string]string
 }
 
 // DefaultOAuth is the registration's OAuth service; ok is false for a
@@ -122,4 +128,30 @@ type KeyCredentials struct {
 	Team string
 	// None: nothing was given and nothing is needed (KeyAuth.PublicAccount).
 	None bool
+}
+
+// Millis reads a setting given in whole milliseconds above zero; def when
+// unset.
+func Millis(value string, def time.Duration) (time.Duration, error) {
+	if value == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(value)
+	if err != nil || n <= 0 {
+		return def, fmt.Errorf("%q is not a whole number of milliseconds above zero", value)
+	}
+	return time.Duration(n) * time.Millisecond, nil
+}
+
+// Bool reads a true/false setting (strconv.ParseBool's spellings); false
+// when unset.
+func Bool(value string) (bool, error) {
+	if value == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(value)
+	if err != nil {
+		return false, fmt.Errorf("%q is neither true nor false", value)
+	}
+	return b, nil
 }

@@ -10,6 +10,9 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -45,7 +48,7 @@ func TestConnectionListAndViewReadEverythingButTheSealedCredentials(t *testing.T
 	ctx := context.Background()
 	repo := f.Store.Connections()
 	now := time.Date(2026, 5, 3, 10, 0, 0, 0, time.UTC)
-	for _, p := range []platform.ID{platform.YouTube, platform.Zoom} {
+	for _, p := range []platform.ID{youtube.ID, zoom.ID} {
 		c := fullConnection(t, "t1", p, now)
 		if err := repo.Save(ctx, c, ""); err != nil {
 			t.Fatal(err)
@@ -95,7 +98,7 @@ func TestConnectionListAndViewReadEverythingButTheSealedCredentials(t *testing.T
 			t.Errorf("%s: View gave\n%+v\nGet gave (credentials aside)\n%+v", l.Platform, *view, *full)
 		}
 	}
-	if _, err := repo.View(ctx, "t1", platform.Vercel); !store.IsNotFound(err) {
+	if _, err := repo.View(ctx, "t1", vercel.ID); !store.IsNotFound(err) {
 		t.Fatalf("View of a connection never made: %v, want NotFound", err)
 	}
 }

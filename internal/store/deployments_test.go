@@ -13,6 +13,8 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/deploy"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/render"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 	"github.com/switchboard-dev/switchboard/internal/ratelimit"
 	"github.com/switchboard-dev/switchboard/internal/store"
 )
@@ -23,7 +25,7 @@ var hour = ratelimit.Window{Limit: 10, Period: time.Hour}
 func accepted(t *testing.T, repo store.DeploymentRepo, tenant string, now time.Time, change ...func(*deploy.Deployment)) *deploy.Deployment {
 	t.Helper()
 	d := &deploy.Deployment{
-		ID: deploy.NewID(now), Tenant: tenant, User: "u1", Platform: platform.Vercel, ProjectName: "site",
+		ID: deploy.NewID(now), Tenant: tenant, User: "u1", Platform: vercel.ID, ProjectName: "site",
 		Source: deploy.SourceFiles, Status: deploy.StatusQueued, SealedEnv: []byte("sealed-env-bytes"),
 		Files:     deploy.FileSet{Count: 1, Bytes: 5, Chunks: 1, SHA256: "abc"},
 		CreatedAt: now, UpdatedAt: now, Deadline: now.Add(5 * time.Minute), DueAt: now.Add(2 * time.Minute),
@@ -290,11 +292,11 @@ func TestListFiltersByStatusPlatformAndProjectName(t *testing.T) {
 	at := func(i int) time.Time { return now.Add(time.Duration(i) * time.Millisecond) }
 	site := accepted(t, repo, "acme", at(0))
 	blog := accepted(t, repo, "acme", at(1), func(d *deploy.Deployment) { d.ProjectName = "blog" })
-	api := accepted(t, repo, "acme", at(2), func(d *deploy.Deployment) { d.Platform, d.ProjectName = platform.Render, "api" })
+	api := accepted(t, repo, "acme", at(2), func(d *deploy.Deployment) { d.Platform, d.ProjectName = render.ID, "api" })
 	if _, err := repo.Cancel(ctx, "acme", blog.ID, at(3)); err != nil {
 		t.Fatal(err)
 	}
-	accepted(t, repo, "globex", at(4), func(d *deploy.Deployment) { d.Platform = platform.Render })
+	accepted(t, repo, "globex", at(4), func(d *deploy.Deployment) { d.Platform = render.ID })
 	cases := []struct {
 		name string
 		f    deploy.ListFilter
@@ -302,10 +304,10 @@ func TestListFiltersByStatusPlatformAndProjectName(t *testing.T) {
 	}{
 		{"none", deploy.ListFilter{}, []string{api.ID, blog.ID, site.ID}},
 		{"status", deploy.ListFilter{Status: deploy.StatusCanceled}, []string{blog.ID}},
-		{"platform", deploy.ListFilter{Platform: platform.Render}, []string{api.ID}},
+		{"platform", deploy.ListFilter{Platform: render.ID}, []string{api.ID}},
 		{"project name", deploy.ListFilter{ProjectName: "site"}, []string{site.ID}},
-		{"all three", deploy.ListFilter{Status: deploy.StatusQueued, Platform: platform.Vercel, ProjectName: "blog"}, nil},
-		{"status and platform", deploy.ListFilter{Status: deploy.StatusQueued, Platform: platform.Vercel}, []string{site.ID}},
+		{"all three", deploy.ListFilter{Status: deploy.StatusQueued, Platform: vercel.ID, ProjectName: "blog"}, nil},
+		{"status and platform", deploy.ListFilter{Status: deploy.StatusQueued, Platform: vercel.ID}, []string{site.ID}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

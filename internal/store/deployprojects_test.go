@@ -6,16 +6,18 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/render"
+	"github.com/switchboard-dev/switchboard/internal/platform/vercel"
 )
 
 func TestAProjectRecordIsPerTenantPlatformScopeAndName(t *testing.T) {
 	t.Parallel()
 	repo := dynamotest.New(t).Store.Deployments()
 	ctx := context.Background()
-	if err := repo.RecordProject(ctx, "acme", platform.Vercel, "", "site", "prj_1"); err != nil {
+	if err := repo.RecordProject(ctx, "acme", vercel.ID, "", "site", "prj_1"); err != nil {
 		t.Fatal(err)
 	}
-	if err := repo.RecordProject(ctx, "acme", platform.Vercel, "team#1", "site", "prj_team"); err != nil {
+	if err := repo.RecordProject(ctx, "acme", vercel.ID, "team#1", "site", "prj_team"); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -23,12 +25,12 @@ func TestAProjectRecordIsPerTenantPlatformScopeAndName(t *testing.T) {
 		p                   platform.ID
 		want                string
 	}{
-		{"acme", "", "site", platform.Vercel, "prj_1"},
-		{"acme", "team#1", "site", platform.Vercel, "prj_team"},
-		{"other", "", "site", platform.Vercel, ""},
-		{"acme", "", "site", platform.Render, ""},
-		{"acme", "", "site-2", platform.Vercel, ""},
-		{"acme", "team", "#1#site", platform.Vercel, ""}, // no forged key
+		{"acme", "", "site", vercel.ID, "prj_1"},
+		{"acme", "team#1", "site", vercel.ID, "prj_team"},
+		{"other", "", "site", vercel.ID, ""},
+		{"acme", "", "site", render.ID, ""},
+		{"acme", "", "site-2", vercel.ID, ""},
+		{"acme", "team", "#1#site", vercel.ID, ""}, // no forged key
 	}
 	for _, c := range cases {
 		got, err := repo.OwnedProject(ctx, c.tenant, c.p, c.scope, c.name)
@@ -37,10 +39,10 @@ func TestAProjectRecordIsPerTenantPlatformScopeAndName(t *testing.T) {
 		}
 	}
 	// A project made anew (the old one deleted at the platform) replaces the record.
-	if err := repo.RecordProject(ctx, "acme", platform.Vercel, "", "site", "prj_2"); err != nil {
+	if err := repo.RecordProject(ctx, "acme", vercel.ID, "", "site", "prj_2"); err != nil {
 		t.Fatal(err)
 	}
-	if got, _ := repo.OwnedProject(ctx, "acme", platform.Vercel, "", "site"); got != "prj_2" {
+	if got, _ := repo.OwnedProject(ctx, "acme", vercel.ID, "", "site"); got != "prj_2" {
 		t.Errorf("after re-recording: %q", got)
 	}
 }

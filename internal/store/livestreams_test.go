@@ -10,6 +10,9 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/facebook"
+	"github.com/switchboard-dev/switchboard/internal/platform/instagram"
+	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -22,15 +25,15 @@ func sampleLivestream(tenant, id string, start time.Time) *livestream.Livestream
 		CreatedAt: start.Add(-time.Hour), UpdatedAt: start.Add(-time.Hour), CreatedBy: "user-1",
 		DueAt: start,
 		Targets: []livestream.Target{
-			{Platform: platform.YouTube, Privacy: "unlisted", Status: livestream.TargetReady, ExternalID: "b1",
+			{Platform: youtube.ID, Privacy: "unlisted", Status: livestream.TargetReady, ExternalID: "b1",
 				WatchURL: "https://www.youtube.com/watch?v=b1", IngestURL: "rtmp://a.rtmp.youtube.com/live2",
 				Extra: map[string]string{"streamId": "s1"}, UpdatedAt: start.Add(-time.Hour)},
-			{Platform: platform.Facebook, Status: livestream.TargetFailed, Step: livestream.StepProvision, Attempts: 2,
+			{Platform: facebook.ID, Status: livestream.TargetFailed, Step: livestream.StepProvision, Attempts: 2,
 				NextAttemptAt: start.Add(-50 * time.Minute), UpdatedAt: start.Add(-time.Hour),
 				LastError: &livestream.LastError{Code: "transient", Message: "create live video: unavailable", At: start.Add(-time.Hour)}},
-			{Platform: platform.Instagram, Status: livestream.TargetReady, UserIngest: true, IngestURL: "rtmps://live-upload.instagram.com:443/rtmp/"},
+			{Platform: instagram.ID, Status: livestream.TargetReady, UserIngest: true, IngestURL: "rtmps://live-upload.instagram.com:443/rtmp/"},
 		},
-		SealedKeys: map[platform.ID][]byte{platform.YouTube: {1, 2, 3}, platform.Instagram: {4, 5}},
+		SealedKeys: map[platform.ID][]byte{youtube.ID: {1, 2, 3}, instagram.ID: {4, 5}},
 	}
 }
 
@@ -107,7 +110,7 @@ func TestSaveHoldsToTheVersionAndTheClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := repo.Get(ctx, "church-1", ls.ID)
-	if got.Targets[0].Status != livestream.TargetLive || string(got.SealedKeys[platform.YouTube]) != "\x09\x09" || got.Targets[1].Attempts != 2 {
+	if got.Targets[0].Status != livestream.TargetLive || string(got.SealedKeys[youtube.ID]) != "\x09\x09" || got.Targets[1].Attempts != 2 {
 		t.Fatalf("after the target write %+v %v", got.Targets, got.SealedKeys)
 	}
 	// A dead claim can be taken over.

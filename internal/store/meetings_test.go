@@ -13,7 +13,11 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/platform/googlemeet"
+	"github.com/switchboard-dev/switchboard/internal/platform/jitsi"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
+	"github.com/switchboard-dev/switchboard/internal/platform/teams"
+	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -55,10 +59,10 @@ func TestMeetingRoundTripsThroughItsItem(t *testing.T) {
 	repo := f.Store.Meetings(registry.OfKind(platform.KindMeeting)...)
 	now := time.Now().UTC()
 	m := newMeeting(t, "church-a", now,
-		meeting.Target{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now},
-		meeting.Target{Platform: platform.GoogleMeet, Status: meeting.TargetFailed, UpdatedAt: now,
+		meeting.Target{Platform: zoom.ID, Status: meeting.TargetPending, UpdatedAt: now},
+		meeting.Target{Platform: googlemeet.ID, Status: meeting.TargetFailed, UpdatedAt: now,
 			LastError: &meeting.LastError{Code: "permission", Message: "Forbidden", At: now}},
-		meeting.Target{Platform: platform.Jitsi, Status: meeting.TargetPending, UpdatedAt: now})
+		meeting.Target{Platform: jitsi.ID, Status: meeting.TargetPending, UpdatedAt: now})
 	if err := repo.Create(ctx, m); err != nil {
 		t.Fatal(err)
 	}
@@ -66,14 +70,14 @@ func TestMeetingRoundTripsThroughItsItem(t *testing.T) {
 		t.Fatalf("a second create with the same id: %v", err)
 	}
 
-	ready := meeting.Target{Platform: platform.Zoom, Status: meeting.TargetReady, ExternalID: "89012345671",
+	ready := meeting.Target{Platform: zoom.ID, Status: meeting.TargetReady, ExternalID: "89012345671",
 		JoinURL: "https://zoom.example/j/1", Extra: map[string]string{"uuid": "u-1"}, UpdatedAt: now,
 		SealedHost: []byte("sealed-host-envelope")}
 	if err := repo.SetTarget(ctx, m.Tenant, m.ID, ready, meeting.TargetPending, true); err != nil {
 		t.Fatal(err)
 	}
 	// A sealed join link is stored only sealed, whatever JoinURL holds.
-	jaas := meeting.Target{Platform: platform.Jitsi, Status: meeting.TargetReady, ExternalID: "room-1",
+	jaas := meeting.Target{Platform: jitsi.ID, Status: meeting.TargetReady, ExternalID: "room-1",
 		JoinURL: "https://8x8.example/app/room-1?jwt=secret-token", UpdatedAt: now,
 		SealedJoin: []byte("sealed-join-envelope"), SealedHost: []byte("sealed-jaas-host")}
 	if err := repo.SetTarget(ctx, m.Tenant, m.ID, jaas, meeting.TargetPending, true); err != nil {
@@ -88,7 +92,7 @@ func TestMeetingRoundTripsThroughItsItem(t *testing.T) {
 		got.CreatedBy != "pastor" || !got.CreatedAt.Equal(m.CreatedAt) || !got.CancelledAt.IsZero() || got.Tenant != "church-a" {
 		t.Fatalf("meeting %+v", got)
 	}
-	if len(got.Targets) != 3 || got.Targets[0].Platform != platform.Zoom || got.Targets[1].Platform != platform.GoogleMeet || got.Targets[2].Platform != platform.Jitsi {
+	if len(got.Targets) != 3 || got.Targets[0].Platform != zoom.ID || got.Targets[1].Platform != googlemeet.ID || got.Targets[2].Platform != jitsi.ID {
 		t.Fatalf("targets out of order: %+v", got.Targets)
 	}
 	z := got.Targets[0]
@@ -108,7 +112,7 @@ func TestMeetingRoundTripsThroughItsItem(t *testing.T) {
 		t.Fatalf("type %q", store.GetS(it, "type"))
 	}
 	_, ec, ok := store.GetSealed(it, "joinLink_jitsi")
-	if !ok || !reflect.DeepEqual(ec, meeting.LinkContext("church-a", platform.Jitsi, m.ID, meeting.LinkJoin)) || ec[vault.KeyPurpose] != vault.PurposeMeetingLink {
+	if !ok || !reflect.DeepEqual(ec, meeting.LinkContext("church-a", jitsi.ID, m.ID, meeting.LinkJoin)) || ec[vault.KeyPurpose] != vault.PurposeMeetingLink {
 		t.Fatalf("the join link's context %v", ec)
 	}
 	if raw, _ := json.Marshal(it); strings.Contains(string(raw), "secret-token") {
@@ -123,18 +127,18 @@ func TestSetTargetHonoursItsConditions(t *testing.T) {
 	repo := f.Store.Meetings(registry.OfKind(platform.KindMeeting)...)
 	now := time.Now().UTC()
 	m := newMeeting(t, "church-a", now,
-		meeting.Target{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now},
-		meeting.Target{Platform: platform.MicrosoftTeams, Status: meeting.TargetPending, UpdatedAt: now})
+		meeting.Target{Platform: zoom.ID, Status: meeting.TargetPending, UpdatedAt: now},
+		meeting.Target{Platform: teams.ID, Status: meeting.TargetPending, UpdatedAt: now})
 	if err := repo.Create(ctx, m); err != nil {
 		t.Fatal(err)
 	}
 	ready := func(p platform.ID) meeting.Target {
 		return meeting.Target{Platform: p, Status: meeting.TargetReady, ExternalID: "x-" + string(p), UpdatedAt: now}
 	}
-	if err := repo.SetTarget(ctx, m.Tenant, m.ID, ready(platform.Zoom), meeting.TargetReady, false); !errors.Is(err, meeting.ErrChanged) {
+	if err := repo.SetTarget(ctx, m.Tenant, m.ID, ready(zoom.ID), meeting.TargetReady, false); !errors.Is(err, meeting.ErrChanged) {
 		t.Fatalf("from the wrong status: %v", err)
 	}
-	if err := repo.SetTarget(ctx, "church-b", m.ID, ready(platform.Zoom), meeting.TargetPending, false); !errors.Is(err, meeting.ErrChanged) {
+	if err := repo.SetTarget(ctx, "church-b", m.ID, ready(zoom.ID), meeting.TargetPending, false); !errors.Is(err, meeting.ErrChanged) {
 		t.Fatalf("another tenant's write: %v", err)
 	}
 	cancelled, err := repo.Cancel(ctx, m.Tenant, m.ID, now)
@@ -142,10 +146,10 @@ func TestSetTargetHonoursItsConditions(t *testing.T) {
 		t.Fatalf("cancel: %+v %v", cancelled, err)
 	}
 	// Once cancelled, a create's outcome (whileOpen) is refused; a cancel's is not.
-	if err := repo.SetTarget(ctx, m.Tenant, m.ID, ready(platform.Zoom), meeting.TargetPending, true); !errors.Is(err, meeting.ErrChanged) {
+	if err := repo.SetTarget(ctx, m.Tenant, m.ID, ready(zoom.ID), meeting.TargetPending, true); !errors.Is(err, meeting.ErrChanged) {
 		t.Fatalf("whileOpen on a cancelled meeting: %v", err)
 	}
-	if err := repo.SetTarget(ctx, m.Tenant, m.ID, ready(platform.Zoom), meeting.TargetPending, false); err != nil {
+	if err := repo.SetTarget(ctx, m.Tenant, m.ID, ready(zoom.ID), meeting.TargetPending, false); err != nil {
 		t.Fatalf("without whileOpen: %v", err)
 	}
 	// Cancel again keeps the first time.
@@ -203,12 +207,12 @@ func TestSealedMeetingLinksAreFoundForRewrap(t *testing.T) {
 	f := dynamotest.New(t)
 	ctx := context.Background()
 	now := time.Now().UTC()
-	m := newMeeting(t, "church-a", now, meeting.Target{Platform: platform.Zoom, Status: meeting.TargetPending, UpdatedAt: now})
+	m := newMeeting(t, "church-a", now, meeting.Target{Platform: zoom.ID, Status: meeting.TargetPending, UpdatedAt: now})
 	repo := f.Store.Meetings(registry.OfKind(platform.KindMeeting)...)
 	if err := repo.Create(ctx, m); err != nil {
 		t.Fatal(err)
 	}
-	tg := meeting.Target{Platform: platform.Zoom, Status: meeting.TargetReady, ExternalID: "1", UpdatedAt: now, SealedHost: []byte("env")}
+	tg := meeting.Target{Platform: zoom.ID, Status: meeting.TargetReady, ExternalID: "1", UpdatedAt: now, SealedHost: []byte("env")}
 	if err := repo.SetTarget(ctx, m.Tenant, m.ID, tg, meeting.TargetPending, true); err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +221,7 @@ func TestSealedMeetingLinksAreFoundForRewrap(t *testing.T) {
 		t.Fatal(err)
 	}
 	if len(envs) != 1 || envs[0].Ref.Attr != "hostLink_zoom" || envs[0].Ref.SK != "MEET#"+m.ID ||
-		!reflect.DeepEqual(envs[0].Context, meeting.LinkContext("church-a", platform.Zoom, m.ID, meeting.LinkHost)) {
+		!reflect.DeepEqual(envs[0].Context, meeting.LinkContext("church-a", zoom.ID, m.ID, meeting.LinkHost)) {
 		t.Fatalf("envelopes %+v", envs)
 	}
 }
@@ -229,12 +233,12 @@ func TestMeetingListReadsEverythingButTheSealedHostLinks(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	repo, m := pendingMeeting(t, now, func(m *meeting.Meeting) { m.CancelledAt = now.Add(time.Minute).Truncate(time.Second) },
-		platform.Zoom, platform.Jitsi)
+		zoom.ID, jitsi.ID)
 	for _, tg := range []meeting.Target{
-		{Platform: platform.Zoom, Status: meeting.TargetReady, ExternalID: "89012345671", JoinURL: "https://zoom.example/j/1",
+		{Platform: zoom.ID, Status: meeting.TargetReady, ExternalID: "89012345671", JoinURL: "https://zoom.example/j/1",
 			Extra: map[string]string{"uuid": "u-1"}, Note: "a note", UpdatedAt: now, SealedHost: []byte("sealed-host-envelope"),
 			LastError: &meeting.LastError{Code: "transient", Message: "once failed", At: now}},
-		{Platform: platform.Jitsi, Status: meeting.TargetReady, ExternalID: "room-1", UpdatedAt: now,
+		{Platform: jitsi.ID, Status: meeting.TargetReady, ExternalID: "room-1", UpdatedAt: now,
 			SealedJoin: []byte("sealed-join-envelope"), SealedHost: []byte("sealed-jaas-host")},
 	} {
 		if err := repo.SetTarget(ctx, m.Tenant, m.ID, tg, meeting.TargetPending, false); err != nil {

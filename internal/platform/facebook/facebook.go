@@ -51,14 +51,14 @@ type Client struct {
 var _ platform.Broadcaster = (*Client)(nil)
 
 // New builds a client. apiURL is the Graph base
-// (registry.LoadEndpoints(platform.Facebook, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(ID, getenv).APIURL; empty: the
 // default https://graph.facebook.com/v21.0).
 func New(httpClient *http.Client, apiURL string) *Client {
 	if apiURL == "" {
 		apiURL = platform.MetaGraphURL
 	}
 	return &Client{
-		call: platform.Caller{Platform: platform.Facebook, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: Refine},
+		call: platform.Caller{Platform: ID, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: Refine},
 		now:  time.Now,
 	}
 }
@@ -69,7 +69,7 @@ func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) 
 }
 
 func fail(op string, reason platform.Reason, msg string) error {
-	return &platform.Error{Platform: platform.Facebook, Op: op, Reason: reason, Message: msg}
+	return &platform.Error{Platform: ID, Op: op, Reason: reason, Message: msg}
 }
 
 // Whoami names the user behind the token (GET /me?fields=id,name).

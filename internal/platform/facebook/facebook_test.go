@@ -38,7 +38,7 @@ func spec(lead time.Duration) platform.BroadcastSpec {
 
 func reasonOf(t *testing.T, err error) platform.Reason {
 	t.Helper()
-	return platformtest.Reason(t, err, platform.Facebook)
+	return platformtest.Reason(t, err, facebook.ID)
 }
 
 func state(t *testing.T, c *facebook.Client, b platform.Broadcast) platform.BroadcastState {

@@ -2,10 +2,13 @@ package facebook
 
 import "github.com/switchboard-dev/switchboard/internal/platform"
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "facebook"
+
 // Registration is what Switchboard knows about Facebook.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.Facebook, Name: "Facebook", Kind: platform.KindLivestream,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Facebook", Kind: platform.KindLivestream,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantMeta,
 			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastCreate, platform.CapBroadcastStatus,
 				platform.CapTokenRevoke),

@@ -115,7 +115,7 @@ func New(httpClient *http.Client, meetURL, calendarURL string, opts ...Option) *
 		calendarURL = DefaultCalendarURL
 	}
 	c := &Client{
-		call:       platform.Caller{Platform: platform.GoogleMeet, HTTP: httpClient, Refine: Refine},
+		call:       platform.Caller{Platform: ID, HTTP: httpClient, Refine: Refine},
 		meet:       strings.TrimSuffix(meetURL, "/"),
 		cal:        strings.TrimSuffix(calendarURL, "/"),
 		userinfo:   DefaultUserinfoURL,
@@ -157,7 +157,7 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 // scheduled one a Calendar event with a Meet conference (POST
 // /calendars/primary/events?conferenceDataVersion=1).
 func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.MeetingSpec) (platform.Meeting, error) {
-	spec, err := spec.Normalize(platform.GoogleMeet, c.now())
+	spec, err := spec.Normalize(ID, c.now())
 	if err != nil {
 		return platform.Meeting{}, err
 	}
@@ -186,7 +186,7 @@ func (c *Client) createSpace(ctx context.Context, token string) (platform.Meetin
 		return platform.Meeting{}, err
 	}
 	if !strings.HasPrefix(sp.Name, "spaces/") || sp.MeetingURI == "" {
-		return platform.Meeting{}, &platform.Error{Platform: platform.GoogleMeet, Op: "create meeting space",
+		return platform.Meeting{}, &platform.Error{Platform: ID, Op: "create meeting space",
 			Status: http.StatusOK, Reason: platform.ReasonTransient, Message: "the answer had no space name or meeting URI"}
 	}
 	return platform.Meeting{ExternalID: sp.Name, JoinURL: sp.MeetingURI,
@@ -302,7 +302,7 @@ func (c *Client) createEvent(ctx context.Context, token string, spec platform.Me
 	if pe, ok := platform.AsError(err); ok && idempotent && pe.Status == http.StatusConflict {
 		// An earlier try made it.
 		if ev, err = c.getEvent(ctx, token, body.ID); err == nil && ev.Status == "cancelled" {
-			return platform.Meeting{}, &platform.Error{Platform: platform.GoogleMeet, Op: "create calendar event",
+			return platform.Meeting{}, &platform.Error{Platform: ID, Op: "create calendar event",
 				Status: http.StatusConflict, Reason: platform.ReasonConflict, Code: "duplicate",
 				Message: "the Calendar event of this meeting was deleted; a new meeting needs a new request id"}
 		}
@@ -313,7 +313,7 @@ func (c *Client) createEvent(ctx context.Context, token string, spec platform.Me
 	for i := 0; ev.conferenceStatus() == "pending" && i < c.pollTries; i++ {
 		select {
 		case <-ctx.Done():
-			return platform.Meeting{}, &platform.Error{Platform: platform.GoogleMeet, Op: "create calendar event",
+			return platform.Meeting{}, &platform.Error{Platform: ID, Op: "create calendar event",
 				Reason: platform.ReasonTransient, Message: "no answer in time", Err: ctx.Err()}
 		case <-time.After(c.pollEvery):
 		}
@@ -331,17 +331,17 @@ func (c *Client) createEvent(ctx context.Context, token string, spec platform.Me
 	}
 	switch st := ev.conferenceStatus(); {
 	case st == "pending":
-		return m, &platform.Error{Platform: platform.GoogleMeet, Op: "create calendar event", Reason: platform.ReasonTransient,
+		return m, &platform.Error{Platform: ID, Op: "create calendar event", Reason: platform.ReasonTransient,
 			Message: "Google Calendar is still creating the Meet conference; try again to pick up its link"}
 	case st == "failure" || st == "":
 		// The event is of no use without a conference: take it away again.
 		_, _ = c.call.Do(ctx, platform.Request{Op: "delete calendar event", Method: http.MethodDelete, Path: c.eventURL(ev.ID),
 			Query: url.Values{"sendUpdates": {"none"}}, Token: token, Idempotent: true})
-		return platform.Meeting{}, &platform.Error{Platform: platform.GoogleMeet, Op: "create calendar event",
+		return platform.Meeting{}, &platform.Error{Platform: ID, Op: "create calendar event",
 			Reason: platform.ReasonNotEligible, Code: st,
 			Message: "Google Calendar could not add a Meet conference to the event (is Google Meet enabled for this account?)"}
 	case m.JoinURL == "":
-		return m, &platform.Error{Platform: platform.GoogleMeet, Op: "create calendar event", Reason: platform.ReasonTransient,
+		return m, &platform.Error{Platform: ID, Op: "create calendar event", Reason: platform.ReasonTransient,
 			Message: "the event's Meet conference has no link"}
 	}
 	return m, nil
@@ -368,7 +368,7 @@ func isSpace(m platform.Meeting) bool { return strings.HasPrefix(m.ExternalID, "
 // be ended through the API: ReasonUnsupported.
 func (c *Client) EndMeeting(ctx context.Context, token string, m platform.Meeting) error {
 	if !isSpace(m) {
-		return platform.Unsupported(platform.GoogleMeet, "end meeting",
+		return platform.Unsupported(ID, "end meeting",
 			"Google's API cannot end a Calendar-scheduled Meet: it ends when its participants leave")
 	}
 	_, err := c.call.Do(ctx, platform.Request{Op: "end meeting", Method: http.MethodPost,
@@ -390,7 +390,7 @@ func (c *Client) DeleteMeeting(ctx context.Context, token string, m platform.Mee
 		return nil
 	}
 	if m.ExternalID == "" {
-		return &platform.Error{Platform: platform.GoogleMeet, Op: "delete calendar event", Reason: platform.ReasonInvalid, Message: "no event id"}
+		return &platform.Error{Platform: ID, Op: "delete calendar event", Reason: platform.ReasonInvalid, Message: "no event id"}
 	}
 	_, err := c.call.Do(ctx, platform.Request{Op: "delete calendar event", Method: http.MethodDelete, Path: c.eventURL(m.ExternalID),
 		Query: url.Values{"sendUpdates": {"all"}}, Token: token, Idempotent: true})

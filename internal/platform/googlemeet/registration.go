@@ -2,17 +2,24 @@ package googlemeet
 
 import "github.com/switchboard-dev/switchboard/internal/platform"
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "google-meet"
+
 // Registration is what Switchboard knows about Google Meet.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.GoogleMeet, Name: "Google Meet", Kind: platform.KindMeeting,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Google Meet", Kind: platform.KindMeeting,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantGoogle,
 			Capabilities: platform.WithOperations((*Client)(nil), platform.CapMeetingCreate,
 				platform.CapTokenRefresh, platform.CapTokenRevoke)},
 		OAuth: platform.GoogleOAuth("openid", "email", "profile",
 			"https://www.googleapis.com/auth/meetings.space.created", "https://www.googleapis.com/auth/calendar.events"),
 		APIURL: "https://meet.googleapis.com/v2",
-		New:    newClient,
+		Settings: []platform.Setting{
+			{Name: "GOOGLE_MEET_CALENDAR_API_URL", Default: "(Google's)", Meaning: "Google Meet's Calendar API base"},
+			{Name: "GOOGLE_MEET_USERINFO_URL", Default: "(Google's)", Meaning: "Google Meet's userinfo endpoint"},
+		},
+		New: newClient,
 	}
 }
 
@@ -20,8 +27,8 @@ func Registration() platform.Registration {
 // URLs configured (Google's where empty).
 func newClient(d platform.ClientDeps) any {
 	var opts []Option
-	if u := d.Options.MeetUserinfoURL; u != "" {
+	if u := d.Settings["GOOGLE_MEET_USERINFO_URL"]; u != "" {
 		opts = append(opts, WithUserinfoURL(u))
 	}
-	return New(d.HTTP, d.Endpoints.APIURL, d.Options.MeetCalendarAPIURL, opts...)
+	return New(d.HTTP, d.Endpoints.APIURL, d.Settings["GOOGLE_MEET_CALENDAR_API_URL"], opts...)
 }

@@ -40,7 +40,7 @@ type Client struct {
 var _ platform.Broadcaster = (*Client)(nil)
 
 // New builds a client. apiURL is the Graph base
-// (registry.LoadEndpoints(platform.Instagram, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(ID, getenv).APIURL; empty: the
 // default https://graph.facebook.com/v21.0). Errors are read in the Graph
 // API's shape, as for Facebook.
 func New(httpClient *http.Client, apiURL string) *Client {
@@ -48,12 +48,12 @@ func New(httpClient *http.Client, apiURL string) *Client {
 		apiURL = platform.MetaGraphURL
 	}
 	return &Client{call: platform.Caller{
-		Platform: platform.Instagram, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: facebook.Refine,
+		Platform: ID, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: facebook.Refine,
 	}}
 }
 
 func fail(op string, reason platform.Reason, msg string) error {
-	return &platform.Error{Platform: platform.Instagram, Op: op, Reason: reason, Message: msg}
+	return &platform.Error{Platform: ID, Op: op, Reason: reason, Message: msg}
 }
 
 func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {

@@ -40,7 +40,7 @@ func spec() platform.BroadcastSpec {
 
 func reasonOf(t *testing.T, err error) platform.Reason {
 	t.Helper()
-	return platformtest.Reason(t, err, platform.Instagram)
+	return platformtest.Reason(t, err, instagram.ID)
 }
 
 func TestLifecycleUsesTheUsersIngestAndReadsWhetherTheAccountIsLive(t *testing.T) {

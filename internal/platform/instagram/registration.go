@@ -2,10 +2,13 @@ package instagram
 
 import "github.com/switchboard-dev/switchboard/internal/platform"
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "instagram"
+
 // Registration is what Switchboard knows about Instagram.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.Instagram, Name: "Instagram", Kind: platform.KindLivestream,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Instagram", Kind: platform.KindLivestream,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantMeta,
 			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastManual, platform.CapBroadcastStatus),
 			Notes:        "Instagram has no public API that creates or starts a live broadcast: copy the stream URL and key from Instagram's Live Producer into the target; Switchboard streams there and reads whether it is live."},

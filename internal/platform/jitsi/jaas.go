@@ -44,7 +44,7 @@ type Credentials struct {
 func (c Credentials) Kid() string { return c.AppID + "/" + c.KeyID }
 
 func credError(msg string) error {
-	return &platform.Error{Platform: platform.Jitsi, Op: "verify credentials", Reason: platform.ReasonInvalid, Message: msg}
+	return &platform.Error{Platform: ID, Op: "verify credentials", Reason: platform.ReasonInvalid, Message: msg}
 }
 
 // ParseCredentials reads and checks a JaaS app's credentials: appId must
@@ -233,7 +233,7 @@ func (j *JaaS) Whoami(context.Context, string) (platform.Account, error) {
 // minutes before the start until an hour after the end. Nothing is sent to
 // 8x8.
 func (j *JaaS) CreateMeeting(_ context.Context, _ string, spec platform.MeetingSpec) (platform.Meeting, error) {
-	spec, err := spec.Normalize(platform.Jitsi, j.now())
+	spec, err := spec.Normalize(ID, j.now())
 	if err != nil {
 		return platform.Meeting{}, err
 	}
@@ -277,7 +277,7 @@ func (j *JaaS) sign(c Claims) (string, error) {
 	t.Header["kid"] = j.creds.Kid()
 	s, err := t.SignedString(j.creds.PrivateKey)
 	if err != nil {
-		return "", &platform.Error{Platform: platform.Jitsi, Op: "sign token", Reason: platform.ReasonInvalid, Message: "the private key cannot sign"}
+		return "", &platform.Error{Platform: ID, Op: "sign token", Reason: platform.ReasonInvalid, Message: "the private key cannot sign"}
 	}
 	return s, nil
 }

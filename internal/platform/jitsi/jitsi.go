@@ -124,7 +124,7 @@ func (p *PublicRooms) Whoami(context.Context, string) (platform.Account, error) 
 // CreateMeeting makes a new room URL, <base>/<room>. Nothing is sent
 // anywhere.
 func (p *PublicRooms) CreateMeeting(_ context.Context, _ string, spec platform.MeetingSpec) (platform.Meeting, error) {
-	if _, err := spec.Normalize(platform.Jitsi, time.Now()); err != nil {
+	if _, err := spec.Normalize(ID, time.Now()); err != nil {
 		return platform.Meeting{}, err
 	}
 	room, err := RoomName(spec.Title)

@@ -6,10 +6,13 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "jitsi"
+
 // Registration is what Switchboard knows about Jitsi.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.Jitsi, Name: "Jitsi", Kind: platform.KindMeeting,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Jitsi", Kind: platform.KindMeeting,
 			Auth:         []platform.AuthMethod{platform.AuthNone, platform.AuthAPIKey},
 			Capabilities: platform.WithOperations((*PublicRooms)(nil), platform.CapMeetingCreate),
 			Notes:        "meet.jit.si rooms need no account and cannot be ended or deleted; 8x8 JaaS rooms carry a signed moderator link."},
@@ -18,9 +21,10 @@ func Registration() platform.Registration {
 			c.None = c.AppID == "" && c.KeyID == "" && c.PrivateKey == "" // public meet.jit.si rooms: nothing to verify or keep
 			return c, nil
 		}, PublicAccount: platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"}},
-		APIURL: "https://8x8.vc",
+		APIURL:   "https://8x8.vc",
+		Settings: []platform.Setting{{Name: "JITSI_PUBLIC_URL", Default: DefaultPublicURL, Meaning: "where public Jitsi rooms are made"}},
 		New: func(d platform.ClientDeps) any {
-			return &Rooms{PublicRooms: NewPublicRooms(d.Options.JitsiPublicURL), jaasURL: d.Endpoints.APIURL}
+			return &Rooms{PublicRooms: NewPublicRooms(d.Settings["JITSI_PUBLIC_URL"]), jaasURL: d.Endpoints.APIURL}
 		},
 		NoDeleteNote: "Jitsi has no call that deletes a room, so nothing was sent: a public room closes when everyone leaves, " +
 			"and 8x8 JaaS links stop working an hour after the planned end",

@@ -140,7 +140,7 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if u, err := url.Parse(apiURL); err == nil {
 		c.origin = u.Scheme + "://" + u.Host
 	}
-	c.call = &platform.Caller{Platform: platform.Railway, HTTP: httpClient, BaseURL: apiURL, Refine: refine}
+	c.call = &platform.Caller{Platform: ID, HTTP: httpClient, BaseURL: apiURL, Refine: refine}
 	for _, o := range opts {
 		o(c)
 	}
@@ -206,10 +206,10 @@ func (c *Client) gql(ctx context.Context, token, op, doc string, vars map[string
 		return nil
 	}
 	if len(resp.Data) == 0 || string(resp.Data) == "null" {
-		return &platform.Error{Platform: platform.Railway, Op: op, Status: http.StatusOK, Reason: platform.ReasonTransient, Message: "the answer carried no data"}
+		return &platform.Error{Platform: ID, Op: op, Status: http.StatusOK, Reason: platform.ReasonTransient, Message: "the answer carried no data"}
 	}
 	if err := json.Unmarshal(resp.Data, out); err != nil {
-		return &platform.Error{Platform: platform.Railway, Op: op, Status: http.StatusOK, Reason: platform.ReasonTransient,
+		return &platform.Error{Platform: ID, Op: op, Status: http.StatusOK, Reason: platform.ReasonTransient,
 			Message: "the answer was not the data expected", Err: err}
 	}
 	return nil
@@ -254,7 +254,7 @@ func ValidateProjectName(name string) error {
 		}
 	}
 	if bad {
-		return &platform.Error{Platform: platform.Railway, Op: "validate project name", Reason: platform.ReasonInvalid,
+		return &platform.Error{Platform: ID, Op: "validate project name", Reason: platform.ReasonInvalid,
 			Message: "a Railway project name is 1 to 100 characters, without leading or trailing spaces or control characters"}
 	}
 	return nil
@@ -262,14 +262,14 @@ func ValidateProjectName(name string) error {
 
 // Validate checks a spec without calling Railway.
 func (c *Client) Validate(spec platform.DeploySpec) error {
-	if err := platform.CheckDeploySpec(platform.Railway, spec); err != nil {
+	if err := platform.CheckDeploySpec(ID, spec); err != nil {
 		return err
 	}
 	if err := ValidateProjectName(spec.ProjectName); err != nil {
 		return err
 	}
 	if len(spec.Files) > 0 && !c.upload {
-		return &platform.Error{Platform: platform.Railway, Op: "validate deployment", Reason: platform.ReasonUnsupported,
+		return &platform.Error{Platform: ID, Op: "validate deployment", Reason: platform.ReasonUnsupported,
 			Message: "Railway documents no file upload; give a repository or an image"}
 	}
 	return nil
@@ -296,7 +296,7 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 		}
 		ws := workspacesOf(out.APIToken.Workspaces)
 		if len(ws) == 0 {
-			return platform.Account{}, &platform.Error{Platform: platform.Railway, Op: "read token", Reason: platform.ReasonPermission,
+			return platform.Account{}, &platform.Error{Platform: ID, Op: "read token", Reason: platform.ReasonPermission,
 				Message: "the workspace token can act in no workspace"}
 		}
 		return platform.Account{ID: ws[0].ID, Name: ws[0].Name, Workspaces: ws}, nil
@@ -446,7 +446,7 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 			return err
 		}
 		if p.EnvironmentID = pickEnvironment(out.Project.Environments); p.EnvironmentID == "" {
-			return &platform.Error{Platform: platform.Railway, Op: "read project environments", Reason: platform.ReasonInvalid,
+			return &platform.Error{Platform: ID, Op: "read project environments", Reason: platform.ReasonInvalid,
 				Message: "the project has no environment"}
 		}
 	}
@@ -533,7 +533,7 @@ func (c *Client) tokenProject(ctx context.Context, token string, p *platform.Dep
 // earlier ask whose answer was lost made the project: then that one.
 func (c *Client) createProject(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
 	if spec.TeamID == "" {
-		return &platform.Error{Platform: platform.Railway, Op: "create project", Reason: platform.ReasonInvalid,
+		return &platform.Error{Platform: ID, Op: "create project", Reason: platform.ReasonInvalid,
 			Message: "Railway needs a workspace to create the project in: connect Railway again so its workspaces are recorded, or name one in workspaceId"}
 	}
 	if asked := p.Get(extraProjectAsked); asked != "" {
@@ -714,7 +714,7 @@ func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeployS
 		return nil
 	}
 	if p.ServiceID == "" || p.EnvironmentID == "" {
-		return platform.MissingStep(platform.Railway, "set variables", "the service")
+		return platform.MissingStep(ID, "set variables", "the service")
 	}
 	input := map[string]any{"projectId": p.ProjectID, "environmentId": p.EnvironmentID, "serviceId": p.ServiceID,
 		"variables": vars, "skipDeploys": true}
@@ -740,7 +740,7 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 		return "", nil
 	}
 	if p.ProjectID == "" || p.EnvironmentID == "" {
-		return "", platform.MissingStep(platform.Railway, "provision the database", "the project")
+		return "", platform.MissingStep(ID, "provision the database", "the project")
 	}
 	if p.DatabaseID == "" && p.Get(extraWorkflow) == "" && p.Get(extraProjectMade) == "" {
 		// A project made before, or a project token's: it may have its
@@ -765,7 +765,7 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 		}
 	}
 	if p.Get(extraDatabaseName) == "" {
-		return "", &platform.Error{Platform: platform.Railway, Op: "provision the database", Reason: platform.ReasonTransient,
+		return "", &platform.Error{Platform: ID, Op: "provision the database", Reason: platform.ReasonTransient,
 			Message: "the Postgres service has not appeared in the project yet"}
 	}
 	return Reference(p.Get(extraDatabaseName), "DATABASE_URL"), nil
@@ -855,7 +855,7 @@ func (c *Client) waitForDatabase(ctx context.Context, token string, p *platform.
 				msg = *out.WorkflowStatus.Error
 			}
 			p.Set(extraWorkflow, "") // a retry deploys the template again
-			return &platform.Error{Platform: platform.Railway, Op: "deploy Postgres template", Reason: platform.ReasonInvalid, Message: msg}
+			return &platform.Error{Platform: ID, Op: "deploy Postgres template", Reason: platform.ReasonInvalid, Message: msg}
 		case "NotFound":
 			if c.now().Sub(asked) > c.pollFor {
 				wf = "none" // finished long ago: look for the service
@@ -863,7 +863,7 @@ func (c *Client) waitForDatabase(ctx context.Context, token string, p *platform.
 			}
 		}
 		if c.now().After(deadline) {
-			return &platform.Error{Platform: platform.Railway, Op: "deploy Postgres template", Reason: platform.ReasonTransient,
+			return &platform.Error{Platform: ID, Op: "deploy Postgres template", Reason: platform.ReasonTransient,
 				Message: "the Postgres template is still being deployed"}
 		}
 		if err := c.sleep(ctx, c.pollEvery); err != nil {
@@ -874,7 +874,7 @@ func (c *Client) waitForDatabase(ctx context.Context, token string, p *platform.
 		return err
 	}
 	if p.DatabaseID == "" {
-		return &platform.Error{Platform: platform.Railway, Op: "deploy Postgres template", Reason: platform.ReasonTransient,
+		return &platform.Error{Platform: ID, Op: "deploy Postgres template", Reason: platform.ReasonTransient,
 			Message: "the Postgres service has not appeared in the project yet"}
 	}
 	return nil
@@ -888,15 +888,15 @@ func (c *Client) Upload(ctx context.Context, token string, spec platform.DeployS
 		return nil
 	}
 	if !c.upload {
-		return &platform.Error{Platform: platform.Railway, Op: "upload files", Reason: platform.ReasonUnsupported,
+		return &platform.Error{Platform: ID, Op: "upload files", Reason: platform.ReasonUnsupported,
 			Message: "Railway documents no file upload; give a repository or an image"}
 	}
 	if p.ProjectID == "" || p.EnvironmentID == "" || p.ServiceID == "" {
-		return platform.MissingStep(platform.Railway, "upload files", "the service")
+		return platform.MissingStep(ID, "upload files", "the service")
 	}
 	archive, err := tarball(spec.Files)
 	if err != nil {
-		return &platform.Error{Platform: platform.Railway, Op: "upload files", Reason: platform.ReasonInvalid, Message: "the files could not be archived", Err: err}
+		return &platform.Error{Platform: ID, Op: "upload files", Reason: platform.ReasonInvalid, Message: "the files could not be archived", Err: err}
 	}
 	var out struct {
 		DeploymentID     string `json:"deploymentId"`
@@ -945,7 +945,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, _ platform.D
 		return nil
 	}
 	if p.ServiceID == "" || p.EnvironmentID == "" {
-		return platform.MissingStep(platform.Railway, "start the deployment", "the service")
+		return platform.MissingStep(ID, "start the deployment", "the service")
 	}
 	var out struct {
 		ID string `json:"serviceInstanceDeployV2"`
@@ -979,7 +979,7 @@ func StatusOf(s string) platform.DeployStatus {
 // deployment the message is the last error line of its build log.
 func (c *Client) Status(ctx context.Context, token string, p platform.DeployProgress) (platform.DeployState, error) {
 	if p.DeploymentID == "" {
-		return platform.DeployState{}, platform.MissingStep(platform.Railway, "read the deployment", "a deployment")
+		return platform.DeployState{}, platform.MissingStep(ID, "read the deployment", "a deployment")
 	}
 	var out struct {
 		Deployment struct {
@@ -1057,7 +1057,7 @@ func (c *Client) buildLogs(ctx context.Context, token, deploymentID, startDate s
 // and skips those n.
 func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgress, after string) ([]platform.LogLine, string, error) {
 	if p.DeploymentID == "" {
-		return nil, after, platform.MissingStep(platform.Railway, "read build logs", "a deployment")
+		return nil, after, platform.MissingStep(ID, "read build logs", "a deployment")
 	}
 	var since string
 	skip := 0
@@ -1065,7 +1065,7 @@ func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgre
 		ts, n, ok := strings.Cut(after, "|")
 		k, err := strconv.Atoi(n)
 		if !ok || err != nil {
-			return nil, after, &platform.Error{Platform: platform.Railway, Op: "read build logs", Reason: platform.ReasonInvalid, Message: "the log cursor is not one this client gave"}
+			return nil, after, &platform.Error{Platform: ID, Op: "read build logs", Reason: platform.ReasonInvalid, Message: "the log cursor is not one this client gave"}
 		}
 		since, skip = ts, k
 	}
@@ -1107,7 +1107,7 @@ func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgre
 // Cancel asks deploymentCancel(id).
 func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProgress) error {
 	if p.DeploymentID == "" {
-		return platform.MissingStep(platform.Railway, "cancel the deployment", "a deployment")
+		return platform.MissingStep(ID, "cancel the deployment", "a deployment")
 	}
 	return c.gql(ctx, token, "cancel deployment", docDeploymentCancel, map[string]any{"id": p.DeploymentID}, nil, true)
 }
@@ -1115,7 +1115,7 @@ func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProg
 // Rollback asks deploymentRollback(id) for the deployment to go back to.
 func (c *Client) Rollback(ctx context.Context, token string, _ platform.DeployProgress, toDeploymentID string) error {
 	if toDeploymentID == "" {
-		return platform.MissingStep(platform.Railway, "roll back", "the deployment to go back to")
+		return platform.MissingStep(ID, "roll back", "the deployment to go back to")
 	}
 	return c.gql(ctx, token, "roll back", docDeploymentRollbak, map[string]any{"id": toDeploymentID}, nil, true)
 }

@@ -2,15 +2,19 @@ package railway
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "railway"
+
 // Registration is what Switchboard knows about Railway.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.Railway, Name: "Railway", Kind: platform.KindDeploy,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Railway", Kind: platform.KindDeploy,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2, platform.AuthAPIKey},
 			Capabilities: []platform.Capability{platform.CapDeployRepo, platform.CapDeployImage, platform.CapDeployDatabase,
 				platform.CapDeployLogs, platform.CapDeployCancel, platform.CapDeployRollback, platform.CapTokenRefresh},
@@ -21,9 +25,10 @@ func Registration() platform.Registration {
 			PKCE:   true, Refreshable: true, RotatesRefresh: true, ClientAuth: platform.ClientAuthBasic,
 			AuthParams: map[string]string{"prompt": "consent"},
 		},
-		Key:    &platform.KeyAuth{Fields: []string{"token", "tokenType"}, Parse: parseKey},
-		APIURL: DefaultAPIURL,
-		New:    newClient,
+		Key:      &platform.KeyAuth{Fields: []string{"token", "tokenType"}, Parse: parseKey},
+		APIURL:   DefaultAPIURL,
+		Settings: settings(),
+		New:      newClient,
 	}
 }
 
@@ -45,10 +50,29 @@ func parseKey(in map[string]string) (platform.KeyCredentials, error) {
 	return platform.KeyCredentials{APIKey: strings.TrimSpace(in["token"]), TokenKind: kind}, nil
 }
 
+// Railway's settings (Registration.Settings).
+const (
+	settingPollInterval       = "RAILWAY_POLL_INTERVAL_MS"
+	settingUndocumentedUpload = "RAILWAY_UNDOCUMENTED_UPLOAD"
+)
+
+// settings are Railway's configuration variables.
+func settings() []platform.Setting {
+	return []platform.Setting{
+		{Name: settingPollInterval, Default: strconv.FormatInt(DefaultPollEvery.Milliseconds(), 10),
+			Meaning: "how often a Railway deployment's status is read",
+			Check:   func(v string) error { _, err := platform.Millis(v, DefaultPollEvery); return err }},
+		{Name: settingUndocumentedUpload, Default: "false",
+			Meaning: "true lets Railway deployments take files through the CLI's undocumented upload endpoint",
+			Check:   func(v string) error { _, err := platform.Bool(v); return err }},
+	}
+}
+
 // newClient is the Railway client over deps with the deploy options of
 // configuration: its undocumented upload and its status polling.
 func newClient(d platform.ClientDeps) any {
-	poll := d.Options.RailwayPollInterval
-	return New(d.HTTP, d.Endpoints.APIURL, WithUndocumentedUpload(d.Options.RailwayUndocumentedUpload),
+	poll, _ := platform.Millis(d.Settings[settingPollInterval], DefaultPollEvery) // checked at configuration
+	upload, _ := platform.Bool(d.Settings[settingUndocumentedUpload])
+	return New(d.HTTP, d.Endpoints.APIURL, WithUndocumentedUpload(upload),
 		WithStatusPolling(poll), WithPolling(poll, 0))
 }

@@ -18,13 +18,8 @@ import (
 // repoRoot is the module root, three levels above this package.
 const repoRoot = "../../.."
 
-// notYetMoved are the production files that still name a platform while
-// their knowledge moves into the platform packages (issue 13 item 1). The
-// list only shrinks: an entry that no longer names a platform fails the
-// test too, so it is removed when its file is done.
-var notYetMoved = map[string]bool{
-	"internal/platform/platform.go": true, // the ID constants
-}
+// module is the module path (go.mod).
+const module = "github.com/switchboard-dev/switchboard"
 
 // allowed reports whether a file may name platforms: a platform's own
 // package (with its fakes) and the one list.
@@ -50,7 +45,7 @@ func packageOf(dir string, ids map[string]bool) bool {
 
 // platformNamings walks every production Go file and names each place
 // outside the allowed ones that names a specific platform: a selector of
-// one of the platform ID constants (platform.YouTube) or a string literal
+// an import of a platform's package (internal/platform/youtube) or a string literal
 // that is a platform id ("youtube").
 func platformNamings(t *testing.T) []string {
 	t.Helper()
@@ -59,7 +54,7 @@ func platformNamings(t *testing.T) []string {
 		ids[string(d.ID)] = true
 	}
 	fset := token.NewFileSet()
-	consts := idConstants(t, fset)
+	platformPackages := platformImportPaths(t, ids)
 	var out []string
 	var roots []string
 	for _, root := range []string{"internal", "infra", "functions"} {
@@ -78,22 +73,17 @@ func platformNamings(t *testing.T) []string {
 		if err != nil {
 			return err
 		}
+		for _, imp := range f.Imports {
+			if p, err := strconv.Unquote(imp.Path.Value); err == nil && platformPackages[p] {
+				out = append(out, fmt.Sprintf("%s: %s imports %s", rel, fset.Position(imp.Pos()), p))
+			}
+		}
 		ast.Inspect(f, func(n ast.Node) bool {
 			switch n := n.(type) {
-			case *ast.SelectorExpr:
-				if x, ok := n.X.(*ast.Ident); ok && x.Name == "platform" && consts[n.Sel.Name] {
-					out = append(out, fmt.Sprintf("%s: %s platform.%s", rel, fset.Position(n.Pos()), n.Sel.Name))
-				}
 			case *ast.BasicLit:
 				if n.Kind == token.STRING {
 					if s, err := strconv.Unquote(n.Value); err == nil && ids[s] {
 						out = append(out, fmt.Sprintf("%s: %s %q", rel, fset.Position(n.Pos()), s))
-					}
-				}
-			case *ast.ValueSpec:
-				for _, name := range n.Names {
-					if rel == "internal/platform/platform.go" && consts[name.Name] {
-						out = append(out, fmt.Sprintf("%s: %s const %s", rel, fset.Position(name.Pos()), name.Name))
 					}
 				}
 			}
@@ -108,54 +98,31 @@ func platformNamings(t *testing.T) []string {
 	return out
 }
 
-// idConstants are the names of the constants of type platform.ID declared
-// in internal/platform.
-func idConstants(t *testing.T, fset *token.FileSet) map[string]bool {
+// platformImportPaths are the import paths of the platforms' own packages
+// (internal/platform/<id>): importing one names its platform, since each
+// exports its ID and client.
+func platformImportPaths(t *testing.T, ids map[string]bool) map[string]bool {
 	t.Helper()
-	paths, err := filepath.Glob(filepath.Join(repoRoot, "internal/platform", "*.go"))
+	dirs, err := filepath.Glob(filepath.Join(repoRoot, "internal/platform", "*"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	out := map[string]bool{}
-	for _, path := range paths {
-		if strings.HasSuffix(path, "_test.go") {
-			continue
+	for _, dir := range dirs {
+		name := filepath.Base(dir)
+		if ids[name] || packageOf(name, ids) {
+			out[module+"/internal/platform/"+name] = true
 		}
-		f, err := parser.ParseFile(fset, path, nil, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, decl := range f.Decls {
-			g, ok := decl.(*ast.GenDecl)
-			if !ok || g.Tok != token.CONST {
-				continue
-			}
-			for _, s := range g.Specs {
-				vs := s.(*ast.ValueSpec)
-				if typ, ok := vs.Type.(*ast.Ident); ok && typ.Name == "ID" {
-					for _, n := range vs.Names {
-						out[n.Name] = true
-					}
-				}
-			}
-		}
+	}
+	if len(out) != len(ids) {
+		t.Fatalf("found %d platform packages for %d registered platforms: %v", len(out), len(ids), out)
 	}
 	return out
 }
 
 func TestNoProductionFileOutsideThePlatformPackagesAndTheListNamesAPlatform(t *testing.T) {
 	t.Parallel()
-	seen := map[string]bool{}
 	for _, f := range platformNamings(t) {
-		file := f[:strings.Index(f, ":")]
-		seen[file] = true
-		if !notYetMoved[file] {
-			t.Errorf("%s: a platform is named outside its package and internal/platform/registry; put the knowledge in its Registration", f)
-		}
-	}
-	for file := range notYetMoved {
-		if !seen[file] {
-			t.Errorf("%s names no platform any more: remove it from notYetMoved", file)
-		}
+		t.Errorf("%s: a platform is named outside its package and internal/platform/registry; put the knowledge in its Registration", f)
 	}
 }

@@ -23,15 +23,15 @@ import (
 func TestAdvertisedOperationsAreTheOnesTheClientsImplement(t *testing.T) {
 	t.Parallel()
 	clients := map[platform.ID][]any{
-		platform.YouTube:        {(*youtube.Client)(nil)},
-		platform.Facebook:       {(*facebook.Client)(nil)},
-		platform.Instagram:      {(*instagram.Client)(nil)},
-		platform.Restream:       {(*restream.Client)(nil)},
-		platform.Zoom:           {(*zoom.Client)(nil)},
-		platform.GoogleMeet:     {(*googlemeet.Client)(nil)},
-		platform.MicrosoftTeams: {(*teams.Client)(nil)},
+		youtube.ID:    {(*youtube.Client)(nil)},
+		facebook.ID:   {(*facebook.Client)(nil)},
+		instagram.ID:  {(*instagram.Client)(nil)},
+		restream.ID:   {(*restream.Client)(nil)},
+		zoom.ID:       {(*zoom.Client)(nil)},
+		googlemeet.ID: {(*googlemeet.Client)(nil)},
+		teams.ID:      {(*teams.Client)(nil)},
 		// Both kinds of Jitsi client serve the one platform.
-		platform.Jitsi: {(*jitsi.PublicRooms)(nil), (*jitsi.JaaS)(nil)},
+		jitsi.ID: {(*jitsi.PublicRooms)(nil), (*jitsi.JaaS)(nil)},
 	}
 	ops := []platform.Capability{platform.CapBroadcastEnd, platform.CapMeetingEnd, platform.CapMeetingDelete}
 	for _, r := range registry.Registrations() {

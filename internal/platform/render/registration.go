@@ -6,10 +6,13 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "render"
+
 // Registration is what Switchboard knows about Render.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.Render, Name: "Render", Kind: platform.KindDeploy,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Render", Kind: platform.KindDeploy,
 			Auth: []platform.AuthMethod{platform.AuthAPIKey},
 			Capabilities: []platform.Capability{platform.CapDeployRepo, platform.CapDeployImage, platform.CapDeployDatabase,
 				platform.CapDeployLogs, platform.CapDeployCancel, platform.CapDeployRollback},

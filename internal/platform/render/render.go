@@ -123,7 +123,7 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	hc.Transport = rateLimitTransport{base: base}
 	c := &Client{plan: "free", dbPlan: "free", region: "oregon", pollEvery: 5 * time.Second, pollFor: 10 * time.Minute,
 		sleep: platform.Sleep, now: time.Now}
-	c.call = &platform.Caller{Platform: platform.Render, HTTP: hc, BaseURL: strings.TrimRight(apiURL, "/"), Refine: refine}
+	c.call = &platform.Caller{Platform: ID, HTTP: hc, BaseURL: strings.TrimRight(apiURL, "/"), Refine: refine}
 	for _, o := range opts {
 		o(c)
 	}
@@ -169,7 +169,7 @@ func ValidateProjectName(name string) error {
 		}
 	}
 	if bad {
-		return &platform.Error{Platform: platform.Render, Op: "validate service name", Reason: platform.ReasonInvalid,
+		return &platform.Error{Platform: ID, Op: "validate service name", Reason: platform.ReasonInvalid,
 			Message: "a Render service name is 1 to 100 characters, without leading or trailing spaces, commas or control characters"}
 	}
 	return nil
@@ -180,10 +180,10 @@ func badNameRune(r rune) bool { return unicode.IsControl(r) || r == ',' }
 // Validate checks a spec without calling Render.
 func (c *Client) Validate(spec platform.DeploySpec) error {
 	if len(spec.Files) > 0 {
-		return &platform.Error{Platform: platform.Render, Op: "validate deployment", Reason: platform.ReasonUnsupported,
+		return &platform.Error{Platform: ID, Op: "validate deployment", Reason: platform.ReasonUnsupported,
 			Message: "Render takes no file upload: deploy from a Git repository (source.repo) or a registry image (image)"}
 	}
-	if err := platform.CheckDeploySpec(platform.Render, spec); err != nil {
+	if err := platform.CheckDeploySpec(ID, spec); err != nil {
 		return err
 	}
 	if err := ValidateProjectName(spec.ProjectName); err != nil {
@@ -203,7 +203,7 @@ func (c *Client) Validate(spec platform.DeploySpec) error {
 // (requires runtime), envSpecificDetailsPOST.
 func (c *Client) serviceKind(spec platform.DeploySpec) (string, map[string]any, error) {
 	bad := func(msg string) error {
-		return &platform.Error{Platform: platform.Render, Op: "validate deployment", Reason: platform.ReasonInvalid, Message: msg}
+		return &platform.Error{Platform: ID, Op: "validate deployment", Reason: platform.ReasonInvalid, Message: msg}
 	}
 	web := map[string]any{"plan": c.plan, "region": c.region}
 	if spec.Image != "" {
@@ -297,17 +297,17 @@ func (c *Client) ownerID(ctx context.Context, token, given string) (string, erro
 	}
 	switch {
 	case given != "":
-		return "", &platform.Error{Platform: platform.Render, Op: "choose workspace", Reason: platform.ReasonNotFound,
+		return "", &platform.Error{Platform: ID, Op: "choose workspace", Reason: platform.ReasonNotFound,
 			Message: fmt.Sprintf("the API key cannot act for Render workspace %q; it can for %s", given, strings.Join(names, ", "))}
 	case len(owners) > 1:
-		return "", &platform.Error{Platform: platform.Render, Op: "choose workspace", Reason: platform.ReasonInvalid,
+		return "", &platform.Error{Platform: ID, Op: "choose workspace", Reason: platform.ReasonInvalid,
 			Message: "the API key can act for several Render workspaces (" + strings.Join(names, ", ") + "): name one with workspaceId"}
 	}
 	return owners[0].ID, nil
 }
 
 func errNoWorkspace() error {
-	return &platform.Error{Platform: platform.Render, Op: "list owners", Reason: platform.ReasonPermission,
+	return &platform.Error{Platform: ID, Op: "list owners", Reason: platform.ReasonPermission,
 		Message: "the API key can act for no workspace"}
 }
 
@@ -534,7 +534,7 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 func (c *Client) reuse(ctx context.Context, token string, spec platform.DeploySpec, typ string, details map[string]any,
 	found *service, p *platform.DeployProgress) error {
 	if found.Type != typ {
-		return &platform.Error{Platform: platform.Render, Op: "find service", Reason: platform.ReasonConflict,
+		return &platform.Error{Platform: ID, Op: "find service", Reason: platform.ReasonConflict,
 			Message: fmt.Sprintf("the workspace has a Render %s named %q, and this deployment is a %s: Render cannot change a service's type; deploy under another name",
 				strings.ReplaceAll(found.Type, "_", " "), spec.ProjectName, strings.ReplaceAll(typ, "_", " "))}
 	}
@@ -602,7 +602,7 @@ func (c *Client) reuse(ctx context.Context, token string, spec platform.DeploySp
 // StartDeployment deploys again.
 func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeploySpec, p *platform.DeployProgress) error {
 	if p.ServiceID == "" {
-		return platform.MissingStep(platform.Render, "set environment variables", "the service")
+		return platform.MissingStep(ID, "set environment variables", "the service")
 	}
 	keys := strings.Join(sortedKeys(spec.Env), ",")
 	if keys == p.Get(extraEnvKeys) {
@@ -671,7 +671,7 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 			break
 		}
 		if c.now().After(deadline) {
-			return "", &platform.Error{Platform: platform.Render, Op: "read database", Reason: platform.ReasonTransient,
+			return "", &platform.Error{Platform: ID, Op: "read database", Reason: platform.ReasonTransient,
 				Message: "the database is still being created"}
 		}
 		if err := c.sleep(ctx, c.pollEvery); err != nil {
@@ -686,7 +686,7 @@ func (c *Client) ProvisionDatabase(ctx context.Context, token string, spec platf
 		return "", err
 	}
 	if info.Internal == "" {
-		return "", &platform.Error{Platform: platform.Render, Op: "read database connection", Reason: platform.ReasonTransient,
+		return "", &platform.Error{Platform: ID, Op: "read database connection", Reason: platform.ReasonTransient,
 			Message: "the database has no connection string yet"}
 	}
 	return info.Internal, nil
@@ -702,13 +702,13 @@ func databaseReady(status string) (bool, error) {
 	case "creating", "config_restart", "maintenance_in_progress", "recovery_in_progress", "updating_instance", "unknown":
 		return false, nil
 	case "suspended":
-		return false, &platform.Error{Platform: platform.Render, Op: "read database", Reason: platform.ReasonNotEligible,
+		return false, &platform.Error{Platform: ID, Op: "read database", Reason: platform.ReasonNotEligible,
 			Message: "Render suspended the database (an unpaid or expired instance): resume it in Render before deploying"}
 	case "unavailable", "recovery_failed":
-		return false, &platform.Error{Platform: platform.Render, Op: "read database", Reason: platform.ReasonInvalid,
+		return false, &platform.Error{Platform: ID, Op: "read database", Reason: platform.ReasonInvalid,
 			Message: "the database is " + strings.ReplaceAll(status, "_", " ") + " at Render"}
 	}
-	return false, &platform.Error{Platform: platform.Render, Op: "read database", Reason: platform.ReasonInvalid,
+	return false, &platform.Error{Platform: ID, Op: "read database", Reason: platform.ReasonInvalid,
 		Message: fmt.Sprintf("the database's status %q is not one Render documents", status)}
 }
 
@@ -728,7 +728,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, _ platform.D
 		return nil
 	}
 	if p.ServiceID == "" {
-		return platform.MissingStep(platform.Render, "start the deployment", "the service")
+		return platform.MissingStep(ID, "start the deployment", "the service")
 	}
 	var out struct {
 		ID string `json:"id"`
@@ -766,7 +766,7 @@ func StatusOf(s string) platform.DeployStatus {
 // message is the last error line of its build log.
 func (c *Client) Status(ctx context.Context, token string, p platform.DeployProgress) (platform.DeployState, error) {
 	if p.ServiceID == "" || p.DeploymentID == "" {
-		return platform.DeployState{}, platform.MissingStep(platform.Render, "read the deploy", "a deploy")
+		return platform.DeployState{}, platform.MissingStep(ID, "read the deploy", "a deploy")
 	}
 	var d struct {
 		Status string `json:"status"`
@@ -812,7 +812,7 @@ type logsPage struct {
 // nextStartTime Render gives).
 func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgress, after string) ([]platform.LogLine, string, error) {
 	if p.ServiceID == "" {
-		return nil, after, platform.MissingStep(platform.Render, "read build logs", "the service")
+		return nil, after, platform.MissingStep(ID, "read build logs", "the service")
 	}
 	ownerID, err := c.knownOwner(ctx, token, p)
 	if err != nil {
@@ -870,7 +870,7 @@ func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgre
 // Cancel asks POST /services/{id}/deploys/{deployId}/cancel.
 func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProgress) error {
 	if p.ServiceID == "" || p.DeploymentID == "" {
-		return platform.MissingStep(platform.Render, "cancel the deploy", "a deploy")
+		return platform.MissingStep(ID, "cancel the deploy", "a deploy")
 	}
 	_, err := c.call.Do(ctx, platform.Request{Op: "cancel deploy", Method: http.MethodPost,
 		Path:  "/services/" + url.PathEscape(p.ServiceID) + "/deploys/" + url.PathEscape(p.DeploymentID) + "/cancel",
@@ -894,7 +894,7 @@ var _ platform.RollbackFollower = (*Client)(nil)
 // RollbackDeployResponse.JSON201 *Deploy.
 func (c *Client) StartRollback(ctx context.Context, token string, p *platform.DeployProgress, toDeploymentID string) error {
 	if p.ServiceID == "" || toDeploymentID == "" {
-		return platform.MissingStep(platform.Render, "roll back", "the service and the deploy to go back to")
+		return platform.MissingStep(ID, "roll back", "the service and the deploy to go back to")
 	}
 	var out struct {
 		ID string `json:"id"`
@@ -906,7 +906,7 @@ func (c *Client) StartRollback(ctx context.Context, token string, p *platform.De
 		return err
 	}
 	if out.ID == "" {
-		return &platform.Error{Platform: platform.Render, Op: "roll back", Reason: platform.ReasonTransient,
+		return &platform.Error{Platform: ID, Op: "roll back", Reason: platform.ReasonTransient,
 			Message: "Render answered the rollback without its deploy"}
 	}
 	p.DeploymentID = out.ID

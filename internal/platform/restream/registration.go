@@ -2,10 +2,13 @@ package restream
 
 import "github.com/switchboard-dev/switchboard/internal/platform"
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "restream"
+
 // Registration is what Switchboard knows about Restream.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.Restream, Name: "Restream", Kind: platform.KindLivestream,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Restream", Kind: platform.KindLivestream,
 			Auth:         []platform.AuthMethod{platform.AuthOAuth2},
 			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastCreate, platform.CapBroadcastStatus, platform.CapTokenRefresh, platform.CapTokenRevoke),
 			Notes: "A Restream target streams to the account's default stream key, which reaches the channels enabled in Restream's " +

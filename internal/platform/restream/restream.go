@@ -36,19 +36,19 @@ type Client struct {
 var _ platform.Broadcaster = (*Client)(nil)
 
 // New builds a client. apiURL is the API base
-// (registry.LoadEndpoints(platform.Restream, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(ID, getenv).APIURL; empty: the
 // default https://api.restream.io).
 func New(httpClient *http.Client, apiURL string) *Client {
 	if apiURL == "" {
 		apiURL = DefaultAPIURL
 	}
 	return &Client{call: platform.Caller{
-		Platform: platform.Restream, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: refine,
+		Platform: ID, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: refine,
 	}}
 }
 
 func fail(op string, reason platform.Reason, msg string) error {
-	return &platform.Error{Platform: platform.Restream, Op: op, Reason: reason, Message: msg}
+	return &platform.Error{Platform: ID, Op: op, Reason: reason, Message: msg}
 }
 
 func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {

@@ -36,7 +36,7 @@ func spec() platform.BroadcastSpec {
 
 func reasonOf(t *testing.T, err error) platform.Reason {
 	t.Helper()
-	return platformtest.Reason(t, err, platform.Restream)
+	return platformtest.Reason(t, err, restream.ID)
 }
 
 func state(t *testing.T, c *restream.Client, b platform.Broadcast) platform.BroadcastState {

@@ -2,10 +2,13 @@ package teams
 
 import "github.com/switchboard-dev/switchboard/internal/platform"
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "microsoft-teams"
+
 // Registration is what Switchboard knows about Microsoft Teams.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.MicrosoftTeams, Name: "Microsoft Teams", Kind: platform.KindMeeting,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Microsoft Teams", Kind: platform.KindMeeting,
 			Auth:         []platform.AuthMethod{platform.AuthOAuth2},
 			Capabilities: platform.WithOperations((*Client)(nil), platform.CapMeetingCreate, platform.CapTokenRefresh),
 			Notes:        "Microsoft Graph has no call that ends a meeting, and no endpoint that revokes one token; work or school accounts only."},

@@ -65,7 +65,7 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 		apiURL = DefaultAPIURL
 	}
 	c := &Client{
-		call: platform.Caller{Platform: platform.MicrosoftTeams, HTTP: httpClient, BaseURL: strings.TrimSuffix(apiURL, "/"), Refine: Refine},
+		call: platform.Caller{Platform: ID, HTTP: httpClient, BaseURL: strings.TrimSuffix(apiURL, "/"), Refine: Refine},
 		now:  time.Now,
 	}
 	for _, o := range opts {
@@ -114,7 +114,7 @@ type createOrGetBody struct {
 // transient failures. Without a RequestID a random externalId is used and
 // the call is tried once. Graph keeps times in UTC; TimeZone is not sent.
 func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.MeetingSpec) (platform.Meeting, error) {
-	spec, err := spec.Normalize(platform.MicrosoftTeams, c.now())
+	spec, err := spec.Normalize(ID, c.now())
 	if err != nil {
 		return platform.Meeting{}, err
 	}
@@ -142,7 +142,7 @@ func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.
 		return platform.Meeting{}, err
 	}
 	if out.ID == "" || out.JoinWebURL == "" {
-		return platform.Meeting{}, &platform.Error{Platform: platform.MicrosoftTeams, Op: "create meeting", Status: resp.Status,
+		return platform.Meeting{}, &platform.Error{Platform: ID, Op: "create meeting", Status: resp.Status,
 			Reason: platform.ReasonTransient, Message: "the answer had no meeting id or join URL"}
 	}
 	extra := map[string]string{"externalId": externalID}
@@ -162,7 +162,7 @@ func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.
 // Graph no longer has (404) counts as deleted.
 func (c *Client) DeleteMeeting(ctx context.Context, token string, m platform.Meeting) error {
 	if m.ExternalID == "" {
-		return &platform.Error{Platform: platform.MicrosoftTeams, Op: "delete meeting", Reason: platform.ReasonInvalid, Message: "no meeting id"}
+		return &platform.Error{Platform: ID, Op: "delete meeting", Reason: platform.ReasonInvalid, Message: "no meeting id"}
 	}
 	_, err := c.call.Do(ctx, platform.Request{Op: "delete meeting", Method: http.MethodDelete,
 		Path: "/me/onlineMeetings/" + url.PathEscape(m.ExternalID), Token: token, Idempotent: true})

@@ -1,15 +1,20 @@
 package vercel
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "vercel"
+
 // Registration is what Switchboard knows about Vercel.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.Vercel, Name: "Vercel", Kind: platform.KindDeploy,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Vercel", Kind: platform.KindDeploy,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2, platform.AuthAPIKey},
 			Capabilities: []platform.Capability{platform.CapDeployFiles, platform.CapDeployRepo, platform.CapDeployLogs,
 				platform.CapDeployCancel, platform.CapDeployRollback},
@@ -23,8 +28,12 @@ func Registration() platform.Registration {
 			return platform.KeyCredentials{APIKey: strings.TrimSpace(in["token"]), Team: strings.TrimSpace(in["teamId"])}, nil
 		}},
 		APIURL: DefaultAPIURL,
+		Settings: []platform.Setting{{Name: "VERCEL_UPLOAD_CONCURRENCY", Default: strconv.Itoa(DefaultUploadConcurrency),
+			Meaning: fmt.Sprintf("Vercel file uploads at once (1 to %d)", MaxUploadConcurrency),
+			Check:   func(v string) error { _, err := ParseUploadConcurrency(v); return err }}},
 		New: func(d platform.ClientDeps) any {
-			return New(d.HTTP, d.Endpoints.APIURL, WithUploadConcurrency(d.Options.VercelUploadConcurrency))
+			n, _ := ParseUploadConcurrency(d.Settings["VERCEL_UPLOAD_CONCURRENCY"]) // checked at configuration
+			return New(d.HTTP, d.Endpoints.APIURL, WithUploadConcurrency(n))
 		},
 	}
 }

@@ -125,7 +125,7 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	}
 	c := &Client{concurrency: DefaultUploadConcurrency, now: time.Now}
 	c.call = &platform.Caller{
-		Platform: platform.Vercel,
+		Platform: ID,
 		HTTP:     httpClient,
 		BaseURL:  strings.TrimRight(apiURL, "/"),
 		Refine:   c.refine,
@@ -158,7 +158,7 @@ func validName(name string) bool {
 // ValidateProjectName checks a name against Vercel's project name rule.
 func ValidateProjectName(name string) error {
 	if !validName(name) || strings.Contains(name, "---") {
-		return &platform.Error{Platform: platform.Vercel, Op: "validate project name", Reason: platform.ReasonInvalid,
+		return &platform.Error{Platform: ID, Op: "validate project name", Reason: platform.ReasonInvalid,
 			Message: "a Vercel project name is up to 100 lowercase letters, digits, '.', '_' and '-', without '---'"}
 	}
 	return nil
@@ -193,14 +193,14 @@ func CleanName(name string) string {
 
 // Validate checks a spec without calling Vercel.
 func (c *Client) Validate(spec platform.DeploySpec) error {
-	if err := platform.CheckDeploySpec(platform.Vercel, spec); err != nil {
+	if err := platform.CheckDeploySpec(ID, spec); err != nil {
 		return err
 	}
 	if err := ValidateProjectName(spec.ProjectName); err != nil {
 		return err
 	}
 	unsupported := func(msg string) error {
-		return &platform.Error{Platform: platform.Vercel, Op: "validate deployment", Reason: platform.ReasonUnsupported, Message: msg}
+		return &platform.Error{Platform: ID, Op: "validate deployment", Reason: platform.ReasonUnsupported, Message: msg}
 	}
 	if spec.Repo != "" {
 		if _, err := gitSourceOf(spec); err != nil {
@@ -213,7 +213,7 @@ func (c *Client) Validate(spec platform.DeploySpec) error {
 	case spec.Database != "":
 		return unsupported("Vercel offers databases through Marketplace integrations, which its public API does not provision with a deployment")
 	case len(spec.Files) > MaxFiles:
-		return &platform.Error{Platform: platform.Vercel, Op: "validate deployment", Reason: platform.ReasonInvalid,
+		return &platform.Error{Platform: ID, Op: "validate deployment", Reason: platform.ReasonInvalid,
 			Message: fmt.Sprintf("Vercel takes at most %d files per deployment", MaxFiles)}
 	}
 	return nil
@@ -382,7 +382,7 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 			if spec.TeamID != "" {
 				scope = "the Vercel team"
 			}
-			return &platform.Error{Platform: platform.Vercel, Op: "create project", Reason: platform.ReasonConflict, Status: http.StatusConflict,
+			return &platform.Error{Platform: ID, Op: "create project", Reason: platform.ReasonConflict, Status: http.StatusConflict,
 				Code: "project_name_taken", Err: err,
 				Message: fmt.Sprintf("a project named %q already exists in %s and Switchboard did not create it; choose another project name (GET /projects/vercel/availability suggests one) or remove that project in Vercel", spec.ProjectName, scope)}
 		}
@@ -391,7 +391,7 @@ func (c *Client) EnsureProject(ctx context.Context, token string, spec platform.
 		return err
 	}
 	if out.ID == "" {
-		return &platform.Error{Platform: platform.Vercel, Op: "create project", Reason: platform.ReasonTransient, Message: "the answer named no project id"}
+		return &platform.Error{Platform: ID, Op: "create project", Reason: platform.ReasonTransient, Message: "the answer named no project id"}
 	}
 	p.ProjectID = out.ID
 	p.Set(extraCreateAsked, "")
@@ -404,7 +404,7 @@ func (c *Client) ProvisionDatabase(_ context.Context, _ string, spec platform.De
 	if spec.Database == "" {
 		return "", nil
 	}
-	return "", &platform.Error{Platform: platform.Vercel, Op: "provision database", Reason: platform.ReasonUnsupported,
+	return "", &platform.Error{Platform: ID, Op: "provision database", Reason: platform.ReasonUnsupported,
 		Message: "Vercel offers databases through Marketplace integrations, which its public API does not provision with a deployment"}
 }
 
@@ -445,7 +445,7 @@ func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeployS
 		return nil
 	}
 	if p.ProjectID == "" {
-		return platform.MissingStep(platform.Vercel, "set environment variables", "the project")
+		return platform.MissingStep(ID, "set environment variables", "the project")
 	}
 	keys := make([]string, 0, len(spec.Env))
 	for k := range spec.Env {
@@ -478,7 +478,7 @@ func (c *Client) SetEnv(ctx context.Context, token string, spec platform.DeployS
 // reaches the repository through the user's Git connection in Vercel.
 func gitSourceOf(spec platform.DeploySpec) (map[string]any, error) {
 	bad := func(reason platform.Reason, msg string) error {
-		return &platform.Error{Platform: platform.Vercel, Op: "validate deployment", Reason: reason, Message: msg}
+		return &platform.Error{Platform: ID, Op: "validate deployment", Reason: reason, Message: msg}
 	}
 	u, err := url.Parse(spec.Repo)
 	if err != nil || u.Scheme != "https" || u.Host == "" {
@@ -622,7 +622,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 		return nil
 	}
 	if p.ProjectID == "" {
-		return platform.MissingStep(platform.Vercel, "start the deployment", "the project")
+		return platform.MissingStep(ID, "start the deployment", "the project")
 	}
 	body := map[string]any{"name": spec.ProjectName, "project": p.ProjectID, "target": "production"}
 	var files []digested
@@ -663,7 +663,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 			break
 		}
 		if round == createRounds {
-			return &platform.Error{Platform: platform.Vercel, Op: "create deployment", Reason: platform.ReasonTransient, Err: err,
+			return &platform.Error{Platform: ID, Op: "create deployment", Reason: platform.ReasonTransient, Err: err,
 				Message: fmt.Sprintf("Vercel still reports %d files missing after they were uploaded", len(missing.Digests))}
 		}
 		only := make(map[string]bool, len(missing.Digests))
@@ -689,7 +689,7 @@ func (c *Client) StartDeployment(ctx context.Context, token string, spec platfor
 func (c *Client) getDeployment(ctx context.Context, token string, p platform.DeployProgress) (deployment, error) {
 	var out deployment
 	if p.DeploymentID == "" {
-		return out, platform.MissingStep(platform.Vercel, "read the deployment", "a deployment")
+		return out, platform.MissingStep(ID, "read the deployment", "a deployment")
 	}
 	_, err := c.call.Do(ctx, platform.Request{Op: "read deployment", Method: http.MethodGet,
 		Path: "/v13/deployments/" + url.PathEscape(p.DeploymentID), Query: teamQuery(p.Get(extraTeamID)),
@@ -773,7 +773,7 @@ type event struct {
 // next call asks since that instant and drops the events up to that id.
 func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgress, after string) ([]platform.LogLine, string, error) {
 	if p.DeploymentID == "" {
-		return nil, after, platform.MissingStep(platform.Vercel, "read build logs", "a deployment")
+		return nil, after, platform.MissingStep(ID, "read build logs", "a deployment")
 	}
 	q := teamQuery(p.Get(extraTeamID))
 	q.Set("direction", "forward")
@@ -784,7 +784,7 @@ func (c *Client) Logs(ctx context.Context, token string, p platform.DeployProgre
 		ms, id, _ := strings.Cut(after, ":")
 		n, err := strconv.ParseInt(ms, 10, 64)
 		if err != nil {
-			return nil, after, &platform.Error{Platform: platform.Vercel, Op: "read build logs", Reason: platform.ReasonInvalid, Message: "the log cursor is not one this client gave"}
+			return nil, after, &platform.Error{Platform: ID, Op: "read build logs", Reason: platform.ReasonInvalid, Message: "the log cursor is not one this client gave"}
 		}
 		sinceMS, lastID = n, id
 		q.Set("since", ms)
@@ -880,7 +880,7 @@ func eventText(e event) (string, platform.LogType) {
 // Cancel asks PATCH /v12/deployments/{id}/cancel.
 func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProgress) error {
 	if p.DeploymentID == "" {
-		return platform.MissingStep(platform.Vercel, "cancel the deployment", "a deployment")
+		return platform.MissingStep(ID, "cancel the deployment", "a deployment")
 	}
 	_, err := c.call.Do(ctx, platform.Request{Op: "cancel deployment", Method: http.MethodPatch,
 		Path: "/v12/deployments/" + url.PathEscape(p.DeploymentID) + "/cancel", Query: teamQuery(p.Get(extraTeamID)),
@@ -905,7 +905,7 @@ func (c *Client) Cancel(ctx context.Context, token string, p platform.DeployProg
 // production aliases were assigned.
 func (c *Client) Rollback(ctx context.Context, token string, p platform.DeployProgress, toDeploymentID string) error {
 	if p.ProjectID == "" || toDeploymentID == "" {
-		return platform.MissingStep(platform.Vercel, "roll back", "the project and the deployment to go back to")
+		return platform.MissingStep(ID, "roll back", "the project and the deployment to go back to")
 	}
 	target := p
 	target.DeploymentID = toDeploymentID

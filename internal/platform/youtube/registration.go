@@ -2,10 +2,13 @@ package youtube
 
 import "github.com/switchboard-dev/switchboard/internal/platform"
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "youtube"
+
 // Registration is what Switchboard knows about YouTube.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.YouTube, Name: "YouTube", Kind: platform.KindLivestream,
+		Descriptor: platform.Descriptor{ID: ID, Name: "YouTube", Kind: platform.KindLivestream,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantGoogle,
 			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastCreate, platform.CapBroadcastStatus,
 				platform.CapTokenRefresh, platform.CapTokenRevoke)},

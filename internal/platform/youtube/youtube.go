@@ -47,7 +47,7 @@ type Option func(*Client)
 func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
 // New builds a client. apiURL is the API base
-// (registry.LoadEndpoints(platform.YouTube, getenv).APIURL; empty: the
+// (registry.LoadEndpoints(ID, getenv).APIURL; empty: the
 // default https://www.googleapis.com/youtube/v3).
 func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
@@ -58,7 +58,7 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 		o(c)
 	}
 	c.call = platform.Caller{
-		Platform: platform.YouTube,
+		Platform: ID,
 		HTTP:     httpClient,
 		BaseURL:  strings.TrimRight(apiURL, "/"),
 		Refine:   c.refine,
@@ -124,7 +124,7 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 		return platform.Account{}, err
 	}
 	if len(out.Items) == 0 {
-		return platform.Account{}, &platform.Error{Platform: platform.YouTube, Op: "read channel", Reason: platform.ReasonNotEligible,
+		return platform.Account{}, &platform.Error{Platform: ID, Op: "read channel", Reason: platform.ReasonNotEligible,
 			Message: "this Google account has no YouTube channel: create one on YouTube, then connect again"}
 	}
 	ch := out.Items[0]
@@ -209,7 +209,7 @@ func Privacy(p string) (string, bool) {
 // if ctx is done) so that a retry leaves no orphan broadcast or stream.
 func (c *Client) Provision(ctx context.Context, token string, spec platform.BroadcastSpec) (platform.Broadcast, error) {
 	invalid := func(msg string) error {
-		return &platform.Error{Platform: platform.YouTube, Op: "create broadcast", Reason: platform.ReasonInvalid, Message: msg}
+		return &platform.Error{Platform: ID, Op: "create broadcast", Reason: platform.ReasonInvalid, Message: msg}
 	}
 	title := strings.TrimSpace(spec.Title)
 	if title == "" {
@@ -256,7 +256,7 @@ func (c *Client) Provision(ctx context.Context, token string, spec platform.Broa
 		return platform.Broadcast{}, err
 	}
 	if bc.ID == "" {
-		return platform.Broadcast{}, &platform.Error{Platform: platform.YouTube, Op: "create broadcast", Reason: platform.ReasonTransient,
+		return platform.Broadcast{}, &platform.Error{Platform: ID, Op: "create broadcast", Reason: platform.ReasonTransient,
 			Message: "YouTube answered without a broadcast id"}
 	}
 
@@ -275,7 +275,7 @@ func (c *Client) Provision(ctx context.Context, token string, spec platform.Broa
 	info := st.CDN.IngestionInfo
 	if st.ID == "" || info.IngestionAddress == "" || info.StreamName == "" {
 		c.cleanup(ctx, token, bc.ID, st.ID)
-		return platform.Broadcast{}, &platform.Error{Platform: platform.YouTube, Op: "create stream", Reason: platform.ReasonTransient,
+		return platform.Broadcast{}, &platform.Error{Platform: ID, Op: "create stream", Reason: platform.ReasonTransient,
 			Message: "YouTube answered without the stream's ingestion address"}
 	}
 
@@ -329,7 +329,7 @@ func (c *Client) delete(ctx context.Context, token, path, op, id string, secrets
 
 func needID(op string, b platform.Broadcast) error {
 	if b.ExternalID == "" {
-		return &platform.Error{Platform: platform.YouTube, Op: op, Reason: platform.ReasonInvalid, Message: "no YouTube broadcast id"}
+		return &platform.Error{Platform: ID, Op: op, Reason: platform.ReasonInvalid, Message: "no YouTube broadcast id"}
 	}
 	return nil
 }
@@ -401,7 +401,7 @@ func (c *Client) State(ctx context.Context, token string, b platform.Broadcast) 
 		return "", err
 	}
 	if len(out.Items) == 0 {
-		return "", &platform.Error{Platform: platform.YouTube, Op: "read broadcast", Reason: platform.ReasonNotFound,
+		return "", &platform.Error{Platform: ID, Op: "read broadcast", Reason: platform.ReasonNotFound,
 			Message: "YouTube has no such broadcast (deleted?)"}
 	}
 	return stateOf(out.Items[0].Status.LifeCycleStatus), nil

@@ -37,7 +37,7 @@ func spec() platform.BroadcastSpec {
 
 func reasonOf(t *testing.T, err error) platform.Reason {
 	t.Helper()
-	return platformtest.Reason(t, err, platform.YouTube)
+	return platformtest.Reason(t, err, youtube.ID)
 }
 
 func TestLifecycleProvisionGoLiveEndFollowsYouTubesStates(t *testing.T) {

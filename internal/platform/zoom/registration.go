@@ -2,10 +2,13 @@ package zoom
 
 import "github.com/switchboard-dev/switchboard/internal/platform"
 
+// ID names the platform in URLs, keys and environment variables.
+const ID platform.ID = "zoom"
+
 // Registration is what Switchboard knows about Zoom.
 func Registration() platform.Registration {
 	return platform.Registration{
-		Descriptor: platform.Descriptor{ID: platform.Zoom, Name: "Zoom", Kind: platform.KindMeeting,
+		Descriptor: platform.Descriptor{ID: ID, Name: "Zoom", Kind: platform.KindMeeting,
 			Auth: []platform.AuthMethod{platform.AuthOAuth2},
 			Capabilities: platform.WithOperations((*Client)(nil), platform.CapMeetingCreate,
 				platform.CapTokenRefresh, platform.CapTokenRevoke)},

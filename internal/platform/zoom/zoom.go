@@ -73,7 +73,7 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 		apiURL = DefaultAPIURL
 	}
 	c := &Client{
-		call: platform.Caller{Platform: platform.Zoom, HTTP: httpClient, BaseURL: strings.TrimSuffix(apiURL, "/"), Refine: Refine},
+		call: platform.Caller{Platform: ID, HTTP: httpClient, BaseURL: strings.TrimSuffix(apiURL, "/"), Refine: Refine},
 		now:  time.Now,
 	}
 	for _, o := range opts {
@@ -141,7 +141,7 @@ const (
 // meeting creation at 100 per user per day: past it the error's Reason is
 // ReasonQuota.
 func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.MeetingSpec) (platform.Meeting, error) {
-	spec, err := spec.Normalize(platform.Zoom, c.now())
+	spec, err := spec.Normalize(ID, c.now())
 	if err != nil {
 		return platform.Meeting{}, err
 	}
@@ -173,7 +173,7 @@ func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.
 		return platform.Meeting{}, err
 	}
 	if out.ID == "" || out.JoinURL == "" {
-		return platform.Meeting{}, &platform.Error{Platform: platform.Zoom, Op: "create meeting", Status: http.StatusCreated,
+		return platform.Meeting{}, &platform.Error{Platform: ID, Op: "create meeting", Status: http.StatusCreated,
 			Reason: platform.ReasonTransient, Message: "the answer had no meeting id or join URL"}
 	}
 	extra := map[string]string{}
@@ -245,7 +245,7 @@ func (c *Client) MeetingState(ctx context.Context, token string, m platform.Meet
 
 func meetingID(m platform.Meeting, op string) (string, error) {
 	if _, err := strconv.ParseInt(m.ExternalID, 10, 64); err != nil {
-		return "", &platform.Error{Platform: platform.Zoom, Op: op, Reason: platform.ReasonInvalid,
+		return "", &platform.Error{Platform: ID, Op: op, Reason: platform.ReasonInvalid,
 			Message: fmt.Sprintf("%q is not a Zoom meeting id", m.ExternalID)}
 	}
 	return url.PathEscape(m.ExternalID), nil

@@ -213,7 +213,7 @@ func TestATokenWithoutAnEndpointsScopeIsAPermissionProblemNamingTheScope(t *test
 // The default scopes cover every endpoint the client calls.
 func TestTheDefaultScopesCoverEveryEndpointTheClientCalls(t *testing.T) {
 	t.Parallel()
-	o, _ := registry.DefaultOAuth(platform.Zoom)
+	o, _ := registry.DefaultOAuth(zoom.ID)
 	for op, scope := range zoomfake.Scope {
 		if !slices.Contains(o.Scopes, scope) {
 			t.Errorf("%s needs %s, which the default scopes lack", op, scope)
