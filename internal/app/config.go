@@ -31,11 +31,11 @@ type Config struct {
 	RefreshConcurrency         int // REFRESH_CONCURRENCY
 	StreamSchedulerConcurrency int // STREAM_SCHEDULER_CONCURRENCY
 
-	MaxDeploymentsPerHour     int           // MAX_DEPLOYMENTS_PER_HOUR
-	MaxRollbacksPerHour       int           // MAX_ROLLBACKS_PER_HOUR
-	DeploymentTimeout         time.Duration // DEPLOYMENT_TIMEOUT_MS
-	DeployLease               time.Duration // DEPLOY_LEASE_MS
-	DeployPollInterval        time.Duration // DEPLOY_POLL_INTERVAL_MS
+	MaxDeploymentsPerHour int           // MAX_DEPLOYMENTS_PER_HOUR
+	MaxRollbacksPerHour   int           // MAX_ROLLBACKS_PER_HOUR
+	DeploymentTimeout     time.Duration // DEPLOYMENT_TIMEOUT_MS
+	DeployLease           time.Duration // DEPLOY_LEASE_MS
+	DeployPollInterval    time.Duration // DEPLOY_POLL_INTERVAL_MS
 
 	// Endpoints are every platform's endpoints from its <PLATFORM>_*
 	// variables, over the vendors' defaults.
@@ -94,11 +94,11 @@ func LoadConfig(getenv Getenv) (Config, error) {
 		RefreshConcurrency:         r.positive("REFRESH_CONCURRENCY", defaultConcurrency),
 		StreamSchedulerConcurrency: r.positive("STREAM_SCHEDULER_CONCURRENCY", defaultConcurrency),
 
-		MaxDeploymentsPerHour:     r.positive("MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour),
-		MaxRollbacksPerHour:       r.positive("MAX_ROLLBACKS_PER_HOUR", deploy.DefaultMaxRollbacksPerHour),
-		DeploymentTimeout:         r.millis("DEPLOYMENT_TIMEOUT_MS", deploy.DefaultTimeout),
-		DeployLease:               r.millis("DEPLOY_LEASE_MS", deploy.DefaultLease),
-		DeployPollInterval:        r.millis("DEPLOY_POLL_INTERVAL_MS", deploy.DefaultPollInterval),
+		MaxDeploymentsPerHour: r.positive("MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour),
+		MaxRollbacksPerHour:   r.positive("MAX_ROLLBACKS_PER_HOUR", deploy.DefaultMaxRollbacksPerHour),
+		DeploymentTimeout:     r.millis("DEPLOYMENT_TIMEOUT_MS", deploy.DefaultTimeout),
+		DeployLease:           r.millis("DEPLOY_LEASE_MS", deploy.DefaultLease),
+		DeployPollInterval:    r.millis("DEPLOY_POLL_INTERVAL_MS", deploy.DefaultPollInterval),
 
 		Endpoints:        map[platform.ID]platform.Endpoints{},
 		PlatformSettings: map[platform.ID]map[string]string{},

@@ -44,7 +44,7 @@ type longLivedExchanger interface {
 // keyCredentials are a connection's credentials as a platform's key
 // verifier and JaaS builder read them.
 func keyCredentials(c connection.Credentials) platform.KeyCredentials {
-	return platform.KeyCredentials{APIKey: c.APIKey, AppID: c.AppID, KeyID: c.KeyID, PrivateKey: c.PrivateKey}
+	return platform.KeyCredentials{APIKey: c.APIKey, Secret: c.Secret}
 }
 
 // platformClients builds every registered platform's client over the

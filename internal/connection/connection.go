@@ -118,15 +118,42 @@ func (c *Connection) recordError(code, message string, now time.Time) {
 // Credentials are what Sealed holds. They exist in plaintext only in memory,
 // for the call that needs them.
 type Credentials struct {
-	AccessToken  string            `json:"accessToken,omitempty"`
-	RefreshToken string            `json:"refreshToken,omitempty"`
-	TokenType    string            `json:"tokenType,omitempty"`
-	Expiry       time.Time         `json:"expiry,omitzero"`
-	APIKey       string            `json:"apiKey,omitempty"` // API keys and personal/team tokens
-	AppID        string            `json:"appId,omitempty"`  // Jitsi JaaS
-	KeyID        string            `json:"keyId,omitempty"`
-	PrivateKey   string            `json:"privateKey,omitempty"`
-	Extra        map[string]string `json:"extra,omitempty"` // installation_id, team_id, page ids
+	AccessToken  string    `json:"accessToken,omitempty"`
+	RefreshToken string    `json:"refreshToken,omitempty"`
+	TokenType    string    `json:"tokenType,omitempty"`
+	Expiry       time.Time `json:"expiry,omitzero"`
+	APIKey       string    `json:"apiKey,omitempty"` // API keys and personal/team tokens
+	// Secret is a credential of several fields, by its platform's field
+	// names (platform.KeyCredentials.Secret).
+	Secret map[string]string `json:"secret,omitempty"`
+	Extra  map[string]string `json:"extra,omitempty"` // installation_id, team_id, page ids
+}
+
+// UnmarshalJSON reads credentials sealed before Secret existed too: their
+// signing keys were the top-level fields appId, keyId and privateKey, read
+// now into Secret under the same names.
+func (c *Credentials) UnmarshalJSON(b []byte) error {
+	type current Credentials // without this method
+	var in struct {
+		current
+		AppID      string `json:"appId"`
+		KeyID      string `json:"keyId"`
+		PrivateKey string `json:"privateKey"`
+	}
+	if err := json.Unmarshal(b, &in); err != nil {
+		return err
+	}
+	*c = Credentials(in.current)
+	for name, v := range map[string]string{"appId": in.AppID, "keyId": in.KeyID, "privateKey": in.PrivateKey} {
+		if v == "" {
+			continue
+		}
+		if c.Secret == nil {
+			c.Secret = map[string]string{}
+		}
+		c.Secret[name] = v
+	}
+	return nil
 }
 
 // Bearer is the token to send: the access token, or the API key, marked
@@ -150,7 +177,7 @@ const (
 )
 
 func (c Credentials) empty() bool {
-	return c.AccessToken == "" && c.RefreshToken == "" && c.APIKey == "" && c.PrivateKey == ""
+	return c.AccessToken == "" && c.RefreshToken == "" && c.APIKey == "" && len(c.Secret) == 0
 }
 
 func (c Credentials) marshal() ([]byte, error) { return json.Marshal(c) }

@@ -78,7 +78,7 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 	if err != nil {
 		return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidCredentials, "%s", err.Error())
 	}
-	creds := Credentials{APIKey: kc.APIKey, AppID: kc.AppID, KeyID: kc.KeyID, PrivateKey: kc.PrivateKey}
+	creds := Credentials{APIKey: kc.APIKey, Secret: kc.Secret}
 	for k, v := range map[string]string{ExtraTokenKind: kc.TokenKind, ExtraTeam: kc.Team} {
 		if v == "" {
 			continue

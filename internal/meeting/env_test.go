@@ -59,7 +59,7 @@ func (c clients) Meeter(p platform.ID) (platform.Meeter, bool) {
 }
 
 func (c clients) JaaS(creds connection.Credentials) (platform.Meeter, error) {
-	jc, err := jitsi.ParseCredentials(map[string]string{jitsi.CredAppID: creds.AppID, jitsi.CredKeyID: creds.KeyID, jitsi.CredPrivateKey: creds.PrivateKey})
+	jc, err := jitsi.ParseCredentials(creds.Secret)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +125,7 @@ func newEnv(t *testing.T) *env {
 		Repo: f.Store.Connections(), Vault: e.vault, Endpoints: eps,
 		Accounts: map[platform.ID]connection.AccountReader{zoom.ID: zc, googlemeet.ID: mc, teams.ID: tc},
 		Keys: map[platform.ID]connection.KeyVerifier{jitsi.ID: func(_ context.Context, c connection.Credentials) (platform.Account, error) {
-			return jitsi.Verify(map[string]string{"appId": c.AppID, "keyId": c.KeyID, "privateKey": c.PrivateKey})
+			return jitsi.Verify(c.Secret)
 		}},
 		ReturnAllowlist: []string{"https://app.example.com"}, HTTP: hc, Logger: logger, Now: e.clock.Now,
 	})

@@ -178,7 +178,7 @@ func (s *Service) prepare(ctx context.Context, tenant string, p platform.ID) pla
 	creds, err := s.cfg.Connections.Token(ctx, tenant, p)
 	if d, _ := registry.Lookup(string(p)); d.Accepts(platform.AuthNone) {
 		switch {
-		case err == nil && creds.PrivateKey != "":
+		case err == nil && len(creds.Secret) > 0:
 			pl.meeter, pl.err = s.cfg.Clients.JaaS(creds)
 			pl.secretJoin = true
 			return pl

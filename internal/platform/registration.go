@@ -118,8 +118,10 @@ type KeyAuth struct {
 // them.
 type KeyCredentials struct {
 	APIKey string
-	// AppID, KeyID and PrivateKey are a signing key (8x8 JaaS).
-	AppID, KeyID, PrivateKey string
+	// Secret holds the fields of a credential that is more than one key,
+	// by the platform's own field names, kept sealed as given (8x8 JaaS's
+	// app id, key id and private key); nil for a single key.
+	Secret map[string]string
 	// TokenKind is the kind of an API token where the platform tells kinds
 	// apart by how they are sent (TokenOfKind); "" for the default.
 	TokenKind string

@@ -17,9 +17,11 @@ func Registration() platform.Registration {
 			Capabilities: platform.WithOperations((*PublicRooms)(nil), platform.CapMeetingCreate),
 			Notes:        "meet.jit.si rooms need no account and cannot be ended or deleted; 8x8 JaaS rooms carry a signed moderator link."},
 		Key: &platform.KeyAuth{Fields: []string{CredAppID, CredKeyID, CredPrivateKey}, Parse: func(in map[string]string) (platform.KeyCredentials, error) {
-			c := platform.KeyCredentials{AppID: strings.TrimSpace(in[CredAppID]), KeyID: strings.TrimSpace(in[CredKeyID]), PrivateKey: in[CredPrivateKey]}
-			c.None = c.AppID == "" && c.KeyID == "" && c.PrivateKey == "" // public meet.jit.si rooms: nothing to verify or keep
-			return c, nil
+			secret := map[string]string{CredAppID: strings.TrimSpace(in[CredAppID]), CredKeyID: strings.TrimSpace(in[CredKeyID]), CredPrivateKey: in[CredPrivateKey]}
+			if secret[CredAppID] == "" && secret[CredKeyID] == "" && secret[CredPrivateKey] == "" {
+				return platform.KeyCredentials{None: true}, nil // public meet.jit.si rooms: nothing to verify or keep
+			}
+			return platform.KeyCredentials{Secret: secret}, nil
 		}, PublicAccount: platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"}},
 		APIURL:   "https://8x8.vc",
 		Settings: []platform.Setting{{Name: "JITSI_PUBLIC_URL", Default: DefaultPublicURL, Meaning: "where public Jitsi rooms are made"}},

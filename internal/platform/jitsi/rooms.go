@@ -17,12 +17,12 @@ type Rooms struct {
 // VerifyKey checks a JaaS key as a connection is made: JaaS has no API to
 // ask, so the key must parse and sign (Verify).
 func (r *Rooms) VerifyKey(_ context.Context, c platform.KeyCredentials) (platform.Account, error) {
-	return Verify(map[string]string{CredAppID: c.AppID, CredKeyID: c.KeyID, CredPrivateKey: c.PrivateKey})
+	return Verify(c.Secret)
 }
 
 // JaaS builds a client for one tenant's 8x8 JaaS app.
 func (r *Rooms) JaaS(c platform.KeyCredentials) (platform.Meeter, error) {
-	jc, err := ParseCredentials(map[string]string{CredAppID: c.AppID, CredKeyID: c.KeyID, CredPrivateKey: c.PrivateKey})
+	jc, err := ParseCredentials(c.Secret)
 	if err != nil {
 		return nil, err
 	}
