@@ -152,8 +152,10 @@ var tableActions = map[string][]string{
 	// connection's Get and versioned Save (Put). No idempotent route, no list.
 	app.OAuth: {"GetItem", "PutItem", "DeleteItem"},
 	// Get, List (Query), Save (Put: connect, verify, refresh, disconnect),
-	// TakeLease and ReleaseLease (Update). Nothing is deleted.
-	app.Connections: {"GetItem", "PutItem", "UpdateItem", "Query"},
+	// TakeLease and ReleaseLease (Update); POST /connections/{platform}'s
+	// idempotency Begin (Get, Put, Update), Finish (Update), Abandon
+	// (Delete).
+	app.Connections: {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
 	// livestream Create (Put), Save/SaveTarget (Update), Delete (a create
 	// refused everywhere), List (Query); connection Token (Get, lease
 	// Update, Save Put); idempotency Begin (Get, Put, Update), Finish
