@@ -46,6 +46,11 @@ type Config struct {
 	GoogleMeetCalendarAPIURL string // GOOGLE_MEET_CALENDAR_API_URL; Google's when empty
 	GoogleMeetUserinfoURL    string // GOOGLE_MEET_USERINFO_URL; Google's when empty
 
+	// WebhooksAllowLoopback (WEBHOOKS_ALLOW_LOOPBACK) lets webhook
+	// endpoints be http or https URLs on loopback: make dev's local
+	// receivers. Off by default, and in AWS.
+	WebhooksAllowLoopback bool
+
 	// Endpoints are every platform's endpoints from its <PLATFORM>_*
 	// variables, over the vendors' defaults.
 	Endpoints map[platform.ID]platform.Endpoints
@@ -79,6 +84,7 @@ func ConfigVars() []ConfigVar {
 		{"JITSI_PUBLIC_URL", "https://meet.jit.si", "where public Jitsi rooms are made"},
 		{"GOOGLE_MEET_CALENDAR_API_URL", "(Google's)", "Google Meet's Calendar API base"},
 		{"GOOGLE_MEET_USERINFO_URL", "(Google's)", "Google Meet's userinfo endpoint"},
+		{"WEBHOOKS_ALLOW_LOOPBACK", "false", "true lets webhook endpoints be loopback URLs (make dev's local receivers)"},
 	}
 }
 
@@ -110,6 +116,7 @@ func LoadConfig(getenv Getenv) (Config, error) {
 		JitsiPublicURL:           r.str("JITSI_PUBLIC_URL"),
 		GoogleMeetCalendarAPIURL: r.str("GOOGLE_MEET_CALENDAR_API_URL"),
 		GoogleMeetUserinfoURL:    r.str("GOOGLE_MEET_USERINFO_URL"),
+		WebhooksAllowLoopback:    r.boolean("WEBHOOKS_ALLOW_LOOPBACK"),
 
 		Endpoints: map[platform.ID]platform.Endpoints{},
 	}
