@@ -142,7 +142,7 @@ func TestTimeoutsFitEachTrigger(t *testing.T) {
 			t.Errorf("%s: Timeout %d s, want 1..29 (API Gateway's 30 s integration limit)", f.ID, got)
 		}
 	}
-	for _, name := range []string{app.StreamSched, app.TokenRefresher} {
+	for _, name := range []string{app.StreamSched, app.TokenRefresher, app.EventDispatcher} {
 		f := d.function(t, name)
 		period := schedulePeriod(t, f)
 		// A run ends before the next one starts, so runs do not pile up.
@@ -169,9 +169,10 @@ func TestTimeoutsFitEachTrigger(t *testing.T) {
 func TestEachFunctionHasOnlyItsOwnTrigger(t *testing.T) {
 	t.Parallel()
 	d := tpl(t)
-	want := map[string]string{app.StreamSched: "Schedule", app.TokenRefresher: "Schedule", app.DeployWorker: "DynamoDB"}
+	want := map[string][]string{app.StreamSched: {"Schedule"}, app.TokenRefresher: {"Schedule"}, app.DeployWorker: {"DynamoDB"},
+		app.EventDispatcher: {"DynamoDB", "Schedule"}}
 	for _, name := range app.HTTPFunctions() {
-		want[name] = "HttpApi"
+		want[name] = []string{"HttpApi"}
 	}
 	for _, name := range app.Functions() {
 		f := d.function(t, name)
@@ -184,7 +185,7 @@ func TestEachFunctionHasOnlyItsOwnTrigger(t *testing.T) {
 			if typ == "ScheduleV2" {
 				typ = "Schedule"
 			}
-			if typ != want[name] {
+			if !slices.Contains(want[name], typ) {
 				t.Errorf("%s: event %s is %s, want only %s events", f.ID, ev, typ, want[name])
 			}
 		}
@@ -284,7 +285,7 @@ func TestHttpApiChecksJWTsFromTheIssuerAndAudienceParameters(t *testing.T) {
 func TestSchedulersRunEveryMinuteAndEveryTenMinutes(t *testing.T) {
 	t.Parallel()
 	d := tpl(t)
-	for name, want := range map[string]time.Duration{app.StreamSched: time.Minute, app.TokenRefresher: 10 * time.Minute} {
+	for name, want := range map[string]time.Duration{app.StreamSched: time.Minute, app.TokenRefresher: 10 * time.Minute, app.EventDispatcher: time.Minute} {
 		f := d.function(t, name)
 		if got := schedulePeriod(t, f); got != want {
 			t.Errorf("%s runs every %v, want every %v", f.ID, got, want)

@@ -93,3 +93,13 @@ func EventStream(ctx context.Context, opt Options) (StreamHandler, error) {
 	}
 	return d.EventStreamRun(ctx)
 }
+
+// EventDispatcherHandler builds event-dispatcher by name, composed as its
+// main.go composes it, for `make invoke` and tests.
+func EventDispatcherHandler(ctx context.Context, opt Options) (adapter.StreamOrScheduleHandler, error) {
+	d, err := NewDeps(ctx, EventDispatcher, opt)
+	if err != nil {
+		return nil, err
+	}
+	return d.EventDispatcherRun(ctx)
+}

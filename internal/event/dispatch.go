@@ -125,6 +125,7 @@ func NewDispatcher(c DispatcherConfig) *Dispatcher {
 // storeFailed) and the benchmark.
 type Stats struct {
 	Changes, Events, Duplicates, Deliveries, Delivered, Retrying, Failed int
+	Deferred                                                             int // not tried in this call's budget: left due
 }
 
 // Dispatch records the events of changes, in order, then tries each new
@@ -200,15 +201,27 @@ func (d *Dispatcher) record(ctx context.Context, c Change, endpoints map[string]
 	return len(evs), fresh, nil
 }
 
-// attemptAll tries each delivery once, d.concurrency at a time.
+// attemptBudget is how long an invocation starts attempts for: what is
+// not started by then stays pending and due, for the next retry run, so a
+// batch of slow endpoints cannot outlast the function's timeout.
+const attemptBudget = 30 * time.Second
+
+// attemptAll tries each delivery once, d.concurrency at a time, starting
+// attempts for attemptBudget at most.
 func (d *Dispatcher) attemptAll(ctx context.Context, dels []*Delivery, endpoint func(*Delivery) *Endpoint, st *Stats) {
 	var (
-		wg  sync.WaitGroup
-		mu  sync.Mutex
-		sem = make(chan struct{}, d.concurrency)
+		wg       sync.WaitGroup
+		mu       sync.Mutex
+		sem      = make(chan struct{}, d.concurrency)
+		deadline = time.Now().Add(attemptBudget)
 	)
 	for _, del := range dels {
 		sem <- struct{}{}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			<-sem
+			st.Deferred++
+			continue
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
 			res := d.attempt(ctx, del, endpoint(del))

@@ -126,3 +126,10 @@ func decodeEvent(payload string) (event.Event, error) {
 	}
 	return e, nil
 }
+
+// EventItemPrefixes are the sort-key prefixes of the items whose changes
+// make events (ChangeFromStream reads no others): template.yaml's filter of
+// event-dispatcher's stream names the same (a test holds them equal).
+func EventItemPrefixes() []string {
+	return []string{connPrefix, livePrefix, meetPrefix, deployPrefix, webhookPrefix}
+}
