@@ -650,3 +650,44 @@ func TestOutputsNameTheAPITableAndKey(t *testing.T) {
 		}
 	}
 }
+
+// event-dispatcher's stream filter names exactly the sort-key prefixes of
+// the items whose changes make events (store.EventItemPrefixes), which the
+// local stream (streams.EventItems) filters by too.
+func TestEventDispatcherFilterPassesTheItemsThatMakeEvents(t *testing.T) {
+	t.Parallel()
+	d := tpl(t)
+	f := d.function(t, app.EventDispatcher)
+	var filters []any
+	for _, p := range events(f, "DynamoDB") {
+		filters = list(obj(p["FilterCriteria"])["Filters"])
+		if !slices.Contains(strs(p["FunctionResponseTypes"]), "ReportBatchItemFailures") || p["BisectBatchOnFunctionError"] != true {
+			t.Errorf("the stream event must report batch item failures and bisect: %v", p)
+		}
+		if q, _, ok := getAttOf(obj(obj(p["DestinationConfig"])["OnFailure"])["Destination"]); !ok || !roleAllows(t, d, f, "sqs:SendMessage", getAtt(q, "Arn")) {
+			t.Errorf("the stream event's on-failure destination is not a queue the role may send to")
+		}
+	}
+	if len(filters) != 1 {
+		t.Fatalf("%d filters, want 1", len(filters))
+	}
+	var pattern struct {
+		DynamoDB struct {
+			Keys struct {
+				SK struct {
+					S []struct{ Prefix string } `json:"S"`
+				} `json:"sk"`
+			} `json:"Keys"`
+		} `json:"dynamodb"`
+	}
+	if err := json.Unmarshal([]byte(fmt.Sprint(obj(filters[0])["Pattern"])), &pattern); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pattern.DynamoDB.Keys.SK.S {
+		got = append(got, p.Prefix)
+	}
+	if !sameSet(got, store.EventItemPrefixes()) {
+		t.Errorf("the filter passes sk prefixes %v, want %v", got, store.EventItemPrefixes())
+	}
+}

@@ -128,51 +128,85 @@ type Stats struct {
 	Deferred                                                             int // not tried in this call's budget: left due
 }
 
-// Dispatch records the events of changes, in order, then tries each new
-// delivery once, at once. It returns the index of the first change whose
-// events could not be recorded (-1: all were), so that the stream delivers
-// it, and what follows it, again; a delivery's failure is never such an
-// error: the due index retries it.
+// Dispatch records the events of changes, then tries each new delivery
+// once, at once. A tenant's changes are recorded one after another, in
+// order (a feed reader's cursor must never pass an event not yet written);
+// different tenants' at the same time. It returns the index of the first
+// change whose events could not be recorded (-1: all were), so that the
+// stream delivers it, and what follows it, again; a delivery's failure is
+// never such an error: the due index retries it.
 func (d *Dispatcher) Dispatch(ctx context.Context, changes []Change) (int, Stats, error) {
 	st := Stats{Changes: len(changes)}
-	endpoints := map[string][]*Endpoint{}
-	var fresh []*Delivery
-	failedAt, firstErr := -1, error(nil)
+	byTenant := map[string][]int{}
+	var tenants []string
 	for i, c := range changes {
-		n, dels, err := d.record(ctx, c, endpoints, &st)
-		fresh = append(fresh, dels...)
-		st.Events += n
-		if err != nil {
-			failedAt, firstErr = i, err
-			break
+		if _, ok := byTenant[c.Tenant]; !ok {
+			tenants = append(tenants, c.Tenant)
 		}
+		byTenant[c.Tenant] = append(byTenant[c.Tenant], i)
 	}
-	byID := map[string]*Endpoint{}
-	for _, eps := range endpoints {
-		for _, e := range eps {
-			byID[e.Tenant+"\x00"+e.ID] = e
-		}
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		sem      = make(chan struct{}, d.concurrency)
+		fresh    []*Delivery
+		byID     = map[string]*Endpoint{}
+		failedAt = -1
+		firstErr error
+	)
+	for _, tenant := range tenants {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			var local Stats
+			var mine []*Delivery
+			eps, err := d.repo.Endpoints(ctx, tenant)
+			failed := -1
+			if err != nil {
+				failed = byTenant[tenant][0]
+			}
+			for _, i := range byTenant[tenant] {
+				if failed >= 0 {
+					break
+				}
+				n, dels, rerr := d.record(ctx, changes[i], eps, &local)
+				mine = append(mine, dels...)
+				local.Events += n
+				if rerr != nil {
+					failed, err = i, rerr
+				}
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			st.Events += local.Events
+			st.Duplicates += local.Duplicates
+			st.Deliveries += local.Deliveries
+			fresh = append(fresh, mine...)
+			for _, e := range eps {
+				byID[e.Tenant+"\x00"+e.ID] = e
+			}
+			if failed >= 0 && (failedAt < 0 || failed < failedAt) {
+				failedAt, firstErr = failed, err
+			}
+		})
 	}
+	wg.Wait()
 	d.attemptAll(ctx, fresh, func(del *Delivery) *Endpoint { return byID[del.Tenant+"\x00"+del.EndpointID] }, &st)
 	d.log.Info("events dispatched", slog.Int("changes", st.Changes), slog.Int("events", st.Events),
 		slog.Int("duplicates", st.Duplicates), slog.Int("deliveries", st.Deliveries), slog.Int("delivered", st.Delivered),
-		slog.Int("retrying", st.Retrying), slog.Int("failed", st.Failed), slog.Bool("store_failed", firstErr != nil))
+		slog.Int("retrying", st.Retrying), slog.Int("failed", st.Failed), slog.Int("deferred", st.Deferred), slog.Bool("store_failed", firstErr != nil))
+	if firstErr != nil {
+		d.log.Error("events could not be recorded; the stream delivers the records again", slog.Int("from", failedAt), slog.String("error", firstErr.Error()))
+	}
 	return failedAt, st, firstErr
 }
 
-// record writes one change's events and their deliveries; it answers
-// the deliveries it made (none for an event recorded before).
-func (d *Dispatcher) record(ctx context.Context, c Change, endpoints map[string][]*Endpoint, st *Stats) (int, []*Delivery, error) {
+// record writes one change's events and their deliveries to eps; it
+// answers the deliveries it made (none for an event recorded before).
+func (d *Dispatcher) record(ctx context.Context, c Change, eps []*Endpoint, st *Stats) (int, []*Delivery, error) {
 	evs, err := Derive(ctx, c, d.lookup)
 	if err != nil || len(evs) == 0 {
 		return 0, nil, err
-	}
-	eps, ok := endpoints[c.Tenant]
-	if !ok {
-		if eps, err = d.repo.Endpoints(ctx, c.Tenant); err != nil {
-			return 0, nil, err
-		}
-		endpoints[c.Tenant] = eps
 	}
 	var fresh []*Delivery
 	for i, e := range evs {

@@ -89,7 +89,7 @@ func (r EventRepo) Feed(ctx context.Context, tenant string, ts []event.Type, aft
 		f.Names["#et"] = "eventType"
 		f.Expr += " AND #et IN (" + strings.Join(in, ", ") + ")"
 	}
-	page, err := r.s.Query(ctx, Query{PK: pk, SKPrefix: eventPrefix, Limit: limit, Cursor: after, Filter: f, Attrs: []string{"payload"}})
+	page, err := r.s.Query(ctx, Query{PK: pk, SKPrefix: eventPrefix, Limit: limit, Cursor: after, Filter: f, Attrs: []string{"payload"}, Consistent: true})
 	if err != nil {
 		return nil, "", err
 	}
@@ -163,7 +163,7 @@ func (r EventRepo) Endpoints(ctx context.Context, tenant string) ([]*event.Endpo
 	var out []*event.Endpoint
 	cursor := ""
 	for {
-		page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: webhookPrefix, Limit: MaxPageSize, Cursor: cursor})
+		page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: webhookPrefix, Limit: MaxPageSize, Cursor: cursor, Consistent: true})
 		if err != nil {
 			return nil, err
 		}
