@@ -163,6 +163,9 @@ type receiver struct {
 	got    []feedEvent    // first delivery of each id, in arrival order
 	bodies []string
 	bad    []error
+	// sigs and timestamps are the verified deliveries' webhook-signature
+	// and webhook-timestamp headers.
+	sigs, timestamps []string
 }
 
 func newReceiver(t *testing.T) *receiver {
@@ -222,6 +225,8 @@ func (rc *receiver) handle(w http.ResponseWriter, r *http.Request) {
 	id := r.Header.Get("webhook-id")
 	rc.counts[id]++
 	rc.bodies = append(rc.bodies, string(body))
+	rc.sigs = append(rc.sigs, r.Header.Get("webhook-signature"))
+	rc.timestamps = append(rc.timestamps, r.Header.Get("webhook-timestamp"))
 	if rc.counts[id] == 1 {
 		var e feedEvent
 		_ = json.Unmarshal(body, &e)
@@ -521,5 +526,55 @@ func waitFor(t *testing.T, ok func() bool) {
 			t.Fatal("timed out")
 		}
 		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// After a rotation a receiver that already uses the new secret verifies
+// the next delivery, and so would one still on the old: during the
+// overlap each delivery carries a signature by each.
+func TestARotatedSecretSignsAlongsideThePreviousOneDuringTheOverlap(t *testing.T) {
+	t.Parallel()
+	es := newEventStack(t)
+	rc := newReceiver(t)
+	id := es.register("church", rc, "connection.connected")
+	old := rc.secret
+	var rot struct{ ID, Secret, PreviousSecretExpiresAt string }
+	if r := es.call("POST", "/webhooks/"+id+"/rotate-secret", "church", map[string]any{"overlapSeconds": 3600}, &rot); r.StatusCode != http.StatusOK ||
+		!strings.HasPrefix(rot.Secret, "whsec_") || rot.Secret == old || rot.PreviousSecretExpiresAt == "" {
+		t.Fatalf("rotate: %d %s", r.StatusCode, bodyOf(r))
+	}
+	rc.mu.Lock()
+	rc.secret = rot.Secret
+	rc.mu.Unlock()
+	if r := es.call("POST", "/connections/render", "church", map[string]any{"credentials": map[string]string{"apiKey": e2eRenderKey}}, nil); r.StatusCode != http.StatusCreated {
+		t.Fatalf("connect: %d %s", r.StatusCode, bodyOf(r))
+	}
+	waitFor(t, func() bool { got, _, _ := rc.received(); return len(got) == 1 })
+	rc.mu.Lock()
+	body := rc.bodies[0]
+	rc.mu.Unlock()
+	if _, _, bad := rc.received(); len(bad) > 0 {
+		t.Fatalf("did not verify with the new secret: %v", bad)
+	}
+	// The same delivery verifies under the old secret too, with the
+	// headers it carried.
+	waitFor(t, func() bool { ds := es.deliveries("church", id); return len(ds) == 1 && ds[0].Status == "succeeded" })
+	ds := es.deliveries("church", id)
+	wh, err := standardwebhooks.NewWebhook(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rc.mu.Lock()
+	sigs := rc.sigs
+	rc.mu.Unlock()
+	if len(sigs) != 1 || len(strings.Fields(sigs[0])) != 2 {
+		t.Fatalf("webhook-signature %v, want two signatures during the overlap", sigs)
+	}
+	h := http.Header{}
+	h.Set("webhook-id", ds[0].EventID)
+	h.Set("webhook-timestamp", rc.timestamps[0])
+	h.Set("webhook-signature", sigs[0])
+	if err := wh.Verify([]byte(body), h); err != nil {
+		t.Fatalf("the old secret does not verify the delivery: %v", err)
 	}
 }
