@@ -2,7 +2,7 @@
 # `make test` runs every test against the project's own DynamoDB Local.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := oauth connections livestreams meetings stream-scheduler token-refresher deployments deploy-worker
+FUNCTIONS := oauth connections livestreams meetings stream-scheduler token-refresher deployments deploy-worker webhooks event-dispatcher
 GOFLAGS_LAMBDA := -trimpath -ldflags "-s -w" -tags lambda.norpc
 TEST_FLAGS ?= -count=1 -timeout 15m
 FUZZTIME ?= 30s

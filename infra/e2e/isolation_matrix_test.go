@@ -52,7 +52,13 @@ func TestEveryRouteThatNamesAThingAnswers404ToAnotherTenantAndChangesNothing(t *
 	d := ds.deploy(owner, map[string]any{"platform": "render", "projectName": "owner-web", "image": "docker.io/library/nginx:1.27"})
 	ds.waitEnded(owner, d.ID) // nothing of the owner's moves while the matrix runs
 
-	ids := map[string]string{httpapi.FnLivestreams: ls.ID, httpapi.FnMeetings: m.ID, httpapi.FnDeployments: d.ID}
+	var wh struct{ ID string }
+	// An IP literal: no DNS in tests, and a public address the guard takes.
+	if r := ds.call("POST", "/webhooks", owner, map[string]any{"url": "https://93.184.216.34/hooks"}, &wh); r.StatusCode != http.StatusCreated {
+		t.Fatalf("webhook: %d %s", r.StatusCode, bodyOf(r))
+	}
+
+	ids := map[string]string{httpapi.FnLivestreams: ls.ID, httpapi.FnMeetings: m.ID, httpapi.FnDeployments: d.ID, httpapi.FnWebhooks: wh.ID}
 	platforms := map[string]string{httpapi.FnConnections: "zoom", httpapi.FnOAuth: "zoom", httpapi.FnDeployments: "render",
 		httpapi.FnLivestreams: "facebook"}
 	bodies := map[string]any{"PATCH": map[string]string{"title": "taken over"}}

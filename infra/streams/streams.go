@@ -40,6 +40,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -49,6 +50,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/types"
+
+	"github.com/switchboard-dev/switchboard/internal/store"
 )
 
 // Handler is a stream function's Lambda handler.
@@ -69,6 +72,26 @@ func DeploymentInserts(r events.DynamoDBEventRecord) bool {
 	}
 	t, ok := r.Change.NewImage["type"]
 	return ok && t.DataType() == events.DataTypeString && t.String() == "deployment"
+}
+
+// EventItems is the filter template.yaml gives event-dispatcher's event
+// source: every record (INSERT, MODIFY, REMOVE) of an item whose sort key
+// begins with one of store.EventItemPrefixes:
+//
+//	FilterCriteria:
+//	  Filters:
+//	    - Pattern: '{"dynamodb":{"Keys":{"sk":{"S":[{"prefix":"CONN#"},...]}}}}'
+func EventItems(r events.DynamoDBEventRecord) bool {
+	sk, ok := r.Change.Keys["sk"]
+	if !ok || sk.DataType() != events.DataTypeString {
+		return false
+	}
+	for _, p := range store.EventItemPrefixes() {
+		if strings.HasPrefix(sk.String(), p) {
+			return true
+		}
+	}
+	return false
 }
 
 // Defaults, in Lambda's terms where it has them.

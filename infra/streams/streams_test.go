@@ -179,7 +179,7 @@ func TestOnlyNewDeploymentItemsReachTheWorkerAsLambdaDeliversThem(t *testing.T) 
 		{"eventSource", r.EventSource, "aws:dynamodb"},
 		{"awsRegion", r.AWSRegion, "us-east-1"},
 		{"eventSourceARN", r.EventSourceArn, aws.ToString(desc.Table.LatestStreamArn)},
-		{"streamViewType", r.Change.StreamViewType, "NEW_IMAGE"},
+		{"streamViewType", r.Change.StreamViewType, "NEW_AND_OLD_IMAGES"},
 		{"key pk", r.Change.Keys["pk"].String(), "TENANT#t1"},
 		{"key sk", r.Change.Keys["sk"].String(), "DEPLOY#1"},
 		{"keys are only the key", len(r.Change.Keys), 2},

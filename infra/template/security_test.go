@@ -179,6 +179,14 @@ var tableActions = map[string][]string{
 	// Update and a log item's Put), Expire (Update); connection Token and
 	// ReportUnauthorized (Get, Update, Put).
 	app.DeployWorker: {"GetItem", "PutItem", "UpdateItem"},
+	// endpoints CreateEndpoint (Put), Endpoint (Get), Endpoints, Feed and
+	// Deliveries (Query), SaveEndpoint (Put), DeleteEndpoint (Delete);
+	// idempotency as above.
+	app.Webhooks: {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
+	// Record (a transaction of Puts), Endpoints and ScheduledLivestreams
+	// (Query), Delivery and Endpoint (Get), SaveAttempt, Claim, SetFailing
+	// and Disable (Update); DueDeliveries on gsi1.
+	app.EventDispatcher: {"GetItem", "PutItem", "UpdateItem", "Query"},
 }
 
 func TestEachRoleGrantsOnTheTableExactlyTheItemActionsItsCodeCalls(t *testing.T) {
@@ -200,15 +208,16 @@ func TestEachRoleGrantsOnTheTableExactlyTheItemActionsItsCodeCalls(t *testing.T)
 	}
 }
 
-// The schedulers find due work on gsi1; the HTTP functions and the worker
-// address items by key and never need it.
+// The schedulers (event-dispatcher's retries among them) find due work on
+// gsi1; the HTTP functions and the worker address items by key and never
+// need it.
 func TestOnlyTheSchedulersQueryTheIndex(t *testing.T) {
 	t.Parallel()
 	d := tpl(t)
 	index := map[string]any{"Fn::Sub": "${Table.Arn}/index/" + store.IndexGSI1}
 	for _, name := range app.Functions() {
 		f := d.function(t, name)
-		want := name == app.StreamSched || name == app.TokenRefresher
+		want := name == app.StreamSched || name == app.TokenRefresher || name == app.EventDispatcher
 		if got := roleAllows(t, d, f, "dynamodb:Query", index); got != want {
 			t.Errorf("%s may query %s: %v, want %v", f.ID, store.IndexGSI1, got, want)
 		}
@@ -390,14 +399,16 @@ func isIntrinsic(m map[string]any) bool {
 // oauth exchanges codes, connections and token-refresher refresh and revoke
 // for every platform; the others refresh on the way, for their own kind.
 var oauthClientsOf = map[string][]platform.Kind{
-	app.OAuth:          {platform.KindLivestream, platform.KindMeeting, platform.KindDeploy},
-	app.Connections:    {platform.KindLivestream, platform.KindMeeting, platform.KindDeploy},
-	app.TokenRefresher: {platform.KindLivestream, platform.KindMeeting, platform.KindDeploy},
-	app.Livestreams:    {platform.KindLivestream},
-	app.StreamSched:    {platform.KindLivestream},
-	app.Meetings:       {platform.KindMeeting},
-	app.Deployments:    {platform.KindDeploy},
-	app.DeployWorker:   {platform.KindDeploy},
+	app.OAuth:           {platform.KindLivestream, platform.KindMeeting, platform.KindDeploy},
+	app.Connections:     {platform.KindLivestream, platform.KindMeeting, platform.KindDeploy},
+	app.TokenRefresher:  {platform.KindLivestream, platform.KindMeeting, platform.KindDeploy},
+	app.Livestreams:     {platform.KindLivestream},
+	app.StreamSched:     {platform.KindLivestream},
+	app.Meetings:        {platform.KindMeeting},
+	app.Deployments:     {platform.KindDeploy},
+	app.DeployWorker:    {platform.KindDeploy},
+	app.Webhooks:        nil, // calls no platform
+	app.EventDispatcher: nil, // calls only webhook endpoints
 }
 
 func TestOAuthClientsReachOnlyTheFunctionsThatUseThem(t *testing.T) {

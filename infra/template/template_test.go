@@ -142,7 +142,7 @@ func TestTimeoutsFitEachTrigger(t *testing.T) {
 			t.Errorf("%s: Timeout %d s, want 1..29 (API Gateway's 30 s integration limit)", f.ID, got)
 		}
 	}
-	for _, name := range []string{app.StreamSched, app.TokenRefresher} {
+	for _, name := range []string{app.StreamSched, app.TokenRefresher, app.EventDispatcher} {
 		f := d.function(t, name)
 		period := schedulePeriod(t, f)
 		// A run ends before the next one starts, so runs do not pile up.
@@ -169,9 +169,10 @@ func TestTimeoutsFitEachTrigger(t *testing.T) {
 func TestEachFunctionHasOnlyItsOwnTrigger(t *testing.T) {
 	t.Parallel()
 	d := tpl(t)
-	want := map[string]string{app.StreamSched: "Schedule", app.TokenRefresher: "Schedule", app.DeployWorker: "DynamoDB"}
+	want := map[string][]string{app.StreamSched: {"Schedule"}, app.TokenRefresher: {"Schedule"}, app.DeployWorker: {"DynamoDB"},
+		app.EventDispatcher: {"DynamoDB", "Schedule"}}
 	for _, name := range app.HTTPFunctions() {
-		want[name] = "HttpApi"
+		want[name] = []string{"HttpApi"}
 	}
 	for _, name := range app.Functions() {
 		f := d.function(t, name)
@@ -184,7 +185,7 @@ func TestEachFunctionHasOnlyItsOwnTrigger(t *testing.T) {
 			if typ == "ScheduleV2" {
 				typ = "Schedule"
 			}
-			if typ != want[name] {
+			if !slices.Contains(want[name], typ) {
 				t.Errorf("%s: event %s is %s, want only %s events", f.ID, ev, typ, want[name])
 			}
 		}
@@ -284,7 +285,7 @@ func TestHttpApiChecksJWTsFromTheIssuerAndAudienceParameters(t *testing.T) {
 func TestSchedulersRunEveryMinuteAndEveryTenMinutes(t *testing.T) {
 	t.Parallel()
 	d := tpl(t)
-	for name, want := range map[string]time.Duration{app.StreamSched: time.Minute, app.TokenRefresher: 10 * time.Minute} {
+	for name, want := range map[string]time.Duration{app.StreamSched: time.Minute, app.TokenRefresher: 10 * time.Minute, app.EventDispatcher: time.Minute} {
 		f := d.function(t, name)
 		if got := schedulePeriod(t, f); got != want {
 			t.Errorf("%s runs every %v, want every %v", f.ID, got, want)
@@ -647,5 +648,46 @@ func TestOutputsNameTheAPITableAndKey(t *testing.T) {
 		if v := obj(out[name])["Value"]; !ok(v) {
 			t.Errorf("output %s is %v", name, v)
 		}
+	}
+}
+
+// event-dispatcher's stream filter names exactly the sort-key prefixes of
+// the items whose changes make events (store.EventItemPrefixes), which the
+// local stream (streams.EventItems) filters by too.
+func TestEventDispatcherFilterPassesTheItemsThatMakeEvents(t *testing.T) {
+	t.Parallel()
+	d := tpl(t)
+	f := d.function(t, app.EventDispatcher)
+	var filters []any
+	for _, p := range events(f, "DynamoDB") {
+		filters = list(obj(p["FilterCriteria"])["Filters"])
+		if !slices.Contains(strs(p["FunctionResponseTypes"]), "ReportBatchItemFailures") || p["BisectBatchOnFunctionError"] != true {
+			t.Errorf("the stream event must report batch item failures and bisect: %v", p)
+		}
+		if q, _, ok := getAttOf(obj(obj(p["DestinationConfig"])["OnFailure"])["Destination"]); !ok || !roleAllows(t, d, f, "sqs:SendMessage", getAtt(q, "Arn")) {
+			t.Errorf("the stream event's on-failure destination is not a queue the role may send to")
+		}
+	}
+	if len(filters) != 1 {
+		t.Fatalf("%d filters, want 1", len(filters))
+	}
+	var pattern struct {
+		DynamoDB struct {
+			Keys struct {
+				SK struct {
+					S []struct{ Prefix string } `json:"S"`
+				} `json:"sk"`
+			} `json:"Keys"`
+		} `json:"dynamodb"`
+	}
+	if err := json.Unmarshal([]byte(fmt.Sprint(obj(filters[0])["Pattern"])), &pattern); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, p := range pattern.DynamoDB.Keys.SK.S {
+		got = append(got, p.Prefix)
+	}
+	if !sameSet(got, store.EventItemPrefixes()) {
+		t.Errorf("the filter passes sk prefixes %v, want %v", got, store.EventItemPrefixes())
 	}
 }

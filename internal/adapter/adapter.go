@@ -8,7 +8,9 @@ package adapter
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -99,5 +101,72 @@ func Stream[K any](log *slog.Logger, decode func(events.DynamoDBEventRecord) (K,
 		}
 		wg.Wait()
 		return resp, nil
+	}
+}
+
+// StreamInOrder serves a DynamoDB stream whose records must be worked in
+// order, as one batch: work gets what decode read from each record (a
+// record it cannot read is acknowledged) and answers the index of the
+// first it could not do (-1: none). That record and every one after it
+// are reported, so Lambda delivers them again, in order.
+func StreamInOrder[K any](log *slog.Logger, decode func(events.DynamoDBEventRecord) (K, bool), work func(context.Context, []K) int) StreamHandler {
+	return func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
+		var (
+			resp events.DynamoDBEventResponse
+			keys []K
+			seqs []string
+		)
+		for _, rec := range ev.Records {
+			k, ok := decode(rec)
+			if !ok {
+				continue
+			}
+			keys, seqs = append(keys, k), append(seqs, rec.Change.SequenceNumber)
+		}
+		if len(keys) == 0 {
+			return resp, nil
+		}
+		if failed := work(ctx, keys); failed >= 0 && failed < len(keys) {
+			log.Warn("stream records not done; reported for delivery again", slog.Int("from", failed), slog.Int("records", len(keys)-failed))
+			for _, seq := range seqs[failed:] {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.DynamoDBBatchItemFailure{ItemIdentifier: seq})
+			}
+		}
+		return resp, nil
+	}
+}
+
+// StreamOrScheduleHandler serves a function with two triggers: a DynamoDB
+// stream and an EventBridge schedule. It answers the stream's batch
+// response, or the schedule's report.
+type StreamOrScheduleHandler func(ctx context.Context, raw json.RawMessage) (any, error)
+
+// StreamOrSchedule tells the two triggers' events apart by their shape: a
+// stream event has Records, a schedule's event has source aws.events (or
+// aws.scheduler) and detail-type "Scheduled Event".
+func StreamOrSchedule(stream StreamHandler, schedule ScheduleHandler) StreamOrScheduleHandler {
+	return func(ctx context.Context, raw json.RawMessage) (any, error) {
+		var probe struct {
+			Records    json.RawMessage `json:"Records"`
+			DetailType string          `json:"detail-type"`
+		}
+		if err := json.Unmarshal(raw, &probe); err != nil {
+			return nil, fmt.Errorf("adapter: an event that is not JSON: %w", err)
+		}
+		switch {
+		case len(probe.Records) > 0:
+			var ev events.DynamoDBEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return nil, fmt.Errorf("adapter: a stream event that does not decode: %w", err)
+			}
+			return stream(ctx, ev)
+		case probe.DetailType != "":
+			var ev events.EventBridgeEvent
+			if err := json.Unmarshal(raw, &ev); err != nil {
+				return nil, fmt.Errorf("adapter: a schedule event that does not decode: %w", err)
+			}
+			return schedule(ctx, ev)
+		}
+		return nil, errors.New("adapter: an event of neither the stream nor the schedule")
 	}
 }

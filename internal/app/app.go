@@ -47,19 +47,23 @@ const (
 	Livestreams    = httpapi.FnLivestreams
 	Meetings       = httpapi.FnMeetings
 	Deployments    = httpapi.FnDeployments
+	Webhooks       = httpapi.FnWebhooks
 	StreamSched    = "stream-scheduler"
 	TokenRefresher = "token-refresher"
 	DeployWorker   = "deploy-worker"
+	// EventDispatcher derives events from the table's stream and delivers
+	// them to webhooks; on its schedule it retries the deliveries due.
+	EventDispatcher = "event-dispatcher"
 )
 
 // Functions lists every function, as template.yaml declares them.
 func Functions() []string {
-	return []string{OAuth, Connections, Livestreams, Meetings, StreamSched, TokenRefresher, Deployments, DeployWorker}
+	return []string{OAuth, Connections, Livestreams, Meetings, StreamSched, TokenRefresher, Deployments, DeployWorker, Webhooks, EventDispatcher}
 }
 
 // HTTPFunctions lists the functions that serve routes.
 func HTTPFunctions() []string {
-	return []string{OAuth, Connections, Livestreams, Meetings, Deployments}
+	return []string{OAuth, Connections, Livestreams, Meetings, Deployments, Webhooks}
 }
 
 // Deps are the dependencies shared by every function of a process.
@@ -146,7 +150,7 @@ func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, erro
 	}
 	build := map[string]func(context.Context) (*httpapi.API, error){
 		Connections: d.ConnectionsAPI, OAuth: d.OAuthAPI, Livestreams: d.LivestreamsAPI,
-		Meetings: d.MeetingsAPI, Deployments: d.DeploymentsAPI,
+		Meetings: d.MeetingsAPI, Deployments: d.DeploymentsAPI, Webhooks: d.WebhooksAPI,
 	}[function]
 	if build == nil {
 		return nil, fmt.Errorf("app: %q is not an HTTP function", function)

@@ -37,6 +37,11 @@ type Config struct {
 	DeployLease           time.Duration // DEPLOY_LEASE_MS
 	DeployPollInterval    time.Duration // DEPLOY_POLL_INTERVAL_MS
 
+	// WebhooksAllowLoopback (WEBHOOKS_ALLOW_LOOPBACK) lets webhook
+	// endpoints be http or https URLs on loopback: make dev's local
+	// receivers. Off by default, and in AWS.
+	WebhooksAllowLoopback bool
+
 	// Endpoints are every platform's endpoints from its <PLATFORM>_*
 	// variables, over the vendors' defaults.
 	Endpoints map[platform.ID]platform.Endpoints
@@ -69,6 +74,7 @@ func ConfigVars() []ConfigVar {
 		{"DEPLOYMENT_TIMEOUT_MS", ms(deploy.DefaultTimeout), "how long a deployment may run before it is timed_out"},
 		{"DEPLOY_LEASE_MS", ms(deploy.DefaultLease), "how long a worker's claim holds without renewal; the sweep resumes a deployment this long after its last write"},
 		{"DEPLOY_POLL_INTERVAL_MS", ms(deploy.DefaultPollInterval), "the worker's first wait between status polls"},
+		{"WEBHOOKS_ALLOW_LOOPBACK", "false", "true lets webhook endpoints be loopback URLs (make dev's local receivers)"},
 	}
 	for _, reg := range registry.Registrations() {
 		for _, s := range reg.Settings {
@@ -99,6 +105,8 @@ func LoadConfig(getenv Getenv) (Config, error) {
 		DeploymentTimeout:     r.millis("DEPLOYMENT_TIMEOUT_MS", deploy.DefaultTimeout),
 		DeployLease:           r.millis("DEPLOY_LEASE_MS", deploy.DefaultLease),
 		DeployPollInterval:    r.millis("DEPLOY_POLL_INTERVAL_MS", deploy.DefaultPollInterval),
+
+		WebhooksAllowLoopback: r.boolean("WEBHOOKS_ALLOW_LOOPBACK"),
 
 		Endpoints:        map[platform.ID]platform.Endpoints{},
 		PlatformSettings: map[platform.ID]map[string]string{},
@@ -172,4 +180,13 @@ func (r *envReader) level(name string) slog.Level {
 		r.errs = append(r.errs, fmt.Errorf("%s=%q is neither info nor debug", name, v))
 		return slog.LevelInfo
 	}
+}
+
+// boolean reads true or false (strconv.ParseBool's spellings); false when unset.
+func (r *envReader) boolean(name string) bool {
+	b, err := platform.Bool(r.str(name))
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s: %w", name, err))
+	}
+	return b
 }

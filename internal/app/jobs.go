@@ -31,6 +31,8 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 		return d.TokenRefresherRun(ctx)
 	case StreamSched:
 		return d.StreamSchedulerRun(ctx)
+	case EventDispatcher:
+		return d.WebhookRetriesRun(ctx)
 	}
 	return nil, fmt.Errorf("app: %q is not a scheduled function", function)
 }

@@ -90,6 +90,10 @@ type Connection struct {
 	// NextCheckAt is when the token refresher should look at it next: a
 	// refresh before expiry, or a daily re-verification. Zero: never.
 	NextCheckAt time.Time
+	// ExpiryNotice is NoticeWeek or NoticeDay once a token that cannot be
+	// refreshed (Facebook's long-lived token) expires within that, as the
+	// token refresher last saw it; "" otherwise (expiry.go).
+	ExpiryNotice string
 
 	Sealed []byte // the vault envelope of Credentials; nil when none are kept
 

@@ -227,6 +227,9 @@ func (s *Service) verify(ctx context.Context, d platform.Descriptor, c *Connecti
 		c.recordError("verify_failed", messageOf(verr), now)
 	}
 	c.UpdatedAt = now
+	if c.Status == StatusConnected {
+		c.ExpiryNotice = expiryNotice(c.ExpiresAt, now)
+	}
 	c.NextCheckAt = s.nextCheck(d, c, now)
 	if c.Status == StatusConnected && verr != nil {
 		c.NextCheckAt = now.Add(10 * time.Minute) // transient: look again soon

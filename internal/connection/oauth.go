@@ -392,6 +392,9 @@ func (s *Service) nextCheck(d platform.Descriptor, c *Connection, now time.Time)
 	if c.AuthType == AuthOAuth2 && e.Refreshable && !c.ExpiresAt.IsZero() {
 		return c.ExpiresAt.Add(-s.cfg.DueWindow)
 	}
+	if at := nextNoticeAt(c.ExpiresAt, now); !at.IsZero() && at.Before(verify) {
+		verify = at // the expiry notices are written when due (expiry.go)
+	}
 	if !c.ExpiresAt.IsZero() && c.ExpiresAt.Before(verify) {
 		return c.ExpiresAt
 	}

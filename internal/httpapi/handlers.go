@@ -18,6 +18,7 @@ type Services struct {
 	Meetings    MeetingService
 	Idempotency IdempotencyStore // remembers Idempotency-Key answers; keys are ignored when nil
 	Deployments DeploymentService
+	Events      EventService
 }
 
 // PlatformCatalog lists the platforms.

@@ -35,6 +35,7 @@ const (
 	FnLivestreams = "livestreams"
 	FnMeetings    = "meetings"
 	FnDeployments = "deployments"
+	FnWebhooks    = "webhooks"
 )
 
 // Routes is the route table: every capability's routes, in the order of
@@ -44,7 +45,7 @@ func Routes() []Route { return (&API{}).table() }
 // table is every capability's routes with their handlers over a's
 // services.
 func (a *API) table() []Route {
-	return slices.Concat(a.catalogRoutes(), a.connectionRoutes(), a.livestreamRoutes(), a.meetingRoutes(), a.deploymentRoutes())
+	return slices.Concat(a.catalogRoutes(), a.connectionRoutes(), a.livestreamRoutes(), a.meetingRoutes(), a.deploymentRoutes(), a.eventRoutes())
 }
 
 // wired is h when the service a route calls is wired, and nil otherwise.

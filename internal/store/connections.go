@@ -58,7 +58,7 @@ func (r connRepo) View(ctx context.Context, tenant string, p platform.ID) (*conn
 var connListAttrs = []string{
 	"tenant", "platform", "status", "authType", "accountId", "accountName", "connectedBy",
 	"connectedAt", "updatedAt", "statusChangedAt", "expiresAt", "lastRefreshedAt", "lastVerifiedAt",
-	"nextCheckAt", AttrVersion, "leaseOwner", "leaseUntil", "scopes", "defaultWorkspace", "workspaces",
+	"nextCheckAt", "expiryNotice", AttrVersion, "leaseOwner", "leaseUntil", "scopes", "defaultWorkspace", "workspaces",
 	"lastError", "history",
 }
 
@@ -220,6 +220,7 @@ func connToItem(c *connection.Connection) Item {
 		it["scopes"] = &types.AttributeValueMemberL{Value: l}
 	}
 	putS("defaultWorkspace", c.DefaultWorkspace)
+	putS("expiryNotice", c.ExpiryNotice)
 	if len(c.Workspaces) > 0 {
 		l := make([]types.AttributeValue, len(c.Workspaces))
 		for i, w := range c.Workspaces {
@@ -271,6 +272,7 @@ func connFromItem(it Item) *connection.Connection {
 		}
 	}
 	c.DefaultWorkspace = GetS(it, "defaultWorkspace")
+	c.ExpiryNotice = GetS(it, "expiryNotice")
 	if l, ok := it["workspaces"].(*types.AttributeValueMemberL); ok {
 		for _, v := range l.Value {
 			if m, ok := v.(*types.AttributeValueMemberM); ok {

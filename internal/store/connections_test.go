@@ -35,6 +35,7 @@ func fullConnection(t testing.TB, tenant string, p platform.ID, now time.Time) *
 		Workspaces:       []platform.Workspace{{ID: "w1", Name: "One"}},
 		DefaultWorkspace: "w1",
 		NextCheckAt:      now.Add(30 * time.Minute),
+		ExpiryNotice:     connection.NoticeWeek,
 		Sealed:           sealed,
 	}
 }

@@ -274,6 +274,10 @@ type Query struct {
 	// blobs it never opens are neither sent nor decoded. The keys are
 	// always read too, for the cursor.
 	Attrs []string
+	// Consistent asks for a strongly consistent read (the table only): a
+	// reader that keeps a cursor must not see a later item before an
+	// earlier one.
+	Consistent bool
 }
 
 // Page is one page of items and the cursor for the next one: "" when the
@@ -338,6 +342,8 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	}
 	if q.Index != "" {
 		in.IndexName = aws.String(q.Index)
+	} else if q.Consistent {
+		in.ConsistentRead = aws.Bool(true)
 	}
 	if q.Filter != nil {
 		// The filter leaves items out after the read: read a full page's

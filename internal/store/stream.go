@@ -1,6 +1,16 @@
 package store
 
-import "github.com/aws/aws-lambda-go/events"
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/event"
+)
 
 // DeploymentRef names one deployment of one tenant.
 type DeploymentRef struct{ Tenant, ID string }
@@ -20,4 +30,106 @@ func streamString(img map[string]events.DynamoDBAttributeValue, name string) str
 		return ""
 	}
 	return v.String()
+}
+
+// ChangeFromStream reads the change a stream record reports, for the
+// events it makes (internal/event): the item before and after, as the
+// domain values of its kind. ok is false for an item that makes no events
+// (a log line, a file piece, a resume ticket, a kept answer, ...).
+func ChangeFromStream(rec events.DynamoDBEventRecord) (event.Change, bool) {
+	sk := streamString(rec.Change.Keys, AttrSK)
+	var decode func(Item) any
+	switch {
+	case strings.HasPrefix(sk, connPrefix):
+		decode = func(it Item) any { return connFromItem(it) }
+	case strings.HasPrefix(sk, livePrefix):
+		decode = func(it Item) any { return liveFromItem(it) }
+	case strings.HasPrefix(sk, meetPrefix):
+		decode = func(it Item) any { return meetingFromItem(it) }
+	case strings.HasPrefix(sk, deployPrefix):
+		decode = func(it Item) any { return deployFromItem(it) }
+	case strings.HasPrefix(sk, webhookPrefix):
+		decode = func(it Item) any { return endpointFromItem(it) }
+	default:
+		return event.Change{}, false
+	}
+	c := event.Change{ID: rec.EventID, At: rec.Change.ApproximateCreationDateTime.UTC()}
+	for _, img := range []struct {
+		from map[string]events.DynamoDBAttributeValue
+		to   *any
+	}{{rec.Change.OldImage, &c.Old}, {rec.Change.NewImage, &c.New}} {
+		if len(img.from) == 0 {
+			continue
+		}
+		it := fromStreamImage(img.from)
+		if c.Tenant == "" {
+			c.Tenant = GetS(it, "tenant")
+		}
+		*img.to = decode(it)
+	}
+	if c.Tenant == "" || c.ID == "" || (c.Old == nil && c.New == nil) {
+		return event.Change{}, false
+	}
+	// The record's time to the second, then its sequence number: a
+	// tenant's items share one partition key, whose records the stream
+	// numbers in the order they were written.
+	seq := rec.Change.SequenceNumber
+	if len(seq) < 40 {
+		seq = strings.Repeat("0", 40-len(seq)) + seq
+	}
+	c.Order = c.At.Format("20060102T150405Z") + "#" + seq
+	return c, true
+}
+
+// fromStreamImage turns an image in Lambda's event form back into an item.
+func fromStreamImage(img map[string]events.DynamoDBAttributeValue) Item {
+	out := make(Item, len(img))
+	for k, v := range img {
+		out[k] = fromStreamValue(v)
+	}
+	return out
+}
+
+func fromStreamValue(v events.DynamoDBAttributeValue) types.AttributeValue {
+	switch v.DataType() {
+	case events.DataTypeString:
+		return S(v.String())
+	case events.DataTypeNumber:
+		return &types.AttributeValueMemberN{Value: v.Number()}
+	case events.DataTypeBinary:
+		return B(v.Binary())
+	case events.DataTypeBoolean:
+		return Bool(v.Boolean())
+	case events.DataTypeStringSet:
+		return &types.AttributeValueMemberSS{Value: v.StringSet()}
+	case events.DataTypeNumberSet:
+		return &types.AttributeValueMemberNS{Value: v.NumberSet()}
+	case events.DataTypeBinarySet:
+		return &types.AttributeValueMemberBS{Value: v.BinarySet()}
+	case events.DataTypeList:
+		l := make([]types.AttributeValue, len(v.List()))
+		for i, e := range v.List() {
+			l[i] = fromStreamValue(e)
+		}
+		return &types.AttributeValueMemberL{Value: l}
+	case events.DataTypeMap:
+		return &types.AttributeValueMemberM{Value: fromStreamImage(v.Map())}
+	}
+	return &types.AttributeValueMemberNULL{Value: true}
+}
+
+// decodeEvent reads an event kept in the feed.
+func decodeEvent(payload string) (event.Event, error) {
+	var e event.Event
+	if err := json.Unmarshal([]byte(payload), &e); err != nil {
+		return event.Event{}, apperr.Wrap(apperr.Internal, apperr.CodeStorageError, "", fmt.Errorf("store: a kept event does not decode: %w", err))
+	}
+	return e, nil
+}
+
+// EventItemPrefixes are the sort-key prefixes of the items whose changes
+// make events (ChangeFromStream reads no others): template.yaml's filter of
+// event-dispatcher's stream names the same (a test holds them equal).
+func EventItemPrefixes() []string {
+	return []string{connPrefix, livePrefix, meetPrefix, deployPrefix, webhookPrefix}
 }

@@ -60,7 +60,7 @@ func TableDefinition() Definition {
 			Projection: &types.Projection{ProjectionType: types.ProjectionTypeAll},
 		}},
 		BillingMode:    types.BillingModePayPerRequest,
-		StreamViewType: types.StreamViewTypeNewImage,
+		StreamViewType: types.StreamViewTypeNewAndOldImages,
 		TTLAttribute:   AttrTTL,
 	}
 }

@@ -37,6 +37,8 @@ const (
 	// PurposeIdempotentAnswer: an answer kept for an Idempotency-Key replay
 	// (it may carry what the request made, a credential link among them).
 	PurposeIdempotentAnswer = "idempotent_answer"
+	// PurposeWebhookSecret: a webhook endpoint's signing secret (whsec_...).
+	PurposeWebhookSecret = "webhook_secret"
 )
 
 // Limits on a context, well inside KMS's.

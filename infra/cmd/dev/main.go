@@ -11,8 +11,9 @@
 //     (infra/gateway), verifying ES256 tokens signed with the dev key;
 //   - EventBridge: stream-scheduler every minute, token-refresher every 10
 //     minutes, first runs shortly after start (infra/gateway Scheduler);
-//   - Lambda's DynamoDB event source: new deployment items to deploy-worker
-//     (infra/streams).
+//   - Lambda's DynamoDB event sources: new deployment items to deploy-worker,
+//     and every change of an item that makes events to event-dispatcher
+//     (infra/streams); event-dispatcher's retries every minute.
 //
 // It prints a dev token (12 h) and a curl line to try it.
 //
@@ -65,6 +66,7 @@ type config struct {
 
 	StreamSchedulerEvery time.Duration
 	TokenRefresherEvery  time.Duration
+	WebhookRetriesEvery  time.Duration
 	FirstRun             time.Duration
 	StreamPoll           time.Duration
 
@@ -84,6 +86,7 @@ func main() {
 	audiences := fs.String("jwt-audience", envOr("JWT_AUDIENCE", gateway.DefaultAudience), "accepted audiences, comma-separated; dev tokens carry the first (env JWT_AUDIENCE)")
 	fs.DurationVar(&cfg.StreamSchedulerEvery, "stream-scheduler-every", time.Minute, "stream-scheduler's rate; 0 turns it off")
 	fs.DurationVar(&cfg.TokenRefresherEvery, "token-refresher-every", 10*time.Minute, "token-refresher's rate; 0 turns it off")
+	fs.DurationVar(&cfg.WebhookRetriesEvery, "webhook-retries-every", time.Minute, "event-dispatcher's retry schedule (due webhook deliveries); 0 turns it off")
 	fs.DurationVar(&cfg.FirstRun, "first-run", 2*time.Second, "delay before each schedule's first run")
 	fs.DurationVar(&cfg.StreamPoll, "stream-poll", streams.DefaultPollInterval, "how often an idle stream shard is polled")
 	fs.StringVar(&cfg.Tenant, "tenant", "tenant-dev", "the tenant of the printed token")
@@ -177,6 +180,7 @@ func start(ctx context.Context, cfg config) (_ *stack, err error) {
 	// Sandbox services come before the functions: what they set in the
 	// environment is what the functions read. See devenv.Sandboxes.
 	env.SetDefault("PUBLIC_BASE_URL", "http://"+cfg.Addr) // where OAuth callbacks come back
+	env.SetDefault("WEBHOOKS_ALLOW_LOOPBACK", "true")     // local webhook receivers (never in AWS)
 	if err := env.StartSandboxes(ctx, devenv.Sandboxes()); err != nil {
 		return nil, err
 	}
@@ -207,6 +211,7 @@ func start(ctx context.Context, cfg config) (_ *stack, err error) {
 	s.Schedules = []gateway.Schedule{
 		{Function: app.StreamSched, Every: cfg.StreamSchedulerEvery, Timeout: devenv.Timeout(app.StreamSched)},
 		{Function: app.TokenRefresher, Every: cfg.TokenRefresherEvery, Timeout: devenv.Timeout(app.TokenRefresher)},
+		{Function: app.EventDispatcher, Every: cfg.WebhookRetriesEvery, Timeout: devenv.Timeout(app.EventDispatcher)},
 	}
 	for i := range s.Schedules {
 		if s.Schedules[i].Run, err = app.Scheduled(ctx, s.Schedules[i].Function, opts); err != nil {
@@ -246,14 +251,32 @@ func start(ctx context.Context, cfg config) (_ *stack, err error) {
 	if err != nil {
 		return nil, err
 	}
-	pollErr := make(chan error, 1)
-	s.workers.Go(func() { pollErr <- poller.Run(runCtx) })
-	select {
-	case <-poller.Ready():
-	case err := <-pollErr:
-		return nil, fmt.Errorf("dev: stream delivery: %w", err)
-	case <-ctx.Done():
-		return nil, ctx.Err()
+	dispatch, err := app.EventStream(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	// event-dispatcher reads the same stream through its own event source,
+	// as in AWS (each mapping has its own position and retries).
+	eventPoller, err := streams.New(streams.Config{
+		DB: env.DB(), Streams: dynamodbstreams.NewFromConfig(env.AWS), Table: env.Table,
+		Handler: streams.Handler(dispatch), Filter: streams.EventItems, BatchSize: 100,
+		Function: app.EventDispatcher, FunctionARN: gateway.FunctionARN(region, gateway.DefaultAccountID, app.EventDispatcher),
+		PollInterval: cfg.StreamPoll, Bisect: true, Timeout: devenv.Timeout(app.EventDispatcher),
+		Logger: logger.With("component", "event-stream"),
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range []*streams.Poller{poller, eventPoller} {
+		pollErr := make(chan error, 1)
+		s.workers.Go(func() { pollErr <- p.Run(runCtx) })
+		select {
+		case <-p.Ready():
+		case err := <-pollErr:
+			return nil, fmt.Errorf("dev: stream delivery: %w", err)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 
 	s.Tenant, s.User, s.TokenTTL = cfg.Tenant, cfg.User, cfg.TokenTTL
@@ -303,6 +326,7 @@ func printBanner(w io.Writer, s *stack) {
 		fmt.Fprintf(w, "  schedule  %-16s %s\n", sc.Function, every)
 	}
 	fmt.Fprintf(w, "  stream    new deployment items -> %s\n", app.DeployWorker)
+	fmt.Fprintf(w, "  stream    connection, livestream, meeting, deployment and webhook changes -> %s (events, webhooks)\n", app.EventDispatcher)
 	printConfig(w, s.Env.Getenv)
 	if vars := s.Env.Added(); len(vars) > 0 {
 		parts := make([]string, len(vars))

@@ -168,6 +168,17 @@ func invoke(ctx context.Context, env *devenv.Env, fn string, raw []byte, log io.
 		c, cancel := call()
 		defer cancel()
 		return run(c, ev)
+	case fn == app.EventDispatcher:
+		if err := decode(raw, &struct{}{}); err != nil {
+			return nil, err
+		}
+		h, err := app.EventDispatcherHandler(build, opts)
+		if err != nil {
+			return nil, err
+		}
+		c, cancel := call()
+		defer cancel()
+		return h(c, raw)
 	case fn == app.DeployWorker:
 		var ev events.DynamoDBEvent
 		if err := decode(raw, &ev); err != nil {

@@ -83,6 +83,7 @@ var expectedAnswers = map[string]struct {
 	"livestreams-create.json":         {409, "target_not_connected"},
 	"meetings-create.json":            {409, "target_not_connected"},
 	"deployments-create.json":         {409, "not_connected"},
+	"webhooks-list.json":              {200, ""},
 }
 
 // checkShape holds a printed response to its function's response type.
@@ -128,7 +129,7 @@ func checkShape(t *testing.T, fn, file string, out []byte) {
 		if rep.Function != fn {
 			t.Fatalf("report %+v", rep)
 		}
-	case fn == app.DeployWorker:
+	case fn == app.DeployWorker || fn == app.EventDispatcher:
 		var resp events.DynamoDBEventResponse
 		if err := dec.Decode(&resp); err != nil {
 			t.Fatalf("not a batch response: %v\n%s", err, out)
