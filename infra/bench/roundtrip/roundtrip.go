@@ -283,9 +283,14 @@ func itemKinds(params any) []string {
 }
 
 // kindOf is a key's text up to and with its first '#' ("CONN#youtube" is
-// "CONN#"); the due-work partitions keep their whole name ("DUE#LIVE").
+// "CONN#"); the due-work partitions keep their kind's whole name, without
+// the shard ("DUE#LIVE#7" and the older unsharded "DUE#LIVE" are
+// "DUE#LIVE").
 func kindOf(key string) string {
 	if strings.HasPrefix(key, "DUE#") {
+		if i := strings.LastIndexByte(key, '#'); i > len("DUE#") && strings.Trim(key[i+1:], "0123456789") == "" {
+			return key[:i]
+		}
 		return key
 	}
 	i := strings.IndexByte(key, '#')
