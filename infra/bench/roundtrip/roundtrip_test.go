@@ -159,3 +159,52 @@ func TestHTTPCallsAreCountedByTheirHostsLabel(t *testing.T) {
 		t.Fatal("HTTP calls counted as DynamoDB")
 	}
 }
+
+// The counter asks DynamoDB for the capacity each operation consumed and
+// keeps the table's and the indexes' apart: a write that moves an item in
+// the due-work index costs the index a delete and a put, one that changes
+// only a projected attribute a put, and one that changes nothing projected
+// nothing.
+func TestDynamoDBCapacityIsReadFromTheOperationsThemselves(t *testing.T) {
+	t.Parallel()
+	var c roundtrip.Counter
+	f := dynamotest.New(t, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.AddTo) })
+	ctx := context.Background()
+	table := aws.String(f.Table)
+	big := store.S(strings.Repeat("x", 1500)) // with the keys, an item of two started KB
+	put := func(gsi1sk string) {
+		t.Helper()
+		_, err := f.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: table, Item: map[string]ddbtypes.AttributeValue{
+			"pk": store.S("TENANT#t1"), "sk": store.S("CONN#zoom"), "gsi1pk": store.S("DUE#CRED#3"), "gsi1sk": store.S(gsi1sk), "blob": big,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name         string
+		do           func()
+		table, index float64
+		read         bool
+	}{
+		{"a new item in the index", func() { put("2026-01-01") }, 2, 2, false},
+		{"the same item again", func() { put("2026-01-01") }, 2, 0, false},
+		{"a move in the index", func() { put("2026-01-02") }, 2, 4, false},
+		{"a consistent read", func() {
+			_, _ = f.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: table, ConsistentRead: aws.Bool(true),
+				Key: map[string]ddbtypes.AttributeValue{"pk": store.S("TENANT#t1"), "sk": store.S("CONN#zoom")}})
+		}, 1, 0, true},
+	}
+	c.Take()
+	for _, tc := range cases {
+		tc.do()
+		read, write := c.Take().Consumed()
+		got := write
+		if tc.read {
+			got = read
+		}
+		if got.Table != tc.table || got.Indexes != tc.index {
+			t.Errorf("%s: table %.1f, indexes %.1f units; want %.1f and %.1f", tc.name, got.Table, got.Indexes, tc.table, tc.index)
+		}
+	}
+}
