@@ -25,7 +25,9 @@ import (
 const hello = "hello"
 
 // firstEvents is the sample event each function is started with: the one
-// in events/ for its main work. Hello world gets any event; it ignores it.
+// in events/ for its main work (firstRoutes moves one to another route).
+// Hello world gets any event; it ignores it. seedFirstEvents readies the
+// world so that each does its real work.
 var firstEvents = map[string]string{
 	"oauth":            "oauth-start.json",
 	"connections":      "connections-list-platforms.json",
@@ -36,6 +38,31 @@ var firstEvents = map[string]string{
 	"deployments":      "deployments-create.json",
 	"deploy-worker":    "deploy-worker.json",
 	hello:              "connections-list-platforms.json",
+}
+
+// firstRoutes sends a function's sample event to another of its routes:
+// GET /platforms reads nothing, GET /connections reads the tenant's
+// connections, as most of the function's calls do.
+var firstRoutes = map[string][2]string{"connections": {"GET", "/connections"}}
+
+// readFirstEvent is fn's first event, refreshed at now.
+func readFirstEvent(eventsDir, fn string, now time.Time) ([]byte, error) {
+	ev, err := eventfile.Read(filepath.Join(eventsDir, firstEvents[fn]), now)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := firstRoutes[fn]; ok {
+		return retargetHTTPEvent(ev, r[0], r[1])
+	}
+	return ev, nil
+}
+
+// eventName names fn's first event in the report.
+func eventName(fn string) string {
+	if r, ok := firstRoutes[fn]; ok {
+		return firstEvents[fn] + " as " + r[0] + " " + r[1]
+	}
+	return firstEvents[fn]
 }
 
 // bootSample is one cold start, timed from just before the process is
@@ -120,7 +147,7 @@ func boot(ctx context.Context, bin, function string, env []string, event []byte,
 // measureColdStarts starts every function and hello world runs+1 times,
 // interleaved so that drift in the machine's load spreads evenly; the
 // first round warms the page cache and is not counted.
-func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string, functions []string, runs int, logf func(string, ...any)) ([]coldStart, error) {
+func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string, functions []string, runs int, prepare map[string]prepareBoot, logf func(string, ...any)) ([]coldStart, error) {
 	home, err := os.MkdirTemp("", "bench-home-")
 	if err != nil {
 		return nil, err
@@ -130,8 +157,8 @@ func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string,
 	out := make([]coldStart, len(all))
 	events := make([][]byte, len(all))
 	for i, fn := range all {
-		out[i] = coldStart{function: fn, event: firstEvents[fn]}
-		if events[i], err = eventfile.Read(filepath.Join(eventsDir, firstEvents[fn]), time.Now()); err != nil {
+		out[i] = coldStart{function: fn, event: eventName(fn)}
+		if events[i], err = readFirstEvent(eventsDir, fn, time.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -142,7 +169,14 @@ func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string,
 				continue
 			}
 			env := w.bootEnv(fn, home, coldStartEnv)
-			s, payload, err := boot(ctx, filepath.Join(hostDir, fn, "bootstrap"), fn, env, events[i], nil)
+			event := events[i]
+			if p := prepare[fn]; p != nil {
+				if event, err = p(ctx, event); err != nil {
+					out[i].err = fmt.Errorf("readying the world for its start: %w", err)
+					continue
+				}
+			}
+			s, payload, err := boot(ctx, filepath.Join(hostDir, fn, "bootstrap"), fn, env, event, nil)
 			if err != nil {
 				out[i].err = err
 				continue
@@ -254,7 +288,7 @@ func parseInitTrace(out string) []initCost {
 const traceRuns = 5
 
 // traceInits runs each function traceRuns times with GODEBUG=inittrace=1.
-func traceInits(ctx context.Context, w *world, hostDir, eventsDir string, functions []string) []initTrace {
+func traceInits(ctx context.Context, w *world, hostDir, eventsDir string, functions []string, prepare map[string]prepareBoot) []initTrace {
 	home, err := os.MkdirTemp("", "bench-home-")
 	if err != nil {
 		return []initTrace{{function: "all", err: err}}
@@ -263,11 +297,17 @@ func traceInits(ctx context.Context, w *world, hostDir, eventsDir string, functi
 	var out []initTrace
 	for _, fn := range append([]string{hello}, functions...) {
 		t := initTrace{function: fn}
-		event, err := eventfile.Read(filepath.Join(eventsDir, firstEvents[fn]), time.Now())
+		first, err := readFirstEvent(eventsDir, fn, time.Now())
 		var after []time.Duration
 		for run := 0; err == nil && run < traceRuns; run++ {
 			var stderr bytes.Buffer
 			env := append(w.bootEnv(fn, home, coldStartEnv), "GODEBUG=inittrace=1")
+			event := first
+			if p := prepare[fn]; p != nil {
+				if event, err = p(ctx, event); err != nil {
+					break
+				}
+			}
 			var s bootSample
 			if s, _, err = boot(ctx, filepath.Join(hostDir, fn, "bootstrap"), fn, env, event, &stderr); err != nil {
 				break

@@ -65,20 +65,26 @@ func run(buildDir, eventsDir, outPath string, runs int, set loadSettings, starte
 	}
 	defer w.close()
 
-	hostDir := filepath.Join(buildDir, "bench", "host")
-	if res.cold, err = measureColdStarts(ctx, w, hostDir, eventsDir, functions, runs, logf); err != nil {
-		logf("cold starts: %v", err)
-		return 2
-	}
-	logf("init traces")
-	res.inits = traceInits(ctx, w, hostDir, eventsDir, functions)
-
 	s, err := startStack(ctx, w)
 	if err != nil {
 		logf("building the in-process stack: %v", err)
 		return 2
 	}
 	defer s.close()
+	logf("seeding the sample events' tenant")
+	prepare, err := seedFirstEvents(ctx, s, eventsDir)
+	if err != nil {
+		logf("seeding the first events: %v", err)
+		return 2
+	}
+	hostDir := filepath.Join(buildDir, "bench", "host")
+	if res.cold, err = measureColdStarts(ctx, w, hostDir, eventsDir, functions, runs, prepare, logf); err != nil {
+		logf("cold starts: %v", err)
+		return 2
+	}
+	logf("init traces")
+	res.inits = traceInits(ctx, w, hostDir, eventsDir, functions, prepare)
+
 	res.wiringCalls = s.wiringCalls
 	res.trips = roundTrips(ctx, s, logf)
 	if res.items, err = measureItems(ctx, s.store, rtTenant); err != nil {

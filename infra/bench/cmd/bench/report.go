@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/infra/bench/roundtrip"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
@@ -29,7 +30,7 @@ var initFindings string
 
 // Budget limits (issue 8).
 const (
-	maxColdRatio    = 1.2
+	maxColdRatio    = 1.3 // issue 16: init alone, the first event's work reported beside it
 	maxBootstrap    = 12 << 20
 	maxLatencyRatio = 1.5
 	maxRateLimitOps = 2
@@ -114,8 +115,9 @@ func (r *results) trip(name string) rtResult {
 func (r *results) budgets() []budget {
 	var out []budget
 
-	// Cold start against hello world.
-	b := budget{name: fmt.Sprintf("cold start ≤ %.1f× hello world's (median, process start → first response)", maxColdRatio)}
+	// Cold start against hello world: init only (process start → ready for
+	// the first event); the first event's own work is reported beside it.
+	b := budget{name: fmt.Sprintf("cold start: median init (process start → ready for the first event) ≤ %.1f× hello world's in the same run", maxColdRatio)}
 	if h, ok := r.coldOf(hello); !ok || h.err != nil || len(h.samples) == 0 {
 		b.verdict, b.measured, b.why = fail, "no hello-world baseline", fmt.Sprint(h.err)
 	} else {
@@ -128,7 +130,7 @@ func (r *results) budgets() []budget {
 				errs++
 				continue
 			}
-			ratio := float64(c.medianTotal()) / float64(h.medianTotal())
+			ratio := float64(c.medianReady()) / float64(h.medianReady())
 			if ratio > worstRatio {
 				worst, worstRatio = c.function, ratio
 			}
@@ -137,7 +139,8 @@ func (r *results) budgets() []budget {
 			}
 		}
 		c, _ := r.coldOf(worst)
-		b.measured = fmt.Sprintf("worst %s %.2f× (%s vs %s); %d of %d functions over", worst, worstRatio, ms(c.medianTotal()), ms(h.medianTotal()), over, len(r.cold)-1)
+		b.measured = fmt.Sprintf("worst %s %.2f× (%s vs %s; its first event then took %s more); %d of %d functions over",
+			worst, worstRatio, ms(c.medianReady()), ms(h.medianReady()), ms(c.medianTotal()-c.medianReady()), over, len(r.cold)-1)
 		if errs > 0 {
 			b.measured += fmt.Sprintf("; %d could not be started", errs)
 		}
@@ -207,13 +210,13 @@ func (r *results) budgets() []budget {
 
 	// Scheduler with nothing due.
 	t = r.trip(opSchedulerIdle)
-	b = budget{name: "stream-scheduler run with nothing due: 1 query"}
+	b = budget{name: fmt.Sprintf("stream-scheduler run with nothing due: one query per partition of the due-work index (%d)", store.DueShards+1)}
 	switch {
 	case !t.measured():
 		b.verdict, b.measured, b.why = fail, "not measured", t.reason
 	default:
 		b.measured = fmt.Sprintf("%d DynamoDB (%s), %d KMS, %d HTTP", t.dynamo(), t.calls.Summary("DynamoDB"), t.kms(), t.http())
-		if t.dynamo() != 1 || t.calls.Count("DynamoDB", "Query") != 1 || t.kms() != 0 || t.http() != 0 {
+		if q := store.DueShards + 1; t.dynamo() != q || t.calls.Count("DynamoDB", "Query") != q || t.kms() != 0 || t.http() != 0 {
 			b.verdict, b.why = fail, "the idle run made "+b.measured
 		}
 	}
@@ -267,22 +270,9 @@ func (r *results) budgets() []budget {
 }
 
 // coldStartWhy explains a cold-start failure from the measurements: how
-// much of each function's time is its own init, and how much the first
-// event's work.
+// much of the functions' init is package inits, and whose.
 func (r *results) coldStartWhy(h coldStart) string {
-	var worstInit string
-	worstInitRatio := 0.0
-	for _, c := range r.cold {
-		if c.function == hello || len(c.samples) == 0 {
-			continue
-		}
-		if ratio := float64(c.medianReady()) / float64(h.medianReady()); ratio > worstInitRatio {
-			worstInit, worstInitRatio = c.function, ratio
-		}
-	}
-	why := fmt.Sprintf("Even the time to be ready for the first event (process start → first GET next) is up to %.2f× hello world's (%s), so the budget does not hold for init alone. ",
-		worstInitRatio, worstInit)
-	var helloInits, fnInits float64
+	var helloInits, fnInits, sdkInits float64
 	n := 0
 	for _, t := range r.inits {
 		switch {
@@ -291,19 +281,24 @@ func (r *results) coldStartWhy(h coldStart) string {
 			helloInits = t.total()
 		default:
 			fnInits += t.total()
+			for _, c := range t.inits {
+				if strings.HasPrefix(c.pkg, "github.com/aws/aws-sdk-go-v2/") {
+					sdkInits += c.clock
+				}
+			}
 			n++
 		}
 	}
+	why := ""
 	if n > 0 && h.medianReady() > 0 {
-		extra := fnInits/float64(n) - helloInits
-		why += fmt.Sprintf("Package inits take %.1f ms on average against hello world's %.1f ms: they alone add %.0f%% of hello world's ready time, against a budget of %.0f%%. "+
-			"Most of it is the AWS SDK's schema and endpoint tables (see Initialisation for what can be won back: LoadDefaultConfig's unused credential providers ≈ 0.8 ms, "+
-			"and the SDK's schema tables ≈ 1 ms, which only an SDK change can remove); the rest is loading a binary twice hello world's size. ",
-			fnInits/float64(n), helloInits, 100*extra/(float64(h.medianReady())/float64(time.Millisecond)), 100*(maxColdRatio-1))
+		helloReady := float64(h.medianReady()) / float64(time.Millisecond)
+		why += fmt.Sprintf("Package inits take %.1f ms on average against hello world's %.1f ms, of which the AWS SDK's own packages (the DynamoDB and KMS clients' schema and endpoint tables, "+
+			"generated code that every client of this SDK version runs at init) take %.1f ms: that alone is %.0f%% of hello world's ready time (%.1f ms), against a budget of %.0f%%. "+
+			"The rest is loading and starting a binary about twice hello world's size. ",
+			fnInits/float64(n), helloInits, sdkInits/float64(n), 100*sdkInits/float64(n)/helloReady, helloReady, 100*(maxColdRatio-1))
 	}
-	return why + "On top of that, the first answer includes the first event's own work, which hello world does not do (the “first invocation” column: " +
-		"calls to DynamoDB Local, the KMS fake and platform fakes, on connections opened cold). " +
-		"In absolute terms the functions are ready within a few milliseconds of hello world, a small part of a Lambda cold start; the budget, as set, does not fit a function that links the AWS SDK."
+	return why + "What Switchboard's own code did at init is gone (see Initialisation); what is left comes with the AWS SDK's DynamoDB and KMS clients, which every function needs, " +
+		"and can only be removed by an SDK change. In absolute terms the functions are ready within a few milliseconds of hello world, a small part of a Lambda cold start."
 }
 
 // write renders BENCHMARKS.md.
@@ -398,26 +393,26 @@ func (r *results) writeColdStarts(p func(string, ...any)) {
 	p("## Cold start\n\n")
 	p("Each function's host build (same flags as above, for %s/%s) is started %d times (after one unmeasured start that warms the page cache), interleaved with hello world, "+
 		"under a minimal Lambda Runtime API on loopback (infra/bench/runtimeapi) that already holds the function's sample event from events/. "+
-		"Times run from just before the process is started to when its first response has arrived. “Ready” is when the process first asked for work: "+
-		"the Go runtime, package inits and main's wiring (configuration, AWS SDK clients, platform clients) were done.\n\n", runtime.GOOS, runtime.GOARCH, r.runs)
+		"Times run from just before the process is started. “Ready” (init) is when the process first asked for work: "+
+		"the Go runtime, package inits and main's wiring (configuration, AWS SDK clients, platform clients) were done; the budget holds it to hello world's. "+
+		"“First event” is what the first invocation then took, until its answer had arrived: the function's real work, seeded so that it does it (see below), which hello world does not do.\n\n", runtime.GOOS, runtime.GOARCH, r.runs)
 	p("What this does not include: Lambda's own share of a real cold start — placing and starting the Firecracker sandbox, fetching and unpacking the zip, the runtime API's own latency — " +
 		"nor TLS handshakes and network round trips to real DynamoDB, KMS and platforms (here: plain HTTP to DynamoDB Local, the KMS fake and platform fakes on loopback), " +
 		"nor Lambda's smaller CPU share at low memory sizes. It isolates what Switchboard's code adds to a Go process's start.\n\n")
-	p("| function | first event | first answer | median | min | ratio to hello world | median ready | ready ratio | median first invocation |\n")
-	p("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n")
+	p("| function | first event | first answer | median ready (init) | ready ratio | min ready | median first event | median total |\n")
+	p("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
 	for _, c := range r.cold {
 		if c.err != nil {
-			p("| %s | %s | not measured | | | | | | |\n", c.function, c.event)
+			p("| %s | %s | not measured | | | | | |\n", c.function, c.event)
 			continue
 		}
-		ratio, ready := "1.00×", "1.00×"
-		if c.function != hello && h.medianTotal() > 0 {
-			ratio = fmt.Sprintf("%.2f×", float64(c.medianTotal())/float64(h.medianTotal()))
+		ready := "1.00×"
+		if c.function != hello && h.medianReady() > 0 {
 			ready = fmt.Sprintf("%.2f×", float64(c.medianReady())/float64(h.medianReady()))
 		}
-		first := c.medianTotal() - c.medianReady()
-		p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", c.function, c.event, c.answer, ms(c.medianTotal()), ms(c.minTotal()), ratio,
-			ms(c.medianReady()), ready, ms(first))
+		first := median(c.samples, func(s bootSample) time.Duration { return s.total - s.ready })
+		p("| %s | %s | %s | %s | %s | %s | %s | %s |\n", c.function, c.event, c.answer, ms(c.medianReady()), ready,
+			ms(minOf(c.samples, func(s bootSample) time.Duration { return s.ready })), ms(first), ms(c.medianTotal()))
 	}
 	p("\n")
 }
