@@ -21,8 +21,13 @@ import (
 	"github.com/switchboard-dev/switchboard/infra/gateway"
 )
 
-// hello is the name of the hello-world function beside the real ones.
-const hello = "hello"
+// hello is the name of the hello-world function beside the real ones;
+// helloSDK is hello world that also builds the DynamoDB and KMS clients:
+// the floor under any function that uses them.
+const (
+	hello    = "hello"
+	helloSDK = "hellosdk"
+)
 
 // firstEvents is the sample event each function is started with: the one
 // in events/ for its main work (firstRoutes moves one to another route).
@@ -38,6 +43,7 @@ var firstEvents = map[string]string{
 	"deployments":      "deployments-create.json",
 	"deploy-worker":    "deploy-worker.json",
 	hello:              "connections-list-platforms.json",
+	helloSDK:           "connections-list-platforms.json",
 }
 
 // firstRoutes sends a function's sample event to another of its routes:
@@ -153,7 +159,7 @@ func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string,
 		return nil, err
 	}
 	defer os.RemoveAll(home)
-	all := append([]string{hello}, functions...)
+	all := append([]string{hello, helloSDK}, functions...)
 	out := make([]coldStart, len(all))
 	events := make([][]byte, len(all))
 	for i, fn := range all {
@@ -295,7 +301,7 @@ func traceInits(ctx context.Context, w *world, hostDir, eventsDir string, functi
 	}
 	defer os.RemoveAll(home)
 	var out []initTrace
-	for _, fn := range append([]string{hello}, functions...) {
+	for _, fn := range append([]string{hello, helloSDK}, functions...) {
 		t := initTrace{function: fn}
 		first, err := readFirstEvent(eventsDir, fn, time.Now())
 		var after []time.Duration

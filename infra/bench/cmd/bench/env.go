@@ -38,6 +38,7 @@ type world struct {
 	gwBase  string
 	env     map[string]string // the functions' configuration
 	counter *roundtrip.Counter
+	replays *replays // the like-for-like baselines' recordings
 	labels  map[string]string // host:port -> what it is, for counted HTTP calls
 }
 
@@ -51,7 +52,7 @@ const accessKeyID = "bench"
 const appURL = "https://app.example.com"
 
 func startWorld(ctx context.Context, logf func(string, ...any)) (*world, error) {
-	w := &world{counter: &roundtrip.Counter{}}
+	w := &world{counter: &roundtrip.Counter{}, replays: &replays{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -135,7 +136,7 @@ func (w *world) awsConfig(context.Context) (aws.Config, error) {
 	if err != nil {
 		return aws.Config{}, err
 	}
-	cfg.APIOptions = append(cfg.APIOptions, w.counter.AddTo)
+	cfg.APIOptions = append(cfg.APIOptions, w.counter.AddTo, w.replays.AddTo)
 	return cfg, nil
 }
 

@@ -38,9 +38,9 @@ func main() {
 	warmup := flag.Int("warmup", 300, "unmeasured requests before each route's load run")
 	started := flag.String("started", "", "when make bench started (Unix seconds), to report its whole time")
 	flag.Parse()
-	os.Exit(run(*buildDir, *events, *out, *runs, loadSettings{
-		hey: filepath.Join(*buildDir, "bench", "hey"), requests: *requests, rounds: *rounds, concurrency: *concurrency, warmup: *warmup,
-	}, *started))
+	set := loadSettings{hey: filepath.Join(*buildDir, "bench", "hey"), requests: *requests, rounds: *rounds, concurrency: *concurrency, warmup: *warmup}
+	pinHey(&set)
+	os.Exit(run(*buildDir, *events, *out, *runs, set, *started))
 }
 
 func logf(format string, args ...any) {

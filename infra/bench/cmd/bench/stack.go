@@ -91,12 +91,14 @@ func startStack(ctx context.Context, w *world) (*stack, error) {
 	s.store = deps.Store
 	handlers[baselineFunction] = baselineHandler(deps.Store, false)
 	handlers[baselineQueryFunction] = baselineHandler(deps.Store, true)
+	handlers[replayFunction] = w.replays.handler(deps.DB)
 	if s.key, err = gateway.NewDevKey(); err != nil {
 		return nil, err
 	}
 	routes := append(httpapi.Routes(),
 		httpapi.Route{Method: "GET", Path: baselinePath, Operation: "benchBaseline", Function: baselineFunction},
-		httpapi.Route{Method: "GET", Path: baselineQueryPath, Operation: "benchBaselineQuery", Function: baselineQueryFunction})
+		httpapi.Route{Method: "GET", Path: baselineQueryPath, Operation: "benchBaselineQuery", Function: baselineQueryFunction},
+		httpapi.Route{Method: "GET", Path: replayPath, Operation: "benchReplay", Function: replayFunction})
 	gw, err := gateway.New(gateway.Config{Functions: handlers, Routes: routes, Auth: s.key.Authorizer()})
 	if err != nil {
 		return nil, err
