@@ -14,7 +14,7 @@ import (
 // Connections are stored as
 //
 //	pk TENANT#<tenant>  sk CONN#<platform>  type connection
-//	gsi1pk DUE#CRED#<shard>  gsi1sk <nextCheckAt>#<tenant>#<platform>   (only while a check is due some day; due.go)
+//	duepk DUE#CRED#<shard>  duesk <nextCheckAt>#<tenant>#<platform>   (only while a check is due some day; due.go)
 //
 // with the credentials in "creds" as a sealed value.
 const (
@@ -247,8 +247,8 @@ func connToItem(c *connection.Connection) Item {
 		it["creds"] = Sealed(c.Sealed, vault.Context(c.Tenant, string(c.Platform), vault.PurposeTokenSet, "connection"))
 	}
 	if !c.NextCheckAt.IsZero() {
-		it[AttrGSI1PK] = S(dueShardPK(dueCredPK, c.Tenant+"#"+string(c.Platform)))
-		it[AttrGSI1SK] = S(FormatTime(c.NextCheckAt) + "#" + Esc(c.Tenant) + "#" + string(c.Platform))
+		it[AttrDuePK] = S(dueShardPK(dueCredPK, c.Tenant+"#"+string(c.Platform)))
+		it[AttrDueSK] = S(FormatTime(c.NextCheckAt) + "#" + Esc(c.Tenant) + "#" + string(c.Platform))
 	}
 	return it
 }

@@ -7,9 +7,9 @@ import (
 	"strings"
 )
 
-// The due-work index (gsi1) is sharded: an item due some day carries
-// gsi1pk <kind>#<shard>, shard = FNV-1a(its key) mod DueShards, instead of
-// one gsi1pk per kind. Every write that moves an item in the index lands
+// The due index (IndexDue) is sharded: an item due some day carries duepk
+// <kind>#<shard>, shard = FNV-1a(its key) mod DueShards, where gsi1 had one
+// gsi1pk per kind. Every write that moves an item in the index lands
 // on its shard's partition, so the index's write rate of a kind is spread
 // over DueShards partitions, each with its own 1,000 WCU a second (AWS
 // DynamoDB Developer Guide, "Service, account, and table quotas":
@@ -17,10 +17,12 @@ import (
 // partition took every refresh's and every go-live's index writes.
 //
 // Readers page through the shards in turn, then through the kind's
-// unsharded partition (<kind> alone), where items written before the
-// sharding still sit until their next save moves them to their shard: no
-// migration is needed, and a run with nothing due costs DueShards + 1
-// queries (each 0.5 RCU when empty).
+// unsharded partition of gsi1 (gsi1pk <kind> alone), where items written
+// before the due index still sit until their next save moves them to their
+// shard (a save writes duepk and drops gsi1pk): no data migration is
+// needed, and a run with nothing due costs DueShards + 1 queries (each 0.5
+// RCU when empty). Once no item carries gsi1pk DUE#CRED or DUE#LIVE any
+// more, the last query can go.
 const DueShards = 16
 
 // dueShardPK is the sharded gsi1pk of the item whose key is key.
@@ -30,14 +32,20 @@ func dueShardPK(kind, key string) string {
 	return kind + "#" + strconv.Itoa(int(h.Sum32()%DueShards))
 }
 
-// DuePartitions lists the gsi1pk values a reader of kind pages through, in
-// order: the shards, then the unsharded partition of older items.
-func DuePartitions(kind string) []string {
-	out := make([]string, 0, DueShards+1)
+// DuePartition is one partition of an index that lists due work.
+type DuePartition struct {
+	Index, PK string
+}
+
+// DuePartitions lists the partitions a reader of kind pages through, in
+// order: the due index's shards, then gsi1's unsharded partition of items
+// written before it.
+func DuePartitions(kind string) []DuePartition {
+	out := make([]DuePartition, 0, DueShards+1)
 	for i := range DueShards {
-		out = append(out, kind+"#"+strconv.Itoa(i))
+		out = append(out, DuePartition{IndexDue, kind + "#" + strconv.Itoa(i)})
 	}
-	return append(out, kind)
+	return append(out, DuePartition{IndexGSI1, kind})
 }
 
 // queryDue reads up to limit due items of kind whose gsi1sk is at most
@@ -60,7 +68,7 @@ func (s *Store) queryDue(ctx context.Context, kind, skMax, cursor string, limit 
 	}
 	var out []Item
 	for ; at < len(parts); at, inner = at+1, "" {
-		page, err := s.Query(ctx, Query{Index: IndexGSI1, PK: parts[at], SKMax: skMax, Limit: limit - len(out), Cursor: inner, Attrs: attrs})
+		page, err := s.Query(ctx, Query{Index: parts[at].Index, PK: parts[at].PK, SKMax: skMax, Limit: limit - len(out), Cursor: inner, Attrs: attrs})
 		if err != nil {
 			return nil, "", err
 		}

@@ -3,8 +3,12 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
@@ -42,7 +46,7 @@ func TestDueCredentialsAreSpreadOverShardsAndListedOnceEach(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		shards[store.GetS(raw, store.AttrGSI1PK)] = true
+		shards[store.GetS(raw, store.AttrDuePK)] = true
 	}
 	if len(shards) < 4 {
 		t.Fatalf("%d connections landed on %d shards (%v): the index is not spread", n, len(shards), shards)
@@ -78,9 +82,9 @@ func TestDueCredentialsAreSpreadOverShardsAndListedOnceEach(t *testing.T) {
 	}
 }
 
-// Items a table held before the sharding sit in the unsharded DUE#CRED and
-// DUE#LIVE partitions: Due still lists them, and their next save moves
-// them to their shard.
+// Items a table held before the due index sit in gsi1's unsharded DUE#CRED
+// and DUE#LIVE partitions: Due still lists them, and their next save moves
+// them to their shard of the due index.
 func TestDueListsItemsWrittenBeforeTheShardingAndASaveMovesThem(t *testing.T) {
 	t.Parallel()
 	f := dynamotest.New(t)
@@ -92,9 +96,14 @@ func TestDueListsItemsWrittenBeforeTheShardingAndASaveMovesThem(t *testing.T) {
 	if err := repo.Save(ctx, c, ""); err != nil {
 		t.Fatal(err)
 	}
-	// Rewrite the item as the unsharded code wrote it.
+	// Rewrite the item as the code before the due index wrote it.
+	raw, err := f.Store.Get(ctx, store.TenantPK("old-tenant"), "CONN#zoom")
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := f.Store.Update(ctx, store.Update{
-		PK: store.TenantPK("old-tenant"), SK: "CONN#zoom", Expr: "SET gsi1pk = :old", Values: store.Item{":old": store.S("DUE#CRED")},
+		PK: store.TenantPK("old-tenant"), SK: "CONN#zoom", Expr: "SET gsi1pk = :old, gsi1sk = :sk REMOVE duepk, duesk",
+		Values: store.Item{":old": store.S("DUE#CRED"), ":sk": raw[store.AttrDueSK]},
 	}); err != nil {
 		t.Fatal(err)
 	}
@@ -113,12 +122,11 @@ func TestDueListsItemsWrittenBeforeTheShardingAndASaveMovesThem(t *testing.T) {
 	if err := repo.Save(ctx, got, ""); err != nil {
 		t.Fatal(err)
 	}
-	raw, err := f.Store.Get(ctx, store.TenantPK("old-tenant"), "CONN#zoom")
-	if err != nil {
+	if raw, err = f.Store.Get(ctx, store.TenantPK("old-tenant"), "CONN#zoom"); err != nil {
 		t.Fatal(err)
 	}
-	if pk := store.GetS(raw, store.AttrGSI1PK); pk == "DUE#CRED" || len(pk) <= len("DUE#CRED#") {
-		t.Fatalf("after a save gsi1pk is %q, want its shard", pk)
+	if old, pk := store.GetS(raw, store.AttrGSI1PK), store.GetS(raw, store.AttrDuePK); old != "" || len(pk) <= len("DUE#CRED#") {
+		t.Fatalf("after a save gsi1pk is %q and duepk %q, want no gsi1pk and its shard", old, pk)
 	}
 	if refs, _, err = repo.Due(ctx, now, "", 50); err != nil || len(refs) != 1 {
 		t.Fatalf("after the move due lists %+v (%v), want the one item", refs, err)
@@ -134,4 +142,47 @@ func TestDueRefusesACursorItDidNotGive(t *testing.T) {
 		}
 	}
 	var _ connection.Repo = f.Store.Connections()
+}
+
+// A table made before the due index (a developer's local table) gets it
+// from EnsureTable, and then lists due work through it.
+func TestEnsureTableAddsTheDueIndexToATableMadeWithoutIt(t *testing.T) {
+	t.Parallel()
+	f := dynamotest.New(t)
+	ctx := context.Background()
+	name := f.Table + "-old"
+	def := store.TableDefinition()
+	def.GSIs = def.GSIs[:1] // gsi1 alone, as the table was
+	in := def.CreateTableInput(name)
+	in.AttributeDefinitions = in.AttributeDefinitions[:4]
+	if _, err := f.DB.CreateTable(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = f.DB.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+	})
+	if err := store.EnsureTable(ctx, f.DB, name); err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.DB.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, g := range out.Table.GlobalSecondaryIndexes {
+		names = append(names, aws.ToString(g.IndexName))
+	}
+	if !slices.Contains(names, store.IndexDue) || !slices.Contains(names, store.IndexGSI1) {
+		t.Fatalf("indexes %v after EnsureTable", names)
+	}
+	st := store.New(f.DB, name)
+	now := time.Date(2026, 5, 3, 10, 0, 0, 0, time.UTC)
+	c := fullConnection(t, "t1", platform.Zoom, now)
+	c.NextCheckAt = now.Add(-time.Minute)
+	if err := st.Connections().Save(ctx, c, ""); err != nil {
+		t.Fatal(err)
+	}
+	if refs, _, err := st.Connections().Due(ctx, now, "", 10); err != nil || len(refs) != 1 {
+		t.Fatalf("due %+v, %v", refs, err)
+	}
 }

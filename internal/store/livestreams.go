@@ -17,7 +17,7 @@ import (
 // Livestreams are stored as
 //
 //	pk TENANT#<tenant>  sk LIVE#<id>  type livestream
-//	gsi1pk DUE#LIVE#<shard>  gsi1sk <minute due, 2006-01-02T15:04Z>#<tenant>#<id>   (only while something is due)
+//	duepk DUE#LIVE#<shard>  duesk <minute due, 2006-01-02T15:04Z>#<tenant>#<id>   (only while something is due)
 //
 // with the targets as a list of maps in the caller's order, and each
 // target's stream key as a sealed value in a top-level attribute of its
@@ -121,7 +121,8 @@ func (r liveRepo) Save(ctx context.Context, ls *livestream.Livestream, g livestr
 	}
 	// The attributes a livestream may lack are removed when it has no value.
 	optional := []string{"description", "scheduledEnd", "startedAt", "endedAt", "createdBy",
-		"claimOwner", "claimUntil", "dueAt", AttrGSI1PK, AttrGSI1SK}
+		"claimOwner", "claimUntil", "dueAt", AttrDuePK, AttrDueSK,
+		AttrGSI1PK, AttrGSI1SK} // gsi1's keys: an item written before the due index leaves gsi1 on its next save
 	for i, a := range optional {
 		if _, ok := it[a]; !ok {
 			n := "#r" + strconv.Itoa(i)
@@ -207,8 +208,8 @@ func liveToItem(ls *livestream.Livestream) Item {
 	}
 	it["targets"] = &types.AttributeValueMemberL{Value: targets}
 	if !ls.DueAt.IsZero() {
-		it[AttrGSI1PK] = S(dueShardPK(dueLivePK, ls.Tenant+"#"+ls.ID))
-		it[AttrGSI1SK] = S(dueLiveKey(ls.DueAt, ls.Tenant, ls.ID))
+		it[AttrDuePK] = S(dueShardPK(dueLivePK, ls.Tenant+"#"+ls.ID))
+		it[AttrDueSK] = S(dueLiveKey(ls.DueAt, ls.Tenant, ls.ID))
 	}
 	return it
 }

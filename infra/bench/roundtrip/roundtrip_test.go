@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/switchboard-dev/switchboard/infra/bench/roundtrip"
+	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/kmsfake"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -206,5 +208,41 @@ func TestDynamoDBCapacityIsReadFromTheOperationsThemselves(t *testing.T) {
 		if got.Table != tc.table || got.Indexes != tc.index {
 			t.Errorf("%s: table %.1f, indexes %.1f units; want %.1f and %.1f", tc.name, got.Table, got.Indexes, tc.table, tc.index)
 		}
+	}
+}
+
+// The due index projects only what Due returns: taking and releasing a
+// refresh lease changes none of it, so it costs the index nothing, and a
+// save that moves the next check costs it a one-unit delete and put, however
+// large the connection.
+func TestARefreshLeaseCostsTheDueIndexNothing(t *testing.T) {
+	t.Parallel()
+	var c roundtrip.Counter
+	f := dynamotest.New(t, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.AddTo) })
+	ctx := context.Background()
+	repo := f.Store.Connections()
+	now := time.Date(2026, 5, 3, 10, 0, 0, 0, time.UTC)
+	conn := &connection.Connection{
+		Tenant: "t1", Platform: "zoom", Status: connection.StatusConnected, AuthType: connection.AuthOAuth2,
+		ConnectedAt: now, UpdatedAt: now, NextCheckAt: now.Add(-time.Minute), Sealed: make([]byte, 1000),
+	}
+	if err := repo.Save(ctx, conn, ""); err != nil {
+		t.Fatal(err)
+	}
+	c.Take()
+	if err := repo.TakeLease(ctx, conn, "refresher-1", now.Add(time.Minute), now); err != nil {
+		t.Fatal(err)
+	}
+	_, lease := c.Take().Consumed()
+	conn.NextCheckAt = now.Add(45 * time.Minute)
+	if err := repo.Save(ctx, conn, "refresher-1"); err != nil {
+		t.Fatal(err)
+	}
+	_, save := c.Take().Consumed()
+	if lease.Table != 2 || lease.Indexes != 0 {
+		t.Errorf("the lease cost the table %.1f and the indexes %.1f write units; want 2 and 0", lease.Table, lease.Indexes)
+	}
+	if save.Table != 2 || save.Indexes != 2 {
+		t.Errorf("the save cost the table %.1f and the indexes %.1f write units; want 2 and 2", save.Table, save.Indexes)
 	}
 }

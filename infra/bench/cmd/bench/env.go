@@ -38,7 +38,7 @@ type world struct {
 	gwBase  string
 	env     map[string]string // the functions' configuration
 	counter *roundtrip.Counter
-	replays *replays // the like-for-like baselines' recordings
+	replays *replays          // the like-for-like baselines' recordings
 	labels  map[string]string // host:port -> what it is, for counted HTTP calls
 }
 

@@ -79,10 +79,11 @@ func (l loadResult) ratio() float64 {
 type loadSettings struct {
 	hey         string
 	pin         []string // the command hey runs under (taskset), when pinned
+	refreshes   int      // due connections of the refresh-at-scale run
 	cpu         *heyCPU  // hey's CPU time over every run
-	base        string // the gateway's base URL, on 127.0.0.1
-	requests    int    // per route, split over rounds
-	rounds      int    // route and baseline runs alternate this many times
+	base        string   // the gateway's base URL, on 127.0.0.1
+	requests    int      // per route, split over rounds
+	rounds      int      // route and baseline runs alternate this many times
 	concurrency int
 	warmup      int
 }

@@ -114,3 +114,24 @@ func TestMedianAndMinimumOfSamples(t *testing.T) {
 		t.Fatal("median of nothing")
 	}
 }
+
+func TestVercelDeployResultsAreReadFromGoTestBenchOutput(t *testing.T) {
+	out := `goos: linux
+BenchmarkVercelDeploy1000Files/first/upload-latency=0s-2         	       3	 512345678 ns/op	      1000 uploads/op	         1.000 creates/op
+BenchmarkVercelDeploy1000Files/redeploy/upload-latency=20ms-2    	       3	   2345678 ns/op	         0 uploads/op	         1.000 creates/op
+PASS`
+	v := parseVercelDeploy(out)
+	if v.err != nil || len(v.results) != 2 {
+		t.Fatalf("%+v", v)
+	}
+	first, re := v.results[0], v.results[1]
+	if first.name != "first/upload-latency=0s" || first.n != 3 || first.nsPerOp != 512345678 || first.metrics["uploads/op"] != 1000 || first.metrics["creates/op"] != 1 {
+		t.Fatalf("first: %+v", first)
+	}
+	if re.name != "redeploy/upload-latency=20ms" || re.metrics["uploads/op"] != 0 {
+		t.Fatalf("redeploy: %+v", re)
+	}
+	if parseVercelDeploy("PASS").err == nil {
+		t.Fatal("no result line was accepted")
+	}
+}

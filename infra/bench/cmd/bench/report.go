@@ -87,6 +87,9 @@ type results struct {
 	settings          loadSettings
 	runs              int
 	problems          []string // things that went wrong outside a measurement
+	refresh           refreshScale
+	life              []lifeStep
+	vercel            vercelDeploy
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20)) }
@@ -250,7 +253,7 @@ func (r *results) budgets() []budget {
 		b.measured = fmt.Sprintf("worst %s %.2f×; %d of %d routes over", worst, worstRatio, over, held)
 	}
 	out = append(out, b)
-	return out
+	return append(out, r.refreshBudget())
 }
 
 // coldStartWhy explains a cold-start failure from the measurements: how
@@ -323,6 +326,10 @@ func (r *results) write(path string, budgets []budget) error {
 	r.writeInits(p)
 	r.writeRoundTrips(p)
 	r.writeLatency(p)
+	r.writeRefreshScale(p)
+	r.writeGoLives(p)
+	r.writeLife(p)
+	r.writeVercel(p)
 
 	p("## Not measured\n\n")
 	nothing := true
@@ -469,9 +476,10 @@ func (r *results) writeInits(p func(string, ...any)) {
 
 func (r *results) writeItems(p func(string, ...any)) {
 	p("## Item sizes\n\nThe items the round trips left in the bench tenant's partition, sized as DynamoDB counts capacity (attribute names and values). " +
-		"A write costs one WCU per started KB, and again in the due-work index for an item that carries gsi1pk (the index projects every attribute); " +
+		"A write costs one WCU per started KB on the table; an item that carries duepk costs the due index one WCU more when a write changes what it projects (its keys, tenant, platform, id or nextCheckAt), "+
+		"and a deployment (gsi1pk, which projects every attribute) costs gsi1 its whole size again; " +
 		"a consistent read one RCU per started 4 KB.\n\n")
-	p("| type | items | mean | largest | in the due-work index |\n| --- | ---: | ---: | ---: | ---: |\n")
+	p("| type | items | mean | largest | in an index of due work |\n| --- | ---: | ---: | ---: | ---: |\n")
 	for _, it := range r.items {
 		p("| %s | %d | %d B | %d B | %d |\n", it.kind, it.count, it.meanBytes, it.largest, it.inDueIndex)
 	}
@@ -480,17 +488,27 @@ func (r *results) writeItems(p func(string, ...any)) {
 
 func kib(n int64) string { return fmt.Sprintf("%.1f KiB", float64(n)/1024) }
 
+// units writes capacity units: whole numbers bare, halves with one digit.
+func units(u float64) string {
+	if u == float64(int64(u)) {
+		return fmt.Sprintf("%d", int64(u))
+	}
+	return fmt.Sprintf("%.1f", u)
+}
+
 func (r *results) writeRoundTrips(p func(string, ...any)) {
 	p("## Round trips per operation\n\n")
 	p("Each operation runs through the real wiring (internal/app) in this process, behind the local gateway, against DynamoDB Local, the KMS fake (the KMS keyring, as in AWS) and the platform sandbox. " +
 		"DynamoDB and KMS calls are counted by a middleware on the AWS SDK's stack (each attempt, retries included); platform calls by a wrapper around the platform HTTP client's transport " +
-		"(“oauth-mock” is every provider's token endpoint). Create operations are counted on their second call in an instance, so the vault's data-key cache is warm, as it is for most requests.\n\n")
-	p("| operation | DynamoDB | min | KMS | min | platform HTTP | min | note |\n| --- | --- | ---: | --- | ---: | --- | ---: | --- |\n")
+		"(“oauth-mock” is every provider's token endpoint). Create operations are counted on their second call in an instance, so the vault's data-key cache is warm, as it is for most requests. " +
+		"Capacity is what DynamoDB Local reported for each operation (ReturnConsumedCapacity INDEXES, asked by the same middleware): read units, and write units on the table + on the due-work index.\n\n")
+	p("| operation | DynamoDB | min | RCU | WCU table + index | KMS | min | platform HTTP | min | note |\n| --- | --- | ---: | ---: | ---: | --- | ---: | --- | ---: | --- |\n")
 	for _, t := range r.trips {
 		if !t.measured() {
-			p("| %s | not measured | %d | | %d | | %d | %s |\n", t.op.name, t.op.min.dynamo, t.op.min.kms, t.op.min.http, trunc.String(t.reason, 160))
+			p("| %s | not measured | %d | | | | %d | | %d | %s |\n", t.op.name, t.op.min.dynamo, t.op.min.kms, t.op.min.http, trunc.String(t.reason, 160))
 			continue
 		}
+		read, write := t.calls.Consumed()
 		cell := func(n, min int, service string) string {
 			s := fmt.Sprintf("%d", n)
 			if n > 0 {
@@ -506,7 +524,8 @@ func (r *results) writeRoundTrips(p func(string, ...any)) {
 			// Which items the calls touched says where the extra ones go.
 			note = strings.TrimPrefix(note+"; DynamoDB in order: "+t.calls.Detail("DynamoDB"), "; ")
 		}
-		p("| %s | %s | %d | %s | %d | %s | %d | %s |\n", t.op.name, cell(t.dynamo(), t.op.min.dynamo, "DynamoDB"), t.op.min.dynamo,
+		p("| %s | %s | %d | %s | %s | %s | %d | %s | %d | %s |\n", t.op.name, cell(t.dynamo(), t.op.min.dynamo, "DynamoDB"), t.op.min.dynamo,
+			units(read.Table+read.Indexes), units(write.Table)+" + "+units(write.Indexes),
 			cell(t.kms(), t.op.min.kms, "KMS"), t.op.min.kms, cell(t.http(), t.op.min.http, roundtrip.HTTP), t.op.min.http, note)
 	}
 	p("\n▲ marks a count above the minimum. Why each minimum is what it is:\n\n")

@@ -74,6 +74,7 @@ func seedFirstEvents(ctx context.Context, s *stack, eventsDir string) (map[strin
 			return nil, fmt.Errorf("connecting %s for %s: %w", id, eventTenant, err)
 		}
 	}
+	s.eventOAuth, s.liveBody = oauth, liveBody
 	conns := s.store.Connections()
 	lives := s.store.Livestreams()
 	return map[string]prepareBoot{
@@ -98,7 +99,11 @@ func seedFirstEvents(ctx context.Context, s *stack, eventsDir string) (map[strin
 			if err != nil {
 				return nil, err
 			}
-			// Due now: the scheduler's run starts it at its platforms.
+			// Due now: the scheduler's run starts it at its platforms, whose
+			// encoders push, as at a real start.
+			s.w.sb.YouTube.PushAll()
+			s.w.sb.Facebook.PushAll()
+			s.w.sb.Restream.PushAll()
 			now := time.Now()
 			ls.ScheduledStart, ls.DueAt = now.Add(-time.Second), now.Add(-time.Second)
 			return event, lives.Save(ctx, ls, livestream.Guard{Version: ls.Version, Now: now})

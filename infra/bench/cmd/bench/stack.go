@@ -47,6 +47,10 @@ type stack struct {
 	// wiringCalls are the calls made while every function was built: the
 	// wiring must not wait on the network.
 	wiringCalls roundtrip.Calls
+	// eventOAuth are the OAuth platforms the sample events' tenant is
+	// connected to (seedFirstEvents), in the events' order.
+	eventOAuth []string
+	liveBody   map[string]any // the sample livestream's request body
 }
 
 func startStack(ctx context.Context, w *world) (*stack, error) {
