@@ -1,7 +1,9 @@
 package main
 
 import (
+	"strings"
 	"testing"
+	"text/template"
 	"time"
 )
 
@@ -133,5 +135,17 @@ PASS`
 	}
 	if parseVercelDeploy("PASS").err == nil {
 		t.Fatal("no result line was accepted")
+	}
+}
+
+// Every figure scale.md names is one scaleFigures gives, measured or not.
+func TestScaleOnPaperNamesOnlyFiguresTheBenchGives(t *testing.T) {
+	var out strings.Builder
+	err := template.Must(template.New("scale.md").Option("missingkey=error").Parse(scaleOnPaper)).Execute(&out, (&results{}).scaleFigures())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "(not measured)") {
+		t.Fatal("with nothing measured, no figure says so")
 	}
 }

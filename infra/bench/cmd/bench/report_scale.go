@@ -42,7 +42,8 @@ func (r *results) refreshBudget() budget {
 	b.measured = fmt.Sprintf("%d done, %d failed, %d skipped in %s (%.0f%% of the timeout) at concurrency %d; hottest partition %s ≈ %.0f WCU/s",
 		f.report.Done, f.report.Failed, f.report.Skipped, f.took.Round(100*time.Millisecond), 100*f.took.Seconds()/refresherTimeout.Seconds(), f.concurrency, hot, hotWCU)
 	switch {
-	case f.report.Done != f.n || f.report.Failed > 0 || f.report.Skipped > 0:
+	case f.report.Done < f.n || f.report.Failed > 0 || f.report.Skipped > 0:
+		// Done may pass n by the few other connections of the bench's tenants that were due too.
 		b.verdict, b.why = fail, fmt.Sprintf("the run did %d of %d", f.report.Done, f.n)
 	case f.took.Seconds() > maxRefreshShare*refresherTimeout.Seconds():
 		b.verdict, b.why = fail, fmt.Sprintf("it took %s, more than %.0f%% of the timeout", f.took.Round(time.Second), 100*maxRefreshShare)
@@ -189,4 +190,88 @@ func (r *results) writeVercel(p func(string, ...any)) {
 		p("| %s | %s | %.0f | %.0f |\n", b.name, time.Duration(b.nsPerOp).Round(100*time.Microsecond), b.metrics["uploads/op"], b.metrics["creates/op"])
 	}
 	p("\n")
+}
+
+// scaleFigures are the numbers “Scale on paper” (scale.md, a text/template)
+// is worked out from: measured unit costs and what follows from them.
+// A figure whose measurement is missing reads “(not measured)”.
+func (r *results) scaleFigures() map[string]string {
+	const nm = "(not measured)"
+	f := map[string]string{}
+	num := func(x float64, digits int) string { return fmt.Sprintf("%.*f", digits, x) }
+	grouped := func(x float64) string { // 12,345
+		s := fmt.Sprintf("%.0f", x)
+		for i := len(s) - 3; i > 0; i -= 3 {
+			s = s[:i] + "," + s[i:]
+		}
+		return s
+	}
+	f["Shards"] = fmt.Sprint(store.DueShards)
+	f["ShardWCU"] = grouped(float64(store.DueShards * partitionWCU))
+	f["IdleQueries"] = fmt.Sprint(store.DueShards + 1)
+
+	for _, k := range []string{"ListRCU", "ListItems", "ListRCU10", "ListPerSec"} {
+		f[k] = nm
+	}
+	if t := r.trip(opListConns); t.measured() {
+		read, _ := t.calls.Consumed()
+		items := 0
+		for _, it := range r.items {
+			if it.kind == "connection" {
+				items = it.count
+			}
+		}
+		f["ListRCU"], f["ListItems"] = units(read.Table+read.Indexes), fmt.Sprint(items)
+		if items > 0 && read.Table > 0 {
+			per10 := read.Table * 10 / float64(items)
+			f["ListRCU10"], f["ListPerSec"] = num(per10, 1), grouped(3000/per10)
+		}
+	}
+
+	rf := r.refresh
+	refreshKeys := []string{"RefreshWCU", "RefreshTableWCU", "RefreshIndexWCU", "RefreshRCU", "RefreshKMS", "RefreshTook", "RefreshRate", "RefreshShare",
+		"RefreshC", "RefreshLatencyRate", "CredShardWCU", "CredShardShare", "RefreshKMS26", "RefreshKMSPeak", "RefreshReadCost", "RefreshWriteCost", "RefreshKMSMonth", "RefreshKMSCost"}
+	for _, k := range refreshKeys {
+		f[k] = nm
+	}
+	if rf.err == nil && rf.report.Done > 0 {
+		wcu, rcu := rf.per(rf.write.Table+rf.write.Indexes), rf.per(rf.read.Table+rf.read.Indexes)
+		kms := rf.per(float64(len(rf.calls.Of("KMS"))))
+		latencyRate := float64(rf.concurrency) / rf.latency.Seconds() // each refresh waits the token endpoint once
+		const perMonth = 67e6
+		f["RefreshWCU"], f["RefreshTableWCU"], f["RefreshIndexWCU"] = num(wcu, 1), num(rf.per(rf.write.Table), 1), num(rf.per(rf.write.Indexes), 1)
+		f["RefreshRCU"], f["RefreshKMS"] = num(rcu, 1), num(kms, 1)
+		f["RefreshTook"], f["RefreshRate"] = rf.took.Round(time.Second).String(), num(float64(rf.report.Done)/rf.took.Seconds(), 0)
+		f["RefreshShare"] = fmt.Sprintf("%.0f%%", 100*rf.took.Seconds()/refresherTimeout.Seconds())
+		f["RefreshC"], f["RefreshLatencyRate"] = fmt.Sprint(rf.concurrency), num(latencyRate, 0)
+		shard := latencyRate * rf.per(rf.write.Indexes) / store.DueShards
+		f["CredShardWCU"], f["CredShardShare"] = num(shard, 0), fmt.Sprintf("%.0f%%", 100*shard/partitionWCU)
+		f["RefreshKMS26"], f["RefreshKMSPeak"] = num(26*kms, 0), num(latencyRate*kms, 0)
+		f["RefreshReadCost"], f["RefreshWriteCost"] = grouped(perMonth*rcu*0.125/1e6), grouped(perMonth*wcu*0.625/1e6)
+		f["RefreshKMSMonth"], f["RefreshKMSCost"] = num(perMonth*kms/1e6, 0), grouped(perMonth*kms*0.03/1e4)
+	}
+
+	liveKeys := []string{"StartWCU", "StartTableWCU", "StartIndexWCU", "StartKMS", "StartRCU", "EndWCU", "Live1000WCU", "Live1000IndexWCU", "Live1000ShardWCU",
+		"Start1000KMS", "Start1000KMSPer10s", "YTCreate", "YTStart", "YTEnd", "YTPerLive", "YTPerDay", "YT1000", "YTDays"}
+	for _, k := range liveKeys {
+		f[k] = nm
+	}
+	if len(r.life) == 3 && r.life[0].err == nil && r.life[1].err == nil && r.life[2].err == nil {
+		create, start, end := r.life[0].calls, r.life[1].calls, r.life[2].calls
+		sr, sw := start.Consumed()
+		_, ew := end.Consumed()
+		kms := len(start.Of("KMS"))
+		f["StartWCU"], f["StartTableWCU"], f["StartIndexWCU"] = units(sw.Table+sw.Indexes), units(sw.Table), units(sw.Indexes)
+		f["StartKMS"], f["StartRCU"], f["EndWCU"] = fmt.Sprint(kms), units(sr.Table+sr.Indexes), units(ew.Table+ew.Indexes)
+		f["Live1000WCU"], f["Live1000IndexWCU"] = grouped(1000*sw.Table), grouped(1000*sw.Indexes)
+		f["Live1000ShardWCU"] = num(1000*sw.Indexes/store.DueShards, 0)
+		f["Start1000KMS"], f["Start1000KMSPer10s"] = grouped(float64(1000*kms)), num(float64(1000*kms)/10, 0)
+		yc, ys, ye := youTubeUnits(create), youTubeUnits(start), youTubeUnits(end)
+		per := yc + ys + ye
+		f["YTCreate"], f["YTStart"], f["YTEnd"], f["YTPerLive"] = fmt.Sprint(yc), fmt.Sprint(ys), fmt.Sprint(ye), fmt.Sprint(per)
+		if per > 0 {
+			f["YTPerDay"], f["YT1000"], f["YTDays"] = fmt.Sprint(10000/per), grouped(float64(1000*per)), num(float64(1000*per)/10000, 0)
+		}
+	}
+	return f
 }
