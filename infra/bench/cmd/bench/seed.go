@@ -36,7 +36,7 @@ var eventBodies = []string{"livestreams-create.json", "meetings-create.json", "d
 // stream-scheduler.
 func seedFirstEvents(ctx context.Context, s *stack, eventsDir string) (map[string]prepareBoot, error) {
 	var oauth []string
-	var liveBody map[string]any
+	var liveBody, deployBody map[string]any
 	for _, name := range eventBodies {
 		raw, err := eventfile.Read(filepath.Join(eventsDir, name), time.Now())
 		if err != nil {
@@ -53,8 +53,11 @@ func seedFirstEvents(ctx context.Context, s *stack, eventsDir string) (map[strin
 		if err := json.Unmarshal([]byte(ev.Body), &body); err != nil {
 			return nil, fmt.Errorf("%s's body: %w", name, err)
 		}
-		if name == "livestreams-create.json" {
+		switch name {
+		case "livestreams-create.json":
 			_ = json.Unmarshal([]byte(ev.Body), &liveBody)
+		case "deployments-create.json":
+			_ = json.Unmarshal([]byte(ev.Body), &deployBody)
 		}
 		ids := []string{body.Platform}
 		for _, t := range body.Targets {
@@ -66,8 +69,8 @@ func seedFirstEvents(ctx context.Context, s *stack, eventsDir string) (map[strin
 			}
 		}
 	}
-	if len(oauth) == 0 || liveBody == nil {
-		return nil, fmt.Errorf("the sample events name no OAuth platform, or no livestream")
+	if len(oauth) == 0 || liveBody == nil || deployBody == nil {
+		return nil, fmt.Errorf("the sample events name no OAuth platform, or no livestream or deployment")
 	}
 	for _, id := range oauth {
 		if err := s.connect(ctx, eventTenant, id); err != nil {
@@ -108,8 +111,24 @@ func seedFirstEvents(ctx context.Context, s *stack, eventsDir string) (map[strin
 			ls.ScheduledStart, ls.DueAt = now.Add(-time.Second), now.Add(-time.Second)
 			return event, lives.Save(ctx, ls, livestream.Guard{Version: ls.Version, Now: now})
 		},
+		app.DeployWorker: func(ctx context.Context, event []byte) ([]byte, error) {
+			// A deployment accepted by the API, and the sample stream record
+			// naming it instead of the sample's id: the worker runs it to its end.
+			var made struct{ ID string }
+			st, raw, err := s.call(ctx, "POST", "/deployments", eventTenant, deployBody, &made)
+			if err != nil {
+				return nil, err
+			}
+			if st >= 300 || made.ID == "" {
+				return nil, fmt.Errorf("POST /deployments answered %d: %s", st, raw)
+			}
+			return bytes.ReplaceAll(event, []byte(sampleDeploymentID), []byte(made.ID)), nil
+		},
 	}, nil
 }
+
+// sampleDeploymentID is the deployment events/deploy-worker.json names.
+const sampleDeploymentID = "dpl_01JD6Y3K2V7R8S9T0A1B2C3D4E"
 
 // retargetHTTPEvent makes an API Gateway HTTP API event for another route
 // (method and path) out of a sample event, keeping its caller.
