@@ -159,6 +159,11 @@ func (s *stack) token(tenant string) (string, error) {
 // call sends one request through the gateway as a user of tenant and
 // decodes a JSON answer into out when out is not nil.
 func (s *stack) call(ctx context.Context, method, path, tenant string, body any, out any) (int, []byte, error) {
+	return s.callAs(ctx, method, path, tenant, "user-of-"+tenant, body, out)
+}
+
+// callAs is call as the named user of tenant.
+func (s *stack) callAs(ctx context.Context, method, path, tenant, user string, body any, out any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -175,7 +180,7 @@ func (s *stack) call(ctx context.Context, method, path, tenant string, body any,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if tenant != "" {
-		tok, err := s.token(tenant)
+		tok, err := s.key.Token(user, tenant, 2*time.Hour, nil)
 		if err != nil {
 			return 0, nil, err
 		}
