@@ -37,12 +37,12 @@ func likeForLike(ctx context.Context, s *stack, r loadRoute) (loadRoute, error) 
 	if tenant == "" {
 		tenant = rtTenant
 	}
-	path, err := s.w.replays.record(func() error {
+	path, err := s.w.replays.record(func() (int, error) {
 		st, body, err := s.call(ctx, r.method, r.path, tenant, nil, nil)
 		if err == nil && st != 200 {
 			err = fmt.Errorf("%s answered %d: %s", r.name, st, trunc.String(string(body), 200))
 		}
-		return err
+		return len(body), err
 	})
 	if err != nil {
 		return loadRoute{}, err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -20,7 +21,8 @@ import (
 // gateway and JWT check that makes exactly the DynamoDB calls the route
 // made (recorded from one of its requests, then replayed: the same
 // operations, keys, page sizes and projections, so the same items of the
-// same size in the same round trips) and answers the items as JSON. What
+// same size in the same round trips) and answers the items as JSON, padded
+// to the length of the route's answer. What
 // the route costs above it is Switchboard's own work on the request.
 const (
 	replayFunction = "bench-replay"
@@ -34,7 +36,13 @@ type replays struct {
 	recording bool
 	calls     []any // *dynamodb.GetItemInput or *dynamodb.QueryInput
 	other     []string
-	saved     [][]any
+	saved     []recording
+}
+
+// recording is one route's DynamoDB reads and the size of its answer.
+type recording struct {
+	calls      []any
+	answerSize int
 }
 
 // AddTo puts the recorder on an SDK client's stack (aws.Config.APIOptions).
@@ -59,13 +67,14 @@ func (r *replays) AddTo(stack *middleware.Stack) error {
 		}), middleware.Before)
 }
 
-// record runs do while recording and keeps what it read; it returns the
-// path of the replay route. A route that writes cannot be replayed.
-func (r *replays) record(do func() error) (string, error) {
+// record runs do while recording and keeps what it read and the size of
+// the answer it returned; it returns the path of the replay route. A route
+// that writes cannot be replayed.
+func (r *replays) record(do func() (answerSize int, err error)) (string, error) {
 	r.mu.Lock()
 	r.recording, r.calls, r.other = true, nil, nil
 	r.mu.Unlock()
-	err := do()
+	size, err := do()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.recording = false
@@ -75,7 +84,7 @@ func (r *replays) record(do func() error) (string, error) {
 	if len(r.other) > 0 {
 		return "", fmt.Errorf("the route made %v, which a read-only replay cannot repeat", r.other)
 	}
-	r.saved = append(r.saved, r.calls)
+	r.saved = append(r.saved, recording{calls: r.calls, answerSize: size})
 	return "/bench/replay/" + strconv.Itoa(len(r.saved)-1), nil
 }
 
@@ -87,7 +96,7 @@ func (r *replays) last() string {
 		return ""
 	}
 	var gets, queries int
-	for _, c := range r.saved[len(r.saved)-1] {
+	for _, c := range r.saved[len(r.saved)-1].calls {
 		if _, ok := c.(*dynamodb.GetItemInput); ok {
 			gets++
 		} else {
@@ -110,17 +119,17 @@ func (r *replays) handler(db *dynamodb.Client) gateway.Handler {
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 		i, err := strconv.Atoi(ev.PathParameters["route"])
 		r.mu.Lock()
-		var calls []any
+		var rec recording
 		found := err == nil && i >= 0 && i < len(r.saved)
 		if found {
-			calls = r.saved[i]
+			rec = r.saved[i]
 		}
 		r.mu.Unlock()
 		if !found {
 			return events.APIGatewayV2HTTPResponse{StatusCode: 404}, nil
 		}
 		var items []map[string]any
-		for _, c := range calls {
+		for _, c := range rec.calls {
 			switch in := c.(type) {
 			case *dynamodb.GetItemInput:
 				cp := *in
@@ -145,6 +154,10 @@ func (r *replays) handler(db *dynamodb.Client) gateway.Handler {
 		body, err := json.Marshal(map[string]any{"items": items})
 		if err != nil {
 			return events.APIGatewayV2HTTPResponse{}, err
+		}
+		if pad := rec.answerSize - len(body) - len(`,"pad":""`); pad > 0 {
+			// As long as the route's answer, so both send the same bytes.
+			body = append(body[:len(body)-1], `,"pad":"`+strings.Repeat("x", pad)+`"}`...)
 		}
 		return events.APIGatewayV2HTTPResponse{StatusCode: 200, Headers: map[string]string{"Content-Type": "application/json"}, Body: string(body)}, nil
 	}

@@ -481,7 +481,7 @@ func (r *results) writeInits(p func(string, ...any)) {
 
 func (r *results) writeItems(p func(string, ...any)) {
 	p("## Item sizes\n\nThe items the round trips left in the bench tenant's partition, sized as DynamoDB counts capacity (attribute names and values). " +
-		"A write costs one WCU per started KB on the table; an item that carries duepk costs the due index one WCU more when a write changes what it projects (its keys, tenant, platform, id or nextCheckAt), "+
+		"A write costs one WCU per started KB on the table; an item that carries duepk costs the due index one WCU more when a write changes what it projects (its keys, tenant, platform, id or nextCheckAt), " +
 		"and a deployment (gsi1pk, which projects every attribute) costs gsi1 its whole size again; " +
 		"a consistent read one RCU per started 4 KB.\n\n")
 	p("| type | items | mean | largest | in an index of due work |\n| --- | ---: | ---: | ---: | ---: |\n")
@@ -551,7 +551,7 @@ func (r *results) writeLatency(p func(string, ...any)) {
 		"Each route gets %d unmeasured requests, then %d measured ones in %d runs that alternate with runs of its like-for-like baseline as B R R B B R …, "+
 		"so that drift in the machine's load falls on both alike. The baseline of a route is a bare handler behind the same gateway and JWT check that makes exactly the DynamoDB calls "+
 		"the route made (recorded from one of its requests and replayed: the same operations, keys, page sizes and projections, so the same items of the same size in the same round trips) "+
-		"and answers the items as JSON; what the route costs above it is Switchboard's own work on the request. "+
+		"and answers the items as JSON, padded to the length of the route's answer; what the route costs above it is Switchboard's own work on the request. "+
 		"Percentiles are over the pooled requests (hey's CSV, 0.1 ms resolution); req/s is requests over the runs' summed time. "+
 		"Absolute numbers are this machine's, with DynamoDB Local (a JVM), hey and the stack sharing its %d CPUs, so they queue: the p50 ratio is what carries over.\n\n",
 		r.settings.concurrency, r.settings.warmup, r.settings.requests, r.settings.rounds, runtime.NumCPU())
