@@ -68,8 +68,8 @@ bench: dynamodb-local oauth-mock
 	mkdir -p build/bench/arm64/hello build/bench/host; \
 	GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o build/bench/arm64/hello/bootstrap ./infra/bench/hello; \
 	$(GO) run ./infra/cmd/lambdazip build/bench/arm64/hello/bootstrap build/bench/arm64/hello.zip; \
-	for fn in $(FUNCTIONS) hello; do \
-	  src=./functions/$$fn; if [ $$fn = hello ]; then src=./infra/bench/hello; fi; \
+	for fn in $(FUNCTIONS) hello hellosdk; do \
+	  src=./functions/$$fn; if [ $$fn = hello ] || [ $$fn = hellosdk ]; then src=./infra/bench/$$fn; fi; \
 	  CGO_ENABLED=0 $(GO) build $(GOFLAGS_LAMBDA) -o build/bench/host/$$fn/bootstrap $$src; \
 	done; \
 	$(GO) build -o build/bench/hey github.com/rakyll/hey; \

@@ -106,13 +106,14 @@ func TestDynamoDBAccessIsLimitedToTheTableItsIndexAndItsStream(t *testing.T) {
 	d := tpl(t)
 	table := getAtt("Table", "Arn")
 	index := map[string]any{"Fn::Sub": "${Table.Arn}/index/" + store.IndexGSI1}
+	due := map[string]any{"Fn::Sub": "${Table.Arn}/index/" + store.IndexDue}
 	stream := getAtt("Table", "StreamArn")
 	allowed := map[string][]any{
 		"dynamodb:GetItem":          {table},
 		"dynamodb:PutItem":          {table},
 		"dynamodb:UpdateItem":       {table},
 		"dynamodb:DeleteItem":       {table},
-		"dynamodb:Query":            {table, index},
+		"dynamodb:Query":            {table, index, due},
 		"dynamodb:DescribeStream":   {stream},
 		"dynamodb:GetRecords":       {stream},
 		"dynamodb:GetShardIterator": {stream},
@@ -208,18 +209,21 @@ func TestEachRoleGrantsOnTheTableExactlyTheItemActionsItsCodeCalls(t *testing.T)
 	}
 }
 
-// The schedulers (event-dispatcher's retries among them) find due work on
-// gsi1; the HTTP functions and the worker address items by key and never
-// need it.
-func TestOnlyTheSchedulersQueryTheIndex(t *testing.T) {
+// The schedulers find due work on the due index and gsi1 (event-dispatcher's
+// webhook retries on gsi1 only); the HTTP functions and the worker address
+// items by key and never need them.
+func TestOnlyTheSchedulersQueryTheIndexes(t *testing.T) {
 	t.Parallel()
 	d := tpl(t)
-	index := map[string]any{"Fn::Sub": "${Table.Arn}/index/" + store.IndexGSI1}
-	for _, name := range app.Functions() {
-		f := d.function(t, name)
-		want := name == app.StreamSched || name == app.TokenRefresher || name == app.EventDispatcher
-		if got := roleAllows(t, d, f, "dynamodb:Query", index); got != want {
-			t.Errorf("%s may query %s: %v, want %v", f.ID, store.IndexGSI1, got, want)
+	for _, ix := range []string{store.IndexGSI1, store.IndexDue} {
+		index := map[string]any{"Fn::Sub": "${Table.Arn}/index/" + ix}
+		for _, name := range app.Functions() {
+			f := d.function(t, name)
+			want := name == app.StreamSched || name == app.TokenRefresher ||
+				(name == app.EventDispatcher && ix == store.IndexGSI1)
+			if got := roleAllows(t, d, f, "dynamodb:Query", index); got != want {
+				t.Errorf("%s may query %s: %v, want %v", f.ID, ix, got, want)
+			}
 		}
 	}
 }

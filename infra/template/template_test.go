@@ -485,19 +485,24 @@ func TestTableIsTheStoresDefinition(t *testing.T) {
 	}
 
 	type gsi struct {
-		name, projection string
-		keys             [][2]string
+		name, projection, included string // included: the INCLUDE projection's attributes, sorted
+		keys                       [][2]string
 	}
 	var gotGSIs, wantGSIs []gsi
+	sortedJoin := func(xs []string) string { xs = slices.Clone(xs); slices.Sort(xs); return strings.Join(xs, ",") }
 	for _, g := range list(props["GlobalSecondaryIndexes"]) {
-		gotGSIs = append(gotGSIs, gsi{fmt.Sprint(obj(g)["IndexName"]), fmt.Sprint(obj(obj(g)["Projection"])["ProjectionType"]), keys(obj(g)["KeySchema"])})
+		var inc []string
+		for _, a := range list(obj(obj(g)["Projection"])["NonKeyAttributes"]) {
+			inc = append(inc, fmt.Sprint(a))
+		}
+		gotGSIs = append(gotGSIs, gsi{fmt.Sprint(obj(g)["IndexName"]), fmt.Sprint(obj(obj(g)["Projection"])["ProjectionType"]), sortedJoin(inc), keys(obj(g)["KeySchema"])})
 	}
 	for _, g := range def.GSIs {
 		var ks [][2]string
 		for _, k := range g.KeySchema {
 			ks = append(ks, [2]string{aws.ToString(k.AttributeName), string(k.KeyType)})
 		}
-		wantGSIs = append(wantGSIs, gsi{aws.ToString(g.IndexName), string(g.Projection.ProjectionType), ks})
+		wantGSIs = append(wantGSIs, gsi{aws.ToString(g.IndexName), string(g.Projection.ProjectionType), sortedJoin(g.Projection.NonKeyAttributes), ks})
 	}
 	if !equal(gotGSIs, wantGSIs) {
 		t.Errorf("GlobalSecondaryIndexes %+v, want %+v", gotGSIs, wantGSIs)

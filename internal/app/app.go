@@ -9,14 +9,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
@@ -34,7 +31,7 @@ type Getenv func(string) string
 type Options struct {
 	Getenv Getenv
 	Log    io.Writer   // os.Stdout when nil
-	AWS    *aws.Config // loaded from the environment when nil
+	AWS    *aws.Config // AWSFromEnv(os.Getenv) when nil
 	// WrapTransport, when set, wraps the transport of the client that
 	// calls platforms and token endpoints (the bench counts calls with it).
 	WrapTransport func(http.RoundTripper) http.RoundTripper
@@ -110,15 +107,10 @@ func NewDeps(ctx context.Context, function string, opt Options) (*Deps, error) {
 	if opt.AWS != nil {
 		cfg = *opt.AWS
 	} else {
-		// LoadDefaultConfig honours the SDK's standard variables, among them
-		// AWS_REGION, AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_DYNAMODB.
-		// Each attempt has its own deadline, so a silent network costs a
-		// retry, not the whole invocation; the SDK's standard retryer backs
-		// off between attempts (throttling included).
-		httpClient := awshttp.NewBuildableClient().WithTimeout(5 * time.Second).
-			WithDialerOptions(func(d *net.Dialer) { d.Timeout = 2 * time.Second })
-		if cfg, err = config.LoadDefaultConfig(ctx, config.WithHTTPClient(httpClient)); err != nil {
-			return nil, fmt.Errorf("app: loading AWS configuration: %w", err)
+		// The process's environment, not getenv: the SDK's service clients
+		// read AWS_ENDPOINT_URL* from it too (as LoadDefaultConfig did).
+		if cfg, err = AWSFromEnv(os.Getenv, awsHTTPClient()); err != nil {
+			return nil, err
 		}
 	}
 	db := dynamodb.NewFromConfig(cfg)

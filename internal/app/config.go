@@ -67,7 +67,7 @@ func ConfigVars() []ConfigVar {
 		{"TENANT_CLAIM", "tenant_id", "the JWT claim that names the tenant"},
 		{"LOG_LEVEL", "info", "info, or debug for more"},
 		{"RETURN_URL_ALLOWLIST", "(none)", "comma-separated origins an OAuth returnTo may point at"},
-		{"REFRESH_CONCURRENCY", strconv.Itoa(defaultConcurrency), "token-refresher's parallel checks"},
+		{"REFRESH_CONCURRENCY", strconv.Itoa(defaultRefreshConcurrency), "token-refresher's parallel checks"},
 		{"STREAM_SCHEDULER_CONCURRENCY", strconv.Itoa(defaultConcurrency), "livestreams the scheduler moves at once"},
 		{"MAX_DEPLOYMENTS_PER_HOUR", strconv.Itoa(deploy.DefaultMaxPerHour), "deployments accepted per user in any sliding hour"},
 		{"MAX_ROLLBACKS_PER_HOUR", strconv.Itoa(deploy.DefaultMaxRollbacksPerHour), "rollbacks accepted per user in any sliding hour (a window of their own)"},
@@ -87,6 +87,12 @@ func ConfigVars() []ConfigVar {
 // defaultConcurrency is how many due items a scheduled run works on at once.
 const defaultConcurrency = 8
 
+// defaultRefreshConcurrency is token-refresher's: a refresh mostly waits on
+// a token endpoint, and 10,000 due at once must be done well within the
+// run's 300 s (BENCHMARKS.md, “Refreshes at scale”: at 8 a refresh at
+// 150 ms of token latency left ≈ 38 a second, ≈ 260 s for 10,000).
+const defaultRefreshConcurrency = 32
+
 // LoadConfig reads and checks the configuration. Every bad value is
 // reported at once, each naming its variable.
 func LoadConfig(getenv Getenv) (Config, error) {
@@ -97,7 +103,7 @@ func LoadConfig(getenv Getenv) (Config, error) {
 		LogLevel:        r.level("LOG_LEVEL"),
 		ReturnAllowlist: splitList(getenv("RETURN_URL_ALLOWLIST")),
 
-		RefreshConcurrency:         r.positive("REFRESH_CONCURRENCY", defaultConcurrency),
+		RefreshConcurrency:         r.positive("REFRESH_CONCURRENCY", defaultRefreshConcurrency),
 		StreamSchedulerConcurrency: r.positive("STREAM_SCHEDULER_CONCURRENCY", defaultConcurrency),
 
 		MaxDeploymentsPerHour: r.positive("MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour),

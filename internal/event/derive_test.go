@@ -27,7 +27,9 @@ func conn(st connection.Status, connectedAt time.Time) *connection.Connection {
 
 type scheduled []*livestream.Livestream
 
-func (s scheduled) ScheduledLivestreams(context.Context, string) ([]*livestream.Livestream, error) { return s, nil }
+func (s scheduled) ScheduledLivestreams(context.Context, string) ([]*livestream.Livestream, error) {
+	return s, nil
+}
 
 func types(evs []Event) []Type {
 	out := make([]Type, len(evs))

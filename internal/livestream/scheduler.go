@@ -21,7 +21,7 @@ const (
 // RunDue starts, ends and retries what is due at now (at minute
 // precision), at most concurrency livestreams at a time. It finds them
 // through the index of due work, never a scan: a run with nothing due
-// costs one query. Each livestream is claimed with a conditional write
+// costs one query per partition of that index (the store shards it). Each livestream is claimed with a conditional write
 // before anything is done, so concurrent and repeated runs do each thing
 // once.
 func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (_ run.Report, err error) {

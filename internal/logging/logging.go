@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // Redacted is what a secret-named attribute's value becomes.
@@ -60,12 +61,15 @@ func redact(_ []string, a slog.Attr) slog.Attr {
 }
 
 // urlUserinfo is a URL's scheme and userinfo: what RFC 3986 allows
-// between "scheme://" and "@" before the host.
-var urlUserinfo = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]+@`)
+// between "scheme://" and "@" before the host. Compiled on first use, not
+// in every function's package inits (cold start).
+var urlUserinfo = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]+@`)
+})
 
 // RedactURLUserinfo masks the userinfo (user, password, token) of every
 // URL in s: https://ghp_x@github.com/a/b becomes
 // https://[REDACTED]@github.com/a/b.
 func RedactURLUserinfo(s string) string {
-	return urlUserinfo.ReplaceAllString(s, "${1}"+Redacted+"@")
+	return urlUserinfo().ReplaceAllString(s, "${1}"+Redacted+"@")
 }

@@ -6,6 +6,7 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -254,7 +255,8 @@ const (
 	MaxEnvVars         = 500
 )
 
-var envKeyRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+// envKeyRE is compiled on first use, not in every function's cold start.
+var envKeyRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`) })
 
 // CheckDeploySpec checks what holds for every platform: a project name,
 // exactly one source, clean relative file paths without duplicates,
@@ -304,7 +306,7 @@ func CheckDeploySpec(id ID, spec DeploySpec) error {
 		return bad("%d environment variables is more than %d", len(spec.Env), MaxEnvVars)
 	}
 	for k := range spec.Env {
-		if !envKeyRE.MatchString(k) {
+		if !envKeyRE().MatchString(k) {
 			return bad("environment variable name %q must be letters, digits and _ and not start with a digit", k)
 		}
 	}

@@ -14,7 +14,7 @@ import (
 // Connections are stored as
 //
 //	pk TENANT#<tenant>  sk CONN#<platform>  type connection
-//	gsi1pk DUE#CRED     gsi1sk <nextCheckAt>#<tenant>#<platform>   (only while a check is due some day)
+//	duepk DUE#CRED#<shard>  duesk <nextCheckAt>#<tenant>#<platform>   (only while a check is due some day; due.go)
 //
 // with the credentials in "creds" as a sealed value.
 const (
@@ -127,17 +127,17 @@ func (r connRepo) ReleaseLease(ctx context.Context, tenant string, p platform.ID
 }
 
 func (r connRepo) Due(ctx context.Context, before time.Time, cursor string, limit int) ([]connection.DueRef, string, error) {
-	page, err := r.s.Query(ctx, Query{Index: IndexGSI1, PK: dueCredPK, SKMax: FormatTime(before) + "~", Limit: limit, Cursor: cursor})
+	items, next, err := r.s.queryDue(ctx, dueCredPK, FormatTime(before)+"~", cursor, limit, []string{"tenant", "platform", "nextCheckAt"})
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]connection.DueRef, 0, len(page.Items))
-	for _, it := range page.Items {
+	out := make([]connection.DueRef, 0, len(items))
+	for _, it := range items {
 		out = append(out, connection.DueRef{
 			Tenant: GetS(it, "tenant"), Platform: platform.ID(GetS(it, "platform")), DueAt: GetT(it, "nextCheckAt"),
 		})
 	}
-	return out, page.Cursor, nil
+	return out, next, nil
 }
 
 func (r connRepo) PutState(ctx context.Context, st *connection.OAuthState) error {
@@ -248,8 +248,8 @@ func connToItem(c *connection.Connection) Item {
 		it["creds"] = Sealed(c.Sealed, vault.Context(c.Tenant, string(c.Platform), vault.PurposeTokenSet, "connection"))
 	}
 	if !c.NextCheckAt.IsZero() {
-		it[AttrGSI1PK] = S(dueCredPK)
-		it[AttrGSI1SK] = S(FormatTime(c.NextCheckAt) + "#" + Esc(c.Tenant) + "#" + string(c.Platform))
+		it[AttrDuePK] = S(dueShardPK(dueCredPK, c.Tenant+"#"+string(c.Platform)))
+		it[AttrDueSK] = S(FormatTime(c.NextCheckAt) + "#" + Esc(c.Tenant) + "#" + string(c.Platform))
 	}
 	return it
 }

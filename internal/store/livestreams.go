@@ -17,7 +17,7 @@ import (
 // Livestreams are stored as
 //
 //	pk TENANT#<tenant>  sk LIVE#<id>  type livestream
-//	gsi1pk DUE#LIVE     gsi1sk <minute due, 2006-01-02T15:04Z>#<tenant>#<id>   (only while something is due)
+//	duepk DUE#LIVE#<shard>  duesk <minute due, 2006-01-02T15:04Z>#<tenant>#<id>   (only while something is due)
 //
 // with the targets as a list of maps in the caller's order, and each
 // target's stream key as a sealed value in a top-level attribute of its
@@ -121,7 +121,8 @@ func (r liveRepo) Save(ctx context.Context, ls *livestream.Livestream, g livestr
 	}
 	// The attributes a livestream may lack are removed when it has no value.
 	optional := []string{"description", "scheduledEnd", "startedAt", "endedAt", "createdBy",
-		"claimOwner", "claimUntil", "dueAt", AttrGSI1PK, AttrGSI1SK}
+		"claimOwner", "claimUntil", "dueAt", AttrDuePK, AttrDueSK,
+		AttrGSI1PK, AttrGSI1SK} // gsi1's keys: an item written before the due index leaves gsi1 on its next save
 	for i, a := range optional {
 		if _, ok := it[a]; !ok {
 			n := "#r" + strconv.Itoa(i)
@@ -174,15 +175,15 @@ func (r liveRepo) Delete(ctx context.Context, tenant, id, owner string) error {
 func (r liveRepo) Due(ctx context.Context, at time.Time, cursor string, limit int) ([]livestream.DueRef, string, error) {
 	// '$' sorts just after '#': everything due in the minute of at, or before.
 	maxKey := livestream.Minute(at).Format(minuteLayout) + "$"
-	page, err := r.s.Query(ctx, Query{Index: IndexGSI1, PK: dueLivePK, SKMax: maxKey, Limit: limit, Cursor: cursor})
+	items, next, err := r.s.queryDue(ctx, dueLivePK, maxKey, cursor, limit, []string{"tenant", "id"})
 	if err != nil {
 		return nil, "", err
 	}
-	out := make([]livestream.DueRef, 0, len(page.Items))
-	for _, it := range page.Items {
+	out := make([]livestream.DueRef, 0, len(items))
+	for _, it := range items {
 		out = append(out, livestream.DueRef{Tenant: GetS(it, "tenant"), ID: GetS(it, "id")})
 	}
-	return out, page.Cursor, nil
+	return out, next, nil
 }
 
 func liveToItem(ls *livestream.Livestream) Item {
@@ -207,8 +208,8 @@ func liveToItem(ls *livestream.Livestream) Item {
 	}
 	it["targets"] = &types.AttributeValueMemberL{Value: targets}
 	if !ls.DueAt.IsZero() {
-		it[AttrGSI1PK] = S(dueLivePK)
-		it[AttrGSI1SK] = S(dueLiveKey(ls.DueAt, ls.Tenant, ls.ID))
+		it[AttrDuePK] = S(dueShardPK(dueLivePK, ls.Tenant+"#"+ls.ID))
+		it[AttrDueSK] = S(dueLiveKey(ls.DueAt, ls.Tenant, ls.ID))
 	}
 	return it
 }

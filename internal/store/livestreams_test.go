@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,9 +66,9 @@ func TestALivestreamRoundTripsWithItsSealedKeysBoundToItsTarget(t *testing.T) {
 	if !ok || !reflect.DeepEqual(ec, want) {
 		t.Fatalf("the sealed key's context is %v, want %v", ec, want)
 	}
-	if store.GetS(raw, "type") != "livestream" || store.GetS(raw, store.AttrGSI1PK) != "DUE#LIVE" ||
-		store.GetS(raw, store.AttrGSI1SK) != ls.DueAt.UTC().Format("2006-01-02T15:04Z")+"#church-1#"+ls.ID {
-		t.Fatalf("keys: %v %v", store.GetS(raw, store.AttrGSI1PK), store.GetS(raw, store.AttrGSI1SK))
+	if store.GetS(raw, "type") != "livestream" || !slices.Contains(store.DuePartitions("DUE#LIVE")[:store.DueShards], store.DuePartition{Index: store.IndexDue, PK: store.GetS(raw, store.AttrDuePK)}) ||
+		store.GetS(raw, store.AttrDueSK) != ls.DueAt.UTC().Format("2006-01-02T15:04Z")+"#church-1#"+ls.ID {
+		t.Fatalf("keys: %v %v", store.GetS(raw, store.AttrDuePK), store.GetS(raw, store.AttrDueSK))
 	}
 	if _, err := repo.Get(ctx, "church-2", ls.ID); !store.IsNotFound(err) {
 		t.Fatalf("another tenant read it: %v", err)
@@ -126,7 +127,7 @@ func TestSaveHoldsToTheVersionAndTheClaim(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw, _ := f.Store.Get(ctx, store.TenantPK("church-1"), "LIVE#"+ls.ID)
-	for _, a := range []string{"claimOwner", "claimUntil", "description", store.AttrGSI1PK, store.AttrGSI1SK} {
+	for _, a := range []string{"claimOwner", "claimUntil", "description", store.AttrDuePK, store.AttrDueSK, store.AttrGSI1PK, store.AttrGSI1SK} {
 		if _, ok := raw[a]; ok {
 			t.Errorf("%s is still stored", a)
 		}

@@ -261,7 +261,7 @@ func (s *Store) TransactWrite(ctx context.Context, writes ...TxWrite) error {
 
 // Query reads one page of a partition, on the table or on gsi1.
 type Query struct {
-	Index    string // "" for the table, IndexGSI1 for the index
+	Index    string // "" for the table, IndexGSI1 or IndexDue for an index
 	PK       string // the partition's value
 	SKPrefix string // optional begins_with on the sort key
 	SKMax    string // optional upper bound (inclusive) on the sort key
@@ -308,9 +308,13 @@ const maxQueryRounds = 10
 // gives a cursor only when items remain: the key of the page's last item.
 func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	pkAttr, skAttr := AttrPK, AttrSK
-	if q.Index == IndexGSI1 {
+	switch q.Index {
+	case "":
+	case IndexGSI1:
 		pkAttr, skAttr = AttrGSI1PK, AttrGSI1SK
-	} else if q.Index != "" {
+	case IndexDue:
+		pkAttr, skAttr = AttrDuePK, AttrDueSK
+	default:
 		return Page{}, fmt.Errorf("store: unknown index %q", q.Index)
 	}
 	limit := q.Limit

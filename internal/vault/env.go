@@ -13,7 +13,7 @@ import (
 // Environment variables read by KeyringFromEnv (and so FromEnv). The KMS
 // endpoint is not among them: the SDK takes it from its standard variables
 // (AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL) when awsCfg comes from
-// config.LoadDefaultConfig.
+// app.AWSFromEnv (or config.LoadDefaultConfig).
 const (
 	// EnvKMSKeyID: the KMS key (id, ARN, alias name or alias ARN) new data
 	// keys are made under. When set, the KMS keyring is used.

@@ -35,13 +35,25 @@ type Call struct {
 	// when the sort key has none; for a query, its key values'), e.g.
 	// "CONN#", "RATE#", "DUE#LIVE" for a query of the index.
 	Items []string
+	// Units is, for DynamoDB, the capacity the operation consumed as
+	// DynamoDB reported it (the counter asks every request for
+	// ReturnConsumedCapacity INDEXES); set on the operation's last attempt
+	// once it has ended, nil on the others and when nothing was reported.
+	Units *Units
+}
+
+// Units is the capacity one DynamoDB operation consumed: on the table and
+// on its global secondary indexes, in read units for a read operation and
+// write units for a write.
+type Units struct {
+	Table, Indexes float64
 }
 
 // Counter records calls. It is safe for concurrent use; the zero value is
 // ready.
 type Counter struct {
 	mu    sync.Mutex
-	calls []Call
+	calls []*Call
 	// Label names an HTTP host (host:port) for Target; the host itself when
 	// nil or when it answers "".
 	Label func(host string) string
@@ -49,15 +61,19 @@ type Counter struct {
 
 func (c *Counter) record(call Call) {
 	c.mu.Lock()
-	c.calls = append(c.calls, call)
+	c.calls = append(c.calls, &call)
 	c.mu.Unlock()
 }
 
 // Take returns the calls recorded since the last Take and forgets them.
+// An operation still under way when Take is called has no Units.
 func (c *Counter) Take() Calls {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	out := c.calls
+	out := make(Calls, len(c.calls))
+	for i, call := range c.calls {
+		out[i] = *call
+	}
 	c.calls = nil
 	return out
 }
@@ -69,8 +85,19 @@ func (c *Counter) Take() Calls {
 func (c *Counter) AddTo(stack *middleware.Stack) error {
 	err := stack.Initialize.Add(middleware.InitializeMiddlewareFunc("roundtrip.items",
 		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+			askConsumedCapacity(in.Parameters)
+			last := &lastAttempt{}
 			ctx = middleware.WithStackValue(ctx, itemsKey{}, itemKinds(in.Parameters))
-			return next.HandleInitialize(ctx, in)
+			ctx = middleware.WithStackValue(ctx, lastAttemptKey{}, last)
+			out, md, err := next.HandleInitialize(ctx, in)
+			if u := consumed(out.Result); u != nil {
+				c.mu.Lock()
+				if last.call != nil {
+					last.call.Units = u
+				}
+				c.mu.Unlock()
+			}
+			return out, md, err
 		}), middleware.Before)
 	if err != nil {
 		return err
@@ -78,12 +105,24 @@ func (c *Counter) AddTo(stack *middleware.Stack) error {
 	return stack.Finalize.Add(middleware.FinalizeMiddlewareFunc("roundtrip.count",
 		func(ctx context.Context, in middleware.FinalizeInput, next middleware.FinalizeHandler) (middleware.FinalizeOutput, middleware.Metadata, error) {
 			items, _ := middleware.GetStackValue(ctx, itemsKey{}).([]string)
-			c.record(Call{Service: awsmiddleware.GetServiceID(ctx), Operation: awsmiddleware.GetOperationName(ctx), Items: items})
+			call := &Call{Service: awsmiddleware.GetServiceID(ctx), Operation: awsmiddleware.GetOperationName(ctx), Items: items}
+			c.mu.Lock()
+			c.calls = append(c.calls, call)
+			if last, ok := middleware.GetStackValue(ctx, lastAttemptKey{}).(*lastAttempt); ok {
+				last.call = call
+			}
+			c.mu.Unlock()
 			return next.HandleFinalize(ctx, in)
 		}), middleware.After)
 }
 
-type itemsKey struct{}
+type (
+	itemsKey       struct{}
+	lastAttemptKey struct{}
+	// lastAttempt is the call recorded for an operation's latest attempt,
+	// which its consumed capacity is set on.
+	lastAttempt struct{ call *Call }
+)
 
 // Transport wraps next (http.DefaultTransport when nil) so that every
 // request through it is counted.
@@ -195,6 +234,99 @@ func (cs Calls) Detail(service string) string {
 	return strings.Join(parts, "; ")
 }
 
+// Consumed sums the DynamoDB capacity of the calls: read units of reads,
+// write units of writes, each split into table and indexes.
+func (cs Calls) Consumed() (read, write Units) {
+	for _, c := range cs {
+		if c.Units == nil {
+			continue
+		}
+		sum := &write
+		if IsRead(c.Operation) {
+			sum = &read
+		}
+		sum.Table += c.Units.Table
+		sum.Indexes += c.Units.Indexes
+	}
+	return read, write
+}
+
+// askConsumedCapacity sets ReturnConsumedCapacity INDEXES on a DynamoDB
+// request that can report it and does not ask already.
+func askConsumedCapacity(params any) {
+	const want = types.ReturnConsumedCapacityIndexes
+	switch in := params.(type) {
+	case *dynamodb.GetItemInput:
+		in.ReturnConsumedCapacity = want
+	case *dynamodb.PutItemInput:
+		in.ReturnConsumedCapacity = want
+	case *dynamodb.UpdateItemInput:
+		in.ReturnConsumedCapacity = want
+	case *dynamodb.DeleteItemInput:
+		in.ReturnConsumedCapacity = want
+	case *dynamodb.QueryInput:
+		in.ReturnConsumedCapacity = want
+	case *dynamodb.TransactWriteItemsInput:
+		in.ReturnConsumedCapacity = want
+	case *dynamodb.TransactGetItemsInput:
+		in.ReturnConsumedCapacity = want
+	case *dynamodb.BatchGetItemInput:
+		in.ReturnConsumedCapacity = want
+	case *dynamodb.BatchWriteItemInput:
+		in.ReturnConsumedCapacity = want
+	}
+}
+
+// consumed reads the capacity a DynamoDB output reports.
+func consumed(result any) *Units {
+	var ccs []types.ConsumedCapacity
+	switch out := result.(type) {
+	case *dynamodb.GetItemOutput:
+		ccs = appendCC(ccs, out.ConsumedCapacity)
+	case *dynamodb.PutItemOutput:
+		ccs = appendCC(ccs, out.ConsumedCapacity)
+	case *dynamodb.UpdateItemOutput:
+		ccs = appendCC(ccs, out.ConsumedCapacity)
+	case *dynamodb.DeleteItemOutput:
+		ccs = appendCC(ccs, out.ConsumedCapacity)
+	case *dynamodb.QueryOutput:
+		ccs = appendCC(ccs, out.ConsumedCapacity)
+	case *dynamodb.TransactWriteItemsOutput:
+		ccs = out.ConsumedCapacity
+	case *dynamodb.TransactGetItemsOutput:
+		ccs = out.ConsumedCapacity
+	case *dynamodb.BatchGetItemOutput:
+		ccs = out.ConsumedCapacity
+	case *dynamodb.BatchWriteItemOutput:
+		ccs = out.ConsumedCapacity
+	}
+	if len(ccs) == 0 {
+		return nil
+	}
+	u := &Units{}
+	for _, cc := range ccs {
+		switch {
+		case cc.Table != nil && cc.Table.CapacityUnits != nil:
+			u.Table += *cc.Table.CapacityUnits
+		case cc.CapacityUnits != nil && len(cc.GlobalSecondaryIndexes) == 0:
+			u.Table += *cc.CapacityUnits
+		}
+		for _, ix := range cc.GlobalSecondaryIndexes {
+			if ix.CapacityUnits != nil {
+				u.Indexes += *ix.CapacityUnits
+			}
+		}
+	}
+	return u
+}
+
+func appendCC(ccs []types.ConsumedCapacity, cc *types.ConsumedCapacity) []types.ConsumedCapacity {
+	if cc == nil {
+		return ccs
+	}
+	return append(ccs, *cc)
+}
+
 // IsRead reports whether a DynamoDB operation only reads.
 func IsRead(op string) bool {
 	switch op {
@@ -283,9 +415,14 @@ func itemKinds(params any) []string {
 }
 
 // kindOf is a key's text up to and with its first '#' ("CONN#youtube" is
-// "CONN#"); the due-work partitions keep their whole name ("DUE#LIVE").
+// "CONN#"); the due-work partitions keep their kind's whole name, without
+// the shard ("DUE#LIVE#7" and the older unsharded "DUE#LIVE" are
+// "DUE#LIVE").
 func kindOf(key string) string {
 	if strings.HasPrefix(key, "DUE#") {
+		if i := strings.LastIndexByte(key, '#'); i > len("DUE#") && strings.Trim(key[i+1:], "0123456789") == "" {
+			return key[:i]
+		}
 		return key
 	}
 	i := strings.IndexByte(key, '#')

@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/kms/types"
 
 	"github.com/switchboard-dev/switchboard/infra/bench/roundtrip"
+	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/kmsfake"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -157,5 +159,90 @@ func TestHTTPCallsAreCountedByTheirHostsLabel(t *testing.T) {
 	}
 	if got.Summary("DynamoDB") != "0" {
 		t.Fatal("HTTP calls counted as DynamoDB")
+	}
+}
+
+// The counter asks DynamoDB for the capacity each operation consumed and
+// keeps the table's and the indexes' apart: a write that moves an item in
+// the due-work index costs the index a delete and a put, one that changes
+// only a projected attribute a put, and one that changes nothing projected
+// nothing.
+func TestDynamoDBCapacityIsReadFromTheOperationsThemselves(t *testing.T) {
+	t.Parallel()
+	var c roundtrip.Counter
+	f := dynamotest.New(t, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.AddTo) })
+	ctx := context.Background()
+	table := aws.String(f.Table)
+	big := store.S(strings.Repeat("x", 1500)) // with the keys, an item of two started KB
+	put := func(gsi1sk string) {
+		t.Helper()
+		_, err := f.DB.PutItem(ctx, &dynamodb.PutItemInput{TableName: table, Item: map[string]ddbtypes.AttributeValue{
+			"pk": store.S("TENANT#t1"), "sk": store.S("CONN#zoom"), "gsi1pk": store.S("DUE#CRED#3"), "gsi1sk": store.S(gsi1sk), "blob": big,
+		}})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases := []struct {
+		name         string
+		do           func()
+		table, index float64
+		read         bool
+	}{
+		{"a new item in the index", func() { put("2026-01-01") }, 2, 2, false},
+		{"the same item again", func() { put("2026-01-01") }, 2, 0, false},
+		{"a move in the index", func() { put("2026-01-02") }, 2, 4, false},
+		{"a consistent read", func() {
+			_, _ = f.DB.GetItem(ctx, &dynamodb.GetItemInput{TableName: table, ConsistentRead: aws.Bool(true),
+				Key: map[string]ddbtypes.AttributeValue{"pk": store.S("TENANT#t1"), "sk": store.S("CONN#zoom")}})
+		}, 1, 0, true},
+	}
+	c.Take()
+	for _, tc := range cases {
+		tc.do()
+		read, write := c.Take().Consumed()
+		got := write
+		if tc.read {
+			got = read
+		}
+		if got.Table != tc.table || got.Indexes != tc.index {
+			t.Errorf("%s: table %.1f, indexes %.1f units; want %.1f and %.1f", tc.name, got.Table, got.Indexes, tc.table, tc.index)
+		}
+	}
+}
+
+// The due index projects only what Due returns: taking and releasing a
+// refresh lease changes none of it, so it costs the index nothing, and a
+// save that moves the next check costs it a one-unit delete and put, however
+// large the connection.
+func TestARefreshLeaseCostsTheDueIndexNothing(t *testing.T) {
+	t.Parallel()
+	var c roundtrip.Counter
+	f := dynamotest.New(t, func(o *dynamodb.Options) { o.APIOptions = append(o.APIOptions, c.AddTo) })
+	ctx := context.Background()
+	repo := f.Store.Connections()
+	now := time.Date(2026, 5, 3, 10, 0, 0, 0, time.UTC)
+	conn := &connection.Connection{
+		Tenant: "t1", Platform: "zoom", Status: connection.StatusConnected, AuthType: connection.AuthOAuth2,
+		ConnectedAt: now, UpdatedAt: now, NextCheckAt: now.Add(-time.Minute), Sealed: make([]byte, 1000),
+	}
+	if err := repo.Save(ctx, conn, ""); err != nil {
+		t.Fatal(err)
+	}
+	c.Take()
+	if err := repo.TakeLease(ctx, conn, "refresher-1", now.Add(time.Minute), now); err != nil {
+		t.Fatal(err)
+	}
+	_, lease := c.Take().Consumed()
+	conn.NextCheckAt = now.Add(45 * time.Minute)
+	if err := repo.Save(ctx, conn, "refresher-1"); err != nil {
+		t.Fatal(err)
+	}
+	_, save := c.Take().Consumed()
+	if lease.Table != 2 || lease.Indexes != 0 {
+		t.Errorf("the lease cost the table %.1f and the indexes %.1f write units; want 2 and 0", lease.Table, lease.Indexes)
+	}
+	if save.Table != 2 || save.Indexes != 2 {
+		t.Errorf("the save cost the table %.1f and the indexes %.1f write units; want 2 and 2", save.Table, save.Indexes)
 	}
 }

@@ -22,6 +22,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform"
@@ -47,8 +48,11 @@ const (
 	codeMissingScopes = 4711
 )
 
-// missingScopes reads the scope list out of Zoom's 4711 message.
-var missingScopes = regexp.MustCompile(`does not contain scopes?\s*:\s*\[([^\]]*)\]`)
+// missingScopes reads the scope list out of Zoom's 4711 message; compiled
+// on first use, not in every function's cold start.
+var missingScopes = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`does not contain scopes?\s*:\s*\[([^\]]*)\]`)
+})
 
 // Client talks to Zoom. It is safe for concurrent use.
 type Client struct {
@@ -284,12 +288,12 @@ func Refine(e *platform.Error, body []byte) {
 		if strings.Contains(strings.ToLower(e.Message), "daily") {
 			e.Reason = platform.ReasonQuota
 		}
-	case code == codeMissingScopes || missingScopes.MatchString(e.Message):
+	case code == codeMissingScopes || missingScopes().MatchString(e.Message):
 		// A permission problem the user fixes by reconnecting with the scope
 		// (and, for the app's owner, by adding it to the app's settings).
 		e.Reason = platform.ReasonPermission
 		scopes := "a scope this call needs"
-		if m := missingScopes.FindStringSubmatch(e.Message); m != nil && strings.TrimSpace(m[1]) != "" {
+		if m := missingScopes().FindStringSubmatch(e.Message); m != nil && strings.TrimSpace(m[1]) != "" {
 			scopes = strings.TrimSpace(m[1])
 		}
 		e.Message = fmt.Sprintf("the Zoom connection lacks the scope %s for %s: reconnect Zoom to grant it "+

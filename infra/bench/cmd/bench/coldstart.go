@@ -21,11 +21,18 @@ import (
 	"github.com/switchboard-dev/switchboard/infra/gateway"
 )
 
-// hello is the name of the hello-world function beside the real ones.
-const hello = "hello"
+// hello is the name of the hello-world function beside the real ones;
+// helloSDK is hello world that also builds the DynamoDB and KMS clients:
+// the floor under any function that uses them.
+const (
+	hello    = "hello"
+	helloSDK = "hellosdk"
+)
 
 // firstEvents is the sample event each function is started with: the one
-// in events/ for its main work. Hello world gets any event; it ignores it.
+// in events/ for its main work (firstRoutes moves one to another route).
+// Hello world gets any event; it ignores it. seedFirstEvents readies the
+// world so that each does its real work.
 var firstEvents = map[string]string{
 	"oauth":            "oauth-start.json",
 	"connections":      "connections-list-platforms.json",
@@ -36,6 +43,32 @@ var firstEvents = map[string]string{
 	"deployments":      "deployments-create.json",
 	"deploy-worker":    "deploy-worker.json",
 	hello:              "connections-list-platforms.json",
+	helloSDK:           "connections-list-platforms.json",
+}
+
+// firstRoutes sends a function's sample event to another of its routes:
+// GET /platforms reads nothing, GET /connections reads the tenant's
+// connections, as most of the function's calls do.
+var firstRoutes = map[string][2]string{"connections": {"GET", "/connections"}}
+
+// readFirstEvent is fn's first event, refreshed at now.
+func readFirstEvent(eventsDir, fn string, now time.Time) ([]byte, error) {
+	ev, err := eventfile.Read(filepath.Join(eventsDir, firstEvents[fn]), now)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := firstRoutes[fn]; ok {
+		return retargetHTTPEvent(ev, r[0], r[1])
+	}
+	return ev, nil
+}
+
+// eventName names fn's first event in the report.
+func eventName(fn string) string {
+	if r, ok := firstRoutes[fn]; ok {
+		return firstEvents[fn] + " as " + r[0] + " " + r[1]
+	}
+	return firstEvents[fn]
 }
 
 // bootSample is one cold start, timed from just before the process is
@@ -120,18 +153,18 @@ func boot(ctx context.Context, bin, function string, env []string, event []byte,
 // measureColdStarts starts every function and hello world runs+1 times,
 // interleaved so that drift in the machine's load spreads evenly; the
 // first round warms the page cache and is not counted.
-func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string, functions []string, runs int, logf func(string, ...any)) ([]coldStart, error) {
+func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string, functions []string, runs int, prepare map[string]prepareBoot, logf func(string, ...any)) ([]coldStart, error) {
 	home, err := os.MkdirTemp("", "bench-home-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(home)
-	all := append([]string{hello}, functions...)
+	all := append([]string{hello, helloSDK}, functions...)
 	out := make([]coldStart, len(all))
 	events := make([][]byte, len(all))
 	for i, fn := range all {
-		out[i] = coldStart{function: fn, event: firstEvents[fn]}
-		if events[i], err = eventfile.Read(filepath.Join(eventsDir, firstEvents[fn]), time.Now()); err != nil {
+		out[i] = coldStart{function: fn, event: eventName(fn)}
+		if events[i], err = readFirstEvent(eventsDir, fn, time.Now()); err != nil {
 			return nil, err
 		}
 	}
@@ -142,7 +175,14 @@ func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string,
 				continue
 			}
 			env := w.bootEnv(fn, home, coldStartEnv)
-			s, payload, err := boot(ctx, filepath.Join(hostDir, fn, "bootstrap"), fn, env, events[i], nil)
+			event := events[i]
+			if p := prepare[fn]; p != nil {
+				if event, err = p(ctx, event); err != nil {
+					out[i].err = fmt.Errorf("readying the world for its start: %w", err)
+					continue
+				}
+			}
+			s, payload, err := boot(ctx, filepath.Join(hostDir, fn, "bootstrap"), fn, env, event, nil)
 			if err != nil {
 				out[i].err = err
 				continue
@@ -157,10 +197,13 @@ func measureColdStarts(ctx context.Context, w *world, hostDir, eventsDir string,
 	return out, nil
 }
 
-// coldStartEnv lifts the deployment limit for the cold starts: the same
-// user's deployment is started a dozen times, and each should do the same
-// work rather than meet the limit.
-var coldStartEnv = map[string]string{"MAX_DEPLOYMENTS_PER_HOUR": "100000"}
+// coldStartEnv lifts the deployment limit for the cold starts (the same
+// user's deployment is made a few dozen times, and each should do the
+// same work rather than meet the limit), and has deploy-worker poll the
+// Vercel fake every 50 ms instead of every 2 s, so that its first event
+// (a deployment run to its end) waits on the fake's work, not on the
+// production pace between polls.
+var coldStartEnv = map[string]string{"MAX_DEPLOYMENTS_PER_HOUR": "100000", "DEPLOY_POLL_INTERVAL_MS": "50"}
 
 // describeAnswer says briefly what a function answered: an HTTP status
 // and problem code, or a scheduled or stream function's report.
@@ -254,20 +297,26 @@ func parseInitTrace(out string) []initCost {
 const traceRuns = 5
 
 // traceInits runs each function traceRuns times with GODEBUG=inittrace=1.
-func traceInits(ctx context.Context, w *world, hostDir, eventsDir string, functions []string) []initTrace {
+func traceInits(ctx context.Context, w *world, hostDir, eventsDir string, functions []string, prepare map[string]prepareBoot) []initTrace {
 	home, err := os.MkdirTemp("", "bench-home-")
 	if err != nil {
 		return []initTrace{{function: "all", err: err}}
 	}
 	defer os.RemoveAll(home)
 	var out []initTrace
-	for _, fn := range append([]string{hello}, functions...) {
+	for _, fn := range append([]string{hello, helloSDK}, functions...) {
 		t := initTrace{function: fn}
-		event, err := eventfile.Read(filepath.Join(eventsDir, firstEvents[fn]), time.Now())
+		first, err := readFirstEvent(eventsDir, fn, time.Now())
 		var after []time.Duration
 		for run := 0; err == nil && run < traceRuns; run++ {
 			var stderr bytes.Buffer
 			env := append(w.bootEnv(fn, home, coldStartEnv), "GODEBUG=inittrace=1")
+			event := first
+			if p := prepare[fn]; p != nil {
+				if event, err = p(ctx, event); err != nil {
+					break
+				}
+			}
 			var s bootSample
 			if s, _, err = boot(ctx, filepath.Join(hostDir, fn, "bootstrap"), fn, env, event, &stderr); err != nil {
 				break

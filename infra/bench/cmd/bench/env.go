@@ -9,12 +9,12 @@ import (
 	"sort"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/switchboard-dev/switchboard/infra/bench/roundtrip"
 	"github.com/switchboard-dev/switchboard/infra/sandbox"
+	"github.com/switchboard-dev/switchboard/internal/app"
 	"github.com/switchboard-dev/switchboard/internal/dynamolocal"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/kmsfake"
@@ -38,6 +38,7 @@ type world struct {
 	gwBase  string
 	env     map[string]string // the functions' configuration
 	counter *roundtrip.Counter
+	replays *replays          // the like-for-like baselines' recordings
 	labels  map[string]string // host:port -> what it is, for counted HTTP calls
 }
 
@@ -51,7 +52,7 @@ const accessKeyID = "bench"
 const appURL = "https://app.example.com"
 
 func startWorld(ctx context.Context, logf func(string, ...any)) (*world, error) {
-	w := &world{counter: &roundtrip.Counter{}}
+	w := &world{counter: &roundtrip.Counter{}, replays: &replays{}}
 	ok := false
 	defer func() {
 		if !ok {
@@ -121,37 +122,32 @@ func (w *world) getenv(extra map[string]string) func(string) string {
 	}
 }
 
-// awsConfig is the in-process functions' AWS configuration: the SDK's
-// defaults (as config.LoadDefaultConfig gives Lambda), static credentials,
-// no shared config files, DynamoDB and KMS pointed at the world, and the
-// round-trip counter on every client's stack.
-func (w *world) awsConfig(ctx context.Context) (aws.Config, error) {
+// awsConfig is the in-process functions' AWS configuration, built as
+// Lambda's is (app.AWSFromEnv) from the variables a function's process
+// gets (bootEnv: static credentials, DynamoDB and KMS pointed at the
+// world), with the round-trip counter on every client's stack.
+func (w *world) awsConfig(context.Context) (aws.Config, error) {
 	if os.Getenv("AWS_ENDPOINT_URL") != "" {
-		// The SDK then ignores per-service endpoints from config sources.
+		// The SDK's clients then ignore per-service endpoints from config sources.
 		return aws.Config{}, fmt.Errorf("unset AWS_ENDPOINT_URL: the bench points DynamoDB and KMS at its own emulators")
 	}
-	cfg, err := config.LoadDefaultConfig(ctx,
-		config.WithRegion(region),
-		config.WithCredentialsProvider(benchCredentials),
-		config.WithSharedConfigFiles([]string{}), config.WithSharedCredentialsFiles([]string{}),
-	)
+	vars := w.awsVars()
+	cfg, err := app.AWSFromEnv(func(k string) string { return vars[k] }, nil)
 	if err != nil {
 		return aws.Config{}, err
 	}
-	cfg.BaseEndpoint = nil
-	cfg.ConfigSources = append([]any{serviceEndpoints{"DynamoDB": w.ddb.Endpoint, "KMS": w.kms.URL}}, cfg.ConfigSources...)
-	cfg.APIOptions = append(cfg.APIOptions, w.counter.AddTo)
+	cfg.APIOptions = append(cfg.APIOptions, w.counter.AddTo, w.replays.AddTo)
 	return cfg, nil
 }
 
-// serviceEndpoints gives the SDK a base endpoint per service id, the way
-// AWS_ENDPOINT_URL_<SERVICE> does, without touching the process's
-// environment.
-type serviceEndpoints map[string]string
-
-func (e serviceEndpoints) GetServiceBaseEndpoint(_ context.Context, sdkID string) (string, bool, error) {
-	v, ok := e[sdkID]
-	return v, ok, nil
+// awsVars are the AWS variables Lambda (or the bench in its place) sets in
+// a function's process.
+func (w *world) awsVars() map[string]string {
+	return map[string]string{
+		"AWS_REGION": region, "AWS_DEFAULT_REGION": region,
+		"AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": "bench",
+		"AWS_ENDPOINT_URL_DYNAMODB": w.ddb.Endpoint, "AWS_ENDPOINT_URL_KMS": w.kms.URL,
+	}
 }
 
 // bootEnv is the environment of a function's own process: what Lambda
@@ -162,10 +158,10 @@ func (w *world) bootEnv(function, home string, extra map[string]string) []string
 		"HOME": home, "TZ": ":UTC", "LANG": "en_US.UTF-8",
 		"AWS_LAMBDA_FUNCTION_NAME": "switchboard-" + function, "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", "_HANDLER": "bootstrap",
-		"AWS_REGION": region, "AWS_DEFAULT_REGION": region,
-		"AWS_ACCESS_KEY_ID": accessKeyID, "AWS_SECRET_ACCESS_KEY": "bench", "AWS_SESSION_TOKEN": "bench",
 		"AWS_EC2_METADATA_DISABLED": "true",
-		"AWS_ENDPOINT_URL_DYNAMODB": w.ddb.Endpoint, "AWS_ENDPOINT_URL_KMS": w.kms.URL,
+	}
+	for k, v := range w.awsVars() {
+		env[k] = v
 	}
 	for k, v := range w.env {
 		env[k] = v

@@ -16,7 +16,7 @@ type itemSize struct {
 	count      int
 	meanBytes  int
 	largest    int
-	inDueIndex int // how many carry gsi1pk, so are written to the due-work index too
+	inDueIndex int // how many carry gsi1pk or duepk, so are written to an index of due work too
 }
 
 // measureItems reads the bench tenant's partition through the store and
@@ -44,7 +44,7 @@ func measureItems(ctx context.Context, st *store.Store, tenant string) ([]itemSi
 			s.count++
 			sums[kind] += n
 			s.largest = max(s.largest, n)
-			if store.GetS(it, store.AttrGSI1PK) != "" {
+			if store.GetS(it, store.AttrGSI1PK) != "" || store.GetS(it, store.AttrDuePK) != "" {
 				s.inDueIndex++
 			}
 		}

@@ -10,10 +10,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/trunc"
@@ -24,8 +26,28 @@ type loadRoute struct {
 	name, method, path, body string
 	tenant                   string // whose token is sent; rtTenant when empty
 	absent                   bool   // the route does not answer 200 yet: not measured
-	budget                   bool   // held to the p50 budget against the baseline
+	budget                   bool   // held to the p50 budget against its like-for-like baseline
 	why                      string // for a route outside the budget: why
+}
+
+// likeForLike records one request of r and returns its baseline: the
+// replay route of the DynamoDB calls it made, called as r's tenant.
+func likeForLike(ctx context.Context, s *stack, r loadRoute) (loadRoute, error) {
+	tenant := r.tenant
+	if tenant == "" {
+		tenant = rtTenant
+	}
+	path, err := s.w.replays.record(func() (int, error) {
+		st, body, err := s.call(ctx, r.method, r.path, tenant, nil, nil)
+		if err == nil && st != 200 {
+			err = fmt.Errorf("%s answered %d: %s", r.name, st, trunc.String(string(body), 200))
+		}
+		return len(body), err
+	})
+	if err != nil {
+		return loadRoute{}, err
+	}
+	return loadRoute{name: "baseline of " + r.name, method: "GET", path: path, tenant: tenant}, nil
 }
 
 // heyResult is the pooled outcome of a route's hey runs.
@@ -38,10 +60,11 @@ type heyResult struct {
 // loadResult is a route's runs beside the baseline's, interleaved with
 // them.
 type loadResult struct {
-	route    loadRoute
-	baseline heyResult
-	got      heyResult
-	reason   string // not measured: why
+	route         loadRoute
+	baseline      heyResult
+	baselineCalls string // what the like-for-like baseline replays: "GetItem 1, Query 1"
+	got           heyResult
+	reason        string // not measured: why
 }
 
 func (l loadResult) ratio() float64 {
@@ -55,9 +78,12 @@ func (l loadResult) ratio() float64 {
 // concurrency, against 127.0.0.1 only.
 type loadSettings struct {
 	hey         string
-	base        string // the gateway's base URL, on 127.0.0.1
-	requests    int    // per route, split over rounds
-	rounds      int    // route and baseline runs alternate this many times
+	pin         []string // the command hey runs under (taskset), when pinned
+	refreshes   int      // due connections of the refresh-at-scale run
+	cpu         *heyCPU  // hey's CPU time over every run
+	base        string   // the gateway's base URL, on 127.0.0.1
+	requests    int      // per route, split over rounds
+	rounds      int      // route and baseline runs alternate this many times
 	concurrency int
 	warmup      int
 }
@@ -101,11 +127,9 @@ func mainRoutes(ctx context.Context, s *stack) []loadRoute {
 	} else {
 		routes = append(routes, loadRoute{name: "GET /deployments/limits", path: "/deployments/limits", absent: true})
 	}
-	routes = append(routes, loadRoute{name: "baseline with one Query", method: "GET", path: baselineQueryPath, tenant: baselineTenant,
-		why: "diagnostic: the baseline handler with a one-item Query instead of its GetItem, to show DynamoDB Local's own cost of a Query"})
 	body, _ := json.Marshal(map[string]string{"returnTo": appURL + "/settings"})
 	routes = append(routes, loadRoute{name: "POST /connections/{p}/oauth", method: "POST", path: "/connections/youtube/oauth", body: string(body),
-		why: "a write that seals a secret: one PutItem and one KMS GenerateDataKey by contract, so not held to a one-GetItem baseline"})
+		why: "a write that seals a secret: one PutItem and one KMS GenerateDataKey by contract; beside the one-GetItem baseline, not held to it"})
 	return routes
 }
 
@@ -146,7 +170,16 @@ func measureLatency(ctx context.Context, s *stack, set loadSettings, profilePath
 			out = append(out, res)
 			continue
 		}
-		res.baseline, res.got, err = alternate(ctx, set, baseline, r, tokens)
+		base := baseline
+		if r.budget {
+			if base, err = likeForLike(ctx, s, r); err != nil {
+				res.reason = "recording its baseline: " + err.Error()
+				out = append(out, res)
+				continue
+			}
+			res.baselineCalls = s.w.replays.last()
+		}
+		res.baseline, res.got, err = alternate(ctx, set, base, r, tokens)
 		if err != nil {
 			res.reason = err.Error()
 		}
@@ -185,6 +218,55 @@ func alternate(ctx context.Context, set loadSettings, baseline, r loadRoute, tok
 	return summarise(base, baseTime), summarise(got, gotTime), nil
 }
 
+// heyCPU is the load generator's share of the machine: the CPU time its
+// processes used against the wall time they ran.
+type heyCPU struct {
+	mu         sync.Mutex
+	cpu, wall  time.Duration
+	pinnedTo   string // "CPU 1" when hey ran under taskset
+	pinMissing string // why it was not pinned
+}
+
+func (h *heyCPU) add(cpu, wall time.Duration) {
+	h.mu.Lock()
+	h.cpu += cpu
+	h.wall += wall
+	h.mu.Unlock()
+}
+
+// describe says what share of the CPUs hey took, and where it ran.
+func (h *heyCPU) describe(cpus int) string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.wall <= 0 {
+		return "hey's CPU time was not measured."
+	}
+	share := float64(h.cpu) / float64(h.wall)
+	where := "pinned to " + h.pinnedTo + " with taskset (the stack and DynamoDB Local may still use that CPU too; taskset only keeps hey off the others)"
+	if h.pinnedTo == "" {
+		where = "not pinned: " + h.pinMissing
+	}
+	return fmt.Sprintf("The load generator's own share: hey used %.1f s of CPU over the %.1f s its runs took, %.0f%% of one CPU (%.0f%% of the machine's %d); %s.",
+		h.cpu.Seconds(), h.wall.Seconds(), 100*share, 100*share/float64(cpus), cpus, where)
+}
+
+// pinHey runs hey on the machine's last CPU when taskset is there and the
+// machine has more than one.
+func pinHey(set *loadSettings) {
+	set.cpu = &heyCPU{}
+	cpus := runtime.NumCPU()
+	path, err := exec.LookPath("taskset")
+	switch {
+	case cpus < 2:
+		set.cpu.pinMissing = "the machine has one CPU"
+	case err != nil:
+		set.cpu.pinMissing = "taskset is not installed"
+	default:
+		last := strconv.Itoa(cpus - 1)
+		set.pin, set.cpu.pinnedTo = []string{path, "-c", last}, "CPU "+last
+	}
+}
+
 // heySample is one request of a hey run, from its CSV output.
 type heySample struct {
 	latency float64 // seconds
@@ -208,12 +290,17 @@ func runHey(ctx context.Context, set loadSettings, r loadRoute, tokens map[strin
 	args = append(args, set.base+r.path)
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, set.hey, args...)
+	argv := append(append(append([]string(nil), set.pin...), set.hey), args...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
+	began := time.Now()
 	out, err := cmd.Output()
 	if err != nil {
 		return nil, fmt.Errorf("hey %s: %w: %s", r.name, err, trunc.String(stderr.String(), 300))
+	}
+	if set.cpu != nil && cmd.ProcessState != nil {
+		set.cpu.add(cmd.ProcessState.UserTime()+cmd.ProcessState.SystemTime(), time.Since(began))
 	}
 	samples, err := parseHeyCSV(string(out))
 	if err != nil {

@@ -25,7 +25,12 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/app"
+	"github.com/switchboard-dev/switchboard/internal/platform"
 )
+
+// tokenLatency is how long the OAuth mock holds every token request in the
+// refresh-at-scale run: a platform's token endpoint over the internet.
+const tokenLatency = 150 * time.Millisecond
 
 func main() {
 	buildDir := flag.String("build", "build", "the build folder (see the package comment)")
@@ -37,10 +42,12 @@ func main() {
 	concurrency := flag.Int("c", 10, "concurrent requests in a load run")
 	warmup := flag.Int("warmup", 300, "unmeasured requests before each route's load run")
 	started := flag.String("started", "", "when make bench started (Unix seconds), to report its whole time")
+	refreshes := flag.Int("refreshes", 10000, "due connections token-refresher refreshes in one run (0: skip)")
 	flag.Parse()
-	os.Exit(run(*buildDir, *events, *out, *runs, loadSettings{
-		hey: filepath.Join(*buildDir, "bench", "hey"), requests: *requests, rounds: *rounds, concurrency: *concurrency, warmup: *warmup,
-	}, *started))
+	set := loadSettings{hey: filepath.Join(*buildDir, "bench", "hey"), requests: *requests, rounds: *rounds, concurrency: *concurrency, warmup: *warmup}
+	pinHey(&set)
+	set.refreshes = *refreshes
+	os.Exit(run(*buildDir, *events, *out, *runs, set, *started))
 }
 
 func logf(format string, args ...any) {
@@ -65,22 +72,30 @@ func run(buildDir, eventsDir, outPath string, runs int, set loadSettings, starte
 	}
 	defer w.close()
 
-	hostDir := filepath.Join(buildDir, "bench", "host")
-	if res.cold, err = measureColdStarts(ctx, w, hostDir, eventsDir, functions, runs, logf); err != nil {
-		logf("cold starts: %v", err)
-		return 2
-	}
-	logf("init traces")
-	res.inits = traceInits(ctx, w, hostDir, eventsDir, functions)
-
 	s, err := startStack(ctx, w)
 	if err != nil {
 		logf("building the in-process stack: %v", err)
 		return 2
 	}
 	defer s.close()
+	logf("seeding the sample events' tenant")
+	prepare, err := seedFirstEvents(ctx, s, eventsDir)
+	if err != nil {
+		logf("seeding the first events: %v", err)
+		return 2
+	}
+	hostDir := filepath.Join(buildDir, "bench", "host")
+	if res.cold, err = measureColdStarts(ctx, w, hostDir, eventsDir, functions, runs, prepare, logf); err != nil {
+		logf("cold starts: %v", err)
+		return 2
+	}
+	logf("init traces")
+	res.inits = traceInits(ctx, w, hostDir, eventsDir, functions, prepare)
+
 	res.wiringCalls = s.wiringCalls
 	res.trips = roundTrips(ctx, s, logf)
+	logf("a livestream's life, counted")
+	res.life = measureLivestreamLife(ctx, s)
 	if res.items, err = measureItems(ctx, s.store, rtTenant); err != nil {
 		res.problems = append(res.problems, "item sizes: "+err.Error())
 	}
@@ -90,6 +105,16 @@ func run(buildDir, eventsDir, outPath string, runs int, set loadSettings, starte
 		res.problems = append(res.problems, "warm latency: "+err.Error())
 	}
 	res.profile = readProfile(ctx, executable(), profile)
+	if set.refreshes > 0 {
+		conf, err := app.LoadConfig(w.getenv(nil))
+		if err != nil {
+			logf("reading the configuration: %v", err)
+			return 2
+		}
+		res.refresh = measureRefreshScale(ctx, s, platform.ID(s.eventOAuth[0]), set.refreshes, conf.RefreshConcurrency, tokenLatency, logf)
+	}
+	logf("Vercel: a 1,000-file deployment (go test -bench)")
+	res.vercel = measureVercelDeploy(ctx)
 	logf("the cost of aws-lambda-go's JSON per invocation")
 	res.codec = measureCodec(eventsDir)
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"strings"
 	"testing"
+	"text/template"
 	"time"
 )
 
@@ -112,5 +114,38 @@ func TestMedianAndMinimumOfSamples(t *testing.T) {
 	}
 	if (coldStart{}).medianTotal() != 0 {
 		t.Fatal("median of nothing")
+	}
+}
+
+func TestVercelDeployResultsAreReadFromGoTestBenchOutput(t *testing.T) {
+	out := `goos: linux
+BenchmarkVercelDeploy1000Files/first/upload-latency=0s-2         	       3	 512345678 ns/op	      1000 uploads/op	         1.000 creates/op
+BenchmarkVercelDeploy1000Files/redeploy/upload-latency=20ms-2    	       3	   2345678 ns/op	         0 uploads/op	         1.000 creates/op
+PASS`
+	v := parseVercelDeploy(out)
+	if v.err != nil || len(v.results) != 2 {
+		t.Fatalf("%+v", v)
+	}
+	first, re := v.results[0], v.results[1]
+	if first.name != "first/upload-latency=0s" || first.n != 3 || first.nsPerOp != 512345678 || first.metrics["uploads/op"] != 1000 || first.metrics["creates/op"] != 1 {
+		t.Fatalf("first: %+v", first)
+	}
+	if re.name != "redeploy/upload-latency=20ms" || re.metrics["uploads/op"] != 0 {
+		t.Fatalf("redeploy: %+v", re)
+	}
+	if parseVercelDeploy("PASS").err == nil {
+		t.Fatal("no result line was accepted")
+	}
+}
+
+// Every figure scale.md names is one scaleFigures gives, measured or not.
+func TestScaleOnPaperNamesOnlyFiguresTheBenchGives(t *testing.T) {
+	var out strings.Builder
+	err := template.Must(template.New("scale.md").Option("missingkey=error").Parse(scaleOnPaper)).Execute(&out, (&results{}).scaleFigures())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "(not measured)") {
+		t.Fatal("with nothing measured, no figure says so")
 	}
 }

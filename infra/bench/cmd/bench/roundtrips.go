@@ -18,6 +18,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/platform/vercel/vercelfake"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom/zoomfake"
+	"github.com/switchboard-dev/switchboard/internal/store"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
@@ -98,8 +99,8 @@ var operations = []operation{
 	{opCreateLive, cost{3, 1, 3}, "read the connection (its data key cached); write the livestream before the platform calls and their outcome after, so nothing created at a platform goes unrecorded (2 writes); seal the stream key (1 GenerateDataKey); YouTube: insert broadcast, insert stream, bind (3 HTTP)"},
 	{opGetLive, cost{1, 0, 0}, "one GetItem"},
 	{opListLive, cost{1, 0, 0}, "one Query of the tenant's livestreams"},
-	{opSchedulerIdle, cost{1, 0, 0}, "one Query of the due-work index"},
-	{opRefresherIdle, cost{2, 0, 0}, "one Query of the due-work index for credentials, and one for deployments whose worker died (the deployment sweep rides on this schedule, so that stream-scheduler's idle minute stays at one query)"},
+	{opSchedulerIdle, cost{store.DueShards + 1, 0, 0}, fmt.Sprintf("one Query of each partition of the due-work index for livestreams: its %d shards and the unsharded partition of items written before the sharding (internal/store/due.go)", store.DueShards)},
+	{opRefresherIdle, cost{store.DueShards + 2, 0, 0}, fmt.Sprintf("one Query of each of the %d partitions of the due-work index for credentials, and one for deployments whose worker died (the deployment sweep rides on this schedule, so that stream-scheduler's idle minute stays at its own queries)", store.DueShards+1)},
 	{opCreateMeeting, cost{3, 1, 1}, "read the connection (data key cached); write the meeting before the platform call and its outcome after (2 writes); seal the host link, Zoom's start_url, which starts the meeting as its host (1 GenerateDataKey); one Zoom call"},
 	{opGetMeeting, cost{1, 0, 0}, "one GetItem"},
 	{opListMeetings, cost{1, 0, 0}, "one Query of the tenant's meetings"},

@@ -47,6 +47,10 @@ type stack struct {
 	// wiringCalls are the calls made while every function was built: the
 	// wiring must not wait on the network.
 	wiringCalls roundtrip.Calls
+	// eventOAuth are the OAuth platforms the sample events' tenant is
+	// connected to (seedFirstEvents), in the events' order.
+	eventOAuth []string
+	liveBody   map[string]any // the sample livestream's request body
 }
 
 func startStack(ctx context.Context, w *world) (*stack, error) {
@@ -91,12 +95,14 @@ func startStack(ctx context.Context, w *world) (*stack, error) {
 	s.store = deps.Store
 	handlers[baselineFunction] = baselineHandler(deps.Store, false)
 	handlers[baselineQueryFunction] = baselineHandler(deps.Store, true)
+	handlers[replayFunction] = w.replays.handler(deps.DB)
 	if s.key, err = gateway.NewDevKey(); err != nil {
 		return nil, err
 	}
 	routes := append(httpapi.Routes(),
 		httpapi.Route{Method: "GET", Path: baselinePath, Operation: "benchBaseline", Function: baselineFunction},
-		httpapi.Route{Method: "GET", Path: baselineQueryPath, Operation: "benchBaselineQuery", Function: baselineQueryFunction})
+		httpapi.Route{Method: "GET", Path: baselineQueryPath, Operation: "benchBaselineQuery", Function: baselineQueryFunction},
+		httpapi.Route{Method: "GET", Path: replayPath, Operation: "benchReplay", Function: replayFunction})
 	gw, err := gateway.New(gateway.Config{Functions: handlers, Routes: routes, Auth: s.key.Authorizer()})
 	if err != nil {
 		return nil, err
@@ -153,6 +159,11 @@ func (s *stack) token(tenant string) (string, error) {
 // call sends one request through the gateway as a user of tenant and
 // decodes a JSON answer into out when out is not nil.
 func (s *stack) call(ctx context.Context, method, path, tenant string, body any, out any) (int, []byte, error) {
+	return s.callAs(ctx, method, path, tenant, "user-of-"+tenant, body, out)
+}
+
+// callAs is call as the named user of tenant.
+func (s *stack) callAs(ctx context.Context, method, path, tenant, user string, body any, out any) (int, []byte, error) {
 	var rd io.Reader
 	if body != nil {
 		raw, err := json.Marshal(body)
@@ -169,7 +180,7 @@ func (s *stack) call(ctx context.Context, method, path, tenant string, body any,
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if tenant != "" {
-		tok, err := s.token(tenant)
+		tok, err := s.key.Token(user, tenant, 2*time.Hour, nil)
 		if err != nil {
 			return 0, nil, err
 		}
