@@ -28,7 +28,7 @@
 //     /__control/.
 
 import http from "node:http";
-import { createHash } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { OAuth2Server } from "oauth2-mock-server";
 
 const FB_LONG_LIVED_TTL = 5184000; // Facebook's long-lived user tokens: ~60 days
@@ -299,10 +299,15 @@ const service = lib.service;
 const libHandler = service.requestHandler;
 
 // Every access and id token is a JWT the library signs; set its exp from the
-// client's accessTTL (or the long-lived exchange's 60 days).
+// client's accessTTL (or the long-lived exchange's 60 days). The library's
+// payload is only iss, iat, exp, nbf and the claims set here, so two tokens
+// for one client and user in the same second were the same string, and
+// revoking one (a test's disconnect) revoked the other's: a random jti
+// (RFC 7519 4.1.7) makes each token its own.
 service.on("beforeTokenSigning", (token, req) => {
   const ttl = req?.sb?.ttl;
   if (ttl !== undefined) token.payload.exp = token.payload.iat + ttl;
+  token.payload.jti = randomUUID();
 });
 
 // Codes: remember what the authorize request asked, keyed by the code the
