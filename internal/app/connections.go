@@ -55,6 +55,7 @@ func (d *Deps) connectionService(ctx context.Context) (*connection.Service, erro
 		Keys:            clients.keys,
 		LongLived:       clients.longLived,
 		Revokers:        clients.revokers,
+		Choosers:        clients.choosers,
 		ReturnAllowlist: d.Config.ReturnAllowlist,
 		HTTP:            d.HTTP,
 		Logger:          d.Logger,

@@ -22,6 +22,7 @@ type platformSet struct {
 	keys      map[platform.ID]connection.KeyVerifier
 	longLived connection.LongLivedExchanger
 	revokers  map[platform.ID]connection.GrantRevoker
+	choosers  map[platform.ID]platform.Chooser
 }
 
 // keyVerifier is a client that checks a pasted key itself, without an
@@ -68,6 +69,7 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		accounts: map[platform.ID]connection.AccountReader{},
 		keys:     map[platform.ID]connection.KeyVerifier{},
 		revokers: map[platform.ID]connection.GrantRevoker{},
+		choosers: map[platform.ID]platform.Chooser{},
 	}
 	opts := d.Config.clientOptions()
 	for _, r := range registry.Registrations() {
@@ -94,6 +96,9 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		// where a sibling connection still needs the rest.
 		if rv, ok := c.(connection.GrantRevoker); ok {
 			ps.revokers[r.ID] = rv
+		}
+		if ch, ok := c.(platform.Chooser); ok && r.Choice != "" {
+			ps.choosers[r.ID] = ch
 		}
 		if ll, ok := c.(longLivedExchanger); ok && ps.longLived == nil {
 			ps.longLived = func(ctx context.Context, e platform.Endpoints, short string) (string, time.Duration, error) {

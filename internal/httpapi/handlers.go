@@ -18,6 +18,8 @@ type Services struct {
 	Meetings    MeetingService
 	Idempotency IdempotencyStore // remembers Idempotency-Key answers; keys are ignored when nil
 	Deployments DeploymentService
+	// ConnectSessions serves the hosted connect page.
+	ConnectSessions ConnectSessionService
 }
 
 // PlatformCatalog lists the platforms.

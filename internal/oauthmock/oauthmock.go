@@ -222,7 +222,21 @@ type ClientConfig struct {
 	// login_hint equals it declined: the redirect carries
 	// error=access_denied and no code, as a user's "Cancel" does.
 	DeclineLoginHint string `json:"declineLoginHint,omitempty"`
+	// WithholdLoginHint, when set, makes an authorize request whose
+	// login_hint equals it approved without WithheldScopes: the token
+	// answer's scope lists only what was granted, as when a user unticks
+	// scopes on Google's granular consent screen.
+	WithholdLoginHint string   `json:"withholdLoginHint,omitempty"`
+	WithheldScopes    []string `json:"withheldScopes,omitempty"`
+	// ResponseIss sends RFC 9207's iss with every authorization response:
+	// IssuerOfServer for the server's own issuer, any other value as it is
+	// (a wrong issuer, for tests); empty sends none.
+	ResponseIss string `json:"responseIss,omitempty"`
 }
+
+// IssuerOfServer, as ClientConfig.ResponseIss, sends the server's own
+// issuer identifier.
+const IssuerOfServer = "issuer"
 
 // Bool returns a pointer to v, for ClientConfig's optional booleans.
 func Bool(v bool) *bool { return &v }

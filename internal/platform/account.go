@@ -1,5 +1,7 @@
 package platform
 
+import "context"
+
 // Account is the user's account at a platform, as the platform names it:
 // what a connection shows as accountId and accountName. Extra holds other
 // facts the platform gives (an e-mail address, a page id); never a secret.
@@ -16,4 +18,12 @@ type Account struct {
 // to show.
 type Workspace struct {
 	ID, Name string
+}
+
+// Chooser is a client that lists where an account's credentials can act
+// when the platform has several places and one should be chosen (a
+// Facebook Page, a Render owner). The hosted connect page offers them; the
+// chosen one becomes the connection's default (its defaultWorkspaceId).
+type Chooser interface {
+	Choices(ctx context.Context, token string) ([]Workspace, error)
 }

@@ -17,7 +17,10 @@ func Registration() platform.Registration {
 			c := platform.KeyCredentials{AppID: strings.TrimSpace(in[CredAppID]), KeyID: strings.TrimSpace(in[CredKeyID]), PrivateKey: in[CredPrivateKey]}
 			c.None = c.AppID == "" && c.KeyID == "" && c.PrivateKey == "" // public meet.jit.si rooms: nothing to verify or keep
 			return c, nil
-		}, PublicAccount: platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"}},
+		}, PublicAccount: platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"},
+			Help: "Leave every field empty for public meet.jit.si rooms. For 8x8 JaaS, copy the app id, an API key id and " +
+				"its RSA private key (PEM) from the JaaS console, API Keys.",
+			Labels: map[string]string{CredAppID: "JaaS app id (optional)", CredKeyID: "JaaS API key id (optional)", CredPrivateKey: "JaaS private key, PEM (optional)"}},
 		APIURL: "https://8x8.vc",
 		New: func(d platform.ClientDeps) any {
 			return &Rooms{PublicRooms: NewPublicRooms(d.Options.JitsiPublicURL), jaasURL: d.Endpoints.APIURL}

@@ -21,7 +21,10 @@ func Registration() platform.Registration {
 		},
 		Key: &platform.KeyAuth{Fields: []string{"token", "teamId"}, Parse: func(in map[string]string) (platform.KeyCredentials, error) {
 			return platform.KeyCredentials{APIKey: strings.TrimSpace(in["token"]), Team: strings.TrimSpace(in["teamId"])}, nil
-		}},
+		},
+			Help: "Create an access token in Vercel under Account Settings, Tokens, with its scope set to the account or team " +
+				"to deploy to. To deploy to a team, also give the team's id (team_…, in the team's settings).",
+			Labels: map[string]string{"token": "Vercel access token", "teamId": "Team id (optional)"}},
 		APIURL: DefaultAPIURL,
 		New: func(d platform.ClientDeps) any {
 			return New(d.HTTP, d.Endpoints.APIURL, WithUploadConcurrency(d.Options.VercelUploadConcurrency))
