@@ -361,7 +361,9 @@ service.on("beforeResponse", (response, req) => {
   const { cfg, clientId } = ctx;
   const body = response.body;
   body.expires_in = cfg.accessTTL;
+  // The granted scope, even when it is empty (every scope withheld).
   if (ctx.scope === undefined) delete body.scope;
+  else body.scope = ctx.scope;
   if (!scopeHas(body.scope, "openid")) delete body.id_token;
   state.accessTokens.set(body.access_token, { clientId, scope: ctx.scope, revoked: false });
 

@@ -213,7 +213,12 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 		default:
 			s.env[pre+"REVOKE_URL"] = s.OAuth.RevokeURL()
 		}
-		clients[ClientID(p)] = clientConfig(d, o)
+		c := clientConfig(d, o)
+		if shared, ok := clients[ClientID(p)]; ok {
+			// One client for a grant group: it withholds what any of them needs.
+			c.WithheldScopes = append(shared.WithheldScopes, c.WithheldScopes...)
+		}
+		clients[ClientID(p)] = c
 	}
 	s.env["GOOGLE_MEET_CALENDAR_API_URL"] = s.Meet.CalendarURL()
 	// Connect links point at the same gateway the callbacks come back to.

@@ -384,8 +384,12 @@ func (s *Service) credentialsFromToken(ctx context.Context, d platform.Descripto
 	return creds, nil
 }
 
+// scopesOf are the scopes granted: the token answer's scope, or, where it
+// has none, those asked for (RFC 6749 5.1: scope is OPTIONAL "if identical
+// to the scope requested by the client"). A scope member that is present
+// but empty granted nothing.
 func scopesOf(tok *oauth2.Token, e platform.Endpoints) []string {
-	if s, ok := tok.Extra("scope").(string); ok && s != "" {
+	if s, ok := tok.Extra("scope").(string); ok {
 		return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
 	}
 	return e.Scopes
