@@ -50,6 +50,7 @@ func TestBrowserConnectsAnOAuthPlatformAndAKeyAndSaysEachOutcome(t *testing.T) {
 		t.Fatalf("a refused key: %d", code)
 	}
 	p.MustAnnounce("alert", "Render refused the credentials")
+	p.MustNotSee("Render: Render") // the platform is named once
 	p.MustSee("Status: Not connected")
 	p.MustNotSee(sandbox.InvalidKeyPrefix + "typed-by-hand") // the refused key is not shown back
 	p.MustBeAccessible("the page after a refused key")

@@ -217,7 +217,11 @@ func (a *API) postConnectPage(ctx context.Context, r *Request) (*Response, error
 		if !ok || e.Kind == apperr.Internal {
 			return nil, err
 		}
-		return a.renderConnect(ctx, statusOf(e.Kind), token, cs, &resultView{Class: "bad", Role: "alert", Text: d.Name + ": " + e.Detail})
+		text := e.Detail
+		if !strings.HasPrefix(text, d.Name+" ") { // "Render refused …" names it already
+			text = d.Name + ": " + text
+		}
+		return a.renderConnect(ctx, statusOf(e.Kind), token, cs, &resultView{Class: "bad", Role: "alert", Text: text})
 	}
 	switch do {
 	case "oauth":
