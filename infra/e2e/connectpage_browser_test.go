@@ -170,3 +170,38 @@ func TestBrowserCallbackPageSaysConnectedAndAReloadStillDoes(t *testing.T) {
 	p.Screenshot("callback-declined")
 	p.MustNotBeRefused()
 }
+
+func TestBrowserConnectsVercelWithAKeyAndPicksATeamOrThePersonalAccount(t *testing.T) {
+	t.Parallel()
+	s := newStack(t, nil)
+	s.sb.Vercel.LegacyUser = true // an account with a personal scope besides its teams
+	p := browsertest.NewTab(t)
+	p.Open(s.newLink("church-a", map[string]any{"platforms": []string{"vercel"}}))
+	p.Type("Vercel", "Vercel access token", "vercel_typed-by-hand")
+	p.Press("Vercel", "Connect Vercel with this key")
+	p.MustAnnounce("status", "Vercel is connected.")
+	p.MustSee("Choose the team to use", "Grace Church", "Fake Developer (personal account)")
+	if !p.Checked("Vercel", "Fake Developer (personal account)") {
+		t.Fatal("a key without a team id acts for the personal account, but the page does not show it chosen")
+	}
+	p.Pick("Vercel", "Grace Church")
+	p.Press("Vercel", "Use this team")
+	p.MustAnnounce("status", "Vercel will use what you chose.")
+	p.MustBeAccessible("the page after a team choice")
+	p.Screenshot("team-chosen")
+	var c struct{ DefaultWorkspaceID *string }
+	if r := s.call("GET", "/connections/vercel", "church-a", nil, &c); r.StatusCode != http.StatusOK || c.DefaultWorkspaceID == nil || *c.DefaultWorkspaceID != "team_gracechurch" {
+		t.Fatalf("vercel's default: %d %v", r.StatusCode, c.DefaultWorkspaceID)
+	}
+	// Back to the personal account: no team at all.
+	p.Pick("Vercel", "Fake Developer (personal account)")
+	p.Press("Vercel", "Use this team")
+	if !p.Checked("Vercel", "Fake Developer (personal account)") {
+		t.Fatal("the personal account is not shown chosen")
+	}
+	c.DefaultWorkspaceID = nil
+	if r := s.call("GET", "/connections/vercel", "church-a", nil, &c); r.StatusCode != http.StatusOK || c.DefaultWorkspaceID != nil {
+		t.Fatalf("vercel's default after choosing the personal account: %d %v", r.StatusCode, *c.DefaultWorkspaceID)
+	}
+	p.MustNotBeRefused()
+}

@@ -174,7 +174,7 @@ func (s *Service) StartOAuthForSession(ctx context.Context, cs *ConnectSession, 
 // and what is chosen now. Railway's come from the connection (the
 // workspaces of its grant); a Chooser client's are asked of the platform.
 type Choices struct {
-	Noun    string // "Page", "workspace", "owner"
+	Noun    string // "Page", "workspace", "owner", "team"
 	Options []platform.Workspace
 	Chosen  string
 }

@@ -15,14 +15,15 @@ type Account struct {
 }
 
 // Workspace is one scope an account may act in: an id to send and a name
-// to show.
+// to show. The empty id is the account itself, outside any workspace
+// (Vercel's personal account: calls name no team).
 type Workspace struct {
 	ID, Name string
 }
 
 // Chooser is a client that lists where an account's credentials can act
 // when the platform has several places and one should be chosen (a
-// Facebook Page, a Render owner). The hosted connect page offers them; the
+// Facebook Page, a Render owner, a Vercel team). The hosted connect page offers them; the
 // chosen one becomes the connection's default (its defaultWorkspaceId).
 type Chooser interface {
 	Choices(ctx context.Context, token string) ([]Workspace, error)

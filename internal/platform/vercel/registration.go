@@ -25,6 +25,9 @@ func Registration() platform.Registration {
 			Help: "Create an access token in Vercel under Account Settings, Tokens, with its scope set to the account or team " +
 				"to deploy to. To deploy to a team, also give the team's id (team_…, in the team's settings).",
 			Labels: map[string]string{"token": "Vercel access token", "teamId": "Team id (optional)"}},
+		// The connect page offers the token's teams (Choices); the one chosen is
+		// where a deployment without workspaceId goes.
+		Choice: "team",
 		APIURL: DefaultAPIURL,
 		New: func(d platform.ClientDeps) any {
 			return New(d.HTTP, d.Endpoints.APIURL, WithUploadConcurrency(d.Options.VercelUploadConcurrency))
