@@ -83,13 +83,30 @@ func TestBrowserConnectsAnOAuthPlatformAndAKeyAndSaysEachOutcome(t *testing.T) {
 	p.MustNotBeRefused()
 }
 
-func TestBrowserPicksTheFacebookPage(t *testing.T) {
+func TestBrowserReconnectsFacebookAfterAnUntickedPermissionAndPicksThePage(t *testing.T) {
 	t.Parallel()
 	s := newStack(t, nil)
 	p := browsertest.NewTab(t)
 	link := s.newLink("church-a", map[string]any{"platforms": []string{"facebook"}})
 	p.Open(link)
+	// First the person unticks a permission in Meta's dialog: Graph's
+	// /me/permissions says so after the exchange, and the page asks for a
+	// reconnect.
+	s.sb.Facebook.Grant().DeclineAtNextLogin("pages_manage_posts")
 	p.Press("Facebook", "Connect Facebook")
+	p.MustAnnounce("alert", "Facebook was connected without all the permissions the app needs")
+	if got := p.SectionText("Facebook"); !strings.Contains(got, "Status: Needs attention") || !strings.Contains(got, "pages_manage_posts") {
+		t.Fatalf("Facebook's card: %q", got)
+	}
+	p.MustBeAccessible("the page after a permission was unticked")
+	p.Screenshot("unticked")
+	var c connectionBody
+	if r := s.call("GET", "/connections/facebook", "church-a", nil, &c); r.StatusCode != http.StatusOK || c.Status != "error" ||
+		c.LastError == nil || c.LastError.Code != "missing_scopes" || !strings.Contains(c.LastError.Message, "pages_manage_posts") {
+		t.Fatalf("facebook after an unticked permission: %d %+v %+v", r.StatusCode, c, c.LastError)
+	}
+	// Then allowing everything.
+	p.Press("Facebook", "Reconnect Facebook")
 	p.MustAnnounce("status", "Facebook is connected.")
 	p.MustSee("Choose the Page to use", "Grace Church")
 	p.MustBeAccessible("the page offering a choice")

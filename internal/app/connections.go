@@ -56,6 +56,7 @@ func (d *Deps) connectionService(ctx context.Context) (*connection.Service, erro
 		LongLived:       clients.longLived,
 		Revokers:        clients.revokers,
 		Choosers:        clients.choosers,
+		Grants:          clients.grants,
 		ReturnAllowlist: d.Config.ReturnAllowlist,
 		HTTP:            d.HTTP,
 		Logger:          d.Logger,

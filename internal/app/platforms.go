@@ -23,6 +23,7 @@ type platformSet struct {
 	longLived connection.LongLivedExchanger
 	revokers  map[platform.ID]connection.GrantRevoker
 	choosers  map[platform.ID]platform.Chooser
+	grants    map[platform.ID]platform.GrantReader
 }
 
 // keyVerifier is a client that checks a pasted key itself, without an
@@ -70,6 +71,7 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		keys:     map[platform.ID]connection.KeyVerifier{},
 		revokers: map[platform.ID]connection.GrantRevoker{},
 		choosers: map[platform.ID]platform.Chooser{},
+		grants:   map[platform.ID]platform.GrantReader{},
 	}
 	opts := d.Config.clientOptions()
 	for _, r := range registry.Registrations() {
@@ -99,6 +101,9 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		}
 		if ch, ok := c.(platform.Chooser); ok && r.Choice != "" {
 			ps.choosers[r.ID] = ch
+		}
+		if gr, ok := c.(platform.GrantReader); ok && r.OAuth != nil && len(r.OAuth.NeededScopes) > 0 {
+			ps.grants[r.ID] = gr
 		}
 		if ll, ok := c.(longLivedExchanger); ok && ps.longLived == nil {
 			ps.longLived = func(ctx context.Context, e platform.Endpoints, short string) (string, time.Duration, error) {

@@ -250,6 +250,11 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 		return fail(apperr.CodeAccountUnreadable, platform.ToAppError(err))
 	}
 	granted := scopesOf(tok, e)
+	if gr, ok := s.cfg.Grants[d.ID]; ok && len(e.NeededScopes) > 0 {
+		if granted, err = gr.GrantedScopes(ctx, creds.Bearer()); err != nil {
+			return fail(apperr.CodeAccountUnreadable, platform.ToAppError(platform.Redact(err, creds.Bearer())))
+		}
+	}
 	missing := missingScopes(e.NeededScopes, granted)
 	conn, err := s.upsertConnected(ctx, st.Tenant, st.User, d, AuthOAuth2, creds, acct, granted, missing)
 	if err != nil {

@@ -87,6 +87,10 @@ type Config struct {
 	// Choosers list what a connection can choose among (platform.Chooser:
 	// a Facebook Page, a Render owner), for the connect page.
 	Choosers map[platform.ID]platform.Chooser
+	// Grants read the scopes a user granted where the token answer does not
+	// say (platform.GrantReader: Meta's /me/permissions), for the
+	// NeededScopes check after the exchange.
+	Grants map[platform.ID]platform.GrantReader
 	// ReturnAllowlist holds the origins (scheme://host[:port][/path]) that
 	// returnTo may point at; "*." before a host allows its subdomains.
 	ReturnAllowlist []string

@@ -28,3 +28,11 @@ type Workspace struct {
 type Chooser interface {
 	Choices(ctx context.Context, token string) ([]Workspace, error)
 }
+
+// GrantReader is a client that reads which scopes the user granted, for a
+// platform whose token answer does not say and whose consent screen lets
+// the user grant less than asked (Meta: GET /me/permissions). The
+// connection compares them with OAuth.NeededScopes after the exchange.
+type GrantReader interface {
+	GrantedScopes(ctx context.Context, token string) ([]string, error)
+}
