@@ -27,6 +27,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/fetch"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/chromedp"
@@ -169,6 +170,12 @@ func NewTab(t testing.TB) *Tab {
 	p := &Tab{t: t, ctx: ctx, shots: screenshotDir(t)}
 	if err := chromedp.Do(ctx); err != nil { // opens the tab
 		t.Fatalf("browsertest: opening a tab: %v", err)
+	}
+	// Tabs run side by side, and only one can be the focused one: each
+	// behaves as focused, so that it renders and honours autofocus as the
+	// one tab a person looks at does.
+	if _, err := chromedp.Call(ctx, emulation.SetFocusEmulationEnabled, emulation.SetFocusEmulationEnabledParams{Enabled: true}); err != nil {
+		t.Fatalf("browsertest: focus emulation: %v", err)
 	}
 	entries := chromedp.Events(ctx, cdplog.EntryAdded)
 	go func() {
@@ -361,7 +368,13 @@ func (p *Tab) Focused() Focus {
 // text: how the page says the outcome of an action to everyone.
 func (p *Tab) MustAnnounce(role, text string) {
 	p.t.Helper()
+	// Autofocus is applied when the page is next rendered, which may come
+	// a moment after its load event: wait for it, briefly.
 	f := p.Focused()
+	for deadline := time.Now().Add(3 * time.Second); (f.Role != role || !strings.Contains(f.Text, text)) && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+		f = p.Focused()
+	}
 	if f.Role != role || !strings.Contains(f.Text, text) {
 		p.t.Fatalf("focus is on <%s id=%q role=%q> saying %q; want a %s region saying %q; the page shows:\n%s", f.Tag, f.ID, f.Role, f.Text, role, text, p.Text())
 	}
