@@ -7,7 +7,7 @@ GOFLAGS_LAMBDA := -trimpath -ldflags "-s -w" -tags lambda.norpc
 TEST_FLAGS ?= -count=1 -timeout 15m
 FUZZTIME ?= 30s
 
-.PHONY: all build test oauth-mock openapi-lint test-short lint dev invoke bench fuzz rewrap dynamodb-local clean
+.PHONY: all build test oauth-mock chromium a11y openapi-lint test-short lint dev invoke bench fuzz rewrap dynamodb-local clean
 
 all: build
 
@@ -30,14 +30,24 @@ oauth-mock:
 	    [ infra/oauth-mock/package-lock.json -nt infra/oauth-mock/node_modules/.package-lock.json ]; then \
 	  npm ci --prefix infra/oauth-mock --no-audit --no-fund; fi
 
+## chromium: Chromium for the browser tests; missing, Debian's `chromium` package is installed with apt-get (as root or with passwordless sudo)
+chromium:
+	@./infra/chromium/ensure.sh
+
+## a11y: axe-core for the browser tests' accessibility checks, exactly as infra/a11y/package-lock.json pins it
+a11y:
+	@if [ ! -f infra/a11y/node_modules/.package-lock.json ] || \
+	    [ infra/a11y/package-lock.json -nt infra/a11y/node_modules/.package-lock.json ]; then \
+	  npm ci --prefix infra/a11y --no-audit --no-fund; fi
+
 ## openapi-lint: the OpenAPI linter (@redocly/cli), exactly as infra/openapi-lint/package-lock.json pins it
 openapi-lint:
 	@if [ ! -f infra/openapi-lint/node_modules/.package-lock.json ] || \
 	    [ infra/openapi-lint/package-lock.json -nt infra/openapi-lint/node_modules/.package-lock.json ]; then \
 	  npm ci --prefix infra/openapi-lint --no-audit --no-fund; fi
 
-## test: vet, then every test (unit, DynamoDB Local integration, template and contract checks)
-test: dynamodb-local oauth-mock
+## test: vet, then every test (unit, DynamoDB Local integration, template and contract checks, the connect page in headless Chromium)
+test: dynamodb-local oauth-mock chromium a11y
 	$(GO) vet ./...
 	$(GO) run ./infra/cmd/with-dynamodb -- $(GO) test $(TEST_FLAGS) ./...
 

@@ -20,6 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard/infra/gateway"
 	"github.com/switchboard-dev/switchboard/infra/sandbox"
 	"github.com/switchboard-dev/switchboard/internal/app"
+	"github.com/switchboard-dev/switchboard/internal/browsertest"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/httpapi/openapitest"
 	"github.com/switchboard-dev/switchboard/internal/oauthtest"
@@ -33,7 +34,7 @@ func TestMain(m *testing.M) {
 	os.Setenv("AWS_ACCESS_KEY_ID", "test")
 	os.Setenv("AWS_SECRET_ACCESS_KEY", "test")
 	os.Setenv("AWS_EC2_METADATA_DISABLED", "true")
-	dynamotest.Run(m)
+	dynamotest.Run(m, browsertest.Close) // the connect page's browser tests share one browser
 }
 
 // stack is Switchboard as `make dev` runs it: the functions behind the

@@ -2,6 +2,7 @@ package e2e_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 )
@@ -82,5 +83,31 @@ func TestAVercelNameTakenByTheUsersOwnProjectIsAConflictAndRollbackIsInstant(t *
 	}
 	if n, p := ds.sb.Vercel.Calls("requestRollback"), ds.sb.Vercel.Calls("requestPromote"); n != 1 || p != 0 {
 		t.Fatalf("instant rollback %d, promote %d", n, p)
+	}
+}
+
+func TestAVercelTeamChosenOnTheConnectPageIsWhereADeploymentWithoutWorkspaceGoes(t *testing.T) {
+	t.Parallel()
+	ds := newDeployStack(t, nil)
+	ds.connectDeployPlatforms("church")
+	p := &page{s: ds.stack, link: ds.newLink("church", map[string]any{"platforms": []string{"vercel"}})}
+	p.open(p.link)
+	p.must(http.StatusOK, "Choose the team to use", "Grace Church", "Fake Developer&#39;s projects")
+	p.post(url.Values{"csrf": {p.csrf}, "do": {"choose"}, "platform": {"vercel"}, "choice": {"team_elsewhere"}}, "")
+	p.must(http.StatusBadRequest, "is not a team this account can use")
+	p.post(url.Values{"csrf": {p.csrf}, "do": {"choose"}, "platform": {"vercel"}, "choice": {"team_gracechurch"}}, "")
+	p.follow()
+	p.must(http.StatusOK, "Vercel will use what you chose.", `value="team_gracechurch" checked`)
+	d := ds.waitEnded("church", ds.deploy("church", map[string]any{"platform": "vercel", "projectName": "grace-team", "files": siteFiles()}).ID)
+	if d.Status != "ready" {
+		t.Fatalf("%+v %+v", d, d.Error)
+	}
+	for _, r := range ds.sb.Vercel.Requests() {
+		if r.Op == "createDeployment" && !strings.Contains(r.URL, "teamId=team_gracechurch") {
+			t.Fatalf("the deployment did not go to the chosen team: %s %s", r.Method, r.URL)
+		}
+	}
+	if ds.sb.Vercel.Calls("createDeployment") == 0 {
+		t.Fatal("nothing was deployed")
 	}
 }

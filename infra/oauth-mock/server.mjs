@@ -72,13 +72,23 @@ const DEFAULT_CLIENT = Object.freeze({
   // reference/js-reference#google.accounts.oauth2.revoke).
   revokeGrant: false,
   declineLoginHint: undefined, // set: an authorize request with this login_hint is declined (access_denied)
+  // set: an authorize request with this login_hint is approved with the
+  // withheldScopes left out of the grant, as a user who unticks them on a
+  // granular consent screen (Google) or leaves a workspace unselected
+  // (Railway); the token answer's scope lists what was granted.
+  withholdLoginHint: undefined,
+  withheldScopes: [],
+  // RFC 9207: "issuer" sends iss=<the mock's issuer> with every
+  // authorization response, any other string sends that value (a wrong
+  // issuer, for tests), undefined sends none.
+  responseIss: undefined,
 });
 
 const AUTH_STYLES = ["basic", "body", "any"];
 
 function validateClientConfig(id, c) {
   if (!isObject(c)) throw new BadRequest(`client ${JSON.stringify(id)}: the configuration must be an object`);
-  const out = { ...DEFAULT_CLIENT, extra: {} };
+  const out = { ...DEFAULT_CLIENT, extra: {}, withheldScopes: [] };
   for (const [k, v] of Object.entries(c)) {
     const where = `client ${JSON.stringify(id)}: ${k}`;
     switch (k) {
@@ -96,6 +106,8 @@ function validateClientConfig(id, c) {
         break;
       case "clientSecret":
       case "declineLoginHint":
+      case "withholdLoginHint":
+      case "responseIss":
         if (v === null || v === "") break;
         if (typeof v !== "string") throw new BadRequest(`${where} must be a string`);
         out[k] = v;
@@ -103,6 +115,11 @@ function validateClientConfig(id, c) {
       case "authStyle":
         if (!AUTH_STYLES.includes(v)) throw new BadRequest(`${where} must be one of ${AUTH_STYLES.join(", ")}`);
         out[k] = v;
+        break;
+      case "withheldScopes":
+        if (v === null) break;
+        if (!Array.isArray(v) || !v.every((x) => typeof x === "string" && x !== "")) throw new BadRequest(`${where} must be a list of scopes`);
+        out[k] = [...v];
         break;
       case "extra":
         if (v === null) break;
@@ -316,7 +333,11 @@ service.on("beforeAuthorizeRedirect", (redirect, req) => {
   const code = redirect.url.searchParams.get("code");
   const q = req.sb?.query;
   if (!code || !q) return;
-  const decline = clientConfig(q.client_id).declineLoginHint;
+  const cfg = clientConfig(q.client_id);
+  if (cfg.responseIss !== undefined) {
+    redirect.url.searchParams.set("iss", cfg.responseIss === "issuer" ? lib.issuer.url : cfg.responseIss);
+  }
+  const decline = cfg.declineLoginHint;
   if (decline !== undefined && q.login_hint === decline) {
     // The user declined the consent: back with the error and no code (RFC 6749 4.1.2.1).
     redirect.url.searchParams.delete("code");
@@ -324,10 +345,14 @@ service.on("beforeAuthorizeRedirect", (redirect, req) => {
     redirect.url.searchParams.set("error_description", "The user declined the consent (oauth-mock: login_hint matched declineLoginHint).");
     return;
   }
+  let scope = q.scope;
+  if (cfg.withholdLoginHint !== undefined && q.login_hint === cfg.withholdLoginHint && typeof scope === "string") {
+    scope = scope.split(/\s+/).filter((x) => x !== "" && !cfg.withheldScopes.includes(x)).join(" ");
+  }
   state.codes.set(code, {
     clientId: q.client_id,
     redirectUri: q.redirect_uri,
-    scope: q.scope,
+    scope,
     challenge: q.code_challenge || undefined,
     method: q.code_challenge ? (q.code_challenge_method ?? "plain") : undefined,
     used: false,
@@ -341,7 +366,9 @@ service.on("beforeResponse", (response, req) => {
   const { cfg, clientId } = ctx;
   const body = response.body;
   body.expires_in = cfg.accessTTL;
+  // The granted scope, even when it is empty (every scope withheld).
   if (ctx.scope === undefined) delete body.scope;
+  else body.scope = ctx.scope;
   if (!scopeHas(body.scope, "openid")) delete body.id_token;
   state.accessTokens.set(body.access_token, { clientId, scope: ctx.scope, revoked: false });
 

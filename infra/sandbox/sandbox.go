@@ -105,6 +105,12 @@ const (
 	// DeclineLoginHint, as login_hint on an authorizeUrl, makes the OAuth
 	// mock decline the consent: it redirects back with error=access_denied.
 	DeclineLoginHint = "decline"
+	// WithholdLoginHint, as login_hint on an authorizeUrl, makes the OAuth
+	// mock approve without the scopes the platform needs
+	// (platform.OAuth.NeededScopes), as a user who unticks them on Google's
+	// granular consent screen: the connection is stored in error with
+	// reason missing_scopes.
+	WithholdLoginHint = "untick"
 )
 
 // ClientID is the sandbox's OAuth client id for a platform. The platforms
@@ -195,6 +201,9 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 		s.env[pre+"CALLBACK_URL"] = base + "/oauth/" + string(p) + "/callback"
 		s.env[pre+"AUTH_URL"] = s.OAuth.AuthorizeURL()
 		s.env[pre+"TOKEN_URL"] = s.OAuth.TokenURL()
+		// The mock sends RFC 9207's iss with every authorization response,
+		// and the callback holds it to this issuer.
+		s.env[pre+"ISSUER"] = s.OAuth.Issuer()
 		switch o.RevokeMethod {
 		case "graph-permissions":
 			// Facebook and Instagram are one Graph API: revoking the grant is
@@ -204,9 +213,16 @@ func Start(ctx context.Context, opt Options) (*Sandbox, error) {
 		default:
 			s.env[pre+"REVOKE_URL"] = s.OAuth.RevokeURL()
 		}
-		clients[ClientID(p)] = clientConfig(d, o)
+		c := clientConfig(d, o)
+		if shared, ok := clients[ClientID(p)]; ok {
+			// One client for a grant group: it withholds what any of them needs.
+			c.WithheldScopes = append(shared.WithheldScopes, c.WithheldScopes...)
+		}
+		clients[ClientID(p)] = c
 	}
 	s.env["GOOGLE_MEET_CALENDAR_API_URL"] = s.Meet.CalendarURL()
+	// Connect links point at the same gateway the callbacks come back to.
+	s.env["PUBLIC_BASE_URL"] = base
 	// The fake has no hourly limit: poll Railway as fast as the others.
 	s.env["RAILWAY_POLL_INTERVAL_MS"] = "1000"
 	s.env["GOOGLE_MEET_USERINFO_URL"] = s.Meet.UserinfoURL()
@@ -291,7 +307,8 @@ func (s *Sandbox) startEncoder(every time.Duration) {
 
 // clientConfig makes the OAuth mock behave like the platform's provider.
 func clientConfig(d platform.Descriptor, o platform.OAuth) oauthmock.ClientConfig {
-	c := oauthmock.ClientConfig{ClientSecret: ClientSecret(d.ID), AuthStyle: oauthmock.AuthBody, DeclineLoginHint: DeclineLoginHint}
+	c := oauthmock.ClientConfig{ClientSecret: ClientSecret(d.ID), AuthStyle: oauthmock.AuthBody, DeclineLoginHint: DeclineLoginHint,
+		ResponseIss: oauthmock.IssuerOfServer, WithholdLoginHint: WithholdLoginHint, WithheldScopes: o.NeededScopes}
 	// Google's revoke ends the whole grant (PLATFORMS.md YouTube, "Revoke
 	// ends the whole grant"); Meta's revokes go to the Facebook fake, which
 	// keeps the grant itself.

@@ -153,7 +153,8 @@ func HTTP(ctx context.Context, function string, opt Options) (*httpapi.API, erro
 // api is the HTTP API of the routes the table gives to fn, over svc; it refuses to build when
 // one of the function's routes would have no handler (httpapi.Build).
 func (d *Deps) api(fn string, svc httpapi.Services) (*httpapi.API, error) {
-	return httpapi.Build(httpapi.Config{Function: fn, TenantClaim: d.Config.TenantClaim, Logger: d.Logger}, svc)
+	return httpapi.Build(httpapi.Config{Function: fn, TenantClaim: d.Config.TenantClaim, Logger: d.Logger,
+		Connect: httpapi.ConnectConfig{PublicBaseURL: d.Config.PublicBaseURL, FrameAncestors: d.Config.ConnectFrameAncestors}}, svc)
 }
 
 // ConnectionsAPI builds the connections capability's routes: the
@@ -167,7 +168,8 @@ func (d *Deps) ConnectionsAPI(ctx context.Context) (*httpapi.API, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d.api(httpapi.FnConnections, httpapi.Services{Platforms: registry.NewCatalog(conns.Configured), Connections: conns, Idempotency: keys})
+	return d.api(httpapi.FnConnections, httpapi.Services{Platforms: registry.NewCatalog(conns.Configured), Connections: conns,
+		ConnectSessions: conns, Idempotency: keys})
 }
 
 // OAuthAPI builds the connections capability's OAuth routes: the start of

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/deploy"
+	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 )
@@ -27,6 +29,12 @@ type Config struct {
 	TenantClaim     string     // TENANT_CLAIM: the JWT claim that names the tenant
 	LogLevel        slog.Level // LOG_LEVEL
 	ReturnAllowlist []string   // RETURN_URL_ALLOWLIST: where an OAuth returnTo may point
+	// PublicBaseURL is the API's public base URL (PUBLIC_BASE_URL): connect
+	// links are <PublicBaseURL>/connect/<token>; empty: none can be made.
+	PublicBaseURL string
+	// ConnectFrameAncestors are the origins that may show the connect page
+	// in a frame (CONNECT_FRAME_ANCESTORS); none: it cannot be framed.
+	ConnectFrameAncestors []httpapi.Origin
 
 	RefreshConcurrency         int // REFRESH_CONCURRENCY
 	StreamSchedulerConcurrency int // STREAM_SCHEDULER_CONCURRENCY
@@ -67,6 +75,8 @@ func ConfigVars() []ConfigVar {
 		{"TENANT_CLAIM", "tenant_id", "the JWT claim that names the tenant"},
 		{"LOG_LEVEL", "info", "info, or debug for more"},
 		{"RETURN_URL_ALLOWLIST", "(none)", "comma-separated origins an OAuth returnTo may point at"},
+		{"PUBLIC_BASE_URL", "(none: no connect links)", "the API's public base URL; connect links are <base>/connect/<token>"},
+		{"CONNECT_FRAME_ANCESTORS", "(none: never framed)", "comma-separated origins that may show the connect page in a frame"},
 		{"REFRESH_CONCURRENCY", strconv.Itoa(defaultRefreshConcurrency), "token-refresher's parallel checks"},
 		{"STREAM_SCHEDULER_CONCURRENCY", strconv.Itoa(defaultConcurrency), "livestreams the scheduler moves at once"},
 		{"MAX_DEPLOYMENTS_PER_HOUR", strconv.Itoa(deploy.DefaultMaxPerHour), "deployments accepted per user in any sliding hour"},
@@ -98,10 +108,12 @@ const defaultRefreshConcurrency = 32
 func LoadConfig(getenv Getenv) (Config, error) {
 	r := envReader{getenv: getenv}
 	c := Config{
-		Table:           r.str("TABLE_NAME"),
-		TenantClaim:     r.str("TENANT_CLAIM"),
-		LogLevel:        r.level("LOG_LEVEL"),
-		ReturnAllowlist: splitList(getenv("RETURN_URL_ALLOWLIST")),
+		Table:                 r.str("TABLE_NAME"),
+		TenantClaim:           r.str("TENANT_CLAIM"),
+		LogLevel:              r.level("LOG_LEVEL"),
+		ReturnAllowlist:       splitList(getenv("RETURN_URL_ALLOWLIST")),
+		PublicBaseURL:         r.baseURL("PUBLIC_BASE_URL"),
+		ConnectFrameAncestors: r.origins("CONNECT_FRAME_ANCESTORS"),
 
 		RefreshConcurrency:         r.positive("REFRESH_CONCURRENCY", defaultRefreshConcurrency),
 		StreamSchedulerConcurrency: r.positive("STREAM_SCHEDULER_CONCURRENCY", defaultConcurrency),
@@ -153,6 +165,30 @@ func (r *envReader) settings(settings []platform.Setting) map[string]string {
 		out[s.Name] = v
 	}
 	return out
+}
+
+// baseURL reads an absolute http(s) URL without query or fragment, its
+// trailing slash cut; "" when unset.
+func (r *envReader) baseURL(name string) string {
+	v := r.str(name)
+	if v == "" {
+		return ""
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s=%q is not an http(s) base URL", name, v))
+		return ""
+	}
+	return strings.TrimRight(v, "/")
+}
+
+// origins reads a comma-separated list of web origins (httpapi.ParseOrigins).
+func (r *envReader) origins(name string) []httpapi.Origin {
+	list, err := httpapi.ParseOrigins(r.getenv(name))
+	if err != nil {
+		r.errs = append(r.errs, fmt.Errorf("%s: %w", name, err))
+	}
+	return list
 }
 
 // positive reads a whole number above zero; def when unset.

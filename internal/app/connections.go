@@ -55,6 +55,8 @@ func (d *Deps) connectionService(ctx context.Context) (*connection.Service, erro
 		Keys:            clients.keys,
 		LongLived:       clients.longLived,
 		Revokers:        clients.revokers,
+		Choosers:        clients.choosers,
+		Grants:          clients.grants,
 		ReturnAllowlist: d.Config.ReturnAllowlist,
 		HTTP:            d.HTTP,
 		Logger:          d.Logger,

@@ -93,7 +93,13 @@ func fuzzFunction(f *testing.F, function string) {
 		if resp.StatusCode == 500 || resp.StatusCode < 100 || resp.StatusCode > 599 {
 			t.Fatalf("%s %s?%s answered %d: %s", method, path, query, resp.StatusCode, resp.Body)
 		}
-		if resp.StatusCode >= 400 {
+		if resp.StatusCode >= 400 && strings.HasPrefix(resp.Headers["Content-Type"], "text/html") {
+			// The pages a person's browser opens (the connect page, the
+			// OAuth callback) refuse with a page that says why.
+			if !strings.Contains(resp.Body, "<h1>") || resp.Headers["Content-Security-Policy"] == "" {
+				t.Fatalf("%s %s answered %d with a page without a heading or a policy: %q", method, path, resp.StatusCode, resp.Body)
+			}
+		} else if resp.StatusCode >= 400 {
 			var p struct {
 				Type, Title, Code string
 				Status            int

@@ -22,6 +22,8 @@ type platformSet struct {
 	keys      map[platform.ID]connection.KeyVerifier
 	longLived connection.LongLivedExchanger
 	revokers  map[platform.ID]connection.GrantRevoker
+	choosers  map[platform.ID]platform.Chooser
+	grants    map[platform.ID]platform.GrantReader
 }
 
 // keyVerifier is a client that checks a pasted key itself, without an
@@ -56,6 +58,8 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		accounts: map[platform.ID]connection.AccountReader{},
 		keys:     map[platform.ID]connection.KeyVerifier{},
 		revokers: map[platform.ID]connection.GrantRevoker{},
+		choosers: map[platform.ID]platform.Chooser{},
+		grants:   map[platform.ID]platform.GrantReader{},
 	}
 	for _, r := range registry.Registrations() {
 		c := r.New(platform.ClientDeps{HTTP: d.HTTP, Endpoints: ep[r.ID], Settings: d.Config.PlatformSettings[r.ID]})
@@ -81,6 +85,12 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		// where a sibling connection still needs the rest.
 		if rv, ok := c.(connection.GrantRevoker); ok {
 			ps.revokers[r.ID] = rv
+		}
+		if ch, ok := c.(platform.Chooser); ok && r.Choice != "" {
+			ps.choosers[r.ID] = ch
+		}
+		if gr, ok := c.(platform.GrantReader); ok && r.OAuth != nil && len(r.OAuth.NeededScopes) > 0 {
+			ps.grants[r.ID] = gr
 		}
 		if ll, ok := c.(longLivedExchanger); ok && ps.longLived == nil {
 			ps.longLived = func(ctx context.Context, e platform.Endpoints, short string) (string, time.Duration, error) {

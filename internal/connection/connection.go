@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
@@ -113,6 +114,12 @@ func (c *Connection) setStatus(s Status, reason string, now time.Time) {
 	if len(c.History) > maxHistory {
 		c.History = c.History[len(c.History)-maxHistory:]
 	}
+}
+
+// lacksScopes: the connection is in error because the provider granted
+// less than the product needs; only connecting again mends it.
+func (c *Connection) lacksScopes() bool {
+	return c.Status == StatusError && c.LastError != nil && c.LastError.Code == string(apperr.CodeMissingScopes)
 }
 
 func (c *Connection) recordError(code, message string, now time.Time) {

@@ -108,7 +108,7 @@ func (s *Service) ConnectWithKey(ctx context.Context, id Identity, platformID st
 			return nil, keyRefused(d, err)
 		}
 	}
-	return s.upsertConnected(ctx, id.Tenant, id.User, d, auth, creds, acct, nil)
+	return s.upsertConnected(ctx, id.Tenant, id.User, d, auth, creds, acct, nil, nil)
 }
 
 // keyRefused turns a failed verification into a 422 with the platform's
@@ -169,6 +169,11 @@ const (
 // recording what it finds. It reports whether it asked the platform
 // (false: nothing to do).
 func (s *Service) check(ctx context.Context, d platform.Descriptor, c *Connection, mode checkMode) (bool, error) {
+	if c.lacksScopes() {
+		// A refresh or a check cannot grant what the user left out: only
+		// connecting again can, so the error stands.
+		return false, apperr.E(apperr.Conflict, apperr.CodeMissingScopes, c.LastError.Message)
+	}
 	switch c.AuthType {
 	case AuthNone:
 		return false, nil

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,7 +96,13 @@ func (s *Service) oauthEndpoints(d platform.Descriptor) (platform.Endpoints, err
 
 // StartOAuth begins an authorization: a random state, a PKCE verifier where
 // the platform takes one, both kept server side for StateTTL.
-func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, returnTo string) (_ StartResult, err error) {
+func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, returnTo string) (StartResult, error) {
+	return s.startOAuth(ctx, id, platformID, returnTo, true)
+}
+
+// startOAuth is StartOAuth; checkReturn false takes returnTo as it is (the
+// connect page's own URL, which no allowlist names).
+func (s *Service) startOAuth(ctx context.Context, id Identity, platformID, returnTo string, checkReturn bool) (_ StartResult, err error) {
 	defer func() { err = apperr.WithOp("connection.StartOAuth", err) }()
 	d, err := lookup(platformID)
 	if err != nil {
@@ -105,7 +112,7 @@ func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, retur
 	if err != nil {
 		return StartResult{}, err
 	}
-	if returnTo != "" {
+	if returnTo != "" && checkReturn {
 		if err := CheckReturnTo(returnTo, s.cfg.ReturnAllowlist); err != nil {
 			return StartResult{}, err
 		}
@@ -148,9 +155,15 @@ func (s *Service) StartOAuth(ctx context.Context, id Identity, platformID, retur
 type CallbackResult struct {
 	Platform   platform.ID
 	ReturnTo   string
-	Connected  *Connection // on success
+	Connected  *Connection // on success; also on missing_scopes (stored in error) and on a reload
 	ErrorCode  string      // on failure: a stable code for the returnTo query
 	ErrorCause error       // on failure: the error, for a JSON answer and the log
+	// MissingScopes are the needed scopes the provider did not grant
+	// (ErrorCode missing_scopes): the connection is stored in error.
+	MissingScopes []string
+	// Reloaded: the state was used already by a callback that connected
+	// the account; Connected is the connection as it is now.
+	Reloaded bool
 }
 
 // Callback finishes an authorization. An unusable state (missing, unknown,
@@ -184,6 +197,9 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 	case errors.Is(err, ErrStateMismatch):
 		return CallbackResult{}, apperr.Wrap(apperr.Invalid, apperr.CodeStateMismatch, "this authorization was started for another platform", err)
 	case errors.Is(err, ErrStateUnknown):
+		if res, ok, rerr := s.reloaded(ctx, d, stateKey(state)); rerr != nil || ok {
+			return res, rerr
+		}
 		return CallbackResult{}, apperr.Wrap(apperr.Invalid, apperr.CodeInvalidState, "this authorization is unknown or was already used; start the connection again", err)
 	case err != nil:
 		return CallbackResult{}, err
@@ -193,6 +209,9 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 		res.ErrorCode, res.ErrorCause = string(code), cause
 		s.cfg.Logger.Info("oauth callback failed", "platform", string(d.ID), "tenant", st.Tenant, "code", string(code), "error", cause.Error())
 		return res, nil
+	}
+	if err := checkIssuer(d, s.cfg.Endpoints[d.ID], q); err != nil {
+		return fail(apperr.CodeIssuerMismatch, err)
 	}
 	if e := q.Get("error"); e != "" {
 		// The platform's own OAuth error code (RFC 6749 §4.1.2.1) passes
@@ -230,12 +249,81 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 	if err != nil {
 		return fail(apperr.CodeAccountUnreadable, platform.ToAppError(err))
 	}
-	conn, err := s.upsertConnected(ctx, st.Tenant, st.User, d, AuthOAuth2, creds, acct, scopesOf(tok, e))
+	granted := scopesOf(tok, e)
+	if gr, ok := s.cfg.Grants[d.ID]; ok && len(e.NeededScopes) > 0 {
+		if granted, err = gr.GrantedScopes(ctx, creds.Bearer()); err != nil {
+			return fail(apperr.CodeAccountUnreadable, platform.ToAppError(platform.Redact(err, creds.Bearer())))
+		}
+	}
+	missing := missingScopes(e.NeededScopes, granted)
+	conn, err := s.upsertConnected(ctx, st.Tenant, st.User, d, AuthOAuth2, creds, acct, granted, missing)
 	if err != nil {
 		return fail(apperr.CodeInternalError, err)
 	}
 	res.Connected = conn
+	if len(missing) > 0 {
+		res.MissingScopes = missing
+		e := apperr.E(apperr.Unprocessable, apperr.CodeMissingScopes, conn.LastError.Message)
+		e.Fields = map[string]any{"platform": string(d.ID), "missingScopes": missing}
+		return fail(apperr.CodeMissingScopes, e)
+	}
+	used := UsedState{Key: st.Key, Tenant: st.Tenant, Platform: d.ID, ReturnTo: st.ReturnTo, ExpiresAt: s.now().Add(s.cfg.StateTTL)}
+	if err := s.cfg.Repo.MarkStateUsed(ctx, used); err != nil {
+		// Only a reload's answer depends on it: the connect itself stands.
+		s.cfg.Logger.Warn("recording a used OAuth state failed", "platform", string(d.ID), "error", err.Error())
+	}
 	return res, nil
+}
+
+// reloaded answers a callback whose state a successful callback used
+// already (a reload, or the browser's back and forward): the account's
+// connection as it is now, and where the first callback went.
+func (s *Service) reloaded(ctx context.Context, d platform.Descriptor, key string) (CallbackResult, bool, error) {
+	u, ok, err := s.cfg.Repo.UsedState(ctx, key, s.now())
+	if err != nil || !ok || u.Platform != d.ID {
+		return CallbackResult{}, false, err
+	}
+	c, err := s.cfg.Repo.View(ctx, u.Tenant, d.ID)
+	if apperr.Is(err, apperr.NotFound) {
+		return CallbackResult{}, false, nil
+	}
+	if err != nil {
+		return CallbackResult{}, false, err
+	}
+	res := CallbackResult{Platform: d.ID, ReturnTo: u.ReturnTo, Connected: c, Reloaded: true}
+	if c.Status != StatusConnected {
+		res.ErrorCode = string(apperr.CodeNotConnected)
+		res.ErrorCause = apperr.Errorf(apperr.Conflict, apperr.CodeNotConnected,
+			"this authorization connected %s earlier, but the connection is %s now; connect it again", d.Name, c.Status)
+	}
+	return res, true, nil
+}
+
+// checkIssuer refuses an authorization response whose iss (RFC 9207
+// 2.4) is not the platform's issuer, where both are known: a response
+// from another authorization server (a mix-up attack) is not used.
+func checkIssuer(d platform.Descriptor, e platform.Endpoints, q url.Values) error {
+	iss, sent := q["iss"]
+	if !sent || e.Issuer == "" {
+		return nil
+	}
+	if len(iss) == 1 && iss[0] == e.Issuer {
+		return nil
+	}
+	return apperr.Errorf(apperr.Unprocessable, apperr.CodeIssuerMismatch,
+		"the authorization response came from the issuer %q, not from %s's (%s): it was refused and nothing was connected; start the connection again",
+		trunc.String(strings.Join(iss, ","), 200), d.Name, e.Issuer)
+}
+
+// missingScopes are the needed scopes not among those granted.
+func missingScopes(needed, granted []string) []string {
+	var out []string
+	for _, n := range needed {
+		if !slices.Contains(granted, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // exchangeFailed is the answer to a code the platform would not exchange
@@ -301,8 +389,12 @@ func (s *Service) credentialsFromToken(ctx context.Context, d platform.Descripto
 	return creds, nil
 }
 
+// scopesOf are the scopes granted: the token answer's scope, or, where it
+// has none, those asked for (RFC 6749 5.1: scope is OPTIONAL "if identical
+// to the scope requested by the client"). A scope member that is present
+// but empty granted nothing.
 func scopesOf(tok *oauth2.Token, e platform.Endpoints) []string {
-	if s, ok := tok.Extra("scope").(string); ok && s != "" {
+	if s, ok := tok.Extra("scope").(string); ok {
 		return strings.FieldsFunc(s, func(r rune) bool { return r == ' ' || r == ',' })
 	}
 	return e.Scopes
@@ -323,7 +415,11 @@ func (s *Service) whoami(ctx context.Context, d platform.Descriptor, creds Crede
 // upsertConnected stores credentials as a connected connection, creating
 // or replacing what was there (a reconnect keeps the history). With auth
 // none nothing is sealed or kept.
-func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d platform.Descriptor, auth AuthType, creds Credentials, acct platform.Account, scopes []string) (*Connection, error) {
+//
+// missing are needed scopes the provider did not grant: the connection is
+// then stored in error (missing_scopes, naming them), with its
+// credentials, so that the app sees why and the user can reconnect.
+func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d platform.Descriptor, auth AuthType, creds Credentials, acct platform.Account, scopes, missing []string) (*Connection, error) {
 	if len(acct.Extra) > 0 {
 		if creds.Extra == nil {
 			creds.Extra = map[string]string{}
@@ -364,6 +460,11 @@ func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d pl
 		c.setStatus(StatusConnected, "connected", now)
 		c.AuthType, c.AccountID, c.AccountName, c.Scopes, c.ConnectedBy = auth, acct.ID, acct.Name, scopes, user
 		c.UpdatedAt, c.LastVerifiedAt, c.LastError = now, now, nil
+		if len(missing) > 0 {
+			c.setStatus(StatusError, string(apperr.CodeMissingScopes), now)
+			c.recordError(string(apperr.CodeMissingScopes), fmt.Sprintf("%s was connected without permissions Switchboard needs: %s. Connect it again and allow them.",
+				d.Name, strings.Join(missing, ", ")), now)
+		}
 		c.ExpiresAt = creds.Expiry
 		c.Workspaces, c.DefaultWorkspace = acct.Workspaces, defaultWorkspace
 		c.Sealed = sealed
@@ -381,7 +482,7 @@ func (s *Service) upsertConnected(ctx context.Context, tenant, user string, d pl
 
 // nextCheck is when the refresher should look at a connection again.
 func (s *Service) nextCheck(d platform.Descriptor, c *Connection, now time.Time) time.Time {
-	if c.Status == StatusDisconnected || c.Status == StatusExpired || c.AuthType == AuthNone {
+	if c.Status == StatusDisconnected || c.Status == StatusExpired || c.AuthType == AuthNone || c.lacksScopes() {
 		return time.Time{}
 	}
 	if c.Status == StatusError {

@@ -63,9 +63,15 @@ func TestOAuthWithPKCEConnectsAndStoresOnlySealedCredentials(t *testing.T) {
 	if strings.Contains(e.logs.String(), creds.AccessToken) || strings.Contains(e.logs.String(), code) {
 		t.Fatal("a secret reached the logs")
 	}
-	// The state was consumed: the same callback again changes nothing.
-	if _, err := e.svc.Callback(ctx, "youtube", url.Values{"code": {code}, "state": {state}}); apperr.KindOf(err) != apperr.Invalid {
-		t.Fatalf("replayed callback: %v", err)
+	// The state was consumed: the same callback again (a reload) exchanges
+	// nothing and writes nothing; it says the account is connected.
+	before, _ := e.svc.Get(ctx, e.id.Tenant, "youtube")
+	again, err := e.svc.Callback(ctx, "youtube", url.Values{"code": {code}, "state": {state}})
+	if err != nil || !again.Reloaded || again.Connected == nil || again.Connected.Status != connection.StatusConnected || again.ErrorCode != "" {
+		t.Fatalf("replayed callback: %+v %v", again, err)
+	}
+	if after, _ := e.svc.Get(ctx, e.id.Tenant, "youtube"); after.Version != before.Version {
+		t.Fatalf("the reload wrote the connection again: version %d, was %d", after.Version, before.Version)
 	}
 }
 

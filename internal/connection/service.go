@@ -41,6 +41,16 @@ type Repo interface {
 	// it is for platform p and has not expired at now. Otherwise it changes
 	// nothing and says why (StateUnknown, StateExpired, StateMismatch).
 	TakeState(ctx context.Context, key string, p platform.ID, now time.Time) (*OAuthState, error)
+	// MarkStateUsed and UsedState keep what a successful callback did
+	// under its state's key until the state would have expired.
+	MarkStateUsed(ctx context.Context, u UsedState) error
+	UsedState(ctx context.Context, key string, now time.Time) (UsedState, bool, error)
+	// PutSession stores a new connect session; GetSession reads one (the
+	// store's NotFound when there is none); CloseSession marks it closed
+	// once (a failed condition when it was closed already).
+	PutSession(ctx context.Context, cs *ConnectSession) error
+	GetSession(ctx context.Context, key string) (*ConnectSession, error)
+	CloseSession(ctx context.Context, key string, at time.Time) error
 }
 
 // DueRef names a connection that is due for a check.
@@ -74,6 +84,13 @@ type Config struct {
 	// Revokers revoke through the platform's client, in part or whole
 	// (Facebook and Instagram); other platforms revoke at their RevokeURL.
 	Revokers map[platform.ID]GrantRevoker
+	// Choosers list what a connection can choose among (platform.Chooser:
+	// a Facebook Page, a Render owner), for the connect page.
+	Choosers map[platform.ID]platform.Chooser
+	// Grants read the scopes a user granted where the token answer does not
+	// say (platform.GrantReader: Meta's /me/permissions), for the
+	// NeededScopes check after the exchange.
+	Grants map[platform.ID]platform.GrantReader
 	// ReturnAllowlist holds the origins (scheme://host[:port][/path]) that
 	// returnTo may point at; "*." before a host allows its subdomains.
 	ReturnAllowlist []string

@@ -26,9 +26,14 @@ import (
 const endpointVar = "AWS_ENDPOINT_URL_DYNAMODB"
 
 // Run runs the tests of a package with DynamoDB Local available, and exits
-// non-zero when the emulator cannot be had.
-func Run(m *testing.M) {
-	os.Exit(run(m))
+// non-zero when the emulator cannot be had. Each after runs once the tests
+// have run (what the package's tests share and must end, such as a browser).
+func Run(m *testing.M, after ...func()) {
+	code := run(m)
+	for _, f := range after {
+		f()
+	}
+	os.Exit(code)
 }
 
 func run(m *testing.M) int {

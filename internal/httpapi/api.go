@@ -48,6 +48,7 @@ func created(status int, location string, body any) *Response {
 type Config struct {
 	Function    string // which function this is; only its routes are served
 	TenantClaim string // the claim that names the tenant; "tenant_id" when empty
+	Connect     ConnectConfig
 	Logger      *slog.Logger
 	Now         func() time.Time
 }
@@ -185,8 +186,10 @@ func (a *API) serve(ctx context.Context, ev events.APIGatewayV2HTTPRequest, reqI
 		return nil, routeKey, apperr.Errorf(apperr.TooLarge, apperr.CodeBodyTooLarge, "the body is %d bytes; this route takes at most %d", len(body), limit)
 	}
 	req.Body = body
-	if err := req.checkMediaType(); err != nil {
-		return nil, routeKey, err
+	if !route.Form {
+		if err := req.checkMediaType(); err != nil {
+			return nil, routeKey, err
+		}
 	}
 
 	if route.handler == nil { // only an API made by New, not Build

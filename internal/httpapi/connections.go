@@ -199,6 +199,9 @@ func (a *API) startOAuth(ctx context.Context, r *Request) (*Response, error) {
 // outcome when the authorization named one, JSON otherwise.
 func (a *API) oauthCallback(ctx context.Context, r *Request) (*Response, error) {
 	res, err := a.svc.OAuth.Callback(ctx, r.Param("platform"), r.Query)
+	if res.ReturnTo == "" && wantsHTML(r) {
+		return a.callbackPage(r.Param("platform"), res, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -221,5 +224,6 @@ func (a *API) oauthCallback(ctx context.Context, r *Request) (*Response, error) 
 	if res.ErrorCause != nil {
 		return nil, res.ErrorCause
 	}
+	// A reload of a used callback answers the connection as it is now.
 	return JSON(http.StatusOK, viewConnection(res.Connected)), nil
 }

@@ -105,8 +105,8 @@ func TestABodyThatIsNotJSONIs415(t *testing.T) {
 	t.Parallel()
 	api := New(Config{}, Services{})
 	for _, r := range Routes() {
-		if r.Method != "POST" && r.Method != "PATCH" {
-			continue
+		if (r.Method != "POST" && r.Method != "PATCH") || r.Form {
+			continue // a Form route takes exactly this media type
 		}
 		path := strings.NewReplacer("{platform}", "youtube", "{id}", "x1").Replace(r.Path)
 		ev := apitest.Event(r.Method, path, apitest.As("t", "u"), apitest.Body(`{"title":"x"}`), apitest.Header("Content-Type", "application/x-www-form-urlencoded"))

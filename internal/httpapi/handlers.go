@@ -19,6 +19,8 @@ type Services struct {
 	Idempotency IdempotencyStore // remembers Idempotency-Key answers; keys are ignored when nil
 	Deployments DeploymentService
 	Events      EventService
+	// ConnectSessions serves the hosted connect page.
+	ConnectSessions ConnectSessionService
 }
 
 // PlatformCatalog lists the platforms.

@@ -139,10 +139,15 @@ func TestEveryOperationDocumentsSuccessAndProblems(t *testing.T) {
 				continue
 			}
 			problems = append(problems, status)
+			// A problem document, and for the routes a person's browser
+			// opens (the connect page, the OAuth callback) an HTML page
+			// too, or instead.
 			content := resp.Value.Content
-			mt := content["application/problem+json"]
-			if len(content) != 1 || mt == nil || mt.Schema == nil || mt.Schema.Ref != "#/components/schemas/Problem" {
-				t.Errorf("%s: response %d must be application/problem+json with the Problem schema, and only that", r.Key(), status)
+			mt, page := content["application/problem+json"], content["text/html"]
+			okProblem := mt != nil && mt.Schema != nil && mt.Schema.Ref == "#/components/schemas/Problem"
+			okPage := page != nil && page.Schema != nil && page.Schema.Ref == "#/components/schemas/HTMLPage" && r.Public
+			if want := btoi(mt != nil) + btoi(page != nil); len(content) != want || want == 0 || (mt != nil && !okProblem) || (page != nil && !okPage) {
+				t.Errorf("%s: response %d must be application/problem+json with the Problem schema (and, on a public route, text/html with HTMLPage), and only that", r.Key(), status)
 			}
 		}
 		if len(success) == 0 {
@@ -284,4 +289,11 @@ func TestObjectSchemasAreClosed(t *testing.T) {
 			t.Errorf("components/schemas/%s must set additionalProperties: false", name)
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

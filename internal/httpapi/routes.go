@@ -19,6 +19,10 @@ type Route struct {
 	// Idempotency-Key, so its function cannot start without an
 	// idempotency store (Build).
 	Creates bool
+	// Form marks a route that takes an HTML form
+	// (application/x-www-form-urlencoded) instead of JSON: the connect
+	// page's own forms.
+	Form bool
 
 	// handler serves the route; nil when the capability's service is not
 	// wired into this API (Build refuses that).
@@ -45,7 +49,7 @@ func Routes() []Route { return (&API{}).table() }
 // table is every capability's routes with their handlers over a's
 // services.
 func (a *API) table() []Route {
-	return slices.Concat(a.catalogRoutes(), a.connectionRoutes(), a.livestreamRoutes(), a.meetingRoutes(), a.deploymentRoutes(), a.eventRoutes())
+	return slices.Concat(a.catalogRoutes(), a.connectionRoutes(), a.connectRoutes(), a.livestreamRoutes(), a.meetingRoutes(), a.deploymentRoutes(), a.eventRoutes())
 }
 
 // wired is h when the service a route calls is wired, and nil otherwise.

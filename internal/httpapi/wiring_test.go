@@ -44,7 +44,7 @@ func TestBuildRefusesAFunctionWhoseWiringIsMissing(t *testing.T) {
 		})
 	}
 	if _, err := httpapi.Build(httpapi.Config{Function: httpapi.FnConnections},
-		httpapi.Services{Platforms: emptyCatalog{}, Connections: &keyRecorder{}, Idempotency: nopKeys{}}); err != nil {
+		httpapi.Services{Platforms: emptyCatalog{}, Connections: &keyRecorder{}, ConnectSessions: noSessions{}, Idempotency: nopKeys{}}); err != nil {
 		t.Fatalf("a wired connections function: %v", err)
 	}
 }
@@ -55,7 +55,7 @@ func TestCreateConnectionReplaysItsFirstAnswerForTheSameKey(t *testing.T) {
 	t.Parallel()
 	conns := &countingConnector{}
 	api, err := httpapi.Build(httpapi.Config{Function: httpapi.FnConnections},
-		httpapi.Services{Platforms: emptyCatalog{}, Connections: conns, Idempotency: &oneKey{}})
+		httpapi.Services{Platforms: emptyCatalog{}, Connections: conns, ConnectSessions: noSessions{}, Idempotency: &oneKey{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,3 +135,7 @@ func (o *oneKey) Finish(_ context.Context, _, _, _ string, resp idempotency.Resp
 }
 
 func (o *oneKey) Abandon(context.Context, string, string, string) error { return nil }
+
+// noSessions wires the connect page's routes of a connections function
+// whose test does not call them.
+type noSessions struct{ httpapi.ConnectSessionService }

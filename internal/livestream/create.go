@@ -218,6 +218,7 @@ func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInpu
 	if err != nil {
 		return nil, err
 	}
+	s.defaultDestinations(targets, in.Targets, creds)
 	if err := s.checkManaged(ctx, targets, creds); err != nil {
 		return nil, err
 	}

@@ -110,3 +110,25 @@ func (s *Service) Destinations(ctx context.Context, tenant, p string) (_ []platf
 	}
 	return ds, nil
 }
+
+// defaultDestinations gives a target that names no destination the one
+// chosen for its connection on the connect page (the connection's default,
+// connection.ExtraTeam), where its platform has destinations; a target
+// that names "me" keeps the profile. checkManaged then checks the default
+// as it checks a named one.
+func (s *Service) defaultDestinations(targets []Target, in []TargetInput, creds map[platform.ID]connection.Credentials) {
+	explicit := map[platform.ID]bool{}
+	for _, ti := range in {
+		if strings.TrimSpace(ti.Destination) != "" {
+			explicit[platform.ID(ti.Platform)] = true
+		}
+	}
+	for i, t := range targets {
+		if _, ok := s.lister(t.Platform); !ok || t.Destination != "" || explicit[t.Platform] {
+			continue
+		}
+		if def := creds[t.Platform].Extra[connection.ExtraTeam]; def != "" && def != profileDestination {
+			targets[i].Destination = def
+		}
+	}
+}

@@ -12,14 +12,11 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -29,6 +26,7 @@ import (
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/dynamolocal"
+	"github.com/switchboard-dev/switchboard/internal/npmci"
 )
 
 // Dir is where the server and its package files live, from the repository root.
@@ -66,7 +64,7 @@ func Start(ctx context.Context, opt Options) (*Server, error) {
 		}
 	}
 	dir := filepath.Join(root, Dir)
-	if err := EnsureDeps(ctx, dir, opt.Log); err != nil {
+	if err := npmci.Ensure(ctx, dir, "oauth2-mock-server", opt.Log); err != nil {
 		return nil, err
 	}
 	node, err := exec.LookPath("node")
@@ -222,7 +220,21 @@ type ClientConfig struct {
 	// login_hint equals it declined: the redirect carries
 	// error=access_denied and no code, as a user's "Cancel" does.
 	DeclineLoginHint string `json:"declineLoginHint,omitempty"`
+	// WithholdLoginHint, when set, makes an authorize request whose
+	// login_hint equals it approved without WithheldScopes: the token
+	// answer's scope lists only what was granted, as when a user unticks
+	// scopes on Google's granular consent screen.
+	WithholdLoginHint string   `json:"withholdLoginHint,omitempty"`
+	WithheldScopes    []string `json:"withheldScopes,omitempty"`
+	// ResponseIss sends RFC 9207's iss with every authorization response:
+	// IssuerOfServer for the server's own issuer, any other value as it is
+	// (a wrong issuer, for tests); empty sends none.
+	ResponseIss string `json:"responseIss,omitempty"`
 }
+
+// IssuerOfServer, as ClientConfig.ResponseIss, sends the server's own
+// issuer identifier.
+const IssuerOfServer = "issuer"
 
 // Bool returns a pointer to v, for ClientConfig's optional booleans.
 func Bool(v bool) *bool { return &v }
@@ -427,71 +439,6 @@ func (s *Server) control(ctx context.Context, method, path string, in, out any) 
 		}
 	}
 	return nil
-}
-
-// installMu serialises EnsureDeps within a process; a file lock does it
-// across processes (go test runs packages in parallel).
-var installMu sync.Mutex
-
-// EnsureDeps runs npm ci in dir when node_modules is missing or older than
-// package-lock.json, and fails with npm's output when npm does.
-func EnsureDeps(ctx context.Context, dir string, log io.Writer) error {
-	if depsInstalled(dir) {
-		return nil
-	}
-	installMu.Lock()
-	defer installMu.Unlock()
-	sum := sha256.Sum256([]byte(dir))
-	lockPath := filepath.Join(os.TempDir(), "switchboard-oauthmock-"+hex.EncodeToString(sum[:8])+".lock")
-	lf, err := os.OpenFile(lockPath, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return fmt.Errorf("oauthmock: install lock: %w", err)
-	}
-	defer lf.Close()
-	if err := syscall.Flock(int(lf.Fd()), syscall.LOCK_EX); err != nil {
-		return fmt.Errorf("oauthmock: install lock: %w", err)
-	}
-	defer func() { _ = syscall.Flock(int(lf.Fd()), syscall.LOCK_UN) }()
-	if depsInstalled(dir) { // another process did it while we waited
-		return nil
-	}
-	npm, err := exec.LookPath("npm")
-	if err != nil {
-		return fmt.Errorf("oauthmock: %s/node_modules is missing and npm is not on PATH to install it: %w", dir, err)
-	}
-	var out bytes.Buffer
-	cmd := exec.CommandContext(ctx, npm, "ci", "--prefix", dir, "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	if log != nil {
-		cmd.Stdout, cmd.Stderr = io.MultiWriter(&out, log), io.MultiWriter(&out, log)
-	} else {
-		cmd.Stdout, cmd.Stderr = &out, &out
-	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("oauthmock: npm ci --prefix %s failed: %w\n%s", dir, err, strings.TrimSpace(out.String()))
-	}
-	if !depsInstalled(dir) {
-		return fmt.Errorf("oauthmock: npm ci --prefix %s succeeded but oauth2-mock-server is still not installed\n%s", dir, strings.TrimSpace(out.String()))
-	}
-	return nil
-}
-
-// depsInstalled: npm writes node_modules/.package-lock.json when an install
-// completes; an older one than package-lock.json means the lock moved on.
-func depsInstalled(dir string) bool {
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "oauth2-mock-server", "package.json")); err != nil {
-		return false
-	}
-	hidden, err := os.Stat(filepath.Join(dir, "node_modules", ".package-lock.json"))
-	if err != nil {
-		return false
-	}
-	lock, err := os.Stat(filepath.Join(dir, "package-lock.json"))
-	if err != nil {
-		return true // no lock to compare with; npm ci would fail anyway
-	}
-	return !hidden.ModTime().Before(lock.ModTime())
 }
 
 // tailBuffer keeps the last max bytes written to it.

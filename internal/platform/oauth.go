@@ -47,6 +47,18 @@ type OAuth struct {
 	// platform and the authorize URL carries none; Scopes then lists what
 	// those settings must include.
 	ScopesInApp bool
+	// Issuer is the authorization server's issuer identifier (RFC 8414).
+	// Where a callback carries RFC 9207's iss, it must equal it, or the
+	// authorization response is refused (a mix-up defence); "" where the
+	// issuer is not known, and then iss is not compared.
+	Issuer string
+	// NeededScopes are the scopes the product cannot work without. The
+	// scopes the provider granted (the token answer's scope, RFC 6749 5.1)
+	// must include each, or the connection is stored in error with reason
+	// missing_scopes naming those left out. Nil: nothing is checked (a
+	// provider that does not let the user grant less than asked, or whose
+	// answer names scopes differently from the request).
+	NeededScopes []string
 }
 
 // Endpoints are a platform's configured endpoints and client credentials:
@@ -75,6 +87,9 @@ func GoogleOAuth(scopes ...string) *OAuth {
 		// offline access for a refresh token; consent again so a reconnect
 		// gets one too (Google only sends it on consent).
 		AuthParams: map[string]string{"access_type": "offline", "prompt": "consent", "include_granted_scopes": "true"},
+		// Evidence: developers.google.com/identity/openid-connect/reference (discovery document:
+		// issuer "https://accounts.google.com", authorization_response_iss_parameter_supported).
+		Issuer: "https://accounts.google.com",
 	}
 }
 

@@ -30,6 +30,11 @@ type Registration struct {
 	// Key is how the platform connects with a pasted key; nil where it
 	// connects only by OAuth.
 	Key *KeyAuth
+	// Choice names what a choice among an account's places is called on
+	// the connect page ("Page", "workspace", "owner"), where the platform
+	// has several (its client is a Chooser, or the account lists
+	// Workspaces); "" where there is nothing to choose.
+	Choice string
 	// AudienceSettings: targets take madeForKids and autoStop (YouTube's
 	// audience declaration and auto-stop).
 	AudienceSettings bool
@@ -70,12 +75,13 @@ func (r Registration) DefaultOAuth() (OAuth, bool) {
 	}
 	o := *r.OAuth
 	o.Scopes = append([]string(nil), o.Scopes...)
+	o.NeededScopes = append([]string(nil), o.NeededScopes...)
 	return o, true
 }
 
 // LoadEndpoints reads a platform's endpoints: the defaults, overridden by
 // <PLATFORM>_CLIENT_ID, _CLIENT_SECRET, _CALLBACK_URL, _AUTH_URL,
-// _TOKEN_URL, _REVOKE_URL, _API_URL and _SCOPES (space separated).
+// _TOKEN_URL, _REVOKE_URL, _ISSUER, _API_URL and _SCOPES (space separated).
 func (r Registration) LoadEndpoints(getenv func(string) string) Endpoints {
 	o, _ := r.DefaultOAuth()
 	p := r.ID.EnvPrefix() + "_"
@@ -92,6 +98,7 @@ func (r Registration) LoadEndpoints(getenv func(string) string) Endpoints {
 	set(&e.ClientID, "CLIENT_ID")
 	set(&e.ClientSecret, "CLIENT_SECRET")
 	set(&e.CallbackURL, "CALLBACK_URL")
+	set(&e.Issuer, "ISSUER")
 	if s := strings.TrimSpace(getenv(p + "SCOPES")); s != "" {
 		e.Scopes = strings.Fields(s)
 	}
@@ -112,6 +119,11 @@ type KeyAuth struct {
 	// PublicAccount is the account a connection without credentials stands
 	// for, where the platform can be used without one (AuthNone).
 	PublicAccount Account
+	// Help tells a person on the connect page where to find the key and
+	// which permissions it needs; Labels name each of Fields there (the
+	// field's name where absent).
+	Help   string
+	Labels map[string]string
 }
 
 // KeyCredentials are a key connection's credentials as its platform parsed

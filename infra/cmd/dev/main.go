@@ -33,6 +33,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -126,16 +127,21 @@ func main() {
 
 // stack is a running local stack.
 type stack struct {
-	URL       string // http://127.0.0.1:3000
-	Token     string // a dev token for the sample tenant and user
-	Tenant    string
-	User      string
-	TokenTTL  time.Duration
-	Key       *gateway.DevKey
-	Audiences []string
-	Env       *devenv.Env
-	Schedules []gateway.Schedule
-	StartedIn time.Duration
+	URL   string // http://127.0.0.1:3000
+	Token string // a dev token for the sample tenant and user
+	// ConnectLink is a ready hosted connect page for the token's tenant
+	// (POST /connect-sessions, every platform, an hour); "" when making it
+	// failed (ConnectLinkErr says why).
+	ConnectLink    string
+	ConnectLinkErr error
+	Tenant         string
+	User           string
+	TokenTTL       time.Duration
+	Key            *gateway.DevKey
+	Audiences      []string
+	Env            *devenv.Env
+	Schedules      []gateway.Schedule
+	StartedIn      time.Duration
 
 	srv     *http.Server
 	served  chan error
@@ -283,6 +289,7 @@ func start(ctx context.Context, cfg config) (_ *stack, err error) {
 	if s.Token, err = s.Key.Token(cfg.User, cfg.Tenant, cfg.TokenTTL, nil); err != nil {
 		return nil, err
 	}
+	s.ConnectLink, s.ConnectLinkErr = connectLink(ctx, s.URL, s.Token)
 	s.StartedIn = time.Since(began)
 	logger.Info("local stack ready", "url", s.URL, "table", env.Table, "dynamodb", env.Endpoint, "started_in", s.StartedIn.Round(time.Millisecond))
 	return s, nil
@@ -337,6 +344,34 @@ func printBanner(w io.Writer, s *stack) {
 	}
 	fmt.Fprintf(w, "\nA token for user %s of tenant %s, valid %s:\n\n  export TOKEN=%s\n\n", s.User, s.Tenant, s.TokenTTL, s.Token)
 	fmt.Fprintf(w, "Try:\n\n  curl -s -H \"Authorization: Bearer $TOKEN\" %s/platforms\n  curl -s %s/health\n\n", s.URL, s.URL)
+	if s.ConnectLink != "" {
+		fmt.Fprintf(w, "A connect page for tenant %s (every platform; valid an hour; POST /connect-sessions makes more):\n\n  %s\n\n", s.Tenant, s.ConnectLink)
+	} else {
+		fmt.Fprintf(w, "No connect link could be made: %v\n\n", s.ConnectLinkErr)
+	}
+}
+
+// connectLink asks the running stack for a connect page of the token's
+// tenant, as an app would.
+func connectLink(ctx context.Context, base, token string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/connect-sessions", strings.NewReader(`{"expiresInSeconds":3600}`))
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var out struct {
+		URL string `json:"url"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || resp.StatusCode != http.StatusCreated || out.URL == "" {
+		return "", fmt.Errorf("POST /connect-sessions answered %d", resp.StatusCode)
+	}
+	return out.URL, nil
 }
 
 // printConfig lists the functions' configuration (app.ConfigVars) as the

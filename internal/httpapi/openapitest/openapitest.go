@@ -94,6 +94,9 @@ type spec struct {
 
 // load reads, validates and routes the document once per test binary.
 var load = sync.OnceValue(func() *spec {
+	// The pages a person's browser opens (the connect page, the OAuth
+	// callback) are HTML: their body is checked as the string it is.
+	openapi3filter.RegisterBodyDecoder("text/html", openapi3filter.PlainBodyDecoder)
 	s := &spec{formats: formatValidators()}
 	loader := openapi3.NewLoader()
 	doc, err := loader.LoadFromData(httpapi.OpenAPIDocument())

@@ -530,3 +530,22 @@ func Refine(e *platform.Error, body []byte) {
 		e.Reason = platform.ReasonTransient
 	}
 }
+
+// Choices lists the profile and the Pages the user manages (Destinations),
+// for the connect page: the one chosen is where a livestream target that
+// names no destination goes.
+func (c *Client) Choices(ctx context.Context, userToken string) ([]platform.Workspace, error) {
+	ds, err := c.Destinations(ctx, userToken)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]platform.Workspace, len(ds))
+	for i, d := range ds {
+		name := d.Name
+		if d.Kind == platform.DestinationProfile {
+			name += " (your profile)"
+		}
+		out[i] = platform.Workspace{ID: d.ID, Name: name}
+	}
+	return out, nil
+}

@@ -13,8 +13,23 @@ func Registration() platform.Registration {
 			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastCreate, platform.CapBroadcastStatus,
 				platform.CapTokenRevoke),
 			Notes: "Meta issues no refresh tokens: the long-lived user token lasts about 60 days, then the user connects again."},
-		OAuth:  platform.MetaOAuth("public_profile", "publish_video", "pages_manage_posts", "pages_read_engagement", "pages_show_list"),
+		OAuth:  facebookOAuth(),
 		APIURL: platform.MetaGraphURL,
+		Choice: "Page",
 		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 	}
+}
+
+// facebookOAuth is Meta's login with the permissions Switchboard asks for;
+// each but public_profile (always granted) is needed, and read back from
+// GET /me/permissions after the exchange (GrantedScopes), since Meta's
+// login dialog lets the user untick any: publish_video to go live on the
+// profile, pages_show_list and pages_read_engagement to list the Pages and
+// read their tokens, pages_manage_posts to go live on a Page
+// (developers.facebook.com/docs/live-video-api).
+func facebookOAuth() *platform.OAuth {
+	needed := []string{"publish_video", "pages_manage_posts", "pages_read_engagement", "pages_show_list"}
+	o := platform.MetaOAuth(append([]string{AlwaysGranted}, needed...)...)
+	o.NeededScopes = needed
+	return o
 }

@@ -22,7 +22,10 @@ func Registration() platform.Registration {
 				return platform.KeyCredentials{None: true}, nil // public meet.jit.si rooms: nothing to verify or keep
 			}
 			return platform.KeyCredentials{Secret: secret}, nil
-		}, PublicAccount: platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"}},
+		}, PublicAccount: platform.Account{ID: "meet.jit.si", Name: "meet.jit.si (public rooms)"},
+			Help: "Leave every field empty for public meet.jit.si rooms. For 8x8 JaaS, copy the app id, an API key id and " +
+				"its RSA private key (PEM) from the JaaS console, API Keys.",
+			Labels: map[string]string{CredAppID: "JaaS app id (optional)", CredKeyID: "JaaS API key id (optional)", CredPrivateKey: "JaaS private key, PEM (optional)"}},
 		APIURL:   "https://8x8.vc",
 		Settings: []platform.Setting{{Name: "JITSI_PUBLIC_URL", Default: DefaultPublicURL, Meaning: "where public Jitsi rooms are made"}},
 		New: func(d platform.ClientDeps) any {

@@ -24,9 +24,19 @@ func Registration() platform.Registration {
 			Scopes: []string{"openid", "email", "profile", "offline_access", "workspace:member", "project:member"},
 			PKCE:   true, Refreshable: true, RotatesRefresh: true, ClientAuth: platform.ClientAuthBasic,
 			AuthParams: map[string]string{"prompt": "consent"},
+			// Workspace scopes are granted for the workspaces the user selects on
+			// the consent screen, so a grant can come back without one; every
+			// deployment needs workspace:member. Evidence: docs.railway.com/
+			// integrations/oauth/scopes-and-user-consent ("These are selective:
+			// the user chooses which specific workspaces or projects to share").
+			NeededScopes: []string{"workspace:member"},
 		},
-		Key:      &platform.KeyAuth{Fields: []string{"token", "tokenType"}, Parse: parseKey},
+		Key: &platform.KeyAuth{Fields: []string{"token", "tokenType"}, Parse: parseKey,
+			Help: "Create a token in Railway under Account Settings, Tokens (an account token), or in a workspace's or " +
+				"project's settings. Say which kind it is: account (the default), workspace or project.",
+			Labels: map[string]string{"token": "Railway token", "tokenType": "Token kind (account, workspace or project; optional)"}},
 		APIURL:   DefaultAPIURL,
+		Choice:   "workspace",
 		Settings: settings(),
 		New:      newClient,
 	}

@@ -932,3 +932,18 @@ func refine(e *platform.Error, body []byte) {
 	}
 	e.Code = b.ID
 }
+
+// Choices lists the owners (workspaces) the API key can act for, for the
+// connect page: the one chosen is where a deployment that names no
+// workspaceId goes.
+func (c *Client) Choices(ctx context.Context, token string) ([]platform.Workspace, error) {
+	owners, err := c.owners(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]platform.Workspace, len(owners))
+	for i, o := range owners {
+		out[i] = platform.Workspace{ID: o.ID, Name: o.Name}
+	}
+	return out, nil
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -264,5 +265,38 @@ func TestAGitRepositoryDeploysThroughGitSource(t *testing.T) {
 				t.Errorf("state %+v", st)
 			}
 		})
+	}
+}
+
+func TestTheFakesTeamsListRefusesWhatVercelRefusesAndPagesBackInTime(t *testing.T) {
+	t.Parallel()
+	fake := vercelfake.New()
+	t.Cleanup(fake.Close)
+	get := func(query string) (int, map[string]any) {
+		req, _ := http.NewRequest(http.MethodGet, fake.URL+"/v2/teams"+query, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		return resp.StatusCode, out
+	}
+	for _, q := range []string{"?limit=many", "?limit=0", "?until=-5", "?since=yesterday"} {
+		if code, body := get(q); code != http.StatusBadRequest || body["error"].(map[string]any)["code"] != "bad_request" {
+			t.Errorf("%s: %d %v, want Vercel's 400", q, code, body)
+		}
+	}
+	code, first := get("?limit=1")
+	pg := first["pagination"].(map[string]any)
+	if code != http.StatusOK || pg["count"].(float64) != 1 || pg["next"] == nil {
+		t.Fatalf("the first page: %d %v", code, first)
+	}
+	_, second := get("?limit=1&until=" + strconv.FormatInt(int64(pg["next"].(float64)), 10))
+	teams := second["teams"].([]any)
+	if len(teams) != 1 || teams[0].(map[string]any)["id"] != "team_fakehobby" || second["pagination"].(map[string]any)["next"] != nil {
+		t.Fatalf("the second and last page: %v", second)
 	}
 }

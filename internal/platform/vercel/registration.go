@@ -26,7 +26,13 @@ func Registration() platform.Registration {
 		},
 		Key: &platform.KeyAuth{Fields: []string{"token", "teamId"}, Parse: func(in map[string]string) (platform.KeyCredentials, error) {
 			return platform.KeyCredentials{APIKey: strings.TrimSpace(in["token"]), Team: strings.TrimSpace(in["teamId"])}, nil
-		}},
+		},
+			Help: "Create an access token in Vercel under Account Settings, Tokens, with its scope set to the account or team " +
+				"to deploy to. To deploy to a team, also give the team's id (team_…, in the team's settings).",
+			Labels: map[string]string{"token": "Vercel access token", "teamId": "Team id (optional)"}},
+		// The connect page offers the token's teams (Choices); the one chosen is
+		// where a deployment without workspaceId goes.
+		Choice: "team",
 		APIURL: DefaultAPIURL,
 		Settings: []platform.Setting{{Name: "VERCEL_UPLOAD_CONCURRENCY", Default: strconv.Itoa(DefaultUploadConcurrency),
 			Meaning: fmt.Sprintf("Vercel file uploads at once (1 to %d)", MaxUploadConcurrency),

@@ -32,6 +32,7 @@
 package vercel
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha1" //nolint:gosec // Vercel names files by their SHA-1 digest; not used for security
 	"encoding/hex"
@@ -88,7 +89,10 @@ type Client struct {
 	now         func() time.Time
 }
 
-var _ platform.Deployer = (*Client)(nil)
+var (
+	_ platform.Deployer = (*Client)(nil)
+	_ platform.Chooser  = (*Client)(nil)
+)
 
 // Option changes a Client.
 type Option func(*Client)
@@ -260,6 +264,76 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 		}
 	}
 	return acc, nil
+}
+
+// teamsPage is how many teams one GET /v2/teams asks for (the CLI asks
+// for 20: vercel/vercel packages/cli/src/util/teams/get-teams.ts), and
+// maxTeamPages bounds the pages read for one list.
+const (
+	teamsPage    = 100
+	maxTeamPages = 10
+)
+
+// Choices lists where the token can deploy, for the connect page: the
+// teams of GET /v2/teams (getTeams: "all the Teams the authenticated User is
+// a member of"), and first, for an account Vercel has not moved to teams,
+// its personal account, with the empty id: calls then name no teamId. An
+// account moved to teams (user.version "northstar") has no personal scope
+// of its own; its Hobby team is one of its teams (vercel/vercel
+// packages/cli/src/commands/teams/switch.ts offers the personal account
+// only when user.version is not "northstar").
+func (c *Client) Choices(ctx context.Context, token string) ([]platform.Workspace, error) {
+	var me struct {
+		User struct {
+			Name, Username, Email, Version string
+		} `json:"user"`
+	}
+	if _, err := c.call.Do(ctx, platform.Request{Op: "read user", Method: http.MethodGet, Path: "/v2/user",
+		Token: token, Out: &me, Idempotent: true}); err != nil {
+		return nil, err
+	}
+	var out []platform.Workspace
+	if me.User.Version != "northstar" {
+		name := cmp.Or(me.User.Name, me.User.Username, me.User.Email)
+		out = append(out, platform.Workspace{ID: "", Name: name + " (personal account)"})
+	}
+	seen := map[string]bool{}
+	// Pages go back in time: the answer's pagination.next "must be used to
+	// request the next page", as until ("only include Teams created until
+	// then"), both in Vercel's OpenAPI description (getTeams, Pagination).
+	var until int64
+	for range maxTeamPages {
+		q := url.Values{"limit": {strconv.Itoa(teamsPage)}}
+		if until > 0 {
+			q.Set("until", strconv.FormatInt(until, 10))
+		}
+		var page struct {
+			Teams []struct {
+				ID, Slug, Name string
+			} `json:"teams"`
+			Pagination struct {
+				Next *int64 `json:"next"`
+			} `json:"pagination"`
+		}
+		if _, err := c.call.Do(ctx, platform.Request{Op: "list teams", Method: http.MethodGet, Path: "/v2/teams",
+			Query: q, Token: token, Out: &page, Idempotent: true}); err != nil {
+			return nil, err
+		}
+		fresh := 0
+		for _, t := range page.Teams {
+			if t.ID == "" || seen[t.ID] {
+				continue
+			}
+			seen[t.ID] = true
+			fresh++
+			out = append(out, platform.Workspace{ID: t.ID, Name: cmp.Or(t.Name, t.Slug, t.ID)})
+		}
+		if fresh == 0 || page.Pagination.Next == nil || *page.Pagination.Next <= 0 {
+			break
+		}
+		until = *page.Pagination.Next
+	}
+	return out, nil
 }
 
 // CheckName: a name is free when GET /v9/projects/{name} answers 404;

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -416,3 +417,45 @@ func TestNoErrorCarriesTheToken(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestChoicesAreTheTeamsAndALegacyAccountsPersonalAccount(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	got, err := c.Choices(deploytest.Context(t), token)
+	want := []platform.Workspace{{ID: "team_gracechurch", Name: "Grace Church"}, {ID: "team_fakehobby", Name: "Fake Developer's projects"}}
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("an account moved to teams: %+v, %v; want %+v", got, err, want)
+	}
+	fake.LegacyUser = true
+	got, err = c.Choices(deploytest.Context(t), token)
+	want = append([]platform.Workspace{{ID: "", Name: "Fake Developer (personal account)"}}, want...)
+	if err != nil || !slices.Equal(got, want) {
+		t.Fatalf("a legacy account: %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func TestChoicesReadEveryPageOfTeams(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	var teams []vercelfake.Team
+	for i := range 230 {
+		teams = append(teams, vercelfake.Team{ID: fmt.Sprintf("team_%03d", i), Slug: fmt.Sprintf("t%d", i), Name: fmt.Sprintf("Team %d", i), CreatedAt: 1700000000000 + int64(i)*1000})
+	}
+	fake.SetTeams(teams...)
+	got, err := c.Choices(deploytest.Context(t), token)
+	if err != nil || len(got) != 230 || got[0].ID != "team_229" || got[229].ID != "team_000" {
+		t.Fatalf("%d choices, %v: first %+v", len(got), err, got[:min(1, len(got))])
+	}
+	if n := fake.Calls("getTeams"); n != 3 {
+		t.Fatalf("%d pages read, want 3 of 100", n)
+	}
+}
+
+func TestChoicesWithARefusedTokenIsAnExpiredToken(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	fake.RejectToken(token)
+	if _, err := c.Choices(deploytest.Context(t), token); platform.ReasonOf(err) != platform.ReasonExpiredToken {
+		t.Fatalf("err = %v, want expired_token", err)
+	}
+}

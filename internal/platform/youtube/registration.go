@@ -12,7 +12,7 @@ func Registration() platform.Registration {
 			Auth: []platform.AuthMethod{platform.AuthOAuth2}, GrantGroup: platform.GrantGoogle,
 			Capabilities: platform.WithOperations((*Client)(nil), platform.CapBroadcastCreate, platform.CapBroadcastStatus,
 				platform.CapTokenRefresh, platform.CapTokenRevoke)},
-		OAuth:  platform.GoogleOAuth("https://www.googleapis.com/auth/youtube"),
+		OAuth:  youtubeOAuth(),
 		APIURL: DefaultAPIURL,
 		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 		LivestreamNote: "YouTube goes live only while the encoder pushes to the ingest: start the encoder before the scheduled start. " +
@@ -23,3 +23,16 @@ func Registration() platform.Registration {
 
 // DefaultAPIURL is the API base this client calls when given none.
 const DefaultAPIURL = "https://www.googleapis.com/youtube/v3"
+
+// youtubeOAuth is Google's OAuth service asking for YouTube. Google's
+// granular consent lets a user untick a non-sign-in scope, and the token
+// answer's scope lists what was granted; so the one scope every YouTube
+// call needs is checked. Evidence: developers.google.com/identity/protocols/
+// oauth2/resources/granular-permissions ("the application must check what
+// scopes are granted by the users and can't assume users grant all
+// requested scopes").
+func youtubeOAuth() *platform.OAuth {
+	o := platform.GoogleOAuth("https://www.googleapis.com/auth/youtube")
+	o.NeededScopes = []string{"https://www.googleapis.com/auth/youtube"}
+	return o
+}

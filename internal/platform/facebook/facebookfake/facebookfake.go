@@ -66,6 +66,7 @@ const (
 	OpDelete      = "live_video.delete"
 	OpExchange    = "oauth.access_token"
 	OpRevoke      = "me.permissions.delete" // DELETE /me/permissions: the user's grant of the app is withdrawn
+	OpPermissions = "me.permissions"        // GET /me/permissions: what the user granted and declined
 	Version       = "v21.0"
 	UserID        = "100012345678901"
 	defaultSecret = "fake-app-secret"
@@ -379,6 +380,8 @@ func route(method string, segs []string) string {
 		return OpAccounts
 	case len(segs) == 2 && isUser(segs[0]) && segs[1] == "permissions" && method == http.MethodDelete:
 		return OpRevoke
+	case len(segs) == 2 && isUser(segs[0]) && segs[1] == "permissions" && method == http.MethodGet:
+		return OpPermissions
 	case len(segs) == 3 && isUser(segs[0]) && segs[1] == "permissions" && segs[2] != "" && method == http.MethodDelete:
 		return OpRevokePermission
 	case len(segs) == 2 && segs[0] == "oauth" && segs[1] == "access_token" && method == http.MethodGet:
@@ -461,6 +464,12 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.accounts(w, f)
 	case OpRevoke, OpRevokePermission:
 		s.revoke(w, r, segs)
+	case OpPermissions:
+		if owner != "" {
+			s.writeError(w, http.StatusBadRequest, invalid("Tried accessing nonexisting field (permissions) on node type (Page)"))
+			return
+		}
+		fakekit.WriteJSON(w, http.StatusOK, map[string]any{"data": s.grant.Permissions()})
 	case OpExchange:
 		s.exchange(w, f)
 	case OpCreate:

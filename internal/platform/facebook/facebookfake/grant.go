@@ -37,13 +37,22 @@ var AppPermissions = []string{
 //
 // The fake learns tokens as it sees them: a user token it has not seen is
 // a new login through the app, which joins the live grant and grants again
-// what the app asks for. Page tokens are not modelled here.
+// what the app asks for, less what DeclineAtNextLogin names. Page tokens
+// are not modelled here.
+//
+// GET /{user-id}/permissions lists each permission the app asked for with
+// its status, granted or declined: "Returns a list of granted and declined
+// permissions" (developers.facebook.com/docs/graph-api/reference/user/
+// permissions/); the fields are permission and status (facebook-python-
+// business-sdk facebook_business/adobjects/permission.py: Status granted,
+// declined).
 type Grant struct {
-	mu      sync.Mutex
-	asked   []string
-	granted map[string]bool
-	tokens  map[string]int // user token -> the generation of the grant it was issued under
-	gen     int            // bumped by each whole-grant revoke
+	mu       sync.Mutex
+	asked    []string
+	declines []string // what the next login leaves unticked
+	granted  map[string]bool
+	tokens   map[string]int // user token -> the generation of the grant it was issued under
+	gen      int            // bumped by each whole-grant revoke
 }
 
 // NewGrant is a grant of the given permissions (AppPermissions when none).
@@ -59,8 +68,33 @@ func NewGrant(permissions ...string) *Grant {
 func (g *Grant) regrant() {
 	g.granted = map[string]bool{}
 	for _, p := range g.asked {
-		g.granted[p] = true
+		g.granted[p] = !slices.Contains(g.declines, p)
 	}
+}
+
+// DeclineAtNextLogin makes the next login through the app (the next new
+// user token) grant all it asks for but these, as a person who unticks
+// them in Meta's login dialog ("Edit access"); later logins grant all.
+func (g *Grant) DeclineAtNextLogin(permissions ...string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.declines = slices.Clone(permissions)
+}
+
+// Permissions is GET /{user-id}/permissions' data: each permission the app
+// asked for, granted or declined, in the order asked.
+func (g *Grant) Permissions() []map[string]string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	out := make([]map[string]string, 0, len(g.asked))
+	for _, p := range g.asked {
+		status := "declined"
+		if g.granted[p] {
+			status = "granted"
+		}
+		out = append(out, map[string]string{"permission": p, "status": status})
+	}
+	return out
 }
 
 // Has reports whether the permission is granted now.
@@ -80,6 +114,7 @@ func (g *Grant) Check(token, permission string) *Error {
 	case !seen:
 		g.tokens[token] = g.gen // a new login through the app
 		g.regrant()
+		g.declines = nil
 	case gen != g.gen:
 		return deauthorized()
 	}

@@ -92,6 +92,19 @@ type deployment struct {
 
 type aliasFailure struct{ code, message string }
 
+// Team is a team the fake's user is a member of.
+type Team struct {
+	ID, Slug, Name string
+	CreatedAt      int64 // Unix ms
+}
+
+// DefaultTeams are the user's teams until SetTeams changes them: the Hobby
+// team of an account moved to teams, and a Pro team it was invited to.
+var DefaultTeams = []Team{
+	{ID: "team_fakehobby", Slug: "fakedev-projects", Name: "Fake Developer's projects", CreatedAt: 1700000000000},
+	{ID: "team_gracechurch", Slug: "grace-church", Name: "Grace Church", CreatedAt: 1710000000000},
+}
+
 // Server is the fake. Its zero value is not usable: call New.
 type Server struct {
 	URL string
@@ -121,6 +134,17 @@ type Server struct {
 	// UploadDelay holds every file upload this long, so that concurrent
 	// uploads overlap and MaxConcurrentUploads can see them.
 	UploadDelay time.Duration
+	// LegacyUser answers GET /v2/user as an account not moved to teams
+	// (no version "northstar"): it has a personal account besides its teams.
+	LegacyUser bool
+	teams      []Team
+}
+
+// SetTeams replaces the user's teams.
+func (s *Server) SetTeams(teams ...Team) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.teams = slices.Clone(teams)
 }
 
 // New starts a fake on 127.0.0.1.
@@ -128,13 +152,14 @@ func New() *Server {
 	s := &Server{
 		failBuilds: map[string]string{}, failAliases: map[string]aliasFailure{}, staged: map[string]bool{},
 		projects: map[string]*project{}, files: map[string]map[string][]byte{},
-		deployments: map[string]*deployment{},
+		deployments: map[string]*deployment{}, teams: slices.Clone(DefaultTeams),
 	}
 	mux := http.NewServeMux()
 	route := func(pattern, op string, h func(w http.ResponseWriter, r *http.Request, body []byte)) {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) { s.serve(w, r, op, h) })
 	}
 	route("GET /v2/user", "getAuthUser", s.getAuthUser)
+	route("GET /v2/teams", "getTeams", s.getTeams)
 	route("GET /v9/projects/{idOrName}", "getProject", s.getProject)
 	route("POST /v11/projects", "createProject", s.createProject)
 	route("POST /v10/projects/{idOrName}/env", "createProjectEnv", s.createProjectEnv)
@@ -382,9 +407,54 @@ func (s *Server) nextID(prefix string) string {
 }
 
 func (s *Server) getAuthUser(w http.ResponseWriter, _ *http.Request, _ []byte) {
-	writeJSON(w, http.StatusOK, map[string]any{"user": map[string]any{
-		"id": "usr_fake", "email": "dev@example.com", "name": "Fake Developer", "username": "fakedev",
-		"defaultTeamId": nil, "version": "northstar"}})
+	user := map[string]any{"id": "usr_fake", "email": "dev@example.com", "name": "Fake Developer", "username": "fakedev",
+		"defaultTeamId": nil, "version": "northstar"}
+	if s.LegacyUser {
+		delete(user, "version")
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"user": user})
+}
+
+func (s *Server) getTeams(w http.ResponseWriter, r *http.Request, _ []byte) {
+	q := r.URL.Query()
+	num := func(name string, def int64) (int64, bool) {
+		v := q.Get(name)
+		if v == "" {
+			return def, true
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		return n, err == nil && n > 0
+	}
+	limit, ok1 := num("limit", 20)
+	since, ok2 := num("since", 0)
+	until, ok3 := num("until", 1<<62)
+	if !ok1 || !ok2 || !ok3 {
+		writeError(w, http.StatusBadRequest, "bad_request", "One of the provided values in the request query is invalid.")
+		return
+	}
+	teams := slices.Clone(s.teams)
+	sort.Slice(teams, func(i, j int) bool { return teams[i].CreatedAt > teams[j].CreatedAt })
+	var page []map[string]any
+	var last int64
+	more := false
+	for _, t := range teams {
+		if t.CreatedAt >= until || (since > 0 && t.CreatedAt <= since) {
+			continue
+		}
+		if int64(len(page)) == limit {
+			more = true
+			break
+		}
+		page = append(page, map[string]any{"id": t.ID, "slug": t.Slug, "name": t.Name, "avatar": nil, "createdAt": t.CreatedAt,
+			"membership": map[string]any{"role": "OWNER", "confirmed": true}})
+		last = t.CreatedAt
+	}
+	var next any
+	if more {
+		next = last
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"teams": append([]map[string]any{}, page...),
+		"pagination": map[string]any{"count": len(page), "next": next, "prev": nil}})
 }
 
 func (s *Server) findProject(idOrName string) *project {
