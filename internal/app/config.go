@@ -67,7 +67,7 @@ func ConfigVars() []ConfigVar {
 		{"LOG_LEVEL", "info", "info, or debug for more"},
 		{"RETURN_URL_ALLOWLIST", "(none)", "comma-separated origins an OAuth returnTo may point at"},
 		{"REFRESH_CONCURRENCY", strconv.Itoa(defaultConcurrency), "token-refresher's parallel checks"},
-		{"STREAM_SCHEDULER_CONCURRENCY", strconv.Itoa(defaultConcurrency), "livestreams the scheduler moves at once"},
+		{"STREAM_SCHEDULER_CONCURRENCY", strconv.Itoa(defaultStreamConcurrency), "livestreams the scheduler moves at once"},
 		{"MAX_DEPLOYMENTS_PER_HOUR", strconv.Itoa(deploy.DefaultMaxPerHour), "deployments accepted per user in any sliding hour"},
 		{"MAX_ROLLBACKS_PER_HOUR", strconv.Itoa(deploy.DefaultMaxRollbacksPerHour), "rollbacks accepted per user in any sliding hour (a window of their own)"},
 		{"DEPLOYMENT_TIMEOUT_MS", ms(deploy.DefaultTimeout), "how long a deployment may run before it is timed_out"},
@@ -85,6 +85,12 @@ func ConfigVars() []ConfigVar {
 // defaultConcurrency is how many due items a scheduled run works on at once.
 const defaultConcurrency = 8
 
+// defaultStreamConcurrency is how many livestreams stream-scheduler moves
+// at once: enough for 1,000 go-lives due in the same second to be sent
+// within 5 s when each takes its platform ≈ 150 ms and the table a few
+// writes (see BENCHMARKS.md, "On time"); the goroutines mostly wait.
+const defaultStreamConcurrency = 200
+
 // LoadConfig reads and checks the configuration. Every bad value is
 // reported at once, each naming its variable.
 func LoadConfig(getenv Getenv) (Config, error) {
@@ -96,7 +102,7 @@ func LoadConfig(getenv Getenv) (Config, error) {
 		ReturnAllowlist: splitList(getenv("RETURN_URL_ALLOWLIST")),
 
 		RefreshConcurrency:         r.positive("REFRESH_CONCURRENCY", defaultConcurrency),
-		StreamSchedulerConcurrency: r.positive("STREAM_SCHEDULER_CONCURRENCY", defaultConcurrency),
+		StreamSchedulerConcurrency: r.positive("STREAM_SCHEDULER_CONCURRENCY", defaultStreamConcurrency),
 
 		MaxDeploymentsPerHour:     r.positive("MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour),
 		MaxRollbacksPerHour:       r.positive("MAX_ROLLBACKS_PER_HOUR", deploy.DefaultMaxRollbacksPerHour),

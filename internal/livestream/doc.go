@@ -71,11 +71,24 @@
 //
 // A livestream that has something due (its start, its end, a target's
 // retry, or a claim's lease running out) is listed in the table's index of
-// due work at the minute it is due; the scheduler queries the index for
-// everything due up to the minute of its run, with bounded concurrency,
-// and takes no new livestream when its deadline is within 10 seconds.
-// Times are at minute precision: a run at any second of a minute does what
-// is due within that minute. An entry leaves the index when nothing is due.
+// due work at the minute it is due; the scheduler, ticked every minute,
+// queries the index for everything due up to its horizon (the next tick
+// and 15 s more: consecutive runs overlap by 15 s, more than a tick's
+// delivery delay), reads those livestreams and fetches their tokens
+// ahead, then waits for each one's second, soonest first, with bounded
+// concurrency, and acts at it: each go-live or end request is sent at or
+// after its time, never before, and within 5 s of it (BENCHMARKS.md, "On
+// time", measures 1,000 due in the same second). A run takes no new
+// livestream when acting on it would eat into the 10 seconds it keeps
+// before its deadline. An entry leaves the index when nothing is due.
+//
+// The minute schedule was kept rather than one EventBridge Scheduler
+// schedule per start and end: those would have to be created, moved and
+// deleted with every create, change, cancel and retry (more calls, more
+// IAM, more ways to be out of step with the table), each is delivered
+// within a minute only with no flexible window, and the table would still
+// have to be the one truth for exactly-once. One query a minute and a wait
+// in the run keep the table the only schedule.
 //
 // # Platforms
 //

@@ -174,7 +174,6 @@ type Ingest struct {
 // Minute is the scheduler's precision: a time's minute, in UTC.
 func Minute(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) }
 
-// dueBy reports whether something due at t is due in a run at now: the
-// scheduler works at minute precision, so a run at any second of a minute
-// does what is due within that minute.
-func dueBy(t, now time.Time) bool { return !t.IsZero() && !Minute(t).After(Minute(now)) }
+// dueBy reports whether something due at t is due at now: at its second,
+// never before (the scheduler waits for it; see RunDue).
+func dueBy(t, now time.Time) bool { return !t.IsZero() && !t.After(now) }
