@@ -66,7 +66,7 @@ func (s *Scheduler) loop(ctx context.Context, sc Schedule) {
 	defer timer.Stop()
 	// Each tick fires on its own, as EventBridge invokes a function each
 	// time whether or not the last run has ended: a run may outlast the
-	// rate (stream-scheduler waits for what is due up to 75 s ahead).
+	// rate (stream-scheduler waits for what is due up to 90 s ahead).
 	var runs sync.WaitGroup
 	defer runs.Wait()
 	for {

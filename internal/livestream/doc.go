@@ -73,8 +73,8 @@
 // retry, or a claim's lease running out) is listed in the table's index of
 // due work at the minute it is due; the scheduler, ticked every minute,
 // queries the index for everything due up to its horizon (the next tick
-// and 15 s more: consecutive runs overlap by 15 s, more than a tick's
-// delivery delay), reads those livestreams and fetches their tokens
+// and 30 s more: consecutive runs overlap by 30 s, more than a tick is
+// usually delivered late), reads those livestreams and fetches their tokens
 // ahead, then waits for each one's second, soonest first, with bounded
 // concurrency, and acts at it: each go-live or end request is sent at or
 // after its time, never before, and within 5 s of it (BENCHMARKS.md, "On
@@ -85,10 +85,12 @@
 // The minute schedule was kept rather than one EventBridge Scheduler
 // schedule per start and end: those would have to be created, moved and
 // deleted with every create, change, cancel and retry (more calls, more
-// IAM, more ways to be out of step with the table), each is delivered
-// within a minute only with no flexible window, and the table would still
-// have to be the one truth for exactly-once. One query a minute and a wait
-// in the run keep the table the only schedule.
+// IAM, more ways to be out of step with the table), and they would not be
+// on time either: "All schedule types on EventBridge Scheduler invoke
+// their targets with 60 second precision" (EventBridge Scheduler User
+// Guide, Schedule types), so the invoked function would still have to
+// wait for the second. One query a minute and a wait in the run keep the
+// table the only schedule.
 //
 // # Platforms
 //

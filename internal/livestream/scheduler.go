@@ -33,8 +33,7 @@ type dueItem struct {
 // next tick and Lead more, so that consecutive runs' windows overlap by
 // Lead and what is due just after a tick is waited for, on its second, by
 // the run before, however late (within Lead) the next tick is delivered.
-// The tick need not fall on a whole minute (a rate rule fires at the
-// second it was created).
+// now is the tick's scheduled time; it need not fall on a whole minute.
 func (s *Service) Horizon(now time.Time) time.Time {
 	return now.Add(time.Minute + s.cfg.Lead)
 }

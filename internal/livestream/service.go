@@ -83,9 +83,9 @@ type Config struct {
 	RetryBase   time.Duration // the first retry's delay, doubled each time (1 min)
 	RetryCap    time.Duration // the longest delay between retries (15 min)
 	StartGrace  time.Duration // how far in the past a new scheduledStart may be (1 min)
-	// Lead is how far into the minute after next a scheduler run looks
-	// (15 s; see Horizon): more than a scheduled tick's delivery delay, so
-	// what is due early in a minute is waited for by the run before.
+	// Lead is how far past the next tick a scheduler run looks (30 s; see
+	// Horizon): more than a tick is usually delivered late, so what is due
+	// just after a tick is waited for by the run before.
 	Lead time.Duration
 	// SleepUntil waits until the clock (Now) reads t, or ctx is done; the
 	// default sleeps on a timer (tests move their clock instead).
@@ -114,7 +114,7 @@ func New(cfg Config) *Service {
 	def(&cfg.RetryBase, time.Minute)
 	def(&cfg.RetryCap, 15*time.Minute)
 	def(&cfg.StartGrace, time.Minute)
-	def(&cfg.Lead, 15*time.Second)
+	def(&cfg.Lead, 30*time.Second)
 	if cfg.SleepUntil == nil {
 		now := cfg.Now
 		cfg.SleepUntil = func(ctx context.Context, t time.Time) error {
