@@ -249,7 +249,7 @@ func TestARunThatDiedIsResumedWithoutRepeatingWhatItDid(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Runs whose window ends before its lease does leave it alone.
-	e.clock.Advance(30 * time.Second)
+	e.clock.Advance(10 * time.Second)
 	if rep := e.run(); rep.Done != 0 {
 		t.Fatalf("a run took a livestream another run holds: %+v", rep)
 	}
