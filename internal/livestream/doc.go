@@ -58,14 +58,19 @@
 // stored and no other claim is live. Of any number of concurrent runs,
 // exactly one wins; the others do nothing. The winner works on each target
 // whose state calls for it (a start skips targets already live),
-// recording each target's result at once with a write conditioned on its
-// claim, then writes the settled status and next due time and gives the
-// claim up. If a run dies, its claim runs out and the next run resumes:
+// recording each set-up or cancellation at once with a write conditioned
+// on its claim (a go-live or an end is recorded by the last write: it is
+// harmless to repeat), then writes the settled status and next due time
+// and gives the claim up. The scheduler claims a livestream it read ahead
+// before its due second, with a lease from that second, so that only the
+// platform calls are left for the second itself; meanwhile a change or
+// cancellation through the API answers livestream_busy (try again in a
+// moment). If a run dies, its claim runs out and the next run resumes:
 // targets already done are not done again. (A run that dies between a
 // platform's answer and the write of it makes its successor repeat that
-// one call: going live and ending are harmless to repeat at every
-// platform; a repeated set-up leaves the first broadcast behind, since no
-// platform here takes an idempotency key.)
+// call: going live and ending are harmless to repeat at every platform; a
+// repeated set-up leaves the first broadcast behind, since no platform
+// here takes an idempotency key.)
 //
 // # Scheduling
 //

@@ -144,9 +144,14 @@ var errClaimLost = apperr.E(apperr.Conflict, apperr.CodeLivestreamBusy, "the liv
 // conditional write: of any number of runs that read the same version,
 // exactly one wins; the others get a conflict and must do nothing.
 func (s *Service) claim(ctx context.Context, ls *Livestream, next Status, now time.Time) (string, error) {
+	return s.claimUntil(ctx, ls, next, now, now.Add(s.cfg.Lease))
+}
+
+// claimUntil is claim with a lease that lasts until until.
+func (s *Service) claimUntil(ctx context.Context, ls *Livestream, next Status, now, until time.Time) (string, error) {
 	prev := *ls
 	owner := newOwner()
-	ls.Status, ls.ClaimOwner, ls.ClaimUntil = next, owner, now.Add(s.cfg.Lease)
+	ls.Status, ls.ClaimOwner, ls.ClaimUntil = next, owner, until
 	ls.DueAt = ls.ClaimUntil // if this run dies, the scheduler resumes after the lease
 	ls.UpdatedAt = now
 	if err := s.cfg.Repo.Save(ctx, ls, Guard{Version: prev.Version, Now: now}); err != nil {
@@ -400,6 +405,12 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 	}
 
 	b := platform.Broadcast{ExternalID: t.ExternalID, WatchURL: t.WatchURL, IngestURL: t.IngestURL, StreamKey: key, Extra: t.Extra}
+	// A go-live or an end is recorded by the run's release, not at once: a
+	// successor that repeats it after this run died does no harm (both are
+	// harmless to repeat at every platform; see the package doc), and at
+	// the second many livestreams are due, one write fewer each keeps the
+	// requests on time.
+	recordNow := o != opGoLive && o != opEnd
 	switch o {
 	case opGoLive:
 		if err := goLive(ctx, bc, token, b); err != nil {
@@ -425,6 +436,10 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 			err = call(cancelAt(ctx, bc, token, b))
 		}
 		s.cleanedUp(ls, t, err)
+	}
+	if !recordNow {
+		t.UpdatedAt = now
+		return sealedOut, nil
 	}
 	return sealedOut, record(nil)
 }

@@ -22,11 +22,15 @@ const (
 )
 
 // dueItem is a livestream a run will act on, read ahead of its time, with
-// the credentials its targets will need already in hand.
+// the credentials its targets will need already in hand and, when no other
+// claim held it, claimed ahead (owner), so that nothing but the platform
+// calls is left for its second.
 type dueItem struct {
 	ls    *Livestream
 	when  time.Time // its DueAt: the second its next step is due
 	creds map[platform.ID]connection.Credentials
+	owner string // this run's claim, taken ahead; "" when it is taken at when
+	prev  Status // the status before the claim ahead, to give it back
 }
 
 // Horizon is how far ahead a run ticked at now looks: the minute to the
@@ -71,18 +75,21 @@ func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (_
 	slots := make(chan struct{}, concurrency)
 	for _, it := range items {
 		if shortOfTime(ctx, it.when, s.now()) {
+			s.giveBack(ctx, it)
 			count(func(r *run.Report) { r.Skipped++ })
 			continue
 		}
 		select {
 		case slots <- struct{}{}:
 		case <-ctx.Done():
+			s.giveBack(ctx, it)
 			count(func(r *run.Report) { r.Skipped++ })
 			continue
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
 			if shortOfTime(ctx, it.when, s.now()) || s.cfg.SleepUntil(ctx, it.when) != nil {
+				s.giveBack(ctx, it)
 				count(func(r *run.Report) { r.Skipped++ })
 				return
 			}
@@ -136,7 +143,9 @@ func (s *Service) load(ctx context.Context, refs []DueRef, horizon time.Time, co
 			keep := err == nil && !ls.DueAt.IsZero() && !ls.DueAt.After(horizon)
 			var it *dueItem
 			if keep {
-				it = &dueItem{ls: ls, when: ls.DueAt, creds: s.prefetch(ctx, ls)}
+				it = &dueItem{ls: ls, when: ls.DueAt}
+				s.claimAhead(ctx, it)
+				it.creds = s.prefetch(ctx, ls)
 			}
 			mu.Lock()
 			defer mu.Unlock()
@@ -196,6 +205,9 @@ func (s *Service) advance(ctx context.Context, it *dueItem, now time.Time) (func
 	contended := func(r *run.Report) { r.Unchanged++ }
 	failed := func(r *run.Report) { r.Failed++ }
 	ls := it.ls
+	if it.owner != "" {
+		return s.act(ctx, ls, it.owner, now, it.creds)
+	}
 	for attempt := 0; ; attempt++ {
 		phase, ok := s.plan(ls, now)
 		if !ok {
@@ -218,12 +230,67 @@ func (s *Service) advance(ctx context.Context, it *dueItem, now time.Time) (func
 		if err != nil {
 			return failed, err
 		}
-		if err := s.drive(ctx, ls, owner, now, it.creds); err != nil {
-			return failed, err
+		return s.act(ctx, ls, owner, now, it.creds)
+	}
+}
+
+// act does, under owner's claim, what the livestream's phase asks of its
+// targets, and releases it.
+func (s *Service) act(ctx context.Context, ls *Livestream, owner string, now time.Time, creds map[platform.ID]connection.Credentials) (func(*run.Report), error) {
+	failed := func(r *run.Report) { r.Failed++ }
+	if err := s.drive(ctx, ls, owner, now, creds); err != nil {
+		return failed, err
+	}
+	if err := s.release(ctx, ls, owner, now); err != nil {
+		return failed, err
+	}
+	return func(r *run.Report) { r.Done++ }, nil
+}
+
+// claimAhead claims a livestream read ahead of its due time, in the phase
+// it will be in then, with a lease from that time: the conditional write
+// is done before the second, and a later run leaves it alone. A
+// livestream another claim still holds (one that runs out at when: a run
+// that died) is claimed at when instead, as is one that changed since it
+// was read (the claim's condition failed).
+func (s *Service) claimAhead(ctx context.Context, it *dueItem) {
+	now := s.now()
+	if it.ls.claimed(now) || !it.when.After(now) {
+		return
+	}
+	phase, ok := s.plan(it.ls, it.when)
+	if !ok {
+		return
+	}
+	prev := it.ls.Status
+	owner, err := s.claimUntil(ctx, it.ls, phase, now, it.when.Add(s.cfg.Lease))
+	if err != nil {
+		if !IsConflict(err) {
+			s.cfg.Logger.Warn("claiming a livestream ahead failed; it is claimed at its time", slog.String("livestream", it.ls.ID),
+				slog.String("error", err.Error()))
 		}
-		if err := s.release(ctx, ls, owner, now); err != nil {
-			return failed, err
+		if fresh, gerr := s.cfg.Repo.Get(ctx, it.ls.Tenant, it.ls.ID); gerr == nil {
+			it.ls = fresh
 		}
-		return func(r *run.Report) { r.Done++ }, nil
+		return
+	}
+	it.owner, it.prev = owner, prev
+}
+
+// giveBack undoes a claim taken ahead that the run cannot act on after
+// all (its deadline is near), so the next run takes the livestream at once
+// rather than when the lease runs out.
+func (s *Service) giveBack(ctx context.Context, it *dueItem) {
+	if it.owner == "" {
+		return
+	}
+	ls, now := it.ls, s.now()
+	ls.Status, ls.ClaimOwner, ls.ClaimUntil, ls.UpdatedAt = it.prev, "", time.Time{}, now
+	ls.DueAt = s.dueAt(ls, now)
+	wctx, cancel := writeContext(ctx)
+	defer cancel()
+	if err := s.cfg.Repo.Save(wctx, ls, Guard{Owner: it.owner}); err != nil {
+		s.cfg.Logger.Warn("giving back a claim failed; it runs out by itself", slog.String("livestream", ls.ID),
+			slog.String("error", err.Error()))
 	}
 }

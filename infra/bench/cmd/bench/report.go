@@ -86,6 +86,7 @@ type results struct {
 	settings          loadSettings
 	runs              int
 	problems          []string // things that went wrong outside a measurement
+	onTime            onTimeResult
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20)) }
@@ -263,6 +264,7 @@ func (r *results) budgets() []budget {
 		b.measured = fmt.Sprintf("worst %s %.2f×; %d of %d routes over", worst, worstRatio, over, held)
 	}
 	out = append(out, b)
+	out = append(out, r.onTime.budget())
 	return out
 }
 
@@ -330,6 +332,7 @@ func (r *results) write(path string, budgets []budget) error {
 	r.writeInits(p)
 	r.writeRoundTrips(p)
 	r.writeLatency(p)
+	r.onTime.write(p)
 
 	p("## Not measured\n\n")
 	nothing := true

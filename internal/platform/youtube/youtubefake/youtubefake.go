@@ -33,6 +33,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
@@ -128,6 +129,7 @@ type Server struct {
 	channelID  string
 	channel    string
 	noChannel  bool
+	latency    atomic.Int64 // nanoseconds each answer waits, outside the lock
 }
 
 // New starts a fake on 127.0.0.1.
@@ -337,7 +339,14 @@ func route(method, p string) string {
 	return ""
 }
 
+// SetLatency makes every answer wait d before it is worked out, as a
+// distant API would (benchmarks); requests wait in parallel.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
 func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
+	if d := time.Duration(s.latency.Load()); d > 0 {
+		time.Sleep(d)
+	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	op := ""
 	if rel, ok := strings.CutPrefix(r.URL.Path, BasePath); ok {
