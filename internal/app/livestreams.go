@@ -24,6 +24,7 @@ func (d *Deps) livestreamService(ctx context.Context) (*livestream.Service, erro
 	}
 	return livestream.New(livestream.Config{
 		Repo:         d.Store.Livestreams(),
+		Ingests:      d.Store.Ingests(),
 		Tokens:       conns,
 		Vault:        v,
 		Broadcasters: ofKind[platform.Broadcaster](d.clients(), platform.KindLivestream),

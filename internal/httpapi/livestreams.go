@@ -190,6 +190,7 @@ type ingestTargetView struct {
 	Platform  string  `json:"platform"`
 	IngestURL *string `json:"ingestUrl"`
 	StreamKey *string `json:"streamKey"`
+	Stable    bool    `json:"stable"`
 }
 
 // getLivestreamIngest is the one answer that carries stream keys.
@@ -200,7 +201,7 @@ func (a *API) getLivestreamIngest(ctx context.Context, r *Request) (*Response, e
 	}
 	targets := make([]ingestTargetView, len(list))
 	for i, in := range list {
-		targets[i] = ingestTargetView{Platform: string(in.Platform), IngestURL: orNull(in.IngestURL), StreamKey: orNull(in.StreamKey)}
+		targets[i] = ingestTargetView{Platform: string(in.Platform), IngestURL: orNull(in.IngestURL), StreamKey: orNull(in.StreamKey), Stable: in.Stable}
 	}
 	return JSON(http.StatusOK, map[string]any{"targets": targets}), nil
 }

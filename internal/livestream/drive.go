@@ -458,15 +458,30 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 	}
 	if t.UserIngest {
 		spec.IngestURL, spec.StreamKey = t.IngestURL, userKey
+	} else {
+		kept, err := s.keptIngest(ctx, ls.Tenant, bc, t.Platform, token, ls.Title)
+		if err != nil {
+			return nil, "", err
+		}
+		spec.Ingest = kept
 	}
 	b, err := bc.Provision(ctx, token, spec)
+	if spec.Ingest != nil && platform.ReasonOf(err) == platform.ReasonNotFound {
+		// The platform no longer has the kept ingest (deleted by the user):
+		// keep a new one, once. The encoder's key changes this one time.
+		s.forgetIngest(ctx, ls.Tenant, t.Platform, spec.Ingest.ID)
+		if spec.Ingest, err = s.keptIngest(ctx, ls.Tenant, bc, t.Platform, token, ls.Title); err != nil {
+			return nil, "", err
+		}
+		b, err = bc.Provision(ctx, token, spec)
+	}
 	if b.ExternalID != "" {
 		t.ExternalID = b.ExternalID
 	}
 	if err != nil {
 		return nil, "", platform.Redact(err, b.StreamKey)
 	}
-	t.WatchURL, t.IngestURL, t.Extra = b.WatchURL, b.IngestURL, b.Extra
+	t.WatchURL, t.IngestURL, t.Extra, t.StableKey = b.WatchURL, b.IngestURL, b.Extra, b.StableKey
 	if t.UserIngest {
 		return nil, "", nil
 	}

@@ -136,7 +136,7 @@ func newEnv(t *testing.T, opts ...func(*dynamodb.Options)) *env {
 	e.stamps = &stamps{clock: e.clock, next: http.DefaultTransport}
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: e.stamps}
 	e.cfg = livestream.Config{
-		Repo: e.fix.Store.Livestreams(), Tokens: e.conns, Vault: e.vault, Logger: logger, Now: e.clock.Now, SleepUntil: e.clock.SleepUntil,
+		Repo: e.fix.Store.Livestreams(), Ingests: e.fix.Store.Ingests(), Tokens: e.conns, Vault: e.vault, Logger: logger, Now: e.clock.Now, SleepUntil: e.clock.SleepUntil,
 		Broadcasters: map[platform.ID]platform.Broadcaster{
 			platform.YouTube:   youtube.New(hc, e.yt.URL, youtube.WithClock(e.clock.Now)),
 			platform.Facebook:  facebook.New(hc, e.fb.URL),

@@ -65,6 +65,10 @@ type Target struct {
 	IngestURL  string
 	Extra      map[string]string // the platform's other ids (never a secret)
 	UserIngest bool              // the ingest URL and key came from the user (Instagram)
+	// StableKey: the ingest URL and stream key are the account's, the same
+	// for its next livestreams (a kept ingest, Restream's one key); false:
+	// they are this broadcast's own and change with the next one.
+	StableKey bool
 	// Destination is where at the platform it publishes, for platforms
 	// whose account can publish in more than one place: a Facebook Page id;
 	// "" is the account's own profile.
@@ -169,6 +173,7 @@ type Ingest struct {
 	Platform  platform.ID
 	IngestURL string
 	StreamKey string
+	Stable    bool // the same URL and key as the account's other livestreams (Target.StableKey)
 }
 
 // Minute is the scheduler's precision: a time's minute, in UTC.

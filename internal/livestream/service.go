@@ -71,7 +71,11 @@ type Tokens interface {
 
 // Config is what a Service is built from.
 type Config struct {
-	Repo         Repo
+	Repo Repo
+	// Ingests keeps one ingest per tenant and platform where the platform
+	// can bind many broadcasts to one (platform.IngestKeeper); nil: every
+	// broadcast gets its own.
+	Ingests      IngestRepo
 	Tokens       Tokens
 	Vault        vault.Sealer
 	Broadcasters map[platform.ID]platform.Broadcaster
@@ -235,7 +239,7 @@ func (s *Service) Ingest(ctx context.Context, tenant, id string) (_ []Ingest, er
 	}
 	out := make([]Ingest, 0, len(ls.Targets))
 	for _, t := range ls.Targets {
-		in := Ingest{Platform: t.Platform}
+		in := Ingest{Platform: t.Platform, Stable: t.StableKey}
 		if t.IngestURL != "" {
 			key, err := s.openKey(ctx, ls, t.Platform)
 			if err != nil {

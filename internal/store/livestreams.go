@@ -227,6 +227,9 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 	if t.UserIngest {
 		m["userIngest"] = Bool(true)
 	}
+	if t.StableKey {
+		m["stableKey"] = Bool(true)
+	}
 	if t.MadeForKids != nil {
 		m["madeForKids"] = Bool(*t.MadeForKids)
 	}
@@ -289,7 +292,7 @@ func targetFromItem(m Item) livestream.Target {
 		Privacy: GetS(m, "privacy"), Destination: GetS(m, "destination"), ExternalID: GetS(m, "externalId"), WatchURL: GetS(m, "watchUrl"),
 		IngestURL: GetS(m, "ingestUrl"), UserIngest: GetBool(m, "userIngest"), Step: livestream.Step(GetS(m, "step")),
 		Attempts: int(GetN(m, "attempts")), NextAttemptAt: GetT(m, "nextAttemptAt"), UpdatedAt: GetT(m, "updatedAt"),
-		AutoStop: GetBool(m, "autoStop"),
+		AutoStop: GetBool(m, "autoStop"), StableKey: GetBool(m, "stableKey"),
 	}
 	if v, ok := m["madeForKids"].(*types.AttributeValueMemberBOOL); ok {
 		kids := v.Value

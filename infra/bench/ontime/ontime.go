@@ -69,6 +69,9 @@ func (r Result) Within(bound time.Duration) bool {
 	return len(r.Late) == r.Livestreams && r.Late[0] >= 0 && r.Late[len(r.Late)-1] <= bound
 }
 
+// youTube is the platform measured, named through its fake.
+const youTube = platform.ID(youtubefake.PlatformID)
+
 // clock is the real time shifted, so that a start set up minutes ahead
 // arrives a few seconds after the run begins.
 type clock struct{ shift atomic.Int64 }
@@ -109,7 +112,7 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 	conns := connection.New(connection.Config{Repo: o.Store.Connections(), Vault: o.Vault, Now: clk.Now})
 	svc := livestream.New(livestream.Config{
 		Repo: o.Store.Livestreams(), Tokens: conns, Vault: o.Vault, Now: clk.Now,
-		Broadcasters: map[platform.ID]platform.Broadcaster{platform.YouTube: youtube.New(hc, yt.URL)},
+		Broadcasters: map[platform.ID]platform.Broadcaster{youTube: youtube.New(hc, yt.URL)},
 	})
 
 	tenants := (o.Livestreams + o.PerTenant - 1) / o.PerTenant
@@ -159,13 +162,13 @@ func connect(ctx context.Context, o Options, tenant string) error {
 	if err != nil {
 		return err
 	}
-	sealed, err := o.Vault.Seal(ctx, raw, vault.Context(tenant, string(platform.YouTube), vault.PurposeTokenSet, "connection"))
+	sealed, err := o.Vault.Seal(ctx, raw, vault.Context(tenant, string(youTube), vault.PurposeTokenSet, "connection"))
 	if err != nil {
 		return err
 	}
 	now := time.Now()
 	return o.Store.Connections().Save(ctx, &connection.Connection{
-		Tenant: tenant, Platform: platform.YouTube, Status: connection.StatusConnected, AuthType: connection.AuthOAuth2,
+		Tenant: tenant, Platform: youTube, Status: connection.StatusConnected, AuthType: connection.AuthOAuth2,
 		AccountID: "acct-" + tenant, Sealed: sealed, ConnectedAt: now, UpdatedAt: now,
 	}, "")
 }
@@ -184,7 +187,7 @@ func createAll(ctx context.Context, svc *livestream.Service, run string, start t
 			defer func() { <-slots }()
 			_, err := svc.Create(ctx, fmt.Sprintf("%s-%d", run, i/o.PerTenant), "bench", livestream.CreateInput{
 				Title: fmt.Sprintf("Sunday service %d", i), ScheduledStart: start, ScheduledEnd: start.Add(time.Hour),
-				Targets: []livestream.TargetInput{{Platform: string(platform.YouTube), MadeForKids: new(false)}},
+				Targets: []livestream.TargetInput{{Platform: string(youTube), MadeForKids: new(false)}},
 			})
 			if err != nil {
 				mu.Lock()

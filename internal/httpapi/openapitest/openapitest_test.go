@@ -251,7 +251,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 		{apitest.Event("GET", "/livestreams?status=scheduled&limit=10&cursor=abc", as), jsonAnswer(200, `{"items":[`+livestream+`],"nextCursor":"def"}`)},
 		{apitest.Event("PATCH", "/livestreams/ls-1", as, apitest.Body(`{"title":"Sunday worship","scheduledEnd":null}`)), jsonAnswer(200, livestream)},
 		{apitest.Event("GET", "/livestreams/ls-1/ingest", as), jsonAnswer(200,
-			`{"targets":[{"platform":"youtube","ingestUrl":"rtmp://a.rtmp.youtube.com/live2","streamKey":"k-1"},{"platform":"facebook","ingestUrl":null,"streamKey":null}]}`)},
+			`{"targets":[{"platform":"youtube","ingestUrl":"rtmp://a.rtmp.youtube.com/live2","streamKey":"k-1","stable":true},{"platform":"facebook","ingestUrl":null,"streamKey":null,"stable":false}]}`)},
 		{apitest.Event("DELETE", "/livestreams/ls-1", as), events.APIGatewayV2HTTPResponse{StatusCode: 204}},
 		{apitest.Event("POST", "/meetings", as, apitest.Body(`{"title":"Elders","startTime":"2026-01-05T18:00:00Z","durationMinutes":60,"timezone":"America/Chicago","targets":[{"platform":"zoom"}]}`)),
 			located(jsonAnswer(201, meeting), "/meetings/m-1")},
