@@ -51,7 +51,7 @@ type Result struct {
 	Report run.Report
 	// Run is how long the whole run took, from its tick.
 	Run  time.Duration
-	Live        int // broadcasts live at the fake afterwards
+	Live int // broadcasts live at the fake afterwards
 }
 
 // Percentile is the p-th percentile (0–100) of Late.
