@@ -23,6 +23,7 @@ type LivestreamService interface {
 	Start(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
 	End(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
 	Cancel(ctx context.Context, tenant, id string) error
+	Check(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
 	Destinations(ctx context.Context, tenant, platform string) ([]platform.Destination, error)
 }
 
@@ -39,6 +40,7 @@ func (a *API) livestreamRoutes() []Route {
 		{Method: "GET", Path: "/livestreams/{id}/ingest", Operation: "getLivestreamIngest", Function: FnLivestreams, handler: wired(ls, a.getLivestreamIngest)},
 		{Method: "POST", Path: "/livestreams/{id}/start", Operation: "startLivestream", Function: FnLivestreams, handler: wired(ls, a.startLivestream)},
 		{Method: "POST", Path: "/livestreams/{id}/end", Operation: "endLivestream", Function: FnLivestreams, handler: wired(ls, a.endLivestream)},
+		{Method: "POST", Path: "/livestreams/{id}/check", Operation: "checkLivestream", Function: FnLivestreams, handler: wired(ls, a.checkLivestream)},
 		{Method: "GET", Path: "/connections/{platform}/destinations", Operation: "listConnectionDestinations", Function: FnLivestreams, handler: wired(ls, a.listConnectionDestinations)},
 	}
 }
@@ -55,6 +57,15 @@ type livestreamTargetView struct {
 	Note          *string        `json:"note"`
 	MadeForKids   *bool          `json:"madeForKids,omitempty"`
 	AutoStop      *bool          `json:"autoStop,omitempty"`
+	Checks        []checkView    `json:"checks"`
+}
+
+// checkView is one preflight check of a target.
+type checkView struct {
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	At      string `json:"at"`
 }
 
 type livestreamView struct {
@@ -88,7 +99,10 @@ func viewLivestream(ls *livestream.Livestream) livestreamView {
 		tv := livestreamTargetView{
 			Platform: string(t.Platform), Destination: orNull(t.Destination), Status: string(t.Status), ExternalID: orNull(t.ExternalID),
 			WatchURL: orNull(t.WatchURL), Attempts: t.Attempts, NextAttemptAt: timePtr(t.NextAttemptAt),
-			Note: orNull(livestream.Note(t.Platform)),
+			Note: orNull(livestream.Note(t.Platform)), Checks: make([]checkView, len(t.Checks)),
+		}
+		for j, c := range t.Checks {
+			tv.Checks[j] = checkView{Name: c.Name, Status: string(c.Status), Message: c.Message, At: *timePtr(c.At)}
 		}
 		if t.MadeForKids != nil { // YouTube's settings, shown on YouTube targets only
 			kids, autoStop := *t.MadeForKids, t.AutoStop
@@ -266,6 +280,15 @@ func (a *API) startLivestream(ctx context.Context, r *Request) (*Response, error
 
 func (a *API) endLivestream(ctx context.Context, r *Request) (*Response, error) {
 	ls, err := a.svc.Livestreams.End(ctx, r.Identity.Tenant, r.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewLivestream(ls)), nil
+}
+
+// checkLivestream runs the preflight checks now (see livestream.Check).
+func (a *API) checkLivestream(ctx context.Context, r *Request) (*Response, error) {
+	ls, err := a.svc.Livestreams.Check(ctx, r.Identity.Tenant, r.Param("id"))
 	if err != nil {
 		return nil, err
 	}

@@ -229,6 +229,7 @@ func (s *Service) dueAt(ls *Livestream, now time.Time) time.Time {
 	switch ls.Status {
 	case StatusScheduled:
 		consider(ls.ScheduledStart)
+		consider(nextCheck(ls))
 	case StatusLive:
 		consider(ls.ScheduledEnd)
 	case StatusFailed:

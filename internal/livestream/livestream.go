@@ -86,6 +86,8 @@ type Target struct {
 	NextAttemptAt time.Time
 	LastError     *LastError
 	UpdatedAt     time.Time
+	// Checks are the latest preflight's results (see Check).
+	Checks []Check
 }
 
 // retrying reports whether the scheduler will try the target again.
@@ -124,6 +126,8 @@ type Livestream struct {
 	// or to answer the ingest route.
 	SealedKeys map[platform.ID][]byte
 
+	// CheckedAt is when the latest preflight ran (zero: never).
+	CheckedAt time.Time
 	// DueAt is when the scheduler should next look at it (zero: never).
 	DueAt time.Time
 	// ClaimOwner holds the livestream until ClaimUntil: only the owner

@@ -31,6 +31,9 @@ type dueItem struct {
 	creds map[platform.ID]connection.Credentials
 	owner string // this run's claim, taken ahead; "" when it is taken at when
 	prev  Status // the status before the claim ahead, to give it back
+	// horizon is the run's: a preflight that leaves the livestream due
+	// again within it (its start) is followed by that, in the same run.
+	horizon time.Time
 }
 
 // Horizon is how far ahead a run ticked at now looks: the minute to the
@@ -143,7 +146,7 @@ func (s *Service) load(ctx context.Context, refs []DueRef, horizon time.Time, co
 			keep := err == nil && !ls.DueAt.IsZero() && !ls.DueAt.After(horizon)
 			var it *dueItem
 			if keep {
-				it = &dueItem{ls: ls, when: ls.DueAt}
+				it = &dueItem{ls: ls, when: ls.DueAt, horizon: horizon}
 				s.claimAhead(ctx, it)
 				it.creds = s.prefetch(ctx, ls)
 			}
@@ -210,6 +213,24 @@ func (s *Service) advance(ctx context.Context, it *dueItem, now time.Time) (func
 	}
 	for attempt := 0; ; attempt++ {
 		phase, ok := s.plan(ls, now)
+		if !ok && checkDue(ls, now) && !ls.claimed(now) {
+			// A preflight: no claim, a versioned write of the results.
+			err := s.preflight(ctx, ls, now)
+			if IsConflict(err) {
+				return contended, nil // changed meanwhile: its next due time says when
+			}
+			if err != nil {
+				return failed, err
+			}
+			// Due again within this run's window (a start soon after a late
+			// preflight): wait for it here, as the next run would not.
+			next := ls.DueAt
+			if next.IsZero() || next.After(it.horizon) || shortOfTime(ctx, next, s.now()) || s.cfg.SleepUntil(ctx, next) != nil {
+				return func(r *run.Report) { r.Done++ }, nil
+			}
+			now, attempt = s.now(), -1
+			continue
+		}
 		if !ok {
 			return contended, nil // another run did it, or it changed
 		}

@@ -30,8 +30,11 @@ func TestTheSchedulerStartsEveryTargetAtItsStartAndEndsThemAtItsEnd(t *testing.T
 	// of the minute before reads it, waits for the start's second and
 	// sends the go-live requests then: never before, within 5 s after.
 	e.at(ls.ScheduledStart.Add(-2 * time.Minute))
+	if rep := e.run(); rep.Found != 1 || rep.Done != 1 || len(e.stamps.goLiveTimes()) != 0 {
+		t.Fatalf("a run two minutes before the start (the preflight, not yet run): %+v", rep)
+	}
 	if rep := e.run(); rep.Found != 0 {
-		t.Fatalf("a run two minutes before the start found %+v", rep)
+		t.Fatalf("a second run two minutes before the start found %+v", rep)
 	}
 	e.at(ls.ScheduledStart.Add(-time.Minute + 3*time.Second))
 	if rep := e.run(); rep.Found != 1 || rep.Done != 1 {

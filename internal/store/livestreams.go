@@ -70,7 +70,7 @@ func (r liveRepo) Get(ctx context.Context, tenant, id string) (*livestream.Lives
 // stream keys (streamKey_<platform>), which no list shows.
 var liveListAttrs = []string{
 	"tenant", "id", "title", "description", "scheduledStart", "scheduledEnd", "status", "startedAt", "endedAt",
-	"createdAt", "updatedAt", "createdBy", "dueAt", "claimOwner", "claimUntil", AttrVersion, "targets",
+	"createdAt", "updatedAt", "createdBy", "dueAt", "claimOwner", "claimUntil", AttrVersion, "targets", "checkedAt",
 }
 
 // List pages through a tenant's livestreams, newest first, without their
@@ -121,7 +121,7 @@ func (r liveRepo) Save(ctx context.Context, ls *livestream.Livestream, g livestr
 	}
 	// The attributes a livestream may lack are removed when it has no value.
 	optional := []string{"description", "scheduledEnd", "startedAt", "endedAt", "createdBy",
-		"claimOwner", "claimUntil", "dueAt", AttrGSI1PK, AttrGSI1SK}
+		"claimOwner", "claimUntil", "dueAt", "checkedAt", AttrGSI1PK, AttrGSI1SK}
 	for i, a := range optional {
 		if _, ok := it[a]; !ok {
 			n := "#r" + strconv.Itoa(i)
@@ -201,6 +201,7 @@ func liveToItem(ls *livestream.Livestream) Item {
 	putT("endedAt", ls.EndedAt)
 	putT("claimUntil", ls.ClaimUntil)
 	putT("dueAt", ls.DueAt)
+	putT("checkedAt", ls.CheckedAt)
 	targets := make([]types.AttributeValue, len(ls.Targets))
 	for i := range ls.Targets {
 		targets[i] = targetToItem(&ls.Targets[i])
@@ -251,6 +252,16 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 			"code": S(t.LastError.Code), "message": S(t.LastError.Message), "at": T(t.LastError.At),
 		}}
 	}
+	if len(t.Checks) > 0 {
+		// checks: [{name, status, message, at}], the latest preflight's.
+		checks := make([]types.AttributeValue, len(t.Checks))
+		for i, c := range t.Checks {
+			checks[i] = &types.AttributeValueMemberM{Value: Item{
+				"name": S(c.Name), "status": S(string(c.Status)), "message": S(c.Message), "at": T(c.At),
+			}}
+		}
+		m["checks"] = &types.AttributeValueMemberL{Value: checks}
+	}
 	return &types.AttributeValueMemberM{Value: m}
 }
 
@@ -262,6 +273,7 @@ func liveFromItem(it Item) *livestream.Livestream {
 		StartedAt: GetT(it, "startedAt"), EndedAt: GetT(it, "endedAt"),
 		CreatedAt: GetT(it, "createdAt"), UpdatedAt: GetT(it, "updatedAt"), CreatedBy: GetS(it, "createdBy"),
 		DueAt: GetT(it, "dueAt"), ClaimOwner: GetS(it, "claimOwner"), ClaimUntil: GetT(it, "claimUntil"),
+		CheckedAt: GetT(it, "checkedAt"),
 		Version: GetN(it, AttrVersion),
 	}
 	if l, ok := it["targets"].(*types.AttributeValueMemberL); ok {
@@ -306,6 +318,14 @@ func targetFromItem(m Item) livestream.Target {
 	}
 	if e, ok := m["lastError"].(*types.AttributeValueMemberM); ok {
 		t.LastError = &livestream.LastError{Code: GetS(e.Value, "code"), Message: GetS(e.Value, "message"), At: GetT(e.Value, "at")}
+	}
+	if l, ok := m["checks"].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			if c, ok := v.(*types.AttributeValueMemberM); ok {
+				t.Checks = append(t.Checks, livestream.Check{Name: GetS(c.Value, "name"), Status: livestream.CheckStatus(GetS(c.Value, "status")),
+					Message: GetS(c.Value, "message"), At: GetT(c.Value, "at")})
+			}
+		}
 	}
 	return t
 }

@@ -218,9 +218,10 @@ func TestArchitectureShapesPass(t *testing.T) {
 			"expiresAt":"2026-01-02T04:04:05Z","lastRefreshedAt":null,"statusChangedAt":"2026-01-02T03:04:05Z","lastVerifiedAt":"2026-01-02T03:04:05Z","lastError":null}`
 		livestream = `{"id":"ls-1","title":"Sunday service","description":null,"status":"scheduled","scheduledStart":"2026-01-04T15:00:00Z",
 			"scheduledEnd":null,"startedAt":null,"endedAt":null,"targets":[
-			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null,"madeForKids":false,"autoStop":true},
+			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null,"madeForKids":false,"autoStop":true,
+			 "checks":[{"name":"encoder","status":"warn","message":"the encoder is not pushing to YouTube yet","at":"2026-01-04T14:30:00Z"}]},
 			{"platform":"facebook","status":"failed","externalId":null,"watchUrl":null,
-			 "lastError":{"code":"upstream","message":"Facebook said no","at":"2026-01-02T03:04:05Z"}}]}`
+			 "lastError":{"code":"upstream","message":"Facebook said no","at":"2026-01-02T03:04:05Z"},"checks":[]}]}`
 		meeting = `{"id":"m-1","title":"Elders","status":"scheduled","startTime":"2026-01-05T18:00:00Z","durationMinutes":60,
 			"targets":[{"platform":"zoom","status":"ready","joinUrl":"https://zoom.us/j/1","externalId":"1","lastError":null}]}`
 	)
@@ -250,6 +251,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 			located(jsonAnswer(201, livestream), "/livestreams/ls-1")},
 		{apitest.Event("GET", "/livestreams?status=scheduled&limit=10&cursor=abc", as), jsonAnswer(200, `{"items":[`+livestream+`],"nextCursor":"def"}`)},
 		{apitest.Event("PATCH", "/livestreams/ls-1", as, apitest.Body(`{"title":"Sunday worship","scheduledEnd":null}`)), jsonAnswer(200, livestream)},
+		{apitest.Event("POST", "/livestreams/ls-1/check", as), jsonAnswer(200, livestream)},
 		{apitest.Event("GET", "/livestreams/ls-1/ingest", as), jsonAnswer(200,
 			`{"targets":[{"platform":"youtube","ingestUrl":"rtmp://a.rtmp.youtube.com/live2","streamKey":"k-1","stable":true},{"platform":"facebook","ingestUrl":null,"streamKey":null,"stable":false}]}`)},
 		{apitest.Event("DELETE", "/livestreams/ls-1", as), events.APIGatewayV2HTTPResponse{StatusCode: 204}},
