@@ -25,6 +25,7 @@ func (d *Deps) livestreamService(ctx context.Context) (*livestream.Service, erro
 	return livestream.New(livestream.Config{
 		Repo:         d.Store.Livestreams(),
 		Ingests:      d.Store.Ingests(),
+		Series:       d.Store.Series(),
 		Tokens:       conns,
 		Vault:        v,
 		Broadcasters: ofKind[platform.Broadcaster](d.clients(), platform.KindLivestream),
@@ -53,6 +54,15 @@ func (d *Deps) RunDueLivestreams(ctx context.Context) (adapter.Job, error) {
 	}
 	concurrency := d.Config.StreamSchedulerConcurrency
 	return func(ctx context.Context, t adapter.Tick) (RunReport, error) {
+		// Recurring series first: an occurrence they make is then a
+		// livestream like any other.
+		if srep, err := svc.RunDueSeries(ctx, t.At); err != nil || srep.Found > 0 {
+			attrs := []any{slog.String("event_id", t.EventID), slog.Int("found", srep.Found), slog.Int("done", srep.Done), slog.Int("failed", srep.Failed)}
+			if err != nil {
+				attrs = append(attrs, slog.String("error", err.Error()))
+			}
+			d.Logger.Info("recurring series run", attrs...)
+		}
 		rep, err := svc.RunDue(ctx, t.At, concurrency)
 		out := RunReport{Found: rep.Found, Done: rep.Done, Failed: rep.Failed, Skipped: rep.Skipped}
 		attrs := []any{slog.String("event_id", t.EventID), slog.Time("at", t.At.UTC()), slog.Int("found", rep.Found),

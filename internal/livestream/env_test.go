@@ -131,15 +131,16 @@ func newEnv(t *testing.T, opts ...func(*dynamodb.Options)) *env {
 		yt: youtubefake.New(), fb: facebookfake.New(), ig: instagramfake.New(), rs: restreamfake.New(), tokens: map[string]string{}}
 	t.Cleanup(func() { e.yt.Close(); e.fb.Close(); e.ig.Close(); e.rs.Close() })
 	e.ig.AddPage("104857600000001", "Grace Church", igUser, "gracechurch")
+	e.fb.SetClock(e.clock.Now)
 	logger := logging.New(e.logs, "test", slog.LevelDebug)
 	e.conns = connection.New(connection.Config{Repo: e.fix.Store.Connections(), Vault: e.vault, Logger: logger, Now: e.clock.Now})
 	e.stamps = &stamps{clock: e.clock, next: http.DefaultTransport}
 	hc := &http.Client{Timeout: 10 * time.Second, Transport: e.stamps}
 	e.cfg = livestream.Config{
-		Repo: e.fix.Store.Livestreams(), Ingests: e.fix.Store.Ingests(), Tokens: e.conns, Vault: e.vault, Logger: logger, Now: e.clock.Now, SleepUntil: e.clock.SleepUntil,
+		Repo: e.fix.Store.Livestreams(), Ingests: e.fix.Store.Ingests(), Series: e.fix.Store.Series(), Tokens: e.conns, Vault: e.vault, Logger: logger, Now: e.clock.Now, SleepUntil: e.clock.SleepUntil,
 		Broadcasters: map[platform.ID]platform.Broadcaster{
 			platform.YouTube:   youtube.New(hc, e.yt.URL, youtube.WithClock(e.clock.Now)),
-			platform.Facebook:  facebook.New(hc, e.fb.URL),
+			platform.Facebook:  facebook.New(hc, e.fb.URL, facebook.WithClock(e.clock.Now)),
 			platform.Instagram: instagram.New(hc, e.ig.URL),
 			platform.Restream:  restream.New(hc, e.rs.URL),
 		},

@@ -104,6 +104,7 @@ func (t *Target) awaitsQuota(now time.Time) bool {
 type Livestream struct {
 	Tenant      string
 	ID          string
+	SeriesID    string // the recurring series it is an occurrence of; "" for a one-off
 	Title       string
 	Description string
 	// ScheduledStart is when the scheduler starts it; ScheduledEnd, when it

@@ -75,7 +75,9 @@ type Config struct {
 	// Ingests keeps one ingest per tenant and platform where the platform
 	// can bind many broadcasts to one (platform.IngestKeeper); nil: every
 	// broadcast gets its own.
-	Ingests      IngestRepo
+	Ingests IngestRepo
+	// Series keeps recurring livestreams; nil: none are offered.
+	Series       SeriesRepo
 	Tokens       Tokens
 	Vault        vault.Sealer
 	Broadcasters map[platform.ID]platform.Broadcaster

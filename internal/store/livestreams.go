@@ -70,7 +70,7 @@ func (r liveRepo) Get(ctx context.Context, tenant, id string) (*livestream.Lives
 // stream keys (streamKey_<platform>), which no list shows.
 var liveListAttrs = []string{
 	"tenant", "id", "title", "description", "scheduledStart", "scheduledEnd", "status", "startedAt", "endedAt",
-	"createdAt", "updatedAt", "createdBy", "dueAt", "claimOwner", "claimUntil", AttrVersion, "targets", "checkedAt",
+	"createdAt", "updatedAt", "createdBy", "dueAt", "claimOwner", "claimUntil", AttrVersion, "targets", "checkedAt", "seriesId",
 }
 
 // List pages through a tenant's livestreams, newest first, without their
@@ -195,6 +195,7 @@ func liveToItem(ls *livestream.Livestream) Item {
 	putS, putT := setIfPresent(it)
 	putS("description", ls.Description)
 	putS("createdBy", ls.CreatedBy)
+	putS("seriesId", ls.SeriesID)
 	putS("claimOwner", ls.ClaimOwner)
 	putT("scheduledEnd", ls.ScheduledEnd)
 	putT("startedAt", ls.StartedAt)
@@ -273,7 +274,7 @@ func liveFromItem(it Item) *livestream.Livestream {
 		StartedAt: GetT(it, "startedAt"), EndedAt: GetT(it, "endedAt"),
 		CreatedAt: GetT(it, "createdAt"), UpdatedAt: GetT(it, "updatedAt"), CreatedBy: GetS(it, "createdBy"),
 		DueAt: GetT(it, "dueAt"), ClaimOwner: GetS(it, "claimOwner"), ClaimUntil: GetT(it, "claimUntil"),
-		CheckedAt: GetT(it, "checkedAt"),
+		CheckedAt: GetT(it, "checkedAt"), SeriesID: GetS(it, "seriesId"),
 		Version: GetN(it, AttrVersion),
 	}
 	if l, ok := it["targets"].(*types.AttributeValueMemberL); ok {

@@ -12,6 +12,8 @@ func Registration() platform.Registration {
 			Notes: "Meta issues no refresh tokens: the long-lived user token lasts about 60 days, then the user connects again."},
 		OAuth:  platform.MetaOAuth("public_profile", "publish_video", "pages_manage_posts", "pages_read_engagement", "pages_show_list"),
 		APIURL: platform.MetaGraphURL,
-		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
+		// planned_start_time at most 7 days ahead (MaxScheduleLead's evidence).
+		ScheduleAhead: MaxScheduleLead,
+		New:           func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 	}
 }
