@@ -20,7 +20,7 @@ func sampleLivestream(tenant, id string, start time.Time) *livestream.Livestream
 		Tenant: tenant, ID: id, Title: "Sunday service", Description: "Live from Grace Church",
 		ScheduledStart: start, ScheduledEnd: start.Add(time.Hour), Status: livestream.StatusScheduled,
 		CreatedAt: start.Add(-time.Hour), UpdatedAt: start.Add(-time.Hour), CreatedBy: "user-1",
-		DueAt: start, CheckedAt: start.Add(-10 * time.Minute),
+		DueAt: start, CheckedAt: start.Add(-10 * time.Minute), SeriesID: "01JABCDEFGHJKMNPQRSTVWXYZS",
 		Targets: []livestream.Target{
 			{Platform: platform.YouTube, Privacy: "unlisted", Status: livestream.TargetReady, ExternalID: "b1",
 				WatchURL: "https://www.youtube.com/watch?v=b1", IngestURL: "rtmp://a.rtmp.youtube.com/live2",
