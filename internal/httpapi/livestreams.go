@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 )
 
@@ -449,9 +450,11 @@ func (a *API) endSeries(ctx context.Context, r *Request) (*Response, error) {
 }
 
 func (a *API) skipOccurrence(ctx context.Context, r *Request) (*Response, error) {
-	start, err := parseDateTime("start", r.Param("start"))
+	start, err := time.Parse(time.RFC3339, r.Param("start"))
 	if err != nil {
-		return nil, err
+		// A segment that is no time names no occurrence (as a malformed id
+		// names no livestream).
+		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeOccurrenceNotFound, "the series has no occurrence starting at %q: name one by its RFC 3339 start", trunc.String(r.Param("start"), 40))
 	}
 	if err := a.svc.Livestreams.SkipOccurrence(ctx, r.Identity.Tenant, r.Param("id"), start); err != nil {
 		return nil, err

@@ -34,6 +34,28 @@ type dueItem struct {
 	// horizon is the run's: a preflight that leaves the livestream due
 	// again within it (its start) is followed by that, in the same run.
 	horizon time.Time
+	clock   runClock
+}
+
+// runClock is a run's clock: the service's, or, when the run's tick is
+// ahead of it (a test or a replay ticking a later time), the service's
+// plus that lead, so the run does at the tick what is due at the tick,
+// waiting as long as it would then. A tick behind the clock (a late
+// delivery) changes nothing: the clock is never set back.
+type runClock struct {
+	s    *Service
+	lead time.Duration
+}
+
+func (s *Service) runClock(tick time.Time) runClock {
+	return runClock{s: s, lead: max(tick.Sub(s.now()), 0)}
+}
+
+func (c runClock) now() time.Time { return c.s.now().Add(c.lead) }
+
+// sleepUntil waits until the run's clock reads t.
+func (c runClock) sleepUntil(ctx context.Context, t time.Time) error {
+	return c.s.cfg.SleepUntil(ctx, t.Add(-c.lead))
 }
 
 // Horizon is how far ahead a run ticked at now looks: the minute to the
@@ -60,8 +82,9 @@ func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (_
 		concurrency = 1
 	}
 	horizon := s.Horizon(now.UTC())
+	clock := s.runClock(now)
 	refs, queryErr := s.dueRefs(ctx, horizon)
-	items, rep := s.load(ctx, refs, horizon, concurrency)
+	items, rep := s.load(ctx, refs, horizon, clock, concurrency)
 	sort.SliceStable(items, func(i, j int) bool { return items[i].when.Before(items[j].when) })
 
 	var (
@@ -77,7 +100,7 @@ func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (_
 	// never holds a slot an earlier one needs.
 	slots := make(chan struct{}, concurrency)
 	for _, it := range items {
-		if shortOfTime(ctx, it.when, s.now()) {
+		if shortOfTime(ctx, it.when, clock.now()) {
 			s.giveBack(ctx, it)
 			count(func(r *run.Report) { r.Skipped++ })
 			continue
@@ -91,12 +114,12 @@ func (s *Service) RunDue(ctx context.Context, now time.Time, concurrency int) (_
 		}
 		wg.Go(func() {
 			defer func() { <-slots }()
-			if shortOfTime(ctx, it.when, s.now()) || s.cfg.SleepUntil(ctx, it.when) != nil {
+			if shortOfTime(ctx, it.when, clock.now()) || clock.sleepUntil(ctx, it.when) != nil {
 				s.giveBack(ctx, it)
 				count(func(r *run.Report) { r.Skipped++ })
 				return
 			}
-			outcome, err := s.advance(ctx, it, s.now())
+			outcome, err := s.advance(ctx, it, clock.now())
 			if err != nil {
 				s.cfg.Logger.Error("moving a livestream on failed", slog.String("tenant", it.ls.Tenant),
 					slog.String("livestream", it.ls.ID), slog.String("error", err.Error()))
@@ -130,7 +153,7 @@ func (s *Service) dueRefs(ctx context.Context, horizon time.Time) ([]DueRef, err
 // left for the step itself to meet and record). Found counts the kept
 // ones and the ones the index listed with nothing due (its lag), which
 // also count as unchanged.
-func (s *Service) load(ctx context.Context, refs []DueRef, horizon time.Time, concurrency int) ([]*dueItem, run.Report) {
+func (s *Service) load(ctx context.Context, refs []DueRef, horizon time.Time, clock runClock, concurrency int) ([]*dueItem, run.Report) {
 	var (
 		mu    sync.Mutex
 		wg    sync.WaitGroup
@@ -146,7 +169,7 @@ func (s *Service) load(ctx context.Context, refs []DueRef, horizon time.Time, co
 			keep := err == nil && !ls.DueAt.IsZero() && !ls.DueAt.After(horizon)
 			var it *dueItem
 			if keep {
-				it = &dueItem{ls: ls, when: ls.DueAt, horizon: horizon}
+				it = &dueItem{ls: ls, when: ls.DueAt, horizon: horizon, clock: clock}
 				s.claimAhead(ctx, it)
 				it.creds = s.prefetch(ctx, ls)
 			}
@@ -225,10 +248,10 @@ func (s *Service) advance(ctx context.Context, it *dueItem, now time.Time) (func
 			// Due again within this run's window (a start soon after a late
 			// preflight): wait for it here, as the next run would not.
 			next := ls.DueAt
-			if next.IsZero() || next.After(it.horizon) || shortOfTime(ctx, next, s.now()) || s.cfg.SleepUntil(ctx, next) != nil {
+			if next.IsZero() || next.After(it.horizon) || shortOfTime(ctx, next, it.clock.now()) || it.clock.sleepUntil(ctx, next) != nil {
 				return func(r *run.Report) { r.Done++ }, nil
 			}
-			now, attempt = s.now(), -1
+			now, attempt = it.clock.now(), -1
 			continue
 		}
 		if !ok {
@@ -275,7 +298,7 @@ func (s *Service) act(ctx context.Context, ls *Livestream, owner string, now tim
 // that died) is claimed at when instead, as is one that changed since it
 // was read (the claim's condition failed).
 func (s *Service) claimAhead(ctx context.Context, it *dueItem) {
-	now := s.now()
+	now := it.clock.now()
 	if it.ls.claimed(now) || !it.when.After(now) {
 		return
 	}
@@ -305,7 +328,7 @@ func (s *Service) giveBack(ctx context.Context, it *dueItem) {
 	if it.owner == "" {
 		return
 	}
-	ls, now := it.ls, s.now()
+	ls, now := it.ls, it.clock.now()
 	ls.Status, ls.ClaimOwner, ls.ClaimUntil, ls.UpdatedAt = it.prev, "", time.Time{}, now
 	ls.DueAt = s.dueAt(ls, now)
 	wctx, cancel := writeContext(ctx)
