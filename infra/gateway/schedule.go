@@ -64,12 +64,17 @@ func (s *Scheduler) loop(ctx context.Context, sc Schedule) {
 	}
 	timer := time.NewTimer(first)
 	defer timer.Stop()
+	// Each tick fires on its own, as EventBridge invokes a function each
+	// time whether or not the last run has ended: a run may outlast the
+	// rate (stream-scheduler waits for what is due up to 90 s ahead).
+	var runs sync.WaitGroup
+	defer runs.Wait()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case tick := <-timer.C:
-			s.fire(ctx, sc, tick)
+			runs.Go(func() { s.fire(ctx, sc, tick) })
 			timer.Reset(max(0, time.Until(tick.Add(sc.Every))))
 		}
 	}

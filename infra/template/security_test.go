@@ -166,12 +166,16 @@ var tableActions = map[string][]string{
 	// connection Token; idempotency as above.
 	app.Meetings: {"GetItem", "PutItem", "UpdateItem", "DeleteItem", "Query"},
 	// livestream Due (Query on gsi1 only), Get, Save/SaveTarget (Update);
-	// connection Token (Get, Update, Put).
-	app.StreamSched: {"GetItem", "PutItem", "UpdateItem"},
+	// connection Token (Get, Update, Put); a set-up retried keeps the
+	// tenant's reusable stream (CreateIngest: Put) and forgets one the
+	// platform no longer has (DeleteIngest: Delete).
+	app.StreamSched: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
 	// connection Due (gsi1), Get, TakeLease/ReleaseLease (Update), Save
 	// (Put); the deployments sweep's Due (gsi1), Kick (a transaction of two
-	// Updates), Expire (Update).
-	app.TokenRefresher: {"GetItem", "PutItem", "UpdateItem"},
+	// Updates), Expire (Update); recurring series' DueSeries (gsi1),
+	// GetSeries, SaveSeries (Put) and each occurrence's livestream Create
+	// (Put, and Delete when every platform refused it) and ingest.
+	app.TokenRefresher: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
 	// LoadWindow (Get), Accept (a transaction of two Puts), PutFiles (Put),
 	// Get, List and Logs (Query), Cancel (Update); connection Token;
 	// idempotency as above.

@@ -78,7 +78,7 @@ func ConfigVars() []ConfigVar {
 		{"PUBLIC_BASE_URL", "(none: no connect links)", "the API's public base URL; connect links are <base>/connect/<token>"},
 		{"CONNECT_FRAME_ANCESTORS", "(none: never framed)", "comma-separated origins that may show the connect page in a frame"},
 		{"REFRESH_CONCURRENCY", strconv.Itoa(defaultRefreshConcurrency), "token-refresher's parallel checks"},
-		{"STREAM_SCHEDULER_CONCURRENCY", strconv.Itoa(defaultConcurrency), "livestreams the scheduler moves at once"},
+		{"STREAM_SCHEDULER_CONCURRENCY", strconv.Itoa(defaultStreamConcurrency), "livestreams the scheduler moves at once"},
 		{"MAX_DEPLOYMENTS_PER_HOUR", strconv.Itoa(deploy.DefaultMaxPerHour), "deployments accepted per user in any sliding hour"},
 		{"MAX_ROLLBACKS_PER_HOUR", strconv.Itoa(deploy.DefaultMaxRollbacksPerHour), "rollbacks accepted per user in any sliding hour (a window of their own)"},
 		{"DEPLOYMENT_TIMEOUT_MS", ms(deploy.DefaultTimeout), "how long a deployment may run before it is timed_out"},
@@ -103,6 +103,12 @@ const defaultConcurrency = 8
 // 150 ms of token latency left ≈ 38 a second, ≈ 260 s for 10,000).
 const defaultRefreshConcurrency = 32
 
+// defaultStreamConcurrency is how many livestreams stream-scheduler moves
+// at once: enough for 1,000 go-lives due in the same second to be sent
+// within 5 s when each takes its platform ≈ 150 ms and the table a few
+// writes (see BENCHMARKS.md, "On time"); the goroutines mostly wait.
+const defaultStreamConcurrency = 200
+
 // LoadConfig reads and checks the configuration. Every bad value is
 // reported at once, each naming its variable.
 func LoadConfig(getenv Getenv) (Config, error) {
@@ -116,7 +122,7 @@ func LoadConfig(getenv Getenv) (Config, error) {
 		ConnectFrameAncestors: r.origins("CONNECT_FRAME_ANCESTORS"),
 
 		RefreshConcurrency:         r.positive("REFRESH_CONCURRENCY", defaultRefreshConcurrency),
-		StreamSchedulerConcurrency: r.positive("STREAM_SCHEDULER_CONCURRENCY", defaultConcurrency),
+		StreamSchedulerConcurrency: r.positive("STREAM_SCHEDULER_CONCURRENCY", defaultStreamConcurrency),
 
 		MaxDeploymentsPerHour: r.positive("MAX_DEPLOYMENTS_PER_HOUR", deploy.DefaultMaxPerHour),
 		MaxRollbacksPerHour:   r.positive("MAX_ROLLBACKS_PER_HOUR", deploy.DefaultMaxRollbacksPerHour),

@@ -29,7 +29,7 @@ func TestConfigDefaultsAreInCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := app.Config{
-		Table: "t", LogLevel: slog.LevelInfo, RefreshConcurrency: 32, StreamSchedulerConcurrency: 8,
+		Table: "t", LogLevel: slog.LevelInfo, RefreshConcurrency: 32, StreamSchedulerConcurrency: 200,
 		MaxDeploymentsPerHour: deploy.DefaultMaxPerHour, MaxRollbacksPerHour: deploy.DefaultMaxRollbacksPerHour,
 		DeploymentTimeout: deploy.DefaultTimeout, DeployLease: deploy.DefaultLease, DeployPollInterval: deploy.DefaultPollInterval,
 	}

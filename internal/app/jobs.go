@@ -38,13 +38,18 @@ func Scheduled(ctx context.Context, function string, opt Options) (ScheduledHand
 }
 
 // TokenRefresherRun is token-refresher's run, as its main.go serves it:
-// the due credentials first, then the deployment sweep.
+// the due credentials first, then the deployment sweep, then the
+// recurring livestreams' occurrences that have come within their window.
 func (d *Deps) TokenRefresherRun(ctx context.Context) (ScheduledHandler, error) {
 	refresh, err := d.RefreshDueCredentials(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return adapter.Schedule(TokenRefresher, refresh, d.SweepDeployments()), nil
+	occurrences, err := d.MakeDueOccurrences(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return adapter.Schedule(TokenRefresher, refresh, d.SweepDeployments(), occurrences), nil
 }
 
 // StreamSchedulerRun is stream-scheduler's run, as its main.go serves it:

@@ -24,6 +24,8 @@ func (d *Deps) livestreamService(ctx context.Context) (*livestream.Service, erro
 	}
 	return livestream.New(livestream.Config{
 		Repo:         d.Store.Livestreams(),
+		Ingests:      d.Store.Ingests(),
+		Series:       d.Store.Series(),
 		Tokens:       conns,
 		Vault:        v,
 		Broadcasters: ofKind[platform.Broadcaster](d.clients(), platform.KindLivestream),
@@ -63,5 +65,26 @@ func (d *Deps) RunDueLivestreams(ctx context.Context) (adapter.Job, error) {
 		}
 		d.Logger.Info("stream scheduler run", attrs...)
 		return out, nil
+	}, nil
+}
+
+// MakeDueOccurrences builds the recurring series' scheduled work: each run
+// creates the occurrences that have come within their platforms'
+// scheduling windows. It runs in token-refresher's 10-minute schedule, not
+// stream-scheduler's: the windows are days long, and stream-scheduler's
+// run with nothing due stays one query.
+func (d *Deps) MakeDueOccurrences(ctx context.Context) (adapter.Job, error) {
+	svc, err := d.livestreamService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, t adapter.Tick) (RunReport, error) {
+		rep, err := svc.RunDueSeries(ctx, t.At)
+		attrs := []any{slog.String("event_id", t.EventID), slog.Int("found", rep.Found), slog.Int("done", rep.Done), slog.Int("failed", rep.Failed)}
+		if err != nil {
+			attrs = append(attrs, slog.String("error", err.Error()))
+		}
+		d.Logger.Info("recurring series run", attrs...)
+		return RunReport{Found: rep.Found, Done: rep.Done, Failed: rep.Failed}, err
 	}, nil
 }

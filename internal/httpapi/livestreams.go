@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // LivestreamService is what the livestream routes call.
@@ -23,6 +24,11 @@ type LivestreamService interface {
 	Start(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
 	End(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
 	Cancel(ctx context.Context, tenant, id string) error
+	Check(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
+	CreateSeries(ctx context.Context, tenant, user string, in livestream.CreateInput, rec livestream.Recurrence) (*livestream.Series, error)
+	GetSeries(ctx context.Context, tenant, id string, n int) (*livestream.Series, []livestream.Occurrence, error)
+	SkipOccurrence(ctx context.Context, tenant, id string, start time.Time) error
+	EndSeries(ctx context.Context, tenant, id string) (*livestream.Series, error)
 	Destinations(ctx context.Context, tenant, platform string) ([]platform.Destination, error)
 }
 
@@ -39,6 +45,11 @@ func (a *API) livestreamRoutes() []Route {
 		{Method: "GET", Path: "/livestreams/{id}/ingest", Operation: "getLivestreamIngest", Function: FnLivestreams, handler: wired(ls, a.getLivestreamIngest)},
 		{Method: "POST", Path: "/livestreams/{id}/start", Operation: "startLivestream", Function: FnLivestreams, handler: wired(ls, a.startLivestream)},
 		{Method: "POST", Path: "/livestreams/{id}/end", Operation: "endLivestream", Function: FnLivestreams, handler: wired(ls, a.endLivestream)},
+		{Method: "POST", Path: "/livestreams/{id}/check", Operation: "checkLivestream", Function: FnLivestreams, handler: wired(ls, a.checkLivestream)},
+		{Method: "POST", Path: "/series", Operation: "createSeries", Function: FnLivestreams, Creates: true, handler: wired(ls, a.idempotent(a.createSeries))},
+		{Method: "GET", Path: "/series/{id}", Operation: "getSeries", Function: FnLivestreams, handler: wired(ls, a.getSeries)},
+		{Method: "DELETE", Path: "/series/{id}", Operation: "endSeries", Function: FnLivestreams, handler: wired(ls, a.endSeries)},
+		{Method: "DELETE", Path: "/series/{id}/occurrences/{start}", Operation: "skipOccurrence", Function: FnLivestreams, handler: wired(ls, a.skipOccurrence)},
 		{Method: "GET", Path: "/connections/{platform}/destinations", Operation: "listConnectionDestinations", Function: FnLivestreams, handler: wired(ls, a.listConnectionDestinations)},
 	}
 }
@@ -55,10 +66,44 @@ type livestreamTargetView struct {
 	Note          *string        `json:"note"`
 	MadeForKids   *bool          `json:"madeForKids,omitempty"`
 	AutoStop      *bool          `json:"autoStop,omitempty"`
+	Checks        []checkView    `json:"checks"`
+}
+
+// seriesView is a recurring livestream and its next occurrences.
+type seriesView struct {
+	ID              string           `json:"id"`
+	Rule            string           `json:"rule"`
+	TimeZone        string           `json:"timeZone"`
+	Title           string           `json:"title"`
+	Description     *string          `json:"description"`
+	FirstStart      string           `json:"firstStart"`
+	DurationMinutes *int             `json:"durationMinutes"`
+	Targets         []string         `json:"targets"`
+	Status          string           `json:"status"`
+	Skipped         []string         `json:"skipped"`
+	CreatedAt       string           `json:"createdAt"`
+	EndedAt         *string          `json:"endedAt"`
+	NextOccurrences []occurrenceView `json:"nextOccurrences"`
+}
+
+type occurrenceView struct {
+	Start        string  `json:"start"`
+	End          *string `json:"end"`
+	LivestreamID string  `json:"livestreamId"`
+	Status       string  `json:"status"` // created, pending (made when its window opens), skipped
+}
+
+// checkView is one preflight check of a target.
+type checkView struct {
+	Name    string `json:"name"`
+	Status  string `json:"status"`
+	Message string `json:"message"`
+	At      string `json:"at"`
 }
 
 type livestreamView struct {
 	ID             string                 `json:"id"`
+	SeriesID       *string                `json:"seriesId"`
 	Title          string                 `json:"title"`
 	Description    *string                `json:"description"`
 	Status         string                 `json:"status"`
@@ -79,7 +124,7 @@ func orNull(s string) *string {
 
 func viewLivestream(ls *livestream.Livestream) livestreamView {
 	v := livestreamView{
-		ID: ls.ID, Title: ls.Title, Description: orNull(ls.Description), Status: string(ls.PublicStatus()),
+		ID: ls.ID, SeriesID: orNull(ls.SeriesID), Title: ls.Title, Description: orNull(ls.Description), Status: string(ls.PublicStatus()),
 		ScheduledStart: *timePtr(ls.ScheduledStart), ScheduledEnd: timePtr(ls.ScheduledEnd),
 		StartedAt: timePtr(ls.StartedAt), EndedAt: timePtr(ls.EndedAt),
 		Targets: make([]livestreamTargetView, len(ls.Targets)),
@@ -88,7 +133,10 @@ func viewLivestream(ls *livestream.Livestream) livestreamView {
 		tv := livestreamTargetView{
 			Platform: string(t.Platform), Destination: orNull(t.Destination), Status: string(t.Status), ExternalID: orNull(t.ExternalID),
 			WatchURL: orNull(t.WatchURL), Attempts: t.Attempts, NextAttemptAt: timePtr(t.NextAttemptAt),
-			Note: orNull(livestream.Note(t.Platform)),
+			Note: orNull(livestream.Note(t.Platform)), Checks: make([]checkView, len(t.Checks)),
+		}
+		for j, c := range t.Checks {
+			tv.Checks[j] = checkView{Name: c.Name, Status: string(c.Status), Message: c.Message, At: *timePtr(c.At)}
 		}
 		if t.MadeForKids != nil { // YouTube's settings, shown on YouTube targets only
 			kids, autoStop := *t.MadeForKids, t.AutoStop
@@ -114,48 +162,61 @@ func parseDateTime(field, s string) (time.Time, error) {
 	return t, nil
 }
 
+// livestreamBody is a new livestream (or a series' first occurrence) as
+// a caller sends it.
+type livestreamBody struct {
+	Title          string `json:"title"`
+	Description    string `json:"description"`
+	ScheduledStart string `json:"scheduledStart"`
+	ScheduledEnd   string `json:"scheduledEnd"`
+	Targets        []struct {
+		Platform  string `json:"platform"`
+		Privacy   string `json:"privacy"`
+		RTMPURL   string `json:"rtmpUrl"`
+		StreamKey string `json:"streamKey"`
+		// Destination: a Page id from the platform's destinations; absent or "me": the profile.
+		Destination string `json:"destination"`
+		MadeForKids *bool  `json:"madeForKids"`
+		AutoStop    *bool  `json:"autoStop"`
+	} `json:"targets"`
+}
+
 func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, error) {
-	var body struct {
-		Title          string `json:"title"`
-		Description    string `json:"description"`
-		ScheduledStart string `json:"scheduledStart"`
-		ScheduledEnd   string `json:"scheduledEnd"`
-		Targets        []struct {
-			Platform  string `json:"platform"`
-			Privacy   string `json:"privacy"`
-			RTMPURL   string `json:"rtmpUrl"`
-			StreamKey string `json:"streamKey"`
-			// Destination: a Page id from the platform's destinations; absent or "me": the profile.
-			Destination string `json:"destination"`
-			MadeForKids *bool  `json:"madeForKids"`
-			AutoStop    *bool  `json:"autoStop"`
-		} `json:"targets"`
-	}
+	var body livestreamBody
 	if err := r.Decode(&body); err != nil {
 		return nil, err
 	}
-	if body.ScheduledStart == "" {
-		return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "scheduledStart is required")
-	}
-	in := livestream.CreateInput{Title: body.Title, Description: body.Description}
-	var err error
-	if in.ScheduledStart, err = parseDateTime("scheduledStart", body.ScheduledStart); err != nil {
+	in, err := body.input()
+	if err != nil {
 		return nil, err
-	}
-	if body.ScheduledEnd != "" {
-		if in.ScheduledEnd, err = parseDateTime("scheduledEnd", body.ScheduledEnd); err != nil {
-			return nil, err
-		}
-	}
-	for _, t := range body.Targets {
-		in.Targets = append(in.Targets, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey,
-			Destination: t.Destination, MadeForKids: t.MadeForKids, AutoStop: t.AutoStop})
 	}
 	ls, err := a.svc.Livestreams.Create(ctx, r.Identity.Tenant, r.Identity.User, in)
 	if err != nil {
 		return nil, err
 	}
 	return created(http.StatusCreated, "/livestreams/"+url.PathEscape(ls.ID), viewLivestream(ls)), nil
+}
+
+// input checks the body's times and builds the service's input.
+func (body livestreamBody) input() (livestream.CreateInput, error) {
+	if body.ScheduledStart == "" {
+		return livestream.CreateInput{}, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "scheduledStart is required")
+	}
+	in := livestream.CreateInput{Title: body.Title, Description: body.Description}
+	var err error
+	if in.ScheduledStart, err = parseDateTime("scheduledStart", body.ScheduledStart); err != nil {
+		return in, err
+	}
+	if body.ScheduledEnd != "" {
+		if in.ScheduledEnd, err = parseDateTime("scheduledEnd", body.ScheduledEnd); err != nil {
+			return in, err
+		}
+	}
+	for _, t := range body.Targets {
+		in.Targets = append(in.Targets, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey,
+			Destination: t.Destination, MadeForKids: t.MadeForKids, AutoStop: t.AutoStop})
+	}
+	return in, nil
 }
 
 func (a *API) listLivestreams(ctx context.Context, r *Request) (*Response, error) {
@@ -190,6 +251,7 @@ type ingestTargetView struct {
 	Platform  string  `json:"platform"`
 	IngestURL *string `json:"ingestUrl"`
 	StreamKey *string `json:"streamKey"`
+	Stable    bool    `json:"stable"`
 }
 
 // getLivestreamIngest is the one answer that carries stream keys.
@@ -200,7 +262,7 @@ func (a *API) getLivestreamIngest(ctx context.Context, r *Request) (*Response, e
 	}
 	targets := make([]ingestTargetView, len(list))
 	for i, in := range list {
-		targets[i] = ingestTargetView{Platform: string(in.Platform), IngestURL: orNull(in.IngestURL), StreamKey: orNull(in.StreamKey)}
+		targets[i] = ingestTargetView{Platform: string(in.Platform), IngestURL: orNull(in.IngestURL), StreamKey: orNull(in.StreamKey), Stable: in.Stable}
 	}
 	return JSON(http.StatusOK, map[string]any{"targets": targets}), nil
 }
@@ -271,6 +333,15 @@ func (a *API) endLivestream(ctx context.Context, r *Request) (*Response, error) 
 	return JSON(http.StatusOK, viewLivestream(ls)), nil
 }
 
+// checkLivestream runs the preflight checks now (see livestream.Check).
+func (a *API) checkLivestream(ctx context.Context, r *Request) (*Response, error) {
+	ls, err := a.svc.Livestreams.Check(ctx, r.Identity.Tenant, r.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewLivestream(ls)), nil
+}
+
 func (a *API) cancelLivestream(ctx context.Context, r *Request) (*Response, error) {
 	if err := a.svc.Livestreams.Cancel(ctx, r.Identity.Tenant, r.Param("id")); err != nil {
 		return nil, err
@@ -297,4 +368,96 @@ func (a *API) listConnectionDestinations(ctx context.Context, r *Request) (*Resp
 		items[i] = destinationView{ID: d.ID, Name: d.Name, Kind: d.Kind}
 	}
 	return JSON(http.StatusOK, map[string]any{"items": items}), nil
+}
+
+// nextOccurrences is how many coming occurrences a series answer shows.
+const nextOccurrences = 5
+
+func viewSeries(sr *livestream.Series, occ []livestream.Occurrence) seriesView {
+	v := seriesView{
+		ID: sr.ID, Rule: sr.Rule, TimeZone: sr.TimeZone, Title: sr.Template.Title, Description: orNull(sr.Template.Description),
+		FirstStart: *timePtr(sr.FirstStart), Status: string(sr.Status), CreatedAt: *timePtr(sr.CreatedAt), EndedAt: timePtr(sr.EndedAt),
+		Skipped: make([]string, len(sr.Skipped)), NextOccurrences: make([]occurrenceView, len(occ)),
+	}
+	if sr.Duration > 0 {
+		m := int(sr.Duration / time.Minute)
+		v.DurationMinutes = &m
+	}
+	for _, t := range sr.Template.Targets {
+		v.Targets = append(v.Targets, t.Platform)
+	}
+	for i, t := range sr.Skipped {
+		v.Skipped[i] = *timePtr(t)
+	}
+	for i, o := range occ {
+		st := "pending"
+		switch {
+		case o.Skipped:
+			st = "skipped"
+		case o.Created:
+			st = "created"
+		}
+		v.NextOccurrences[i] = occurrenceView{Start: *timePtr(o.Start), End: timePtr(o.End), LivestreamID: o.LivestreamID, Status: st}
+	}
+	return v
+}
+
+// createSeries creates a recurring livestream: the body of POST
+// /livestreams (its times are the first occurrence's) and recurrence.
+func (a *API) createSeries(ctx context.Context, r *Request) (*Response, error) {
+	var body struct {
+		livestreamBody
+		Recurrence *struct {
+			Rule     string `json:"rule"`
+			TimeZone string `json:"timeZone"`
+		} `json:"recurrence"`
+	}
+	if err := r.Decode(&body); err != nil {
+		return nil, err
+	}
+	if body.Recurrence == nil {
+		return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidRecurrence, "recurrence {rule, timeZone} is required")
+	}
+	in, err := body.input()
+	if err != nil {
+		return nil, err
+	}
+	sr, err := a.svc.Livestreams.CreateSeries(ctx, r.Identity.Tenant, r.Identity.User, in,
+		livestream.Recurrence{Rule: body.Recurrence.Rule, TimeZone: body.Recurrence.TimeZone})
+	if err != nil {
+		return nil, err
+	}
+	sr, occ, err := a.svc.Livestreams.GetSeries(ctx, r.Identity.Tenant, sr.ID, nextOccurrences)
+	if err != nil {
+		return nil, err
+	}
+	return created(http.StatusCreated, "/series/"+url.PathEscape(sr.ID), viewSeries(sr, occ)), nil
+}
+
+func (a *API) getSeries(ctx context.Context, r *Request) (*Response, error) {
+	sr, occ, err := a.svc.Livestreams.GetSeries(ctx, r.Identity.Tenant, r.Param("id"), nextOccurrences)
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewSeries(sr, occ)), nil
+}
+
+func (a *API) endSeries(ctx context.Context, r *Request) (*Response, error) {
+	if _, err := a.svc.Livestreams.EndSeries(ctx, r.Identity.Tenant, r.Param("id")); err != nil {
+		return nil, err
+	}
+	return &Response{Status: http.StatusNoContent}, nil
+}
+
+func (a *API) skipOccurrence(ctx context.Context, r *Request) (*Response, error) {
+	start, err := time.Parse(time.RFC3339, r.Param("start"))
+	if err != nil {
+		// A segment that is no time names no occurrence (as a malformed id
+		// names no livestream).
+		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeOccurrenceNotFound, "the series has no occurrence starting at %q: name one by its RFC 3339 start", trunc.String(r.Param("start"), 40))
+	}
+	if err := a.svc.Livestreams.SkipOccurrence(ctx, r.Identity.Tenant, r.Param("id"), start); err != nil {
+		return nil, err
+	}
+	return &Response{Status: http.StatusNoContent}, nil
 }

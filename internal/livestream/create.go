@@ -199,7 +199,16 @@ func checkYouTubeChoices(d platform.Descriptor, ti TargetInput, t *Target) error
 // is kept and the refusal is the answer.
 func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (_ *Livestream, err error) {
 	defer func() { err = apperr.WithOp("livestream.Create", err) }()
+	return s.create(ctx, tenant, user, in, "", "")
+}
+
+// create is Create with the livestream's id given (a series' occurrence:
+// an existing id is a conflict, and nothing is done) or made (id "").
+func (s *Service) create(ctx context.Context, tenant, user string, in CreateInput, id, seriesID string) (*Livestream, error) {
 	now := s.now()
+	if id == "" {
+		id = newID(now)
+	}
 	title, err := checkTitle(in.Title)
 	if err != nil {
 		return nil, err
@@ -224,7 +233,7 @@ func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInpu
 	}
 
 	ls := &Livestream{
-		Tenant: tenant, ID: newID(now), Title: title, Description: in.Description,
+		Tenant: tenant, ID: id, SeriesID: seriesID, Title: title, Description: in.Description,
 		ScheduledStart: in.ScheduledStart.UTC(), Status: StatusScheduled,
 		CreatedAt: now, UpdatedAt: now, CreatedBy: user, Targets: targets,
 		SealedKeys: map[platform.ID][]byte{},

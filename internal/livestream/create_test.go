@@ -405,15 +405,21 @@ func TestAUsedUpYouTubeQuotaWaitsForItsResetAndSaysWhen(t *testing.T) {
 	if got := target(t, e.get(ls.ID), restream.ID); got.Status != livestream.TargetLive {
 		t.Fatalf("Restream %+v", got)
 	}
-	// Just before the reset it is not; once the quota has reset it is.
-	e.at(reset.Add(-time.Second))
+	// A run whose window ends before the reset does not try it; the run
+	// just before the reset waits for the retry's second and tries then.
+	e.at(reset.Add(-2 * time.Minute))
 	e.run()
 	if n := e.yt.Calls(youtubefake.OpBroadcastInsert); n != 1 {
 		t.Fatalf("YouTube tried %d times before the quota reset", n)
 	}
-	e.at(yt.NextAttemptAt)
+	e.at(reset.Add(-time.Second))
 	e.run()
 	if n := e.yt.Calls(youtubefake.OpBroadcastInsert); n != 2 {
 		t.Fatalf("YouTube tried %d times after the reset, want 2", n)
+	}
+	for _, st := range e.stamps.matching(func(st stamp) bool { return strings.HasPrefix(st.req, "POST /youtube/v3/liveBroadcasts?") }) {
+		if st.After(e.clock.Now()) || (st.After(ls.CreatedAt.Add(time.Minute)) && st.Before(reset)) {
+			t.Errorf("YouTube was tried at %s, before the quota's reset %s", st, reset)
+		}
 	}
 }

@@ -58,24 +58,44 @@
 // stored and no other claim is live. Of any number of concurrent runs,
 // exactly one wins; the others do nothing. The winner works on each target
 // whose state calls for it (a start skips targets already live),
-// recording each target's result at once with a write conditioned on its
-// claim, then writes the settled status and next due time and gives the
-// claim up. If a run dies, its claim runs out and the next run resumes:
+// recording each set-up or cancellation at once with a write conditioned
+// on its claim (a go-live or an end is recorded by the last write: it is
+// harmless to repeat), then writes the settled status and next due time
+// and gives the claim up. The scheduler claims a livestream it read ahead
+// before its due second, with a lease from that second, so that only the
+// platform calls are left for the second itself; meanwhile a change or
+// cancellation through the API answers livestream_busy (try again in a
+// moment). If a run dies, its claim runs out and the next run resumes:
 // targets already done are not done again. (A run that dies between a
 // platform's answer and the write of it makes its successor repeat that
-// one call: going live and ending are harmless to repeat at every
-// platform; a repeated set-up leaves the first broadcast behind, since no
-// platform here takes an idempotency key.)
+// call: going live and ending are harmless to repeat at every platform; a
+// repeated set-up leaves the first broadcast behind, since no platform
+// here takes an idempotency key.)
 //
 // # Scheduling
 //
 // A livestream that has something due (its start, its end, a target's
 // retry, or a claim's lease running out) is listed in the table's index of
-// due work at the minute it is due; the scheduler queries the index for
-// everything due up to the minute of its run, with bounded concurrency,
-// and takes no new livestream when its deadline is within 10 seconds.
-// Times are at minute precision: a run at any second of a minute does what
-// is due within that minute. An entry leaves the index when nothing is due.
+// due work at the minute it is due; the scheduler, ticked every minute,
+// queries the index for everything due up to its horizon (the next tick
+// and 30 s more: consecutive runs overlap by 30 s, more than a tick is
+// usually delivered late), reads those livestreams and fetches their tokens
+// ahead, then waits for each one's second, soonest first, with bounded
+// concurrency, and acts at it: each go-live or end request is sent at or
+// after its time, never before, and within 5 s of it (BENCHMARKS.md, "On
+// time", measures 1,000 due in the same second). A run takes no new
+// livestream when acting on it would eat into the 10 seconds it keeps
+// before its deadline. An entry leaves the index when nothing is due.
+//
+// The minute schedule was kept rather than one EventBridge Scheduler
+// schedule per start and end: those would have to be created, moved and
+// deleted with every create, change, cancel and retry (more calls, more
+// IAM, more ways to be out of step with the table), and they would not be
+// on time either: "All schedule types on EventBridge Scheduler invoke
+// their targets with 60 second precision" (EventBridge Scheduler User
+// Guide, Schedule types), so the invoked function would still have to
+// wait for the second. One query a minute and a wait in the run keep the
+// table the only schedule.
 //
 // # Platforms
 //

@@ -144,9 +144,14 @@ var errClaimLost = apperr.E(apperr.Conflict, apperr.CodeLivestreamBusy, "the liv
 // conditional write: of any number of runs that read the same version,
 // exactly one wins; the others get a conflict and must do nothing.
 func (s *Service) claim(ctx context.Context, ls *Livestream, next Status, now time.Time) (string, error) {
+	return s.claimUntil(ctx, ls, next, now, now.Add(s.cfg.Lease))
+}
+
+// claimUntil is claim with a lease that lasts until until.
+func (s *Service) claimUntil(ctx context.Context, ls *Livestream, next Status, now, until time.Time) (string, error) {
 	prev := *ls
 	owner := newOwner()
-	ls.Status, ls.ClaimOwner, ls.ClaimUntil = next, owner, now.Add(s.cfg.Lease)
+	ls.Status, ls.ClaimOwner, ls.ClaimUntil = next, owner, until
 	ls.DueAt = ls.ClaimUntil // if this run dies, the scheduler resumes after the lease
 	ls.UpdatedAt = now
 	if err := s.cfg.Repo.Save(ctx, ls, Guard{Version: prev.Version, Now: now}); err != nil {
@@ -224,6 +229,7 @@ func (s *Service) dueAt(ls *Livestream, now time.Time) time.Time {
 	switch ls.Status {
 	case StatusScheduled:
 		consider(ls.ScheduledStart)
+		consider(nextCheck(ls))
 	case StatusLive:
 		consider(ls.ScheduledEnd)
 	case StatusFailed:
@@ -400,6 +406,12 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 	}
 
 	b := platform.Broadcast{ExternalID: t.ExternalID, WatchURL: t.WatchURL, IngestURL: t.IngestURL, StreamKey: key, Extra: t.Extra}
+	// A go-live or an end is recorded by the run's release, not at once: a
+	// successor that repeats it after this run died does no harm (both are
+	// harmless to repeat at every platform; see the package doc), and at
+	// the second many livestreams are due, one write fewer each keeps the
+	// requests on time.
+	recordNow := o != opGoLive && o != opEnd
 	switch o {
 	case opGoLive:
 		if err := goLive(ctx, bc, token, b); err != nil {
@@ -426,6 +438,10 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 		}
 		s.cleanedUp(ls, t, err)
 	}
+	if !recordNow {
+		t.UpdatedAt = now
+		return sealedOut, nil
+	}
 	return sealedOut, record(nil)
 }
 
@@ -443,15 +459,30 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 	}
 	if t.UserIngest {
 		spec.IngestURL, spec.StreamKey = t.IngestURL, userKey
+	} else {
+		kept, err := s.keptIngest(ctx, ls.Tenant, bc, t.Platform, token, ls.Title)
+		if err != nil {
+			return nil, "", err
+		}
+		spec.Ingest = kept
 	}
 	b, err := bc.Provision(ctx, token, spec)
+	if spec.Ingest != nil && platform.ReasonOf(err) == platform.ReasonNotFound {
+		// The platform no longer has the kept ingest (deleted by the user):
+		// keep a new one, once. The encoder's key changes this one time.
+		s.forgetIngest(ctx, ls.Tenant, t.Platform, spec.Ingest.ID)
+		if spec.Ingest, err = s.keptIngest(ctx, ls.Tenant, bc, t.Platform, token, ls.Title); err != nil {
+			return nil, "", err
+		}
+		b, err = bc.Provision(ctx, token, spec)
+	}
 	if b.ExternalID != "" {
 		t.ExternalID = b.ExternalID
 	}
 	if err != nil {
 		return nil, "", platform.Redact(err, b.StreamKey)
 	}
-	t.WatchURL, t.IngestURL, t.Extra = b.WatchURL, b.IngestURL, b.Extra
+	t.WatchURL, t.IngestURL, t.Extra, t.StableKey = b.WatchURL, b.IngestURL, b.Extra, b.StableKey
 	if t.UserIngest {
 		return nil, "", nil
 	}

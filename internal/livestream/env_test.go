@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -56,6 +57,66 @@ type env struct {
 	tokens   map[string]string // every access token handed out, for scans
 	tokensMu sync.Mutex
 	cfg      livestream.Config
+	stamps   *stamps
+}
+
+// stamps records, for every request a platform client sends, the test
+// clock's time as it leaves: what "on time" is measured by.
+type stamps struct {
+	clock *clock
+	next  http.RoundTripper
+	mu    sync.Mutex
+	sent  []stamp
+}
+
+type stamp struct {
+	at   time.Time
+	req  string // method, path and query
+	body string
+}
+
+func (s *stamps) RoundTrip(r *http.Request) (*http.Response, error) {
+	at := s.clock.Now()
+	body := ""
+	if r.Body != nil && r.GetBody != nil {
+		if b, err := r.GetBody(); err == nil {
+			raw, _ := io.ReadAll(b)
+			body = string(raw)
+		}
+	}
+	s.mu.Lock()
+	s.sent = append(s.sent, stamp{at: at, req: r.Method + " " + r.URL.Path + "?" + r.URL.RawQuery, body: body})
+	s.mu.Unlock()
+	return s.next.RoundTrip(r)
+}
+
+// goLiveTimes are the clock's times at which go-live requests were sent:
+// YouTube's transition to live, Facebook's LIVE_NOW.
+func (s *stamps) goLiveTimes() []time.Time {
+	return s.matching(func(st stamp) bool {
+		return strings.Contains(st.req, "/liveBroadcasts/transition") && strings.Contains(st.req, "broadcastStatus=live") ||
+			strings.Contains(st.body, "status=LIVE_NOW")
+	})
+}
+
+// endTimes are those of end requests: YouTube's transition to complete,
+// Facebook's end_live_video.
+func (s *stamps) endTimes() []time.Time {
+	return s.matching(func(st stamp) bool {
+		return strings.Contains(st.req, "broadcastStatus=complete") || strings.Contains(st.body, "end_live_video=true")
+	})
+}
+
+func (s *stamps) matching(f func(stamp) bool) []time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []time.Time
+	for _, st := range s.sent {
+		if f(st) {
+			out = append(out, st.at)
+		}
+	}
+	return out
 }
 
 const tenant = "church-1"
@@ -70,14 +131,16 @@ func newEnv(t *testing.T, opts ...func(*dynamodb.Options)) *env {
 		yt: youtubefake.New(), fb: facebookfake.New(), ig: instagramfake.New(), rs: restreamfake.New(), tokens: map[string]string{}}
 	t.Cleanup(func() { e.yt.Close(); e.fb.Close(); e.ig.Close(); e.rs.Close() })
 	e.ig.AddPage("104857600000001", "Grace Church", igUser, "gracechurch")
+	e.fb.SetClock(e.clock.Now)
 	logger := logging.New(e.logs, "test", slog.LevelDebug)
 	e.conns = connection.New(connection.Config{Repo: e.fix.Store.Connections(), Vault: e.vault, Logger: logger, Now: e.clock.Now})
-	hc := &http.Client{Timeout: 10 * time.Second}
+	e.stamps = &stamps{clock: e.clock, next: http.DefaultTransport}
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: e.stamps}
 	e.cfg = livestream.Config{
-		Repo: e.fix.Store.Livestreams(), Tokens: e.conns, Vault: e.vault, Logger: logger, Now: e.clock.Now,
+		Repo: e.fix.Store.Livestreams(), Ingests: e.fix.Store.Ingests(), Series: e.fix.Store.Series(), Tokens: e.conns, Vault: e.vault, Logger: logger, Now: e.clock.Now, SleepUntil: e.clock.SleepUntil,
 		Broadcasters: map[platform.ID]platform.Broadcaster{
 			youtube.ID:   youtube.New(hc, e.yt.URL, youtube.WithClock(e.clock.Now)),
-			facebook.ID:  facebook.New(hc, e.fb.URL),
+			facebook.ID:  facebook.New(hc, e.fb.URL, facebook.WithClock(e.clock.Now)),
 			instagram.ID: instagram.New(hc, e.ig.URL),
 			restream.ID:  restream.New(hc, e.rs.URL),
 		},

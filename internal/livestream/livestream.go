@@ -65,6 +65,10 @@ type Target struct {
 	IngestURL  string
 	Extra      map[string]string // the platform's other ids (never a secret)
 	UserIngest bool              // the ingest URL and key came from the user (Instagram)
+	// StableKey: the ingest URL and stream key are the account's, the same
+	// for its next livestreams (a kept ingest, Restream's one key); false:
+	// they are this broadcast's own and change with the next one.
+	StableKey bool
 	// Destination is where at the platform it publishes, for platforms
 	// whose account can publish in more than one place: a Facebook Page id;
 	// "" is the account's own profile.
@@ -82,6 +86,8 @@ type Target struct {
 	NextAttemptAt time.Time
 	LastError     *LastError
 	UpdatedAt     time.Time
+	// Checks are the latest preflight's results (see Check).
+	Checks []Check
 }
 
 // retrying reports whether the scheduler will try the target again.
@@ -98,6 +104,7 @@ func (t *Target) awaitsQuota(now time.Time) bool {
 type Livestream struct {
 	Tenant      string
 	ID          string
+	SeriesID    string // the recurring series it is an occurrence of; "" for a one-off
 	Title       string
 	Description string
 	// ScheduledStart is when the scheduler starts it; ScheduledEnd, when it
@@ -120,6 +127,8 @@ type Livestream struct {
 	// or to answer the ingest route.
 	SealedKeys map[platform.ID][]byte
 
+	// CheckedAt is when the latest preflight ran (zero: never).
+	CheckedAt time.Time
 	// DueAt is when the scheduler should next look at it (zero: never).
 	DueAt time.Time
 	// ClaimOwner holds the livestream until ClaimUntil: only the owner
@@ -169,12 +178,12 @@ type Ingest struct {
 	Platform  platform.ID
 	IngestURL string
 	StreamKey string
+	Stable    bool // the same URL and key as the account's other livestreams (Target.StableKey)
 }
 
 // Minute is the scheduler's precision: a time's minute, in UTC.
 func Minute(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) }
 
-// dueBy reports whether something due at t is due in a run at now: the
-// scheduler works at minute precision, so a run at any second of a minute
-// does what is due within that minute.
-func dueBy(t, now time.Time) bool { return !t.IsZero() && !Minute(t).After(Minute(now)) }
+// dueBy reports whether something due at t is due at now: at its second,
+// never before (the scheduler waits for it; see RunDue).
+func dueBy(t, now time.Time) bool { return !t.IsZero() && !t.After(now) }

@@ -30,14 +30,21 @@ func TestTheSchedulerStartsEveryTargetAtItsStartAndEndsThemAtItsEnd(t *testing.T
 	e.fb.PushAll()
 	e.rs.PushAll()
 
-	e.at(ls.ScheduledStart.Add(-time.Second)) // the minute before
+	// A run two minutes before the start leaves it for a later run; the run
+	// of the minute before reads it, waits for the start's second and
+	// sends the go-live requests then: never before, within 5 s after.
+	e.at(ls.ScheduledStart.Add(-2 * time.Minute))
+	if rep := e.run(); rep.Found != 1 || rep.Done != 1 || len(e.stamps.goLiveTimes()) != 0 {
+		t.Fatalf("a run two minutes before the start (the preflight, not yet run): %+v", rep)
+	}
 	if rep := e.run(); rep.Found != 0 {
-		t.Fatalf("a run before the start found %+v", rep)
+		t.Fatalf("a second run two minutes before the start found %+v", rep)
 	}
-	e.at(ls.ScheduledStart.Add(20 * time.Second))
+	e.at(ls.ScheduledStart.Add(-time.Minute + 3*time.Second))
 	if rep := e.run(); rep.Found != 1 || rep.Done != 1 {
-		t.Fatalf("the run at the start: %+v", rep)
+		t.Fatalf("the run of the minute before the start: %+v", rep)
 	}
+	onTime(t, "go-live", e.stamps.goLiveTimes(), ls.ScheduledStart, 2)
 	got := e.get(ls.ID)
 	if got.PublicStatus() != livestream.StatusLive || got.StartedAt.IsZero() {
 		t.Fatalf("at the start: %s %v", got.PublicStatus(), got.StartedAt)
@@ -64,10 +71,11 @@ func TestTheSchedulerStartsEveryTargetAtItsStartAndEndsThemAtItsEnd(t *testing.T
 		t.Fatalf("go-live calls %v, want one each", n)
 	}
 
-	e.at(ls.ScheduledEnd)
+	e.at(ls.ScheduledEnd.Add(-40 * time.Second))
 	if rep := e.run(); rep.Done != 1 {
-		t.Fatalf("the run at the end: %+v", rep)
+		t.Fatalf("the run before the end: %+v", rep)
 	}
+	onTime(t, "end", e.stamps.endTimes(), ls.ScheduledEnd, 2)
 	got = e.get(ls.ID)
 	if got.PublicStatus() != livestream.StatusEnded || got.EndedAt.IsZero() {
 		t.Fatalf("at the end: %s", got.PublicStatus())
@@ -247,8 +255,8 @@ func TestARunThatDiedIsResumedWithoutRepeatingWhatItDid(t *testing.T) {
 	if err := repo.SaveTarget(ctx, tenant, ls.ID, 0, &yt, nil, "dead-run"); err != nil {
 		t.Fatal(err)
 	}
-	// Runs while its lease lasts leave it alone.
-	e.clock.Advance(time.Minute)
+	// Runs whose window ends before its lease does leave it alone.
+	e.clock.Advance(10 * time.Second)
 	if rep := e.run(); rep.Done != 0 {
 		t.Fatalf("a run took a livestream another run holds: %+v", rep)
 	}
@@ -349,5 +357,19 @@ func TestManyDueLivestreamsAreAllStartedAcrossPages(t *testing.T) {
 	list, _, err := e.svc.List(context.Background(), tenant, livestream.StatusLive, "", 100)
 	if err != nil || len(list) != n {
 		t.Fatalf("%d live, %v", len(list), err)
+	}
+}
+
+// onTime fails unless there are want requests, each sent at or after due
+// and within 5 s of it.
+func onTime(t *testing.T, what string, sent []time.Time, due time.Time, want int) {
+	t.Helper()
+	if len(sent) != want {
+		t.Fatalf("%d %s requests, want %d", len(sent), what, want)
+	}
+	for _, at := range sent {
+		if d := at.Sub(due); d < 0 || d > 5*time.Second {
+			t.Errorf("a %s request was sent %s after its time (want 0 to 5 s)", what, d)
+		}
 	}
 }

@@ -71,7 +71,13 @@ type Tokens interface {
 
 // Config is what a Service is built from.
 type Config struct {
-	Repo         Repo
+	Repo Repo
+	// Ingests keeps one ingest per tenant and platform where the platform
+	// can bind many broadcasts to one (platform.IngestKeeper); nil: every
+	// broadcast gets its own.
+	Ingests IngestRepo
+	// Series keeps recurring livestreams; nil: none are offered.
+	Series       SeriesRepo
 	Tokens       Tokens
 	Vault        vault.Sealer
 	Broadcasters map[platform.ID]platform.Broadcaster
@@ -83,6 +89,13 @@ type Config struct {
 	RetryBase   time.Duration // the first retry's delay, doubled each time (1 min)
 	RetryCap    time.Duration // the longest delay between retries (15 min)
 	StartGrace  time.Duration // how far in the past a new scheduledStart may be (1 min)
+	// Lead is how far past the next tick a scheduler run looks (30 s; see
+	// Horizon): more than a tick is usually delivered late, so what is due
+	// just after a tick is waited for by the run before.
+	Lead time.Duration
+	// SleepUntil waits until the clock (Now) reads t, or ctx is done; the
+	// default sleeps on a timer (tests move their clock instead).
+	SleepUntil func(ctx context.Context, t time.Time) error
 }
 
 // Service is the livestreams capability.
@@ -107,6 +120,20 @@ func New(cfg Config) *Service {
 	def(&cfg.RetryBase, time.Minute)
 	def(&cfg.RetryCap, 15*time.Minute)
 	def(&cfg.StartGrace, time.Minute)
+	def(&cfg.Lead, 30*time.Second)
+	if cfg.SleepUntil == nil {
+		now := cfg.Now
+		cfg.SleepUntil = func(ctx context.Context, t time.Time) error {
+			// A timer may fire a hair before the wall clock reads t: sleep
+			// again until it does, so nothing is ever done early.
+			for d := t.Sub(now()); d > 0; d = t.Sub(now()) {
+				if err := platform.Sleep(ctx, d); err != nil {
+					return err
+				}
+			}
+			return ctx.Err()
+		}
+	}
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
 	}
@@ -214,7 +241,7 @@ func (s *Service) Ingest(ctx context.Context, tenant, id string) (_ []Ingest, er
 	}
 	out := make([]Ingest, 0, len(ls.Targets))
 	for _, t := range ls.Targets {
-		in := Ingest{Platform: t.Platform}
+		in := Ingest{Platform: t.Platform, Stable: t.StableKey}
 		if t.IngestURL != "" {
 			key, err := s.openKey(ctx, ls, t.Platform)
 			if err != nil {

@@ -35,6 +35,42 @@ type BroadcastSpec struct {
 	// (YouTube's enableAutoStop); false keeps it open for the encoder to
 	// come back until Switchboard ends it.
 	AutoStop bool
+	// Ingest, when set, is an ingest the platform keeps for many
+	// broadcasts (from an IngestKeeper): the broadcast is bound to it
+	// instead of getting one of its own, so the encoder's URL and key stay
+	// the same. A kept ingest the platform no longer has fails Provision
+	// with ReasonNotFound.
+	Ingest *KeptIngest
+}
+
+// KeptIngest is an ingest (URL and stream key) a platform keeps for many
+// broadcasts: YouTube's reusable liveStream. StreamKey is a secret.
+type KeptIngest struct {
+	ID, IngestURL, StreamKey string
+	Extra                    map[string]string // never a secret
+}
+
+// IngestKeeper is a Broadcaster whose platform can keep one ingest for
+// many broadcasts, so the encoder's key never changes.
+type IngestKeeper interface {
+	// KeepIngest creates an ingest to be bound to many broadcasts.
+	KeepIngest(ctx context.Context, token, title string) (KeptIngest, error)
+	// DropIngest deletes a kept ingest; one already gone is success.
+	DropIngest(ctx context.Context, token, id string) error
+}
+
+// IngestHealth is what a platform says of the encoder pushing to a
+// broadcast's ingest. Message is the platform's words, never a secret.
+type IngestHealth struct {
+	Pushing bool   // the encoder's stream is arriving
+	Healthy bool   // and the platform judges it good enough to go live
+	Status  string // the platform's own words: YouTube's streamStatus/healthStatus
+}
+
+// IngestChecker is a Broadcaster whose platform tells whether the encoder
+// is pushing to a broadcast's ingest, and how well.
+type IngestChecker interface {
+	IngestHealth(ctx context.Context, token string, b Broadcast) (IngestHealth, error)
 }
 
 // Broadcast is a broadcast set up at a platform: where to push the stream
@@ -44,6 +80,10 @@ type Broadcast struct {
 	// Extra holds the platform's other ids needed later (YouTube's stream
 	// id, Instagram's user id); never a secret.
 	Extra map[string]string
+	// StableKey says the ingest URL and stream key stay the same for the
+	// account's next broadcasts (a kept ingest, Restream's one key), so the
+	// encoder is set up once.
+	StableKey bool
 }
 
 // BroadcastState is a broadcast's state at the platform, in Switchboard's

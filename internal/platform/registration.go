@@ -42,6 +42,10 @@ type Registration struct {
 	// endpoints; app.LoadConfig reads and checks them at cold start and
 	// `make dev` lists them.
 	Settings []Setting
+	// ScheduleAhead is how far ahead the platform lets a broadcast be
+	// scheduled (Facebook: 7 days); 0 where it sets no such bound. A
+	// recurring livestream's occurrences are created within it.
+	ScheduleAhead time.Duration
 	// New builds the platform's client over deps; the app picks what it
 	// needs from it by interface (an account reader, a Broadcaster, a
 	// Meeter, a Deployer, ...).

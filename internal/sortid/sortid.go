@@ -7,6 +7,7 @@ package sortid
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"encoding/binary"
 	"strings"
@@ -53,8 +54,21 @@ func Valid(prefix, s string) bool {
 
 // ULID is an id made at now as a ULID: 26 characters of Crockford's
 // base32, the first holding the top 3 of the 128 bits.
-func ULID(now time.Time) string {
-	b := raw(now)
+func ULID(now time.Time) string { return encodeULID(raw(now)) }
+
+// ULIDFor is the ULID of a record that must exist once: its time part is
+// at, its other 80 bits the start of SHA-256 of key, so everyone who makes
+// the record for the same key and time names it alike (a conditional put
+// then makes it exactly once).
+func ULIDFor(at time.Time, key string) string {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
+	sum := sha256.Sum256([]byte(key))
+	copy(b[6:], sum[:10])
+	return encodeULID(b)
+}
+
+func encodeULID(b [16]byte) string {
 	out := make([]byte, 1, 26)
 	out[0] = crockford[b[0]>>5]
 	acc, bits := uint64(b[0]&0x1f), 5

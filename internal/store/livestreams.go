@@ -70,7 +70,7 @@ func (r liveRepo) Get(ctx context.Context, tenant, id string) (*livestream.Lives
 // stream keys (streamKey_<platform>), which no list shows.
 var liveListAttrs = []string{
 	"tenant", "id", "title", "description", "scheduledStart", "scheduledEnd", "status", "startedAt", "endedAt",
-	"createdAt", "updatedAt", "createdBy", "dueAt", "claimOwner", "claimUntil", AttrVersion, "targets",
+	"createdAt", "updatedAt", "createdBy", "dueAt", "claimOwner", "claimUntil", AttrVersion, "targets", "checkedAt", "seriesId",
 }
 
 // List pages through a tenant's livestreams, newest first, without their
@@ -121,7 +121,7 @@ func (r liveRepo) Save(ctx context.Context, ls *livestream.Livestream, g livestr
 	}
 	// The attributes a livestream may lack are removed when it has no value.
 	optional := []string{"description", "scheduledEnd", "startedAt", "endedAt", "createdBy",
-		"claimOwner", "claimUntil", "dueAt", AttrDuePK, AttrDueSK,
+		"claimOwner", "claimUntil", "dueAt", "checkedAt", AttrDuePK, AttrDueSK,
 		AttrGSI1PK, AttrGSI1SK} // gsi1's keys: an item written before the due index leaves gsi1 on its next save
 	for i, a := range optional {
 		if _, ok := it[a]; !ok {
@@ -196,12 +196,14 @@ func liveToItem(ls *livestream.Livestream) Item {
 	putS, putT := setIfPresent(it)
 	putS("description", ls.Description)
 	putS("createdBy", ls.CreatedBy)
+	putS("seriesId", ls.SeriesID)
 	putS("claimOwner", ls.ClaimOwner)
 	putT("scheduledEnd", ls.ScheduledEnd)
 	putT("startedAt", ls.StartedAt)
 	putT("endedAt", ls.EndedAt)
 	putT("claimUntil", ls.ClaimUntil)
 	putT("dueAt", ls.DueAt)
+	putT("checkedAt", ls.CheckedAt)
 	targets := make([]types.AttributeValue, len(ls.Targets))
 	for i := range ls.Targets {
 		targets[i] = targetToItem(&ls.Targets[i])
@@ -228,6 +230,9 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 	if t.UserIngest {
 		m["userIngest"] = Bool(true)
 	}
+	if t.StableKey {
+		m["stableKey"] = Bool(true)
+	}
 	if t.MadeForKids != nil {
 		m["madeForKids"] = Bool(*t.MadeForKids)
 	}
@@ -249,6 +254,16 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 			"code": S(t.LastError.Code), "message": S(t.LastError.Message), "at": T(t.LastError.At),
 		}}
 	}
+	if len(t.Checks) > 0 {
+		// checks: [{name, status, message, at}], the latest preflight's.
+		checks := make([]types.AttributeValue, len(t.Checks))
+		for i, c := range t.Checks {
+			checks[i] = &types.AttributeValueMemberM{Value: Item{
+				"name": S(c.Name), "status": S(string(c.Status)), "message": S(c.Message), "at": T(c.At),
+			}}
+		}
+		m["checks"] = &types.AttributeValueMemberL{Value: checks}
+	}
 	return &types.AttributeValueMemberM{Value: m}
 }
 
@@ -260,6 +275,7 @@ func liveFromItem(it Item) *livestream.Livestream {
 		StartedAt: GetT(it, "startedAt"), EndedAt: GetT(it, "endedAt"),
 		CreatedAt: GetT(it, "createdAt"), UpdatedAt: GetT(it, "updatedAt"), CreatedBy: GetS(it, "createdBy"),
 		DueAt: GetT(it, "dueAt"), ClaimOwner: GetS(it, "claimOwner"), ClaimUntil: GetT(it, "claimUntil"),
+		CheckedAt: GetT(it, "checkedAt"), SeriesID: GetS(it, "seriesId"),
 		Version: GetN(it, AttrVersion),
 	}
 	if l, ok := it["targets"].(*types.AttributeValueMemberL); ok {
@@ -290,7 +306,7 @@ func targetFromItem(m Item) livestream.Target {
 		Privacy: GetS(m, "privacy"), Destination: GetS(m, "destination"), ExternalID: GetS(m, "externalId"), WatchURL: GetS(m, "watchUrl"),
 		IngestURL: GetS(m, "ingestUrl"), UserIngest: GetBool(m, "userIngest"), Step: livestream.Step(GetS(m, "step")),
 		Attempts: int(GetN(m, "attempts")), NextAttemptAt: GetT(m, "nextAttemptAt"), UpdatedAt: GetT(m, "updatedAt"),
-		AutoStop: GetBool(m, "autoStop"),
+		AutoStop: GetBool(m, "autoStop"), StableKey: GetBool(m, "stableKey"),
 	}
 	if v, ok := m["madeForKids"].(*types.AttributeValueMemberBOOL); ok {
 		kids := v.Value
@@ -304,6 +320,14 @@ func targetFromItem(m Item) livestream.Target {
 	}
 	if e, ok := m["lastError"].(*types.AttributeValueMemberM); ok {
 		t.LastError = &livestream.LastError{Code: GetS(e.Value, "code"), Message: GetS(e.Value, "message"), At: GetT(e.Value, "at")}
+	}
+	if l, ok := m["checks"].(*types.AttributeValueMemberL); ok {
+		for _, v := range l.Value {
+			if c, ok := v.(*types.AttributeValueMemberM); ok {
+				t.Checks = append(t.Checks, livestream.Check{Name: GetS(c.Value, "name"), Status: livestream.CheckStatus(GetS(c.Value, "status")),
+					Message: GetS(c.Value, "message"), At: GetT(c.Value, "at")})
+			}
+		}
 	}
 	return t
 }

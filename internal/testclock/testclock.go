@@ -45,3 +45,19 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	c.Advance(d)
 	return nil
 }
+
+// SleepUntil moves the clock on to t instead of waiting for it, and leaves
+// it where it is when it is there already (it never moves back), so that
+// concurrent sleepers each wake at or after their time; it fails only when
+// ctx is done.
+func (c *Clock) SleepUntil(ctx context.Context, t time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	c.mu.Lock()
+	if d := time.Until(t) - c.off; d > 0 {
+		c.off += d
+	}
+	c.mu.Unlock()
+	return nil
+}

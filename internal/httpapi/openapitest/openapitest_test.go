@@ -216,11 +216,17 @@ func TestArchitectureShapesPass(t *testing.T) {
 		connection = `{"platform":"youtube","status":"connected","authType":"oauth2","accountId":"UC1","accountName":"Grace Church",
 			"scopes":["https://www.googleapis.com/auth/youtube"],"connectedAt":"2026-01-02T03:04:05Z","updatedAt":"2026-01-02T03:04:05Z",
 			"expiresAt":"2026-01-02T04:04:05Z","lastRefreshedAt":null,"statusChangedAt":"2026-01-02T03:04:05Z","lastVerifiedAt":"2026-01-02T03:04:05Z","lastError":null}`
-		livestream = `{"id":"ls-1","title":"Sunday service","description":null,"status":"scheduled","scheduledStart":"2026-01-04T15:00:00Z",
+		series = `{"id":"01JABCDEFGHJKMNPQRSTVWXYZ0","rule":"FREQ=WEEKLY;BYDAY=SU","timeZone":"America/Chicago","title":"Sunday service",
+			"description":null,"firstStart":"2026-01-04T16:00:00Z","durationMinutes":90,"targets":["youtube","restream"],"status":"active",
+			"skipped":["2026-01-11T16:00:00Z"],"createdAt":"2026-01-01T10:00:00Z","endedAt":null,"nextOccurrences":[
+			{"start":"2026-01-04T16:00:00Z","end":"2026-01-04T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ1","status":"created"},
+			{"start":"2026-01-11T16:00:00Z","end":"2026-01-11T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ2","status":"skipped"}]}`
+		livestream = `{"id":"ls-1","seriesId":null,"title":"Sunday service","description":null,"status":"scheduled","scheduledStart":"2026-01-04T15:00:00Z",
 			"scheduledEnd":null,"startedAt":null,"endedAt":null,"targets":[
-			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null,"madeForKids":false,"autoStop":true},
+			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null,"madeForKids":false,"autoStop":true,
+			 "checks":[{"name":"encoder","status":"warn","message":"the encoder is not pushing to YouTube yet","at":"2026-01-04T14:30:00Z"}]},
 			{"platform":"facebook","status":"failed","externalId":null,"watchUrl":null,
-			 "lastError":{"code":"upstream","message":"Facebook said no","at":"2026-01-02T03:04:05Z"}}]}`
+			 "lastError":{"code":"upstream","message":"Facebook said no","at":"2026-01-02T03:04:05Z"},"checks":[]}]}`
 		meeting = `{"id":"m-1","title":"Elders","status":"scheduled","startTime":"2026-01-05T18:00:00Z","durationMinutes":60,
 			"targets":[{"platform":"zoom","status":"ready","joinUrl":"https://zoom.us/j/1","externalId":"1","lastError":null}]}`
 	)
@@ -250,8 +256,16 @@ func TestArchitectureShapesPass(t *testing.T) {
 			located(jsonAnswer(201, livestream), "/livestreams/ls-1")},
 		{apitest.Event("GET", "/livestreams?status=scheduled&limit=10&cursor=abc", as), jsonAnswer(200, `{"items":[`+livestream+`],"nextCursor":"def"}`)},
 		{apitest.Event("PATCH", "/livestreams/ls-1", as, apitest.Body(`{"title":"Sunday worship","scheduledEnd":null}`)), jsonAnswer(200, livestream)},
+		{apitest.Event("POST", "/livestreams/ls-1/check", as), jsonAnswer(200, livestream)},
+		{apitest.Event("POST", "/series", as, apitest.Header("Idempotency-Key", "s"), apitest.Body(`{"title":"Sunday service","scheduledStart":"2026-01-04T16:00:00Z",
+			"scheduledEnd":"2026-01-04T17:30:00Z","targets":[{"platform":"youtube","madeForKids":false},{"platform":"restream"}],
+			"recurrence":{"rule":"FREQ=WEEKLY;BYDAY=SU","timeZone":"America/Chicago"}}`)),
+			located(jsonAnswer(201, series), "/series/01JABCDEFGHJKMNPQRSTVWXYZ0")},
+		{apitest.Event("GET", "/series/01JABCDEFGHJKMNPQRSTVWXYZ0", as), jsonAnswer(200, series)},
+		{apitest.Event("DELETE", "/series/01JABCDEFGHJKMNPQRSTVWXYZ0/occurrences/2026-01-11T16:00:00Z", as), events.APIGatewayV2HTTPResponse{StatusCode: 204}},
+		{apitest.Event("DELETE", "/series/01JABCDEFGHJKMNPQRSTVWXYZ0", as), events.APIGatewayV2HTTPResponse{StatusCode: 204}},
 		{apitest.Event("GET", "/livestreams/ls-1/ingest", as), jsonAnswer(200,
-			`{"targets":[{"platform":"youtube","ingestUrl":"rtmp://a.rtmp.youtube.com/live2","streamKey":"k-1"},{"platform":"facebook","ingestUrl":null,"streamKey":null}]}`)},
+			`{"targets":[{"platform":"youtube","ingestUrl":"rtmp://a.rtmp.youtube.com/live2","streamKey":"k-1","stable":true},{"platform":"facebook","ingestUrl":null,"streamKey":null,"stable":false}]}`)},
 		{apitest.Event("DELETE", "/livestreams/ls-1", as), events.APIGatewayV2HTTPResponse{StatusCode: 204}},
 		{apitest.Event("POST", "/meetings", as, apitest.Body(`{"title":"Elders","startTime":"2026-01-05T18:00:00Z","durationMinutes":60,"timezone":"America/Chicago","targets":[{"platform":"zoom"}]}`)),
 			located(jsonAnswer(201, meeting), "/meetings/m-1")},

@@ -53,15 +53,26 @@ var _ platform.Broadcaster = (*Client)(nil)
 // New builds a client. apiURL is the Graph base
 // (registry.LoadEndpoints(ID, getenv).APIURL; empty: the
 // default https://graph.facebook.com/v21.0).
-func New(httpClient *http.Client, apiURL string) *Client {
+func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 	if apiURL == "" {
 		apiURL = platform.MetaGraphURL
 	}
-	return &Client{
+	c := &Client{
 		call: platform.Caller{Platform: ID, HTTP: httpClient, BaseURL: strings.TrimRight(apiURL, "/"), Refine: Refine},
 		now:  time.Now,
 	}
+	for _, o := range opts {
+		o(c)
+	}
+	return c
 }
+
+// Option changes a client.
+type Option func(*Client)
+
+// WithClock sets the clock the 7-day scheduling bound is counted from
+// (tests).
+func WithClock(now func() time.Time) Option { return func(c *Client) { c.now = now } }
 
 func (c *Client) do(ctx context.Context, r platform.Request, secrets ...string) (*platform.Response, error) {
 	r.Secrets = append(r.Secrets, secrets...)

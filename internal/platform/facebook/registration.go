@@ -16,7 +16,9 @@ func Registration() platform.Registration {
 		OAuth:  facebookOAuth(),
 		APIURL: platform.MetaGraphURL,
 		Choice: "Page",
-		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
+		// planned_start_time at most 7 days ahead (MaxScheduleLead's evidence).
+		ScheduleAhead: MaxScheduleLead,
+		New:           func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
 	}
 }
 

@@ -138,7 +138,9 @@ func (c *Client) Provision(ctx context.Context, token string, _ platform.Broadca
 	if key.StreamKey == "" {
 		return platform.Broadcast{}, fail(op, platform.ReasonTransient, "Restream answered without a stream key")
 	}
-	return platform.Broadcast{StreamKey: key.StreamKey, IngestURL: c.ingest(ctx)}, nil
+	// The user's default key is the account's one ingest, the same for
+	// every broadcast (PLATFORMS.md Restream "(corrected) Fan-out"): stable.
+	return platform.Broadcast{StreamKey: key.StreamKey, IngestURL: c.ingest(ctx), StableKey: true}, nil
 }
 
 // ingest is the first server's rtmpUrl, or DefaultIngestURL. The list is

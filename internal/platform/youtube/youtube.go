@@ -38,7 +38,11 @@ type Client struct {
 	pacific func() *time.Location // loaded on first use: only a used-up quota needs it
 }
 
-var _ platform.Broadcaster = (*Client)(nil)
+var (
+	_ platform.Broadcaster   = (*Client)(nil)
+	_ platform.IngestKeeper  = (*Client)(nil)
+	_ platform.IngestChecker = (*Client)(nil)
+)
 
 // Option changes a client.
 type Option func(*Client)
@@ -93,7 +97,8 @@ func WatchURL(broadcastID string) string {
 
 // Extra keys of a Broadcast.
 const (
-	ExtraStreamID       = "streamId"       // the bound liveStream's id
+	ExtraStreamID       = "streamId"       // the bound liveStream's id, the broadcast's own (deleted with it)
+	ExtraKeptStreamID   = "keptStreamId"   // the bound liveStream's id, a kept reusable one (never deleted with it)
 	ExtraRTMPSIngestURL = "rtmpsIngestUrl" // the RTMPS address for the same stream name
 )
 
@@ -172,6 +177,9 @@ type streamInsert struct {
 		Resolution    string `json:"resolution"`
 		FrameRate     string `json:"frameRate"`
 	} `json:"cdn"`
+	ContentDetails *struct {
+		IsReusable bool `json:"isReusable"`
+	} `json:"contentDetails,omitempty"`
 }
 
 type liveStream struct {
@@ -202,7 +210,9 @@ func Privacy(p string) (string, bool) {
 // with variable resolution and frame rate (POST /liveStreams) and binds
 // them (POST /liveBroadcasts/bind). The ingest is the stream's
 // ingestionAddress and its streamName is the key; Extra holds the stream's
-// id (needed by Cancel) and its RTMPS address.
+// id (needed by Cancel) and its RTMPS address. With spec.Ingest (a stream
+// kept by KeepIngest) no stream is created: the broadcast is bound to the
+// kept one, whose key stays the same (StableKey).
 //
 // YouTube takes no idempotency key, so spec.RequestID is not sent: when a
 // later step fails, what was already created is deleted (best effort, even
@@ -260,24 +270,15 @@ func (c *Client) Provision(ctx context.Context, token string, spec platform.Broa
 			Message: "YouTube answered without a broadcast id"}
 	}
 
-	var si streamInsert
-	si.Snippet.Title = title
-	si.CDN.IngestionType, si.CDN.Resolution, si.CDN.FrameRate = "rtmp", "variable", "variable"
-	var st liveStream
-	if _, err := c.do(ctx, platform.Request{
-		Op: "create stream", Method: http.MethodPost, Path: "/liveStreams",
-		Query: url.Values{"part": {"snippet,cdn,status"}},
-		Token: token, JSON: si, Out: &st,
-	}); err != nil {
-		c.cleanup(ctx, token, bc.ID, "")
+	if spec.Ingest != nil {
+		return c.bindKept(ctx, token, bc.ID, spec.Ingest)
+	}
+	st, err := c.createStream(ctx, token, title, false)
+	if err != nil {
+		c.cleanup(ctx, token, bc.ID, st.ID)
 		return platform.Broadcast{}, err
 	}
 	info := st.CDN.IngestionInfo
-	if st.ID == "" || info.IngestionAddress == "" || info.StreamName == "" {
-		c.cleanup(ctx, token, bc.ID, st.ID)
-		return platform.Broadcast{}, &platform.Error{Platform: ID, Op: "create stream", Reason: platform.ReasonTransient,
-			Message: "YouTube answered without the stream's ingestion address"}
-	}
 
 	if _, err := c.do(ctx, platform.Request{
 		Op: "bind stream", Method: http.MethodPost, Path: "/liveBroadcasts/bind",
@@ -299,6 +300,135 @@ func (c *Client) Provision(ctx context.Context, token string, spec platform.Broa
 		StreamKey:  info.StreamName,
 		Extra:      extra,
 	}, nil
+}
+
+// createStream creates an RTMP stream with variable resolution and frame
+// rate (POST /liveStreams); reusable says whether it may be bound to many
+// broadcasts (contentDetails.isReusable). A stream YouTube answers without
+// its ingestion address is an error, with its id for clean-up.
+func (c *Client) createStream(ctx context.Context, token, title string, reusable bool) (liveStream, error) {
+	var si streamInsert
+	si.Snippet.Title = title
+	si.CDN.IngestionType, si.CDN.Resolution, si.CDN.FrameRate = "rtmp", "variable", "variable"
+	part := "snippet,cdn,status"
+	if reusable {
+		// Evidence: youtube-v3-discovery.json LiveStreamContentDetails.isReusable: "it can be bound to
+		// multiple broadcasts"; "A non-reusable stream might be deleted by an automated process after the
+		// broadcast ends".
+		si.ContentDetails = &struct {
+			IsReusable bool `json:"isReusable"`
+		}{IsReusable: true}
+		part += ",contentDetails"
+	}
+	var st liveStream
+	if _, err := c.do(ctx, platform.Request{
+		Op: "create stream", Method: http.MethodPost, Path: "/liveStreams",
+		Query: url.Values{"part": {part}},
+		Token: token, JSON: si, Out: &st,
+	}); err != nil {
+		return liveStream{}, err
+	}
+	info := st.CDN.IngestionInfo
+	if st.ID == "" || info.IngestionAddress == "" || info.StreamName == "" {
+		return liveStream{ID: st.ID}, &platform.Error{Platform: ID, Op: "create stream", Reason: platform.ReasonTransient,
+			Message: "YouTube answered without the stream's ingestion address"}
+	}
+	return st, nil
+}
+
+// KeepIngest creates a reusable stream (contentDetails.isReusable true)
+// for many broadcasts: its ingestion address and stream name stay the same
+// for every broadcast bound to it, so the encoder is set up once.
+func (c *Client) KeepIngest(ctx context.Context, token, title string) (platform.KeptIngest, error) {
+	if strings.TrimSpace(title) == "" {
+		title = "Switchboard"
+	}
+	st, err := c.createStream(ctx, token, title, true)
+	if err != nil {
+		if st.ID != "" {
+			c.cleanup(ctx, token, "", st.ID)
+		}
+		return platform.KeptIngest{}, err
+	}
+	info := st.CDN.IngestionInfo
+	in := platform.KeptIngest{ID: st.ID, IngestURL: info.IngestionAddress, StreamKey: info.StreamName}
+	if info.RTMPSIngestionAddress != "" {
+		in.Extra = map[string]string{ExtraRTMPSIngestURL: info.RTMPSIngestionAddress}
+	}
+	return in, nil
+}
+
+// DropIngest deletes a kept stream (DELETE /liveStreams?id=); one already
+// gone is success.
+func (c *Client) DropIngest(ctx context.Context, token, id string) error {
+	return c.delete(ctx, token, "/liveStreams", "delete stream", id)
+}
+
+// bindKept binds a new broadcast to a kept stream. A stream YouTube no
+// longer has (liveStreamNotFound, ReasonNotFound) fails it, and the
+// broadcast is deleted, so the caller can keep a new stream and try again.
+func (c *Client) bindKept(ctx context.Context, token, broadcastID string, in *platform.KeptIngest) (platform.Broadcast, error) {
+	if _, err := c.do(ctx, platform.Request{
+		Op: "bind stream", Method: http.MethodPost, Path: "/liveBroadcasts/bind",
+		Query: url.Values{"id": {broadcastID}, "streamId": {in.ID}, "part": {"id,contentDetails"}},
+		Token: token,
+	}, in.StreamKey); err != nil {
+		c.cleanup(ctx, token, broadcastID, "")
+		return platform.Broadcast{}, err
+	}
+	extra := map[string]string{ExtraKeptStreamID: in.ID}
+	if u := in.Extra[ExtraRTMPSIngestURL]; u != "" {
+		extra[ExtraRTMPSIngestURL] = u
+	}
+	return platform.Broadcast{
+		ExternalID: broadcastID, WatchURL: WatchURL(broadcastID),
+		IngestURL: in.IngestURL, StreamKey: in.StreamKey, Extra: extra, StableKey: true,
+	}, nil
+}
+
+// IngestHealth reads the bound stream's status
+// (GET /liveStreams?part=status&id=): streamStatus active is an encoder
+// pushing; healthStatus.status good or ok is healthy enough to go live
+// (bad and noData are not). Evidence: youtube-v3-discovery.json
+// LiveStreamStatus.streamStatus (created, ready, active, inactive, error)
+// and LiveStreamHealthStatus.status (good, ok, bad, noData, revoked).
+func (c *Client) IngestHealth(ctx context.Context, token string, b platform.Broadcast) (platform.IngestHealth, error) {
+	id := b.Extra[ExtraKeptStreamID]
+	if id == "" {
+		id = b.Extra[ExtraStreamID]
+	}
+	if id == "" {
+		return platform.IngestHealth{}, &platform.Error{Platform: ID, Op: "read stream", Reason: platform.ReasonInvalid,
+			Message: "no YouTube stream is bound to this broadcast"}
+	}
+	var out struct {
+		Items []struct {
+			Status struct {
+				StreamStatus string `json:"streamStatus"`
+				HealthStatus struct {
+					Status string `json:"status"`
+				} `json:"healthStatus"`
+			} `json:"status"`
+		} `json:"items"`
+	}
+	if _, err := c.do(ctx, platform.Request{
+		Op: "read stream", Method: http.MethodGet, Path: "/liveStreams",
+		Query: url.Values{"part": {"status"}, "id": {id}},
+		Token: token, Out: &out, Idempotent: true,
+	}, b.StreamKey); err != nil {
+		return platform.IngestHealth{}, err
+	}
+	if len(out.Items) == 0 {
+		return platform.IngestHealth{}, &platform.Error{Platform: ID, Op: "read stream", Reason: platform.ReasonNotFound,
+			Message: "YouTube has no such stream (deleted?)"}
+	}
+	st := out.Items[0].Status
+	h := platform.IngestHealth{Pushing: st.StreamStatus == "active", Status: "streamStatus " + st.StreamStatus}
+	if st.HealthStatus.Status != "" {
+		h.Status += ", healthStatus " + st.HealthStatus.Status
+	}
+	h.Healthy = h.Pushing && (st.HealthStatus.Status == "good" || st.HealthStatus.Status == "ok")
+	return h, nil
 }
 
 // cleanup deletes what a failed Provision created, best effort: it runs
@@ -422,9 +552,10 @@ func stateOf(lifeCycle string) platform.BroadcastState {
 	}
 }
 
-// Cancel deletes the broadcast (DELETE /liveBroadcasts?id=) and its stream
-// (DELETE /liveStreams?id=, from Extra["streamId"]). Either one already gone
-// is success; both deletions are tried even if one fails.
+// Cancel deletes the broadcast (DELETE /liveBroadcasts?id=) and its own
+// stream (DELETE /liveStreams?id=, from Extra["streamId"]); a kept stream
+// (Extra["keptStreamId"]) stays for the next broadcasts. Either one already
+// gone is success; both deletions are tried even if one fails.
 func (c *Client) Cancel(ctx context.Context, token string, b platform.Broadcast) error {
 	if err := needID("delete broadcast", b); err != nil {
 		return err

@@ -100,6 +100,9 @@ func run(buildDir, eventsDir, outPath string, runs int, set loadSettings, starte
 		res.problems = append(res.problems, "item sizes: "+err.Error())
 	}
 
+	logf("on time: %d go-lives due in one second", onTimeLivestreams)
+	res.onTime = measureOnTime(ctx, s)
+
 	profile := filepath.Join(buildDir, "bench", "load.cpu.pprof")
 	if res.load, err = measureLatency(ctx, s, set, profile, logf); err != nil {
 		res.problems = append(res.problems, "warm latency: "+err.Error())

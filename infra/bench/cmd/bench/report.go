@@ -91,6 +91,7 @@ type results struct {
 	refresh           refreshScale
 	life              []lifeStep
 	vercel            vercelDeploy
+	onTime            onTimeResult
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.2f MiB", float64(n)/(1<<20)) }
@@ -254,7 +255,9 @@ func (r *results) budgets() []budget {
 		b.measured = fmt.Sprintf("worst %s %.2f×; %d of %d routes over", worst, worstRatio, over, held)
 	}
 	out = append(out, b)
-	return append(out, r.refreshBudget())
+	out = append(out, r.refreshBudget())
+	out = append(out, r.onTime.budget())
+	return out
 }
 
 // coldStartWhy explains a cold-start failure from the measurements: how
@@ -328,9 +331,9 @@ func (r *results) write(path string, budgets []budget) error {
 	r.writeRoundTrips(p)
 	r.writeLatency(p)
 	r.writeRefreshScale(p)
-	r.writeGoLives(p)
 	r.writeLife(p)
 	r.writeVercel(p)
+	r.onTime.write(p)
 
 	p("## Not measured\n\n")
 	nothing := true

@@ -338,12 +338,12 @@ func writeNewFile(path string, data []byte) error {
 }
 
 // Timeout is a function's Lambda timeout as template.yaml sets it: the HTTP
-// functions 29 s (inside API Gateway's 30 s), stream-scheduler 60 s,
+// functions 29 s (inside API Gateway's 30 s), stream-scheduler 120 s,
 // token-refresher 300 s, deploy-worker 900 s, event-dispatcher 120 s.
 func Timeout(function string) time.Duration {
 	switch function {
 	case app.StreamSched:
-		return 60 * time.Second
+		return 120 * time.Second
 	case app.TokenRefresher:
 		return 300 * time.Second
 	case app.DeployWorker:

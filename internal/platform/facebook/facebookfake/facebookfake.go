@@ -638,6 +638,14 @@ func (s *Server) checkParams(w http.ResponseWriter, f url.Values, allowed []stri
 	return true
 }
 
+// SetClock sets the clock Facebook's 7-day scheduling window is counted
+// from (tests that move time).
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
+
 // plannedStart reads a planned start (Unix seconds or RFC 3339) and holds
 // it to Facebook's window, 10 minutes to 7 days ahead.
 func (s *Server) plannedStart(v string) (int64, bool) {

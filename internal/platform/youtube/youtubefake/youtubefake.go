@@ -33,6 +33,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/platform/fakekit"
@@ -105,6 +106,11 @@ type Stream struct {
 	IngestionType, Resolution, FrameRate string
 	StreamName                           string // the stream key
 	StreamStatus                         string // ready, active, inactive
+	// Reusable is contentDetails.isReusable: a reusable stream may be
+	// bound to many broadcasts; a non-reusable one to one, and it is
+	// deleted when that broadcast completes (YouTube "might" delete it:
+	// the fake always does, so a client relying on it is caught).
+	Reusable bool
 }
 
 type failure struct {
@@ -128,6 +134,7 @@ type Server struct {
 	channelID  string
 	channel    string
 	noChannel  bool
+	latency    atomic.Int64 // nanoseconds each answer waits, outside the lock
 }
 
 // New starts a fake on 127.0.0.1.
@@ -337,7 +344,14 @@ func route(method, p string) string {
 	return ""
 }
 
+// SetLatency makes every answer wait d before it is worked out, as a
+// distant API would (benchmarks); requests wait in parallel.
+func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
+
 func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
+	if d := time.Duration(s.latency.Load()); d > 0 {
+		time.Sleep(d)
+	}
 	body, _ := io.ReadAll(io.LimitReader(r.Body, 1<<20))
 	op := ""
 	if rel, ok := strings.CutPrefix(r.URL.Path, BasePath); ok {
@@ -543,6 +557,10 @@ func streamJSON(st *Stream, parts map[string]bool) map[string]any {
 				"rtmpsBackupIngestionAddress": "rtmps://b.rtmps.youtube.com/live2?backup=1",
 			}}
 	}
+	if parts["contentDetails"] {
+		out["contentDetails"] = map[string]any{"isReusable": st.Reusable,
+			"closedCaptionsIngestionUrl": "http://upload.youtube.com/closedcaption?cid=" + st.ID}
+	}
 	if parts["status"] {
 		out["status"] = map[string]any{"streamStatus": st.StreamStatus,
 			"healthStatus": map[string]any{"status": map[bool]string{true: "good", false: "noData"}[st.StreamStatus == "active"]}}
@@ -622,8 +640,9 @@ func (s *Server) insertBroadcast(w http.ResponseWriter, body []byte, parts map[s
 
 func (s *Server) insertStream(w http.ResponseWriter, body []byte, parts map[string]bool) {
 	var in struct {
-		Snippet struct{ Title string }
-		CDN     struct{ IngestionType, Resolution, FrameRate, Format string } `json:"cdn"`
+		Snippet        struct{ Title string }
+		CDN            struct{ IngestionType, Resolution, FrameRate, Format string } `json:"cdn"`
+		ContentDetails struct{ IsReusable *bool }
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		writeError(w, http.StatusBadRequest, "parseError", "Parse Error")
@@ -642,7 +661,12 @@ func (s *Server) insertStream(w http.ResponseWriter, body []byte, parts map[stri
 		return
 	}
 	st := &Stream{ID: "S" + s.newID(23), Title: in.Snippet.Title, IngestionType: in.CDN.IngestionType,
-		Resolution: in.CDN.Resolution, FrameRate: in.CDN.FrameRate, StreamName: streamName(), StreamStatus: "ready"}
+		Resolution: in.CDN.Resolution, FrameRate: in.CDN.FrameRate, StreamName: streamName(), StreamStatus: "ready", Reusable: true}
+	// "If you set this value to false, then the stream will not be reusable": reusable unless told so
+	// (youtube-v3-discovery.json LiveStreamContentDetails.isReusable).
+	if p := in.ContentDetails.IsReusable; p != nil {
+		st.Reusable = *p
+	}
 	s.streams[st.ID] = st
 	fakekit.WriteJSON(w, http.StatusOK, streamJSON(st, parts))
 }
@@ -662,9 +686,20 @@ func (s *Server) bind(w http.ResponseWriter, q url.Values, parts map[string]bool
 		fakekit.WriteJSON(w, http.StatusOK, broadcastJSON(b, parts))
 		return
 	}
-	if _, ok := s.streams[sid]; !ok {
+	st, ok := s.streams[sid]
+	if !ok {
 		writeError(w, http.StatusNotFound, "liveStreamNotFound", "")
 		return
+	}
+	if !st.Reusable {
+		for _, other := range s.broadcasts {
+			if other.ID != b.ID && other.BoundStreamID == sid {
+				// "A non-reusable stream can only be bound to one broadcast"; the error YouTube gives is
+				// not documented: the fake answers the documented bind refusal.
+				writeError(w, http.StatusForbidden, "liveBroadcastBindingNotAllowed", "The stream is not reusable and is bound to another broadcast.")
+				return
+			}
+		}
 	}
 	if b.LifeCycleStatus != "created" && b.LifeCycleStatus != "ready" {
 		writeError(w, http.StatusForbidden, "invalidTransition", "The broadcast cannot be bound in its current state.")
@@ -720,6 +755,9 @@ func (s *Server) transition(w http.ResponseWriter, q url.Values, parts map[strin
 		}
 	}
 	b.LifeCycleStatus = to
+	if st, ok := s.streams[b.BoundStreamID]; ok && to == "complete" && !st.Reusable {
+		delete(s.streams, st.ID) // "might be deleted by an automated process after the broadcast ends"
+	}
 	fakekit.WriteJSON(w, http.StatusOK, broadcastJSON(b, parts))
 }
 

@@ -1,0 +1,129 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/switchboard-dev/switchboard/internal/livestream"
+)
+
+// A recurring livestream series is stored as
+//
+//	pk TENANT#<tenant>  sk SERIES#<id>  type series
+//	gsi1pk DUE#SERIES   gsi1sk <minute due>#<tenant>#<id>   (only while occurrences are to be made)
+//
+// with its template (title, description, targets: nothing secret) as JSON
+// and its skipped occurrence starts as a list of times.
+const (
+	seriesPrefix = "SERIES#"
+	dueSeriesPK  = "DUE#SERIES"
+)
+
+// Series gives the livestream service its recurring series.
+func (s *Store) Series() livestream.SeriesRepo { return seriesRepo{s} }
+
+type seriesRepo struct{ s *Store }
+
+func seriesKey(tenant, id string) (string, string) { return TenantPK(tenant), seriesPrefix + Esc(id) }
+
+func (r seriesRepo) CreateSeries(ctx context.Context, sr *livestream.Series) error {
+	it, err := seriesToItem(sr, 1)
+	if err != nil {
+		return err
+	}
+	if err := r.s.Put(ctx, it, NotExists()); err != nil {
+		return err
+	}
+	sr.Version = 1
+	return nil
+}
+
+func (r seriesRepo) GetSeries(ctx context.Context, tenant, id string) (*livestream.Series, error) {
+	pk, sk := seriesKey(tenant, id)
+	it, err := r.s.Get(ctx, pk, sk)
+	if err != nil {
+		return nil, err
+	}
+	return seriesFromItem(it)
+}
+
+func (r seriesRepo) SaveSeries(ctx context.Context, sr *livestream.Series) error {
+	it, err := seriesToItem(sr, sr.Version+1)
+	if err != nil {
+		return err
+	}
+	cond := &Cond{Expr: "#ver = :ver", Names: map[string]string{"#ver": AttrVersion}, Values: Item{":ver": N(sr.Version)}}
+	if err := r.s.Put(ctx, it, cond); err != nil {
+		return err
+	}
+	sr.Version++
+	return nil
+}
+
+func (r seriesRepo) DueSeries(ctx context.Context, at time.Time, cursor string, limit int) ([]livestream.DueRef, string, error) {
+	maxKey := livestream.Minute(at).Format(minuteLayout) + "$"
+	page, err := r.s.Query(ctx, Query{Index: IndexGSI1, PK: dueSeriesPK, SKMax: maxKey, Limit: limit, Cursor: cursor})
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]livestream.DueRef, 0, len(page.Items))
+	for _, it := range page.Items {
+		out = append(out, livestream.DueRef{Tenant: GetS(it, "tenant"), ID: GetS(it, "id")})
+	}
+	return out, page.Cursor, nil
+}
+
+func seriesToItem(sr *livestream.Series, version int64) (Item, error) {
+	tmpl, err := json.Marshal(sr.Template)
+	if err != nil {
+		return nil, err
+	}
+	pk, sk := seriesKey(sr.Tenant, sr.ID)
+	it := Item{
+		AttrPK: S(pk), AttrSK: S(sk), "type": S("series"), "tenant": S(sr.Tenant), "id": S(sr.ID),
+		"rule": S(sr.Rule), "timeZone": S(sr.TimeZone), "firstStart": T(sr.FirstStart), "durationSeconds": N(int64(sr.Duration / time.Second)),
+		"template": S(string(tmpl)), "status": S(string(sr.Status)), "createdAt": T(sr.CreatedAt), "updatedAt": T(sr.UpdatedAt),
+		AttrVersion: N(version),
+	}
+	putS, putT := setIfPresent(it)
+	putS("createdBy", sr.CreatedBy)
+	putT("until", sr.Until)
+	putT("dueAt", sr.DueAt)
+	putT("endedAt", sr.EndedAt)
+	if len(sr.Skipped) > 0 {
+		skipped := make([]string, len(sr.Skipped))
+		for i, t := range sr.Skipped {
+			skipped[i] = t.UTC().Format(time.RFC3339)
+		}
+		it["skipped"] = &types.AttributeValueMemberSS{Value: skipped}
+	}
+	if !sr.DueAt.IsZero() {
+		it[AttrGSI1PK] = S(dueSeriesPK)
+		it[AttrGSI1SK] = S(livestream.Minute(sr.DueAt).Format(minuteLayout) + "#" + Esc(sr.Tenant) + "#" + Esc(sr.ID))
+	}
+	return it, nil
+}
+
+func seriesFromItem(it Item) (*livestream.Series, error) {
+	sr := &livestream.Series{
+		Tenant: GetS(it, "tenant"), ID: GetS(it, "id"), Rule: GetS(it, "rule"), TimeZone: GetS(it, "timeZone"),
+		FirstStart: GetT(it, "firstStart"), Duration: time.Duration(GetN(it, "durationSeconds")) * time.Second,
+		Status: livestream.SeriesStatus(GetS(it, "status")), Until: GetT(it, "until"), DueAt: GetT(it, "dueAt"),
+		CreatedAt: GetT(it, "createdAt"), UpdatedAt: GetT(it, "updatedAt"), CreatedBy: GetS(it, "createdBy"),
+		EndedAt: GetT(it, "endedAt"), Version: GetN(it, AttrVersion),
+	}
+	if err := json.Unmarshal([]byte(GetS(it, "template")), &sr.Template); err != nil {
+		return nil, err
+	}
+	if ss, ok := it["skipped"].(*types.AttributeValueMemberSS); ok {
+		for _, s := range ss.Value {
+			if t, err := time.Parse(time.RFC3339, s); err == nil {
+				sr.Skipped = append(sr.Skipped, t)
+			}
+		}
+	}
+	return sr, nil
+}
