@@ -233,6 +233,9 @@ func livestreamEvents(_ context.Context, c Change, _ Lookup) ([]Event, error) {
 		}
 		out = append(out, Event{Type: typ, Resource: Resource{Type: "livestream", ID: cur.ID}, Data: data})
 	}
+	if checked := checksOf(old, cur); checked != nil {
+		out = append(out, *checked)
+	}
 	was := livestream.Status("")
 	if old != nil {
 		was = old.PublicStatus()
@@ -244,6 +247,32 @@ func livestreamEvents(_ context.Context, c Change, _ Lookup) ([]Event, error) {
 		}})
 	}
 	return out, nil
+}
+
+// checksOf is livestream.checked when a preflight ran in this change (its
+// CheckedAt moved): every target's checks as they now are, and the worst
+// outcome among them, so an app can warn its user from one field.
+func checksOf(old, cur *livestream.Livestream) *Event {
+	if cur.CheckedAt.IsZero() || (old != nil && old.CheckedAt.Equal(cur.CheckedAt)) {
+		return nil
+	}
+	worst := livestream.CheckPass
+	rank := map[livestream.CheckStatus]int{livestream.CheckPass: 1, livestream.CheckWarn: 2, livestream.CheckFail: 3}
+	targets := make([]map[string]any, 0, len(cur.Targets))
+	for _, t := range cur.Targets {
+		checks := make([]map[string]any, 0, len(t.Checks))
+		for _, c := range t.Checks {
+			checks = append(checks, map[string]any{"name": c.Name, "status": string(c.Status), "message": c.Message, "at": stamp(c.At)})
+			if rank[c.Status] > rank[worst] {
+				worst = c.Status
+			}
+		}
+		targets = append(targets, map[string]any{"platform": string(t.Platform), "checks": checks})
+	}
+	return &Event{Type: LivestreamChecked, Resource: Resource{Type: "livestream", ID: cur.ID}, Data: map[string]any{
+		"livestreamId": cur.ID, "title": cur.Title, "scheduledStart": stamp(cur.ScheduledStart),
+		"checkedAt": stamp(cur.CheckedAt), "worst": string(worst), "targets": targets,
+	}}
 }
 
 func sameLiveError(a, b *livestream.LastError) bool {

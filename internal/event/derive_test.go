@@ -61,6 +61,14 @@ func TestDeriveYieldsAnEventForEachChangeACallerCaresAboutAndNoneOtherwise(t *te
 	}
 	expiring := conn(connection.StatusConnected, t0)
 	expiring.ExpiryNotice = connection.NoticeWeek
+	checked := func(when time.Time, encoder livestream.CheckStatus) *livestream.Livestream {
+		c := *ls
+		c.CheckedAt = when
+		c.Targets = []livestream.Target{{Platform: "youtube", Status: livestream.TargetReady, Checks: []livestream.Check{
+			{Name: livestream.CheckConnection, Status: livestream.CheckPass, Message: "the token lasts past the start", At: when},
+			{Name: livestream.CheckEncoder, Status: encoder, Message: "the encoder is not pushing", At: when}}}}
+		return &c
+	}
 	ep := func(st EndpointStatus) *Endpoint { return &Endpoint{Tenant: "t1", ID: "wh1", Status: st} }
 	fail1 := &livestream.LastError{Code: "quota", At: t0}
 	fail2 := &livestream.LastError{Code: "quota", At: t1}
@@ -88,6 +96,9 @@ func TestDeriveYieldsAnEventForEachChangeACallerCaresAboutAndNoneOtherwise(t *te
 		{"a target failing", change(target(livestream.TargetReady, nil), target(livestream.TargetFailed, fail1)), nil, []Type{LivestreamTargetFailed}},
 		{"a failed target rewritten as it was", change(target(livestream.TargetFailed, fail1), target(livestream.TargetFailed, fail1)), nil, nil},
 		{"a failed target failing again", change(target(livestream.TargetFailed, fail1), target(livestream.TargetFailed, fail2)), nil, []Type{LivestreamTargetFailed}},
+		{"a preflight ran", change(target(livestream.TargetReady, nil), checked(t0, livestream.CheckWarn)), nil, []Type{LivestreamChecked}},
+		{"a later preflight", change(checked(t0, livestream.CheckWarn), checked(t1, livestream.CheckPass)), nil, []Type{LivestreamChecked}},
+		{"a save that ran no preflight", change(checked(t0, livestream.CheckWarn), checked(t0, livestream.CheckWarn)), nil, nil},
 		{"a meeting created", change(nil, meet(meeting.TargetReady)), nil, []Type{MeetingTargetCreated}},
 		{"a meeting pending", change(nil, meet(meeting.TargetPending)), nil, nil},
 		{"a meeting cancelled", change(meet(meeting.TargetReady), meet(meeting.TargetCancelled)), nil, []Type{MeetingTargetCancelled}},
@@ -118,6 +129,38 @@ func TestDeriveYieldsAnEventForEachChangeACallerCaresAboutAndNoneOtherwise(t *te
 				}
 			}
 		}
+	}
+}
+
+// livestream.checked carries every target's checks and the worst outcome,
+// so an app can warn from one field.
+func TestAPreflightsEventCarriesEachTargetsChecksAndTheWorstOutcome(t *testing.T) {
+	t.Parallel()
+	before := &livestream.Livestream{Tenant: "t1", ID: "ls1", Title: "Sunday", ScheduledStart: at.Add(30 * time.Minute),
+		Targets: []livestream.Target{{Platform: "youtube"}, {Platform: "facebook"}}}
+	after := *before
+	after.CheckedAt = at
+	after.Targets = []livestream.Target{
+		{Platform: "youtube", Checks: []livestream.Check{{Name: livestream.CheckEncoder, Status: livestream.CheckWarn, Message: "the encoder is not pushing", At: at}}},
+		{Platform: "facebook", Checks: []livestream.Check{
+			{Name: livestream.CheckConnection, Status: livestream.CheckFail, Message: "Facebook no longer accepts the token: reconnect", At: at},
+			{Name: livestream.CheckEncoder, Status: livestream.CheckUnsupported, Message: "Facebook does not tell", At: at}}},
+	}
+	evs, err := Derive(context.Background(), change(before, &after), nil)
+	if err != nil || len(evs) != 1 || evs[0].Type != LivestreamChecked {
+		t.Fatalf("events %v, %v; want one livestream.checked", evs, err)
+	}
+	raw, err := json.Marshal(evs[0].Data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"checkedAt":"2026-12-06T10:00:00Z","livestreamId":"ls1","scheduledStart":"2026-12-06T10:30:00Z",` +
+		`"targets":[{"checks":[{"at":"2026-12-06T10:00:00Z","message":"the encoder is not pushing","name":"encoder","status":"warn"}],"platform":"youtube"},` +
+		`{"checks":[{"at":"2026-12-06T10:00:00Z","message":"Facebook no longer accepts the token: reconnect","name":"connection","status":"fail"},` +
+		`{"at":"2026-12-06T10:00:00Z","message":"Facebook does not tell","name":"encoder","status":"unsupported"}],"platform":"facebook"}],` +
+		`"title":"Sunday","worst":"fail"}`
+	if string(raw) != want {
+		t.Fatalf("data\n%s\nwant\n%s", raw, want)
 	}
 }
 

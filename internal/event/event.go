@@ -28,6 +28,7 @@ const (
 	LivestreamFailed    Type = "livestream.failed"
 	LivestreamCancelled Type = "livestream.cancelled"
 	LivestreamAtRisk    Type = "livestream.target_at_risk"
+	LivestreamChecked   Type = "livestream.checked"
 
 	LivestreamTargetReady  Type = "livestream.target.ready"
 	LivestreamTargetLive   Type = "livestream.target.live"
@@ -69,6 +70,7 @@ func Types() []TypeInfo {
 		{LivestreamFailed, "the livestream failed (see each target's lastError)"},
 		{LivestreamCancelled, "the livestream was cancelled"},
 		{LivestreamAtRisk, "a scheduled livestream has a target whose connection was disconnected or expired: it will fail unless reconnected"},
+		{LivestreamChecked, "a preflight ran (30 and 10 minutes before the start, or on demand): each target's checks, and data.worst (pass, warn or fail) to act on"},
 		{LivestreamTargetReady, "a target is set up at its platform"},
 		{LivestreamTargetLive, "a target is live"},
 		{LivestreamTargetFailed, "a target failed (data.lastError says why)"},
