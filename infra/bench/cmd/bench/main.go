@@ -118,6 +118,8 @@ func run(buildDir, eventsDir, outPath string, runs int, set loadSettings, starte
 	}
 	logf("Vercel: a 1,000-file deployment (go test -bench)")
 	res.vercel = measureVercelDeploy(ctx)
+	logf("events: one event-dispatcher invocation (go test -bench)")
+	res.events = measureEventDispatch(ctx, w.ddb.Endpoint)
 	logf("the cost of aws-lambda-go's JSON per invocation")
 	res.codec = measureCodec(eventsDir)
 

@@ -91,6 +91,7 @@ type results struct {
 	refresh           refreshScale
 	life              []lifeStep
 	vercel            vercelDeploy
+	events            eventDispatch
 	onTime            onTimeResult
 }
 
@@ -333,6 +334,7 @@ func (r *results) write(path string, budgets []budget) error {
 	r.writeRefreshScale(p)
 	r.writeLife(p)
 	r.writeVercel(p)
+	r.writeEvents(p)
 	r.onTime.write(p)
 
 	p("## Not measured\n\n")

@@ -197,6 +197,23 @@ func (r *results) writeVercel(p func(string, ...any)) {
 	p("\n")
 }
 
+func (r *results) writeEvents(p func(string, ...any)) {
+	e := r.events
+	p("## Events: one event-dispatcher invocation\n\n")
+	p("BenchmarkEventDispatch (internal/store, run by `go test -bench` on the bench's DynamoDB Local, 3 iterations each): one invocation on a batch of 100 stream " +
+		"records of 10 tenants (deployments that became ready). Each record's event is written to the feed with its deliveries in one transaction, " +
+		"then each delivery is tried once against a loopback receiver; endpoints=N is N webhook endpoints per tenant.\n\n")
+	if e.err != nil {
+		p("Not measured: %s\n\n", e.err)
+		return
+	}
+	p("| endpoints per tenant | events/s per invocation | DynamoDB calls per event | time per batch |\n| --- | ---: | ---: | ---: |\n")
+	for _, b := range e.results {
+		p("| %s | %.0f | %.2f | %s |\n", b.name, b.metrics["events/s"], b.metrics["ddb-calls/event"], time.Duration(b.nsPerOp).Round(time.Millisecond))
+	}
+	p("\n")
+}
+
 // scaleFigures are the numbers “Scale on paper” (scale.md, a text/template)
 // is worked out from: measured unit costs and what follows from them.
 // A figure whose measurement is missing reads “(not measured)”.

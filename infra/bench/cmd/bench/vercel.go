@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -29,24 +30,52 @@ type vercelDeploy struct {
 	err     error
 }
 
-var benchLine = regexp.MustCompile(`^BenchmarkVercelDeploy1000Files/(\S+?)(?:-\d+)?\s+(\d+)\s+([0-9.]+) ns/op(.*)$`)
-
 // measureVercelDeploy runs the benchmark (go test, 3 iterations each).
 func measureVercelDeploy(ctx context.Context) vercelDeploy {
+	results, err := runGoBench(ctx, "BenchmarkVercelDeploy1000Files", "./internal/platform/vercel/", nil)
+	return vercelDeploy{results: results, err: err}
+}
+
+// eventDispatch is BenchmarkEventDispatch (internal/store): one
+// event-dispatcher invocation on a batch of 100 stream records, with 0, 1
+// and 3 webhook endpoints per tenant, on DynamoDB Local.
+type eventDispatch struct {
+	results []goBench
+	err     error
+}
+
+// measureEventDispatch runs the benchmark against the bench's DynamoDB
+// Local (ddbEndpoint).
+func measureEventDispatch(ctx context.Context, ddbEndpoint string) eventDispatch {
+	results, err := runGoBench(ctx, "BenchmarkEventDispatch", "./internal/store/", []string{"AWS_ENDPOINT_URL_DYNAMODB=" + ddbEndpoint})
+	return eventDispatch{results: results, err: err}
+}
+
+// runGoBench runs one Go benchmark of a package (3 iterations of each
+// sub-benchmark) and reads its result lines.
+func runGoBench(ctx context.Context, name, pkg string, env []string) ([]goBench, error) {
 	ctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^BenchmarkVercelDeploy1000Files$", "-benchtime", "3x", "./internal/platform/vercel/")
+	cmd := exec.CommandContext(ctx, "go", "test", "-run", "^$", "-bench", "^"+name+"$", "-benchtime", "3x", pkg)
+	cmd.Env = append(os.Environ(), env...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
-		return vercelDeploy{err: fmt.Errorf("go test -bench: %w: %s", err, trunc.String(string(out), 400))}
+		return nil, fmt.Errorf("go test -bench: %w: %s", err, trunc.String(string(out), 400))
 	}
-	return parseVercelDeploy(string(out))
+	return parseGoBench(name, string(out))
 }
 
 func parseVercelDeploy(out string) vercelDeploy {
-	var v vercelDeploy
-	for _, line := range strings.Split(out, "\n") {
-		m := benchLine.FindStringSubmatch(strings.TrimSpace(line))
+	results, err := parseGoBench("BenchmarkVercelDeploy1000Files", out)
+	return vercelDeploy{results: results, err: err}
+}
+
+// parseGoBench reads the result lines of benchmark name's sub-benchmarks.
+func parseGoBench(name, out string) ([]goBench, error) {
+	line := regexp.MustCompile(`^` + name + `/(\S+?)(?:-\d+)?\s+(\d+)\s+([0-9.]+) ns/op(.*)$`)
+	var results []goBench
+	for _, l := range strings.Split(out, "\n") {
+		m := line.FindStringSubmatch(strings.TrimSpace(l))
 		if m == nil {
 			continue
 		}
@@ -59,10 +88,10 @@ func parseVercelDeploy(out string) vercelDeploy {
 				b.metrics[f[i+1]] = x
 			}
 		}
-		v.results = append(v.results, b)
+		results = append(results, b)
 	}
-	if len(v.results) == 0 {
-		v.err = fmt.Errorf("no result line in: %s", trunc.String(out, 400))
+	if len(results) == 0 {
+		return nil, fmt.Errorf("no result line in: %s", trunc.String(out, 400))
 	}
-	return v
+	return results, nil
 }
