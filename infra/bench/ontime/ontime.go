@@ -20,7 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
-	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 	"github.com/switchboard-dev/switchboard/internal/run"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -112,7 +112,7 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 	conns := connection.New(connection.Config{Repo: o.Store.Connections(), Vault: o.Vault, Now: clk.Now})
 	svc := livestream.New(livestream.Config{
 		Repo: o.Store.Livestreams(), Tokens: conns, Vault: o.Vault, Now: clk.Now,
-		Broadcasters: map[platform.ID]platform.Broadcaster{youTube: youtube.New(hc, yt.URL)},
+		Broadcasters: map[platform.ID]platform.Broadcaster{youTube: youTubeClient(hc, yt.URL)},
 	})
 
 	tenants := (o.Livestreams + o.PerTenant - 1) / o.PerTenant
@@ -206,4 +206,14 @@ func createAll(ctx context.Context, svc *livestream.Service, run string, start t
 	}
 	wg.Wait()
 	return first
+}
+
+// youTubeClient is the registered YouTube client over apiURL (the fake),
+// built as the functions build it: through the one list of platforms.
+func youTubeClient(hc *http.Client, apiURL string) platform.Broadcaster {
+	reg, ok := registry.Registration(string(youTube))
+	if !ok {
+		panic("ontime: " + string(youTube) + " is not registered")
+	}
+	return reg.New(platform.ClientDeps{HTTP: hc, Endpoints: platform.Endpoints{APIURL: apiURL}}).(platform.Broadcaster)
 }
