@@ -5,10 +5,9 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"embed"
+	_ "embed" // pageCSS
 	"encoding/base64"
 	"fmt"
-	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
@@ -89,21 +88,14 @@ func ParseOrigins(s string) ([]Origin, error) {
 	return out, nil
 }
 
-//go:embed pages/pages.html pages/style.css
-var pageFiles embed.FS
+//go:embed pages/style.css
+var pageCSS string
 
-// pages are the page templates, parsed once at init (they are part of the
-// binary: a parse error is a build defect, caught by every test).
-var pages = template.Must(template.ParseFS(pageFiles, "pages/pages.html"))
-
-// pageStyle is the one stylesheet, inlined and allowed by its hash.
-var pageStyle, pageStyleHash = func() (template.CSS, string) {
-	raw, err := pageFiles.ReadFile("pages/style.css")
-	if err != nil {
-		panic(err)
-	}
-	sum := sha256.Sum256(raw)
-	return template.CSS(raw), "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+// pageStyle is the one stylesheet, inlined and allowed by its hash
+// (pageStyleHash, in the Content-Security-Policy).
+var pageStyle, pageStyleHash = func() (string, string) {
+	sum := sha256.Sum256([]byte(pageCSS))
+	return pageCSS, "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }()
 
 // connectRoutes are the hosted connect page's routes.
@@ -320,7 +312,7 @@ func failureText(d platform.Descriptor, code string) string {
 // connectView is the page.
 type connectView struct {
 	Title     string
-	Style     template.CSS
+	Style     string
 	Action    string
 	CSRF      string
 	ReturnTo  string
@@ -378,7 +370,7 @@ func (a *API) renderConnect(ctx context.Context, status int, token string, cs *c
 		}
 		v.Platforms = append(v.Platforms, card)
 	}
-	return a.htmlPage(status, "connect", v, targets)
+	return a.htmlPage(status, renderConnectPage(v), true, targets)
 }
 
 // card is one platform's part of the page, read as the session's tenant.
@@ -480,23 +472,20 @@ func allows(d platform.Descriptor) string {
 // messageView is a short page: a heading and what to do next.
 type messageView struct {
 	Title, Heading, Class, Role string
-	Style                       template.CSS
+	Style                       string
 	Paragraphs                  []string
 }
 
 func (a *API) messagePage(status int, v messageView, formTargets []string) (*Response, error) {
 	v.Style = pageStyle
-	return a.htmlPage(status, "message", v, formTargets)
+	return a.htmlPage(status, renderMessagePage(v), false, formTargets)
 }
 
-// htmlPage renders a page with the headers every page carries.
-func (a *API) htmlPage(status int, name string, data any, formTargets []string) (*Response, error) {
-	var b bytes.Buffer
-	if err := pages.ExecuteTemplate(&b, name, data); err != nil {
-		return nil, apperr.Wrap(apperr.Internal, apperr.CodeInternalError, "", err)
-	}
+// htmlPage answers a rendered page with the headers every page carries;
+// a page with forms (the connect page) may post to itself and formTargets.
+func (a *API) htmlPage(status int, body []byte, forms bool, formTargets []string) (*Response, error) {
 	formAction := "'none'"
-	if name == "connect" {
+	if forms {
 		formAction = strings.Join(append([]string{"'self'"}, formTargets...), " ")
 	}
 	ancestors := "'none'"
@@ -508,7 +497,7 @@ func (a *API) htmlPage(status int, name string, data any, formTargets []string) 
 		ancestors = strings.Join(list, " ")
 	}
 	csp := "default-src 'none'; style-src " + pageStyleHash + "; base-uri 'none'; form-action " + formAction + "; frame-ancestors " + ancestors
-	return &Response{Status: status, Body: b.Bytes(), Header: map[string]string{
+	return &Response{Status: status, Body: body, Header: map[string]string{
 		"Content-Type":            "text/html; charset=utf-8",
 		"Content-Security-Policy": csp,
 		"Referrer-Policy":         "same-origin",

@@ -42,6 +42,8 @@ var firstEvents = map[string]string{
 	"token-refresher":  "token-refresher.json",
 	"deployments":      "deployments-create.json",
 	"deploy-worker":    "deploy-worker.json",
+	"event-dispatcher": "event-dispatcher.json",
+	"webhooks":         "webhooks-list.json",
 	hello:              "connections-list-platforms.json",
 	helloSDK:           "connections-list-platforms.json",
 }
