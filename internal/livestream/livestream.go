@@ -81,11 +81,17 @@ type Target struct {
 	// that failed, how many times in a row, and when the scheduler tries it
 	// again (zero: never, because retrying cannot help or the attempts are
 	// used up).
-	Step          Step
-	Attempts      int
-	NextAttemptAt time.Time
-	LastError     *LastError
-	UpdatedAt     time.Time
+	// QuotaReserved is the units this target holds in its platform's daily
+	// quota reserve (platform.QuotaMeter), on the day of QuotaReservedFor
+	// (the start it was reserved for); given back as its go-live and end
+	// are made, or when it is cancelled.
+	QuotaReserved    int64
+	QuotaReservedFor time.Time
+	Step             Step
+	Attempts         int
+	NextAttemptAt    time.Time
+	LastError        *LastError
+	UpdatedAt        time.Time
 	// Checks are the latest preflight's results (see Check).
 	Checks []Check
 }

@@ -242,6 +242,10 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 	if t.Attempts > 0 {
 		m["attempts"] = N(int64(t.Attempts))
 	}
+	if t.QuotaReserved > 0 {
+		m["quotaReserved"] = N(t.QuotaReserved)
+		putT("quotaReservedFor", t.QuotaReservedFor)
+	}
 	if len(t.Extra) > 0 {
 		extra := Item{}
 		for k, v := range t.Extra {
@@ -307,6 +311,7 @@ func targetFromItem(m Item) livestream.Target {
 		IngestURL: GetS(m, "ingestUrl"), UserIngest: GetBool(m, "userIngest"), Step: livestream.Step(GetS(m, "step")),
 		Attempts: int(GetN(m, "attempts")), NextAttemptAt: GetT(m, "nextAttemptAt"), UpdatedAt: GetT(m, "updatedAt"),
 		AutoStop: GetBool(m, "autoStop"), StableKey: GetBool(m, "stableKey"),
+		QuotaReserved: GetN(m, "quotaReserved"), QuotaReservedFor: GetT(m, "quotaReservedFor"),
 	}
 	if v, ok := m["madeForKids"].(*types.AttributeValueMemberBOOL); ok {
 		kids := v.Value
