@@ -487,7 +487,7 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 	if err != nil {
 		return nil, "", platform.Redact(err, b.StreamKey)
 	}
-	t.WatchURL, t.IngestURL, t.Extra, t.StableKey = b.WatchURL, b.IngestURL, b.Extra, b.StableKey
+	t.WatchURL, t.IngestURL, t.Extra, t.StableKey, t.KeyNote = b.WatchURL, b.IngestURL, b.Extra, b.StableKey, b.KeyNote
 	if t.UserIngest {
 		return nil, "", nil
 	}

@@ -69,6 +69,9 @@ type Target struct {
 	// for its next livestreams (a kept ingest, Restream's one key); false:
 	// they are this broadcast's own and change with the next one.
 	StableKey bool
+	// KeyNote says why the key is or is not stable where the platform
+	// decided it for this broadcast (platform.Broadcast.KeyNote).
+	KeyNote string
 	// Destination is where at the platform it publishes, for platforms
 	// whose account can publish in more than one place: a Facebook Page id;
 	// "" is the account's own profile.
@@ -185,6 +188,9 @@ type Ingest struct {
 	IngestURL string
 	StreamKey string
 	Stable    bool // the same URL and key as the account's other livestreams (Target.StableKey)
+	// StableNote says why the key is or is not stable, where the platform
+	// decided it for this broadcast (Target.KeyNote); "" otherwise.
+	StableNote string
 }
 
 // Minute is the scheduler's precision: a time's minute, in UTC.
