@@ -192,7 +192,7 @@ func TestNoStreamKeyIsAnsweredLoggedOrStoredInTheClear(t *testing.T) {
 	yt, _ := s.sb.YouTube.Broadcast(*ls.Targets[0].ExternalID)
 	st, _ := s.sb.YouTube.Stream(yt.BoundStreamID)
 	fb, _ := s.sb.Facebook.Video(*ls.Targets[1].ExternalID)
-	if secrets[0] != st.StreamName || secrets[1] != fb.StreamKey || secrets[3] != igKey {
+	if secrets[0] != st.StreamName || secrets[1] != fb.PersistentKey || secrets[3] != igKey {
 		t.Fatalf("the ingest route's keys are not the platforms'")
 	}
 	secrets = append(secrets, s.liveAccessTokens("church-1", "youtube", "facebook", "instagram", "restream")...)

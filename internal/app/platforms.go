@@ -62,7 +62,11 @@ func (d *Deps) platformClients(ep map[platform.ID]platform.Endpoints) platformSe
 		grants:   map[platform.ID]platform.GrantReader{},
 	}
 	for _, r := range registry.Registrations() {
-		c := r.New(platform.ClientDeps{HTTP: d.HTTP, Endpoints: ep[r.ID], Settings: d.Config.PlatformSettings[r.ID]})
+		deps := platform.ClientDeps{HTTP: d.HTTP, Endpoints: ep[r.ID], Settings: d.Config.PlatformSettings[r.ID]}
+		if d.Store != nil {
+			deps.Ledger = d.Store.QuotaLedger() // a metered platform counts its API units there
+		}
+		c := r.New(deps)
 		ps.byID[r.ID] = c
 		kv, verifiesKeys := c.(keyVerifier)
 		ar, readsAccounts := c.(connection.AccountReader)

@@ -96,6 +96,7 @@ const (
 	CodePlatformRateLimited      Code = "platform_rate_limited"
 	CodePlatformRefused          Code = "platform_refused"
 	CodePlatformUnavailable      Code = "platform_unavailable"
+	CodeQuotaReserved            Code = "quota_reserved"
 	CodeRandomFailed             Code = "random_failed"
 	CodeRateLimitBusy            Code = "rate_limit_busy"
 	CodeRateLimited              Code = "rate_limited"

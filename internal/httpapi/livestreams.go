@@ -252,6 +252,8 @@ type ingestTargetView struct {
 	IngestURL *string `json:"ingestUrl"`
 	StreamKey *string `json:"streamKey"`
 	Stable    bool    `json:"stable"`
+	// StableNote says why, where the platform decided it for this broadcast.
+	StableNote string `json:"stableNote,omitempty"`
 }
 
 // getLivestreamIngest is the one answer that carries stream keys.
@@ -262,7 +264,8 @@ func (a *API) getLivestreamIngest(ctx context.Context, r *Request) (*Response, e
 	}
 	targets := make([]ingestTargetView, len(list))
 	for i, in := range list {
-		targets[i] = ingestTargetView{Platform: string(in.Platform), IngestURL: orNull(in.IngestURL), StreamKey: orNull(in.StreamKey), Stable: in.Stable}
+		targets[i] = ingestTargetView{Platform: string(in.Platform), IngestURL: orNull(in.IngestURL), StreamKey: orNull(in.StreamKey), Stable: in.Stable,
+			StableNote: in.StableNote}
 	}
 	return JSON(http.StatusOK, map[string]any{"targets": targets}), nil
 }

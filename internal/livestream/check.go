@@ -26,6 +26,7 @@ const (
 	CheckConnection = "connection" // a usable token, refreshed now if it would not last to the start
 	CheckAccount    = "account"    // the account may still stream, and the broadcast is still there
 	CheckEncoder    = "encoder"    // the encoder is pushing, and well, where the platform tells
+	// CheckQuota (quota.go): a metered platform's daily quota can pay for the go-live.
 )
 
 // CheckStatus is a check's outcome.
@@ -149,7 +150,11 @@ func (s *Service) checkTarget(ctx context.Context, ls *Livestream, t *Target, no
 	}
 	token := creds.Bearer()
 	out = append(out, s.checkAccount(ctx, ls, t, bc, token, name, now))
-	return append(out, s.checkEncoder(ctx, ls, t, bc, token, name, now))
+	out = append(out, s.checkEncoder(ctx, ls, t, bc, token, name, now))
+	if q, ok := s.checkQuotaOf(ctx, ls, t, name, now); ok {
+		out = append(out, q)
+	}
+	return out
 }
 
 // checkToken fetches the connection's token, refreshing it now when it

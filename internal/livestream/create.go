@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -231,6 +232,9 @@ func (s *Service) create(ctx context.Context, tenant, user string, in CreateInpu
 	if err := s.checkManaged(ctx, targets, creds); err != nil {
 		return nil, err
 	}
+	if err := s.checkQuota(ctx, targets, in.ScheduledStart.UTC(), now); err != nil {
+		return nil, err
+	}
 
 	ls := &Livestream{
 		Tenant: tenant, ID: id, SeriesID: seriesID, Title: title, Description: in.Description,
@@ -254,7 +258,11 @@ func (s *Service) create(ctx context.Context, tenant, user string, in CreateInpu
 	owner := newOwner()
 	ls.ClaimOwner, ls.ClaimUntil = owner, now.Add(s.cfg.Lease)
 	ls.DueAt = ls.ClaimUntil
+	s.reserveQuota(ctx, ls)
 	if err := s.cfg.Repo.Create(ctx, ls); err != nil {
+		for i := range ls.Targets {
+			s.releaseQuota(ctx, ls, &ls.Targets[i], 0) // nothing was stored: nothing is scheduled
+		}
 		return nil, err
 	}
 	if err := s.drive(ctx, ls, owner, now, creds); err != nil {
@@ -265,6 +273,9 @@ func (s *Service) create(ctx context.Context, tenant, user string, in CreateInpu
 		defer cancel()
 		if err := s.cfg.Repo.Delete(wctx, ls.Tenant, ls.ID, owner); err != nil {
 			return nil, err
+		}
+		for i := range ls.Targets {
+			s.releaseQuota(ctx, ls, &ls.Targets[i], 0)
 		}
 		return nil, refusal
 	}
@@ -377,7 +388,20 @@ func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput)
 		}
 		ls.UpdatedAt = now
 		ls.DueAt = s.dueAt(ls, now)
+		before := slices.Clone(ls.Targets)
+		if startChanged {
+			// The reserve moves to the new start's day first, so what is
+			// saved says where it is; a conflict below moves it back.
+			s.moveQuota(ctx, ls, ls.ScheduledStart)
+		}
 		err = s.cfg.Repo.Save(ctx, ls, Guard{Version: ls.Version, Now: now})
+		if err != nil && startChanged {
+			for i := range ls.Targets {
+				if b := before[i]; b.QuotaReserved > 0 {
+					s.moveQuotaOf(ctx, ls, &ls.Targets[i], b.QuotaReservedFor)
+				}
+			}
+		}
 		if IsConflict(err) {
 			continue // changed meanwhile: look again
 		}

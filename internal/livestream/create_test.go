@@ -73,7 +73,7 @@ func TestCreateSetsUpEveryTargetAtOnceAndKeepsOnlySealedKeys(t *testing.T) {
 	}
 	st, _ := e.yt.Stream(yt.BoundStreamID)
 	fbNow, _ := e.fb.Video(fb.ID)
-	if keys[youtube.ID] != st.StreamName || keys[facebook.ID] != fbNow.StreamKey || keys[restream.ID] != e.rs.UserStreamKey() ||
+	if keys[youtube.ID] != st.StreamName || keys[facebook.ID] != fbNow.PersistentKey || keys[restream.ID] != e.rs.UserStreamKey() ||
 		keys[instagram.ID] != igKey || st.StreamName == "" {
 		t.Error("the ingest route does not give each platform's key")
 	}

@@ -354,6 +354,7 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 		// Nothing exists at the platform; a failure that came before stays
 		// in LastError.
 		t.Status, t.Step, t.Attempts, t.NextAttemptAt = TargetCancelled, "", 0, time.Time{}
+		s.releaseQuota(ctx, ls, t, 0)
 		return nil, record(nil)
 	}
 	p := t.Platform
@@ -418,18 +419,21 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 			s.fail(ctx, ls, t, StepGoLive, call(err), now)
 		} else {
 			s.succeed(t, TargetLive)
+			s.releaseQuota(ctx, ls, t, quotaCosts(bc).GoLive) // spent now: the ledger counted it
 		}
 	case opEnd:
 		if err := end(ctx, bc, token, b); err != nil {
 			s.fail(ctx, ls, t, StepEnd, call(err), now)
 		} else {
 			s.succeed(t, TargetEnded)
+			s.releaseQuota(ctx, ls, t, 0)
 		}
 	case opCancel:
 		if err := cancelAt(ctx, bc, token, b); err != nil {
 			s.fail(ctx, ls, t, StepCancel, call(err), now)
 		} else {
 			s.succeed(t, TargetCancelled)
+			s.releaseQuota(ctx, ls, t, 0)
 		}
 	case opCleanup:
 		var err error
@@ -437,6 +441,7 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 			err = call(cancelAt(ctx, bc, token, b))
 		}
 		s.cleanedUp(ls, t, err)
+		s.releaseQuota(ctx, ls, t, 0) // the livestream is over: nothing more is spent for it
 	}
 	if !recordNow {
 		t.UpdatedAt = now
@@ -482,7 +487,7 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 	if err != nil {
 		return nil, "", platform.Redact(err, b.StreamKey)
 	}
-	t.WatchURL, t.IngestURL, t.Extra, t.StableKey = b.WatchURL, b.IngestURL, b.Extra, b.StableKey
+	t.WatchURL, t.IngestURL, t.Extra, t.StableKey, t.KeyNote = b.WatchURL, b.IngestURL, b.Extra, b.StableKey, b.KeyNote
 	if t.UserIngest {
 		return nil, "", nil
 	}

@@ -307,7 +307,7 @@ func (e *env) secrets(list []*livestream.Livestream, extra ...string) []string {
 				}
 			case facebook.ID:
 				if v, ok := e.fb.Video(t.ExternalID); ok {
-					out = append(out, v.StreamKey)
+					out = append(out, v.StreamKey, v.PersistentKey)
 				}
 			case restream.ID:
 				out = append(out, e.rs.UserStreamKey())

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -65,8 +66,22 @@ func TestTheYouTubeKeyIsTheSameEveryWeek(t *testing.T) {
 	if r := e.ingestOf(first.ID, restream.ID); !r.Stable {
 		t.Errorf("Restream's default key is not reported stable")
 	}
-	if f := e.ingestOf(first.ID, facebook.ID); f.Stable {
-		t.Errorf("Facebook's per-video key is reported stable")
+	// Facebook grants the Page's persistent stream key: the same both
+	// weeks, stable, with its note; a Page refused one keeps each video's
+	// own key, not stable, and says why.
+	day := e.input("youtube", "restream", "facebook")
+	day.ScheduledStart, day.ScheduledEnd = day.ScheduledStart.Add(24*time.Hour), day.ScheduledEnd.Add(24*time.Hour)
+	monday := e.create(day)
+	fa, fb2 := e.ingestOf(first.ID, facebook.ID), e.ingestOf(monday.ID, facebook.ID)
+	if !fa.Stable || fa.StreamKey == "" || fa.StreamKey != fb2.StreamKey || fa.StreamKey != e.fb.PersistentKey("") || fa.StableNote == "" {
+		t.Errorf("Facebook's persistent key: stable %v, same %v, note %q", fa.Stable, fa.StreamKey == fb2.StreamKey, fa.StableNote)
+	}
+	e.fb.DenyPersistentKey("")
+	day.ScheduledStart, day.ScheduledEnd = day.ScheduledStart.Add(24*time.Hour), day.ScheduledEnd.Add(24*time.Hour)
+	refused := e.create(day)
+	if f := e.ingestOf(refused.ID, facebook.ID); f.Stable || f.StreamKey == "" || f.StreamKey == fa.StreamKey ||
+		!strings.Contains(f.StableNote, "changes with the next livestream") {
+		t.Errorf("a Page refused a persistent key: stable %v, note %q", f.Stable, f.StableNote)
 	}
 
 	// The first Sunday goes live and ends; the kept stream stays, and the

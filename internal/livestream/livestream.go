@@ -69,6 +69,9 @@ type Target struct {
 	// for its next livestreams (a kept ingest, Restream's one key); false:
 	// they are this broadcast's own and change with the next one.
 	StableKey bool
+	// KeyNote says why the key is or is not stable where the platform
+	// decided it for this broadcast (platform.Broadcast.KeyNote).
+	KeyNote string
 	// Destination is where at the platform it publishes, for platforms
 	// whose account can publish in more than one place: a Facebook Page id;
 	// "" is the account's own profile.
@@ -81,11 +84,17 @@ type Target struct {
 	// that failed, how many times in a row, and when the scheduler tries it
 	// again (zero: never, because retrying cannot help or the attempts are
 	// used up).
-	Step          Step
-	Attempts      int
-	NextAttemptAt time.Time
-	LastError     *LastError
-	UpdatedAt     time.Time
+	// QuotaReserved is the units this target holds in its platform's daily
+	// quota reserve (platform.QuotaMeter), on the day of QuotaReservedFor
+	// (the start it was reserved for); given back as its go-live and end
+	// are made, or when it is cancelled.
+	QuotaReserved    int64
+	QuotaReservedFor time.Time
+	Step             Step
+	Attempts         int
+	NextAttemptAt    time.Time
+	LastError        *LastError
+	UpdatedAt        time.Time
 	// Checks are the latest preflight's results (see Check).
 	Checks []Check
 }
@@ -179,6 +188,9 @@ type Ingest struct {
 	IngestURL string
 	StreamKey string
 	Stable    bool // the same URL and key as the account's other livestreams (Target.StableKey)
+	// StableNote says why the key is or is not stable, where the platform
+	// decided it for this broadcast (Target.KeyNote); "" otherwise.
+	StableNote string
 }
 
 // Minute is the scheduler's precision: a time's minute, in UTC.

@@ -241,7 +241,7 @@ func (s *Service) Ingest(ctx context.Context, tenant, id string) (_ []Ingest, er
 	}
 	out := make([]Ingest, 0, len(ls.Targets))
 	for _, t := range ls.Targets {
-		in := Ingest{Platform: t.Platform, Stable: t.StableKey}
+		in := Ingest{Platform: t.Platform, Stable: t.StableKey, StableNote: t.KeyNote}
 		if t.IngestURL != "" {
 			key, err := s.openKey(ctx, ls, t.Platform)
 			if err != nil {

@@ -33,6 +33,10 @@ type Caller struct {
 	// MaxWait is the longest Retry-After the caller waits for in-line; a
 	// longer one is returned to the caller (2 s when zero).
 	MaxWait time.Duration
+	// Attempted, when set, is told of every attempt once it is answered
+	// or has failed (a metered platform counts each one: a retry costs
+	// again).
+	Attempted func(ctx context.Context, r Request)
 }
 
 // Request is one call.
@@ -89,6 +93,9 @@ func (c *Caller) retry(ctx context.Context, r Request) (*Response, error) {
 	b.MaxInterval = time.Second
 	return backoff.Retry(ctx, func() (*Response, error) {
 		resp, err := c.once(ctx, r)
+		if c.Attempted != nil {
+			c.Attempted(ctx, r)
+		}
 		if err == nil {
 			return resp, nil
 		}

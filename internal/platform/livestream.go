@@ -84,6 +84,10 @@ type Broadcast struct {
 	// account's next broadcasts (a kept ingest, Restream's one key), so the
 	// encoder is set up once.
 	StableKey bool
+	// KeyNote says plainly why the key is or is not stable where the
+	// platform decided it per broadcast (a Facebook Page that may not use
+	// a persistent stream key); "" when StableKey says it all.
+	KeyNote string
 }
 
 // BroadcastState is a broadcast's state at the platform, in Switchboard's

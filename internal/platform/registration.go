@@ -69,6 +69,9 @@ type ClientDeps struct {
 	// Settings are the values of the platform's Settings by name, trimmed
 	// and already checked ("" when unset).
 	Settings map[string]string
+	// Ledger counts a metered platform's API units (QuotaMeter); nil: none
+	// is kept.
+	Ledger QuotaLedger
 }
 
 // DefaultOAuth is the registration's OAuth service; ok is false for a

@@ -225,6 +225,7 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 	putS("watchUrl", t.WatchURL)
 	putS("ingestUrl", t.IngestURL)
 	putS("step", string(t.Step))
+	putS("keyNote", t.KeyNote)
 	putT("nextAttemptAt", t.NextAttemptAt)
 	putT("updatedAt", t.UpdatedAt)
 	if t.UserIngest {
@@ -241,6 +242,10 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 	}
 	if t.Attempts > 0 {
 		m["attempts"] = N(int64(t.Attempts))
+	}
+	if t.QuotaReserved > 0 {
+		m["quotaReserved"] = N(t.QuotaReserved)
+		putT("quotaReservedFor", t.QuotaReservedFor)
 	}
 	if len(t.Extra) > 0 {
 		extra := Item{}
@@ -307,6 +312,7 @@ func targetFromItem(m Item) livestream.Target {
 		IngestURL: GetS(m, "ingestUrl"), UserIngest: GetBool(m, "userIngest"), Step: livestream.Step(GetS(m, "step")),
 		Attempts: int(GetN(m, "attempts")), NextAttemptAt: GetT(m, "nextAttemptAt"), UpdatedAt: GetT(m, "updatedAt"),
 		AutoStop: GetBool(m, "autoStop"), StableKey: GetBool(m, "stableKey"),
+		KeyNote: GetS(m, "keyNote"), QuotaReserved: GetN(m, "quotaReserved"), QuotaReservedFor: GetT(m, "quotaReservedFor"),
 	}
 	if v, ok := m["madeForKids"].(*types.AttributeValueMemberBOOL); ok {
 		kids := v.Value

@@ -313,7 +313,48 @@ func (c *Client) Provision(ctx context.Context, token string, spec platform.Broa
 		}
 		b.Extra[ExtraStatus] = "SCHEDULED_UNPUBLISHED"
 	}
+	c.persistentKey(ctx, tok, &b)
 	return b, nil
+}
+
+// persistentKey asks for the target's persistent stream key on the new
+// live video (POST /{id} persistent_stream_key_status=ENABLE) and, when
+// Facebook grants it, makes it the ingest: the answer's
+// persistent_stream_url, split like the stream URL. Evidence: Graph API
+// reference, LiveVideo, Updating: "persistent_stream_key_status enum
+// {ENABLE, DISABLE, REGENERATE}: Set the status of the persistent stream
+// key for this live video", Return Type {id, persistent_stream_url,
+// backup_persistent_stream_url}, errors 200 (permissions) and 100 (invalid
+// parameter); it is an update parameter only (SDK livevideo.py api_update;
+// shared/specs/facebook-livevideo-params.json), not a create one. Meta's
+// reference says no more of how long the key lasts than its name, so the
+// note says so. A refusal (a Page that may not use one) or any other
+// failure keeps the video's own key: the broadcast is sound without it.
+func (c *Client) persistentKey(ctx context.Context, tok string, b *platform.Broadcast) {
+	var out struct {
+		PersistentStreamURL string `json:"persistent_stream_url"`
+	}
+	_, err := c.do(ctx, platform.Request{
+		Op: "enable persistent stream key", Method: http.MethodPost, Path: "/" + url.PathEscape(b.ExternalID), Token: tok,
+		Form: url.Values{"persistent_stream_key_status": {"ENABLE"}}, Out: &out,
+	}, b.StreamKey)
+	if err != nil {
+		msg := err.Error()
+		if pe, ok := platform.AsError(err); ok {
+			msg = pe.Message
+		}
+		b.KeyNote = "Facebook did not give this Page a persistent stream key (" + msg + "): the key is this live video's own " +
+			"and changes with the next livestream"
+		return
+	}
+	ingest, key, ok := SplitStreamURL(out.PersistentStreamURL)
+	if !ok {
+		b.KeyNote = "Facebook answered without a persistent stream URL: the key is this live video's own and changes with the next livestream"
+		return
+	}
+	b.IngestURL, b.StreamKey, b.StableKey = ingest, key, true
+	b.KeyNote = "Facebook's persistent stream key for this Page: it stays the same for the next livestreams until it is " +
+		"regenerated in Facebook (Meta's reference calls it persistent but does not say for how long: compare the key before each stream)"
 }
 
 // SplitStreamURL splits a Facebook stream URL into the ingest URL (up to

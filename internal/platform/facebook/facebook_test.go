@@ -66,8 +66,8 @@ func TestLifecycleScheduledVideoGoesLiveWhenPublishedAndTheEncoderPushes(t *test
 	if v.Status != "SCHEDULED_UNPUBLISHED" || v.PlannedStart != sp.ScheduledStart.Unix() || v.Title != sp.Title || v.Description != sp.Description || v.Target != "me" {
 		t.Errorf("video %+v", v)
 	}
-	if b.IngestURL != "rtmps://live-api-s.facebook.com:443/rtmp/" || b.StreamKey != v.StreamKey {
-		t.Errorf("ingest %q key %q, want the secure URL split after /rtmp/", b.IngestURL, b.StreamKey)
+	if b.IngestURL != "rtmps://live-api-s.facebook.com:443/rtmp/" || b.StreamKey != v.PersistentKey || v.PersistentKey == "" || !b.StableKey {
+		t.Errorf("ingest %q key %q stable %v, want the persistent stream URL split after /rtmp/", b.IngestURL, b.StreamKey, b.StableKey)
 	}
 	if got := state(t, c, b); got != platform.BroadcastReady {
 		t.Fatalf("state %s", got)
@@ -282,7 +282,9 @@ func TestASchedulingStartIsSentOnTheUpdateNeverOnTheCreate(t *testing.T) {
 		case facebookfake.OpCreate:
 			create = append(create, r.Form)
 		case facebookfake.OpUpdate:
-			schedule = append(schedule, r.Form)
+			if r.Form.Has("status") {
+				schedule = append(schedule, r.Form)
+			}
 		}
 	}
 	if len(create) != 1 || create[0].Has("planned_start_time") || create[0].Get("status") != "UNPUBLISHED" {
@@ -426,8 +428,9 @@ func TestCancelCancelsThenDeletesAndToleratesAFailedDelete(t *testing.T) {
 		if err := c.Cancel(ctx, token, b); err != nil {
 			t.Fatal(err)
 		}
-		// One update scheduled the video, the next cancelled it.
-		if fake.Videos() != 0 || fake.Calls(facebookfake.OpUpdate) != 2 || fake.Calls(facebookfake.OpDelete) != 1 {
+		// One update scheduled the video, one enabled its persistent key,
+		// the last cancelled it.
+		if fake.Videos() != 0 || fake.Calls(facebookfake.OpUpdate) != 3 || fake.Calls(facebookfake.OpDelete) != 1 {
 			t.Errorf("videos %d, updates %d, deletes %d", fake.Videos(), fake.Calls(facebookfake.OpUpdate), fake.Calls(facebookfake.OpDelete))
 		}
 		if err := c.Cancel(ctx, token, b); err != nil {
@@ -845,5 +848,71 @@ func TestRequestsFollowTheGraphLiveVideoDescription(t *testing.T) {
 		if !used[name] {
 			t.Errorf("%s was never exercised", name)
 		}
+	}
+}
+
+// Facebook's persistent stream key: asked for on every new live video
+// (an update parameter, never a create one), it is the ingest when
+// granted, the same for the Page's next video, and the target is stable;
+// a Page Graph refuses it keeps the video's own key, with a plain note.
+func TestThePersistentStreamKeyIsUsedWhereThePageAllowsIt(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	c, fake := setup(t)
+	first, err := c.Provision(ctx, token, spec(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := c.Provision(ctx, token, spec(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.StableKey || first.StreamKey != second.StreamKey || first.StreamKey != fake.PersistentKey("") {
+		t.Errorf("granted: stable %v, keys %q and %q, Facebook's persistent key %q", first.StableKey, first.StreamKey, second.StreamKey, fake.PersistentKey(""))
+	}
+	if !strings.Contains(first.KeyNote, "persistent stream key") {
+		t.Errorf("note %q", first.KeyNote)
+	}
+	for _, r := range fake.Requests() {
+		if r.Op == facebookfake.OpCreate && r.Form.Has("persistent_stream_key_status") {
+			t.Errorf("the create sent persistent_stream_key_status: %v", r.Form)
+		}
+	}
+
+	fake.DenyPersistentKey("")
+	third, err := c.Provision(ctx, token, spec(3*time.Hour))
+	if err != nil {
+		t.Fatalf("a refused persistent key fails the broadcast: %v", err)
+	}
+	v, _ := fake.Video(third.ExternalID)
+	if third.StableKey || third.StreamKey != v.StreamKey || v.PersistentKey != "" {
+		t.Errorf("refused: stable %v, key is the video's own %v", third.StableKey, third.StreamKey == v.StreamKey)
+	}
+	if !strings.Contains(third.KeyNote, "did not give this Page a persistent stream key") || !strings.Contains(third.KeyNote, "Permissions error") ||
+		!strings.Contains(third.KeyNote, "changes with the next livestream") {
+		t.Errorf("refused note %q", third.KeyNote)
+	}
+}
+
+// The fake takes only the documented values of persistent_stream_key_status
+// (the SDK's enum), on the update only, with Graph's invalid-parameter error.
+func TestTheFakeTakesOnlyDocumentedPersistentKeyValues(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	b, err := c.Provision(context.Background(), token, spec(time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := graph(t, fake, "POST", "/"+b.ExternalID, token, url.Values{"persistent_stream_key_status": {"ON"}}); got != 100 {
+		t.Errorf("an undocumented value: code %d, want 100", got)
+	}
+	if got := graph(t, fake, "POST", "/me/live_videos", token, url.Values{"persistent_stream_key_status": {"ENABLE"}}); got != 100 {
+		t.Errorf("on the create: code %d, want 100", got)
+	}
+	if got := graph(t, fake, "POST", "/"+b.ExternalID, token, url.Values{"persistent_stream_key_status": {"REGENERATE"}}); got != 0 {
+		t.Errorf("REGENERATE: code %d", got)
+	}
+	if fake.PersistentKey("") == b.StreamKey {
+		t.Error("REGENERATE kept the key")
 	}
 }

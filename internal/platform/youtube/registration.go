@@ -14,11 +14,26 @@ func Registration() platform.Registration {
 				platform.CapTokenRefresh, platform.CapTokenRevoke)},
 		OAuth:  youtubeOAuth(),
 		APIURL: DefaultAPIURL,
-		New:    func(d platform.ClientDeps) any { return New(d.HTTP, d.Endpoints.APIURL) },
+		New:    newClient,
+		Settings: []platform.Setting{{Name: SettingDailyQuota, Default: "10000",
+			Meaning: "the Google Cloud project's daily YouTube Data API quota in units (10,000 unless Google granted more); " +
+				"creates that would eat into the day's go-lives are refused",
+			Check: func(v string) error { _, err := DailyQuota(v); return err }}},
 		LivestreamNote: "YouTube goes live only while the encoder pushes to the ingest: start the encoder before the scheduled start. " +
 			"Until it pushes, going live fails and is tried again for about 15 minutes.",
 		AudienceSettings: true,
 	}
+}
+
+// newClient builds the client over deps, counting its calls in deps.Ledger
+// when one is kept.
+func newClient(d platform.ClientDeps) any {
+	var opts []Option
+	if d.Ledger != nil {
+		daily, _ := DailyQuota(d.Settings[SettingDailyQuota]) // checked at cold start
+		opts = append(opts, WithLedger(d.Ledger, d.Endpoints.ClientID, daily))
+	}
+	return New(d.HTTP, d.Endpoints.APIURL, opts...)
 }
 
 // DefaultAPIURL is the API base this client calls when given none.

@@ -35,13 +35,19 @@ import (
 type Client struct {
 	call    platform.Caller
 	now     func() time.Time
-	pacific func() *time.Location // loaded on first use: only a used-up quota needs it
+	pacific func() *time.Location // loaded on first use
+
+	// The quota ledger (WithLedger); nil counts nothing.
+	ledger  platform.QuotaLedger
+	project string
+	daily   int64
 }
 
 var (
 	_ platform.Broadcaster   = (*Client)(nil)
 	_ platform.IngestKeeper  = (*Client)(nil)
 	_ platform.IngestChecker = (*Client)(nil)
+	_ platform.QuotaMeter    = (*Client)(nil)
 )
 
 // Option changes a client.
@@ -66,6 +72,9 @@ func New(httpClient *http.Client, apiURL string, opts ...Option) *Client {
 		HTTP:     httpClient,
 		BaseURL:  strings.TrimRight(apiURL, "/"),
 		Refine:   c.refine,
+	}
+	if c.ledger != nil {
+		c.call.Attempted = c.spend
 	}
 	return c
 }

@@ -96,6 +96,9 @@ type LiveVideo struct {
 	Published                            bool   // LIVE_NOW was asked: live as soon as the encoder pushes
 	Streaming                            bool
 	StreamKey                            string
+	// PersistentKey is the persistent stream key enabled on the video
+	// (persistent_stream_key_status ENABLE); "" when none.
+	PersistentKey string
 }
 
 // The parameters Graph takes, by call: the SDK's param_types at
@@ -181,12 +184,14 @@ type Server struct {
 	clientID     string
 	clientSecret string
 	now          func() time.Time
+	persistent   map[string]string // the persistent stream key by owner (a Page id, "" for the user)
+	noPersistent map[string]bool   // owners Graph refuses a persistent stream key (DenyPersistentKey)
 }
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
 	s := &Server{
-		videos:   map[string]*LiveVideo{},
+		videos: map[string]*LiveVideo{}, persistent: map[string]string{}, noPersistent: map[string]bool{},
 		userName: "Grace Church Media", clientID: "fake-app-id", clientSecret: defaultSecret, now: time.Now,
 	}
 	s.grant = NewGrant()
@@ -219,6 +224,23 @@ func (s *Server) PageToken(id string) (string, bool) {
 	defer s.mu.Unlock()
 	p, ok := s.page(id)
 	return p.token, ok
+}
+
+// DenyPersistentKey makes Graph refuse a persistent stream key on the
+// live videos of owner (a Page id; "" for the user's own), with its
+// permissions error (code 200), as for a Page that may not use one.
+func (s *Server) DenyPersistentKey(owner string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.noPersistent[owner] = true
+}
+
+// PersistentKey is owner's persistent stream key ("" before one was
+// enabled).
+func (s *Server) PersistentKey(owner string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.persistent[owner]
 }
 
 // RejectToken makes a token invalid: calls with it answer code 190.
@@ -734,6 +756,10 @@ func (s *Server) update(w http.ResponseWriter, v *LiveVideo, f url.Values) {
 	if !s.checkParams(w, f, updateParams) {
 		return
 	}
+	if ps := f.Get("persistent_stream_key_status"); ps != "" {
+		s.persistentKey(w, v, ps)
+		return
+	}
 	if f.Get("end_live_video") == "true" {
 		switch v.Status {
 		case "SCHEDULED_CANCELED", "SCHEDULED_EXPIRED":
@@ -810,4 +836,42 @@ func (s *Server) update(w http.ResponseWriter, v *LiveVideo, f url.Values) {
 		return
 	}
 	fakekit.WriteJSON(w, http.StatusOK, map[string]any{"success": true})
+}
+
+// persistentKey sets the live video's persistent stream key
+// (persistent_stream_key_status, checked against its enum already) and
+// answers as Graph's update does for it: {id, persistent_stream_url,
+// backup_persistent_stream_url} (Graph API reference, LiveVideo,
+// Updating: "Set the status of the persistent stream key for this live
+// video"; its Return Type). An owner that may not use one is refused with
+// the permissions error the reference lists (200). The fake keeps one key
+// per owner, the same for its next videos until REGENERATE: the name's
+// promise, which Meta's reference does not spell out (see the client).
+func (s *Server) persistentKey(w http.ResponseWriter, v *LiveVideo, status string) {
+	if s.noPersistent[v.Page] {
+		s.writeError(w, http.StatusBadRequest, Error{Code: 200, Type: "OAuthException",
+			Message: "(#200) Permissions error: this Page cannot use a persistent stream key"})
+		return
+	}
+	switch status {
+	case "DISABLE":
+		v.PersistentKey = ""
+		fakekit.WriteJSON(w, http.StatusOK, map[string]any{"id": v.ID})
+		return
+	case "REGENERATE":
+		delete(s.persistent, v.Page)
+	}
+	key := s.persistent[v.Page]
+	if key == "" {
+		var b [12]byte
+		_, _ = rand.Read(b[:])
+		key = "FB-persistent-" + hex.EncodeToString(b[:])
+		s.persistent[v.Page] = key
+	}
+	v.PersistentKey = key
+	fakekit.WriteJSON(w, http.StatusOK, map[string]any{
+		"id":                           v.ID,
+		"persistent_stream_url":        "rtmps://live-api-s.facebook.com:443/rtmp/" + key,
+		"backup_persistent_stream_url": "rtmps://live-api-s.facebook.com:443/rtmp/" + key + "?backup=1",
+	})
 }
