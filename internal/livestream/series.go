@@ -52,7 +52,7 @@ type Series struct {
 	// since replaced, still to cancel at every platform; the scheduler
 	// retries what fails.
 	Withdraw []string
-	Status     SeriesStatus
+	Status   SeriesStatus
 	// Until is when the occurrences stop being made: every occurrence
 	// starting before it and within the window has been handled.
 	Until     time.Time
