@@ -94,9 +94,6 @@ func ConfigVars() []ConfigVar {
 	return vars
 }
 
-// defaultConcurrency is how many due items a scheduled run works on at once.
-const defaultConcurrency = 8
-
 // defaultRefreshConcurrency is token-refresher's: a refresh mostly waits on
 // a token endpoint, and 10,000 due at once must be done well within the
 // run's 300 s (BENCHMARKS.md, “Refreshes at scale”: at 8 a refresh at

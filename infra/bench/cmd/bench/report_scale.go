@@ -174,12 +174,6 @@ func youTubeUnits(calls roundtrip.Calls) int {
 	return u
 }
 
-func (r *results) writeGoLives(p func(string, ...any)) {
-	p("## 1,000 go-lives at 150 ms platform latency\n\n")
-	p("Not measured yet: this section is the place of the measurement issue 15 builds (the stream-scheduler acting at the second), which is being written beside this one. " +
-		"Until it lands, the cost of one start and one end is in “A livestream's life, counted” above.\n\n")
-}
-
 func (r *results) writeVercel(p func(string, ...any)) {
 	v := r.vercel
 	p("## Vercel: a 1,000-file deployment\n\n")
