@@ -534,6 +534,9 @@ func (s *Service) EndSeries(ctx context.Context, tenant, id string) (_ *Series, 
 			return nil, err
 		}
 		sr.Status, sr.EndedAt, sr.UpdatedAt, sr.DueAt = SeriesEnded, now, now, time.Time{}
+		if len(sr.Withdraw) > 0 {
+			sr.DueAt = now // the scheduler still cancels those a change withdrew
+		}
 		if err := s.cfg.Series.SaveSeries(ctx, sr); IsConflict(err) {
 			continue
 		} else if err != nil {
