@@ -476,12 +476,11 @@ func (a *API) changeSeries(ctx context.Context, r *Request) (*Response, error) {
 	if body.Recurrence != nil {
 		ch.Recurrence = &livestream.Recurrence{Rule: body.Recurrence.Rule, TimeZone: body.Recurrence.TimeZone}
 	}
-	if body.From == "" {
-		return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidRecurrence, "from is required: the first occurrence start (RFC 3339) the change applies to")
-	}
 	var err error
-	if ch.From, err = parseDateTime("from", body.From); err != nil {
-		return nil, err
+	if body.From != "" { // absent: the service says it is required, once it has found the series
+		if ch.From, err = parseDateTime("from", body.From); err != nil {
+			return nil, err
+		}
 	}
 	for field, v := range map[string]struct {
 		raw *string

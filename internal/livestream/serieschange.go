@@ -177,18 +177,19 @@ func (sr *Series) wants(o slot) bool {
 // that fails) and those within the window are made from the new one.
 func (s *Service) ChangeSeries(ctx context.Context, tenant, id string, ch SeriesChange) (_ *Series, err error) {
 	defer func() { err = apperr.WithOp("livestream.ChangeSeries", err) }()
-	if ch.Title == nil && ch.Description == nil && ch.Targets == nil && ch.Recurrence == nil && ch.ScheduledStart == nil && ch.ScheduledEnd == nil {
-		return nil, invalid(apperr.CodeInvalidBody, "name at least one of title, description, targets, recurrence, scheduledStart and scheduledEnd to change")
-	}
-	if ch.From.IsZero() {
-		return nil, invalid(apperr.CodeInvalidRecurrence, "from is required: the first occurrence start (RFC 3339) the change applies to")
-	}
 	ch.From = ch.From.UTC()
 	for range 3 {
 		now := s.now()
+		// Another tenant's series is not found whatever the change.
 		sr, err := s.series(ctx, tenant, id)
 		if err != nil {
 			return nil, err
+		}
+		if ch.Title == nil && ch.Description == nil && ch.Targets == nil && ch.Recurrence == nil && ch.ScheduledStart == nil && ch.ScheduledEnd == nil {
+			return nil, invalid(apperr.CodeInvalidBody, "name at least one of title, description, targets, recurrence, scheduledStart and scheduledEnd to change")
+		}
+		if ch.From.IsZero() {
+			return nil, invalid(apperr.CodeInvalidRecurrence, "from is required: the first occurrence start (RFC 3339) the change applies to")
 		}
 		if sr.Status != SeriesActive {
 			return nil, apperr.Errorf(apperr.Conflict, apperr.CodeSeriesEnded, "the series has ended: it cannot be changed")

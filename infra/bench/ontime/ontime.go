@@ -20,7 +20,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
-	"github.com/switchboard-dev/switchboard/internal/platform/youtube"
+	"github.com/switchboard-dev/switchboard/internal/platform/registry"
 	"github.com/switchboard-dev/switchboard/internal/platform/youtube/youtubefake"
 	"github.com/switchboard-dev/switchboard/internal/run"
 	"github.com/switchboard-dev/switchboard/internal/store"
@@ -109,10 +109,20 @@ func Measure(ctx context.Context, o Options) (Result, error) {
 	clk := &clock{}
 	st := &stamper{clock: clk, next: &http.Transport{MaxIdleConnsPerHost: o.Concurrency, IdleConnTimeout: time.Minute}}
 	hc := &http.Client{Timeout: 30 * time.Second, Transport: st}
+	// The client is built through the registry, as the app builds it: no
+	// file outside the platform packages names one.
+	reg, ok := registry.Registration(string(youTube))
+	if !ok {
+		return res, fmt.Errorf("ontime: %s is not registered", youTube)
+	}
+	bc, ok := reg.New(platform.ClientDeps{HTTP: hc, Endpoints: platform.Endpoints{APIURL: yt.URL}}).(platform.Broadcaster)
+	if !ok {
+		return res, fmt.Errorf("ontime: %s's client is no broadcaster", youTube)
+	}
 	conns := connection.New(connection.Config{Repo: o.Store.Connections(), Vault: o.Vault, Now: clk.Now})
 	svc := livestream.New(livestream.Config{
 		Repo: o.Store.Livestreams(), Tokens: conns, Vault: o.Vault, Now: clk.Now,
-		Broadcasters: map[platform.ID]platform.Broadcaster{youTube: youtube.New(hc, yt.URL)},
+		Broadcasters: map[platform.ID]platform.Broadcaster{youTube: bc},
 	})
 
 	tenants := (o.Livestreams + o.PerTenant - 1) / o.PerTenant
