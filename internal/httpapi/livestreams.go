@@ -29,6 +29,7 @@ type LivestreamService interface {
 	GetSeries(ctx context.Context, tenant, id string, n int) (*livestream.Series, []livestream.Occurrence, error)
 	SkipOccurrence(ctx context.Context, tenant, id string, start time.Time) error
 	EndSeries(ctx context.Context, tenant, id string) (*livestream.Series, error)
+	ChangeSeries(ctx context.Context, tenant, id string, ch livestream.SeriesChange) (*livestream.Series, error)
 	Destinations(ctx context.Context, tenant, platform string) ([]platform.Destination, error)
 }
 
@@ -48,6 +49,7 @@ func (a *API) livestreamRoutes() []Route {
 		{Method: "POST", Path: "/livestreams/{id}/check", Operation: "checkLivestream", Function: FnLivestreams, handler: wired(ls, a.checkLivestream)},
 		{Method: "POST", Path: "/series", Operation: "createSeries", Function: FnLivestreams, Creates: true, handler: wired(ls, a.idempotent(a.createSeries))},
 		{Method: "GET", Path: "/series/{id}", Operation: "getSeries", Function: FnLivestreams, handler: wired(ls, a.getSeries)},
+		{Method: "PATCH", Path: "/series/{id}", Operation: "changeSeries", Function: FnLivestreams, handler: wired(ls, a.changeSeries)},
 		{Method: "DELETE", Path: "/series/{id}", Operation: "endSeries", Function: FnLivestreams, handler: wired(ls, a.endSeries)},
 		{Method: "DELETE", Path: "/series/{id}/occurrences/{start}", Operation: "skipOccurrence", Function: FnLivestreams, handler: wired(ls, a.skipOccurrence)},
 		{Method: "GET", Path: "/connections/{platform}/destinations", Operation: "listConnectionDestinations", Function: FnLivestreams, handler: wired(ls, a.listConnectionDestinations)},
@@ -77,6 +79,7 @@ type seriesView struct {
 	Title           string           `json:"title"`
 	Description     *string          `json:"description"`
 	FirstStart      string           `json:"firstStart"`
+	From            *string          `json:"from"` // the shown definition's first start after a change; nil: never changed
 	DurationMinutes *int             `json:"durationMinutes"`
 	Targets         []string         `json:"targets"`
 	Status          string           `json:"status"`
@@ -165,20 +168,32 @@ func parseDateTime(field, s string) (time.Time, error) {
 // livestreamBody is a new livestream (or a series' first occurrence) as
 // a caller sends it.
 type livestreamBody struct {
-	Title          string `json:"title"`
-	Description    string `json:"description"`
-	ScheduledStart string `json:"scheduledStart"`
-	ScheduledEnd   string `json:"scheduledEnd"`
-	Targets        []struct {
-		Platform  string `json:"platform"`
-		Privacy   string `json:"privacy"`
-		RTMPURL   string `json:"rtmpUrl"`
-		StreamKey string `json:"streamKey"`
-		// Destination: a Page id from the platform's destinations; absent or "me": the profile.
-		Destination string `json:"destination"`
-		MadeForKids *bool  `json:"madeForKids"`
-		AutoStop    *bool  `json:"autoStop"`
-	} `json:"targets"`
+	Title          string                 `json:"title"`
+	Description    string                 `json:"description"`
+	ScheduledStart string                 `json:"scheduledStart"`
+	ScheduledEnd   string                 `json:"scheduledEnd"`
+	Targets        []livestreamTargetBody `json:"targets"`
+}
+
+// livestreamTargetBody is one target as a caller sends it.
+type livestreamTargetBody struct {
+	Platform  string `json:"platform"`
+	Privacy   string `json:"privacy"`
+	RTMPURL   string `json:"rtmpUrl"`
+	StreamKey string `json:"streamKey"`
+	// Destination: a Page id from the platform's destinations; absent or "me": the profile.
+	Destination string `json:"destination"`
+	MadeForKids *bool  `json:"madeForKids"`
+	AutoStop    *bool  `json:"autoStop"`
+}
+
+func targetInputs(body []livestreamTargetBody) []livestream.TargetInput {
+	var out []livestream.TargetInput
+	for _, t := range body {
+		out = append(out, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey,
+			Destination: t.Destination, MadeForKids: t.MadeForKids, AutoStop: t.AutoStop})
+	}
+	return out
 }
 
 func (a *API) createLivestream(ctx context.Context, r *Request) (*Response, error) {
@@ -212,10 +227,7 @@ func (body livestreamBody) input() (livestream.CreateInput, error) {
 			return in, err
 		}
 	}
-	for _, t := range body.Targets {
-		in.Targets = append(in.Targets, livestream.TargetInput{Platform: t.Platform, Privacy: t.Privacy, RTMPURL: t.RTMPURL, StreamKey: t.StreamKey,
-			Destination: t.Destination, MadeForKids: t.MadeForKids, AutoStop: t.AutoStop})
-	}
+	in.Targets = targetInputs(body.Targets)
 	return in, nil
 }
 
@@ -379,7 +391,7 @@ const nextOccurrences = 5
 func viewSeries(sr *livestream.Series, occ []livestream.Occurrence) seriesView {
 	v := seriesView{
 		ID: sr.ID, Rule: sr.Rule, TimeZone: sr.TimeZone, Title: sr.Template.Title, Description: orNull(sr.Template.Description),
-		FirstStart: *timePtr(sr.FirstStart), Status: string(sr.Status), CreatedAt: *timePtr(sr.CreatedAt), EndedAt: timePtr(sr.EndedAt),
+		FirstStart: *timePtr(sr.FirstStart), From: timePtr(sr.From), Status: string(sr.Status), CreatedAt: *timePtr(sr.CreatedAt), EndedAt: timePtr(sr.EndedAt),
 		Skipped: make([]string, len(sr.Skipped)), NextOccurrences: make([]occurrenceView, len(occ)),
 	}
 	if sr.Duration > 0 {
@@ -439,6 +451,64 @@ func (a *API) createSeries(ctx context.Context, r *Request) (*Response, error) {
 
 func (a *API) getSeries(ctx context.Context, r *Request) (*Response, error) {
 	sr, occ, err := a.svc.Livestreams.GetSeries(ctx, r.Identity.Tenant, r.Param("id"), nextOccurrences)
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewSeries(sr, occ)), nil
+}
+
+// changeSeries changes a series from a date on: {from, and any of title,
+// description, targets, recurrence, scheduledStart (with scheduledEnd)}.
+func (a *API) changeSeries(ctx context.Context, r *Request) (*Response, error) {
+	var body struct {
+		From        string                  `json:"from"`
+		Title       *string                 `json:"title"`
+		Description *string                 `json:"description"`
+		Targets     *[]livestreamTargetBody `json:"targets"`
+		Recurrence  *struct {
+			Rule     string `json:"rule"`
+			TimeZone string `json:"timeZone"`
+		} `json:"recurrence"`
+		ScheduledStart *string `json:"scheduledStart"`
+		ScheduledEnd   *string `json:"scheduledEnd"`
+	}
+	if err := r.Decode(&body); err != nil {
+		return nil, err
+	}
+	ch := livestream.SeriesChange{Title: body.Title, Description: body.Description}
+	if body.Recurrence != nil {
+		ch.Recurrence = &livestream.Recurrence{Rule: body.Recurrence.Rule, TimeZone: body.Recurrence.TimeZone}
+	}
+	var err error
+	if body.From != "" { // absent: the service says it is required, once it has found the series
+		if ch.From, err = parseDateTime("from", body.From); err != nil {
+			return nil, err
+		}
+	}
+	for field, v := range map[string]struct {
+		raw *string
+		to  **time.Time
+	}{"scheduledStart": {body.ScheduledStart, &ch.ScheduledStart}, "scheduledEnd": {body.ScheduledEnd, &ch.ScheduledEnd}} {
+		if v.raw == nil {
+			continue
+		}
+		t, err := parseDateTime(field, *v.raw)
+		if err != nil {
+			return nil, err
+		}
+		*v.to = &t
+	}
+	if body.Targets != nil {
+		ch.Targets = targetInputs(*body.Targets)
+		if ch.Targets == nil {
+			return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "targets, when given, names at least one target")
+		}
+	}
+	sr, err := a.svc.Livestreams.ChangeSeries(ctx, r.Identity.Tenant, r.Param("id"), ch)
+	if err != nil {
+		return nil, err
+	}
+	sr, occ, err := a.svc.Livestreams.GetSeries(ctx, r.Identity.Tenant, sr.ID, nextOccurrences)
 	if err != nil {
 		return nil, err
 	}

@@ -28,7 +28,8 @@ import (
 // occurrence keeps its wall-clock time across daylight-saving changes.
 // One occurrence is changed as any livestream (PATCH) or skipped
 // (SkipOccurrence: cancelled everywhere if it exists, never created if
-// not); EndSeries cancels every future one at every platform.
+// not); ChangeSeries changes the series from a date on (serieschange.go);
+// EndSeries cancels every future one at every platform.
 
 // SeriesStatus is a series' state.
 type SeriesStatus string
@@ -41,15 +42,17 @@ const (
 // Series is a recurring livestream.
 type Series struct {
 	Tenant, ID string
-	Rule       string // the RRULE as given (FREQ=WEEKLY;BYDAY=SU, …)
-	TimeZone   string // IANA
-	// FirstStart is the first occurrence's start (DTSTART); Duration, each
-	// occurrence's length (0: no scheduled end).
-	FirstStart time.Time
-	Duration   time.Duration
-	Template   CreateInput // title, description and targets of each occurrence
-	Skipped    []time.Time // occurrence starts not to create (or cancelled)
-	Status     SeriesStatus
+	// Definition is what occurrences starting at or after its From are
+	// made from; Earlier, the definitions it replaced (oldest first), each
+	// for the occurrences before the next one's From (ChangeSeries).
+	Definition
+	Earlier []Definition
+	Skipped []time.Time // occurrence starts not to create (or cancelled)
+	// Withdraw names occurrences (livestream ids) made from a definition
+	// since replaced, still to cancel at every platform; the scheduler
+	// retries what fails.
+	Withdraw []string
+	Status   SeriesStatus
 	// Until is when the occurrences stop being made: every occurrence
 	// starting before it and within the window has been handled.
 	Until     time.Time
@@ -59,6 +62,19 @@ type Series struct {
 	CreatedBy string
 	EndedAt   time.Time
 	Version   int64
+}
+
+// Definition is how a series' occurrences are made, from From on.
+type Definition struct {
+	From     time.Time // zero: from the first occurrence
+	Revision int       // 0 for the first definition; each change adds one
+	Rule     string    // the RRULE as given (FREQ=WEEKLY;BYDAY=SU, …)
+	TimeZone string    // IANA
+	// FirstStart is the definition's first start (DTSTART); Duration, each
+	// occurrence's length (0: no scheduled end).
+	FirstStart time.Time
+	Duration   time.Duration
+	Template   CreateInput // title, description and targets of each occurrence
 }
 
 // Recurrence is how a livestream repeats, as a caller gives it.
@@ -135,13 +151,14 @@ func parseRule(rule string, first time.Time, loc *time.Location) (*rrule.RRule, 
 	return r, nil
 }
 
-// rule is the series' rule, built from what was checked at its creation.
-func (sr *Series) rule() (*rrule.RRule, error) {
-	loc, err := time.LoadLocation(sr.TimeZone)
+// rule is the definition's rule, built from what was checked when it was
+// made.
+func (d *Definition) rule() (*rrule.RRule, error) {
+	loc, err := time.LoadLocation(d.TimeZone)
 	if err != nil {
 		return nil, err
 	}
-	return parseRule(sr.Rule, sr.FirstStart, loc)
+	return parseRule(d.Rule, d.FirstStart, loc)
 }
 
 // OccurrenceID is the id of the series' occurrence starting at start.
@@ -181,31 +198,21 @@ func (s *Service) CreateSeries(ctx context.Context, tenant, user string, in Crea
 	if err := s.checkSchedule(in.ScheduledStart, in.ScheduledEnd, now, true); err != nil {
 		return nil, err
 	}
-	targets, userKeys, err := s.checkTargets(in.Targets)
+	loc, err := seriesZone(rec.TimeZone)
 	if err != nil {
 		return nil, err
-	}
-	if len(userKeys) > 0 {
-		// A pasted key (Instagram's Live Producer) is for one broadcast.
-		return nil, unprocessable(apperr.CodeInvalidRecurrence, "a recurring livestream cannot have a target whose ingest you paste (Instagram): its key is for one broadcast; schedule those one at a time")
-	}
-	loc, err := time.LoadLocation(strings.TrimSpace(rec.TimeZone))
-	if err != nil || rec.TimeZone == "" || strings.EqualFold(rec.TimeZone, "local") {
-		return nil, invalid(apperr.CodeInvalidRecurrence, "recurrence.timeZone must be an IANA time zone such as America/Chicago")
 	}
 	if _, err := parseRule(rec.Rule, in.ScheduledStart, loc); err != nil {
 		return nil, err
 	}
-	creds, err := s.credentials(ctx, tenant, targets)
-	if err != nil {
-		return nil, err
-	}
-	if err := s.checkManaged(ctx, targets, creds); err != nil {
+	if err := s.checkSeriesTargets(ctx, tenant, in.Targets); err != nil {
 		return nil, err
 	}
 	sr := &Series{
-		Tenant: tenant, ID: newID(now), Rule: strings.TrimPrefix(strings.TrimSpace(rec.Rule), "RRULE:"), TimeZone: loc.String(),
-		FirstStart: in.ScheduledStart.UTC(), Template: in, Status: SeriesActive,
+		Tenant: tenant, ID: newID(now), Status: SeriesActive, Definition: Definition{
+			Rule: strings.TrimPrefix(strings.TrimSpace(rec.Rule), "RRULE:"), TimeZone: loc.String(),
+			FirstStart: in.ScheduledStart.UTC(), Template: in,
+		},
 		CreatedAt: now, UpdatedAt: now, CreatedBy: user, DueAt: now,
 	}
 	if !in.ScheduledEnd.IsZero() {
@@ -222,66 +229,160 @@ func (s *Service) CreateSeries(ctx context.Context, tenant, user string, in Crea
 	return sr, nil
 }
 
-// materialize makes the series' occurrences that have come within the
-// window by now (at most maxPerRun), then saves how far it got and when
-// it is next due. An occurrence that exists already is left as it is.
-func (s *Service) materialize(ctx context.Context, sr *Series, now time.Time) error {
-	r, err := sr.rule()
+// seriesZone is the IANA zone a recurrence names.
+func seriesZone(name string) (*time.Location, error) {
+	loc, err := time.LoadLocation(strings.TrimSpace(name))
+	if err != nil || name == "" || strings.EqualFold(name, "local") {
+		return nil, invalid(apperr.CodeInvalidRecurrence, "recurrence.timeZone must be an IANA time zone such as America/Chicago")
+	}
+	return loc, nil
+}
+
+// checkSeriesTargets checks a series' targets as Create checks a
+// livestream's, and that none is one whose ingest is pasted.
+func (s *Service) checkSeriesTargets(ctx context.Context, tenant string, in []TargetInput) error {
+	targets, userKeys, err := s.checkTargets(in)
 	if err != nil {
 		return err
 	}
-	if sr.Status != SeriesActive {
-		return nil
+	if len(userKeys) > 0 {
+		// A pasted key (Instagram's Live Producer) is for one broadcast.
+		return unprocessable(apperr.CodeInvalidRecurrence, "a recurring livestream cannot have a target whose ingest you paste (Instagram): its key is for one broadcast; schedule those one at a time")
 	}
-	ahead := OccurrenceAhead(sr.Template.Targets)
-	windowEnd := now.Add(ahead)
+	creds, err := s.credentials(ctx, tenant, targets)
+	if err != nil {
+		return err
+	}
+	return s.checkManaged(ctx, targets, creds)
+}
+
+// materialize cancels the occurrences the series withdraws, makes those
+// that have come within the window by now (at most maxPerRun), then saves
+// how far it got and when it is next due. An occurrence that exists
+// already is left as it is. When another writer changed the series
+// meanwhile (the save's conflict), what this run made and the series no
+// longer wants is withdrawn, so none is left at the platforms.
+func (s *Service) materialize(ctx context.Context, sr *Series, now time.Time) error {
+	withdrawing := len(sr.Withdraw) > 0
+	s.withdraw(ctx, sr)
+	retry := time.Time{}
+	if len(sr.Withdraw) > 0 {
+		retry = now.Add(retryOccurrence)
+	}
+	if sr.Status != SeriesActive {
+		if !withdrawing {
+			return nil
+		}
+		sr.DueAt, sr.UpdatedAt = retry, now
+		return s.cfg.Series.SaveSeries(ctx, sr)
+	}
+	ahead := sr.ahead()
 	from := sr.Until
 	if from.IsZero() {
-		from = sr.FirstStart.Add(-time.Second)
+		from = sr.definitions()[0].FirstStart.Add(-time.Second)
 	}
-	made := 0
-	handled := from
-	retry := time.Time{}
-	for _, start := range r.Between(from, windowEnd, false) {
-		if made == maxPerRun {
+	slots, err := sr.between(from, now.Add(ahead), false)
+	if err != nil {
+		return err
+	}
+	var made []slot
+	handled, failed := from, false
+	for _, o := range slots {
+		if len(made) == maxPerRun {
 			break
 		}
-		start = start.UTC()
-		if start.Before(now) || sr.skipped(start) {
-			handled = start
+		if o.Start.Before(now) || sr.skipped(o.Start) {
+			handled = o.Start
 			continue
 		}
-		in := sr.Template
-		in.ScheduledStart = start
-		if sr.Duration > 0 {
-			in.ScheduledEnd = start.Add(sr.Duration)
+		in := o.Def.Template
+		in.ScheduledStart = o.Start
+		if o.Def.Duration > 0 {
+			in.ScheduledEnd = o.Start.Add(o.Def.Duration)
 		}
-		_, err := s.create(ctx, sr.Tenant, sr.CreatedBy, in, OccurrenceID(sr.ID, start), sr.ID)
-		switch {
-		case err == nil, IsConflict(err):
-			// made now, or by an earlier or concurrent run: exactly once.
-		default:
+		_, err := s.create(ctx, sr.Tenant, sr.CreatedBy, in, o.ID, sr.ID)
+		made = append(made, o) // a failure may have left it stored: reconcile looks at it too
+		if err != nil && !IsConflict(err) {
+			// A conflict: made by an earlier or concurrent run (exactly once).
 			s.cfg.Logger.Warn("making an occurrence failed; it is tried again", slog.String("series", sr.ID),
-				slog.Time("start", start), slog.String("error", err.Error()))
-			retry = now.Add(retryOccurrence)
-		}
-		if !retry.IsZero() {
+				slog.Time("start", o.Start), slog.String("error", err.Error()))
+			failed = true
 			break
 		}
-		made++
-		handled = start
+		handled = o.Start
 	}
 	sr.Until, sr.UpdatedAt = handled, now
 	sr.DueAt = retry
-	if retry.IsZero() {
-		if next := r.After(handled, false); !next.IsZero() {
-			sr.DueAt = next.UTC().Add(-ahead)
-			if sr.DueAt.Before(now) {
-				sr.DueAt = now.Add(time.Minute) // more than maxPerRun were due
-			}
+	switch next, ok, err := sr.after(handled); {
+	case err != nil:
+		return err
+	case failed:
+		sr.DueAt = now.Add(retryOccurrence)
+	case ok:
+		due := next.Start.Add(-ahead)
+		if due.Before(now) {
+			due = now.Add(time.Minute) // more than maxPerRun were due
+		}
+		if sr.DueAt.IsZero() || due.Before(sr.DueAt) {
+			sr.DueAt = due
 		}
 	}
-	return s.cfg.Series.SaveSeries(ctx, sr)
+	err = s.cfg.Series.SaveSeries(ctx, sr)
+	if IsConflict(err) && len(made) > 0 {
+		s.reconcile(ctx, sr.Tenant, sr.ID, made, now)
+	}
+	return err
+}
+
+// withdraw cancels at every platform the occurrences the series withdraws
+// and keeps those that failed, to try again.
+func (s *Service) withdraw(ctx context.Context, sr *Series) {
+	var left []string
+	for _, id := range sr.Withdraw {
+		if err := s.cancelOccurrence(ctx, sr.Tenant, id); err != nil {
+			s.cfg.Logger.Warn("cancelling a withdrawn occurrence failed; it is tried again", slog.String("series", sr.ID),
+				slog.String("livestream", id), slog.String("error", err.Error()))
+			left = append(left, id)
+		}
+	}
+	sr.Withdraw = left
+}
+
+// reconcile hands the occurrences a run made and the series, as another
+// writer has just saved it (a change, a skip, the end), no longer wants to
+// its Withdraw, for the scheduler to cancel. It saves even when they are
+// listed already: a concurrent withdrawal may have found one not yet made
+// and be about to save the list without it, and this write makes that
+// save fail, so the id stays listed until it is cancelled.
+func (s *Service) reconcile(ctx context.Context, tenant, id string, made []slot, now time.Time) {
+	for range 5 {
+		fresh, err := s.cfg.Series.GetSeries(ctx, tenant, id)
+		if err != nil {
+			s.cfg.Logger.Error("reading a series changed meanwhile failed", slog.String("series", id), slog.String("error", err.Error()))
+			return
+		}
+		unwanted := false
+		for _, o := range made {
+			if fresh.wants(o) {
+				continue
+			}
+			unwanted = true
+			if !slices.Contains(fresh.Withdraw, o.ID) {
+				fresh.Withdraw = append(fresh.Withdraw, o.ID)
+			}
+		}
+		if !unwanted {
+			return
+		}
+		fresh.DueAt, fresh.UpdatedAt = now, now
+		if err := s.cfg.Series.SaveSeries(ctx, fresh); !IsConflict(err) {
+			if err != nil {
+				s.cfg.Logger.Error("withdrawing occurrences failed", slog.String("series", id), slog.String("error", err.Error()))
+			}
+			return
+		}
+	}
+	s.cfg.Logger.Error("withdrawing occurrences lost every race: one may be left scheduled at its platforms until cancelled by hand", slog.String("series", id))
 }
 
 func (sr *Series) skipped(start time.Time) bool {
@@ -331,23 +432,22 @@ func (s *Service) GetSeries(ctx context.Context, tenant, id string, n int) (_ *S
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := sr.rule()
-	if err != nil {
-		return nil, nil, err
-	}
 	var out []Occurrence
 	if sr.Status != SeriesActive {
 		return sr, out, nil
 	}
-	it := r.Iterator()
-	for start, ok := it(); ok && len(out) < n; start, ok = it() {
-		start = start.UTC()
-		if start.Before(s.now()) {
-			continue
+	for after := s.now().Add(-time.Nanosecond); len(out) < n; {
+		next, ok, err := sr.after(after)
+		if err != nil {
+			return nil, nil, err
 		}
-		o := Occurrence{Start: start, LivestreamID: OccurrenceID(sr.ID, start), Skipped: sr.skipped(start)}
-		if sr.Duration > 0 {
-			o.End = start.Add(sr.Duration)
+		if !ok {
+			break
+		}
+		after = next.Start
+		o := Occurrence{Start: next.Start, LivestreamID: next.ID, Skipped: sr.skipped(next.Start)}
+		if next.Def.Duration > 0 {
+			o.End = next.Start.Add(next.Def.Duration)
 		}
 		if !o.Skipped {
 			if _, err := s.cfg.Repo.Get(ctx, tenant, o.LivestreamID); err == nil {
@@ -385,11 +485,11 @@ func (s *Service) SkipOccurrence(ctx context.Context, tenant, id string, start t
 		if err != nil {
 			return err
 		}
-		r, err := sr.rule()
+		o, ok, err := sr.at(start)
 		if err != nil {
 			return err
 		}
-		if !slices.ContainsFunc(r.Between(start.Add(-time.Second), start.Add(time.Second), true), start.Equal) {
+		if !ok {
 			return apperr.Errorf(apperr.NotFound, apperr.CodeOccurrenceNotFound, "the series has no occurrence starting at %s", start.Format(time.RFC3339))
 		}
 		if !sr.skipped(start) {
@@ -401,7 +501,7 @@ func (s *Service) SkipOccurrence(ctx context.Context, tenant, id string, start t
 				return err
 			}
 		}
-		return s.cancelOccurrence(ctx, tenant, OccurrenceID(sr.ID, start))
+		return s.cancelOccurrence(ctx, tenant, o.ID)
 	}
 	return errClaimLost
 }
@@ -429,11 +529,14 @@ func (s *Service) EndSeries(ctx context.Context, tenant, id string) (_ *Series, 
 			return nil, apperr.Errorf(apperr.Conflict, apperr.CodeSeriesEnded, "the series has ended already")
 		}
 		now := s.now()
-		r, err := sr.rule()
+		made, err := sr.between(now, sr.madeBy(now), true)
 		if err != nil {
 			return nil, err
 		}
 		sr.Status, sr.EndedAt, sr.UpdatedAt, sr.DueAt = SeriesEnded, now, now, time.Time{}
+		if len(sr.Withdraw) > 0 {
+			sr.DueAt = now // the scheduler still cancels those a change withdrew
+		}
 		if err := s.cfg.Series.SaveSeries(ctx, sr); IsConflict(err) {
 			continue
 		} else if err != nil {
@@ -441,9 +544,9 @@ func (s *Service) EndSeries(ctx context.Context, tenant, id string) (_ *Series, 
 		}
 		// Every occurrence made so far that has not started: cancel it.
 		var failed []string
-		for _, start := range r.Between(now, sr.Until.Add(time.Second), true) {
-			if err := s.cancelOccurrence(ctx, tenant, OccurrenceID(sr.ID, start.UTC())); err != nil {
-				failed = append(failed, fmt.Sprintf("%s: %v", start.UTC().Format(time.RFC3339), err))
+		for _, o := range made {
+			if err := s.cancelOccurrence(ctx, tenant, o.ID); err != nil {
+				failed = append(failed, fmt.Sprintf("%s: %v", o.Start.Format(time.RFC3339), err))
 			}
 		}
 		if len(failed) > 0 {

@@ -15,8 +15,10 @@ import (
 //	pk TENANT#<tenant>  sk SERIES#<id>  type series
 //	gsi1pk DUE#SERIES   gsi1sk <minute due>#<tenant>#<id>   (only while occurrences are to be made)
 //
-// with its template (title, description, targets: nothing secret) as JSON
-// and its skipped occurrence starts as a list of times.
+// with its template (title, description, targets: nothing secret) as JSON,
+// its skipped occurrence starts as a list of times, the definitions a
+// change replaced (earlier) as JSON and the occurrences still to withdraw
+// as a set of livestream ids.
 const (
 	seriesPrefix = "SERIES#"
 	dueSeriesPK  = "DUE#SERIES"
@@ -90,6 +92,20 @@ func seriesToItem(sr *livestream.Series, version int64) (Item, error) {
 	}
 	putS, putT := setIfPresent(it)
 	putS("createdBy", sr.CreatedBy)
+	putT("from", sr.From)
+	if sr.Revision > 0 {
+		it["revision"] = N(int64(sr.Revision))
+	}
+	if len(sr.Earlier) > 0 {
+		earlier, err := json.Marshal(sr.Earlier)
+		if err != nil {
+			return nil, err
+		}
+		it["earlier"] = S(string(earlier))
+	}
+	if len(sr.Withdraw) > 0 {
+		it["withdraw"] = &types.AttributeValueMemberSS{Value: sr.Withdraw}
+	}
 	putT("until", sr.Until)
 	putT("dueAt", sr.DueAt)
 	putT("endedAt", sr.EndedAt)
@@ -109,14 +125,24 @@ func seriesToItem(sr *livestream.Series, version int64) (Item, error) {
 
 func seriesFromItem(it Item) (*livestream.Series, error) {
 	sr := &livestream.Series{
-		Tenant: GetS(it, "tenant"), ID: GetS(it, "id"), Rule: GetS(it, "rule"), TimeZone: GetS(it, "timeZone"),
-		FirstStart: GetT(it, "firstStart"), Duration: time.Duration(GetN(it, "durationSeconds")) * time.Second,
+		Tenant: GetS(it, "tenant"), ID: GetS(it, "id"), Definition: livestream.Definition{
+			From: GetT(it, "from"), Revision: int(GetN(it, "revision")), Rule: GetS(it, "rule"), TimeZone: GetS(it, "timeZone"),
+			FirstStart: GetT(it, "firstStart"), Duration: time.Duration(GetN(it, "durationSeconds")) * time.Second,
+		},
 		Status: livestream.SeriesStatus(GetS(it, "status")), Until: GetT(it, "until"), DueAt: GetT(it, "dueAt"),
 		CreatedAt: GetT(it, "createdAt"), UpdatedAt: GetT(it, "updatedAt"), CreatedBy: GetS(it, "createdBy"),
 		EndedAt: GetT(it, "endedAt"), Version: GetN(it, AttrVersion),
 	}
 	if err := json.Unmarshal([]byte(GetS(it, "template")), &sr.Template); err != nil {
 		return nil, err
+	}
+	if earlier := GetS(it, "earlier"); earlier != "" {
+		if err := json.Unmarshal([]byte(earlier), &sr.Earlier); err != nil {
+			return nil, err
+		}
+	}
+	if ss, ok := it["withdraw"].(*types.AttributeValueMemberSS); ok {
+		sr.Withdraw = ss.Value
 	}
 	if ss, ok := it["skipped"].(*types.AttributeValueMemberSS); ok {
 		for _, s := range ss.Value {

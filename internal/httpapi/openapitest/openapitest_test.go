@@ -217,7 +217,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 			"scopes":["https://www.googleapis.com/auth/youtube"],"connectedAt":"2026-01-02T03:04:05Z","updatedAt":"2026-01-02T03:04:05Z",
 			"expiresAt":"2026-01-02T04:04:05Z","lastRefreshedAt":null,"statusChangedAt":"2026-01-02T03:04:05Z","lastVerifiedAt":"2026-01-02T03:04:05Z","lastError":null}`
 		series = `{"id":"01JABCDEFGHJKMNPQRSTVWXYZ0","rule":"FREQ=WEEKLY;BYDAY=SU","timeZone":"America/Chicago","title":"Sunday service",
-			"description":null,"firstStart":"2026-01-04T16:00:00Z","durationMinutes":90,"targets":["youtube","restream"],"status":"active",
+			"description":null,"firstStart":"2026-01-04T16:00:00Z","from":null,"durationMinutes":90,"targets":["youtube","restream"],"status":"active",
 			"skipped":["2026-01-11T16:00:00Z"],"createdAt":"2026-01-01T10:00:00Z","endedAt":null,"nextOccurrences":[
 			{"start":"2026-01-04T16:00:00Z","end":"2026-01-04T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ1","status":"created"},
 			{"start":"2026-01-11T16:00:00Z","end":"2026-01-11T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ2","status":"skipped"}]}`
@@ -262,6 +262,9 @@ func TestArchitectureShapesPass(t *testing.T) {
 			"recurrence":{"rule":"FREQ=WEEKLY;BYDAY=SU","timeZone":"America/Chicago"}}`)),
 			located(jsonAnswer(201, series), "/series/01JABCDEFGHJKMNPQRSTVWXYZ0")},
 		{apitest.Event("GET", "/series/01JABCDEFGHJKMNPQRSTVWXYZ0", as), jsonAnswer(200, series)},
+		{apitest.Event("PATCH", "/series/01JABCDEFGHJKMNPQRSTVWXYZ0", as, apitest.Body(`{"from":"2026-03-08T00:00:00-06:00","title":"Sunday worship",
+			"scheduledStart":"2026-03-08T11:00:00-05:00","scheduledEnd":"2026-03-08T12:30:00-05:00","targets":[{"platform":"youtube"}]}`)),
+			jsonAnswer(200, strings.Replace(series, `"from":null`, `"from":"2026-03-08T06:00:00Z"`, 1))},
 		{apitest.Event("DELETE", "/series/01JABCDEFGHJKMNPQRSTVWXYZ0/occurrences/2026-01-11T16:00:00Z", as), events.APIGatewayV2HTTPResponse{StatusCode: 204}},
 		{apitest.Event("DELETE", "/series/01JABCDEFGHJKMNPQRSTVWXYZ0", as), events.APIGatewayV2HTTPResponse{StatusCode: 204}},
 		{apitest.Event("GET", "/livestreams/ls-1/ingest", as), jsonAnswer(200,
