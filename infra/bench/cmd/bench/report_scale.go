@@ -48,7 +48,7 @@ func (r *results) refreshBudget() budget {
 		b.verdict, b.why = fail, fmt.Sprintf("the run did %d of %d", f.report.Done, f.n)
 	case f.took.Seconds() > maxRefreshShare*refresherTimeout.Seconds():
 		bound := float64(f.n) * f.latency.Seconds() / float64(f.concurrency)
-		b.verdict, b.why = fail, fmt.Sprintf("it took %s, more than %.0f%% of the timeout. On this machine the run is bound by CPU, not by the token endpoint: "+
+		b.verdict, b.why = fail, fmt.Sprintf("It took %s, more than %.0f%% of the timeout. On this machine the run is bound by CPU, not by the token endpoint: "+
 			"DynamoDB Local (a JVM), the OAuth mock (node) and the KMS fake share its %d CPUs with the refresher and with whatever else runs on it (load average %s when the bench began, %s now). "+
 			"The refresher itself waits %s a refresh, %d at once: %.0f s for %d, the bound in Lambda, where the other parts are AWS's. The 50%% budget is this machine's measurement, and it did not hold in this run",
 			f.took.Round(time.Second), 100*maxRefreshShare, runtime.NumCPU(), r.loadBefore, loadAverage(), f.latency, f.concurrency, bound, f.n)
