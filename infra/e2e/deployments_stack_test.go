@@ -12,10 +12,8 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 
 	"github.com/switchboard-dev/switchboard/infra/gateway"
 	"github.com/switchboard-dev/switchboard/infra/streams"
@@ -65,9 +63,6 @@ func newDeployStack(t *testing.T, extraEnv map[string]string) *deployStack {
 	if ds.sweep, err = app.DeploymentSweeper(ctx, app.Options{Getenv: getenv, Log: ds.workerLogs}); err != nil {
 		t.Fatalf("building the sweep: %v", err)
 	}
-	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
-	sc := dynamodbstreams.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
-		func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(endpoint) })
 	handler := func(ctx context.Context, ev events.DynamoDBEvent) (events.DynamoDBEventResponse, error) {
 		ds.mu.Lock()
 		cut := ds.interrupt
@@ -77,30 +72,7 @@ func newDeployStack(t *testing.T, extraEnv map[string]string) *deployStack {
 		}
 		return work(ctx, ev)
 	}
-	poller, err := streams.New(streams.Config{
-		DB: dynamotest.Client(endpoint), Streams: sc, Table: ds.table, Handler: handler, Filter: streams.DeploymentInserts,
-		Function: app.DeployWorker, PollInterval: 50 * time.Millisecond, DiscoverEvery: 200 * time.Millisecond,
-		Bisect: true, Timeout: time.Minute, RetryBackoff: 100 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- poller.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("stream delivery: %v", err)
-		}
-	})
-	select {
-	case <-poller.Ready():
-	case err := <-done:
-		t.Fatalf("stream delivery did not start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("stream delivery did not start in time")
-	}
+	startStreamPoller(t, ds.table, streams.Config{Handler: handler, Filter: streams.DeploymentInserts, Function: app.DeployWorker})
 	return ds
 }
 

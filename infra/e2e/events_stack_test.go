@@ -15,9 +15,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams"
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/switchboard-dev/switchboard/infra/gateway"
@@ -56,33 +53,8 @@ func newEventStack(t *testing.T) *eventStack {
 	if es.retries, err = app.Scheduled(ctx, app.EventDispatcher, opts); err != nil {
 		t.Fatal(err)
 	}
-	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
-	sc := dynamodbstreams.NewFromConfig(aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("test", "test", "")},
-		func(o *dynamodbstreams.Options) { o.BaseEndpoint = aws.String(endpoint) })
-	poller, err := streams.New(streams.Config{
-		DB: dynamotest.Client(endpoint), Streams: sc, Table: es.table, Handler: streams.Handler(dispatch), Filter: streams.EventItems,
-		Function: app.EventDispatcher, BatchSize: 100, PollInterval: 50 * time.Millisecond, DiscoverEvery: 200 * time.Millisecond,
-		Bisect: true, Timeout: time.Minute, RetryBackoff: 100 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- poller.Run(runCtx) }()
-	t.Cleanup(func() {
-		stop()
-		if err := <-done; err != nil {
-			t.Errorf("event stream: %v", err)
-		}
-	})
-	select {
-	case <-poller.Ready():
-	case err := <-done:
-		t.Fatalf("event stream did not start: %v", err)
-	case <-time.After(30 * time.Second):
-		t.Fatal("event stream did not start in time")
-	}
+	startStreamPoller(t, es.table, streams.Config{Handler: streams.Handler(dispatch), Filter: streams.EventItems,
+		Function: app.EventDispatcher, BatchSize: 100})
 	return es
 }
 
