@@ -65,15 +65,7 @@ var connListAttrs = []string{
 // List pages through a tenant's connections without their credentials:
 // Sealed is empty in what it returns.
 func (r connRepo) List(ctx context.Context, tenant, cursor string, limit int) ([]*connection.Connection, string, error) {
-	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: connPrefix, Limit: limit, Cursor: cursor, Attrs: connListAttrs})
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*connection.Connection, 0, len(page.Items))
-	for _, it := range page.Items {
-		out = append(out, connFromItem(it))
-	}
-	return out, page.Cursor, nil
+	return queryPage(ctx, r.s, Query{PK: TenantPK(tenant), SKPrefix: connPrefix, Limit: limit, Cursor: cursor, Attrs: connListAttrs}, connFromItem)
 }
 
 func (r connRepo) Save(ctx context.Context, c *connection.Connection, leaseOwner string) error {

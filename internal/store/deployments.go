@@ -176,15 +176,7 @@ func (r DeploymentRepo) List(ctx context.Context, tenant string, f deploy.ListFi
 		filter.Expr = strings.Join(conds, " AND ")
 		q.Filter = filter
 	}
-	page, err := r.s.Query(ctx, q)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*deploy.Deployment, 0, len(page.Items))
-	for _, it := range page.Items {
-		out = append(out, deployFromItem(it))
-	}
-	return out, page.Cursor, nil
+	return queryPage(ctx, r.s, q, deployFromItem)
 }
 
 // Logs reads up to limit log items after cursor. The cursor it gives is
@@ -318,15 +310,7 @@ func (r DeploymentRepo) Save(ctx context.Context, d *deploy.Deployment, owner st
 
 // Due lists deployments due at or before before.
 func (r DeploymentRepo) Due(ctx context.Context, before time.Time, cursor string, limit int) ([]*deploy.Deployment, string, error) {
-	page, err := r.s.Query(ctx, Query{Index: IndexGSI1, PK: dueDeployPK, SKMax: FormatTime(before) + "~", Limit: limit, Cursor: cursor})
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*deploy.Deployment, 0, len(page.Items))
-	for _, it := range page.Items {
-		out = append(out, deployFromItem(it))
-	}
-	return out, page.Cursor, nil
+	return queryPage(ctx, r.s, Query{Index: IndexGSI1, PK: dueDeployPK, SKMax: FormatTime(before) + "~", Limit: limit, Cursor: cursor}, deployFromItem)
 }
 
 // Kick writes a resume ticket and moves the deployment's due time, in one

@@ -310,16 +310,8 @@ var deliveryListAttrs = []string{"tenant", "endpointId", "eventId", "eventType",
 
 // Deliveries pages through an endpoint's deliveries, newest first.
 func (r EventRepo) Deliveries(ctx context.Context, tenant, endpointID, cursor string, limit int) ([]*event.Delivery, string, error) {
-	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: deliveryPrefix + Esc(endpointID) + "#", Limit: limit,
-		Cursor: cursor, Reverse: true, Attrs: deliveryListAttrs})
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*event.Delivery, 0, len(page.Items))
-	for _, it := range page.Items {
-		out = append(out, deliveryFromItem(it))
-	}
-	return out, page.Cursor, nil
+	return queryPage(ctx, r.s, Query{PK: TenantPK(tenant), SKPrefix: deliveryPrefix + Esc(endpointID) + "#", Limit: limit,
+		Cursor: cursor, Reverse: true, Attrs: deliveryListAttrs}, deliveryFromItem)
 }
 
 // DueDeliveries lists the pending deliveries due by before.

@@ -88,15 +88,7 @@ func (r liveRepo) List(ctx context.Context, tenant string, statuses []livestream
 		f.Expr = "#st IN (" + strings.Join(in, ", ") + ")"
 		q.Filter = f
 	}
-	page, err := r.s.Query(ctx, q)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*livestream.Livestream, 0, len(page.Items))
-	for _, it := range page.Items {
-		out = append(out, liveFromItem(it))
-	}
-	return out, page.Cursor, nil
+	return queryPage(ctx, r.s, q, liveFromItem)
 }
 
 // Save rewrites the item but its keys and sealed stream keys with one

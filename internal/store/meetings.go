@@ -101,15 +101,7 @@ func (r meetRepo) meetListAttrs() []string {
 // List pages through a tenant's meetings, newest first, without their
 // sealed host links: SealedHost is empty in what it returns.
 func (r meetRepo) List(ctx context.Context, tenant, cursor string, limit int) ([]*meeting.Meeting, string, error) {
-	page, err := r.s.Query(ctx, Query{PK: TenantPK(tenant), SKPrefix: meetPrefix, Limit: limit, Cursor: cursor, Reverse: true, Attrs: r.meetListAttrs()})
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]*meeting.Meeting, 0, len(page.Items))
-	for _, it := range page.Items {
-		out = append(out, meetingFromItem(it))
-	}
-	return out, page.Cursor, nil
+	return queryPage(ctx, r.s, Query{PK: TenantPK(tenant), SKPrefix: meetPrefix, Limit: limit, Cursor: cursor, Reverse: true, Attrs: r.meetListAttrs()}, meetingFromItem)
 }
 
 func (r meetRepo) SetTarget(ctx context.Context, tenant, id string, t meeting.Target, from meeting.TargetStatus, whileOpen bool) error {
