@@ -151,8 +151,14 @@ func (s *Service) moveQuotaOf(ctx context.Context, ls *Livestream, t *Target, st
 	if units <= 0 || t.QuotaReservedFor.Equal(start) {
 		return
 	}
+	m, ok := s.meter(t.Platform)
+	if !ok {
+		return
+	}
 	s.releaseQuota(ctx, ls, t, 0)
-	m, _ := s.meter(t.Platform)
+	if t.QuotaReserved != 0 {
+		return // the old day's reservation could not be given back (logged): it stays where it is recorded
+	}
 	if err := m.Reserve(ctx, start, units); err != nil {
 		s.quotaLogFailure(ls, t, err)
 		return

@@ -404,7 +404,15 @@ func (s *Service) RunDueSeries(ctx context.Context, now time.Time) (run.Report, 
 		rep.Found += len(refs)
 		for _, ref := range refs {
 			sr, err := s.cfg.Series.GetSeries(ctx, ref.Tenant, ref.ID)
-			if err != nil || sr.DueAt.IsZero() || sr.DueAt.After(now) {
+			switch {
+			case apperr.Is(err, apperr.NotFound):
+				rep.Unchanged++ // ended and removed since the index was read
+				continue
+			case err != nil:
+				rep.Failed++
+				s.cfg.Logger.Error("reading a due series failed", slog.String("series", ref.ID), slog.String("error", err.Error()))
+				continue
+			case sr.DueAt.IsZero() || sr.DueAt.After(now):
 				rep.Unchanged++
 				continue
 			}

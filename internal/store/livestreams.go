@@ -38,8 +38,8 @@ type liveRepo struct{ s *Store }
 
 func liveKey(tenant, id string) (string, string) { return TenantPK(tenant), livePrefix + Esc(id) }
 
-// dueLiveKey is the index sort key of a livestream due at t: its minute,
-// then whose it is.
+// dueLiveKey is the index sort key of a livestream (or a series) due at t:
+// its minute, then whose it is.
 func dueLiveKey(t time.Time, tenant, id string) string {
 	return livestream.Minute(t).Format(minuteLayout) + "#" + Esc(tenant) + "#" + Esc(id)
 }

@@ -67,15 +67,11 @@ func (r seriesRepo) SaveSeries(ctx context.Context, sr *livestream.Series) error
 
 func (r seriesRepo) DueSeries(ctx context.Context, at time.Time, cursor string, limit int) ([]livestream.DueRef, string, error) {
 	maxKey := livestream.Minute(at).Format(minuteLayout) + "$"
-	page, err := r.s.Query(ctx, Query{Index: IndexGSI1, PK: dueSeriesPK, SKMax: maxKey, Limit: limit, Cursor: cursor})
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]livestream.DueRef, 0, len(page.Items))
-	for _, it := range page.Items {
-		out = append(out, livestream.DueRef{Tenant: GetS(it, "tenant"), ID: GetS(it, "id")})
-	}
-	return out, page.Cursor, nil
+	// Only who is due: the run reads each series whole with GetSeries.
+	return queryPage(ctx, r.s, Query{Index: IndexGSI1, PK: dueSeriesPK, SKMax: maxKey, Limit: limit, Cursor: cursor,
+		Attrs: []string{"tenant", "id"}}, func(it Item) livestream.DueRef {
+		return livestream.DueRef{Tenant: GetS(it, "tenant"), ID: GetS(it, "id")}
+	})
 }
 
 func seriesToItem(sr *livestream.Series, version int64) (Item, error) {
@@ -118,7 +114,7 @@ func seriesToItem(sr *livestream.Series, version int64) (Item, error) {
 	}
 	if !sr.DueAt.IsZero() {
 		it[AttrGSI1PK] = S(dueSeriesPK)
-		it[AttrGSI1SK] = S(livestream.Minute(sr.DueAt).Format(minuteLayout) + "#" + Esc(sr.Tenant) + "#" + Esc(sr.ID))
+		it[AttrGSI1SK] = S(dueLiveKey(sr.DueAt, sr.Tenant, sr.ID))
 	}
 	return it, nil
 }

@@ -663,8 +663,10 @@ func (s *Server) insertStream(w http.ResponseWriter, body []byte, parts map[stri
 	st := &Stream{ID: "S" + s.newID(23), Title: in.Snippet.Title, IngestionType: in.CDN.IngestionType,
 		Resolution: in.CDN.Resolution, FrameRate: in.CDN.FrameRate, StreamName: streamName(), StreamStatus: "ready", Reusable: true}
 	// "If you set this value to false, then the stream will not be reusable": reusable unless told so
-	// (youtube-v3-discovery.json LiveStreamContentDetails.isReusable).
-	if p := in.ContentDetails.IsReusable; p != nil {
+	// (youtube-v3-discovery.json LiveStreamContentDetails.isReusable). A write sets only the parts
+	// its part parameter names ("identifies the properties that the write operation will set",
+	// liveStreams.insert's part parameter), so isReusable without contentDetails there is ignored.
+	if p := in.ContentDetails.IsReusable; p != nil && parts["contentDetails"] {
 		st.Reusable = *p
 	}
 	s.streams[st.ID] = st
