@@ -3,6 +3,7 @@ package event
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/connection"
@@ -358,6 +359,18 @@ func endpointEvents(_ context.Context, c Change, _ Lookup) ([]Event, error) {
 		return nil, nil
 	}
 	return []Event{{Type: WebhookEndpointDisabled, Resource: Resource{Type: "webhook", ID: cur.ID}, Data: map[string]any{
-		"webhookId": cur.ID, "url": cur.URL, "reason": cur.DisabledReason, "failingSince": stamp(cur.FailingSince),
+		"webhookId": cur.ID, "url": urlOrigin(cur.URL), "reason": cur.DisabledReason, "failingSince": stamp(cur.FailingSince),
 	}}}, nil
+}
+
+// urlOrigin is a webhook URL's scheme and host only: the event goes to the
+// tenant's other endpoints and the feed, and a URL's path or query often
+// carries the receiver's own token (a chat service's incoming-webhook path,
+// ?token=).
+func urlOrigin(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return ""
+	}
+	return u.Scheme + "://" + u.Host
 }

@@ -88,6 +88,9 @@ type Dispatcher struct {
 	jitter      func() float64
 	log         *slog.Logger
 	concurrency int
+	// endpoints guards the endpoint records an invocation's concurrent
+	// attempts share: their status and failing-since time.
+	endpoints sync.Mutex
 }
 
 // DispatcherConfig is what a Dispatcher is built from.
@@ -278,25 +281,32 @@ func (d *Dispatcher) attemptAll(ctx context.Context, dels []*Delivery, endpoint 
 func (d *Dispatcher) attempt(ctx context.Context, del *Delivery, ep *Endpoint) DeliveryStatus {
 	prev := del.Attempts
 	now := d.now().UTC()
+	d.endpoints.Lock()
+	active := ep != nil && ep.Status == EndpointActive
+	d.endpoints.Unlock()
 	var o Outcome
+	ours := false // the attempt failed on our side: not the endpoint's attempt
 	switch {
 	case ep == nil:
 		o = Outcome{Error: "the endpoint was deleted"}
-	case ep.Status != EndpointActive:
+	case !active:
 		o = Outcome{Error: "the endpoint is disabled"}
 	default:
 		secrets, err := d.secrets(ctx, ep, now)
 		if err != nil {
 			d.log.Error("webhook secret could not be opened; the delivery is tried again", slog.String("webhook", ep.ID), slog.String("error", err.Error()))
-			o = Outcome{Retry: true, Error: "signing secret unavailable"}
-		} else {
-			o = d.sender.Send(ctx, ep.URL, del.EventID, now, del.Payload, secrets)
+			o, ours = Outcome{Retry: true, Error: "not sent: our signing secret could not be opened; tried again shortly"}, true
+			break
 		}
+		o = d.sender.Send(ctx, ep.URL, del.EventID, now, del.Payload, secrets)
 		del.Attempts++
 		del.LastAttemptAt, del.LastStatus = now, o.Status
 	}
 	del.LastError = o.Error
 	switch wait, again := nextDelay(del.Attempts, o.RetryAfter, d.jitter); {
+	case ours:
+		// Nothing was sent: the endpoint's retries and health are untouched.
+		del.Status, del.NextAttemptAt = DeliveryPending, now.Add(claimFor)
 	case o.OK:
 		del.Status, del.NextAttemptAt, del.LastError = DeliverySucceeded, time.Time{}, ""
 	case o.Retry && again:
@@ -307,7 +317,7 @@ func (d *Dispatcher) attempt(ctx context.Context, del *Delivery, ep *Endpoint) D
 	if err := d.repo.SaveAttempt(ctx, del, prev); err != nil && !errors.Is(err, apperr.ErrConditionFailed) {
 		d.log.Error("delivery attempt could not be recorded", slog.String("webhook", del.EndpointID), slog.String("event", del.EventID), slog.String("error", err.Error()))
 	}
-	if ep != nil && ep.Status == EndpointActive && del.Attempts > prev {
+	if active && del.Attempts > prev {
 		d.health(ctx, ep, o.OK, now)
 	}
 	d.log.Info("webhook delivery", slog.String("webhook", del.EndpointID), slog.String("event", del.EventID),
@@ -320,6 +330,8 @@ func (d *Dispatcher) attempt(ctx context.Context, del *Delivery, ep *Endpoint) D
 // that has failed for DisableAfter (the write's stream record becomes the
 // webhook.endpoint_disabled event).
 func (d *Dispatcher) health(ctx context.Context, ep *Endpoint, ok bool, now time.Time) {
+	d.endpoints.Lock()
+	defer d.endpoints.Unlock()
 	var err error
 	switch {
 	case ok && !ep.FailingSince.IsZero():
@@ -396,7 +408,8 @@ func (d *Dispatcher) RetryDue(ctx context.Context) (run.Report, error) {
 			if _, ok := endpoints[key]; !ok {
 				ep, err := d.repo.Endpoint(ctx, ref.Tenant, ref.EndpointID)
 				if err != nil && !apperr.Is(err, apperr.NotFound) {
-					rep.Failed++
+					rep.Failed++ // claimed: tried again when the claim lapses
+					d.log.Error("due delivery's endpoint could not be read", slog.String("webhook", ref.EndpointID), slog.String("error", err.Error()))
 					continue
 				}
 				endpoints[key] = ep

@@ -212,7 +212,7 @@ func (s *Service) RotateSecret(ctx context.Context, tenant, id string, overlap t
 		overlap = DefaultOverlap
 	}
 	if overlap < 0 || overlap > MaxOverlap {
-		return Rotated{}, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "overlapSeconds must be between 0 and 604800 (7 days)")
+		return Rotated{}, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "overlapSeconds must be between 1 and 604800 (7 days)")
 	}
 	ep, err := s.repo.Endpoint(ctx, tenant, id)
 	if err != nil {

@@ -145,7 +145,7 @@ func (a *API) rotateWebhookSecret(ctx context.Context, r *Request) (*Response, e
 	}
 	var overlap time.Duration
 	if body.OverlapSeconds != nil {
-		if *body.OverlapSeconds <= 0 {
+		if *body.OverlapSeconds <= 0 || *body.OverlapSeconds > int64(event.MaxOverlap/time.Second) {
 			return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "overlapSeconds must be between 1 and 604800 (7 days)")
 		}
 		overlap = time.Duration(*body.OverlapSeconds) * time.Second
