@@ -134,7 +134,7 @@ func (a *API) createConnectSession(ctx context.Context, r *Request) (*Response, 
 	if err != nil {
 		return nil, err
 	}
-	link := base + "/connect/" + res.Token
+	link := a.pageURL(res.Token)
 	return created(http.StatusCreated, link, map[string]string{"url": link, "expiresAt": stamp(res.ExpiresAt)}), nil
 }
 
@@ -171,7 +171,7 @@ func (a *API) sessionRefused(err error) (*Response, error) {
 		status = http.StatusGone
 	}
 	return a.messagePage(status, messageView{Title: "This link cannot be used", Heading: "This link cannot be used", Class: "bad", Role: "alert",
-		Paragraphs: []string{e.Detail, "Go back to the app and open the connect page again. You can close this window."}}, nil)
+		Paragraphs: []string{e.Detail, "Go back to the app and open the connect page again. You can close this window."}})
 }
 
 func (a *API) postConnectPage(ctx context.Context, r *Request) (*Response, error) {
@@ -189,7 +189,7 @@ func (a *API) postConnectPage(ctx context.Context, r *Request) (*Response, error
 	}
 	if !hmac.Equal([]byte(form.Get("csrf")), []byte(csrfFor(token))) || !a.sameOrigin(r) {
 		return a.messagePage(http.StatusForbidden, messageView{Title: "Request refused", Heading: "This request was refused", Class: "bad", Role: "alert",
-			Paragraphs: []string{"The form did not come from this page, so nothing was changed.", "Open the connect page again from the app."}}, nil)
+			Paragraphs: []string{"The form did not come from this page, so nothing was changed.", "Open the connect page again from the app."}})
 	}
 	do := form.Get("do")
 	if do == "done" {
@@ -198,7 +198,7 @@ func (a *API) postConnectPage(ctx context.Context, r *Request) (*Response, error
 	d, known := registry.Lookup(form.Get("platform"))
 	if !known || !cs.Offers(d.ID) {
 		return a.messagePage(http.StatusNotFound, messageView{Title: "Not offered", Heading: "This platform is not offered here", Class: "bad", Role: "alert",
-			Paragraphs: []string{"This connect link does not offer that platform. Go back to the page and choose one it lists."}}, nil)
+			Paragraphs: []string{"This connect link does not offer that platform. Go back to the page and choose one it lists."}})
 	}
 	back := func(status string) *Response {
 		q := url.Values{"platform": {string(d.ID)}, "status": {status}}
@@ -267,7 +267,7 @@ func (a *API) closeSession(ctx context.Context, cs *connection.ConnectSession) (
 		return &Response{Status: http.StatusSeeOther, Header: map[string]string{"Location": cs.ReturnTo}}, nil
 	}
 	return a.messagePage(http.StatusOK, messageView{Title: "All done", Heading: "All done", Class: "ok", Role: "status",
-		Paragraphs: []string{"Your accounts are set. This link is now closed. You can close this window."}}, nil)
+		Paragraphs: []string{"Your accounts are set. This link is now closed. You can close this window."}})
 }
 
 // resultView is the outcome of the last action, said in words.
@@ -476,9 +476,9 @@ type messageView struct {
 	Paragraphs                  []string
 }
 
-func (a *API) messagePage(status int, v messageView, formTargets []string) (*Response, error) {
+func (a *API) messagePage(status int, v messageView) (*Response, error) {
 	v.Style = pageStyle
-	return a.htmlPage(status, renderMessagePage(v), false, formTargets)
+	return a.htmlPage(status, renderMessagePage(v), false, nil)
 }
 
 // htmlPage answers a rendered page with the headers every page carries;
@@ -530,7 +530,7 @@ func (a *API) callbackPage(platformID string, res connection.CallbackResult, err
 			first = "Your " + name + " account" + who + " is connected already: this page was opened again after it was connected."
 		}
 		return a.messagePage(http.StatusOK, messageView{Title: name + " connected", Heading: name + " is connected", Class: "ok", Role: "status",
-			Paragraphs: []string{first, closeNote}}, nil)
+			Paragraphs: []string{first, closeNote}})
 	}
 	cause := err
 	if cause == nil {
@@ -554,5 +554,5 @@ func (a *API) callbackPage(platformID string, res connection.CallbackResult, err
 	case err != nil:
 		v.Heading = "This sign-in cannot be used"
 	}
-	return a.messagePage(statusOf(e.Kind), v, nil)
+	return a.messagePage(statusOf(e.Kind), v)
 }

@@ -73,7 +73,7 @@ func servedThenStaged(t *testing.T, c *vercel.Client, fake *vercelfake.Server, n
 	deploytest.RunSteps(t, c, token, &spec, &served)
 	deploytest.WaitTerminal(t, c, token, served)
 	fake.StageProduction(name)
-	staged = platform.DeployProgress{ProjectID: served.ProjectID, Extra: map[string]string{"vercel.uploaded": "1"}}
+	staged = platform.DeployProgress{ProjectID: served.ProjectID}
 	if err := c.StartDeployment(deploytest.Context(t), token, spec, &staged); err != nil {
 		t.Fatal(err)
 	}

@@ -266,9 +266,12 @@ func (c *Client) Whoami(ctx context.Context, token string) (platform.Account, er
 	return acc, nil
 }
 
-// teamsPage is how many teams one GET /v2/teams asks for (the CLI asks
-// for 20: vercel/vercel packages/cli/src/util/teams/get-teams.ts), and
-// maxTeamPages bounds the pages read for one list.
+// teamsPage is how many teams one GET /v2/teams asks for, and maxTeamPages
+// bounds the pages read for one list. Unverified: Vercel's OpenAPI
+// description gives `limit` no maximum and the CLI asks for 20
+// (vercel/vercel packages/cli/src/util/teams/get-teams.ts); whether Vercel
+// caps a larger limit is not documented, and the client reads every page
+// either way (it follows pagination.next until a page brings nothing new).
 const (
 	teamsPage    = 100
 	maxTeamPages = 10

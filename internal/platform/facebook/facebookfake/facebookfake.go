@@ -757,6 +757,15 @@ func (s *Server) update(w http.ResponseWriter, v *LiveVideo, f url.Values) {
 		return
 	}
 	if ps := f.Get("persistent_stream_key_status"); ps != "" {
+		// What Graph does with the key's status and other fields in one
+		// update is not documented: the fake refuses the mix rather than
+		// apply half of it, so a client that combines them is seen.
+		for k := range f {
+			if k != "persistent_stream_key_status" && k != "access_token" {
+				s.writeError(w, http.StatusBadRequest, invalid("the fake does not model persistent_stream_key_status with "+k+" in one update"))
+				return
+			}
+		}
 		s.persistentKey(w, v, ps)
 		return
 	}
