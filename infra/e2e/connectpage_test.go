@@ -2,14 +2,17 @@ package e2e_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/infra/sandbox"
+	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
 	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
 )
@@ -123,6 +126,14 @@ func TestConnectPageConnectsAKeyAndAnOAuthPlatformAsTheLinksTenantOnly(t *testin
 	p.post(url.Values{"csrf": {p.csrf}, "do": {"oauth"}, "platform": {"youtube"}}, "")
 	if p.code != http.StatusSeeOther || !strings.HasPrefix(p.hdr.Get("Location"), s.sb.OAuth.URL) {
 		t.Fatalf("connect YouTube: %d to %q", p.code, p.hdr.Get("Location"))
+	}
+	// The flow under way goes back to the page, whose token opens it: no
+	// item holds the token readable (the OAuth state keeps the link sealed).
+	token := p.link[strings.LastIndex(p.link, "/")+1:]
+	for _, it := range dynamotest.Items(t, dynamotest.Client(os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")), s.table) {
+		if raw, _ := json.Marshal(it); strings.Contains(string(raw), token) {
+			t.Fatalf("an item holds the connect link's token: %s", raw)
+		}
 	}
 	p.follow()
 	p.must(200, "YouTube is connected.", "Reconnect YouTube", "Disconnect YouTube")

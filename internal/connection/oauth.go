@@ -31,6 +31,10 @@ type OAuthState struct {
 	Platform       platform.ID
 	SealedVerifier []byte // the PKCE verifier, sealed; nil where the platform takes no PKCE
 	ReturnTo       string
+	// SealedReturnTo is where to go back to when that is a connect page's
+	// link, sealed: its token opens the page, so the table never holds it
+	// readable (ReturnTo is then empty).
+	SealedReturnTo []byte
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 }
@@ -55,6 +59,10 @@ func stateKey(state string) string {
 
 func verifierContext(tenant string, p platform.ID, key string) vault.EncryptionContext {
 	return vault.Context(tenant, string(p), vault.PurposePKCEVerifier, key)
+}
+
+func connectLinkContext(tenant string, p platform.ID, key string) vault.EncryptionContext {
+	return vault.Context(tenant, string(p), vault.PurposeConnectLink, key)
 }
 
 // StartResult is where to send the user.
@@ -135,6 +143,13 @@ func (s *Service) startOAuth(ctx context.Context, id Identity, platformID, retur
 	for k, v := range e.AuthParams {
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
+	if returnTo != "" && !checkReturn {
+		sealed, err := s.cfg.Vault.Seal(ctx, []byte(returnTo), connectLinkContext(id.Tenant, d.ID, st.Key))
+		if err != nil {
+			return StartResult{}, apperr.Wrap(apperr.Unavailable, apperr.CodeSealFailed, "the authorization could not be prepared; try again", err)
+		}
+		st.ReturnTo, st.SealedReturnTo = "", sealed
+	}
 	if e.PKCE {
 		verifier := oauth2.GenerateVerifier()
 		sealed, err := s.cfg.Vault.Seal(ctx, []byte(verifier), verifierContext(id.Tenant, d.ID, st.Key))
@@ -205,6 +220,13 @@ func (s *Service) Callback(ctx context.Context, platformID string, q url.Values)
 		return CallbackResult{}, err
 	}
 	res := CallbackResult{Platform: d.ID, ReturnTo: st.ReturnTo}
+	if len(st.SealedReturnTo) > 0 {
+		link, err := s.cfg.Vault.Open(ctx, st.SealedReturnTo, connectLinkContext(st.Tenant, d.ID, st.Key))
+		if err != nil {
+			return CallbackResult{}, apperr.Wrap(apperr.Unavailable, apperr.CodeOpenFailed, "the authorization could not be finished; try again from the app", err)
+		}
+		res.ReturnTo = string(link)
+	}
 	fail := func(code apperr.Code, cause error) (CallbackResult, error) {
 		res.ErrorCode, res.ErrorCause = string(code), cause
 		s.cfg.Logger.Info("oauth callback failed", "platform", string(d.ID), "tenant", st.Tenant, "code", string(code), "error", cause.Error())

@@ -143,6 +143,9 @@ func (r connRepo) PutState(ctx context.Context, st *connection.OAuthState) error
 	if st.ReturnTo != "" {
 		it["returnTo"] = S(st.ReturnTo)
 	}
+	if len(st.SealedReturnTo) > 0 {
+		it["returnToSealed"] = Sealed(st.SealedReturnTo, vault.Context(st.Tenant, string(st.Platform), vault.PurposeConnectLink, st.Key))
+	}
 	if len(st.SealedVerifier) > 0 {
 		it["verifier"] = Sealed(st.SealedVerifier, vault.Context(st.Tenant, string(st.Platform), vault.PurposePKCEVerifier, st.Key))
 	}
@@ -179,6 +182,9 @@ func (r connRepo) TakeState(ctx context.Context, key string, p platform.ID, now 
 	st := &connection.OAuthState{
 		Key: key, Tenant: GetS(old, "tenant"), User: GetS(old, "user"), Platform: platform.ID(GetS(old, "platform")),
 		ReturnTo: GetS(old, "returnTo"), CreatedAt: GetT(old, "createdAt"), ExpiresAt: GetT(old, "expiresAt"),
+	}
+	if env, _, ok := GetSealed(old, "returnToSealed"); ok {
+		st.SealedReturnTo = env
 	}
 	if env, _, ok := GetSealed(old, "verifier"); ok {
 		st.SealedVerifier = env

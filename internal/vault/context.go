@@ -39,6 +39,9 @@ const (
 	PurposeIdempotentAnswer = "idempotent_answer"
 	// PurposeWebhookSecret: a webhook endpoint's signing secret (whsec_...).
 	PurposeWebhookSecret = "webhook_secret"
+	// PurposeConnectLink: a hosted connect page's link (its token opens the
+	// page), kept while an OAuth flow started there is under way.
+	PurposeConnectLink = "connect_link"
 )
 
 // Limits on a context, well inside KMS's.
@@ -125,6 +128,6 @@ func Purposes() []string {
 	return []string{
 		PurposeAccessToken, PurposeRefreshToken, PurposeAPIKey, PurposePrivateKey,
 		PurposeStreamKey, PurposePKCEVerifier, PurposeDatabaseURL, PurposeTokenSet, PurposeEnvVars, PurposeMeetingLink,
-		PurposeIdempotentAnswer,
+		PurposeIdempotentAnswer, PurposeWebhookSecret, PurposeConnectLink,
 	}
 }
