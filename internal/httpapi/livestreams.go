@@ -412,7 +412,7 @@ func viewSeries(sr *livestream.Series, occ []livestream.Occurrence) seriesView {
 		case o.Created:
 			st = "created"
 		}
-		v.NextOccurrences[i] = occurrenceView{Start: *timePtr(o.Start), End: timePtr(o.End), LivestreamID: o.LivestreamID, Status: st}
+		v.NextOccurrences[i] = occurrenceView{Start: *timePtr(o.Start), End: timePtr(o.End), LivestreamID: o.ID, Status: st}
 	}
 	return v
 }

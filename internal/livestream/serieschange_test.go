@@ -142,7 +142,7 @@ func TestATimeChangeFromADateIsInLocalTimeAcrossDaylightSaving(t *testing.T) {
 			t.Errorf("occurrence %d lasts %s", i, o.End.Sub(o.Start))
 		}
 	}
-	if got := e.scheduledAt(sr, eleven); len(got) != 1 || !occ[1].Created || got[0].ID != occ[1].LivestreamID {
+	if got := e.scheduledAt(sr, eleven); len(got) != 1 || !occ[1].Created || got[0].ID != occ[1].ID {
 		t.Fatalf("the 14th at 11:00: %d made, %+v", len(got), occ[1])
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/series"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -100,7 +101,8 @@ type Config struct {
 
 // Service is the livestreams capability.
 type Service struct {
-	cfg Config
+	cfg    Config
+	series *series.Engine[CreateInput] // nil when cfg.Series is
 }
 
 // New builds a Service, filling defaults.
@@ -137,7 +139,11 @@ func New(cfg Config) *Service {
 	if cfg.MaxAttempts <= 0 {
 		cfg.MaxAttempts = 5
 	}
-	return &Service{cfg: cfg}
+	s := &Service{cfg: cfg}
+	if cfg.Series != nil {
+		s.series = s.seriesEngine()
+	}
+	return s
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }

@@ -38,6 +38,22 @@ func New(prefix string, now time.Time) string {
 	return prefix + hexEncoding.EncodeToString(b[:])
 }
 
+// NewFor is New for a record that must exist once, as ULIDFor is ULID:
+// its time part is at, its other 80 bits the start of SHA-256 of key.
+func NewFor(prefix string, at time.Time, key string) string {
+	b := rawFor(at, key)
+	return prefix + hexEncoding.EncodeToString(b[:])
+}
+
+// rawFor is the 16 bytes of the id of the record for key at at.
+func rawFor(at time.Time, key string) [16]byte {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
+	sum := sha256.Sum256([]byte(key))
+	copy(b[6:], sum[:10])
+	return b
+}
+
 // Valid reports whether s has the shape New(prefix, …) gives.
 func Valid(prefix, s string) bool {
 	rest, ok := strings.CutPrefix(s, prefix)
@@ -60,13 +76,7 @@ func ULID(now time.Time) string { return encodeULID(raw(now)) }
 // at, its other 80 bits the start of SHA-256 of key, so everyone who makes
 // the record for the same key and time names it alike (a conditional put
 // then makes it exactly once).
-func ULIDFor(at time.Time, key string) string {
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(at.UnixMilli())<<16)
-	sum := sha256.Sum256([]byte(key))
-	copy(b[6:], sum[:10])
-	return encodeULID(b)
-}
+func ULIDFor(at time.Time, key string) string { return encodeULID(rawFor(at, key)) }
 
 func encodeULID(b [16]byte) string {
 	out := make([]byte, 1, 26)

@@ -8,31 +8,41 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/switchboard-dev/switchboard/internal/livestream"
+	"github.com/switchboard-dev/switchboard/internal/meeting"
+	"github.com/switchboard-dev/switchboard/internal/series"
 )
 
-// A recurring livestream series is stored as
+// A recurring series is stored as
 //
-//	pk TENANT#<tenant>  sk SERIES#<id>  type series
-//	gsi1pk DUE#SERIES   gsi1sk <minute due>#<tenant>#<id>   (only while occurrences are to be made)
+//	pk TENANT#<tenant>  sk SERIES#<id>  type series                (a recurring livestream)
+//	pk TENANT#<tenant>  sk MEETSERIES#<id>  type meeting_series    (a recurring meeting)
+//	gsi1pk DUE#SERIES or DUE#MEETSERIES  gsi1sk <minute due>#<tenant>#<id>   (only while occurrences are to be made)
 //
 // with its template (title, description, targets: nothing secret) as JSON,
 // its skipped occurrence starts as a list of times, the definitions a
 // change replaced (earlier) as JSON and the occurrences still to withdraw
 // as a set of livestream ids.
-const (
-	seriesPrefix = "SERIES#"
-	dueSeriesPK  = "DUE#SERIES"
-)
-
 // Series gives the livestream service its recurring series.
-func (s *Store) Series() livestream.SeriesRepo { return seriesRepo{s} }
+func (s *Store) Series() livestream.SeriesRepo {
+	return seriesRepo[livestream.CreateInput]{s: s, prefix: "SERIES#", duePK: "DUE#SERIES", kind: "series"}
+}
 
-type seriesRepo struct{ s *Store }
+// MeetingSeries gives the meeting service its recurring series.
+func (s *Store) MeetingSeries() series.Repo[meeting.CreateInput] {
+	return seriesRepo[meeting.CreateInput]{s: s, prefix: "MEETSERIES#", duePK: "DUE#MEETSERIES", kind: "meeting_series"}
+}
 
-func seriesKey(tenant, id string) (string, string) { return TenantPK(tenant), seriesPrefix + Esc(id) }
+// seriesRepo keeps one capability's series: their sort-key prefix, due
+// partition and item type.
+type seriesRepo[Tmpl any] struct {
+	s                   *Store
+	prefix, duePK, kind string
+}
 
-func (r seriesRepo) CreateSeries(ctx context.Context, sr *livestream.Series) error {
-	it, err := seriesToItem(sr, 1)
+func (r seriesRepo[Tmpl]) key(tenant, id string) (string, string) { return TenantPK(tenant), r.prefix + Esc(id) }
+
+func (r seriesRepo[Tmpl]) CreateSeries(ctx context.Context, sr *series.Series[Tmpl]) error {
+	it, err := r.toItem(sr, 1)
 	if err != nil {
 		return err
 	}
@@ -43,17 +53,17 @@ func (r seriesRepo) CreateSeries(ctx context.Context, sr *livestream.Series) err
 	return nil
 }
 
-func (r seriesRepo) GetSeries(ctx context.Context, tenant, id string) (*livestream.Series, error) {
-	pk, sk := seriesKey(tenant, id)
+func (r seriesRepo[Tmpl]) GetSeries(ctx context.Context, tenant, id string) (*series.Series[Tmpl], error) {
+	pk, sk := r.key(tenant, id)
 	it, err := r.s.Get(ctx, pk, sk)
 	if err != nil {
 		return nil, err
 	}
-	return seriesFromItem(it)
+	return seriesFromItem[Tmpl](it)
 }
 
-func (r seriesRepo) SaveSeries(ctx context.Context, sr *livestream.Series) error {
-	it, err := seriesToItem(sr, sr.Version+1)
+func (r seriesRepo[Tmpl]) SaveSeries(ctx context.Context, sr *series.Series[Tmpl]) error {
+	it, err := r.toItem(sr, sr.Version+1)
 	if err != nil {
 		return err
 	}
@@ -65,23 +75,23 @@ func (r seriesRepo) SaveSeries(ctx context.Context, sr *livestream.Series) error
 	return nil
 }
 
-func (r seriesRepo) DueSeries(ctx context.Context, at time.Time, cursor string, limit int) ([]livestream.DueRef, string, error) {
+func (r seriesRepo[Tmpl]) DueSeries(ctx context.Context, at time.Time, cursor string, limit int) ([]series.Ref, string, error) {
 	maxKey := livestream.Minute(at).Format(minuteLayout) + "$"
 	// Only who is due: the run reads each series whole with GetSeries.
-	return queryPage(ctx, r.s, Query{Index: IndexGSI1, PK: dueSeriesPK, SKMax: maxKey, Limit: limit, Cursor: cursor,
-		Attrs: []string{"tenant", "id"}}, func(it Item) livestream.DueRef {
-		return livestream.DueRef{Tenant: GetS(it, "tenant"), ID: GetS(it, "id")}
+	return queryPage(ctx, r.s, Query{Index: IndexGSI1, PK: r.duePK, SKMax: maxKey, Limit: limit, Cursor: cursor,
+		Attrs: []string{"tenant", "id"}}, func(it Item) series.Ref {
+		return series.Ref{Tenant: GetS(it, "tenant"), ID: GetS(it, "id")}
 	})
 }
 
-func seriesToItem(sr *livestream.Series, version int64) (Item, error) {
+func (r seriesRepo[Tmpl]) toItem(sr *series.Series[Tmpl], version int64) (Item, error) {
 	tmpl, err := json.Marshal(sr.Template)
 	if err != nil {
 		return nil, err
 	}
-	pk, sk := seriesKey(sr.Tenant, sr.ID)
+	pk, sk := r.key(sr.Tenant, sr.ID)
 	it := Item{
-		AttrPK: S(pk), AttrSK: S(sk), "type": S("series"), "tenant": S(sr.Tenant), "id": S(sr.ID),
+		AttrPK: S(pk), AttrSK: S(sk), "type": S(r.kind), "tenant": S(sr.Tenant), "id": S(sr.ID),
 		"rule": S(sr.Rule), "timeZone": S(sr.TimeZone), "firstStart": T(sr.FirstStart), "durationSeconds": N(int64(sr.Duration / time.Second)),
 		"template": S(string(tmpl)), "status": S(string(sr.Status)), "createdAt": T(sr.CreatedAt), "updatedAt": T(sr.UpdatedAt),
 		AttrVersion: N(version),
@@ -113,19 +123,19 @@ func seriesToItem(sr *livestream.Series, version int64) (Item, error) {
 		it["skipped"] = &types.AttributeValueMemberSS{Value: skipped}
 	}
 	if !sr.DueAt.IsZero() {
-		it[AttrGSI1PK] = S(dueSeriesPK)
+		it[AttrGSI1PK] = S(r.duePK)
 		it[AttrGSI1SK] = S(dueLiveKey(sr.DueAt, sr.Tenant, sr.ID))
 	}
 	return it, nil
 }
 
-func seriesFromItem(it Item) (*livestream.Series, error) {
-	sr := &livestream.Series{
-		Tenant: GetS(it, "tenant"), ID: GetS(it, "id"), Definition: livestream.Definition{
+func seriesFromItem[Tmpl any](it Item) (*series.Series[Tmpl], error) {
+	sr := &series.Series[Tmpl]{
+		Tenant: GetS(it, "tenant"), ID: GetS(it, "id"), Definition: series.Definition[Tmpl]{
 			From: GetT(it, "from"), Revision: int(GetN(it, "revision")), Rule: GetS(it, "rule"), TimeZone: GetS(it, "timeZone"),
 			FirstStart: GetT(it, "firstStart"), Duration: time.Duration(GetN(it, "durationSeconds")) * time.Second,
 		},
-		Status: livestream.SeriesStatus(GetS(it, "status")), Until: GetT(it, "until"), DueAt: GetT(it, "dueAt"),
+		Status: series.Status(GetS(it, "status")), Until: GetT(it, "until"), DueAt: GetT(it, "dueAt"),
 		CreatedAt: GetT(it, "createdAt"), UpdatedAt: GetT(it, "updatedAt"), CreatedBy: GetS(it, "createdBy"),
 		EndedAt: GetT(it, "endedAt"), Version: GetN(it, AttrVersion),
 	}

@@ -1,0 +1,492 @@
+package series
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/switchboard-dev/switchboard/internal/apperr"
+	"github.com/switchboard-dev/switchboard/internal/run"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
+)
+
+// Ref names a series the scheduler should look at.
+type Ref struct {
+	Tenant, ID string
+}
+
+// Repo is the series storage an engine needs.
+type Repo[T any] interface {
+	// CreateSeries stores a new series; an existing id is a conflict.
+	CreateSeries(ctx context.Context, s *Series[T]) error
+	// GetSeries reads a series; another tenant's is NotFound.
+	GetSeries(ctx context.Context, tenant, id string) (*Series[T], error)
+	// SaveSeries writes the series when its stored version is still
+	// s.Version, and bumps it; a conflict otherwise.
+	SaveSeries(ctx context.Context, s *Series[T]) error
+	// DueSeries lists the series due by at, through the index of due work.
+	DueSeries(ctx context.Context, at time.Time, cursor string, limit int) ([]Ref, string, error)
+}
+
+// Occurrences is what a capability does with one occurrence.
+type Occurrences[T any] interface {
+	// Make creates the occurrence id of sr, from d, starting at start:
+	// stored with a conditional put (an error IsConflict recognises when it
+	// exists already), then made at every platform.
+	Make(ctx context.Context, sr *Series[T], d *Definition[T], start time.Time, id string) error
+	// Cancel cancels the occurrence id at every platform; one that does
+	// not exist or is over is nothing to do (nil).
+	Cancel(ctx context.Context, tenant, id string) error
+	// Exists reports whether the occurrence id has been made.
+	Exists(ctx context.Context, tenant, id string) (bool, error)
+	// Ahead is how far ahead of its start an occurrence of t is made.
+	Ahead(t T) time.Duration
+}
+
+// IDFunc is the id of the occurrence starting at start of the series (or
+// of one of its revisions) key.
+type IDFunc func(key string, start time.Time) string
+
+// Engine makes, skips, changes and ends the series of one capability.
+type Engine[T any] struct {
+	Repo        Repo[T]
+	Occurrences Occurrences[T]
+	Logger      *slog.Logger
+	Now         func() time.Time
+	// NewID is a new series' id; ValidID says whether a path's id could
+	// name one; OccurrenceID names an occurrence.
+	NewID        func(now time.Time) string
+	ValidID      func(id string) bool
+	OccurrenceID IDFunc
+	// Busy is answered when every try lost a race with another writer.
+	Busy error
+}
+
+// Engine limits.
+const (
+	// maxPerRun bounds the occurrences one series makes in one run.
+	maxPerRun = 16
+	// retryOccurrence is the wait before trying again an occurrence whose
+	// creation failed (a connection expired, say).
+	retryOccurrence = 15 * time.Minute
+	// duePageSize is how many due series one read lists.
+	duePageSize = 50
+	// runReserve is the time a run keeps for itself: it takes no new page
+	// when its deadline is closer.
+	runReserve = 10 * time.Second
+)
+
+func (e *Engine[T]) now() time.Time { return e.Now().UTC() }
+
+// ahead is how far ahead of its start an occurrence of the series is made:
+// the tightest bound of any definition's template.
+func (e *Engine[T]) ahead(sr *Series[T]) time.Duration {
+	ahead := DefaultAhead
+	for _, d := range sr.definitions() {
+		ahead = min(ahead, e.Occurrences.Ahead(d.Template))
+	}
+	return ahead
+}
+
+// madeBy is the latest start an occurrence made by now can have.
+func (e *Engine[T]) madeBy(sr *Series[T], now time.Time) time.Time {
+	return maxTime(sr.Until, now.Add(e.ahead(sr)))
+}
+
+// wants: the series, as it is, has the occurrence o: it is active, o is
+// not skipped and is made from the definition in force at its start.
+func (e *Engine[T]) wants(sr *Series[T], o slot[T]) bool {
+	if sr.Status != Active || sr.skipped(o.Start) {
+		return false
+	}
+	cur, ok, err := sr.at(o.Start, e.OccurrenceID)
+	return err == nil && ok && cur.ID == o.ID
+}
+
+// Create stores a new series of the tenant's user from d (checked by the
+// capability) and makes the occurrences already within the window.
+func (e *Engine[T]) Create(ctx context.Context, tenant, user string, d Definition[T]) (*Series[T], error) {
+	now := e.now()
+	sr := &Series[T]{Tenant: tenant, ID: e.NewID(now), Status: Active, Definition: d,
+		CreatedAt: now, UpdatedAt: now, CreatedBy: user, DueAt: now}
+	if err := e.Repo.CreateSeries(ctx, sr); err != nil {
+		return nil, err
+	}
+	if err := e.materialize(ctx, sr, now); err != nil && !IsConflict(err) {
+		e.Logger.Warn("making a new series' first occurrences failed; the scheduler makes them", slog.String("series", sr.ID),
+			slog.String("error", err.Error()))
+	}
+	return sr, nil
+}
+
+// materialize cancels the occurrences the series withdraws, makes those
+// that have come within the window by now (at most maxPerRun), then saves
+// how far it got and when it is next due. An occurrence that exists
+// already is left as it is. When another writer changed the series
+// meanwhile (the save's conflict), what this run made and the series no
+// longer wants is withdrawn, so none is left at the platforms.
+func (e *Engine[T]) materialize(ctx context.Context, sr *Series[T], now time.Time) error {
+	withdrawing := len(sr.Withdraw) > 0
+	e.withdraw(ctx, sr)
+	retry := time.Time{}
+	if len(sr.Withdraw) > 0 {
+		retry = now.Add(retryOccurrence)
+	}
+	if sr.Status != Active {
+		if !withdrawing {
+			return nil
+		}
+		sr.DueAt, sr.UpdatedAt = retry, now
+		return e.Repo.SaveSeries(ctx, sr)
+	}
+	ahead := e.ahead(sr)
+	from := sr.Until
+	if from.IsZero() {
+		from = sr.definitions()[0].FirstStart.Add(-time.Second)
+	}
+	slots, err := sr.between(from, now.Add(ahead), false, e.OccurrenceID)
+	if err != nil {
+		return err
+	}
+	var made []slot[T]
+	handled, failed := from, false
+	for _, o := range slots {
+		if len(made) == maxPerRun {
+			break
+		}
+		if o.Start.Before(now) || sr.skipped(o.Start) {
+			handled = o.Start
+			continue
+		}
+		err := e.Occurrences.Make(ctx, sr, o.Def, o.Start, o.ID)
+		made = append(made, o) // a failure may have left it stored: reconcile looks at it too
+		if err != nil && !IsConflict(err) {
+			// A conflict: made by an earlier or concurrent run (exactly once).
+			e.Logger.Warn("making an occurrence failed; it is tried again", slog.String("series", sr.ID),
+				slog.Time("start", o.Start), slog.String("error", err.Error()))
+			failed = true
+			break
+		}
+		handled = o.Start
+	}
+	sr.Until, sr.UpdatedAt = handled, now
+	sr.DueAt = retry
+	switch next, ok, err := sr.after(handled, e.OccurrenceID); {
+	case err != nil:
+		return err
+	case failed:
+		sr.DueAt = now.Add(retryOccurrence)
+	case ok:
+		due := next.Start.Add(-ahead)
+		if due.Before(now) {
+			due = now.Add(time.Minute) // more than maxPerRun were due
+		}
+		if sr.DueAt.IsZero() || due.Before(sr.DueAt) {
+			sr.DueAt = due
+		}
+	}
+	err = e.Repo.SaveSeries(ctx, sr)
+	if IsConflict(err) && len(made) > 0 {
+		e.reconcile(ctx, sr.Tenant, sr.ID, made, now)
+	}
+	return err
+}
+
+// withdraw cancels at every platform the occurrences the series withdraws
+// and keeps those that failed, to try again.
+func (e *Engine[T]) withdraw(ctx context.Context, sr *Series[T]) {
+	var left []string
+	for _, id := range sr.Withdraw {
+		if err := e.Occurrences.Cancel(ctx, sr.Tenant, id); err != nil {
+			e.Logger.Warn("cancelling a withdrawn occurrence failed; it is tried again", slog.String("series", sr.ID),
+				slog.String("occurrence", id), slog.String("error", err.Error()))
+			left = append(left, id)
+		}
+	}
+	sr.Withdraw = left
+}
+
+// reconcile hands the occurrences a run made and the series, as another
+// writer has just saved it (a change, a skip, the end), no longer wants to
+// its Withdraw, for the scheduler to cancel. It saves even when they are
+// listed already: a concurrent withdrawal may have found one not yet made
+// and be about to save the list without it, and this write makes that
+// save fail, so the id stays listed until it is cancelled.
+func (e *Engine[T]) reconcile(ctx context.Context, tenant, id string, made []slot[T], now time.Time) {
+	for range 5 {
+		fresh, err := e.Repo.GetSeries(ctx, tenant, id)
+		if err != nil {
+			e.Logger.Error("reading a series changed meanwhile failed", slog.String("series", id), slog.String("error", err.Error()))
+			return
+		}
+		unwanted := false
+		for _, o := range made {
+			if e.wants(fresh, o) {
+				continue
+			}
+			unwanted = true
+			if !slices.Contains(fresh.Withdraw, o.ID) {
+				fresh.Withdraw = append(fresh.Withdraw, o.ID)
+			}
+		}
+		if !unwanted {
+			return
+		}
+		fresh.DueAt, fresh.UpdatedAt = now, now
+		if err := e.Repo.SaveSeries(ctx, fresh); !IsConflict(err) {
+			if err != nil {
+				e.Logger.Error("withdrawing occurrences failed", slog.String("series", id), slog.String("error", err.Error()))
+			}
+			return
+		}
+	}
+	e.Logger.Error("withdrawing occurrences lost every race: one may be left scheduled at its platforms until cancelled by hand", slog.String("series", id))
+}
+
+// RunDue makes the occurrences of every series that is due by now.
+func (e *Engine[T]) RunDue(ctx context.Context, now time.Time) (run.Report, error) {
+	var rep run.Report
+	cursor := ""
+	for {
+		refs, next, err := e.Repo.DueSeries(ctx, now, cursor, duePageSize)
+		if err != nil {
+			return rep, err
+		}
+		rep.Found += len(refs)
+		for _, ref := range refs {
+			sr, err := e.Repo.GetSeries(ctx, ref.Tenant, ref.ID)
+			switch {
+			case apperr.Is(err, apperr.NotFound):
+				rep.Unchanged++ // removed since the index was read
+				continue
+			case err != nil:
+				rep.Failed++
+				e.Logger.Error("reading a due series failed", slog.String("series", ref.ID), slog.String("error", err.Error()))
+				continue
+			case sr.DueAt.IsZero() || sr.DueAt.After(now):
+				rep.Unchanged++
+				continue
+			}
+			switch err := e.materialize(ctx, sr, now); {
+			case IsConflict(err):
+				rep.Unchanged++
+			case err != nil:
+				rep.Failed++
+				e.Logger.Error("making a series' occurrences failed", slog.String("series", sr.ID), slog.String("error", err.Error()))
+			default:
+				rep.Done++
+			}
+		}
+		if next == "" || shortOfTime(ctx) {
+			return rep, nil
+		}
+		cursor = next
+	}
+}
+
+// shortOfTime: the run's context has ended or ends within runReserve.
+func shortOfTime(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && time.Until(d) < runReserve
+}
+
+// Get reads a series and its next occurrences (at most n) from now.
+func (e *Engine[T]) Get(ctx context.Context, tenant, id string, n int) (*Series[T], []Occurrence, error) {
+	sr, err := e.series(ctx, tenant, id)
+	if err != nil {
+		return nil, nil, err
+	}
+	var out []Occurrence
+	if sr.Status != Active {
+		return sr, out, nil
+	}
+	for after := e.now().Add(-time.Nanosecond); len(out) < n; {
+		next, ok, err := sr.after(after, e.OccurrenceID)
+		if err != nil {
+			return nil, nil, err
+		}
+		if !ok {
+			break
+		}
+		after = next.Start
+		o := Occurrence{Start: next.Start, ID: next.ID, Skipped: sr.skipped(next.Start)}
+		if next.Def.Duration > 0 {
+			o.End = next.Start.Add(next.Def.Duration)
+		}
+		if !o.Skipped {
+			if o.Created, err = e.Occurrences.Exists(ctx, tenant, o.ID); err != nil {
+				return nil, nil, err
+			}
+		}
+		out = append(out, o)
+	}
+	return sr, out, nil
+}
+
+func (e *Engine[T]) series(ctx context.Context, tenant, id string) (*Series[T], error) {
+	if !e.ValidID(id) {
+		return nil, NotFound(id)
+	}
+	sr, err := e.Repo.GetSeries(ctx, tenant, id)
+	if apperr.Is(err, apperr.NotFound) {
+		return nil, NotFound(id)
+	}
+	return sr, err
+}
+
+// NotFound is the answer for a series id that names none of the tenant's.
+func NotFound(id string) error {
+	return apperr.Errorf(apperr.NotFound, apperr.CodeSeriesNotFound, "there is no series %q", trunc.String(id, 64))
+}
+
+// Skip skips the series' occurrence starting at start: it is never made,
+// and if it was, it is cancelled at every platform. The others are left
+// as they are.
+func (e *Engine[T]) Skip(ctx context.Context, tenant, id string, start time.Time) error {
+	start = start.UTC()
+	for range 3 {
+		sr, err := e.series(ctx, tenant, id)
+		if err != nil {
+			return err
+		}
+		o, ok, err := sr.at(start, e.OccurrenceID)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return apperr.Errorf(apperr.NotFound, apperr.CodeOccurrenceNotFound, "the series has no occurrence starting at %s", start.Format(time.RFC3339))
+		}
+		if !sr.skipped(start) {
+			sr.Skipped = append(sr.Skipped, start)
+			sr.UpdatedAt = e.now()
+			if err := e.Repo.SaveSeries(ctx, sr); IsConflict(err) {
+				continue
+			} else if err != nil {
+				return err
+			}
+		}
+		return e.Occurrences.Cancel(ctx, tenant, o.ID)
+	}
+	return e.Busy
+}
+
+// End ends a series: no more occurrences are made, and every one that has
+// not started yet is cancelled at every platform.
+func (e *Engine[T]) End(ctx context.Context, tenant, id string) (*Series[T], error) {
+	for range 3 {
+		sr, err := e.series(ctx, tenant, id)
+		if err != nil {
+			return nil, err
+		}
+		if sr.Status == Ended {
+			return nil, apperr.Errorf(apperr.Conflict, apperr.CodeSeriesEnded, "the series has ended already")
+		}
+		now := e.now()
+		made, err := sr.between(now, e.madeBy(sr, now), true, e.OccurrenceID)
+		if err != nil {
+			return nil, err
+		}
+		sr.Status, sr.EndedAt, sr.UpdatedAt, sr.DueAt = Ended, now, now, time.Time{}
+		if len(sr.Withdraw) > 0 {
+			sr.DueAt = now // the scheduler still cancels those a change withdrew
+		}
+		if err := e.Repo.SaveSeries(ctx, sr); IsConflict(err) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		// Every occurrence made so far that has not started: cancel it.
+		var failed []string
+		for _, o := range made {
+			if err := e.Occurrences.Cancel(ctx, tenant, o.ID); err != nil {
+				failed = append(failed, fmt.Sprintf("%s: %v", o.Start.Format(time.RFC3339), err))
+			}
+		}
+		if len(failed) > 0 {
+			return nil, apperr.Errorf(apperr.Unavailable, apperr.CodeSeriesEnded, "the series has ended, but some occurrences could not be cancelled yet (%s); end it again to retry", strings.Join(failed, "; "))
+		}
+		return sr, nil
+	}
+	return nil, e.Busy
+}
+
+// Redefine builds the definition a change makes of the series' current
+// one, from from on, checking what the change gives; the capability
+// supplies it to Change.
+type Redefine[T any] func(ctx context.Context, cur Definition[T], now time.Time) (Definition[T], error)
+
+// Change changes a series from from on, as redefine says. Every input is
+// checked before anything is written; then the series is saved
+// (conditionally on its version, so concurrent changes and scheduler runs
+// each see the other's), the occurrences made from the old definition
+// from from on are withdrawn (cancelled at every platform, the scheduler
+// retrying any that fails) and those within the window are made from the
+// new one.
+func (e *Engine[T]) Change(ctx context.Context, tenant, id string, from time.Time, redefine Redefine[T]) (*Series[T], error) {
+	from = from.UTC()
+	for range 3 {
+		now := e.now()
+		// Another tenant's series is not found whatever the change.
+		sr, err := e.series(ctx, tenant, id)
+		if err != nil {
+			return nil, err
+		}
+		if from.IsZero() {
+			return nil, invalid("from is required: the first occurrence start (RFC 3339) the change applies to")
+		}
+		if sr.Status != Active {
+			return nil, apperr.Errorf(apperr.Conflict, apperr.CodeSeriesEnded, "the series has ended: it cannot be changed")
+		}
+		if from.Before(now) {
+			return nil, apperr.Errorf(apperr.Unprocessable, apperr.CodeInvalidRecurrence, "from %s is in the past: a change applies to occurrences still to come", from.Format(time.RFC3339))
+		}
+		next, err := redefine(ctx, sr.Definition, now)
+		if err != nil {
+			return nil, err
+		}
+		next.From = from
+		// Those made so far from from on are withdrawn: every one up to
+		// the window's end, as a run that lost a race to another writer
+		// may have made some past Until (cancelling one never made is
+		// nothing).
+		made, err := sr.between(from, e.madeBy(sr, now), true, e.OccurrenceID)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range made {
+			if !slices.Contains(sr.Withdraw, o.ID) {
+				sr.Withdraw = append(sr.Withdraw, o.ID)
+			}
+		}
+		if !sr.Until.Before(from) {
+			sr.Until = from.Add(-time.Nanosecond)
+		}
+		// A definition in force only from from on is replaced whole.
+		var kept []Definition[T]
+		for _, d := range sr.definitions() {
+			if d.From.Before(from) {
+				kept = append(kept, d)
+			}
+		}
+		next.Revision = sr.Revision + 1
+		sr.Earlier, sr.Definition = kept, next
+		sr.DueAt, sr.UpdatedAt = now, now
+		if err := e.Repo.SaveSeries(ctx, sr); IsConflict(err) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if err := e.materialize(ctx, sr, now); err != nil && !IsConflict(err) {
+			e.Logger.Warn("remaking a changed series' occurrences failed; the scheduler does", slog.String("series", sr.ID),
+				slog.String("error", err.Error()))
+		}
+		return sr, nil
+	}
+	return nil, e.Busy
+}
