@@ -135,7 +135,7 @@ func newEnv(t *testing.T) *env {
 		jaasURL: jaasURL,
 	}
 	e.cfg = meeting.Config{Repo: f.Store.Meetings(registry.OfKind(platform.KindMeeting)...), Connections: e.conns, Clients: e.clients, Vault: e.vault,
-		Logger: logger, Now: e.clock.Now}
+		Series: f.Store.MeetingSeries(), Logger: logger, Now: e.clock.Now}
 	e.svc = meeting.New(e.cfg)
 	return e
 }

@@ -168,6 +168,7 @@ type Target struct {
 type Meeting struct {
 	Tenant      string
 	ID          string
+	SeriesID    string // the recurring series it is an occurrence of; "" for a one-off
 	Title       string
 	Start       time.Time
 	Duration    time.Duration

@@ -14,6 +14,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/registry"
+	"github.com/switchboard-dev/switchboard/internal/series"
 	"github.com/switchboard-dev/switchboard/internal/trunc"
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
@@ -60,8 +61,10 @@ type Config struct {
 	Connections Connections
 	Clients     Clients
 	Vault       vault.Sealer
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Series keeps recurring meetings; nil: none are offered.
+	Series SeriesRepo
+	Logger *slog.Logger
+	Now    func() time.Time
 
 	CallTimeout  time.Duration // bounds one platform call (20 s; the HTTP function has 29)
 	StalePending time.Duration // a target pending longer was abandoned by a crashed create (2 min)
@@ -69,7 +72,8 @@ type Config struct {
 
 // Service is the meetings capability.
 type Service struct {
-	cfg Config
+	cfg    Config
+	series *series.Engine[CreateInput] // nil when cfg.Series is
 }
 
 // New builds a Service, filling defaults.
@@ -86,7 +90,11 @@ func New(cfg Config) *Service {
 	if cfg.StalePending == 0 {
 		cfg.StalePending = 2 * time.Minute
 	}
-	return &Service{cfg: cfg}
+	s := &Service{cfg: cfg}
+	if cfg.Series != nil {
+		s.series = s.seriesEngine()
+	}
+	return s
 }
 
 func (s *Service) now() time.Time { return s.cfg.Now().UTC() }
@@ -111,6 +119,13 @@ type plan struct {
 // every target at once (see the package comment).
 func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInput) (_ *Meeting, err error) {
 	defer func() { err = apperr.WithOp("meeting.Create", err) }()
+	return s.create(ctx, tenant, user, in, "", "")
+}
+
+// create is Create of the meeting id (a new one when ""), an occurrence
+// of the series seriesID when that is not "". A meeting id that exists
+// already is a conflict (series.IsConflict): nothing is called.
+func (s *Service) create(ctx context.Context, tenant, user string, in CreateInput, id, seriesID string) (*Meeting, error) {
 	now := s.now()
 	sp, err := validate(in, now)
 	if err != nil {
@@ -125,11 +140,12 @@ func (s *Service) Create(ctx context.Context, tenant, user string, in CreateInpu
 	if err := notConnected(plans); err != nil {
 		return nil, err
 	}
-	id, err := NewID(now)
-	if err != nil {
-		return nil, apperr.Wrap(apperr.Internal, apperr.CodeInternalError, "", fmt.Errorf("meeting id: %w", err))
+	if id == "" {
+		if id, err = NewID(now); err != nil {
+			return nil, apperr.Wrap(apperr.Internal, apperr.CodeInternalError, "", fmt.Errorf("meeting id: %w", err))
+		}
 	}
-	m := &Meeting{Tenant: tenant, ID: id, Title: sp.title, Start: sp.start, Duration: sp.duration, TimeZone: sp.timeZone,
+	m := &Meeting{Tenant: tenant, ID: id, SeriesID: seriesID, Title: sp.title, Start: sp.start, Duration: sp.duration, TimeZone: sp.timeZone,
 		CreatedBy: user, CreatedAt: now}
 	for _, pl := range plans {
 		t := Target{Platform: pl.platform, Status: TargetPending, UpdatedAt: now}

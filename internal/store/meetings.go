@@ -15,7 +15,7 @@ import (
 // Meetings are stored one item each:
 //
 //	pk TENANT#<tenant>  sk MEET#<id>  type meeting
-//	  id, tenant, title, timeZone, startTime, durationMinutes, createdBy, createdAt, cancelledAt?
+//	  id, tenant, title, timeZone, startTime, durationMinutes, createdBy, createdAt, cancelledAt?, seriesId?
 //	  platforms                 [<platform>, ...]   the targets' order
 //	  targets                   {<platform>: {status, externalId?, joinUrl?, lastError?, note?, extra?, updatedAt}}
 //	  hostLink_<platform>       sealed host link (meeting.LinkContext, role host)
@@ -65,6 +65,9 @@ func (r meetRepo) Create(ctx context.Context, m *meeting.Meeting) error {
 	if !m.CancelledAt.IsZero() {
 		it["cancelledAt"] = T(m.CancelledAt)
 	}
+	if m.SeriesID != "" {
+		it["seriesId"] = S(m.SeriesID)
+	}
 	return r.s.Put(ctx, it, NotExists())
 }
 
@@ -91,7 +94,7 @@ func (r meetRepo) Get(ctx context.Context, tenant, id string) (*meeting.Meeting,
 // those sealed, of any platform: a projection names attributes, it cannot
 // leave some out).
 func (r meetRepo) meetListAttrs() []string {
-	attrs := []string{"tenant", "id", "title", "timeZone", "startTime", "durationMinutes", "createdBy", "createdAt", "cancelledAt", "platforms", "targets"}
+	attrs := []string{"tenant", "id", "title", "timeZone", "startTime", "durationMinutes", "createdBy", "createdAt", "cancelledAt", "seriesId", "platforms", "targets"}
 	for _, p := range r.platforms {
 		attrs = append(attrs, joinLinkAttr(p))
 	}
@@ -172,7 +175,7 @@ func meetingFromItem(it Item) *meeting.Meeting {
 	m := &meeting.Meeting{
 		Tenant: GetS(it, "tenant"), ID: GetS(it, "id"), Title: GetS(it, "title"), TimeZone: GetS(it, "timeZone"),
 		Start: GetT(it, "startTime"), Duration: time.Duration(GetN(it, "durationMinutes")) * time.Minute,
-		CreatedBy: GetS(it, "createdBy"), CreatedAt: GetT(it, "createdAt"), CancelledAt: GetT(it, "cancelledAt"),
+		CreatedBy: GetS(it, "createdBy"), CreatedAt: GetT(it, "createdAt"), CancelledAt: GetT(it, "cancelledAt"), SeriesID: GetS(it, "seriesId"),
 	}
 	targets, _ := it["targets"].(*types.AttributeValueMemberM)
 	order, _ := it["platforms"].(*types.AttributeValueMemberL)

@@ -39,7 +39,9 @@ type seriesRepo[Tmpl any] struct {
 	prefix, duePK, kind string
 }
 
-func (r seriesRepo[Tmpl]) key(tenant, id string) (string, string) { return TenantPK(tenant), r.prefix + Esc(id) }
+func (r seriesRepo[Tmpl]) key(tenant, id string) (string, string) {
+	return TenantPK(tenant), r.prefix + Esc(id)
+}
 
 func (r seriesRepo[Tmpl]) CreateSeries(ctx context.Context, sr *series.Series[Tmpl]) error {
 	it, err := r.toItem(sr, 1)
