@@ -2,12 +2,15 @@ package app
 
 import (
 	"context"
+	"errors"
 	"log/slog"
+	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/adapter"
 	"github.com/switchboard-dev/switchboard/internal/httpapi"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/run"
 )
 
 // livestreamService builds the livestreams capability: the connection
@@ -69,22 +72,37 @@ func (d *Deps) RunDueLivestreams(ctx context.Context) (adapter.Job, error) {
 }
 
 // MakeDueOccurrences builds the recurring series' scheduled work: each run
-// creates the occurrences that have come within their platforms'
-// scheduling windows. It runs in token-refresher's 10-minute schedule, not
-// stream-scheduler's: the windows are days long, and stream-scheduler's
-// run with nothing due stays one query.
+// creates the occurrences of recurring livestreams, then of recurring
+// meetings, that have come within their platforms' scheduling windows. It
+// runs in token-refresher's 10-minute schedule, not stream-scheduler's:
+// the windows are days long, and stream-scheduler's run with nothing due
+// stays one query.
 func (d *Deps) MakeDueOccurrences(ctx context.Context) (adapter.Job, error) {
-	svc, err := d.livestreamService(ctx)
+	streams, err := d.livestreamService(ctx)
+	if err != nil {
+		return nil, err
+	}
+	meetings, err := d.meetingService(ctx)
 	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, t adapter.Tick) (RunReport, error) {
-		rep, err := svc.RunDueSeries(ctx, t.At)
-		attrs := []any{slog.String("event_id", t.EventID), slog.Int("found", rep.Found), slog.Int("done", rep.Done), slog.Int("failed", rep.Failed)}
-		if err != nil {
-			attrs = append(attrs, slog.String("error", err.Error()))
+		var total RunReport
+		var errs []error
+		for _, c := range []struct {
+			kind string
+			run  func(context.Context, time.Time) (run.Report, error)
+		}{{"livestream", streams.RunDueSeries}, {"meeting", meetings.RunDueSeries}} {
+			rep, err := c.run(ctx, t.At)
+			attrs := []any{slog.String("event_id", t.EventID), slog.String("kind", c.kind), slog.Int("found", rep.Found),
+				slog.Int("done", rep.Done), slog.Int("failed", rep.Failed)}
+			if err != nil {
+				attrs = append(attrs, slog.String("error", err.Error()))
+				errs = append(errs, err)
+			}
+			d.Logger.Info("recurring series run", attrs...)
+			total.Found, total.Done, total.Failed = total.Found+rep.Found, total.Done+rep.Done, total.Failed+rep.Failed
 		}
-		d.Logger.Info("recurring series run", attrs...)
-		return RunReport{Found: rep.Found, Done: rep.Done, Failed: rep.Failed}, err
+		return total, errors.Join(errs...)
 	}, nil
 }

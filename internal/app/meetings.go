@@ -15,23 +15,34 @@ import (
 // credentials, and the meeting platforms' clients (Jitsi public rooms on
 // JITSI_PUBLIC_URL, JaaS links for JITSI_API_URL).
 func (d *Deps) meetingRoutes(ctx context.Context, svc *httpapi.Services) error {
-	conns, err := d.connectionService(ctx)
+	m, err := d.meetingService(ctx)
 	if err != nil {
 		return err
+	}
+	svc.Meetings = m
+	return nil
+}
+
+// meetingService is the meetings capability as the meetings function and
+// token-refresher's run (recurring meetings' occurrences) use it.
+func (d *Deps) meetingService(ctx context.Context) (*meeting.Service, error) {
+	conns, err := d.connectionService(ctx)
+	if err != nil {
+		return nil, err
 	}
 	v, err := d.vault(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	ps := d.clients()
-	svc.Meetings = meeting.New(meeting.Config{
+	return meeting.New(meeting.Config{
 		Repo:        d.Store.Meetings(registry.OfKind(platform.KindMeeting)...),
 		Connections: conns,
 		Clients:     meetingClients{meeters: ofKind[platform.Meeter](ps, platform.KindMeeting), jaas: ps.jaas},
 		Vault:       v,
+		Series:      d.Store.MeetingSeries(),
 		Logger:      d.Logger,
-	})
-	return nil
+	}), nil
 }
 
 // meetingClients gives the meeting service its platform clients.

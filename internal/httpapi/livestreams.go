@@ -11,7 +11,6 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/platform"
-	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // LivestreamService is what the livestream routes call.
@@ -405,14 +404,7 @@ func viewSeries(sr *livestream.Series, occ []livestream.Occurrence) seriesView {
 		v.Skipped[i] = *timePtr(t)
 	}
 	for i, o := range occ {
-		st := "pending"
-		switch {
-		case o.Skipped:
-			st = "skipped"
-		case o.Created:
-			st = "created"
-		}
-		v.NextOccurrences[i] = occurrenceView{Start: *timePtr(o.Start), End: timePtr(o.End), LivestreamID: o.ID, Status: st}
+		v.NextOccurrences[i] = occurrenceView{Start: *timePtr(o.Start), End: timePtr(o.End), LivestreamID: o.ID, Status: occurrenceStatus(o)}
 	}
 	return v
 }
@@ -422,23 +414,19 @@ func viewSeries(sr *livestream.Series, occ []livestream.Occurrence) seriesView {
 func (a *API) createSeries(ctx context.Context, r *Request) (*Response, error) {
 	var body struct {
 		livestreamBody
-		Recurrence *struct {
-			Rule     string `json:"rule"`
-			TimeZone string `json:"timeZone"`
-		} `json:"recurrence"`
+		Recurrence *recurrenceBody `json:"recurrence"`
 	}
 	if err := r.Decode(&body); err != nil {
 		return nil, err
 	}
 	if body.Recurrence == nil {
-		return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidRecurrence, "recurrence {rule, timeZone} is required")
+		return nil, errNoRecurrence
 	}
 	in, err := body.input()
 	if err != nil {
 		return nil, err
 	}
-	sr, err := a.svc.Livestreams.CreateSeries(ctx, r.Identity.Tenant, r.Identity.User, in,
-		livestream.Recurrence{Rule: body.Recurrence.Rule, TimeZone: body.Recurrence.TimeZone})
+	sr, err := a.svc.Livestreams.CreateSeries(ctx, r.Identity.Tenant, r.Identity.User, in, body.Recurrence.value())
 	if err != nil {
 		return nil, err
 	}
@@ -461,29 +449,21 @@ func (a *API) getSeries(ctx context.Context, r *Request) (*Response, error) {
 // description, targets, recurrence, scheduledStart (with scheduledEnd)}.
 func (a *API) changeSeries(ctx context.Context, r *Request) (*Response, error) {
 	var body struct {
-		From        string                  `json:"from"`
-		Title       *string                 `json:"title"`
-		Description *string                 `json:"description"`
-		Targets     *[]livestreamTargetBody `json:"targets"`
-		Recurrence  *struct {
-			Rule     string `json:"rule"`
-			TimeZone string `json:"timeZone"`
-		} `json:"recurrence"`
-		ScheduledStart *string `json:"scheduledStart"`
-		ScheduledEnd   *string `json:"scheduledEnd"`
+		From           string                  `json:"from"`
+		Title          *string                 `json:"title"`
+		Description    *string                 `json:"description"`
+		Targets        *[]livestreamTargetBody `json:"targets"`
+		Recurrence     *recurrenceBody         `json:"recurrence"`
+		ScheduledStart *string                 `json:"scheduledStart"`
+		ScheduledEnd   *string                 `json:"scheduledEnd"`
 	}
 	if err := r.Decode(&body); err != nil {
 		return nil, err
 	}
-	ch := livestream.SeriesChange{Title: body.Title, Description: body.Description}
-	if body.Recurrence != nil {
-		ch.Recurrence = &livestream.Recurrence{Rule: body.Recurrence.Rule, TimeZone: body.Recurrence.TimeZone}
-	}
+	ch := livestream.SeriesChange{Title: body.Title, Description: body.Description, Recurrence: body.Recurrence.ptr()}
 	var err error
-	if body.From != "" { // absent: the service says it is required, once it has found the series
-		if ch.From, err = parseDateTime("from", body.From); err != nil {
-			return nil, err
-		}
+	if ch.From, err = changeFrom(body.From); err != nil {
+		return nil, err
 	}
 	for field, v := range map[string]struct {
 		raw *string
@@ -523,11 +503,9 @@ func (a *API) endSeries(ctx context.Context, r *Request) (*Response, error) {
 }
 
 func (a *API) skipOccurrence(ctx context.Context, r *Request) (*Response, error) {
-	start, err := time.Parse(time.RFC3339, r.Param("start"))
+	start, err := occurrenceStart(r)
 	if err != nil {
-		// A segment that is no time names no occurrence (as a malformed id
-		// names no livestream).
-		return nil, apperr.Errorf(apperr.NotFound, apperr.CodeOccurrenceNotFound, "the series has no occurrence starting at %q: name one by its RFC 3339 start", trunc.String(r.Param("start"), 40))
+		return nil, err
 	}
 	if err := a.svc.Livestreams.SkipOccurrence(ctx, r.Identity.Tenant, r.Param("id"), start); err != nil {
 		return nil, err

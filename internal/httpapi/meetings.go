@@ -4,8 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"time"
 
+	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
+	"github.com/switchboard-dev/switchboard/internal/series"
 )
 
 // MeetingService is what the meeting routes call.
@@ -14,6 +17,11 @@ type MeetingService interface {
 	Get(ctx context.Context, tenant, id string) (*meeting.Meeting, error)
 	List(ctx context.Context, tenant string, status meeting.Status, cursor string, limit int) ([]*meeting.Meeting, string, error)
 	Cancel(ctx context.Context, tenant, id string) error
+	CreateSeries(ctx context.Context, tenant, user string, in meeting.CreateInput, rec series.Recurrence) (*meeting.Series, error)
+	GetSeries(ctx context.Context, tenant, id string, n int) (*meeting.Series, []series.Occurrence, error)
+	ChangeSeries(ctx context.Context, tenant, id string, ch meeting.SeriesChange) (*meeting.Series, error)
+	EndSeries(ctx context.Context, tenant, id string) (*meeting.Series, error)
+	SkipOccurrence(ctx context.Context, tenant, id string, start time.Time) error
 }
 
 // meetingRoutes are the meetings capability's routes.
@@ -24,6 +32,11 @@ func (a *API) meetingRoutes() []Route {
 		{Method: "GET", Path: "/meetings", Operation: "listMeetings", Function: FnMeetings, handler: wired(ms, a.listMeetings)},
 		{Method: "GET", Path: "/meetings/{id}", Operation: "getMeeting", Function: FnMeetings, handler: wired(ms, a.getMeeting)},
 		{Method: "DELETE", Path: "/meetings/{id}", Operation: "cancelMeeting", Function: FnMeetings, handler: wired(ms, a.cancelMeeting)},
+		{Method: "POST", Path: "/meeting-series", Operation: "createMeetingSeries", Function: FnMeetings, Creates: true, handler: wired(ms, a.idempotent(a.createMeetingSeries))},
+		{Method: "GET", Path: "/meeting-series/{id}", Operation: "getMeetingSeries", Function: FnMeetings, handler: wired(ms, a.getMeetingSeries)},
+		{Method: "PATCH", Path: "/meeting-series/{id}", Operation: "changeMeetingSeries", Function: FnMeetings, handler: wired(ms, a.changeMeetingSeries)},
+		{Method: "DELETE", Path: "/meeting-series/{id}", Operation: "endMeetingSeries", Function: FnMeetings, handler: wired(ms, a.endMeetingSeries)},
+		{Method: "DELETE", Path: "/meeting-series/{id}/occurrences/{start}", Operation: "skipMeetingOccurrence", Function: FnMeetings, handler: wired(ms, a.skipMeetingOccurrence)},
 	}
 }
 
@@ -38,6 +51,7 @@ type meetingTargetView struct {
 
 type meetingView struct {
 	ID              string              `json:"id"`
+	SeriesID        *string             `json:"seriesId"`
 	Title           string              `json:"title"`
 	Status          string              `json:"status"`
 	StartTime       string              `json:"startTime"`
@@ -58,7 +72,7 @@ func nullableMeetingField(s string) *string {
 // viewMeeting shows a meeting. Its host links are never part of it.
 func viewMeeting(m *meeting.Meeting) meetingView {
 	v := meetingView{
-		ID: m.ID, Title: m.Title, Status: string(m.Status), StartTime: *timePtr(m.Start), DurationMinutes: m.DurationMinutes(),
+		ID: m.ID, SeriesID: orNull(m.SeriesID), Title: m.Title, Status: string(m.Status), StartTime: *timePtr(m.Start), DurationMinutes: m.DurationMinutes(),
 		Timezone: m.TimeZone, CreatedAt: stamp(m.CreatedAt), CancelledAt: timePtr(m.CancelledAt),
 		Targets: make([]meetingTargetView, len(m.Targets)),
 	}
@@ -73,26 +87,41 @@ func viewMeeting(m *meeting.Meeting) meetingView {
 	return v
 }
 
+// meetingBody is a new meeting (or a series' first occurrence) as the
+// caller sends it.
+type meetingBody struct {
+	Title           string                `json:"title"`
+	StartTime       string                `json:"startTime"`
+	DurationMinutes int                   `json:"durationMinutes"`
+	Timezone        *string               `json:"timezone"`
+	Targets         []meetingPlatformBody `json:"targets"`
+}
+
+type meetingPlatformBody struct {
+	Platform string `json:"platform"`
+}
+
+func platformsOf(targets []meetingPlatformBody) []string {
+	var out []string
+	for _, t := range targets {
+		out = append(out, t.Platform)
+	}
+	return out
+}
+
+func (b meetingBody) input() meeting.CreateInput {
+	return meeting.CreateInput{Title: b.Title, StartTime: b.StartTime, DurationMinutes: b.DurationMinutes, TimeZone: b.Timezone,
+		Platforms: platformsOf(b.Targets)}
+}
+
 // createMeeting answers POST /meetings with the meeting as made, its join
 // links included; the Idempotency-Key layer's store seals what it keeps.
 func (a *API) createMeeting(ctx context.Context, r *Request) (*Response, error) {
-	var body struct {
-		Title           string  `json:"title"`
-		StartTime       string  `json:"startTime"`
-		DurationMinutes int     `json:"durationMinutes"`
-		Timezone        *string `json:"timezone"`
-		Targets         []struct {
-			Platform string `json:"platform"`
-		} `json:"targets"`
-	}
+	var body meetingBody
 	if err := r.Decode(&body); err != nil {
 		return nil, err
 	}
-	in := meeting.CreateInput{Title: body.Title, StartTime: body.StartTime, DurationMinutes: body.DurationMinutes, TimeZone: body.Timezone}
-	for _, t := range body.Targets {
-		in.Platforms = append(in.Platforms, t.Platform)
-	}
-	m, err := a.svc.Meetings.Create(ctx, r.Identity.Tenant, r.Identity.User, in)
+	m, err := a.svc.Meetings.Create(ctx, r.Identity.Tenant, r.Identity.User, body.input())
 	if err != nil {
 		return nil, err
 	}
@@ -129,6 +158,139 @@ func (a *API) getMeeting(ctx context.Context, r *Request) (*Response, error) {
 
 func (a *API) cancelMeeting(ctx context.Context, r *Request) (*Response, error) {
 	if err := a.svc.Meetings.Cancel(ctx, r.Identity.Tenant, r.Param("id")); err != nil {
+		return nil, err
+	}
+	return &Response{Status: http.StatusNoContent}, nil
+}
+
+// meetingSeriesView is a recurring meeting and its next occurrences.
+type meetingSeriesView struct {
+	ID              string                  `json:"id"`
+	Rule            string                  `json:"rule"`
+	TimeZone        string                  `json:"timeZone"`
+	Title           string                  `json:"title"`
+	FirstStart      string                  `json:"firstStart"`
+	From            *string                 `json:"from"` // the shown definition's first start after a change; nil: never changed
+	DurationMinutes int                     `json:"durationMinutes"`
+	Timezone        string                  `json:"timezone"` // the zone the platforms show each meeting in
+	Targets         []string                `json:"targets"`
+	Status          string                  `json:"status"`
+	Skipped         []string                `json:"skipped"`
+	CreatedAt       string                  `json:"createdAt"`
+	EndedAt         *string                 `json:"endedAt"`
+	NextOccurrences []meetingOccurrenceView `json:"nextOccurrences"`
+}
+
+type meetingOccurrenceView struct {
+	Start     string `json:"start"`
+	End       string `json:"end"`
+	MeetingID string `json:"meetingId"`
+	Status    string `json:"status"` // created, pending (made when its window opens), skipped
+}
+
+func viewMeetingSeries(sr *meeting.Series, occ []series.Occurrence) meetingSeriesView {
+	v := meetingSeriesView{
+		ID: sr.ID, Rule: sr.Rule, TimeZone: sr.TimeZone, Title: sr.Template.Title, FirstStart: stamp(sr.FirstStart), From: timePtr(sr.From),
+		DurationMinutes: int(sr.Duration / time.Minute), Targets: sr.Template.Platforms, Status: string(sr.Status),
+		CreatedAt: stamp(sr.CreatedAt), EndedAt: timePtr(sr.EndedAt),
+		Skipped: make([]string, len(sr.Skipped)), NextOccurrences: make([]meetingOccurrenceView, len(occ)),
+	}
+	if sr.Template.TimeZone != nil {
+		v.Timezone = *sr.Template.TimeZone
+	}
+	for i, t := range sr.Skipped {
+		v.Skipped[i] = stamp(t)
+	}
+	for i, o := range occ {
+		v.NextOccurrences[i] = meetingOccurrenceView{Start: stamp(o.Start), End: stamp(o.End), MeetingID: o.ID, Status: occurrenceStatus(o)}
+	}
+	return v
+}
+
+// createMeetingSeries creates a recurring meeting: the body of POST
+// /meetings (its startTime is the first occurrence's) and recurrence.
+func (a *API) createMeetingSeries(ctx context.Context, r *Request) (*Response, error) {
+	var body struct {
+		meetingBody
+		Recurrence *recurrenceBody `json:"recurrence"`
+	}
+	if err := r.Decode(&body); err != nil {
+		return nil, err
+	}
+	if body.Recurrence == nil {
+		return nil, errNoRecurrence
+	}
+	sr, err := a.svc.Meetings.CreateSeries(ctx, r.Identity.Tenant, r.Identity.User, body.input(), body.Recurrence.value())
+	if err != nil {
+		return nil, err
+	}
+	return a.meetingSeriesAnswer(ctx, r, sr.ID, http.StatusCreated)
+}
+
+// meetingSeriesAnswer is the series as it is now, with its next
+// occurrences.
+func (a *API) meetingSeriesAnswer(ctx context.Context, r *Request, id string, status int) (*Response, error) {
+	sr, occ, err := a.svc.Meetings.GetSeries(ctx, r.Identity.Tenant, id, nextOccurrences)
+	if err != nil {
+		return nil, err
+	}
+	if status == http.StatusCreated {
+		return created(status, "/meeting-series/"+url.PathEscape(sr.ID), viewMeetingSeries(sr, occ)), nil
+	}
+	return JSON(status, viewMeetingSeries(sr, occ)), nil
+}
+
+func (a *API) getMeetingSeries(ctx context.Context, r *Request) (*Response, error) {
+	return a.meetingSeriesAnswer(ctx, r, r.Param("id"), http.StatusOK)
+}
+
+// changeMeetingSeries changes a recurring meeting from a date on: {from,
+// and any of title, startTime, durationMinutes, timezone, targets,
+// recurrence}.
+func (a *API) changeMeetingSeries(ctx context.Context, r *Request) (*Response, error) {
+	var body struct {
+		From            string                 `json:"from"`
+		Title           *string                `json:"title"`
+		StartTime       *string                `json:"startTime"`
+		DurationMinutes *int                   `json:"durationMinutes"`
+		Timezone        *string                `json:"timezone"`
+		Targets         *[]meetingPlatformBody `json:"targets"`
+		Recurrence      *recurrenceBody        `json:"recurrence"`
+	}
+	if err := r.Decode(&body); err != nil {
+		return nil, err
+	}
+	ch := meeting.SeriesChange{Title: body.Title, StartTime: body.StartTime, DurationMinutes: body.DurationMinutes, TimeZone: body.Timezone,
+		Recurrence: body.Recurrence.ptr()}
+	var err error
+	if ch.From, err = changeFrom(body.From); err != nil {
+		return nil, err
+	}
+	if body.Targets != nil {
+		if ch.Platforms = platformsOf(*body.Targets); ch.Platforms == nil {
+			return nil, apperr.E(apperr.Invalid, apperr.CodeInvalidBody, "targets, when given, names at least one meeting platform")
+		}
+	}
+	sr, err := a.svc.Meetings.ChangeSeries(ctx, r.Identity.Tenant, r.Param("id"), ch)
+	if err != nil {
+		return nil, err
+	}
+	return a.meetingSeriesAnswer(ctx, r, sr.ID, http.StatusOK)
+}
+
+func (a *API) endMeetingSeries(ctx context.Context, r *Request) (*Response, error) {
+	if _, err := a.svc.Meetings.EndSeries(ctx, r.Identity.Tenant, r.Param("id")); err != nil {
+		return nil, err
+	}
+	return &Response{Status: http.StatusNoContent}, nil
+}
+
+func (a *API) skipMeetingOccurrence(ctx context.Context, r *Request) (*Response, error) {
+	start, err := occurrenceStart(r)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.svc.Meetings.SkipOccurrence(ctx, r.Identity.Tenant, r.Param("id"), start); err != nil {
 		return nil, err
 	}
 	return &Response{Status: http.StatusNoContent}, nil

@@ -232,7 +232,9 @@ func TestMeetingListReadsEverythingButTheSealedHostLinks(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	now := time.Now().UTC()
-	repo, m := pendingMeeting(t, now, func(m *meeting.Meeting) { m.CancelledAt, m.SeriesID = now.Add(time.Minute).Truncate(time.Second), "mtgs_series" },
+	repo, m := pendingMeeting(t, now, func(m *meeting.Meeting) {
+		m.CancelledAt, m.SeriesID = now.Add(time.Minute).Truncate(time.Second), "mtgs_series"
+	},
 		zoom.ID, jitsi.ID)
 	for _, tg := range []meeting.Target{
 		{Platform: zoom.ID, Status: meeting.TargetReady, ExternalID: "89012345671", JoinURL: "https://zoom.example/j/1",
