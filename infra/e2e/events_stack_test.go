@@ -550,3 +550,37 @@ func TestARotatedSecretSignsAlongsideThePreviousOneDuringTheOverlap(t *testing.T
 		t.Fatalf("the old secret does not verify the delivery: %v", err)
 	}
 }
+
+// A recurring meeting's occurrence that cannot be made (its Teams
+// connection was disconnected) is told once, with the reason, through the
+// stream as make dev runs it.
+func TestAnOccurrenceThatCannotBeMadeIsAnEventWithItsReason(t *testing.T) {
+	t.Parallel()
+	es := newEventStack(t)
+	for _, p := range []string{"zoom", "microsoft-teams"} {
+		if q := es.connectOAuth("church", p); q.Get("status") != "connected" {
+			t.Fatalf("%s: %v", p, q)
+		}
+	}
+	first := time.Now().Add(20 * 24 * time.Hour).UTC().Truncate(time.Minute)
+	body := meetingRequest("zoom", "microsoft-teams")
+	body["startTime"] = first.Format(time.RFC3339)
+	body["recurrence"] = map[string]string{"rule": "FREQ=WEEKLY", "timeZone": "America/Chicago"}
+	var sr meetingSeriesBody
+	if r := es.call("POST", "/meeting-series", "church", body, &sr); r.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d %s", r.StatusCode, bodyOf(r))
+	}
+	if r := es.call("DELETE", "/connections/microsoft-teams", "church", nil, nil); r.StatusCode != http.StatusOK {
+		t.Fatalf("disconnect: %d %s", r.StatusCode, bodyOf(r))
+	}
+	es.tokenRefresherTick(time.Now().Add(10 * 24 * time.Hour))
+	e := es.waitFeed("church", ofType("series.occurrence_failed"))
+	lerr, _ := e.Data["lastError"].(map[string]any)
+	if e.Resource.Type != "meeting_series" || e.Resource.ID != sr.ID || e.Data["start"] != first.Format(time.RFC3339) || lerr["code"] != "target_not_connected" {
+		t.Fatalf("event %+v", e)
+	}
+	var now meetingSeriesBody
+	if r := es.call("GET", "/meeting-series/"+sr.ID, "church", nil, &now); r.StatusCode != http.StatusOK || now.Failure == nil || now.Failure.Code != "target_not_connected" {
+		t.Fatalf("the series: %d %+v", r.StatusCode, now.Failure)
+	}
+}

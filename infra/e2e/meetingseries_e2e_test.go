@@ -24,6 +24,7 @@ type meetingSeriesBody struct {
 	DurationMinutes         int
 	Targets, Skipped        []string
 	NextOccurrences         []struct{ Start, End, MeetingID, Status string }
+	Failure                 *struct{ Start, Code, Message, At string }
 }
 
 // tokenRefresherTick runs token-refresher as its schedule would at at.

@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/series"
 )
 
 // Change is one committed write of one item, as the table's stream reports
@@ -44,7 +45,7 @@ type deriver func(ctx context.Context, c Change, l Lookup) ([]Event, error)
 
 // derivers is every deriver: adding an event type derived from a write is
 // a line here (or in the deriver of its item's kind).
-var derivers = []deriver{connectionEvents, atRiskEvents, livestreamEvents, meetingEvents, deploymentEvents, endpointEvents}
+var derivers = []deriver{connectionEvents, atRiskEvents, livestreamEvents, meetingEvents, seriesEvents, deploymentEvents, endpointEvents}
 
 // Derive yields the events of one committed change, in order, each with
 // its id, tenant, time and order key set.
@@ -318,6 +319,45 @@ func meetingEvents(_ context.Context, c Change, _ Lookup) ([]Event, error) {
 		out = append(out, Event{Type: typ, Resource: Resource{Type: "meeting", ID: cur.ID}, Data: data})
 	}
 	return out, nil
+}
+
+// --- recurring series ------------------------------------------------
+
+func seriesEvents(_ context.Context, c Change, _ Lookup) ([]Event, error) {
+	if old, cur, ok := pair[livestream.Series](c); ok {
+		return occurrenceFailed("livestream_series", old, cur), nil
+	}
+	if old, cur, ok := pair[meeting.Series](c); ok {
+		return occurrenceFailed("meeting_series", old, cur), nil
+	}
+	return nil, nil
+}
+
+// occurrenceFailed is series.occurrence_failed when the series holds a
+// failure it did not hold before, or holds it for another occurrence or
+// reason: a retry that fails alike tells nothing new.
+func occurrenceFailed[T any](kind string, old, cur *series.Series[T]) []Event {
+	if cur == nil || cur.Failure == nil {
+		return nil
+	}
+	f := cur.Failure
+	if old != nil && old.Failure != nil && old.Failure.Start.Equal(f.Start) && old.Failure.Code == f.Code {
+		return nil
+	}
+	return []Event{{Type: SeriesOccurrenceFailed, Resource: Resource{Type: kind, ID: cur.ID}, Data: map[string]any{
+		"seriesId": cur.ID, "title": titleOf(cur.Template), "start": stamp(f.Start), "lastError": lastError(f.Code, f.Message, f.At),
+	}}}
+}
+
+// titleOf is a series template's title.
+func titleOf(t any) string {
+	switch t := t.(type) {
+	case livestream.CreateInput:
+		return t.Title
+	case meeting.CreateInput:
+		return t.Title
+	}
+	return ""
 }
 
 // --- deployments -----------------------------------------------------

@@ -13,6 +13,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/livestream"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/series"
 )
 
 var at = time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
@@ -71,6 +72,15 @@ func TestDeriveYieldsAnEventForEachChangeACallerCaresAboutAndNoneOtherwise(t *te
 		return &c
 	}
 	ep := func(st EndpointStatus) *Endpoint { return &Endpoint{Tenant: "t1", ID: "wh1", Status: st} }
+	liveSeries := func(f *series.Failure) *livestream.Series {
+		return &livestream.Series{Tenant: "t1", ID: "sr1", Failure: f, Definition: livestream.Definition{Template: livestream.CreateInput{Title: "Sunday"}}}
+	}
+	meetSeries := func(f *series.Failure) *meeting.Series {
+		return &meeting.Series{Tenant: "t1", ID: "ms1", Failure: f}
+	}
+	sunday := &series.Failure{Start: at.Add(48 * time.Hour), Code: "target_not_connected", Message: "connect YouTube", At: t0}
+	sundayAgain := &series.Failure{Start: sunday.Start, Code: sunday.Code, Message: sunday.Message, At: t1}
+	nextSunday := &series.Failure{Start: sunday.Start.Add(7 * 24 * time.Hour), Code: sunday.Code, Message: sunday.Message, At: t1}
 	fail1 := &livestream.LastError{Code: "quota", At: t0}
 	fail2 := &livestream.LastError{Code: "quota", At: t1}
 	cases := []struct {
@@ -110,6 +120,12 @@ func TestDeriveYieldsAnEventForEachChangeACallerCaresAboutAndNoneOtherwise(t *te
 		{"a deployment timed out", change(dep(deploy.StatusBuilding, ""), dep(deploy.StatusTimedOut, "")), nil, []Type{DeploymentTimedOut}},
 		{"an endpoint disabled", change(ep(EndpointActive), ep(EndpointDisabled)), nil, []Type{WebhookEndpointDisabled}},
 		{"an endpoint created", change(nil, ep(EndpointActive)), nil, nil},
+		{"a series made its occurrences", change(liveSeries(nil), liveSeries(nil)), nil, nil},
+		{"a series' occurrence could not be made", change(liveSeries(nil), liveSeries(sunday)), nil, []Type{SeriesOccurrenceFailed}},
+		{"the retry failing alike", change(liveSeries(sunday), liveSeries(sundayAgain)), nil, nil},
+		{"a later occurrence failing", change(liveSeries(sunday), liveSeries(nextSunday)), nil, []Type{SeriesOccurrenceFailed}},
+		{"the occurrence made after all", change(liveSeries(sunday), liveSeries(nil)), nil, nil},
+		{"a meeting series' occurrence could not be made", change(meetSeries(nil), meetSeries(sunday)), nil, []Type{SeriesOccurrenceFailed}},
 	}
 	for _, c := range cases {
 		got, err := Derive(context.Background(), c.c, c.lookup)

@@ -39,6 +39,8 @@ const (
 	MeetingTargetFailed    Type = "meeting.target.failed"
 	MeetingTargetCancelled Type = "meeting.target.cancelled"
 
+	SeriesOccurrenceFailed Type = "series.occurrence_failed"
+
 	DeploymentQueued     Type = "deployment.queued"
 	DeploymentBuilding   Type = "deployment.building"
 	DeploymentReady      Type = "deployment.ready"
@@ -78,6 +80,7 @@ func Types() []TypeInfo {
 		{MeetingTargetCreated, "a meeting was created at a platform"},
 		{MeetingTargetFailed, "a meeting could not be created at a platform (data.lastError says why)"},
 		{MeetingTargetCancelled, "a meeting was cancelled at a platform"},
+		{SeriesOccurrenceFailed, "a recurring livestream's or meeting's next occurrence could not be made (data.lastError says why; the scheduler tries again every 15 minutes, and says so again only when the reason or the occurrence changes)"},
 		{DeploymentQueued, "a deployment was accepted"},
 		{DeploymentBuilding, "a deployment is building at its platform"},
 		{DeploymentReady, "a deployment is ready (data.url)"},
@@ -96,7 +99,7 @@ func Known(t Type) bool {
 
 // Resource is what an event is about.
 type Resource struct {
-	Type string `json:"type"` // connection, livestream, meeting, deployment, webhook
+	Type string `json:"type"` // connection, livestream, meeting, deployment, webhook, livestream_series, meeting_series
 	ID   string `json:"id"`   // the platform id for a connection
 }
 

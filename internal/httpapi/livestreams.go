@@ -86,6 +86,7 @@ type seriesView struct {
 	CreatedAt       string           `json:"createdAt"`
 	EndedAt         *string          `json:"endedAt"`
 	NextOccurrences []occurrenceView `json:"nextOccurrences"`
+	Failure         *failureView     `json:"failure"`
 }
 
 type occurrenceView struct {
@@ -390,7 +391,7 @@ const nextOccurrences = 5
 func viewSeries(sr *livestream.Series, occ []livestream.Occurrence) seriesView {
 	v := seriesView{
 		ID: sr.ID, Rule: sr.Rule, TimeZone: sr.TimeZone, Title: sr.Template.Title, Description: orNull(sr.Template.Description),
-		FirstStart: *timePtr(sr.FirstStart), From: timePtr(sr.From), Status: string(sr.Status), CreatedAt: *timePtr(sr.CreatedAt), EndedAt: timePtr(sr.EndedAt),
+		FirstStart: *timePtr(sr.FirstStart), From: timePtr(sr.From), Status: string(sr.Status), CreatedAt: *timePtr(sr.CreatedAt), EndedAt: timePtr(sr.EndedAt), Failure: viewFailure(sr.Failure),
 		Skipped: make([]string, len(sr.Skipped)), NextOccurrences: make([]occurrenceView, len(occ)),
 	}
 	if sr.Duration > 0 {

@@ -179,6 +179,7 @@ type meetingSeriesView struct {
 	CreatedAt       string                  `json:"createdAt"`
 	EndedAt         *string                 `json:"endedAt"`
 	NextOccurrences []meetingOccurrenceView `json:"nextOccurrences"`
+	Failure         *failureView            `json:"failure"`
 }
 
 type meetingOccurrenceView struct {
@@ -192,7 +193,7 @@ func viewMeetingSeries(sr *meeting.Series, occ []series.Occurrence) meetingSerie
 	v := meetingSeriesView{
 		ID: sr.ID, Rule: sr.Rule, TimeZone: sr.TimeZone, Title: sr.Template.Title, FirstStart: stamp(sr.FirstStart), From: timePtr(sr.From),
 		DurationMinutes: int(sr.Duration / time.Minute), Targets: sr.Template.Platforms, Status: string(sr.Status),
-		CreatedAt: stamp(sr.CreatedAt), EndedAt: timePtr(sr.EndedAt),
+		CreatedAt: stamp(sr.CreatedAt), EndedAt: timePtr(sr.EndedAt), Failure: viewFailure(sr.Failure),
 		Skipped: make([]string, len(sr.Skipped)), NextOccurrences: make([]meetingOccurrenceView, len(occ)),
 	}
 	if sr.Template.TimeZone != nil {

@@ -62,3 +62,18 @@ func occurrenceStatus(o series.Occurrence) string {
 	}
 	return "pending"
 }
+
+// failureView is why a series' next occurrence could not be made.
+type failureView struct {
+	Start   string `json:"start"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	At      string `json:"at"`
+}
+
+func viewFailure(f *series.Failure) *failureView {
+	if f == nil {
+		return nil
+	}
+	return &failureView{Start: stamp(f.Start), Code: f.Code, Message: f.Message, At: stamp(f.At)}
+}

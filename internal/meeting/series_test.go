@@ -297,3 +297,29 @@ func TestABadMeetingSeriesIsAProblemAndChangesNothing(t *testing.T) {
 		t.Errorf("a refused series left something: zoom creates %d", e.zoom.Calls(zoomfake.OpCreateMeeting))
 	}
 }
+
+func TestAnOccurrenceThatCannotBeMadeIsRecordedOnTheSeriesAndMadeOnceTheCauseIsGone(t *testing.T) {
+	t.Parallel()
+	e := newSeriesEnv(t)
+	in, rec := weeklyBibleStudy()
+	e.clock.Set(tuesday(2).Add(-20 * 24 * time.Hour))
+	sr := e.createSeries(in, rec)
+	if _, err := e.conns.Disconnect(context.Background(), e.tenant, string(teams.ID)); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Set(tuesday(2).Add(-10 * 24 * time.Hour))
+	e.runSeries(e.svc)
+	got, _, err := e.svc.GetSeries(context.Background(), e.tenant, sr.ID, 1)
+	if err != nil || got.Failure == nil || !got.Failure.Start.Equal(tuesday(2).UTC()) || got.Failure.Code != string(apperr.CodeTargetNotConnected) ||
+		!strings.Contains(got.Failure.Message, "Teams") || e.occurrenceExists(sr, tuesday(2)) {
+		t.Fatalf("after a run with Teams disconnected: %+v %v", got.Failure, err)
+	}
+	// Reconnected, the next run (15 minutes on) makes it and clears the failure.
+	e.connect(e.tenant, teams.ID)
+	e.clock.Advance(16 * time.Minute)
+	e.runSeries(e.svc)
+	got, _, err = e.svc.GetSeries(context.Background(), e.tenant, sr.ID, 1)
+	if err != nil || got.Failure != nil || !e.occurrenceExists(sr, tuesday(2)) {
+		t.Fatalf("after reconnecting: %+v %v", got.Failure, err)
+	}
+}

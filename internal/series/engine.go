@@ -167,10 +167,14 @@ func (e *Engine[T]) materialize(ctx context.Context, sr *Series[T], now time.Tim
 			// A conflict: made by an earlier or concurrent run (exactly once).
 			e.Logger.Warn("making an occurrence failed; it is tried again", slog.String("series", sr.ID),
 				slog.Time("start", o.Start), slog.String("error", err.Error()))
+			sr.Failure = failureOf(o.Start, err, now)
 			failed = true
 			break
 		}
 		handled = o.Start
+	}
+	if !failed {
+		sr.Failure = nil
 	}
 	sr.Until, sr.UpdatedAt = handled, now
 	sr.DueAt = retry
@@ -193,6 +197,18 @@ func (e *Engine[T]) materialize(ctx context.Context, sr *Series[T], now time.Tim
 		e.reconcile(ctx, sr.Tenant, sr.ID, made, now)
 	}
 	return err
+}
+
+// failureOf is the failure err made of the occurrence at start: the
+// refusal's code and words, as a create would have answered them, or
+// plain words for a failure on Switchboard's side (its error is logged).
+func failureOf(start time.Time, err error, now time.Time) *Failure {
+	f := &Failure{Start: start, At: now, Code: string(apperr.CodeInternalError),
+		Message: "the occurrence could not be made on Switchboard's side; it is tried again"}
+	if e, ok := apperr.As(err); ok && e.Kind != apperr.Internal && e.Detail != "" {
+		f.Code, f.Message = string(e.Code), trunc.String(e.Detail, 500)
+	}
+	return f
 }
 
 // withdraw cancels at every platform the occurrences the series withdraws

@@ -71,7 +71,18 @@ type Series[T any] struct {
 	UpdatedAt time.Time
 	CreatedBy string
 	EndedAt   time.Time
-	Version   int64
+	// Failure is why the next occurrence could not be made (the scheduler
+	// tries it again); nil once it is made.
+	Failure *Failure
+	Version int64
+}
+
+// Failure is an occurrence that could not be made: its start, and the
+// reason in the words the caller of a create would have been given.
+type Failure struct {
+	Start         time.Time
+	Code, Message string
+	At            time.Time
 }
 
 // Definition is how a series' occurrences are made, from From on.

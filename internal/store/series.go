@@ -21,15 +21,31 @@ import (
 // with its template (title, description, targets: nothing secret) as JSON,
 // its skipped occurrence starts as a list of times, the definitions a
 // change replaced (earlier) as JSON and the occurrences still to withdraw
-// as a set of livestream ids.
+// as a set of livestream ids, and why the next occurrence could not be
+// made (failure, JSON; only while it could not).
+const (
+	liveSeriesPrefix = "SERIES#"
+	meetSeriesPrefix = "MEETSERIES#"
+)
+
 // Series gives the livestream service its recurring series.
 func (s *Store) Series() livestream.SeriesRepo {
-	return seriesRepo[livestream.CreateInput]{s: s, prefix: "SERIES#", duePK: "DUE#SERIES", kind: "series"}
+	return seriesRepo[livestream.CreateInput]{s: s, prefix: liveSeriesPrefix, duePK: "DUE#SERIES", kind: "series"}
 }
 
 // MeetingSeries gives the meeting service its recurring series.
 func (s *Store) MeetingSeries() series.Repo[meeting.CreateInput] {
-	return seriesRepo[meeting.CreateInput]{s: s, prefix: "MEETSERIES#", duePK: "DUE#MEETSERIES", kind: "meeting_series"}
+	return seriesRepo[meeting.CreateInput]{s: s, prefix: meetSeriesPrefix, duePK: "DUE#MEETSERIES", kind: "meeting_series"}
+}
+
+// seriesOrNil is a series item read from a stream image, nil when it
+// cannot be read (an event deriver then sees no series).
+func seriesOrNil[Tmpl any](it Item) *series.Series[Tmpl] {
+	sr, err := seriesFromItem[Tmpl](it)
+	if err != nil {
+		return nil
+	}
+	return sr
 }
 
 // seriesRepo keeps one capability's series: their sort-key prefix, due
@@ -114,6 +130,13 @@ func (r seriesRepo[Tmpl]) toItem(sr *series.Series[Tmpl], version int64) (Item, 
 	if len(sr.Withdraw) > 0 {
 		it["withdraw"] = &types.AttributeValueMemberSS{Value: sr.Withdraw}
 	}
+	if sr.Failure != nil {
+		f, err := json.Marshal(sr.Failure)
+		if err != nil {
+			return nil, err
+		}
+		it["failure"] = S(string(f))
+	}
 	putT("until", sr.Until)
 	putT("dueAt", sr.DueAt)
 	putT("endedAt", sr.EndedAt)
@@ -146,6 +169,11 @@ func seriesFromItem[Tmpl any](it Item) (*series.Series[Tmpl], error) {
 	}
 	if earlier := GetS(it, "earlier"); earlier != "" {
 		if err := json.Unmarshal([]byte(earlier), &sr.Earlier); err != nil {
+			return nil, err
+		}
+	}
+	if f := GetS(it, "failure"); f != "" {
+		if err := json.Unmarshal([]byte(f), &sr.Failure); err != nil {
 			return nil, err
 		}
 	}

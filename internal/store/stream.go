@@ -10,6 +10,8 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/event"
+	"github.com/switchboard-dev/switchboard/internal/livestream"
+	"github.com/switchboard-dev/switchboard/internal/meeting"
 )
 
 // DeploymentRef names one deployment of one tenant.
@@ -50,6 +52,10 @@ func ChangeFromStream(rec events.DynamoDBEventRecord) (event.Change, bool) {
 		decode = func(it Item) any { return deployFromItem(it) }
 	case strings.HasPrefix(sk, webhookPrefix):
 		decode = func(it Item) any { return endpointFromItem(it) }
+	case strings.HasPrefix(sk, liveSeriesPrefix):
+		decode = func(it Item) any { return seriesOrNil[livestream.CreateInput](it) }
+	case strings.HasPrefix(sk, meetSeriesPrefix):
+		decode = func(it Item) any { return seriesOrNil[meeting.CreateInput](it) }
 	default:
 		return event.Change{}, false
 	}
@@ -131,5 +137,5 @@ func decodeEvent(payload string) (event.Event, error) {
 // make events (ChangeFromStream reads no others): template.yaml's filter of
 // event-dispatcher's stream names the same (a test holds them equal).
 func EventItemPrefixes() []string {
-	return []string{connPrefix, livePrefix, meetPrefix, deployPrefix, webhookPrefix}
+	return []string{connPrefix, livePrefix, meetPrefix, deployPrefix, webhookPrefix, liveSeriesPrefix, meetSeriesPrefix}
 }

@@ -218,7 +218,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 			"expiresAt":"2026-01-02T04:04:05Z","lastRefreshedAt":null,"statusChangedAt":"2026-01-02T03:04:05Z","lastVerifiedAt":"2026-01-02T03:04:05Z","lastError":null}`
 		series = `{"id":"01JABCDEFGHJKMNPQRSTVWXYZ0","rule":"FREQ=WEEKLY;BYDAY=SU","timeZone":"America/Chicago","title":"Sunday service",
 			"description":null,"firstStart":"2026-01-04T16:00:00Z","from":null,"durationMinutes":90,"targets":["youtube","restream"],"status":"active",
-			"skipped":["2026-01-11T16:00:00Z"],"createdAt":"2026-01-01T10:00:00Z","endedAt":null,"nextOccurrences":[
+			"skipped":["2026-01-11T16:00:00Z"],"createdAt":"2026-01-01T10:00:00Z","endedAt":null,"failure":null,"nextOccurrences":[
 			{"start":"2026-01-04T16:00:00Z","end":"2026-01-04T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ1","status":"created"},
 			{"start":"2026-01-11T16:00:00Z","end":"2026-01-11T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ2","status":"skipped"}]}`
 		livestream = `{"id":"ls-1","seriesId":null,"title":"Sunday service","description":null,"status":"scheduled","scheduledStart":"2026-01-04T15:00:00Z",
