@@ -41,6 +41,9 @@ func TestChangingASeriesFromADateLeavesEarlierOccurrences(t *testing.T) {
 	e.at(first.Add(-time.Hour))
 	e.connect(tenant, youtube.ID, facebook.ID)
 	sr := e.createSeries(e.weekly(first, "youtube", "facebook"), "FREQ=DAILY", "Europe/London")
+	// The create makes the first two; the scheduler, a minute on, the rest.
+	e.at(first.Add(-time.Hour + time.Minute))
+	e.runSeries()
 	day := 24 * time.Hour
 	old := e.occurrence(sr, first.Add(3*day))
 	if old == nil {
@@ -66,6 +69,9 @@ func TestChangingASeriesFromADateLeavesEarlierOccurrences(t *testing.T) {
 	if e.occurrence(sr, first.Add(3*day)).PublicStatus() != livestream.StatusCancelled {
 		t.Fatal("day 3's occurrence from the old definition is not cancelled")
 	}
+	// The change remade two; the scheduler, a minute on, the rest.
+	e.at(first.Add(-time.Hour + 2*time.Minute))
+	e.runSeries()
 	if _, ok := e.yt.Broadcast(ytOld); ok {
 		t.Error("day 3's old YouTube broadcast is still there")
 	}

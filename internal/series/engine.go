@@ -69,6 +69,10 @@ type Engine[T any] struct {
 const (
 	// maxPerRun bounds the occurrences one series makes in one run.
 	maxPerRun = 16
+	// maxInRequest bounds those a create or change makes before it
+	// answers (each is several platform calls, and an HTTP request has
+	// 29 s); the scheduler's next run makes the others.
+	maxInRequest = 2
 	// retryOccurrence is the wait before trying again an occurrence whose
 	// creation failed (a connection expired, say).
 	retryOccurrence = 15 * time.Minute
@@ -115,7 +119,7 @@ func (e *Engine[T]) Create(ctx context.Context, tenant, user string, d Definitio
 	if err := e.Repo.CreateSeries(ctx, sr); err != nil {
 		return nil, err
 	}
-	if err := e.materialize(ctx, sr, now); err != nil && !IsConflict(err) {
+	if err := e.materialize(ctx, sr, now, maxInRequest); err != nil && !IsConflict(err) {
 		e.Logger.Warn("making a new series' first occurrences failed; the scheduler makes them", slog.String("series", sr.ID),
 			slog.String("error", err.Error()))
 	}
@@ -123,12 +127,12 @@ func (e *Engine[T]) Create(ctx context.Context, tenant, user string, d Definitio
 }
 
 // materialize cancels the occurrences the series withdraws, makes those
-// that have come within the window by now (at most maxPerRun), then saves
+// that have come within the window by now (at most limit), then saves
 // how far it got and when it is next due. An occurrence that exists
 // already is left as it is. When another writer changed the series
 // meanwhile (the save's conflict), what this run made and the series no
 // longer wants is withdrawn, so none is left at the platforms.
-func (e *Engine[T]) materialize(ctx context.Context, sr *Series[T], now time.Time) error {
+func (e *Engine[T]) materialize(ctx context.Context, sr *Series[T], now time.Time, limit int) error {
 	withdrawing := len(sr.Withdraw) > 0
 	e.withdraw(ctx, sr)
 	retry := time.Time{}
@@ -154,7 +158,7 @@ func (e *Engine[T]) materialize(ctx context.Context, sr *Series[T], now time.Tim
 	var made []slot[T]
 	handled, failed := from, false
 	for _, o := range slots {
-		if len(made) == maxPerRun {
+		if len(made) == limit {
 			break
 		}
 		if o.Start.Before(now) || sr.skipped(o.Start) {
@@ -186,7 +190,9 @@ func (e *Engine[T]) materialize(ctx context.Context, sr *Series[T], now time.Tim
 	case ok:
 		due := next.Start.Add(-ahead)
 		if due.Before(now) {
-			due = now.Add(time.Minute) // more than maxPerRun were due
+			// More than limit were due: the next minute's run (a tick at
+			// the minute, so the time is the minute's) makes the others.
+			due = now.Truncate(time.Minute).Add(time.Minute)
 		}
 		if sr.DueAt.IsZero() || due.Before(sr.DueAt) {
 			sr.DueAt = due
@@ -286,7 +292,7 @@ func (e *Engine[T]) RunDue(ctx context.Context, now time.Time) (run.Report, erro
 				rep.Unchanged++
 				continue
 			}
-			switch err := e.materialize(ctx, sr, now); {
+			switch err := e.materialize(ctx, sr, now, maxPerRun); {
 			case IsConflict(err):
 				rep.Unchanged++
 			case err != nil:
@@ -498,7 +504,7 @@ func (e *Engine[T]) Change(ctx context.Context, tenant, id string, from time.Tim
 		} else if err != nil {
 			return nil, err
 		}
-		if err := e.materialize(ctx, sr, now); err != nil && !IsConflict(err) {
+		if err := e.materialize(ctx, sr, now, maxInRequest); err != nil && !IsConflict(err) {
 			e.Logger.Warn("remaking a changed series' occurrences failed; the scheduler does", slog.String("series", sr.ID),
 				slog.String("error", err.Error()))
 		}
