@@ -415,18 +415,20 @@ func (s *Service) work(ctx context.Context, ls *Livestream, i int, t *Target, o 
 	recordNow := o != opGoLive && o != opEnd
 	switch o {
 	case opGoLive:
-		if err := goLive(ctx, bc, token, b); err != nil {
+		settle := s.settling(t, quotaCosts(bc).GoLive)
+		if err := goLive(platform.WithFromReserve(ctx, settle), bc, token, b); err != nil {
 			s.fail(ctx, ls, t, StepGoLive, call(err), now)
 		} else {
 			s.succeed(t, TargetLive)
-			s.releaseQuota(ctx, ls, t, quotaCosts(bc).GoLive) // spent now: the ledger counted it
+			s.settled(ctx, ls, t, settle) // spent now: the ledger counted it
 		}
 	case opEnd:
-		if err := end(ctx, bc, token, b); err != nil {
+		settle := s.settling(t, 0)
+		if err := end(platform.WithFromReserve(ctx, settle), bc, token, b); err != nil {
 			s.fail(ctx, ls, t, StepEnd, call(err), now)
 		} else {
 			s.succeed(t, TargetEnded)
-			s.releaseQuota(ctx, ls, t, 0)
+			s.settled(ctx, ls, t, settle)
 		}
 	case opCancel:
 		if err := cancelAt(ctx, bc, token, b); err != nil {

@@ -138,6 +138,33 @@ func (s *Service) releaseQuota(ctx context.Context, ls *Livestream, t *Target, u
 	}
 }
 
+// settling is what t's next call gives back of its reservation (up to
+// units; all of it when units is 0), for the platform's client to settle
+// in the call's own ledger write (platform.FromReserve).
+func (s *Service) settling(t *Target, units int64) *platform.FromReserve {
+	if units <= 0 || units > t.QuotaReserved {
+		units = t.QuotaReserved
+	}
+	return &platform.FromReserve{Start: t.QuotaReservedFor, Units: units}
+}
+
+// settled records what the client gave back, or gives it back when the
+// client did not (another day's reservation, a ledger write that failed,
+// a platform without a ledger).
+func (s *Service) settled(ctx context.Context, ls *Livestream, t *Target, fr *platform.FromReserve) {
+	if fr.Units <= 0 {
+		return
+	}
+	if !fr.Taken() {
+		s.releaseQuota(ctx, ls, t, fr.Units)
+		return
+	}
+	t.QuotaReserved -= fr.Units
+	if t.QuotaReserved <= 0 {
+		t.QuotaReserved, t.QuotaReservedFor = 0, time.Time{}
+	}
+}
+
 // moveQuota moves what the targets reserved to a new start (an update).
 func (s *Service) moveQuota(ctx context.Context, ls *Livestream, start time.Time) {
 	for i := range ls.Targets {

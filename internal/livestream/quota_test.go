@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -255,5 +256,49 @@ func TestThePreflightChecksTheQuota(t *testing.T) {
 	}
 	if c, _ := check(); c.Status != livestream.CheckFail || !strings.Contains(c.Message, "2026-12-07T08:00:00Z") {
 		t.Errorf("a spent quota: %+v", c)
+	}
+}
+
+// countingLedger counts the ledger's writes.
+type countingLedger struct {
+	platform.QuotaLedger
+	writes atomic.Int64
+}
+
+func (c *countingLedger) AddUnits(ctx context.Context, k platform.QuotaKey, spent, reserved int64, expires time.Time) error {
+	c.writes.Add(1)
+	return c.QuotaLedger.AddUnits(ctx, k, spent, reserved, expires)
+}
+
+// At a go-live's second every write to the day's one ledger entry counts:
+// the go-live's call and the return of its reservation are one write, as
+// are the end's; the totals are what two writes would make them.
+func TestAGoLiveAndAnEndEachWriteTheLedgerOncePerCall(t *testing.T) {
+	t.Parallel()
+	e := newQuotaEnv(t, 10000, sundayMorning)
+	ledger := &countingLedger{QuotaLedger: e.fix.Store.QuotaLedger()}
+	hc := &http.Client{Timeout: 10 * time.Second, Transport: e.stamps}
+	e.cfg.Broadcasters[youtube.ID] = youtube.New(hc, e.yt.URL, youtube.WithClock(e.clock.Now),
+		youtube.WithLedger(ledger, quotaProject, 10000))
+	e.svc = livestream.New(e.cfg)
+	ls := e.create(e.input("youtube"))
+	e.yt.PushAll()
+	for _, step := range []struct {
+		name     string
+		at       time.Time
+		reserved int64
+	}{{"go-live", ls.ScheduledStart, 50}, {"end", ls.ScheduledEnd, 0}} {
+		writes, calls := ledger.writes.Load(), len(e.yt.Requests())
+		e.at(step.at)
+		e.run()
+		made := int64(len(e.yt.Requests()) - calls)
+		if made == 0 || ledger.writes.Load()-writes != made {
+			t.Errorf("%s: %d YouTube calls, %d ledger writes; want one write each", step.name, made, ledger.writes.Load()-writes)
+		}
+		spent, reserved := e.units("2026-12-06")
+		if spent != e.ytUnits() || reserved != step.reserved || target(t, e.get(ls.ID), youtube.ID).QuotaReserved != step.reserved {
+			t.Errorf("%s: spent %d (fake %d), reserved %d (target %d), want %d", step.name, spent, e.ytUnits(), reserved,
+				target(t, e.get(ls.ID), youtube.ID).QuotaReserved, step.reserved)
+		}
 	}
 }

@@ -34,9 +34,9 @@ type Caller struct {
 	// longer one is returned to the caller (2 s when zero).
 	MaxWait time.Duration
 	// Attempted, when set, is told of every attempt once it is answered
-	// or has failed (a metered platform counts each one: a retry costs
-	// again).
-	Attempted func(ctx context.Context, r Request)
+	// or has failed, with its error (a metered platform counts each one:
+	// a retry costs again).
+	Attempted func(ctx context.Context, r Request, err error)
 }
 
 // Request is one call.
@@ -94,7 +94,7 @@ func (c *Caller) retry(ctx context.Context, r Request) (*Response, error) {
 	return backoff.Retry(ctx, func() (*Response, error) {
 		resp, err := c.once(ctx, r)
 		if c.Attempted != nil {
-			c.Attempted(ctx, r)
+			c.Attempted(ctx, r, err)
 		}
 		if err == nil {
 			return resp, nil

@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 )
 
@@ -70,3 +71,37 @@ type QuotaMeter interface {
 // ErrNotMetered: the client keeps no ledger (none configured), so nothing
 // is counted or reserved.
 var ErrNotMetered = errors.New("platform: no quota ledger is kept")
+
+// FromReserve is units reserved for a broadcast (Reserve's start and
+// units) that the next successful call made with it in its context
+// settles: a metered client counts the call and gives the units back in
+// one ledger write, instead of the caller giving them back in a second
+// (at a go-live's second every write to the day's entry counts). Taken
+// says whether a client did; if none did, the caller gives them back.
+type FromReserve struct {
+	Start time.Time
+	Units int64
+	taken atomic.Bool
+}
+
+type fromReserveKey struct{}
+
+// WithFromReserve is ctx carrying r for the calls made with it.
+func WithFromReserve(ctx context.Context, r *FromReserve) context.Context {
+	return context.WithValue(ctx, fromReserveKey{}, r)
+}
+
+// FromReserveOf is the FromReserve ctx carries, or nil.
+func FromReserveOf(ctx context.Context) *FromReserve {
+	r, _ := ctx.Value(fromReserveKey{}).(*FromReserve)
+	return r
+}
+
+// Take claims r for one ledger write; false when it is claimed already.
+func (r *FromReserve) Take() bool { return r.taken.CompareAndSwap(false, true) }
+
+// Untake gives the claim back when the write failed.
+func (r *FromReserve) Untake() { r.taken.Store(false) }
+
+// Taken reports whether a ledger write settled r.
+func (r *FromReserve) Taken() bool { return r.taken.Load() }

@@ -85,14 +85,25 @@ func (c *Client) key(day string) platform.QuotaKey {
 // spend counts one attempted call. A failure to count is dropped: the
 // ledger is Switchboard's estimate (Google's own count is what binds), and
 // a call already made is not undone by a ledger that could not be written.
-func (c *Client) spend(ctx context.Context, r platform.Request) {
+func (c *Client) spend(ctx context.Context, r platform.Request, err error) {
 	if c.ledger == nil {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
 	day, reset := c.day(c.now())
-	_ = c.ledger.AddUnits(ctx, c.key(day), callCost(r.Method), 0, reset.Add(ledgerKeptFor))
+	// A successful call that settles a reservation of the same day gives
+	// it back in the same write (platform.FromReserve).
+	var back int64
+	fr := platform.FromReserveOf(ctx)
+	if fr != nil && err == nil {
+		if resDay, _ := c.day(fr.Start); resDay == day && fr.Take() {
+			back = fr.Units
+		}
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if c.ledger.AddUnits(wctx, c.key(day), callCost(r.Method), -back, reset.Add(ledgerKeptFor)) != nil && back != 0 {
+		fr.Untake() // the caller gives it back itself
+	}
 }
 
 // Quota reads the ledger of the Pacific day at falls in.
