@@ -68,6 +68,7 @@ type livestreamBody struct {
 	ID, Title, Status, ScheduledStart string
 	Description, ScheduledEnd         *string
 	StartedAt, EndedAt                *string
+	SeriesID                          *string
 	Targets                           []struct {
 		Platform, Status     string
 		Destination          *string

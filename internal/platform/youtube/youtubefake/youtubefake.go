@@ -62,7 +62,8 @@ type Request struct {
 	Path   string
 	Query  url.Values
 	Body   []byte
-	URL    string // the full URL as received, for contract checks
+	URL    string    // the full URL as received, for contract checks
+	At     time.Time // when it arrived: what "on time" is measured by
 
 	Status   int    // the fake's answer
 	Response []byte // the fake's answer body
@@ -349,6 +350,7 @@ func route(method, p string) string {
 func (s *Server) SetLatency(d time.Duration) { s.latency.Store(int64(d)) }
 
 func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
+	arrived := time.Now()
 	if d := time.Duration(s.latency.Load()); d > 0 {
 		time.Sleep(d)
 	}
@@ -360,7 +362,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	i := s.rec.Log(Request{Op: op, Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Body: body,
-		URL: "http://" + r.Host + r.URL.RequestURI()})
+		URL: "http://" + r.Host + r.URL.RequestURI(), At: arrived})
 	w := &recorder{ResponseWriter: rw}
 	defer s.rec.Update(i, func(q *Request) { q.Status, q.Response = w.status, w.body })
 	if op == "" {
