@@ -256,7 +256,22 @@ func (a *API) sameOrigin(r *Request) bool {
 		return r.HeaderValue("sec-fetch-site") == "" || r.HeaderValue("sec-fetch-site") == "same-origin"
 	}
 	u, err := url.Parse(a.cfg.Connect.PublicBaseURL)
-	return err == nil && o == u.Scheme+"://"+u.Host
+	return err == nil && o == serializedOrigin(u)
+}
+
+// serializedOrigin is u's origin as a browser sends it in Origin (RFC
+// 6454, section 6.1: scheme and host in lower case, the port only when it
+// is not the scheme's default), so PUBLIC_BASE_URL written with capitals
+// or with :443 still matches.
+func serializedOrigin(u *url.URL) string {
+	scheme, host, port := strings.ToLower(u.Scheme), strings.ToLower(u.Hostname()), u.Port()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 literal keeps its brackets
+	}
+	if port != "" && !(scheme == "https" && port == "443") && !(scheme == "http" && port == "80") {
+		host += ":" + port
+	}
+	return scheme + "://" + host
 }
 
 func (a *API) closeSession(ctx context.Context, cs *connection.ConnectSession) (*Response, error) {
