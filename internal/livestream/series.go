@@ -80,19 +80,12 @@ func (o occurrences) Make(ctx context.Context, sr *Series, d *Definition, start 
 
 // Cancel cancels an occurrence's livestream if it exists and is not over.
 func (o occurrences) Cancel(ctx context.Context, tenant, id string) error {
-	err := o.s.Cancel(ctx, tenant, id)
-	if e, ok := apperr.As(err); ok && (e.Kind == apperr.NotFound || e.Code == apperr.CodeLivestreamOver) {
-		return nil
-	}
-	return err
+	return series.CancelResult(o.s.Cancel(ctx, tenant, id), apperr.CodeLivestreamOver)
 }
 
 func (o occurrences) Exists(ctx context.Context, tenant, id string) (bool, error) {
 	_, err := o.s.cfg.Repo.Get(ctx, tenant, id)
-	if apperr.Is(err, apperr.NotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return series.Found(err)
 }
 
 func (occurrences) Ahead(t CreateInput) time.Duration { return OccurrenceAhead(t.Targets) }

@@ -67,19 +67,12 @@ func (o occurrences) Make(ctx context.Context, sr *Series, d *series.Definition[
 
 // Cancel cancels an occurrence's meeting if it exists and has not ended.
 func (o occurrences) Cancel(ctx context.Context, tenant, id string) error {
-	err := o.s.Cancel(ctx, tenant, id)
-	if e, ok := apperr.As(err); ok && (e.Kind == apperr.NotFound || e.Code == apperr.CodeMeetingEnded) {
-		return nil
-	}
-	return err
+	return series.CancelResult(o.s.Cancel(ctx, tenant, id), apperr.CodeMeetingEnded)
 }
 
 func (o occurrences) Exists(ctx context.Context, tenant, id string) (bool, error) {
 	_, err := o.s.cfg.Repo.Get(ctx, tenant, id)
-	if apperr.Is(err, apperr.NotFound) {
-		return false, nil
-	}
-	return err == nil, err
+	return series.Found(err)
 }
 
 func (occurrences) Ahead(t CreateInput) time.Duration { return series.AheadOf(t.Platforms) }

@@ -512,3 +512,21 @@ func (e *Engine[T]) Change(ctx context.Context, tenant, id string, from time.Tim
 	}
 	return nil, e.Busy
 }
+
+// CancelResult is a capability's cancel of an occurrence as the engine
+// wants it: nil also when there was nothing to cancel (the occurrence was
+// never made, or is over: the capability's over code).
+func CancelResult(err error, over apperr.Code) error {
+	if e, ok := apperr.As(err); ok && (e.Kind == apperr.NotFound || e.Code == over) {
+		return nil
+	}
+	return err
+}
+
+// Found is a capability's read of an occurrence as Exists answers it.
+func Found(err error) (bool, error) {
+	if apperr.Is(err, apperr.NotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
