@@ -65,9 +65,20 @@ type livestreamTargetView struct {
 	Attempts      int            `json:"attempts"`
 	NextAttemptAt *string        `json:"nextAttemptAt"`
 	Note          *string        `json:"note"`
-	MadeForKids   *bool          `json:"madeForKids,omitempty"`
-	AutoStop      *bool          `json:"autoStop,omitempty"`
-	Checks        []checkView    `json:"checks"`
+	// PlatformUpdate: what became of the livestream's latest change at
+	// the platform; null while it was never changed.
+	PlatformUpdate *platformUpdateView `json:"platformUpdate"`
+	MadeForKids    *bool               `json:"madeForKids,omitempty"`
+	AutoStop       *bool               `json:"autoStop,omitempty"`
+	Checks         []checkView         `json:"checks"`
+}
+
+// platformUpdateView is what became of a change at one target's platform.
+type platformUpdateView struct {
+	Status  string  `json:"status"`
+	Code    *string `json:"code"`
+	Message *string `json:"message"`
+	At      string  `json:"at"`
 }
 
 // seriesView is a recurring livestream and its next occurrences.
@@ -147,6 +158,9 @@ func viewLivestream(ls *livestream.Livestream) livestreamView {
 		}
 		if t.LastError != nil {
 			tv.LastError = &lastErrorView{Code: t.LastError.Code, Message: t.LastError.Message, At: *timePtr(t.LastError.At)}
+		}
+		if u := t.PlatformUpdate; u != nil {
+			tv.PlatformUpdate = &platformUpdateView{Status: string(u.Status), Code: orNull(u.Code), Message: orNull(u.Message), At: *timePtr(u.At)}
 		}
 		v.Targets[i] = tv
 	}

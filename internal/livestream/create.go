@@ -345,9 +345,14 @@ func allExpired(ts []Target) bool {
 }
 
 // Update changes the title, description or schedule of a livestream that
-// is still scheduled. Platforms keep what they were told at creation: the
-// clients have no call that changes a broadcast, so the change is recorded
-// and the scheduler follows the new schedule (see the package doc).
+// is still scheduled, then takes the change to every target's platform
+// that can take one (platform.Updater). The change is saved first, under
+// a claim of this request (so no run starts or changes the livestream
+// meanwhile, and a change or cancellation through the API answers
+// livestream_busy), and a platform that refuses or fails never undoes it:
+// each target's PlatformUpdate says whether its platform has the change,
+// in part, not at all and why, or cannot take one (Restream, Instagram).
+// The scheduler follows the new schedule either way (see the package doc).
 func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput) (_ *Livestream, err error) {
 	defer func() { err = apperr.WithOp("livestream.Update", err) }()
 	if in.Title == nil && in.Description == nil && in.ScheduledStart == nil && in.ScheduledEnd == nil {
@@ -367,10 +372,12 @@ func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput)
 				return nil, err
 			}
 		}
+		descriptionRemoved := false
 		if in.Description != nil {
 			if err := checkDescription(*in.Description); err != nil {
 				return nil, err
 			}
+			descriptionRemoved = *in.Description == "" && ls.Description != ""
 			ls.Description = *in.Description
 		}
 		startChanged := in.ScheduledStart != nil && !in.ScheduledStart.Equal(ls.ScheduledStart)
@@ -387,7 +394,12 @@ func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput)
 			return nil, err
 		}
 		ls.UpdatedAt = now
-		ls.DueAt = s.dueAt(ls, now)
+		// Saved with this request's claim, so that the platforms are told
+		// while nothing else changes it; if this request dies, the claim
+		// runs out and the scheduler carries on with the saved change.
+		owner := newOwner()
+		ls.ClaimOwner, ls.ClaimUntil = owner, now.Add(s.cfg.Lease)
+		ls.DueAt = ls.ClaimUntil
 		before := slices.Clone(ls.Targets)
 		if startChanged {
 			// The reserve moves to the new start's day first, so what is
@@ -406,6 +418,10 @@ func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput)
 			continue // changed meanwhile: look again
 		}
 		if err != nil {
+			return nil, err
+		}
+		s.tellPlatforms(ctx, ls, now, startChanged, descriptionRemoved)
+		if err := s.release(ctx, ls, owner, now); err != nil {
 			return nil, err
 		}
 		return ls, nil

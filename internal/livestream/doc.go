@@ -99,10 +99,19 @@
 //
 // # Platforms
 //
-// Changes to a scheduled livestream (title, description, schedule) are
-// recorded and followed by the scheduler; the platforms keep what they were
-// told at Create, because the clients have no call that changes a
-// broadcast. Stream keys, from the platform or supplied by the user
+// A change to a scheduled livestream (title, description, schedule) is
+// saved under a claim of the request, followed by the scheduler, and taken
+// to every target's platform that can take one (platform.Updater: YouTube's
+// liveBroadcasts.update, Facebook's live video update) before the claim is
+// given up. Each target records what became of it (PlatformUpdate):
+// updated; partly updated, saying what the platform kept (Facebook keeps
+// its planned start outside its 10-minute-to-7-day window); failed, with
+// the platform's reason and words (never retried by the scheduler: the
+// same change sent again tries again); not supported, saying so (Restream,
+// Instagram: their APIs have no such call); or not set up yet (it is set
+// up with the new details). A platform's failure never undoes the change.
+// A metered platform is not sent a change its quota left today cannot pay
+// for without eating into the day's go-lives. Stream keys, from the platform or supplied by the user
 // (Instagram), are sealed with the vault, bound to tenant, platform,
 // purpose stream_key and record <livestream id>/<platform>, and opened only
 // to call the platform or to answer the ingest route.

@@ -132,6 +132,7 @@ func newEnv(t *testing.T, opts ...func(*dynamodb.Options)) *env {
 	t.Cleanup(func() { e.yt.Close(); e.fb.Close(); e.ig.Close(); e.rs.Close() })
 	e.ig.AddPage("104857600000001", "Grace Church", igUser, "gracechurch")
 	e.fb.SetClock(e.clock.Now)
+	e.yt.SetClock(e.clock.Now)
 	logger := logging.New(e.logs, "test", slog.LevelDebug)
 	e.conns = connection.New(connection.Config{Repo: e.fix.Store.Connections(), Vault: e.vault, Logger: logger, Now: e.clock.Now})
 	e.stamps = &stamps{clock: e.clock, next: http.DefaultTransport}

@@ -54,6 +54,28 @@ type LastError struct {
 	At      time.Time
 }
 
+// UpdateStatus is what became of a livestream's latest change (title,
+// description, schedule) at one target's platform.
+type UpdateStatus string
+
+const (
+	UpdateApplied     UpdateStatus = "updated"        // the platform shows the new details
+	UpdatePartial     UpdateStatus = "partly_updated" // the platform took part of it; Message says what it kept and why
+	UpdateFailed      UpdateStatus = "failed"         // the platform refused or failed; Code and Message say why
+	UpdateUnsupported UpdateStatus = "not_supported"  // the platform's public API cannot change it; Message says so
+	UpdateNotSetUp    UpdateStatus = "not_set_up"     // nothing is set up there yet: it will be set up with the new details
+)
+
+// PlatformUpdate is what became of a livestream's latest change at one
+// target's platform. Code is the platform's reason for a failure; Message
+// is safe to show (the platform's words, never a secret).
+type PlatformUpdate struct {
+	Status  UpdateStatus
+	Code    string
+	Message string
+	At      time.Time
+}
+
 // Target is one platform a livestream goes out to. Nothing here is secret:
 // the stream key is kept sealed on the Livestream (SealedKeys).
 type Target struct {
@@ -94,7 +116,10 @@ type Target struct {
 	Attempts         int
 	NextAttemptAt    time.Time
 	LastError        *LastError
-	UpdatedAt        time.Time
+	// PlatformUpdate is what became of the livestream's latest change at
+	// the platform; nil while the livestream was never changed.
+	PlatformUpdate *PlatformUpdate
+	UpdatedAt      time.Time
 	// Checks are the latest preflight's results (see Check).
 	Checks []Check
 }

@@ -106,9 +106,10 @@ const (
 // Broadcaster is a livestream platform's client. It takes a fresh access
 // token per call and knows nothing of storage; failures are *Error with a
 // Reason, and never carry a token or a stream key. The operations a
-// platform's public API may lack (going live, ending, cancelling) are the
-// small interfaces GoLiver, Ender and Canceller, which a client implements
-// or not; a client that does not implement one has no such call.
+// platform's public API may lack (going live, ending, cancelling,
+// changing a scheduled broadcast) are the small interfaces GoLiver, Ender,
+// Canceller and Updater, which a client implements or not; a client that
+// does not implement one has no such call.
 type Broadcaster interface {
 	// Whoami names the account behind the token.
 	Whoami(ctx context.Context, token string) (Account, error)
@@ -138,6 +139,32 @@ type Ender interface {
 // it, Provision created nothing that outlives the target.
 type Canceller interface {
 	Cancel(ctx context.Context, token string, b Broadcast) error
+}
+
+// BroadcastChange is a scheduled broadcast's details after a change
+// (PATCH /livestreams/{id}): all of them, as the platform should show
+// them, whichever the change named.
+type BroadcastChange struct {
+	Title, Description           string
+	ScheduledStart, ScheduledEnd time.Time // ScheduledEnd zero: no planned end
+	// StartMoved: ScheduledStart is not what the platform was last told
+	// (the change moved it, or an earlier change did not reach the
+	// platform).
+	StartMoved bool
+	// DescriptionRemoved: the change removed the description (Description
+	// is empty and was not).
+	DescriptionRemoved bool
+}
+
+// Updater is a Broadcaster whose platform has a call that changes a
+// scheduled broadcast's title, description and planned times
+// (CapBroadcastUpdate). Without it the platform keeps what Provision told
+// it.
+type Updater interface {
+	// UpdateBroadcast changes b at the platform. kept says plainly what
+	// the platform keeps as it was, and why, when it took only part of the
+	// change ("" when it took all of it).
+	UpdateBroadcast(ctx context.Context, token string, b Broadcast, c BroadcastChange) (kept string, err error)
 }
 
 // Redact keeps secrets out of a platform error: it replaces each secret

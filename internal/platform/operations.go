@@ -5,6 +5,7 @@ package platform
 func operationCapabilities() []operation {
 	return []operation{
 		{CapBroadcastEnd, func(c any) bool { _, ok := c.(Ender); return ok }},
+		{CapBroadcastUpdate, func(c any) bool { _, ok := c.(Updater); return ok }},
 		{CapMeetingEnd, func(c any) bool { _, ok := c.(MeetingEnder); return ok }},
 		{CapMeetingDelete, func(c any) bool { _, ok := c.(MeetingDeleter); return ok }},
 	}

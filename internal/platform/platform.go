@@ -32,6 +32,7 @@ const (
 	CapBroadcastManual Capability = "broadcast.manual" // stream to an ingest the user copies in; no API creates it
 	CapBroadcastStatus Capability = "broadcast.status"
 	CapBroadcastEnd    Capability = "broadcast.end"
+	CapBroadcastUpdate Capability = "broadcast.update" // change a scheduled broadcast's title, description and times
 	CapMeetingCreate   Capability = "meeting.create"
 	CapMeetingEnd      Capability = "meeting.end"
 	CapMeetingDelete   Capability = "meeting.delete"

@@ -51,6 +51,7 @@ type QuotaCosts struct {
 	Provision int64 // setting a broadcast up (Provision)
 	GoLive    int64 // making it live (GoLive)
 	End       int64 // ending it (End)
+	Update    int64 // changing its title, description or times (Updater)
 }
 
 // Reserve is what one scheduled broadcast keeps back on its start's day.

@@ -24,6 +24,10 @@ type Registration struct {
 	// does not do through the public API, for callers to tell their users;
 	// "" when nothing needs saying.
 	LivestreamNote string
+	// NoUpdateNote says why a change to a scheduled livestream does not
+	// reach this livestream platform (its client is no Updater); "" for the
+	// generic sentence.
+	NoUpdateNote string
 	// NoDeleteNote says why a meeting on this platform is cancelled without
 	// a call; "" for the generic sentence.
 	NoDeleteNote string

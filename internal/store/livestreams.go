@@ -251,6 +251,13 @@ func targetToItem(t *livestream.Target) types.AttributeValue {
 			"code": S(t.LastError.Code), "message": S(t.LastError.Message), "at": T(t.LastError.At),
 		}}
 	}
+	if u := t.PlatformUpdate; u != nil {
+		pu := Item{"status": S(string(u.Status)), "at": T(u.At)}
+		putU, _ := setIfPresent(pu)
+		putU("code", u.Code)
+		putU("message", u.Message)
+		m["platformUpdate"] = &types.AttributeValueMemberM{Value: pu}
+	}
 	if len(t.Checks) > 0 {
 		// checks: [{name, status, message, at}], the latest preflight's.
 		checks := make([]types.AttributeValue, len(t.Checks))
@@ -318,6 +325,10 @@ func targetFromItem(m Item) livestream.Target {
 	}
 	if e, ok := m["lastError"].(*types.AttributeValueMemberM); ok {
 		t.LastError = &livestream.LastError{Code: GetS(e.Value, "code"), Message: GetS(e.Value, "message"), At: GetT(e.Value, "at")}
+	}
+	if u, ok := m["platformUpdate"].(*types.AttributeValueMemberM); ok {
+		t.PlatformUpdate = &livestream.PlatformUpdate{Status: livestream.UpdateStatus(GetS(u.Value, "status")),
+			Code: GetS(u.Value, "code"), Message: GetS(u.Value, "message"), At: GetT(u.Value, "at")}
 	}
 	if l, ok := m["checks"].(*types.AttributeValueMemberL); ok {
 		for _, v := range l.Value {

@@ -29,6 +29,8 @@ func sampleLivestream(tenant, id string, start time.Time) *livestream.Livestream
 			{Platform: youtube.ID, Privacy: "unlisted", Status: livestream.TargetReady, ExternalID: "b1",
 				WatchURL: "https://www.youtube.com/watch?v=b1", IngestURL: "rtmp://a.rtmp.youtube.com/live2",
 				Extra: map[string]string{"keptStreamId": "s1"}, UpdatedAt: start.Add(-time.Hour), StableKey: true,
+				PlatformUpdate: &livestream.PlatformUpdate{Status: livestream.UpdateFailed, Code: "invalid_request",
+					Message: "update broadcast: The scheduled start time must be in the future.", At: start.Add(-20 * time.Minute)},
 				Checks: []livestream.Check{{Name: "encoder", Status: livestream.CheckWarn, Message: "the encoder is not pushing", At: start.Add(-10 * time.Minute)}}},
 			{Platform: facebook.ID, Status: livestream.TargetFailed, Step: livestream.StepProvision, Attempts: 2,
 				NextAttemptAt: start.Add(-50 * time.Minute), UpdatedAt: start.Add(-time.Hour),

@@ -48,7 +48,10 @@ type Client struct {
 	now  func() time.Time
 }
 
-var _ platform.Broadcaster = (*Client)(nil)
+var (
+	_ platform.Broadcaster = (*Client)(nil)
+	_ platform.Updater     = (*Client)(nil)
+)
 
 // New builds a client. apiURL is the Graph base
 // (registry.LoadEndpoints(ID, getenv).APIURL; empty: the
@@ -402,6 +405,54 @@ func (c *Client) remove(ctx context.Context, tok string, b platform.Broadcast) e
 		Token: tok, Idempotent: true,
 	}, b.StreamKey)
 	return err
+}
+
+// UpdateBroadcast changes the live video's title and description, and,
+// when the start moved, its planned start (POST /{id} title, description,
+// status=SCHEDULED_UNPUBLISHED, planned_start_time=<unix>), in one update
+// with the token its target needs. Evidence: facebook-python-business-sdk
+// @94914f9d livevideo.py api_update takes title, description, status and
+// planned_start_time (shared/specs/facebook-livevideo-params.json).
+//
+// Facebook takes a planned start 10 minutes to 7 days ahead (MinScheduleLead,
+// MaxScheduleLead, as at Provision): a start moved outside that window is
+// not sent, and kept says that Facebook keeps the planned start it had; the
+// title and description are changed regardless. An empty description is
+// not sent either (Graph's reference does not say that an empty one
+// removes it), and kept says so when the change removed it. Switchboard
+// goes live at the new time whatever the planned start says.
+func (c *Client) UpdateBroadcast(ctx context.Context, token string, b platform.Broadcast, ch platform.BroadcastChange) (string, error) {
+	const op = "update live video"
+	form := url.Values{}
+	if t := strings.TrimSpace(ch.Title); t != "" {
+		form.Set("title", t)
+	}
+	if ch.Description != "" {
+		form.Set("description", ch.Description)
+	}
+	var kept []string
+	if ch.DescriptionRemoved && ch.Description == "" {
+		kept = append(kept, "Facebook keeps the description it had: Switchboard sends no empty description, since Graph "+
+			"does not document that one removes it; remove it in Facebook")
+	}
+	if ch.StartMoved && !ch.ScheduledStart.IsZero() {
+		lead := ch.ScheduledStart.Sub(c.now())
+		if lead > MinScheduleLead+scheduleSlack && lead <= MaxScheduleLead {
+			form.Set("status", "SCHEDULED_UNPUBLISHED")
+			form.Set("planned_start_time", strconv.FormatInt(ch.ScheduledStart.Unix(), 10))
+		} else {
+			kept = append(kept, fmt.Sprintf("Facebook keeps the planned start it was told: it takes a planned start 10 minutes "+
+				"to 7 days ahead, and %s is %s away (Switchboard still goes live at %s)",
+				ch.ScheduledStart.UTC().Format(time.RFC3339), lead.Round(time.Minute), ch.ScheduledStart.UTC().Format(time.RFC3339)))
+		}
+	}
+	if len(form) == 0 {
+		return strings.Join(kept, "; "), nil
+	}
+	if err := c.update(ctx, token, op, b, form); err != nil {
+		return "", err
+	}
+	return strings.Join(kept, "; "), nil
 }
 
 // GoLive publishes the video (POST /{id} status=LIVE_NOW). Facebook goes

@@ -786,8 +786,10 @@ func TestRequestsFollowTheGraphLiveVideoDescription(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, errUpdate := c.UpdateBroadcast(ctx, token, b, platform.BroadcastChange{Title: "Moved", Description: "d",
+		ScheduledStart: time.Now().Add(3 * time.Hour), StartMoved: true})
 	fake.PushAll()
-	steps := []error{c.GoLive(ctx, token, b), c.End(ctx, token, b)}
+	steps := []error{errUpdate, c.GoLive(ctx, token, b), c.End(ctx, token, b)}
 	_, err = c.State(ctx, token, b)
 	steps = append(steps, err)
 	for _, lead := range []time.Duration{time.Minute, time.Hour} {
@@ -914,5 +916,82 @@ func TestTheFakeTakesOnlyDocumentedPersistentKeyValues(t *testing.T) {
 	}
 	if fake.PersistentKey("") == b.StreamKey {
 		t.Error("REGENERATE kept the key")
+	}
+}
+
+// A change reaches the live video in one update with its target's token:
+// the title and description always, the planned start when it moved
+// within Facebook's window (10 minutes to 7 days ahead), which also
+// announces a video that was not scheduled yet. A start moved outside the
+// window is not sent and the answer says Facebook keeps its planned start;
+// a refusal at Facebook is the error, and the video keeps what it had.
+func TestUpdateBroadcastChangesTheVideoWithinFacebooksWindow(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	now := time.Now()
+	for _, tc := range []struct {
+		name        string
+		createLead  time.Duration // when the video was first planned (5 minutes: created unscheduled)
+		moveTo      time.Duration // the new start, from now
+		wantStatus  string
+		wantPlanned time.Duration // 0: the planned start at creation stays
+		wantKept    string
+	}{
+		{"moved an hour later", 2 * time.Hour, 3 * time.Hour, "SCHEDULED_UNPUBLISHED", 3 * time.Hour, ""},
+		{"an unscheduled video is announced", 5 * time.Minute, 2 * time.Hour, "SCHEDULED_UNPUBLISHED", 2 * time.Hour, ""},
+		{"moved beyond 7 days", 2 * time.Hour, 8 * 24 * time.Hour, "SCHEDULED_UNPUBLISHED", 0, "keeps the planned start"},
+		{"moved to 5 minutes from now", 2 * time.Hour, 5 * time.Minute, "SCHEDULED_UNPUBLISHED", 0, "10 minutes to 7 days ahead"},
+	} {
+		c, fake := setup(t)
+		const page, pageToken = "200000000000002", "EAAGpageTokenGrace"
+		fake.AddPage(page, "Grace Church", pageToken)
+		s := spec(tc.createLead)
+		s.Destination = page
+		b, err := c.Provision(ctx, token, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		created, _ := fake.Video(b.ExternalID)
+		start := now.Add(tc.moveTo).Truncate(time.Second)
+		kept, err := c.UpdateBroadcast(ctx, token, b, platform.BroadcastChange{Title: "Easter service", Description: "At 11:00",
+			ScheduledStart: start, StartMoved: true})
+		if err != nil || !strings.Contains(kept, tc.wantKept) || (tc.wantKept == "") != (kept == "") {
+			t.Errorf("%s: kept %q, %v; want %q", tc.name, kept, err, tc.wantKept)
+		}
+		v, _ := fake.Video(b.ExternalID)
+		wantPlanned := created.PlannedStart
+		if tc.wantPlanned != 0 {
+			wantPlanned = start.Unix()
+		}
+		if v.Title != "Easter service" || v.Description != "At 11:00" || v.Status != tc.wantStatus || v.PlannedStart != wantPlanned {
+			t.Errorf("%s: Facebook holds %+v, want status %s planned %d", tc.name, v, tc.wantStatus, wantPlanned)
+		}
+		for _, r := range fake.Requests() {
+			if r.Op == facebookfake.OpUpdate && r.Form.Get("title") == "Easter service" && r.Token != pageToken {
+				t.Errorf("%s: the update went with token %q, want the Page's", tc.name, r.Token)
+			}
+		}
+	}
+
+	// Facebook's own refusals come back as the error and change nothing.
+	c, fake := setup(t)
+	b, err := c.Provision(ctx, token, spec(2*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _ := fake.Video(b.ExternalID)
+	fake.FailNext(facebookfake.OpUpdate, http.StatusBadRequest, 100, 1)
+	_, err = c.UpdateBroadcast(ctx, token, b, platform.BroadcastChange{Title: "x", ScheduledStart: time.Now().Add(3 * time.Hour), StartMoved: true})
+	if reasonOf(t, err) != platform.ReasonInvalid {
+		t.Errorf("a refused update: %v", err)
+	}
+	if after, _ := fake.Video(b.ExternalID); after != before {
+		t.Errorf("a refused update changed the video: %+v", after)
+	}
+	// The fake itself holds a planned start to Facebook's window, as Graph does.
+	fake.SetClock(func() time.Time { return time.Now().Add(3 * time.Hour) }) // the new start is now only minutes away
+	_, err = c.UpdateBroadcast(ctx, token, b, platform.BroadcastChange{Title: "x", ScheduledStart: time.Now().Add(3*time.Hour + 5*time.Minute), StartMoved: true})
+	if reasonOf(t, err) != platform.ReasonInvalid || !strings.Contains(err.Error(), "invalid planned start time") {
+		t.Errorf("a planned start outside Facebook's window: %v", err)
 	}
 }

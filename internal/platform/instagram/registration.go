@@ -18,5 +18,8 @@ func Registration() platform.Registration {
 		LivestreamNote: "Instagram has no public API to create, start or end a live broadcast: Switchboard keeps the stream URL and key " +
 			"copied from Instagram Live Producer and makes no call to start or end it. Instagram goes live when the broadcast is " +
 			"started in Live Producer with the encoder pushing; live and ended here mean Switchboard has done its part.",
+		// Evidence: PLATFORMS.md Instagram ("No public API creates or starts a live broadcast"; live_media is read-only).
+		NoUpdateNote: "Instagram keeps what it had: it has no public API for live broadcasts, so Switchboard cannot change " +
+			"the title or time there. Change them in Instagram's Live Producer.",
 	}
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // The capabilities GET /platforms advertises for the optional operations
-// (ending a broadcast, ending or deleting a meeting) are exactly the
+// (ending or changing a broadcast, ending or deleting a meeting) are exactly the
 // operation interfaces every client of the platform implements: a
 // registration that declares one its client lacks, or misses one its
 // client has, fails here.
@@ -33,7 +33,7 @@ func TestAdvertisedOperationsAreTheOnesTheClientsImplement(t *testing.T) {
 		// Both kinds of Jitsi client serve the one platform.
 		jitsi.ID: {(*jitsi.PublicRooms)(nil), (*jitsi.JaaS)(nil)},
 	}
-	ops := []platform.Capability{platform.CapBroadcastEnd, platform.CapMeetingEnd, platform.CapMeetingDelete}
+	ops := []platform.Capability{platform.CapBroadcastEnd, platform.CapBroadcastUpdate, platform.CapMeetingEnd, platform.CapMeetingDelete}
 	for _, r := range registry.Registrations() {
 		if r.Kind != platform.KindLivestream && r.Kind != platform.KindMeeting {
 			continue
@@ -64,6 +64,8 @@ var (
 	_ platform.GoLiver        = (*facebook.Client)(nil)
 	_ platform.Ender          = (*facebook.Client)(nil)
 	_ platform.Canceller      = (*facebook.Client)(nil)
+	_ platform.Updater        = (*youtube.Client)(nil)
+	_ platform.Updater        = (*facebook.Client)(nil)
 	_ platform.MeetingEnder   = (*zoom.Client)(nil)
 	_ platform.MeetingDeleter = (*zoom.Client)(nil)
 	_ platform.MeetingEnder   = (*googlemeet.Client)(nil)

@@ -116,6 +116,21 @@ func Note(id platform.ID) string {
 	return r.LivestreamNote
 }
 
+// NoUpdateNote says why a change to a scheduled livestream does not reach
+// the livestream platform id: its registration's words, or a generic
+// sentence.
+func NoUpdateNote(id platform.ID) string {
+	r, ok := Registration(string(id))
+	if ok && r.NoUpdateNote != "" {
+		return r.NoUpdateNote
+	}
+	name := string(id)
+	if ok {
+		name = r.Name
+	}
+	return name + " keeps the title, description and time it was told at creation: its API has no call that changes them."
+}
+
 // NewCatalog builds the catalog of every platform; configured says whether
 // a platform can be connected here (nil: every platform can).
 func NewCatalog(configured func(platform.Descriptor) bool) *platform.Catalog {

@@ -33,7 +33,7 @@ const SettingDailyQuota = "YOUTUBE_DAILY_QUOTA"
 // Costs of the calls this client makes, in units.
 const (
 	costList  = 1  // any list (GET)
-	costWrite = 50 // insert, bind, transition, delete
+	costWrite = 50 // insert, bind, transition, update, delete
 )
 
 // ledgerKeptFor: a day's entry is kept this long after the day ends
@@ -121,9 +121,10 @@ func (c *Client) Quota(ctx context.Context, at time.Time) (platform.Quota, error
 
 // QuotaCosts: a broadcast with its own stream is inserted, its stream
 // inserted and bound (3 writes; 2 with a kept stream, counted as 3 to be
-// safe); going live and ending are one transition each.
+// safe); going live and ending are one transition each; a change is one
+// liveBroadcasts.update.
 func (c *Client) QuotaCosts() platform.QuotaCosts {
-	return platform.QuotaCosts{Provision: 3 * costWrite, GoLive: costWrite, End: costWrite}
+	return platform.QuotaCosts{Provision: 3 * costWrite, GoLive: costWrite, End: costWrite, Update: costWrite}
 }
 
 // Reserve adds units to the reserve of start's Pacific day.

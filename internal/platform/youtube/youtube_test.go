@@ -567,9 +567,14 @@ func TestEveryRequestFitsYouTubesDiscoveryDocument(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fake.PushAll()
+	moved := spec()
 	for _, step := range []func() error{
-		func() error { return c.GoLive(ctx, token, b) },
+		func() error {
+			_, err := c.UpdateBroadcast(ctx, token, b, platform.BroadcastChange{Title: "Moved", Description: "d",
+				ScheduledStart: moved.ScheduledStart.Add(time.Hour), ScheduledEnd: moved.ScheduledEnd.Add(time.Hour), StartMoved: true})
+			return err
+		},
+		func() error { fake.PushAll(); return c.GoLive(ctx, token, b) },
 		func() error { _, err := c.State(ctx, token, b); return err },
 		func() error { return c.End(ctx, token, b) },
 		func() error { return c.Cancel(ctx, token, b) },
@@ -600,10 +605,72 @@ func TestEveryRequestFitsYouTubesDiscoveryDocument(t *testing.T) {
 	for _, id := range []string{
 		"youtube.channels.list", "youtube.liveBroadcasts.insert", "youtube.liveStreams.insert",
 		"youtube.liveBroadcasts.bind", "youtube.liveBroadcasts.transition", "youtube.liveBroadcasts.list",
-		"youtube.liveBroadcasts.delete", "youtube.liveStreams.delete",
+		"youtube.liveBroadcasts.delete", "youtube.liveStreams.delete", "youtube.liveBroadcasts.update",
 	} {
 		if !seen[id] {
 			t.Errorf("the client never called %s: the contract check did not cover it", id)
 		}
+	}
+}
+
+// A change replaces the broadcast's whole snippet at YouTube, as
+// liveBroadcasts.update does: the new title, times and description are
+// read back from the fake, and an empty description or no end removes
+// them there too; YouTube's refusals (a start in the past, no broadcast)
+// come back as the error with YouTube's words, and change nothing.
+func TestUpdateBroadcastReplacesTheSnippetAtYouTube(t *testing.T) {
+	t.Parallel()
+	c, fake := setup(t)
+	ctx := context.Background()
+	b, err := c.Provision(ctx, token, spec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now().Add(26 * time.Hour).Truncate(time.Second).UTC()
+	for _, tc := range []struct {
+		name              string
+		change            platform.BroadcastChange
+		wantDesc, wantEnd string
+	}{
+		{"a moved start, a new title, description and end",
+			platform.BroadcastChange{Title: "Easter service", Description: "At 11:00 this week", ScheduledStart: start,
+				ScheduledEnd: start.Add(time.Hour), StartMoved: true},
+			"At 11:00 this week", start.Add(time.Hour).Format(time.RFC3339)},
+		{"no description and no end remove them",
+			platform.BroadcastChange{Title: "Easter service", ScheduledStart: start},
+			"", ""},
+	} {
+		kept, err := c.UpdateBroadcast(ctx, token, b, tc.change)
+		if err != nil || kept != "" {
+			t.Fatalf("%s: kept %q, %v", tc.name, kept, err)
+		}
+		got, _ := fake.Broadcast(b.ExternalID)
+		if got.Title != tc.change.Title || got.ScheduledStart != start.Format(time.RFC3339) || got.Description != tc.wantDesc ||
+			got.ScheduledEnd != tc.wantEnd {
+			t.Errorf("%s: YouTube holds %+v", tc.name, got)
+		}
+	}
+	before, _ := fake.Broadcast(b.ExternalID)
+	for _, tc := range []struct {
+		name   string
+		b      platform.Broadcast
+		change platform.BroadcastChange
+		reason platform.Reason
+		words  string
+	}{
+		{"a start in the past", b, platform.BroadcastChange{Title: "Late", ScheduledStart: time.Now().Add(-time.Hour)},
+			platform.ReasonInvalid, "must be in the future"},
+		{"an end before the start", b, platform.BroadcastChange{Title: "Backwards", ScheduledStart: start, ScheduledEnd: start.Add(-time.Minute)},
+			platform.ReasonInvalid, "end time must be after"},
+		{"a broadcast YouTube no longer has", platform.Broadcast{ExternalID: "gone1234567"},
+			platform.BroadcastChange{Title: "x", ScheduledStart: start}, platform.ReasonNotFound, "not found"},
+	} {
+		_, err := c.UpdateBroadcast(ctx, token, tc.b, tc.change)
+		if got := reasonOf(t, err); got != tc.reason || !strings.Contains(err.Error(), tc.words) {
+			t.Errorf("%s: %v (%s), want %s saying %q", tc.name, err, got, tc.reason, tc.words)
+		}
+	}
+	if after, _ := fake.Broadcast(b.ExternalID); after != before {
+		t.Errorf("a refused update changed the broadcast: %+v, was %+v", after, before)
 	}
 }

@@ -812,6 +812,7 @@ func (s *Server) update(w http.ResponseWriter, v *LiveVideo, f url.Values) {
 			v.PlannedStart = ts
 		}
 		v.Status = "SCHEDULED_UNPUBLISHED"
+		setText(v, f) // one update applies all its parameters
 	case "SCHEDULED_CANCELED":
 		switch v.Status {
 		case "SCHEDULED_UNPUBLISHED", "SCHEDULED_LIVE", "SCHEDULED_CANCELED":
@@ -834,17 +835,22 @@ func (s *Server) update(w http.ResponseWriter, v *LiveVideo, f url.Values) {
 			}
 			v.PlannedStart = ts
 		}
-		if t := f.Get("title"); t != "" {
-			v.Title = t
-		}
-		if d := f.Get("description"); d != "" {
-			v.Description = d
-		}
+		setText(v, f)
 	default:
 		s.writeError(w, http.StatusBadRequest, invalid("The live video cannot be set to "+f.Get("status")+" in its current state"))
 		return
 	}
 	fakekit.WriteJSON(w, http.StatusOK, map[string]any{"success": true})
+}
+
+// setText applies an update's title and description.
+func setText(v *LiveVideo, f url.Values) {
+	if t := f.Get("title"); t != "" {
+		v.Title = t
+	}
+	if d := f.Get("description"); d != "" {
+		v.Description = d
+	}
 }
 
 // persistentKey sets the live video's persistent stream key

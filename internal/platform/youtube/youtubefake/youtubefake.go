@@ -3,7 +3,7 @@
 // makes, at YouTube's real paths (/youtube/v3/...), with YouTube's shapes,
 // its broadcast life cycle and its error answers:
 //
-//   - liveBroadcasts: insert, bind, transition, list, delete
+//   - liveBroadcasts: insert, bind, transition, update (part=snippet), list, delete
 //   - liveStreams: insert, list, delete
 //   - channels: list (mine=true)
 //
@@ -15,6 +15,16 @@
 // enableAutoStart makes a ready broadcast live when its stream becomes
 // active; enableAutoStop completes a live one when its stream stops.
 // Tests play the encoder with SetStreamActive and PushAll.
+//
+// An update (PUT /liveBroadcasts) replaces every mutable property of the
+// parts it names, as YouTube does: a snippet without a description or an
+// end removes them. It refuses what YouTube refuses, with 400 and YouTube's
+// reason: no id (idRequired), no title (titleRequired), no
+// scheduledStartTime (scheduledStartTimeRequired), a start that is not in
+// the future by the fake's clock (invalidScheduledStartTime), an end not
+// after the start (invalidScheduledEndTime); a broadcast it does not have
+// is 404 liveBroadcastNotFound. Only the snippet part is modelled: another
+// part answers 400 saying so, so a client that sends one is seen.
 //
 // Every call needs Authorization: Bearer <token>; a missing token answers
 // 401 "required", a token given to RejectToken 401 "authError".
@@ -45,6 +55,7 @@ const (
 	OpBroadcastBind       = "liveBroadcasts.bind"
 	OpBroadcastTransition = "liveBroadcasts.transition"
 	OpBroadcastList       = "liveBroadcasts.list"
+	OpBroadcastUpdate     = "liveBroadcasts.update"
 	OpBroadcastDelete     = "liveBroadcasts.delete"
 	OpStreamInsert        = "liveStreams.insert"
 	OpStreamList          = "liveStreams.list"
@@ -136,13 +147,14 @@ type Server struct {
 	channel    string
 	noChannel  bool
 	latency    atomic.Int64 // nanoseconds each answer waits, outside the lock
+	now        func() time.Time
 }
 
 // New starts a fake on 127.0.0.1.
 func New() *Server {
 	s := &Server{
 		broadcasts: map[string]*Broadcast{}, streams: map[string]*Stream{},
-		channelID: "UCfakeChannel000000000001", channel: "Grace Church",
+		channelID: "UCfakeChannel000000000001", channel: "Grace Church", now: time.Now,
 	}
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serve))
 	s.URL = s.srv.URL + BasePath
@@ -151,6 +163,14 @@ func New() *Server {
 
 // Close stops the fake.
 func (s *Server) Close() { s.srv.Close() }
+
+// SetClock sets the clock an update's scheduled start is held to the
+// future by (tests that move time).
+func (s *Server) SetClock(now func() time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.now = now
+}
 
 // RejectToken makes a token invalid: calls with it answer 401 authError.
 func (s *Server) RejectToken(token string) { s.tokens.Reject(token) }
@@ -319,6 +339,8 @@ func route(method, p string) string {
 			return OpBroadcastList
 		case http.MethodDelete:
 			return OpBroadcastDelete
+		case http.MethodPut:
+			return OpBroadcastUpdate
 		}
 	case "/liveBroadcasts/bind":
 		if method == http.MethodPost {
@@ -407,6 +429,8 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 	switch op {
 	case OpBroadcastInsert:
 		s.insertBroadcast(w, body, parts)
+	case OpBroadcastUpdate:
+		s.updateBroadcast(w, body, parts)
 	case OpStreamInsert:
 		s.insertStream(w, body, parts)
 	case OpBroadcastBind:
@@ -466,6 +490,7 @@ func (s *Server) serve(rw http.ResponseWriter, r *http.Request) {
 var validParts = map[string][]string{
 	OpBroadcastInsert:     {"id", "snippet", "contentDetails", "status", "monetizationDetails"},
 	OpBroadcastBind:       {"id", "snippet", "contentDetails", "status"},
+	OpBroadcastUpdate:     {"id", "snippet", "contentDetails", "status", "monetizationDetails"},
 	OpBroadcastTransition: {"id", "snippet", "contentDetails", "status"},
 	OpBroadcastList:       {"id", "snippet", "contentDetails", "status", "statistics", "monetizationDetails"},
 	OpStreamInsert:        {"id", "snippet", "cdn", "contentDetails", "status"},
@@ -637,6 +662,66 @@ func (s *Server) insertBroadcast(w http.ResponseWriter, body []byte, parts map[s
 		b.EnableMonitorStream = m.EnableMonitorStream
 	}
 	s.broadcasts[b.ID] = b
+	fakekit.WriteJSON(w, http.StatusOK, broadcastJSON(b, parts))
+}
+
+// updateBroadcast is liveBroadcasts.update: the parts named replace the
+// broadcast's (see the package doc); only the snippet is modelled.
+func (s *Server) updateBroadcast(w http.ResponseWriter, body []byte, parts map[string]bool) {
+	for p := range parts {
+		if p != "id" && p != "snippet" {
+			writeError(w, http.StatusBadRequest, "invalidValue", "the fake models updating the snippet part only, not "+p)
+			return
+		}
+	}
+	var in struct {
+		ID      string `json:"id"`
+		Snippet *struct {
+			Title, Description, ScheduledStartTime, ScheduledEndTime string
+		}
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		writeError(w, http.StatusBadRequest, "parseError", "Parse Error")
+		return
+	}
+	if in.ID == "" {
+		writeError(w, http.StatusBadRequest, "idRequired", "The request metadata must specify the id of the broadcast to update.")
+		return
+	}
+	b, ok := s.broadcasts[in.ID]
+	if !ok {
+		writeError(w, http.StatusNotFound, "liveBroadcastNotFound", "")
+		return
+	}
+	if !parts["snippet"] {
+		fakekit.WriteJSON(w, http.StatusOK, broadcastJSON(b, parts))
+		return
+	}
+	sn := in.Snippet
+	switch {
+	case sn == nil || strings.TrimSpace(sn.Title) == "":
+		writeError(w, http.StatusBadRequest, "titleRequired", "The request metadata must specify a title.")
+		return
+	case len([]rune(sn.Title)) > 100 || strings.ContainsAny(sn.Title, "<>"):
+		writeError(w, http.StatusBadRequest, "invalidTitle", "The request metadata specifies an invalid broadcast title.")
+		return
+	case sn.ScheduledStartTime == "":
+		writeError(w, http.StatusBadRequest, "scheduledStartTimeRequired", "The request must specify a scheduled start time.")
+		return
+	}
+	start, err := time.Parse(time.RFC3339, sn.ScheduledStartTime)
+	if err != nil || !start.After(s.now()) {
+		writeError(w, http.StatusBadRequest, "invalidScheduledStartTime", "The scheduled start time must be in the future.")
+		return
+	}
+	if sn.ScheduledEndTime != "" {
+		end, err := time.Parse(time.RFC3339, sn.ScheduledEndTime)
+		if err != nil || !end.After(start) {
+			writeError(w, http.StatusBadRequest, "invalidScheduledEndTime", "The scheduled end time must be after the scheduled start time.")
+			return
+		}
+	}
+	b.Title, b.Description, b.ScheduledStart, b.ScheduledEnd = sn.Title, sn.Description, sn.ScheduledStartTime, sn.ScheduledEndTime
 	fakekit.WriteJSON(w, http.StatusOK, broadcastJSON(b, parts))
 }
 
