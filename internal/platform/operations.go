@@ -7,6 +7,7 @@ func operationCapabilities() []operation {
 		{CapBroadcastEnd, func(c any) bool { _, ok := c.(Ender); return ok }},
 		{CapMeetingEnd, func(c any) bool { _, ok := c.(MeetingEnder); return ok }},
 		{CapMeetingDelete, func(c any) bool { _, ok := c.(MeetingDeleter); return ok }},
+		{CapMeetingUpdate, func(c any) bool { _, ok := c.(MeetingUpdater); return ok }},
 	}
 }
 

@@ -27,6 +27,11 @@ type Registration struct {
 	// NoDeleteNote says why a meeting on this platform is cancelled without
 	// a call; "" for the generic sentence.
 	NoDeleteNote string
+	// NoUpdateNote says why a changed meeting needs no call on this
+	// platform when its client has no UpdateMeeting: the meeting there
+	// holds nothing a change touches (a public Jitsi room is only a link).
+	// "" where a client without UpdateMeeting simply cannot change one.
+	NoUpdateNote string
 	// Key is how the platform connects with a pasted key; nil where it
 	// connects only by OAuth.
 	Key *KeyAuth
