@@ -68,6 +68,20 @@
 // crashed) is cancelled with a note that its platform may hold a meeting
 // Switchboard never heard of.
 //
+// # Changing
+//
+// Update (PATCH) changes any of title, start, length and zone, each given
+// field checked as Create checks it. A cancelled meeting is refused (409
+// meeting_cancelled), an ended one (meeting_ended), one with a target
+// still being created or another change being sent (busy). The change is
+// recorded first (Revision+1, and ChangingUntil, a lease no second change
+// passes while the first is sent), then sent to every ready target at
+// once (platform.MeetingUpdater); each target records the Revision its
+// platform holds (Current), or keeps its old one with lastError. Outcomes
+// are written only while the meeting is not cancelled, so a concurrent
+// DELETE keeps its targets. 8x8 JaaS links are signed again and sealed; a
+// public Jitsi room needs no call (a note says so).
+//
 // # Secrets
 //
 // Zoom's start_url (the platform's HostURL) embeds a host token (ZAK), and
