@@ -44,6 +44,7 @@ type meetingBody struct {
 
 type meetingTargetBody struct {
 	Platform, Status          string
+	Current                   bool
 	JoinURL, ExternalID, Note *string
 	LastError                 *struct{ Code, Message, At string }
 }

@@ -75,6 +75,7 @@ const (
 	CodeLivestreamOver           Code = "livestream_over"
 	CodeLongLivedUnavailable     Code = "long_lived_unavailable"
 	CodeMadeForKidsRequired      Code = "made_for_kids_required"
+	CodeMeetingCancelled         Code = "meeting_cancelled"
 	CodeMeetingEnded             Code = "meeting_ended"
 	CodeMeetingNotFound          Code = "meeting_not_found"
 	CodeMethodNotAllowed         Code = "method_not_allowed"

@@ -17,6 +17,7 @@ type MeetingService interface {
 	Get(ctx context.Context, tenant, id string) (*meeting.Meeting, error)
 	List(ctx context.Context, tenant string, status meeting.Status, cursor string, limit int) ([]*meeting.Meeting, string, error)
 	Cancel(ctx context.Context, tenant, id string) error
+	Update(ctx context.Context, tenant, id string, ch meeting.Change) (*meeting.Meeting, error)
 	CreateSeries(ctx context.Context, tenant, user string, in meeting.CreateInput, rec series.Recurrence) (*meeting.Series, error)
 	GetSeries(ctx context.Context, tenant, id string, n int) (*meeting.Series, []series.Occurrence, error)
 	ChangeSeries(ctx context.Context, tenant, id string, ch meeting.SeriesChange) (*meeting.Series, error)
@@ -31,6 +32,7 @@ func (a *API) meetingRoutes() []Route {
 		{Method: "POST", Path: "/meetings", Operation: "createMeeting", Function: FnMeetings, Creates: true, handler: wired(ms, a.idempotent(a.createMeeting))},
 		{Method: "GET", Path: "/meetings", Operation: "listMeetings", Function: FnMeetings, handler: wired(ms, a.listMeetings)},
 		{Method: "GET", Path: "/meetings/{id}", Operation: "getMeeting", Function: FnMeetings, handler: wired(ms, a.getMeeting)},
+		{Method: "PATCH", Path: "/meetings/{id}", Operation: "updateMeeting", Function: FnMeetings, handler: wired(ms, a.updateMeeting)},
 		{Method: "DELETE", Path: "/meetings/{id}", Operation: "cancelMeeting", Function: FnMeetings, handler: wired(ms, a.cancelMeeting)},
 		{Method: "POST", Path: "/meeting-series", Operation: "createMeetingSeries", Function: FnMeetings, Creates: true, handler: wired(ms, a.idempotent(a.createMeetingSeries))},
 		{Method: "GET", Path: "/meeting-series/{id}", Operation: "getMeetingSeries", Function: FnMeetings, handler: wired(ms, a.getMeetingSeries)},
@@ -43,6 +45,7 @@ func (a *API) meetingRoutes() []Route {
 type meetingTargetView struct {
 	Platform   string         `json:"platform"`
 	Status     string         `json:"status"`
+	Current    bool           `json:"current"` // the platform holds the title and times shown
 	JoinURL    *string        `json:"joinUrl"`
 	ExternalID *string        `json:"externalId"`
 	LastError  *lastErrorView `json:"lastError"`
@@ -77,7 +80,7 @@ func viewMeeting(m *meeting.Meeting) meetingView {
 		Targets: make([]meetingTargetView, len(m.Targets)),
 	}
 	for i, t := range m.Targets {
-		tv := meetingTargetView{Platform: string(t.Platform), Status: string(t.Status),
+		tv := meetingTargetView{Platform: string(t.Platform), Status: string(t.Status), Current: m.Current(t),
 			JoinURL: nullableMeetingField(t.JoinURL), ExternalID: nullableMeetingField(t.ExternalID), Note: nullableMeetingField(t.Note)}
 		if t.LastError != nil {
 			tv.LastError = &lastErrorView{Code: t.LastError.Code, Message: t.LastError.Message, At: *timePtr(t.LastError.At)}
@@ -150,6 +153,26 @@ func (a *API) listMeetings(ctx context.Context, r *Request) (*Response, error) {
 
 func (a *API) getMeeting(ctx context.Context, r *Request) (*Response, error) {
 	m, err := a.svc.Meetings.Get(ctx, r.Identity.Tenant, r.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewMeeting(m)), nil
+}
+
+// updateMeeting changes one meeting: any of {title, startTime,
+// durationMinutes, timezone}.
+func (a *API) updateMeeting(ctx context.Context, r *Request) (*Response, error) {
+	var body struct {
+		Title           *string `json:"title"`
+		StartTime       *string `json:"startTime"`
+		DurationMinutes *int    `json:"durationMinutes"`
+		Timezone        *string `json:"timezone"`
+	}
+	if err := r.Decode(&body); err != nil {
+		return nil, err
+	}
+	m, err := a.svc.Meetings.Update(ctx, r.Identity.Tenant, r.Param("id"),
+		meeting.Change{Title: body.Title, StartTime: body.StartTime, DurationMinutes: body.DurationMinutes, TimeZone: body.Timezone})
 	if err != nil {
 		return nil, err
 	}

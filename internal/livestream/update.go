@@ -40,7 +40,7 @@ func (s *Service) tellPlatform(ctx context.Context, ls *Livestream, t *Target, n
 	up, ok := s.cfg.Broadcasters[p].(platform.Updater)
 	switch {
 	case !ok:
-		return &PlatformUpdate{Status: UpdateUnsupported, Message: registry.NoUpdateNote(p)}
+		return &PlatformUpdate{Status: UpdateUnsupported, Message: registry.NoLivestreamUpdateNote(p)}
 	case t.Status != TargetReady || t.ExternalID == "":
 		return &PlatformUpdate{Status: UpdateNotSetUp, Message: fmt.Sprintf(
 			"nothing is set up at %s yet: it is set up with the new title, description and schedule", name)}

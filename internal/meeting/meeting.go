@@ -68,6 +68,20 @@
 // crashed) is cancelled with a note that its platform may hold a meeting
 // Switchboard never heard of.
 //
+// # Changing
+//
+// Update (PATCH) changes any of title, start, length and zone, each given
+// field checked as Create checks it. A cancelled meeting is refused (409
+// meeting_cancelled), an ended one (meeting_ended), one with a target
+// still being created or another change being sent (busy). The change is
+// recorded first (Revision+1, and ChangingUntil, a lease no second change
+// passes while the first is sent), then sent to every ready target at
+// once (platform.MeetingUpdater); each target records the Revision its
+// platform holds (Current), or keeps its old one with lastError. Outcomes
+// are written only while the meeting is not cancelled, so a concurrent
+// DELETE keeps its targets. 8x8 JaaS links are signed again and sealed; a
+// public Jitsi room needs no call (a note says so).
+//
 // # Secrets
 //
 // Zoom's start_url (the platform's HostURL) embeds a host token (ZAK), and
@@ -157,6 +171,9 @@ type Target struct {
 	Note      string            // what the platform cannot do about this target, in words
 	Extra     map[string]string // the platform's other facts (a conference id); never a secret
 	UpdatedAt time.Time
+	// Revision is the meeting's Revision the platform holds: a change
+	// that reached the platform (or needed no call there) sets it.
+	Revision int
 
 	// SealedJoin and SealedHost are vault envelopes under LinkContext:
 	// the join link when it is a credential, and the host link (Zoom's
@@ -177,6 +194,11 @@ type Meeting struct {
 	CreatedAt   time.Time
 	CancelledAt time.Time // zero unless cancelled
 	Targets     []Target  // in the order they were asked for
+	// Revision counts the changes of its title and times (0 as created).
+	Revision int
+	// ChangingUntil: a change is being sent to the platforms until then,
+	// and no other may start; zero when none is.
+	ChangingUntil time.Time
 
 	// Status is StatusAt(now) as the service computed it when it read the
 	// meeting; the store neither reads nor writes it.
@@ -210,6 +232,13 @@ func (m *Meeting) StatusAt(now time.Time) Status {
 		return StatusPending
 	}
 	return StatusFailed
+}
+
+// Current reports whether the platform holds the meeting's title and
+// times as they are now: t exists there (ready) and the latest change
+// reached it, or needed no call there.
+func (m *Meeting) Current(t Target) bool {
+	return t.Status == TargetReady && t.Revision == m.Revision
 }
 
 // Target returns the target at platform p.

@@ -33,6 +33,16 @@ type Repo interface {
 	// wrapping ErrChanged. Sealed links in t are written; links stored
 	// before are never removed.
 	SetTarget(ctx context.Context, tenant, id string, t Target, from TargetStatus, whileOpen bool) error
+	// Change records a change of the meeting's details: it writes m's
+	// title, start, duration and time zone, its Revision, and
+	// ChangingUntil, when the stored meeting exists, is not cancelled,
+	// has revision m.Revision-1 and no change running at now (its
+	// ChangingUntil not after now). Otherwise it changes nothing and
+	// returns an error wrapping ErrChanged.
+	Change(ctx context.Context, m *Meeting, now time.Time) error
+	// EndChange clears ChangingUntil if the meeting is still at revision
+	// rev; otherwise it does nothing.
+	EndChange(ctx context.Context, tenant, id string, rev int) error
 	// Cancel sets the meeting's cancelledAt to at unless it is set, and
 	// returns the meeting as it is then; none is a NotFound error.
 	Cancel(ctx context.Context, tenant, id string, at time.Time) (*Meeting, error)

@@ -57,54 +57,19 @@ func withField(e *apperr.Error, field string) error {
 // is wrong and says what it must be.
 func validate(in CreateInput, now time.Time) (spec, error) {
 	var s spec
-	s.title = strings.TrimSpace(in.Title)
-	switch n := utf8.RuneCountInString(s.title); {
-	case !utf8.ValidString(in.Title):
-		return s, invalid("title", "title must be UTF-8 text")
-	case n == 0:
-		return s, invalid("title", "title is required")
-	case n > MaxTitle:
-		return s, invalid("title", "title has %d characters; at most %d are allowed", n, MaxTitle)
+	var err error
+	if s.title, err = checkTitle(in.Title); err != nil {
+		return s, err
 	}
-	for _, r := range s.title {
-		if r < 0x20 || r == 0x7f {
-			return s, invalid("title", "title must not contain control characters such as line breaks")
-		}
+	if s.start, err = checkStart(in.StartTime, now); err != nil {
+		return s, err
 	}
-
-	if strings.TrimSpace(in.StartTime) == "" {
-		return s, invalid("startTime", "startTime is required (RFC 3339, e.g. 2026-03-01T10:00:00-06:00)")
+	if s.duration, err = checkDuration(in.DurationMinutes); err != nil {
+		return s, err
 	}
-	start, err := time.Parse(time.RFC3339, in.StartTime)
-	if err != nil {
-		return s, invalid("startTime", "startTime %q is not an RFC 3339 date-time with an offset (e.g. 2026-03-01T10:00:00-06:00)", trunc.String(in.StartTime, 40))
+	if s.timeZone, err = checkTimeZone(in.TimeZone); err != nil {
+		return s, err
 	}
-	if start.Before(now.Add(-StartGrace)) {
-		return s, invalid("startTime", "startTime %s is in the past", start.UTC().Format(time.RFC3339))
-	}
-	if start.After(now.Add(MaxAhead)) {
-		return s, invalid("startTime", "startTime %s is more than a year ahead; a meeting is scheduled at most a year out", start.UTC().Format(time.RFC3339))
-	}
-	s.start = start.UTC().Truncate(time.Second)
-
-	if in.DurationMinutes < 1 || in.DurationMinutes > int(MaxDuration/time.Minute) {
-		return s, invalid("durationMinutes", "durationMinutes must be a whole number from 1 to %d", int(MaxDuration/time.Minute))
-	}
-	s.duration = time.Duration(in.DurationMinutes) * time.Minute
-
-	s.timeZone = DefaultTimeZone
-	if in.TimeZone != nil {
-		tz := *in.TimeZone
-		// LoadLocation takes "" and "Local" as the server's zone: neither is a zone a caller can mean.
-		if tz == "" || tz == "Local" || len(tz) > 64 {
-			return s, invalid("timezone", "timezone must be an IANA time zone name such as America/Chicago")
-		}
-		if _, err := time.LoadLocation(tz); err != nil {
-			return s, invalid("timezone", "timezone %q is not an IANA time zone name (such as America/Chicago)", trunc.String(tz, 64))
-		}
-		s.timeZone = tz
-	}
-
 	switch {
 	case len(in.Platforms) == 0:
 		return s, invalid("targets", "targets must name at least one meeting platform")
@@ -127,4 +92,66 @@ func validate(in CreateInput, now time.Time) (spec, error) {
 		s.platforms = append(s.platforms, d.ID)
 	}
 	return s, nil
+}
+
+// checkTitle is the title as a meeting keeps it: trimmed, 1 to MaxTitle
+// characters of UTF-8 text without control characters.
+func checkTitle(raw string) (string, error) {
+	title := strings.TrimSpace(raw)
+	switch n := utf8.RuneCountInString(title); {
+	case !utf8.ValidString(raw):
+		return "", invalid("title", "title must be UTF-8 text")
+	case n == 0:
+		return "", invalid("title", "title is required")
+	case n > MaxTitle:
+		return "", invalid("title", "title has %d characters; at most %d are allowed", n, MaxTitle)
+	}
+	for _, r := range title {
+		if r < 0x20 || r == 0x7f {
+			return "", invalid("title", "title must not contain control characters such as line breaks")
+		}
+	}
+	return title, nil
+}
+
+// checkStart is an RFC 3339 start, at most StartGrace before now and
+// MaxAhead after it, in UTC to the second.
+func checkStart(raw string, now time.Time) (time.Time, error) {
+	if strings.TrimSpace(raw) == "" {
+		return time.Time{}, invalid("startTime", "startTime is required (RFC 3339, e.g. 2026-03-01T10:00:00-06:00)")
+	}
+	start, err := time.Parse(time.RFC3339, raw)
+	if err != nil {
+		return time.Time{}, invalid("startTime", "startTime %q is not an RFC 3339 date-time with an offset (e.g. 2026-03-01T10:00:00-06:00)", trunc.String(raw, 40))
+	}
+	if start.Before(now.Add(-StartGrace)) {
+		return time.Time{}, invalid("startTime", "startTime %s is in the past", start.UTC().Format(time.RFC3339))
+	}
+	if start.After(now.Add(MaxAhead)) {
+		return time.Time{}, invalid("startTime", "startTime %s is more than a year ahead; a meeting is scheduled at most a year out", start.UTC().Format(time.RFC3339))
+	}
+	return start.UTC().Truncate(time.Second), nil
+}
+
+// checkDuration is a length of 1 to MaxDuration whole minutes.
+func checkDuration(minutes int) (time.Duration, error) {
+	if minutes < 1 || minutes > int(MaxDuration/time.Minute) {
+		return 0, invalid("durationMinutes", "durationMinutes must be a whole number from 1 to %d", int(MaxDuration/time.Minute))
+	}
+	return time.Duration(minutes) * time.Minute, nil
+}
+
+// checkTimeZone is an IANA zone name; nil is DefaultTimeZone.
+func checkTimeZone(tz *string) (string, error) {
+	if tz == nil {
+		return DefaultTimeZone, nil
+	}
+	// LoadLocation takes "" and "Local" as the server's zone: neither is a zone a caller can mean.
+	if *tz == "" || *tz == "Local" || len(*tz) > 64 {
+		return "", invalid("timezone", "timezone must be an IANA time zone name such as America/Chicago")
+	}
+	if _, err := time.LoadLocation(*tz); err != nil {
+		return "", invalid("timezone", "timezone %q is not an IANA time zone name (such as America/Chicago)", trunc.String(*tz, 64))
+	}
+	return *tz, nil
 }

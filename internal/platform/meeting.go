@@ -48,8 +48,20 @@ func (s MeetingSpec) Location() (*time.Location, error) {
 // returns a *Error with ReasonInvalid (Status 0: nothing was sent) when a
 // scheduled meeting has no start or duration or the zone is unknown.
 func (s MeetingSpec) Normalize(id ID, now time.Time) (MeetingSpec, error) {
+	return s.normalize(id, "create meeting", now)
+}
+
+// NormalizeChange checks the new details of a meeting being changed as
+// Normalize checks a new scheduled one (a change is never instant); its
+// errors' Op is "update meeting".
+func (s MeetingSpec) NormalizeChange(id ID) (MeetingSpec, error) {
+	s.Instant = false
+	return s.normalize(id, "update meeting", time.Time{})
+}
+
+func (s MeetingSpec) normalize(id ID, op string, now time.Time) (MeetingSpec, error) {
 	invalid := func(msg string) error {
-		return &Error{Platform: id, Op: "create meeting", Reason: ReasonInvalid, Message: msg}
+		return &Error{Platform: id, Op: op, Reason: ReasonInvalid, Message: msg}
 	}
 	if _, err := s.Location(); err != nil {
 		return s, invalid(err.Error())
@@ -120,6 +132,16 @@ type MeetingEnder interface {
 // meeting (CapMeetingDelete); one that is already gone is a success.
 type MeetingDeleter interface {
 	DeleteMeeting(ctx context.Context, token string, m Meeting) error
+}
+
+// MeetingUpdater is a Meeter whose platform has a call that changes a
+// meeting's title, start, length and time zone (CapMeetingUpdate). m is
+// the meeting as made; spec holds its new details (RequestID and Instant
+// unused). It returns the meeting as it is then: m itself, unless the
+// platform's links depend on the details and were made again (8x8 JaaS'
+// signed links), which are then the new ones.
+type MeetingUpdater interface {
+	UpdateMeeting(ctx context.Context, token string, m Meeting, spec MeetingSpec) (Meeting, error)
 }
 
 // Unsupported is the error for something a platform's public API cannot

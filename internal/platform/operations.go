@@ -8,6 +8,7 @@ func operationCapabilities() []operation {
 		{CapBroadcastUpdate, func(c any) bool { _, ok := c.(Updater); return ok }},
 		{CapMeetingEnd, func(c any) bool { _, ok := c.(MeetingEnder); return ok }},
 		{CapMeetingDelete, func(c any) bool { _, ok := c.(MeetingDeleter); return ok }},
+		{CapMeetingUpdate, func(c any) bool { _, ok := c.(MeetingUpdater); return ok }},
 	}
 }
 

@@ -36,9 +36,10 @@ const (
 	CapMeetingCreate   Capability = "meeting.create"
 	CapMeetingEnd      Capability = "meeting.end"
 	CapMeetingDelete   Capability = "meeting.delete"
-	CapDeployFiles     Capability = "deploy.files" // upload generated files
-	CapDeployRepo      Capability = "deploy.repo"  // build from a Git repository
-	CapDeployImage     Capability = "deploy.image" // run a registry image
+	CapMeetingUpdate   Capability = "meeting.update" // change a meeting's title and times where it was made
+	CapDeployFiles     Capability = "deploy.files"   // upload generated files
+	CapDeployRepo      Capability = "deploy.repo"    // build from a Git repository
+	CapDeployImage     Capability = "deploy.image"   // run a registry image
 	CapDeployDatabase  Capability = "deploy.database"
 	CapDeployRollback  Capability = "deploy.rollback"
 	CapDeployCancel    Capability = "deploy.cancel"

@@ -24,13 +24,18 @@ type Registration struct {
 	// does not do through the public API, for callers to tell their users;
 	// "" when nothing needs saying.
 	LivestreamNote string
-	// NoUpdateNote says why a change to a scheduled livestream does not
-	// reach this livestream platform (its client is no Updater); "" for the
-	// generic sentence.
-	NoUpdateNote string
+	// NoLivestreamUpdateNote says why a change to a scheduled livestream
+	// does not reach this livestream platform (its client is no Updater);
+	// "" for the generic sentence.
+	NoLivestreamUpdateNote string
 	// NoDeleteNote says why a meeting on this platform is cancelled without
 	// a call; "" for the generic sentence.
 	NoDeleteNote string
+	// NoMeetingUpdateNote says why a changed meeting needs no call on this
+	// platform when its client has no UpdateMeeting: the meeting there
+	// holds nothing a change touches (a public Jitsi room is only a link).
+	// "" where a client without UpdateMeeting simply cannot change one.
+	NoMeetingUpdateNote string
 	// Key is how the platform connects with a pasted key; nil where it
 	// connects only by OAuth.
 	Key *KeyAuth

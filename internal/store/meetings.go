@@ -16,8 +16,9 @@ import (
 //
 //	pk TENANT#<tenant>  sk MEET#<id>  type meeting
 //	  id, tenant, title, timeZone, startTime, durationMinutes, createdBy, createdAt, cancelledAt?, seriesId?
+//	  revision?, changingUntil? a change's count, and the lease of the change being sent (TimeLayout, fixed width)
 //	  platforms                 [<platform>, ...]   the targets' order
-//	  targets                   {<platform>: {status, externalId?, joinUrl?, lastError?, note?, extra?, updatedAt}}
+//	  targets                   {<platform>: {status, externalId?, joinUrl?, lastError?, note?, extra?, updatedAt, revision?}}
 //	  hostLink_<platform>       sealed host link (meeting.LinkContext, role host)
 //	  joinLink_<platform>       sealed join link, when it is a credential (role join)
 //
@@ -68,6 +69,12 @@ func (r meetRepo) Create(ctx context.Context, m *meeting.Meeting) error {
 	if m.SeriesID != "" {
 		it["seriesId"] = S(m.SeriesID)
 	}
+	if m.Revision > 0 {
+		it["revision"] = N(int64(m.Revision))
+	}
+	if !m.ChangingUntil.IsZero() {
+		it["changingUntil"] = T(m.ChangingUntil)
+	}
 	return r.s.Put(ctx, it, NotExists())
 }
 
@@ -94,7 +101,8 @@ func (r meetRepo) Get(ctx context.Context, tenant, id string) (*meeting.Meeting,
 // those sealed, of any platform: a projection names attributes, it cannot
 // leave some out).
 func (r meetRepo) meetListAttrs() []string {
-	attrs := []string{"tenant", "id", "title", "timeZone", "startTime", "durationMinutes", "createdBy", "createdAt", "cancelledAt", "seriesId", "platforms", "targets"}
+	attrs := []string{"tenant", "id", "title", "timeZone", "startTime", "durationMinutes", "createdBy", "createdAt", "cancelledAt", "seriesId",
+		"revision", "changingUntil", "platforms", "targets"}
 	for _, p := range r.platforms {
 		attrs = append(attrs, joinLinkAttr(p))
 	}
@@ -132,6 +140,37 @@ func (r meetRepo) SetTarget(ctx context.Context, tenant, id string, t meeting.Ta
 	return err
 }
 
+func (r meetRepo) Change(ctx context.Context, m *meeting.Meeting, now time.Time) error {
+	pk, sk := meetKey(m.Tenant, m.ID)
+	// Every attribute by placeholder: some names are DynamoDB reserved words.
+	names := map[string]string{"#ti": "title", "#st": "startTime", "#du": "durationMinutes", "#tz": "timeZone", "#rv": "revision", "#cu": "changingUntil"}
+	cond := "attribute_exists(pk) AND attribute_not_exists(cancelledAt) AND (attribute_not_exists(#cu) OR #cu <= :now)"
+	values := Item{":title": S(m.Title), ":start": T(m.Start), ":dur": N(int64(m.DurationMinutes())), ":tz": S(m.TimeZone),
+		":rev": N(int64(m.Revision)), ":prev": N(int64(m.Revision - 1)), ":until": T(m.ChangingUntil), ":now": T(now)}
+	if m.Revision == 1 {
+		cond += " AND (attribute_not_exists(#rv) OR #rv = :prev)"
+	} else {
+		cond += " AND #rv = :prev"
+	}
+	_, err := r.s.Update(ctx, Update{PK: pk, SK: sk,
+		Expr: "SET #ti = :title, #st = :start, #du = :dur, #tz = :tz, #rv = :rev, #cu = :until",
+		Cond: cond, Names: names, Values: values})
+	if IsConditionFailed(err) {
+		return fmt.Errorf("%w: meeting %s revision %d: %w", meeting.ErrChanged, m.ID, m.Revision, err)
+	}
+	return err
+}
+
+func (r meetRepo) EndChange(ctx context.Context, tenant, id string, rev int) error {
+	pk, sk := meetKey(tenant, id)
+	_, err := r.s.Update(ctx, Update{PK: pk, SK: sk, Expr: "REMOVE #cu", Cond: "#rv = :rev",
+		Names: map[string]string{"#cu": "changingUntil", "#rv": "revision"}, Values: Item{":rev": N(int64(rev))}})
+	if IsConditionFailed(err) {
+		return nil // a later change holds the meeting now, or it is gone
+	}
+	return err
+}
+
 func (r meetRepo) Cancel(ctx context.Context, tenant, id string, at time.Time) (*meeting.Meeting, error) {
 	pk, sk := meetKey(tenant, id)
 	it, err := r.s.Update(ctx, Update{PK: pk, SK: sk,
@@ -156,6 +195,9 @@ func targetToAttr(t meeting.Target) types.AttributeValue {
 		putS("joinUrl", t.JoinURL)
 	}
 	putS("note", t.Note)
+	if t.Revision > 0 {
+		m["revision"] = N(int64(t.Revision))
+	}
 	if t.LastError != nil {
 		m["lastError"] = &types.AttributeValueMemberM{Value: Item{
 			"code": S(t.LastError.Code), "message": S(t.LastError.Message), "at": T(t.LastError.At),
@@ -176,6 +218,7 @@ func meetingFromItem(it Item) *meeting.Meeting {
 		Tenant: GetS(it, "tenant"), ID: GetS(it, "id"), Title: GetS(it, "title"), TimeZone: GetS(it, "timeZone"),
 		Start: GetT(it, "startTime"), Duration: time.Duration(GetN(it, "durationMinutes")) * time.Minute,
 		CreatedBy: GetS(it, "createdBy"), CreatedAt: GetT(it, "createdAt"), CancelledAt: GetT(it, "cancelledAt"), SeriesID: GetS(it, "seriesId"),
+		Revision: int(GetN(it, "revision")), ChangingUntil: GetT(it, "changingUntil"),
 	}
 	targets, _ := it["targets"].(*types.AttributeValueMemberM)
 	order, _ := it["platforms"].(*types.AttributeValueMemberL)
@@ -195,6 +238,7 @@ func meetingFromItem(it Item) *meeting.Meeting {
 		t := meeting.Target{
 			Platform: p, Status: meeting.TargetStatus(GetS(tm.Value, "status")), ExternalID: GetS(tm.Value, "externalId"),
 			JoinURL: GetS(tm.Value, "joinUrl"), Note: GetS(tm.Value, "note"), UpdatedAt: GetT(tm.Value, "updatedAt"),
+			Revision: int(GetN(tm.Value, "revision")),
 		}
 		if le, ok := tm.Value["lastError"].(*types.AttributeValueMemberM); ok {
 			t.LastError = &meeting.LastError{Code: GetS(le.Value, "code"), Message: GetS(le.Value, "message"), At: GetT(le.Value, "at")}

@@ -234,11 +234,12 @@ func TestMeetingListReadsEverythingButTheSealedHostLinks(t *testing.T) {
 	now := time.Now().UTC()
 	repo, m := pendingMeeting(t, now, func(m *meeting.Meeting) {
 		m.CancelledAt, m.SeriesID = now.Add(time.Minute).Truncate(time.Second), "mtgs_series"
+		m.Revision, m.ChangingUntil = 2, now.Add(2*time.Minute)
 	},
 		zoom.ID, jitsi.ID)
 	for _, tg := range []meeting.Target{
 		{Platform: zoom.ID, Status: meeting.TargetReady, ExternalID: "89012345671", JoinURL: "https://zoom.example/j/1",
-			Extra: map[string]string{"uuid": "u-1"}, Note: "a note", UpdatedAt: now, SealedHost: []byte("sealed-host-envelope"),
+			Extra: map[string]string{"uuid": "u-1"}, Note: "a note", UpdatedAt: now, SealedHost: []byte("sealed-host-envelope"), Revision: 2,
 			LastError: &meeting.LastError{Code: "transient", Message: "once failed", At: now}},
 		{Platform: jitsi.ID, Status: meeting.TargetReady, ExternalID: "room-1", UpdatedAt: now,
 			SealedJoin: []byte("sealed-join-envelope"), SealedHost: []byte("sealed-jaas-host")},

@@ -228,7 +228,7 @@ func TestArchitectureShapesPass(t *testing.T) {
 			{"platform":"facebook","status":"failed","externalId":null,"watchUrl":null,
 			 "lastError":{"code":"upstream","message":"Facebook said no","at":"2026-01-02T03:04:05Z"},"checks":[]}]}`
 		meeting = `{"id":"m-1","seriesId":null,"title":"Elders","status":"scheduled","startTime":"2026-01-05T18:00:00Z","durationMinutes":60,
-			"targets":[{"platform":"zoom","status":"ready","joinUrl":"https://zoom.us/j/1","externalId":"1","lastError":null}]}`
+			"targets":[{"platform":"zoom","status":"ready","current":true,"joinUrl":"https://zoom.us/j/1","externalId":"1","lastError":null}]}`
 	)
 	rateLimited := events.APIGatewayV2HTTPResponse{StatusCode: 429, Headers: map[string]string{
 		"Content-Type": "application/problem+json", "Retry-After": "120",

@@ -85,12 +85,47 @@ func Graph() (*OpenAPI, error) {
 			graphErr = err
 			return
 		}
-		graphDoc, graphErr = LoadOpenAPI(p, "/v1.0", Fixes{})
+		graphDoc, graphErr = LoadOpenAPI(p, "/v1.0", Fixes{Doc: flattenAllOf("microsoft.graph.onlineMeeting")})
 		if graphDoc != nil {
 			graphDoc.Rewrite = graphPath
 		}
 	})
 	return graphDoc, graphErr
+}
+
+// flattenAllOf merges the allOf parts of a component schema into one object
+// schema, in place (every $ref to it sees the merge). Graph's description
+// builds onlineMeeting as allOf [onlineMeetingBase [entity, ...], ...],
+// each part with additionalProperties {type: object}: checked part by
+// part, every property another part declares (subject, startDateTime)
+// counts as an additional one and "must be an object", so no PATCH body
+// could pass. Merged, each property is checked against its own schema and
+// an undeclared one must still be an object.
+func flattenAllOf(name string) func(*openapi3.T) error {
+	return func(doc *openapi3.T) error {
+		r := doc.Components.Schemas[name]
+		if r == nil || r.Value == nil || len(r.Value.AllOf) == 0 {
+			return fmt.Errorf("%s has no allOf: the description changed; review the correction", name)
+		}
+		flat := openapi3.Schema{Type: &openapi3.Types{openapi3.TypeObject}, Properties: openapi3.Schemas{}, Title: name}
+		var collect func(s *openapi3.Schema)
+		collect = func(s *openapi3.Schema) {
+			for _, part := range s.AllOf {
+				if part != nil && part.Value != nil {
+					collect(part.Value)
+				}
+			}
+			for k, v := range s.Properties {
+				flat.Properties[k] = v
+			}
+			if s.AdditionalProperties.Schema != nil {
+				flat.AdditionalProperties = s.AdditionalProperties
+			}
+		}
+		collect(r.Value)
+		*r.Value = flat
+		return nil
+	}
 }
 
 func graphPath(p string) (string, error) {

@@ -13,6 +13,9 @@
 // Which kind a Meeting is, is told by its ExternalID: "spaces/..." is a
 // Meet space, anything else a Calendar event id (Extra["kind"] says it too).
 //
+// A Calendar-scheduled meeting's title and times are changed by patching
+// its event (UpdateMeeting).
+//
 // What the public APIs cannot do, and how the client says so:
 //   - End a Calendar-scheduled Meet: there is no call (the Meet API's
 //     endActiveConference only acts on spaces the app created). EndMeeting
@@ -275,14 +278,8 @@ func EventID(requestID string) string {
 // the event in the returned Meeting (a later CreateMeeting with the same
 // RequestID picks it up).
 func (c *Client) createEvent(ctx context.Context, token string, spec platform.MeetingSpec) (platform.Meeting, error) {
-	loc, _ := spec.Location()
-	tz := spec.TimeZone
-	if tz == "" {
-		tz = "UTC"
-	}
-	body := eventBody{Summary: spec.Title,
-		Start: eventTime{DateTime: spec.Start.In(loc).Format(time.RFC3339), TimeZone: tz},
-		End:   eventTime{DateTime: spec.End().In(loc).Format(time.RFC3339), TimeZone: tz}}
+	start, end := eventTimes(spec)
+	body := eventBody{Summary: spec.Title, Start: start, End: end}
 	idempotent := spec.RequestID != ""
 	reqID := spec.RequestID
 	if idempotent {
@@ -378,6 +375,50 @@ func (c *Client) EndMeeting(ctx context.Context, token string, m platform.Meetin
 		return nil // no active conference
 	}
 	return err
+}
+
+// eventChange is what a change patches on the event: its title and
+// times; the conference, and everything else, stay as they are.
+type eventChange struct {
+	Summary string    `json:"summary"`
+	Start   eventTime `json:"start"`
+	End     eventTime `json:"end"`
+}
+
+// UpdateMeeting changes a Calendar-scheduled meeting's title and times:
+// PATCH /calendars/primary/events/{id}?sendUpdates=all, with patch
+// semantics, so its Meet conference and link stay. A Meet space has no
+// title or time to change: ReasonUnsupported.
+// Evidence: calendar-v3-discovery.json events.patch ("Updates an event. This method supports patch semantics";
+// sendUpdates "Guests who should receive notifications about the event update").
+func (c *Client) UpdateMeeting(ctx context.Context, token string, m platform.Meeting, spec platform.MeetingSpec) (platform.Meeting, error) {
+	if isSpace(m) {
+		return m, platform.Unsupported(ID, "update meeting", "a Google Meet space has no title or time that Google's API can change")
+	}
+	spec, err := spec.NormalizeChange(ID)
+	if err != nil {
+		return m, err
+	}
+	if m.ExternalID == "" {
+		return m, &platform.Error{Platform: ID, Op: "update calendar event", Reason: platform.ReasonInvalid, Message: "no event id"}
+	}
+	start, end := eventTimes(spec)
+	_, err = c.call.Do(ctx, platform.Request{Op: "update calendar event", Method: http.MethodPatch, Path: c.eventURL(m.ExternalID),
+		Query: url.Values{"sendUpdates": {"all"}}, Token: token, JSON: eventChange{Summary: spec.Title, Start: start, End: end},
+		Idempotent: true})
+	return m, platform.Redact(err, token)
+}
+
+// eventTimes are a meeting's start and end as Calendar takes them: the
+// wall-clock time in the meeting's zone, and the zone's name.
+func eventTimes(spec platform.MeetingSpec) (start, end eventTime) {
+	loc, _ := spec.Location()
+	tz := spec.TimeZone
+	if tz == "" {
+		tz = "UTC"
+	}
+	return eventTime{DateTime: spec.Start.In(loc).Format(time.RFC3339), TimeZone: tz},
+		eventTime{DateTime: spec.End().In(loc).Format(time.RFC3339), TimeZone: tz}
 }
 
 // DeleteMeeting cancels a Calendar-scheduled meeting (DELETE

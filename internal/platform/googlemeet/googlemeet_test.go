@@ -401,3 +401,108 @@ func TestContractCheckCatchesRequestsGoogleDoesNotDocument(t *testing.T) {
 		}
 	}
 }
+
+func TestUpdateMeetingPatchesTheEventsTitleAndTimesAndKeepsItsConference(t *testing.T) {
+	t.Parallel()
+	f, c := setup(t)
+	f.PendingReads = 0
+	ctx := context.Background()
+	m, err := c.CreateMeeting(ctx, token, scheduled("m2/google-meet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := platform.MeetingSpec{Title: "Youth group (moved)", Start: time.Date(2030, 6, 8, 23, 30, 0, 0, time.UTC),
+		Duration: 90 * time.Minute, TimeZone: "America/Chicago"}
+	got, err := c.UpdateMeeting(ctx, token, m, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.JoinURL != m.JoinURL || got.ExternalID != m.ExternalID {
+		t.Errorf("the change altered the meeting: %+v", got)
+	}
+	ev, _ := f.Event(m.ExternalID)
+	if ev.Summary != "Youth group (moved)" || ev.Start["dateTime"] != "2030-06-08T18:30:00-05:00" || ev.Start["timeZone"] != "America/Chicago" ||
+		ev.End["dateTime"] != "2030-06-08T20:00:00-05:00" || ev.HangoutLink != m.JoinURL {
+		t.Errorf("Calendar holds %+v", ev)
+	}
+	var patch contract.Request
+	for _, r := range f.Requests() {
+		if r.Method == http.MethodPatch {
+			patch = r
+		}
+	}
+	if !strings.Contains(patch.URL, "sendUpdates=all") || strings.Contains(string(patch.Body), "conferenceData") {
+		t.Errorf("patch %s %s: want sendUpdates=all and no conferenceData", patch.URL, patch.Body)
+	}
+}
+
+// Calendar refuses a change of an event that was deleted (403 forbidden)
+// and of one it never had (404); a Meet space has no time to change.
+func TestUpdateMeetingReportsCalendarsRefusalsAndSpacesCannotChange(t *testing.T) {
+	t.Parallel()
+	f, c := setup(t)
+	f.PendingReads = 0
+	ctx := context.Background()
+	m, err := c.CreateMeeting(ctx, token, scheduled("m3/google-meet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.DeleteMeeting(ctx, token, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateMeeting(ctx, token, m, scheduled("")); platform.ReasonOf(err) != platform.ReasonPermission {
+		t.Errorf("a deleted event: %v", err)
+	}
+	if _, err := c.UpdateMeeting(ctx, token, platform.Meeting{ExternalID: "abcdef0123"}, scheduled("")); platform.ReasonOf(err) != platform.ReasonNotFound {
+		t.Errorf("an unknown event: %v", err)
+	}
+	if _, err := c.UpdateMeeting(ctx, token, platform.Meeting{ExternalID: "spaces/abc"}, scheduled("")); platform.ReasonOf(err) != platform.ReasonUnsupported {
+		t.Errorf("a space: %v", err)
+	}
+	f.FailNext(googlemeetfake.OpEventsPatch, 403, "insufficientPermissions", 1)
+	m2, err := c.CreateMeeting(ctx, token, scheduled("m4/google-meet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.UpdateMeeting(ctx, token, m2, scheduled(""))
+	if pe, ok := platform.AsError(err); !ok || pe.Reason != platform.ReasonPermission || strings.Contains(pe.Error(), token) {
+		t.Errorf("a missing scope: %v", err)
+	}
+}
+
+func TestCalendarFakeRefusesAnEndBeforeTheStartAndAnUnknownZone(t *testing.T) {
+	t.Parallel()
+	f, c := setup(t)
+	f.PendingReads = 0
+	m, err := c.CreateMeeting(context.Background(), token, scheduled("m5/google-meet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for body, reason := range map[string]string{
+		`{"start":{"dateTime":"2030-06-07T12:00:00Z"},"end":{"dateTime":"2030-06-07T11:00:00Z"}}`: "timeRangeEmpty",
+		`{"start":{"timeZone":"Mars/Olympus"}}`:                                                   "invalid",
+	} {
+		req, _ := http.NewRequest(http.MethodPatch, f.CalendarURL()+"/calendars/primary/events/"+m.ExternalID, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var e struct {
+			Error struct {
+				Errors []struct {
+					Reason string `json:"reason"`
+				} `json:"errors"`
+			} `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&e)
+		resp.Body.Close()
+		if resp.StatusCode != 400 || len(e.Error.Errors) == 0 || e.Error.Errors[0].Reason != reason {
+			t.Errorf("%s: %d %+v, want 400 %s", body, resp.StatusCode, e, reason)
+		}
+	}
+	if ev, _ := f.Event(m.ExternalID); ev.Start["dateTime"] != "2030-06-07T13:00:00-04:00" {
+		t.Errorf("a refused patch changed the event: %v", ev.Start)
+	}
+}

@@ -19,7 +19,7 @@ func Registration() platform.Registration {
 			"copied from Instagram Live Producer and makes no call to start or end it. Instagram goes live when the broadcast is " +
 			"started in Live Producer with the encoder pushing; live and ended here mean Switchboard has done its part.",
 		// Evidence: PLATFORMS.md Instagram ("No public API creates or starts a live broadcast"; live_media is read-only).
-		NoUpdateNote: "Instagram keeps what it had: it has no public API for live broadcasts, so Switchboard cannot change " +
+		NoLivestreamUpdateNote: "Instagram keeps what it had: it has no public API for live broadcasts, so Switchboard cannot change " +
 			"the title or time there. Change them in Instagram's Live Producer.",
 	}
 }

@@ -241,6 +241,30 @@ func (j *JaaS) CreateMeeting(_ context.Context, _ string, spec platform.MeetingS
 	if err != nil {
 		return platform.Meeting{}, err
 	}
+	return j.links(room, spec)
+}
+
+// UpdateMeeting signs the room's two links again for the changed times:
+// their tokens are valid only from ten minutes before the start until an
+// hour after the end (nbf and exp), so links signed for the old times
+// would not open the moved meeting. The room stays, so the room name
+// keeps the old title's slug; nothing is sent to 8x8. The old links stay
+// valid until their own exp: a signed JWT cannot be revoked.
+// Evidence: PLATFORMS.md Jitsi (JaaS claims exp, nbf); VerifyToken checks both, as JaaS does.
+func (j *JaaS) UpdateMeeting(_ context.Context, _ string, m platform.Meeting, spec platform.MeetingSpec) (platform.Meeting, error) {
+	spec, err := spec.NormalizeChange(ID)
+	if err != nil {
+		return m, err
+	}
+	if m.ExternalID == "" {
+		return m, &platform.Error{Platform: ID, Op: "update meeting", Reason: platform.ReasonInvalid, Message: "no room name"}
+	}
+	return j.links(m.ExternalID, spec)
+}
+
+// links are the meeting in room: its moderator and participant links,
+// signed for the spec's times.
+func (j *JaaS) links(room string, spec platform.MeetingSpec) (platform.Meeting, error) {
 	base := Claims{Room: room, Nbf: spec.Start.Add(-EarlyJoin).Unix(), Exp: spec.End().Add(LateExpiry).Unix(), Iat: j.now().Unix()}
 
 	host := base

@@ -15,7 +15,12 @@
 //     key. Nothing is sent to 8x8 when a meeting is made: the signed links
 //     are the meeting. HostURL carries a moderator token and JoinURL a
 //     participant token; both are bearer credentials for the room until
-//     they expire (an hour after the meeting's end): never log them.
+//     they expire (an hour after the meeting's end): never log them. A
+//     changed meeting's links are signed again for its new times
+//     (JaaS.UpdateMeeting).
+//
+// A public room has no title or time at Jitsi, so a change has nothing to
+// send and PublicRooms has no UpdateMeeting (Registration.NoMeetingUpdateNote).
 //
 // Neither kind calls the network, and both ignore the access token the
 // Meeter interface passes.

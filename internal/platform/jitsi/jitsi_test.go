@@ -356,3 +356,54 @@ func noEndOrDelete(t *testing.T, m platform.Meeter) {
 		t.Errorf("%T has DeleteMeeting, but there is nothing at Jitsi to delete", m)
 	}
 }
+
+// A JaaS link's token is valid only around the meeting's times, so a
+// moved meeting's links are signed again: same room, new nbf and exp.
+func TestJaaSUpdateSignsTheRoomsLinksAgainForTheNewTimes(t *testing.T) {
+	t.Parallel()
+	c, err := jitsi.ParseCredentials(creds(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	j := jitsi.NewJaaS(c, "")
+	start := time.Date(2030, 1, 5, 18, 0, 0, 0, time.UTC)
+	m, err := j.CreateMeeting(context.Background(), "", platform.MeetingSpec{Title: "Board", Start: start, Duration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	moved := start.Add(48 * time.Hour)
+	got, err := j.UpdateMeeting(context.Background(), "", m, platform.MeetingSpec{Title: "Board (moved)", Start: moved, Duration: 30 * time.Minute})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ExternalID != m.ExternalID || got.JoinURL == m.JoinURL || got.HostURL == m.HostURL || got.Extra["roomUrl"] != m.Extra["roomUrl"] {
+		t.Fatalf("want the same room with new links: %+v", got.Extra)
+	}
+	v := jitsitest.NewVerifier(c)
+	for _, link := range []string{got.JoinURL, got.HostURL} {
+		claims, err := v.VerifyLink(link, moved)
+		if err != nil {
+			t.Fatalf("a new link at the new start: %v", err)
+		}
+		if claims.Room != m.ExternalID || claims.Nbf != moved.Add(-10*time.Minute).Unix() || claims.Exp != moved.Add(90*time.Minute).Unix() {
+			t.Errorf("claims %+v", claims)
+		}
+	}
+	if _, err := v.VerifyLink(m.JoinURL, moved); err == nil {
+		t.Error("the old link opened the moved meeting: nothing needed signing again")
+	}
+	if _, err := j.UpdateMeeting(context.Background(), "", platform.Meeting{}, platform.MeetingSpec{Start: moved, Duration: time.Hour}); platform.ReasonOf(err) != platform.ReasonInvalid {
+		t.Errorf("no room: %v", err)
+	}
+}
+
+// A public room is only a link: there is nothing at Jitsi to change.
+func TestPublicRoomsHaveNoUpdateButANoteSaysWhy(t *testing.T) {
+	t.Parallel()
+	if _, ok := any(jitsi.NewPublicRooms("")).(platform.MeetingUpdater); ok {
+		t.Error("PublicRooms has UpdateMeeting, but a public room holds no title or time")
+	}
+	if jitsi.Registration().NoMeetingUpdateNote == "" {
+		t.Error("no note says why a changed public room is not sent anything")
+	}
+}

@@ -15,7 +15,8 @@ func Registration() platform.Registration {
 		Descriptor: platform.Descriptor{ID: ID, Name: "Jitsi", Kind: platform.KindMeeting,
 			Auth:         []platform.AuthMethod{platform.AuthNone, platform.AuthAPIKey},
 			Capabilities: platform.WithOperations((*PublicRooms)(nil), platform.CapMeetingCreate),
-			Notes:        "meet.jit.si rooms need no account and cannot be ended or deleted; 8x8 JaaS rooms carry a signed moderator link."},
+			Notes: "meet.jit.si rooms need no account and cannot be ended or deleted; 8x8 JaaS rooms carry a signed moderator link, " +
+				"signed again when the meeting is changed."},
 		Key: &platform.KeyAuth{Fields: []string{CredAppID, CredKeyID, CredPrivateKey}, Parse: func(in map[string]string) (platform.KeyCredentials, error) {
 			secret := map[string]string{CredAppID: strings.TrimSpace(in[CredAppID]), CredKeyID: strings.TrimSpace(in[CredKeyID]), CredPrivateKey: in[CredPrivateKey]}
 			if secret[CredAppID] == "" && secret[CredKeyID] == "" && secret[CredPrivateKey] == "" {
@@ -33,5 +34,6 @@ func Registration() platform.Registration {
 		},
 		NoDeleteNote: "Jitsi has no call that deletes a room, so nothing was sent: a public room closes when everyone leaves, " +
 			"and 8x8 JaaS links stop working an hour after the planned end",
+		NoMeetingUpdateNote: "a public Jitsi room is only a link, with no title or time at Jitsi: nothing was sent, and its link is unchanged",
 	}
 }

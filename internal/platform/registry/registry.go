@@ -116,13 +116,13 @@ func Note(id platform.ID) string {
 	return r.LivestreamNote
 }
 
-// NoUpdateNote says why a change to a scheduled livestream does not reach
+// NoLivestreamUpdateNote says why a change to a scheduled livestream does not reach
 // the livestream platform id: its registration's words, or a generic
 // sentence.
-func NoUpdateNote(id platform.ID) string {
+func NoLivestreamUpdateNote(id platform.ID) string {
 	r, ok := Registration(string(id))
-	if ok && r.NoUpdateNote != "" {
-		return r.NoUpdateNote
+	if ok && r.NoLivestreamUpdateNote != "" {
+		return r.NoLivestreamUpdateNote
 	}
 	name := string(id)
 	if ok {

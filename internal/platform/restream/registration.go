@@ -31,7 +31,7 @@ func Registration() platform.Registration {
 			"encoder pushes to the ingest and ends when it stops; live, ended and cancelled here mean Switchboard has done its part.",
 		// Evidence: developers.restream.io/events lists create, add destination, list, get, stream keys and
 		// recordings, and no call that changes an event; Provision creates no event (see its comment).
-		NoUpdateNote: "Restream keeps what it had: Switchboard creates no Restream event (the stream goes out through your " +
+		NoLivestreamUpdateNote: "Restream keeps what it had: Switchboard creates no Restream event (the stream goes out through your " +
 			"account's default key), and Restream's API has no call that changes an event's title or time. Change them in " +
 			"Restream's dashboard or at each channel if you want viewers to see the new details.",
 	}

@@ -1,7 +1,7 @@
 // Package teams is Switchboard's client of Microsoft Graph v1.0
 // (https://graph.microsoft.com/v1.0, configured by MICROSOFT_TEAMS_API_URL)
 // for Teams online meetings on the signed-in user's account: who the user
-// is, create (idempotently, by externalId) and delete meetings.
+// is, create (idempotently, by externalId), change and delete meetings.
 //
 // What Graph cannot do, and how the client says so:
 //   - End a meeting: Microsoft Graph has no call that ends a Teams meeting;
@@ -156,6 +156,33 @@ func (c *Client) CreateMeeting(ctx context.Context, token string, spec platform.
 		extra["existing"] = "true" // createOrGet found the meeting of an earlier try
 	}
 	return platform.Meeting{ExternalID: out.ID, JoinURL: out.JoinWebURL, Extra: extra}, nil
+}
+
+// changeBody is what a change patches: the subject and both times, as
+// Graph requires both whenever either changes.
+type changeBody struct {
+	StartDateTime string `json:"startDateTime"`
+	EndDateTime   string `json:"endDateTime"`
+	Subject       string `json:"subject"`
+}
+
+// UpdateMeeting changes the meeting's subject and times: PATCH
+// /me/onlineMeetings/{id}, answered 200 with the meeting; its join link
+// stays. Graph keeps times in UTC; TimeZone is not sent.
+// Evidence: learn.microsoft.com/graph/api/onlinemeeting-update (v1.0): subject, startDateTime and endDateTime
+// "can be updated"; "Adjusting the start or end date/time ... always requires both startDateTime and endDateTime".
+func (c *Client) UpdateMeeting(ctx context.Context, token string, m platform.Meeting, spec platform.MeetingSpec) (platform.Meeting, error) {
+	spec, err := spec.NormalizeChange(ID)
+	if err != nil {
+		return m, err
+	}
+	if m.ExternalID == "" {
+		return m, &platform.Error{Platform: ID, Op: "update meeting", Reason: platform.ReasonInvalid, Message: "no meeting id"}
+	}
+	body := changeBody{Subject: spec.Title, StartDateTime: spec.Start.UTC().Format(time.RFC3339), EndDateTime: spec.End().UTC().Format(time.RFC3339)}
+	_, err = c.call.Do(ctx, platform.Request{Op: "update meeting", Method: http.MethodPatch,
+		Path: "/me/onlineMeetings/" + url.PathEscape(m.ExternalID), Token: token, JSON: body, Idempotent: true})
+	return m, err
 }
 
 // DeleteMeeting deletes the meeting: DELETE /me/onlineMeetings/{id}. One

@@ -257,11 +257,77 @@ func TestContractCheckCatchesARequestGraphDoesNotDocument(t *testing.T) {
 		{Method: "POST", URL: "/v1.0/me/onlineMeetings/createOrGet", Header: h, Body: []byte(`{"externalId":"a","title":"t"}`)},
 		{Method: "POST", URL: "/v1.0/me/onlineMeetings/createOrGet", Header: h, Body: []byte(`{"externalId":"a","startDateTime":"1 May 2030"}`)},
 		{Method: "POST", URL: "/v1.0/me/onlineMeetings/abc/end", Header: h},
+		// A change is checked property by property against onlineMeeting (its allOf merged).
+		{Method: "PATCH", URL: "/v1.0/me/onlineMeetings/abc", Header: h, Body: []byte(`{"subject":5}`)},
+		{Method: "PATCH", URL: "/v1.0/me/onlineMeetings/abc", Header: h, Body: []byte(`{"startDateTime":"1 May 2030","endDateTime":"2030-05-01T19:00:00Z"}`)},
+		{Method: "PATCH", URL: "/v1.0/me/onlineMeetings/abc", Header: h, Body: []byte(`{"title":"an undeclared property"}`)},
 		{Method: "GET", URL: "/v1.0/me", Header: h}, // not in this description: must fail, not pass silently
 	}
 	for _, r := range bad {
 		if err := desc.Check(r); err == nil {
 			t.Errorf("%s %s passed", r, r.Body)
 		}
+	}
+}
+
+func TestUpdateMeetingPatchesSubjectAndBothTimes(t *testing.T) {
+	t.Parallel()
+	f, c := setup(t)
+	ctx := context.Background()
+	m, err := c.CreateMeeting(ctx, token, spec("mtg-u1/teams"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := platform.MeetingSpec{Title: "Elders' meeting (moved)", Start: time.Date(2030, 5, 2, 19, 30, 0, 0, time.UTC),
+		Duration: time.Hour, TimeZone: "Europe/Berlin"}
+	got, err := c.UpdateMeeting(ctx, token, m, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.JoinURL != m.JoinURL || got.ExternalID != m.ExternalID {
+		t.Errorf("the change altered the meeting: %+v", got)
+	}
+	fm, _ := f.Meeting(m.ExternalID)
+	if fm.Subject != "Elders' meeting (moved)" || !strings.HasPrefix(fm.StartDateTime, "2030-05-02T19:30:00") ||
+		!strings.HasPrefix(fm.EndDateTime, "2030-05-02T20:30:00") || fm.JoinWebURL != m.JoinURL {
+		t.Errorf("Graph holds %+v", fm)
+	}
+}
+
+// Graph answers a change of one time without the other 400 BadRequest,
+// and a meeting it no longer has 404.
+func TestUpdateMeetingReportsGraphsRefusals(t *testing.T) {
+	t.Parallel()
+	f, c := setup(t)
+	ctx := context.Background()
+	m, err := c.CreateMeeting(ctx, token, spec("mtg-u2/teams"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(http.MethodPatch, f.APIURL()+"/me/onlineMeetings/"+m.ExternalID, strings.NewReader(`{"startDateTime":"2030-05-03T10:00:00Z"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var e struct {
+		Error struct {
+			Code string `json:"code"`
+		} `json:"error"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&e)
+	resp.Body.Close()
+	if resp.StatusCode != 400 || e.Error.Code != "BadRequest" {
+		t.Errorf("start without end: %d %+v", resp.StatusCode, e)
+	}
+	if fm, _ := f.Meeting(m.ExternalID); !strings.HasPrefix(fm.StartDateTime, "2030-05-01T18:00:00") {
+		t.Errorf("a refused change was applied: %s", fm.StartDateTime)
+	}
+	if err := c.DeleteMeeting(ctx, token, m); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.UpdateMeeting(ctx, token, m, spec("")); platform.ReasonOf(err) != platform.ReasonNotFound {
+		t.Errorf("a deleted meeting: %v", err)
 	}
 }

@@ -15,10 +15,13 @@ func Registration() platform.Registration {
 		OAuth: &platform.OAuth{
 			AuthURL: "https://zoom.us/oauth/authorize", TokenURL: "https://zoom.us/oauth/token",
 			RevokeURL: "https://zoom.us/oauth/revoke", RevokeMethod: "query",
-			// One granular scope per endpoint the client calls: create, read, end (status) and delete a
-			// meeting, read the user. Evidence: PLATFORMS.md Zoom "(corrected) Scopes"; Zoom's granular
-			// scope list; devforum.zoom.us/t/108207 (user-managed apps use the names without ":admin").
-			Scopes: []string{"meeting:write:meeting", "meeting:read:meeting", "meeting:update:status", "meeting:delete:meeting", "user:read:user"},
+			// One granular scope per endpoint the client calls: create, read, change, end (status) and
+			// delete a meeting, read the user. Evidence: PLATFORMS.md Zoom "(corrected) Scopes"; Zoom's
+			// granular scope list; devforum.zoom.us/t/108207 (user-managed apps use the names without
+			// ":admin"); Zoom's 4711 answer to PATCH /meetings/{id} as quoted in public code: "does not
+			// contain scopes:[meeting:update:meeting:admin, meeting:update:meeting]".
+			Scopes: []string{"meeting:write:meeting", "meeting:read:meeting", "meeting:update:meeting", "meeting:update:status",
+				"meeting:delete:meeting", "user:read:user"},
 			// Set in the app's settings, not sent: several granular scopes in one authorize URL fail
 			// with "invalid scope" (devforum.zoom.us/t/multiple-scopes-authorization/138714), and Zoom
 			// grants what the app's settings list.

@@ -431,3 +431,66 @@ func TestContractCheckCatchesARequestZoomDoesNotDocument(t *testing.T) {
 		}
 	}
 }
+
+func TestUpdateMeetingChangesTopicAndTimesAtZoomAndKeepsTheLinks(t *testing.T) {
+	t.Parallel()
+	f, c := setup(t)
+	ctx := context.Background()
+	m, err := c.CreateMeeting(ctx, token, scheduled())
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := platform.MeetingSpec{Title: "Moved prayer", Start: time.Date(2030, 3, 11, 1, 0, 0, 0, time.UTC),
+		Duration: 45 * time.Minute, TimeZone: "Europe/Berlin"}
+	got, err := c.UpdateMeeting(ctx, token, m, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.JoinURL != m.JoinURL || got.HostURL != m.HostURL || got.ExternalID != m.ExternalID {
+		t.Errorf("the change altered the meeting's links: %+v", got)
+	}
+	fm, _ := f.Meeting(mustID(t, m))
+	if fm.Topic != "Moved prayer" || fm.StartTime != "2030-03-11T01:00:00Z" || fm.Duration != 45 || fm.Timezone != "Europe/Berlin" {
+		t.Errorf("Zoom holds %+v", fm)
+	}
+	if fm.Password == "" || fm.Settings["waiting_room"] != true {
+		t.Errorf("the change lost the passcode or settings: %+v", fm)
+	}
+	b := lastBody(t, f, "PATCH", "/v2/meetings/")
+	if _, ok := b["password"]; ok || len(b) != 4 {
+		t.Errorf("update body %v: want exactly topic, start_time, duration, timezone", b)
+	}
+}
+
+// Zoom refuses to change a meeting in progress (400, code 3000) and one it
+// no longer has (404, code 3001).
+func TestUpdateMeetingReportsZoomsRefusals(t *testing.T) {
+	t.Parallel()
+	f, c := setup(t)
+	ctx := context.Background()
+	m, err := c.CreateMeeting(ctx, token, scheduled())
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.StartMeeting(mustID(t, m))
+	_, err = c.UpdateMeeting(ctx, token, m, scheduled())
+	if pe, ok := platform.AsError(err); !ok || pe.Status != 400 || pe.Code != "3000" || !strings.Contains(pe.Message, "started") {
+		t.Errorf("a started meeting: %v", err)
+	}
+	if fm, _ := f.Meeting(mustID(t, m)); fm.Topic != scheduled().Title {
+		t.Error("a refused change was applied")
+	}
+	_, err = c.UpdateMeeting(ctx, token, platform.Meeting{ExternalID: "89012345999"}, scheduled())
+	if platform.ReasonOf(err) != platform.ReasonNotFound {
+		t.Errorf("an unknown meeting: %v", err)
+	}
+	spec := scheduled()
+	spec.Start = time.Time{}
+	before := f.Calls(zoomfake.OpUpdateMeeting)
+	if _, err := c.UpdateMeeting(ctx, token, m, spec); platform.ReasonOf(err) != platform.ReasonInvalid {
+		t.Errorf("no start: %v", err)
+	}
+	if f.Calls(zoomfake.OpUpdateMeeting) != before {
+		t.Error("an invalid change reached Zoom")
+	}
+}

@@ -6,7 +6,7 @@
 //     spaces.endActiveConference), with Google's current error shape
 //     ({"error":{"code","message","status","details":[ErrorInfo]}});
 //   - Calendar v3 under /calendar/v3 (events.insert, events.get,
-//     events.delete), with conferenceData whose createRequest is "pending"
+//     events.patch, events.delete), with conferenceData whose createRequest is "pending"
 //     at first and "success" after a number of reads, client-chosen event
 //     ids (409 duplicate on reuse), cancelled events (410 on delete) and
 //     Calendar's error shape ({"error":{"errors":[{"reason"}],"code",
@@ -42,6 +42,7 @@ const (
 	OpEventsInsert        = "events.insert"
 	OpEventsGet           = "events.get"
 	OpEventsDelete        = "events.delete"
+	OpEventsPatch         = "events.patch"
 )
 
 // The fake user.
@@ -244,6 +245,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		op, arg = OpEventsGet, eventPath.FindStringSubmatch(p)[2]
 	case r.Method == http.MethodDelete && eventPath.MatchString(p):
 		op, arg = OpEventsDelete, eventPath.FindStringSubmatch(p)[2]
+	case r.Method == http.MethodPatch && eventPath.MatchString(p):
+		op, arg = OpEventsPatch, eventPath.FindStringSubmatch(p)[2]
 	default:
 		fakekit.WriteJSON(w, http.StatusNotFound, json.RawMessage(meetBody(404, "", "Method not found.")))
 		return
@@ -312,6 +315,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		fakekit.WriteJSON(w, http.StatusOK, e)
+	case OpEventsPatch:
+		s.patch(w, r, arg, body)
 	case OpEventsDelete:
 		e, ok := s.events[arg]
 		switch {
@@ -390,6 +395,82 @@ func (s *Server) insert(w http.ResponseWriter, r *http.Request, body []byte) {
 	s.events[e.ID] = e
 	fakekit.WriteJSON(w, http.StatusOK, e)
 }
+
+// patch is events.patch: the fields given replace the event's, start and
+// end merged into what the event has (patch semantics), answered with the
+// event. Refused as Calendar refuses: an unknown event 404 notFound; a
+// deleted (cancelled) one 403 forbidden (googleapis/google-api-ruby-client
+// #1811: an update of a deleted event "got a 403 forbidden error"); a
+// malformed time or an unknown zone 400 invalid; an end before the start
+// 400 timeRangeEmpty; a sendUpdates outside its enum 400 invalid.
+func (s *Server) patch(w http.ResponseWriter, r *http.Request, id string, body []byte) {
+	e, ok := s.events[id]
+	switch {
+	case !ok:
+		fakekit.WriteJSON(w, http.StatusNotFound, json.RawMessage(calendarBody(404, "notFound", "")))
+		return
+	case e.Status == "cancelled":
+		fakekit.WriteJSON(w, http.StatusForbidden, json.RawMessage(calendarBody(403, "forbidden", "")))
+		return
+	}
+	if su := r.URL.Query().Get("sendUpdates"); su != "" && su != "all" && su != "externalOnly" && su != "none" {
+		fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid value for: sendUpdates")))
+		return
+	}
+	var in struct {
+		Summary *string        `json:"summary"`
+		Start   map[string]any `json:"start"`
+		End     map[string]any `json:"end"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "parseError", "Parse Error")))
+		return
+	}
+	start, end := merged(e.Start, in.Start), merged(e.End, in.End)
+	for _, t := range []struct {
+		name string
+		v    map[string]any
+	}{{"start", start}, {"end", end}} {
+		if tz, _ := t.v["timeZone"].(string); tz != "" {
+			if _, err := time.LoadLocation(tz); err != nil || tz == "Local" {
+				fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid time zone definition for "+t.name+" time.")))
+				return
+			}
+		}
+	}
+	st, err1 := time.Parse(time.RFC3339, str(start["dateTime"]))
+	en, err2 := time.Parse(time.RFC3339, str(end["dateTime"]))
+	switch {
+	case err1 != nil:
+		fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid start time.")))
+		return
+	case err2 != nil:
+		fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "invalid", "Invalid end time.")))
+		return
+	case en.Before(st):
+		fakekit.WriteJSON(w, http.StatusBadRequest, json.RawMessage(calendarBody(400, "timeRangeEmpty", "The specified time range is empty.")))
+		return
+	}
+	e.Start, e.End = start, end
+	if in.Summary != nil {
+		e.Summary = *in.Summary
+	}
+	fakekit.WriteJSON(w, http.StatusOK, e)
+}
+
+// merged is the event time old with the fields of patch over it.
+func merged(old, patch map[string]any) map[string]any {
+	out := map[string]any{}
+	for k, v := range old {
+		out[k] = v
+	}
+	for k, v := range patch {
+		out[k] = v
+	}
+	return out
+}
+
+func str(v any) string { s, _ := v.(string); return s }
 
 // settle ends a pending conference request in success (or failure).
 func (s *Server) settle(e *Event) {

@@ -1,7 +1,7 @@
 // Package teamsfake is a Microsoft Graph v1.0 test double on loopback for
 // the online-meeting calls Switchboard makes: GET /me,
 // POST /me/onlineMeetings/createOrGet (idempotent by externalId, as Graph
-// is), GET and DELETE /me/onlineMeetings/{id}, with Graph's error shape
+// is), GET, PATCH and DELETE /me/onlineMeetings/{id}, with Graph's error shape
 // ({"error":{"code":"InvalidAuthenticationToken","message":...}}).
 package teamsfake
 
@@ -28,6 +28,7 @@ const (
 	OpCreateOrGet = "onlineMeetings.createOrGet"
 	OpGet         = "onlineMeetings.get"
 	OpDelete      = "onlineMeetings.delete"
+	OpUpdate      = "onlineMeetings.update"
 )
 
 // Graph's messages for the error codes the fake sends.
@@ -157,11 +158,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		op = OpMe
 	case r.Method == http.MethodPost && p == "/v1.0/me/onlineMeetings/createOrGet":
 		op = OpCreateOrGet
-	case strings.HasPrefix(p, "/v1.0/me/onlineMeetings/") && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
-		op = OpGet
-		if r.Method == http.MethodDelete {
-			op = OpDelete
-		}
+	case strings.HasPrefix(p, "/v1.0/me/onlineMeetings/") && (r.Method == http.MethodGet || r.Method == http.MethodDelete || r.Method == http.MethodPatch):
+		op = map[string]string{http.MethodGet: OpGet, http.MethodDelete: OpDelete, http.MethodPatch: OpUpdate}[r.Method]
 		id = strings.TrimPrefix(r.URL.EscapedPath(), "/v1.0/me/onlineMeetings/")
 		id, _ = url.PathUnescape(id)
 	default:
@@ -192,6 +190,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			"mail": "AdeleV@contoso.com", "givenName": "Adele", "surname": "Vance"})
 	case OpCreateOrGet:
 		s.createOrGet(w, body)
+	case OpUpdate:
+		s.update(w, id, body)
 	case OpGet, OpDelete:
 		m, ok := s.byID[id]
 		if !ok || m.deleted {
@@ -266,6 +266,52 @@ func (s *Server) createOrGet(w http.ResponseWriter, body []byte) {
 	s.byID[m.ID] = m
 	s.byExternal[m.ExternalID] = m
 	writeJSON(w, http.StatusCreated, m)
+}
+
+// update is PATCH /me/onlineMeetings/{id}: subject, startDateTime and
+// endDateTime replace the meeting's and the meeting is answered 200.
+// Refused as Graph documents: changing either time needs both ("Adjusting
+// the start or end date/time of an online meeting always requires both
+// startDateTime and endDateTime", learn.microsoft.com/graph/api/
+// onlinemeeting-update), with Graph's error shape (400 BadRequest); an
+// unknown meeting is 404 NotFound.
+func (s *Server) update(w http.ResponseWriter, id string, body []byte) {
+	m, ok := s.byID[id]
+	if !ok || m.deleted {
+		graphError(w, http.StatusNotFound, "NotFound", messages["NotFound"])
+		return
+	}
+	var in struct {
+		Subject       *string `json:"subject"`
+		StartDateTime *string `json:"startDateTime"`
+		EndDateTime   *string `json:"endDateTime"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		graphError(w, http.StatusBadRequest, "BadRequest", "Unable to read JSON request payload.")
+		return
+	}
+	if (in.StartDateTime == nil) != (in.EndDateTime == nil) {
+		graphError(w, http.StatusBadRequest, "BadRequest", "Both startDateTime and endDateTime are required to change the meeting's time.")
+		return
+	}
+	if in.StartDateTime != nil {
+		start, err1 := time.Parse(time.RFC3339Nano, *in.StartDateTime)
+		end, err2 := time.Parse(time.RFC3339Nano, *in.EndDateTime)
+		switch {
+		case err1 != nil || err2 != nil:
+			graphError(w, http.StatusBadRequest, "BadRequest", "Invalid date time value.")
+			return
+		case !end.After(start):
+			graphError(w, http.StatusBadRequest, "BadRequest", "The end time must be after the start time.")
+			return
+		}
+		m.StartDateTime = start.UTC().Format("2006-01-02T15:04:05.0000000Z")
+		m.EndDateTime = end.UTC().Format("2006-01-02T15:04:05.0000000Z")
+	}
+	if in.Subject != nil {
+		m.Subject = *in.Subject
+	}
+	writeJSON(w, http.StatusOK, m)
 }
 
 func graphBody(code, msg string) string {

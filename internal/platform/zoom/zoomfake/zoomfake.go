@@ -35,6 +35,7 @@ const (
 	OpUsersMe         = "users.me"
 	OpCreateMeeting   = "meetings.create"
 	OpGetMeeting      = "meetings.get"
+	OpUpdateMeeting   = "meetings.update"
 	OpMeetingStatus   = "meetings.status"
 	OpDeleteMeeting   = "meetings.delete"
 	DefaultDailyLimit = 100
@@ -56,6 +57,7 @@ var messages = map[int]string{
 	300:  "Invalid field.",
 	429:  "You have reached the maximum per-second rate limit for this API. Try again later.",
 	1001: "User does not exist: me.",
+	3000: "Cannot access meeting information.",
 	3001: "Meeting does not exist.",
 	3161: "Meeting hosting and scheduling capabilities are not allowed for your user account.",
 	4700: "Invalid access token.",
@@ -68,6 +70,7 @@ var Scope = map[string]string{
 	OpUsersMe:       "user:read:user",
 	OpCreateMeeting: "meeting:write:meeting",
 	OpGetMeeting:    "meeting:read:meeting",
+	OpUpdateMeeting: "meeting:update:meeting",
 	OpMeetingStatus: "meeting:update:status",
 	OpDeleteMeeting: "meeting:delete:meeting",
 }
@@ -118,7 +121,7 @@ type Server struct {
 	tokens   fakekit.Tokens
 	meetings map[int64]*Meeting
 	nextID   int64
-	created  int
+	created  int                 // creates and changes today: Zoom's one daily limit counts both
 	scopes   map[string][]string // token -> its scopes
 	defaults []string
 }
@@ -233,11 +236,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		op = OpUsersMe
 	case r.Method == http.MethodPost && createPath.MatchString(p):
 		op = OpCreateMeeting
-	case meetingPath.MatchString(p) && (r.Method == http.MethodGet || r.Method == http.MethodDelete):
-		op = OpGetMeeting
-		if r.Method == http.MethodDelete {
-			op = OpDeleteMeeting
-		}
+	case meetingPath.MatchString(p) && (r.Method == http.MethodGet || r.Method == http.MethodDelete || r.Method == http.MethodPatch):
+		op = map[string]string{http.MethodGet: OpGetMeeting, http.MethodDelete: OpDeleteMeeting, http.MethodPatch: OpUpdateMeeting}[r.Method]
 		id, _ = strconv.ParseInt(meetingPath.FindStringSubmatch(p)[1], 10, 64)
 	case r.Method == http.MethodPut && statusPath.MatchString(p):
 		op = OpMeetingStatus
@@ -276,6 +276,8 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, m)
+	case OpUpdateMeeting:
+		s.update(w, id, body)
 	case OpMeetingStatus:
 		m, ok := s.meetings[id]
 		if !ok || m.Status == StatusDeleted {
@@ -355,6 +357,80 @@ func (s *Server) create(w http.ResponseWriter, body []byte) {
 	}
 	s.meetings[id] = m
 	writeJSON(w, http.StatusCreated, m)
+}
+
+// update is PATCH /meetings/{id} as Zoom's description has it: the fields
+// given replace the meeting's, answered 204 with no body; a meeting that
+// has started (or ended) is refused with 400 code 3000, an unknown one
+// 404 code 3001, a malformed field 300; changes count against the same
+// daily limit as creates ("A maximum of {rateLimitNumber} meetings can be
+// created/updated for a single user in one day").
+func (s *Server) update(w http.ResponseWriter, id int64, body []byte) {
+	m, ok := s.meetings[id]
+	if !ok || m.Status == StatusDeleted {
+		zoomError(w, http.StatusNotFound, 3001, fmt.Sprintf("A meeting with this %d is not found or has expired.", id))
+		return
+	}
+	var in struct {
+		Topic     *string        `json:"topic"`
+		Type      *int           `json:"type"`
+		StartTime *string        `json:"start_time"`
+		Duration  *int           `json:"duration"`
+		Timezone  *string        `json:"timezone"`
+		Password  *string        `json:"password"`
+		Settings  map[string]any `json:"settings"`
+	}
+	if err := json.Unmarshal(body, &in); err != nil {
+		zoomError(w, http.StatusBadRequest, 300, "Request Body should be a valid JSON object.")
+		return
+	}
+	if in.StartTime != nil {
+		// GMT with a Z, or local time in the meeting's timezone.
+		_, errGMT := time.Parse("2006-01-02T15:04:05Z", *in.StartTime)
+		if _, errLocal := time.Parse("2006-01-02T15:04:05", *in.StartTime); errGMT != nil && errLocal != nil {
+			zoomError(w, http.StatusBadRequest, 300, "Invalid field.")
+			return
+		}
+	}
+	switch {
+	case in.Type != nil && *in.Type != 1 && *in.Type != 2 && *in.Type != 3 && *in.Type != 8,
+		in.Duration != nil && *in.Duration < 0,
+		in.Password != nil && !passwordRE.MatchString(*in.Password):
+		zoomError(w, http.StatusBadRequest, 300, "Invalid field.")
+		return
+	case m.Status == StatusStarted || m.Status == StatusEnded:
+		zoomError(w, http.StatusBadRequest, 3000, "You cannot update or delete meetings that have started using this method.")
+		return
+	case s.created >= s.DailyCreateLimit:
+		zoomError(w, http.StatusTooManyRequests, 429, fmt.Sprintf("You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.", s.DailyCreateLimit))
+		return
+	}
+	s.created++
+	if in.Topic != nil {
+		m.Topic = *in.Topic
+	}
+	if in.Type != nil {
+		m.Type = *in.Type
+	}
+	if in.StartTime != nil {
+		m.StartTime = *in.StartTime
+	}
+	if in.Duration != nil {
+		m.Duration = *in.Duration
+	}
+	if in.Timezone != nil {
+		m.Timezone = *in.Timezone
+	}
+	if in.Password != nil {
+		m.Password = *in.Password
+	}
+	for k, v := range in.Settings {
+		if m.Settings == nil {
+			m.Settings = map[string]any{}
+		}
+		m.Settings[k] = v
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 func zoomError(w http.ResponseWriter, status, code int, msg string) {
