@@ -2,6 +2,7 @@ package livestream
 
 import (
 	"context"
+	"reflect"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
@@ -89,6 +90,22 @@ func (o occurrences) Exists(ctx context.Context, tenant, id string) (bool, error
 }
 
 func (occurrences) Ahead(t CreateInput) time.Duration { return OccurrenceAhead(t.Targets) }
+
+// CanApply: a change of title, description or length, the targets as
+// they were, is made to an occurrence where it is (series.InPlace).
+func (occurrences) CanApply(cur, next CreateInput) bool { return reflect.DeepEqual(cur.Targets, next.Targets) }
+
+// Apply changes a made occurrence as PATCH /livestreams/{id} would,
+// platforms included; one no longer scheduled (live, over, cancelled) is
+// left as it is.
+func (o occurrences) Apply(ctx context.Context, tenant, id string, start time.Time, d *Definition) error {
+	end := time.Time{}
+	if d.Duration > 0 {
+		end = start.Add(d.Duration)
+	}
+	_, err := o.s.Update(ctx, tenant, id, UpdateInput{Title: &d.Template.Title, Description: &d.Template.Description, ScheduledEnd: &end})
+	return series.CancelResult(err, apperr.CodeLivestreamNotScheduled)
+}
 
 func notOffered() error {
 	return apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "recurring livestreams are not configured here")

@@ -51,8 +51,11 @@ func TestChangingASeriesFromADateLeavesEarlierOccurrences(t *testing.T) {
 	}
 	ytOld, fbOld := target(t, old, youtube.ID).ExternalID, target(t, old, facebook.ID).ExternalID
 
+	// New targets (YouTube alone) cannot be applied in place: the
+	// occurrences from day 3 on are remade.
 	got, err := e.svc.ChangeSeries(context.Background(), tenant, sr.ID, livestream.SeriesChange{
 		From: first.Add(3*day - 12*time.Hour), Title: ptr("Evening prayer"), Description: ptr("From Wednesday on"),
+		Targets: e.weekly(first, "youtube").Targets,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +101,67 @@ func TestChangingASeriesFromADateLeavesEarlierOccurrences(t *testing.T) {
 	_, occ, err := e.svc.GetSeries(context.Background(), tenant, sr.ID, 3)
 	if err != nil || len(occ) != 3 || !occ[0].Start.Equal(first.Add(5*day)) || !occ[0].Created {
 		t.Fatalf("next occurrences %+v %v", occ, err)
+	}
+}
+
+// A change that leaves every start where it was and the targets as they
+// were (a new title, description or length) is made to the occurrences
+// already made where they are: the same livestreams, the same YouTube
+// broadcasts and Facebook videos (and so the same keys), told the new
+// details; nothing is cancelled.
+func TestATitleChangeFromADateChangesTheMadeOccurrencesWhereTheyAre(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	first := time.Date(2027, 6, 6, 15, 0, 0, 0, time.UTC)
+	e.at(first.Add(-time.Hour))
+	e.connect(tenant, youtube.ID, facebook.ID)
+	sr := e.createSeries(e.weekly(first, "youtube", "facebook"), "FREQ=DAILY", "Europe/London")
+	e.at(first.Add(-time.Hour + time.Minute))
+	e.runSeries()
+	day := 24 * time.Hour
+	before := map[int]*livestream.Livestream{}
+	for i := range 6 {
+		if before[i] = e.occurrence(sr, first.Add(time.Duration(i)*day)); before[i] == nil {
+			t.Fatalf("day %d was not made", i)
+		}
+	}
+	inserts, videos := e.yt.Calls(youtubefake.OpBroadcastInsert), e.fb.Videos()
+
+	got, err := e.svc.ChangeSeries(context.Background(), tenant, sr.ID, livestream.SeriesChange{
+		From: first.Add(3*day - 12*time.Hour), Title: ptr("Evening prayer"), Description: ptr("From Wednesday on"),
+		ScheduledStart: ptr(first.Add(3 * day)), ScheduledEnd: ptr(first.Add(3*day + 90*time.Minute)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Revision != 0 || len(got.Earlier) != 1 || len(got.Withdraw) != 0 {
+		t.Fatalf("revision %d, %d earlier definitions, withdrawing %v", got.Revision, len(got.Earlier), got.Withdraw)
+	}
+	for i := range 6 {
+		ls := e.occurrence(sr, first.Add(time.Duration(i)*day))
+		yt, fb := target(t, ls, youtube.ID), target(t, ls, facebook.ID)
+		if yt.ExternalID != target(t, before[i], youtube.ID).ExternalID || fb.ExternalID != target(t, before[i], facebook.ID).ExternalID ||
+			ls.PublicStatus() != livestream.StatusScheduled {
+			t.Fatalf("day %d is not the same livestream at the platforms: %+v", i, ls)
+		}
+		b, _ := e.yt.Broadcast(yt.ExternalID)
+		v, _ := e.fb.Video(fb.ExternalID)
+		title, length := e.weekly(first).Title, time.Hour
+		if i >= 3 {
+			title, length = "Evening prayer", 90*time.Minute
+		}
+		if ls.Title != title || b.Title != title || v.Title != title || !ls.ScheduledEnd.Equal(ls.ScheduledStart.Add(length)) {
+			t.Errorf("day %d: %q, at YouTube %q, at Facebook %q, ends %s; want %q for %s", i, ls.Title, b.Title, v.Title, ls.ScheduledEnd, title, length)
+		}
+	}
+	if e.yt.Calls(youtubefake.OpBroadcastInsert) != inserts || e.fb.Videos() != videos {
+		t.Error("an in-place change made new broadcasts or videos")
+	}
+	// Later runs make the rest from the new definition, with the same ids.
+	e.at(first.Add(5 * day))
+	e.runSeries()
+	if now := e.scheduledAt(sr, first.Add(9*day)); len(now) != 1 || now[0].Title != "Evening prayer" || now[0].ID != livestream.OccurrenceID(sr.ID, first.Add(9*day)) {
+		t.Fatalf("day 9: %+v", now)
 	}
 }
 

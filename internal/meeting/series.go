@@ -2,6 +2,7 @@ package meeting
 
 import (
 	"context"
+	"slices"
 	"sync"
 	"time"
 
@@ -76,6 +77,22 @@ func (o occurrences) Exists(ctx context.Context, tenant, id string) (bool, error
 }
 
 func (occurrences) Ahead(t CreateInput) time.Duration { return series.AheadOf(t.Platforms) }
+
+// CanApply: a change of title, length or shown zone, the platforms as
+// they were, is made to an occurrence where it is (series.InPlace), so
+// its join links stay.
+func (occurrences) CanApply(cur, next CreateInput) bool { return slices.Equal(cur.Platforms, next.Platforms) }
+
+// Apply changes a made occurrence as PATCH /meetings/{id} would,
+// platforms included; one cancelled or ended is left as it is.
+func (o occurrences) Apply(ctx context.Context, tenant, id string, _ time.Time, d *series.Definition[CreateInput]) error {
+	minutes := int(d.Duration / time.Minute)
+	_, err := o.s.Update(ctx, tenant, id, Change{Title: &d.Template.Title, DurationMinutes: &minutes, TimeZone: d.Template.TimeZone})
+	if e, ok := apperr.As(err); ok && e.Code == apperr.CodeMeetingCancelled {
+		return nil
+	}
+	return series.CancelResult(err, apperr.CodeMeetingEnded)
+}
 
 func (s *Service) seriesOffered(id string) error {
 	if s.series == nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/meeting"
+	"github.com/switchboard-dev/switchboard/internal/platform"
 	"github.com/switchboard-dev/switchboard/internal/platform/teams"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom"
 	"github.com/switchboard-dev/switchboard/internal/platform/zoom/zoomfake"
@@ -321,5 +322,47 @@ func TestAnOccurrenceThatCannotBeMadeIsRecordedOnTheSeriesAndMadeOnceTheCauseIsG
 	got, _, err = e.svc.GetSeries(context.Background(), e.tenant, sr.ID, 1)
 	if err != nil || got.Failure != nil || !e.occurrenceExists(sr, tuesday(2)) {
 		t.Fatalf("after reconnecting: %+v %v", got.Failure, err)
+	}
+}
+
+// A change that leaves every start where it was and the platforms as they
+// were is made to the occurrences already made where they are: the same
+// meetings at Zoom and Teams, so the same join links, told the new title
+// and length.
+func TestATitleAndLengthChangeKeepsEachOccurrencesMeetingsAndLinks(t *testing.T) {
+	t.Parallel()
+	e := newSeriesEnv(t)
+	sr := e.createSeries(weeklyBibleStudy())
+	first, second := e.occurrence(sr, tuesday(2)), e.occurrence(sr, tuesday(9))
+	title, minutes := "Bible study: Romans", 90
+
+	got, err := e.svc.ChangeSeries(context.Background(), e.tenant, sr.ID, meeting.SeriesChange{
+		From: tuesday(9), Title: &title, DurationMinutes: &minutes})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Revision != 0 || len(got.Withdraw) != 0 {
+		t.Fatalf("revision %d, withdrawing %v", got.Revision, got.Withdraw)
+	}
+	after := e.occurrence(sr, tuesday(9))
+	if after.ID != second.ID || after.Title != title || after.DurationMinutes() != 90 || after.Status != meeting.StatusScheduled {
+		t.Fatalf("the changed occurrence: %+v", after)
+	}
+	for _, p := range []platform.ID{zoom.ID, teams.ID} {
+		if a, b := target(t, after, p), target(t, second, p); a.ExternalID != b.ExternalID || a.JoinURL != b.JoinURL {
+			t.Errorf("%s: the meeting or its join link changed (%s %s → %s %s)", p, b.ExternalID, b.JoinURL, a.ExternalID, a.JoinURL)
+		}
+	}
+	if zm := zoomMeeting(t, e, after); zm.Topic != title || zm.Duration != 90 || zm.Status == zoomfake.StatusDeleted {
+		t.Errorf("at Zoom: %+v", zm)
+	}
+	if tm, ok := e.teams.Meeting(target(t, after, teams.ID).ExternalID); !ok || tm.Subject != title {
+		t.Errorf("at Teams: %+v %v", tm, ok)
+	}
+	if m := e.get(first.ID); m.Title != "Bible study" || m.DurationMinutes() != 60 {
+		t.Errorf("the earlier occurrence changed: %q %d", m.Title, m.DurationMinutes())
+	}
+	if e.zoom.Calls(zoomfake.OpCreateMeeting) != 2 {
+		t.Errorf("%d Zoom creates; an in-place change makes none", e.zoom.Calls(zoomfake.OpCreateMeeting))
 	}
 }

@@ -438,6 +438,36 @@ func (e *Engine[T]) End(ctx context.Context, tenant, id string) (*Series[T], err
 	return nil, e.Busy
 }
 
+// InPlace is implemented by Occurrences whose made occurrences can take a
+// change that leaves every made start where it was at the platforms, where
+// they are: a new title, description or length. The occurrences then keep their ids, their platforms' records
+// and, with them, their stream keys and join links.
+type InPlace[T any] interface {
+	// CanApply reports whether the change from cur's template to next's
+	// can be applied in place (the same targets, say).
+	CanApply(cur, next T) bool
+	// Apply changes the made occurrence id, starting at start, to d: its
+	// template and length. One that is over or gone is nothing to do.
+	Apply(ctx context.Context, tenant, id string, start time.Time, d *Definition[T]) error
+}
+
+// sameMade: with next in force from next.From under the series' current
+// revision, the occurrences already made from then on (made) are exactly
+// those next has there, under the same ids. Later ones are made from next
+// when their time comes.
+func (e *Engine[T]) sameMade(sr *Series[T], next Definition[T], made []slot[T], now time.Time) bool {
+	trial := *sr
+	trial.Earlier, trial.Definition = nil, next
+	for _, d := range sr.definitions() {
+		if d.From.Before(next.From) {
+			trial.Earlier = append(trial.Earlier, d)
+		}
+	}
+	trial.Definition.Revision = sr.Revision
+	got, err := trial.between(next.From, e.madeBy(sr, now), true, e.OccurrenceID)
+	return err == nil && slices.EqualFunc(got, made, func(a, b slot[T]) bool { return a.ID == b.ID && a.Start.Equal(b.Start) })
+}
+
 // Redefine builds the definition a change makes of the series' current
 // one, from from on, checking what the change gives; the capability
 // supplies it to Change.
@@ -473,14 +503,21 @@ func (e *Engine[T]) Change(ctx context.Context, tenant, id string, from time.Tim
 			return nil, err
 		}
 		next.From = from
-		// Those made so far from from on are withdrawn: every one up to
-		// the window's end, as a run that lost a race to another writer
-		// may have made some past Until (cancelling one never made is
-		// nothing).
+		// Every one made so far from from on, up to the window's end, as a
+		// run that lost a race to another writer may have made some past
+		// Until.
 		made, err := sr.between(from, e.madeBy(sr, now), true, e.OccurrenceID)
 		if err != nil {
 			return nil, err
 		}
+		if ip, ok := e.Occurrences.(InPlace[T]); ok && !from.Before(sr.From) && ip.CanApply(sr.Template, next.Template) && e.sameMade(sr, next, made, now) {
+			out, err := e.changeInPlace(ctx, sr, next, made, ip, now)
+			if IsConflict(err) {
+				continue // changed meanwhile: look again
+			}
+			return out, err
+		}
+		// Those are withdrawn (cancelling one never made is nothing).
 		for _, o := range made {
 			if !slices.Contains(sr.Withdraw, o.ID) {
 				sr.Withdraw = append(sr.Withdraw, o.ID)
@@ -511,6 +548,41 @@ func (e *Engine[T]) Change(ctx context.Context, tenant, id string, from time.Tim
 		return sr, nil
 	}
 	return nil, e.Busy
+}
+
+// changeInPlace saves next as the series' definition from next.From on
+// under the current revision, so the occurrences keep their ids, and
+// applies it to those made from then on where they are. One that cannot
+// take it now (a run holds it at its start) is logged and keeps its old
+// details; the series' definition is changed all the same.
+func (e *Engine[T]) changeInPlace(ctx context.Context, sr *Series[T], next Definition[T], made []slot[T], ip InPlace[T], now time.Time) (*Series[T], error) {
+	var kept []Definition[T]
+	for _, d := range sr.definitions() {
+		if d.From.Before(next.From) {
+			kept = append(kept, d)
+		}
+	}
+	next.Revision = sr.Revision
+	sr.Earlier, sr.Definition = kept, next
+	sr.UpdatedAt = now
+	if err := e.Repo.SaveSeries(ctx, sr); err != nil {
+		return nil, err
+	}
+	for _, o := range made {
+		if sr.skipped(o.Start) {
+			continue
+		}
+		switch made, err := e.Occurrences.Exists(ctx, sr.Tenant, o.ID); {
+		case err != nil:
+			e.Logger.Warn("reading an occurrence to change failed", slog.String("series", sr.ID), slog.String("occurrence", o.ID), slog.String("error", err.Error()))
+		case made:
+			if err := ip.Apply(ctx, sr.Tenant, o.ID, o.Start, &next); err != nil {
+				e.Logger.Warn("an occurrence did not take the series' change", slog.String("series", sr.ID),
+					slog.String("occurrence", o.ID), slog.String("error", err.Error()))
+			}
+		}
+	}
+	return sr, nil
 }
 
 // CancelResult is a capability's cancel of an occurrence as the engine
