@@ -93,7 +93,9 @@ func (occurrences) Ahead(t CreateInput) time.Duration { return OccurrenceAhead(t
 
 // CanApply: a change of title, description or length, the targets as
 // they were, is made to an occurrence where it is (series.InPlace).
-func (occurrences) CanApply(cur, next CreateInput) bool { return reflect.DeepEqual(cur.Targets, next.Targets) }
+func (occurrences) CanApply(cur, next CreateInput) bool {
+	return reflect.DeepEqual(cur.Targets, next.Targets)
+}
 
 // Apply changes a made occurrence as PATCH /livestreams/{id} would,
 // platforms included; one no longer scheduled (live, over, cancelled) is

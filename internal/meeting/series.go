@@ -81,7 +81,9 @@ func (occurrences) Ahead(t CreateInput) time.Duration { return series.AheadOf(t.
 // CanApply: a change of title, length or shown zone, the platforms as
 // they were, is made to an occurrence where it is (series.InPlace), so
 // its join links stay.
-func (occurrences) CanApply(cur, next CreateInput) bool { return slices.Equal(cur.Platforms, next.Platforms) }
+func (occurrences) CanApply(cur, next CreateInput) bool {
+	return slices.Equal(cur.Platforms, next.Platforms)
+}
 
 // Apply changes a made occurrence as PATCH /meetings/{id} would,
 // platforms included; one cancelled or ended is left as it is.
