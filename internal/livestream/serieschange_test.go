@@ -284,9 +284,14 @@ func TestConcurrentChangesAndRunsMakeEachOccurrenceOnce(t *testing.T) {
 			})
 			wg.Go(func() {
 				// A change may lose its race to another (a conflict); not every one may.
-				if _, err := svc.ChangeSeries(context.Background(), tenant, sr.ID, livestream.SeriesChange{
-					From: now.Add(time.Duration(i+1) * day), Title: ptr(titles[i]),
-				}); err == nil {
+				// The first only retitles (applied in place); the others also
+				// list the targets in another order (cancelled and remade), so
+				// both ways race the runs and each other.
+				ch := livestream.SeriesChange{From: now.Add(time.Duration(i+1) * day), Title: ptr(titles[i])}
+				if i > 0 {
+					ch.Targets = e.weekly(first, "facebook", "youtube").Targets
+				}
+				if _, err := svc.ChangeSeries(context.Background(), tenant, sr.ID, ch); err == nil {
 					changed.Add(1)
 				}
 			})
@@ -324,5 +329,9 @@ func TestConcurrentChangesAndRunsMakeEachOccurrenceOnce(t *testing.T) {
 	}
 	if live := e.fb.Videos(); live < 5 {
 		t.Fatalf("%d Facebook live videos", live)
+	}
+	// The remakes happened: more broadcasts were made than days.
+	if n := e.yt.Calls(youtubefake.OpBroadcastInsert); n <= 12 {
+		t.Fatalf("%d YouTube broadcasts for 12 days: no change was remade", n)
 	}
 }
