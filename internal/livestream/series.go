@@ -100,12 +100,18 @@ func (occurrences) CanApply(cur, next CreateInput) bool {
 // Apply changes a made occurrence as PATCH /livestreams/{id} would,
 // platforms included; one no longer scheduled (live, over, cancelled) is
 // left as it is.
-func (o occurrences) Apply(ctx context.Context, tenant, id string, start time.Time, d *Definition) error {
+func (o occurrences) Apply(ctx context.Context, tenant, id string, _ time.Time, d *Definition) error {
+	// The length runs from the occurrence's own start: one moved on its
+	// own (PATCH /livestreams/{id}) keeps its time.
+	ls, err := o.s.cfg.Repo.Get(ctx, tenant, id)
+	if err != nil {
+		return series.CancelResult(err, apperr.CodeLivestreamNotScheduled)
+	}
 	end := time.Time{}
 	if d.Duration > 0 {
-		end = start.Add(d.Duration)
+		end = ls.ScheduledStart.Add(d.Duration)
 	}
-	_, err := o.s.Update(ctx, tenant, id, UpdateInput{Title: &d.Template.Title, Description: &d.Template.Description, ScheduledEnd: &end})
+	_, err = o.s.Update(ctx, tenant, id, UpdateInput{Title: &d.Template.Title, Description: &d.Template.Description, ScheduledEnd: &end})
 	return series.CancelResult(err, apperr.CodeLivestreamNotScheduled)
 }
 

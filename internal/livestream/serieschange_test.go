@@ -125,6 +125,12 @@ func TestATitleChangeFromADateChangesTheMadeOccurrencesWhereTheyAre(t *testing.T
 			t.Fatalf("day %d was not made", i)
 		}
 	}
+	// Day 4 was moved on its own, half an hour later: it keeps its time.
+	moved := first.Add(4*day + 30*time.Minute)
+	if _, err := e.svc.Update(context.Background(), tenant, before[4].ID, livestream.UpdateInput{
+		ScheduledStart: &moved, ScheduledEnd: ptr(moved.Add(time.Hour))}); err != nil {
+		t.Fatal(err)
+	}
 	inserts, videos := e.yt.Calls(youtubefake.OpBroadcastInsert), e.fb.Videos()
 
 	got, err := e.svc.ChangeSeries(context.Background(), tenant, sr.ID, livestream.SeriesChange{
@@ -156,6 +162,9 @@ func TestATitleChangeFromADateChangesTheMadeOccurrencesWhereTheyAre(t *testing.T
 	}
 	if e.yt.Calls(youtubefake.OpBroadcastInsert) != inserts || e.fb.Videos() != videos {
 		t.Error("an in-place change made new broadcasts or videos")
+	}
+	if ls := e.occurrence(sr, first.Add(4*day)); !ls.ScheduledStart.Equal(moved) {
+		t.Errorf("day 4, moved on its own, now starts %s", ls.ScheduledStart)
 	}
 	// Later runs make the rest from the new definition, with the same ids.
 	e.at(first.Add(5 * day))
