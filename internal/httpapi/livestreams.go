@@ -105,6 +105,10 @@ type occurrenceView struct {
 	End          *string `json:"end"`
 	LivestreamID string  `json:"livestreamId"`
 	Status       string  `json:"status"` // created, pending (made when its window opens), skipped
+	// ScheduledStart and ScheduledEnd are the livestream's own, once
+	// created: the rule's unless it was moved on its own.
+	ScheduledStart *string `json:"scheduledStart"`
+	ScheduledEnd   *string `json:"scheduledEnd"`
 }
 
 // checkView is one preflight check of a target.
@@ -419,7 +423,8 @@ func viewSeries(sr *livestream.Series, occ []livestream.Occurrence) seriesView {
 		v.Skipped[i] = *timePtr(t)
 	}
 	for i, o := range occ {
-		v.NextOccurrences[i] = occurrenceView{Start: *timePtr(o.Start), End: timePtr(o.End), LivestreamID: o.ID, Status: occurrenceStatus(o)}
+		v.NextOccurrences[i] = occurrenceView{Start: *timePtr(o.Start), End: timePtr(o.End), LivestreamID: o.ID, Status: occurrenceStatus(o),
+			ScheduledStart: timePtr(o.Made.Start), ScheduledEnd: timePtr(o.Made.End)}
 	}
 	return v
 }

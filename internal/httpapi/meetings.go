@@ -210,6 +210,10 @@ type meetingOccurrenceView struct {
 	End       string `json:"end"`
 	MeetingID string `json:"meetingId"`
 	Status    string `json:"status"` // created, pending (made when its window opens), skipped
+	// StartTime and DurationMinutes are the meeting's own, once created:
+	// the rule's unless it was changed on its own.
+	StartTime       *string `json:"startTime"`
+	DurationMinutes *int    `json:"durationMinutes"`
 }
 
 func viewMeetingSeries(sr *meeting.Series, occ []series.Occurrence) meetingSeriesView {
@@ -226,7 +230,12 @@ func viewMeetingSeries(sr *meeting.Series, occ []series.Occurrence) meetingSerie
 		v.Skipped[i] = stamp(t)
 	}
 	for i, o := range occ {
-		v.NextOccurrences[i] = meetingOccurrenceView{Start: stamp(o.Start), End: stamp(o.End), MeetingID: o.ID, Status: occurrenceStatus(o)}
+		ov := meetingOccurrenceView{Start: stamp(o.Start), End: stamp(o.End), MeetingID: o.ID, Status: occurrenceStatus(o), StartTime: timePtr(o.Made.Start)}
+		if o.Created {
+			minutes := int(o.Made.End.Sub(o.Made.Start) / time.Minute)
+			ov.DurationMinutes = &minutes
+		}
+		v.NextOccurrences[i] = ov
 	}
 	return v
 }

@@ -84,9 +84,12 @@ func (o occurrences) Cancel(ctx context.Context, tenant, id string) error {
 	return series.CancelResult(o.s.Cancel(ctx, tenant, id), apperr.CodeLivestreamOver)
 }
 
-func (o occurrences) Exists(ctx context.Context, tenant, id string) (bool, error) {
-	_, err := o.s.cfg.Repo.Get(ctx, tenant, id)
-	return series.Found(err)
+func (o occurrences) Find(ctx context.Context, tenant, id string) (series.Made, bool, error) {
+	ls, err := o.s.cfg.Repo.Get(ctx, tenant, id)
+	if err != nil {
+		return series.Found(series.Made{}, err)
+	}
+	return series.Found(series.Made{Start: ls.ScheduledStart, End: ls.ScheduledEnd}, nil)
 }
 
 func (occurrences) Ahead(t CreateInput) time.Duration { return OccurrenceAhead(t.Targets) }

@@ -166,6 +166,12 @@ func TestATitleChangeFromADateChangesTheMadeOccurrencesWhereTheyAre(t *testing.T
 	if ls := e.occurrence(sr, first.Add(4*day)); !ls.ScheduledStart.Equal(moved) {
 		t.Errorf("day 4, moved on its own, now starts %s", ls.ScheduledStart)
 	}
+	// GET /series names day 4 by the rule's start and shows its own times.
+	_, occ, err := e.svc.GetSeries(context.Background(), tenant, sr.ID, 6)
+	if err != nil || len(occ) != 6 || !occ[4].Start.Equal(first.Add(4*day)) || !occ[4].Made.Start.Equal(moved) ||
+		!occ[4].Made.End.Equal(moved.Add(90*time.Minute)) || !occ[5].Made.Start.Equal(occ[5].Start) {
+		t.Errorf("next occurrences: %+v %v", occ, err)
+	}
 	// Later runs make the rest from the new definition, with the same ids.
 	e.at(first.Add(5 * day))
 	e.runSeries()

@@ -71,9 +71,12 @@ func (o occurrences) Cancel(ctx context.Context, tenant, id string) error {
 	return series.CancelResult(o.s.Cancel(ctx, tenant, id), apperr.CodeMeetingEnded)
 }
 
-func (o occurrences) Exists(ctx context.Context, tenant, id string) (bool, error) {
-	_, err := o.s.cfg.Repo.Get(ctx, tenant, id)
-	return series.Found(err)
+func (o occurrences) Find(ctx context.Context, tenant, id string) (series.Made, bool, error) {
+	m, err := o.s.cfg.Repo.Get(ctx, tenant, id)
+	if err != nil {
+		return series.Found(series.Made{}, err)
+	}
+	return series.Found(series.Made{Start: m.Start, End: m.End()}, nil)
 }
 
 func (occurrences) Ahead(t CreateInput) time.Duration { return series.AheadOf(t.Platforms) }

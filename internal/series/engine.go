@@ -40,8 +40,9 @@ type Occurrences[T any] interface {
 	// Cancel cancels the occurrence id at every platform; one that does
 	// not exist or is over is nothing to do (nil).
 	Cancel(ctx context.Context, tenant, id string) error
-	// Exists reports whether the occurrence id has been made.
-	Exists(ctx context.Context, tenant, id string) (bool, error)
+	// Find reads the occurrence id: whether it has been made and, if so,
+	// when it starts and ends now (one moved on its own keeps its times).
+	Find(ctx context.Context, tenant, id string) (Made, bool, error)
 	// Ahead is how far ahead of its start an occurrence of t is made.
 	Ahead(t T) time.Duration
 }
@@ -342,7 +343,7 @@ func (e *Engine[T]) Get(ctx context.Context, tenant, id string, n int) (*Series[
 			o.End = next.Start.Add(next.Def.Duration)
 		}
 		if !o.Skipped {
-			if o.Created, err = e.Occurrences.Exists(ctx, tenant, o.ID); err != nil {
+			if o.Made, o.Created, err = e.Occurrences.Find(ctx, tenant, o.ID); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -572,7 +573,7 @@ func (e *Engine[T]) changeInPlace(ctx context.Context, sr *Series[T], next Defin
 		if sr.skipped(o.Start) {
 			continue
 		}
-		switch made, err := e.Occurrences.Exists(ctx, sr.Tenant, o.ID); {
+		switch _, made, err := e.Occurrences.Find(ctx, sr.Tenant, o.ID); {
 		case err != nil:
 			e.Logger.Warn("reading an occurrence to change failed", slog.String("series", sr.ID), slog.String("occurrence", o.ID), slog.String("error", err.Error()))
 		case made:
@@ -595,10 +596,11 @@ func CancelResult(err error, over apperr.Code) error {
 	return err
 }
 
-// Found is a capability's read of an occurrence as Exists answers it.
-func Found(err error) (bool, error) {
+// Found is a capability's read of an occurrence, with the times it read,
+// as Find answers it.
+func Found(m Made, err error) (Made, bool, error) {
 	if apperr.Is(err, apperr.NotFound) {
-		return false, nil
+		return Made{}, false, nil
 	}
-	return err == nil, err
+	return m, err == nil, err
 }

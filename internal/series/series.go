@@ -106,10 +106,17 @@ type Recurrence struct {
 
 // Occurrence is one occurrence of a series, as a read of it shows it.
 type Occurrence struct {
-	Start, End time.Time
-	ID         string // the id its livestream or meeting has (or will have)
-	Created    bool   // it exists
+	Start, End time.Time // the rule's (Start names the occurrence)
+	ID         string    // the id its livestream or meeting has (or will have)
+	Created    bool      // it exists
+	Made       Made      // when Created: its own times
 	Skipped    bool
+}
+
+// Made is a made occurrence's own times: the rule's, unless it was moved
+// on its own.
+type Made struct {
+	Start, End time.Time
 }
 
 // Window limits.

@@ -219,8 +219,8 @@ func TestArchitectureShapesPass(t *testing.T) {
 		series = `{"id":"01JABCDEFGHJKMNPQRSTVWXYZ0","rule":"FREQ=WEEKLY;BYDAY=SU","timeZone":"America/Chicago","title":"Sunday service",
 			"description":null,"firstStart":"2026-01-04T16:00:00Z","from":null,"durationMinutes":90,"targets":["youtube","restream"],"status":"active",
 			"skipped":["2026-01-11T16:00:00Z"],"createdAt":"2026-01-01T10:00:00Z","endedAt":null,"failure":null,"nextOccurrences":[
-			{"start":"2026-01-04T16:00:00Z","end":"2026-01-04T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ1","status":"created"},
-			{"start":"2026-01-11T16:00:00Z","end":"2026-01-11T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ2","status":"skipped"}]}`
+			{"start":"2026-01-04T16:00:00Z","end":"2026-01-04T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ1","status":"created","scheduledStart":"2026-01-04T16:00:00Z","scheduledEnd":"2026-01-04T17:30:00Z"},
+			{"start":"2026-01-11T16:00:00Z","end":"2026-01-11T17:30:00Z","livestreamId":"01JABCDEFGHJKMNPQRSTVWXYZ2","status":"skipped","scheduledStart":null,"scheduledEnd":null}]}`
 		livestream = `{"id":"ls-1","seriesId":null,"title":"Sunday service","description":null,"status":"scheduled","scheduledStart":"2026-01-04T15:00:00Z",
 			"scheduledEnd":null,"startedAt":null,"endedAt":null,"targets":[
 			{"platform":"youtube","status":"ready","externalId":"abc","watchUrl":"https://youtu.be/abc","lastError":null,"madeForKids":false,"autoStop":true,
