@@ -118,15 +118,16 @@ type Created struct {
 // allows it) that resolves to no private, loopback, link-local or metadata
 // address, and event types it wants (all when none).
 func (s *Service) Create(ctx context.Context, tenant string, in CreateInput) (Created, error) {
-	if _, err := s.guard.CheckURL(ctx, in.URL); err != nil {
-		return Created{}, err
-	}
+	// The checks that need no lookup first: the URL's resolves its host.
 	types, err := ParseTypes(in.Types)
 	if err != nil {
 		return Created{}, err
 	}
 	if len(in.Description) > maxDescription {
 		return Created{}, apperr.E(apperr.Invalid, apperr.CodeInvalidDescription, "description must be at most 256 characters")
+	}
+	if _, err := s.guard.CheckURL(ctx, in.URL); err != nil {
+		return Created{}, err
 	}
 	existing, err := s.repo.Endpoints(ctx, tenant)
 	if err != nil {
