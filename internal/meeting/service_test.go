@@ -589,3 +589,26 @@ func (e *env) createSecondApart(n int) []string {
 	}
 	return ids
 }
+
+// Zoom refuses to delete a meeting in progress (its spec: 400, code
+// 3002): the cancel still cancels the meeting and the other platforms, and
+// the Zoom target says, in Zoom's words, that it is still there.
+func TestCancellingAMeetingInProgressAtZoomSaysZoomKeptIt(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(e.tenant, zoom.ID)
+	e.connect(e.tenant, teams.ID)
+	m := e.create(e.input(string(zoom.ID), string(teams.ID)))
+	e.zoom.StartMeeting(mustZoomID(t, m))
+	if err := e.svc.Cancel(context.Background(), e.tenant, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := e.get(m.ID)
+	zt, tt := target(t, got, zoom.ID), target(t, got, teams.ID)
+	if got.Status != meeting.StatusCancelled || tt.Status != meeting.TargetCancelled {
+		t.Fatalf("meeting %s, Teams %s", got.Status, tt.Status)
+	}
+	if zt.Status != meeting.TargetReady || zt.LastError == nil || !strings.Contains(zt.LastError.Message, "in progress") {
+		t.Errorf("the Zoom target: %s %+v", zt.Status, zt.LastError)
+	}
+}

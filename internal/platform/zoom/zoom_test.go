@@ -96,13 +96,25 @@ func TestCreateEndDeleteWalksAMeetingThroughZoomsStates(t *testing.T) {
 	if fm, _ := f.Meeting(id); fm.Status != zoomfake.StatusEnded {
 		t.Errorf("after end the fake says %q", fm.Status)
 	}
-	if err := c.DeleteMeeting(ctx, token, m); err != nil {
+	// Zoom refuses to delete an ended meeting (400, code 3007, in its spec).
+	if err := c.DeleteMeeting(ctx, token, m); err == nil || !strings.Contains(err.Error(), "it has ended") {
+		t.Errorf("deleting an ended meeting: %v, want Zoom's refusal", err)
+	}
+	if fm, _ := f.Meeting(id); fm.Status != zoomfake.StatusEnded {
+		t.Errorf("after a refused delete the fake says %q", fm.Status)
+	}
+	// A meeting not started yet is deleted, and then reads as cancelled.
+	waiting, err := c.CreateMeeting(ctx, token, scheduled())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if fm, _ := f.Meeting(id); fm.Status != zoomfake.StatusDeleted {
+	if err := c.DeleteMeeting(ctx, token, waiting); err != nil {
+		t.Fatal(err)
+	}
+	if fm, _ := f.Meeting(mustID(t, waiting)); fm.Status != zoomfake.StatusDeleted {
 		t.Errorf("after delete the fake says %q", fm.Status)
 	}
-	if st, _ := c.MeetingState(ctx, token, m); st != platform.MeetingCancelled {
+	if st, _ := c.MeetingState(ctx, token, waiting); st != platform.MeetingCancelled {
 		t.Errorf("state %q, want cancelled", st)
 	}
 }
@@ -202,10 +214,14 @@ func TestATokenWithoutAnEndpointsScopeIsAPermissionProblemNamingTheScope(t *test
 	}
 	// With every scope the client's defaults ask for, each call works.
 	f.SetTokenScopes(token, zoomfake.AllScopes()...)
-	if err := c.EndMeeting(ctx, token, m); err != nil {
+	other, err := c.CreateMeeting(ctx, token, scheduled())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if err := c.DeleteMeeting(ctx, token, m); err != nil {
+	if err := c.DeleteMeeting(ctx, token, other); err != nil { // before it ends: Zoom refuses to delete an ended one
+		t.Fatal(err)
+	}
+	if err := c.EndMeeting(ctx, token, m); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -327,8 +343,12 @@ func TestIdempotentCallsAreRetriedOn500AndCreateIsNot(t *testing.T) {
 	if err := c.EndMeeting(ctx, token, m); err != nil {
 		t.Fatalf("end after one 500: %v", err)
 	}
+	other, err := c.CreateMeeting(ctx, token, scheduled())
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.FailNext(zoomfake.OpDeleteMeeting, 503, "503", 2)
-	if err := c.DeleteMeeting(ctx, token, m); err != nil {
+	if err := c.DeleteMeeting(ctx, token, other); err != nil { // not the ended one: Zoom refuses to delete that
 		t.Fatalf("delete after two 503s: %v", err)
 	}
 	if got := f.Calls(zoomfake.OpMeetingStatus); got != 2 {

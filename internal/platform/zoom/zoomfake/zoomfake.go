@@ -299,6 +299,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			zoomError(w, http.StatusNotFound, 3001, fmt.Sprintf("Meeting does not exist: %d.", id))
 			return
 		}
+		// zoom-meeting-openapi.json, DELETE /meetings/{meetingId} 400: codes
+		// 3002 (in progress) and 3007 (ended), in Zoom's words.
+		switch m.Status {
+		case StatusStarted:
+			zoomError(w, http.StatusBadRequest, 3002, "Sorry, you cannot delete this meeting since it is in progress.")
+			return
+		case StatusEnded:
+			zoomError(w, http.StatusBadRequest, 3007, "Sorry, you cannot delete this meeting since it has ended.")
+			return
+		}
 		m.Status = StatusDeleted
 		w.WriteHeader(http.StatusNoContent)
 	}
