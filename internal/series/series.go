@@ -21,10 +21,13 @@
 // (revision 0 keeps the first ids), so an occurrence remade from a change
 // is a new record, made exactly once by the same conditional put, and the
 // one it replaces keeps its id. One already made from the old definition
-// is cancelled at every platform and made again from the new one: the
-// platform clients have no call that changes what they made, so
-// cancelling and remaking is the one way every platform shows the new
-// title, time and targets.
+// is cancelled at every platform and made again from the new one, except
+// when the change keeps every made start and the capability can apply it
+// where they are (InPlace: a new title, description or length, the same
+// targets): then the definition keeps the revision, the occurrences their
+// ids and their records at the platforms, and each is told the change.
+// A new time, rule or set of targets is remade: a platform's record cannot
+// move to another occurrence's id, and a new target has no record yet.
 package series
 
 import (
