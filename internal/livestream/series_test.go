@@ -46,6 +46,21 @@ func (e *env) runSeries() {
 	}
 }
 
+// dailyToYouTubeAndFacebook is an env at an hour before first with
+// YouTube and Facebook connected and a daily London series from first
+// whose occurrences within Facebook's window are all made: the create
+// makes the first two, the scheduler's run a minute on the rest.
+func dailyToYouTubeAndFacebook(t *testing.T, first time.Time) (*env, *livestream.Series) {
+	t.Helper()
+	e := newEnv(t)
+	e.at(first.Add(-time.Hour))
+	e.connect(tenant, youtube.ID, facebook.ID)
+	sr := e.createSeries(e.weekly(first, "youtube", "facebook"), "FREQ=DAILY", "Europe/London")
+	e.at(first.Add(-time.Hour + time.Minute))
+	e.runSeries()
+	return e, sr
+}
+
 func chicago(t *testing.T) *time.Location {
 	loc, err := time.LoadLocation("America/Chicago")
 	if err != nil {
@@ -149,14 +164,8 @@ func TestFacebookOccurrencesAreMadeWithinSevenDaysAndExactlyOnce(t *testing.T) {
 // ending the series cancels the future ones and makes no more.
 func TestSkippingOneOccurrenceAndEndingTheSeries(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	first := time.Date(2027, 6, 6, 15, 0, 0, 0, time.UTC)
-	e.at(first.Add(-time.Hour))
-	e.connect(tenant, youtube.ID, facebook.ID)
-	sr := e.createSeries(e.weekly(first, "youtube", "facebook"), "FREQ=DAILY", "Europe/London")
-	// The create makes the first two; the scheduler, a minute on, the rest.
-	e.at(first.Add(-time.Hour + time.Minute))
-	e.runSeries()
+	e, sr := dailyToYouTubeAndFacebook(t, first)
 	day := 24 * time.Hour
 	// Made: six days (Facebook's window less a margin).
 	for i := range 6 {

@@ -36,14 +36,8 @@ func (e *env) scheduledAt(sr *livestream.Series, start time.Time) (scheduled []*
 // were and remakes, at every platform, those from it on already made.
 func TestChangingASeriesFromADateLeavesEarlierOccurrences(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	first := time.Date(2027, 6, 6, 15, 0, 0, 0, time.UTC)
-	e.at(first.Add(-time.Hour))
-	e.connect(tenant, youtube.ID, facebook.ID)
-	sr := e.createSeries(e.weekly(first, "youtube", "facebook"), "FREQ=DAILY", "Europe/London")
-	// The create makes the first two; the scheduler, a minute on, the rest.
-	e.at(first.Add(-time.Hour + time.Minute))
-	e.runSeries()
+	e, sr := dailyToYouTubeAndFacebook(t, first)
 	day := 24 * time.Hour
 	old := e.occurrence(sr, first.Add(3*day))
 	if old == nil {
@@ -111,13 +105,8 @@ func TestChangingASeriesFromADateLeavesEarlierOccurrences(t *testing.T) {
 // details; nothing is cancelled.
 func TestATitleChangeFromADateChangesTheMadeOccurrencesWhereTheyAre(t *testing.T) {
 	t.Parallel()
-	e := newEnv(t)
 	first := time.Date(2027, 6, 6, 15, 0, 0, 0, time.UTC)
-	e.at(first.Add(-time.Hour))
-	e.connect(tenant, youtube.ID, facebook.ID)
-	sr := e.createSeries(e.weekly(first, "youtube", "facebook"), "FREQ=DAILY", "Europe/London")
-	e.at(first.Add(-time.Hour + time.Minute))
-	e.runSeries()
+	e, sr := dailyToYouTubeAndFacebook(t, first)
 	day := 24 * time.Hour
 	before := map[int]*livestream.Livestream{}
 	for i := range 6 {
