@@ -11,6 +11,7 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/apperr"
 	"github.com/switchboard-dev/switchboard/internal/connection"
 	"github.com/switchboard-dev/switchboard/internal/platform"
+	"github.com/switchboard-dev/switchboard/internal/trunc"
 )
 
 // op is what a run does to one target.
@@ -464,12 +465,26 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 		Privacy: t.Privacy, RequestID: ls.ID + "/" + string(t.Platform), Destination: t.Destination,
 		MadeForKids: t.MadeForKids, AutoStop: t.AutoStop,
 	}
+	sharedNote := ""
 	if t.UserIngest {
 		spec.IngestURL, spec.StreamKey = t.IngestURL, userKey
 	} else {
 		kept, err := s.keptIngest(ctx, ls.Tenant, bc, t.Platform, token, ls.Title)
 		if err != nil {
 			return nil, "", err
+		}
+		if kept != nil {
+			// Another livestream at the same time has the kept ingest: this
+			// one gets its own (the platform's one-off stream and key).
+			other, err := s.sharesKept(ctx, ls, t.Platform)
+			if err != nil {
+				return nil, "", err
+			}
+			if other != nil {
+				kept = nil
+				sharedNote = fmt.Sprintf("another livestream on this account (%s, %q) overlaps this one and streams to the account's kept key; "+
+					"one key carries one encoder's picture, so this livestream has its own key, for this time only", other.ID, trunc.String(other.Title, 60))
+			}
 		}
 		spec.Ingest = kept
 	}
@@ -490,6 +505,9 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 		return nil, "", platform.Redact(err, b.StreamKey)
 	}
 	t.WatchURL, t.IngestURL, t.Extra, t.StableKey, t.KeyNote = b.WatchURL, b.IngestURL, b.Extra, b.StableKey, b.KeyNote
+	if sharedNote != "" {
+		t.StableKey, t.KeyNote = false, sharedNote
+	}
 	if t.UserIngest {
 		return nil, "", nil
 	}

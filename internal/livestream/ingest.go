@@ -104,3 +104,60 @@ func (s *Service) forgetIngest(ctx context.Context, tenant string, p platform.ID
 		s.cfg.Logger.Warn("forgetting a kept ingest failed", slog.String("platform", string(p)), slog.String("error", err.Error()))
 	}
 }
+
+// assumedLength is how long a livestream without a scheduled end is taken
+// to last when its window is compared with another's (sharesKept).
+const assumedLength = 12 * time.Hour
+
+// window is when ls streams: its scheduled start to its scheduled end, or
+// assumedLength without one.
+func window(ls *Livestream) (time.Time, time.Time) {
+	if ls.ScheduledEnd.IsZero() {
+		return ls.ScheduledStart, ls.ScheduledStart.Add(assumedLength)
+	}
+	return ls.ScheduledStart, ls.ScheduledEnd
+}
+
+// sharesKept finds another of the tenant's scheduled or live livestreams
+// whose window overlaps ls's and whose target at p streams to the kept
+// ingest. A kept ingest is one encoder's feed: YouTube's reusable stream is
+// for "broadcasts [that] occur at different times"
+// (youtube-v3-discovery.json, LiveStreamContentDetails.isReusable), so two
+// at once would both show the same picture. Livestreams are listed newest
+// first and none created more than MaxAhead before ls's start can still be
+// scheduled over it, so the read stops there.
+func (s *Service) sharesKept(ctx context.Context, ls *Livestream, p platform.ID) (*Livestream, error) {
+	start, end := window(ls)
+	oldest := start.Add(-MaxAhead)
+	for cursor := ""; ; {
+		page, next, err := s.cfg.Repo.List(ctx, ls.Tenant, []Status{StatusScheduled, StatusStarting, StatusLive}, cursor, 100)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range page {
+			if o.CreatedAt.Before(oldest) {
+				return nil, nil
+			}
+			if o.ID == ls.ID {
+				continue
+			}
+			if os, oe := window(o); os.Before(end) && start.Before(oe) && streamsToKept(o, p) {
+				return o, nil
+			}
+		}
+		if next == "" {
+			return nil, nil
+		}
+		cursor = next
+	}
+}
+
+// streamsToKept: ls's target at p is set up on the kept ingest.
+func streamsToKept(ls *Livestream, p platform.ID) bool {
+	for _, t := range ls.Targets {
+		if t.Platform == p && t.StableKey && t.Status != TargetFailed && t.Status != TargetCancelled {
+			return true
+		}
+	}
+	return false
+}

@@ -116,13 +116,53 @@ func TestAKeptStreamDeletedAtYouTubeIsReplacedOnce(t *testing.T) {
 	}
 	deleteStream(t, e, b.BoundStreamID)
 
-	second, third := e.create(e.input("youtube")), e.create(e.input("youtube"))
+	// The third a day later: at the same time it would need a key of its own.
+	later := e.input("youtube")
+	later.ScheduledStart, later.ScheduledEnd = later.ScheduledStart.Add(24*time.Hour), later.ScheduledEnd.Add(24*time.Hour)
+	second, third := e.create(e.input("youtube")), e.create(later)
 	k2, k3 := e.ingestOf(second.ID, youtube.ID), e.ingestOf(third.ID, youtube.ID)
 	if got := target(t, second, youtube.ID); got.Status != livestream.TargetReady {
 		t.Fatalf("after the kept stream was deleted: %+v %+v", got, got.LastError)
 	}
 	if k2.StreamKey == old.StreamKey || k2.StreamKey != k3.StreamKey || !k2.Stable {
 		t.Fatalf("keys: old %t, second = third %t, stable %t", k2.StreamKey == old.StreamKey, k2.StreamKey == k3.StreamKey, k2.Stable)
+	}
+}
+
+// Two livestreams on one YouTube channel at the same time cannot share the
+// kept stream (one encoder's picture): the second gets its own key, says
+// why, and is not stable; one at another time shares the kept key again.
+func TestAnOverlappingLivestreamGetsItsOwnKeyAndSaysWhy(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.connect(tenant, youtube.ID)
+	first := e.create(e.input("youtube"))
+	overlapping := e.input("youtube")
+	overlapping.ScheduledStart = first.ScheduledStart.Add(30 * time.Minute)
+	overlapping.ScheduledEnd = overlapping.ScheduledStart.Add(time.Hour)
+	second := e.create(overlapping)
+	afterwards := e.input("youtube")
+	afterwards.ScheduledStart = first.ScheduledEnd
+	afterwards.ScheduledEnd = afterwards.ScheduledStart.Add(time.Hour)
+	third := e.create(afterwards)
+
+	k1, k2, k3 := e.ingestOf(first.ID, youtube.ID), e.ingestOf(second.ID, youtube.ID), e.ingestOf(third.ID, youtube.ID)
+	if !k1.Stable || k2.Stable || k2.StreamKey == k1.StreamKey || !strings.Contains(k2.StableNote, first.ID) {
+		t.Fatalf("the overlapping one: stable %t, same key %t, note %q", k2.Stable, k2.StreamKey == k1.StreamKey, k2.StableNote)
+	}
+	if !k3.Stable || k3.StreamKey != k1.StreamKey {
+		t.Fatalf("the one after the first ends: stable %t, same key %t", k3.Stable, k3.StreamKey == k1.StreamKey)
+	}
+	if err := e.svc.Cancel(context.Background(), tenant, first.ID); err != nil {
+		t.Fatal(err)
+	}
+	// With the first cancelled, one at its time shares the kept key again
+	// (the overlapping one has a key of its own).
+	atFirst := e.input("youtube")
+	atFirst.ScheduledStart, atFirst.ScheduledEnd = first.ScheduledStart, first.ScheduledEnd
+	again := e.create(atFirst)
+	if k := e.ingestOf(again.ID, youtube.ID); !k.Stable || k.StreamKey != k1.StreamKey {
+		t.Fatalf("after the cancel: stable %t, same key %t", k.Stable, k.StreamKey == k1.StreamKey)
 	}
 }
 
