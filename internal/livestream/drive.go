@@ -469,24 +469,19 @@ func (s *Service) provision(ctx context.Context, ls *Livestream, t *Target, bc p
 	if t.UserIngest {
 		spec.IngestURL, spec.StreamKey = t.IngestURL, userKey
 	} else {
-		kept, err := s.keptIngest(ctx, ls.Tenant, bc, t.Platform, token, ls.Title)
+		// Another livestream at the same time has the kept ingest: this one
+		// gets its own (the platform's one-off stream and key), and the kept
+		// one is not read.
+		other, err := s.sharesKept(ctx, ls, bc, t.Platform)
 		if err != nil {
 			return nil, "", err
 		}
-		if kept != nil {
-			// Another livestream at the same time has the kept ingest: this
-			// one gets its own (the platform's one-off stream and key).
-			other, err := s.sharesKept(ctx, ls, t.Platform)
-			if err != nil {
-				return nil, "", err
-			}
-			if other != nil {
-				kept = nil
-				sharedNote = fmt.Sprintf("another livestream on this account (%s, %q) overlaps this one and streams to the account's kept key; "+
-					"one key carries one encoder's picture, so this livestream has its own key, for this time only", other.ID, trunc.String(other.Title, 60))
-			}
+		if other != nil {
+			sharedNote = fmt.Sprintf("another livestream on this account (%s, %q) overlaps this one and streams to the account's kept key; "+
+				"one key carries one encoder's picture, so this livestream has its own key, for this time only", other.ID, trunc.String(other.Title, 60))
+		} else if spec.Ingest, err = s.keptIngest(ctx, ls.Tenant, bc, t.Platform, token, ls.Title); err != nil {
+			return nil, "", err
 		}
-		spec.Ingest = kept
 	}
 	b, err := bc.Provision(ctx, token, spec)
 	if spec.Ingest != nil && platform.ReasonOf(err) == platform.ReasonNotFound {

@@ -41,13 +41,20 @@ func IngestKeyContext(tenant string, p platform.ID) vault.EncryptionContext {
 	return vault.Context(tenant, string(p), vault.PurposeStreamKey, "ingest/"+string(p))
 }
 
+// keeper is bc as a keeper of ingests, when its platform keeps one and
+// this service stores them.
+func (s *Service) keeper(bc platform.Broadcaster) (platform.IngestKeeper, bool) {
+	k, ok := bc.(platform.IngestKeeper)
+	return k, ok && s.cfg.Ingests != nil
+}
+
 // keptIngest is the tenant's kept ingest at the target's platform, kept
 // now when there is none; nil (no error) where the platform or this
 // service keeps none. Two requests keeping one at once both create one at
 // the platform; the one stored first wins and the other's is deleted.
 func (s *Service) keptIngest(ctx context.Context, tenant string, bc platform.Broadcaster, p platform.ID, token, title string) (*platform.KeptIngest, error) {
-	keeper, ok := bc.(platform.IngestKeeper)
-	if !ok || s.cfg.Ingests == nil {
+	keeper, ok := s.keeper(bc)
+	if !ok {
 		return nil, nil
 	}
 	for range 2 {
@@ -125,8 +132,12 @@ func window(ls *Livestream) (time.Time, time.Time) {
 // (youtube-v3-discovery.json, LiveStreamContentDetails.isReusable), so two
 // at once would both show the same picture. Livestreams are listed newest
 // first and none created more than MaxAhead before ls's start can still be
-// scheduled over it, so the read stops there.
-func (s *Service) sharesKept(ctx context.Context, ls *Livestream, p platform.ID) (*Livestream, error) {
+// scheduled over it, so the read stops there. Where the platform or this
+// service keeps no ingest, there is nothing to share (nil).
+func (s *Service) sharesKept(ctx context.Context, ls *Livestream, bc platform.Broadcaster, p platform.ID) (*Livestream, error) {
+	if _, ok := s.keeper(bc); !ok {
+		return nil, nil
+	}
 	start, end := window(ls)
 	oldest := start.Add(-MaxAhead)
 	for cursor := ""; ; {

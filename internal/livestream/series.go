@@ -103,7 +103,7 @@ func (occurrences) CanApply(cur, next CreateInput) bool {
 // Apply changes a made occurrence as PATCH /livestreams/{id} would,
 // platforms included; one no longer scheduled (live, over, cancelled) is
 // left as it is.
-func (o occurrences) Apply(ctx context.Context, tenant, id string, _ time.Time, d *Definition) error {
+func (o occurrences) Apply(ctx context.Context, tenant, id string, d *Definition) error {
 	// The length runs from the occurrence's own start: one moved on its
 	// own (PATCH /livestreams/{id}) keeps its time.
 	ls, err := o.s.cfg.Repo.Get(ctx, tenant, id)

@@ -90,7 +90,7 @@ func (occurrences) CanApply(cur, next CreateInput) bool {
 
 // Apply changes a made occurrence as PATCH /meetings/{id} would,
 // platforms included; one cancelled or ended is left as it is.
-func (o occurrences) Apply(ctx context.Context, tenant, id string, _ time.Time, d *series.Definition[CreateInput]) error {
+func (o occurrences) Apply(ctx context.Context, tenant, id string, d *series.Definition[CreateInput]) error {
 	minutes := int(d.Duration / time.Minute)
 	_, err := o.s.Update(ctx, tenant, id, Change{Title: &d.Template.Title, DurationMinutes: &minutes, TimeZone: d.Template.TimeZone})
 	if e, ok := apperr.As(err); ok && e.Code == apperr.CodeMeetingCancelled {

@@ -447,9 +447,9 @@ type InPlace[T any] interface {
 	// CanApply reports whether the change from cur's template to next's
 	// can be applied in place (the same targets, say).
 	CanApply(cur, next T) bool
-	// Apply changes the made occurrence id, starting at start, to d: its
-	// template and length. One that is over or gone is nothing to do.
-	Apply(ctx context.Context, tenant, id string, start time.Time, d *Definition[T]) error
+	// Apply changes the occurrence id to d: its template and length. One
+	// never made, over or gone is nothing to do.
+	Apply(ctx context.Context, tenant, id string, d *Definition[T]) error
 }
 
 // sameMade: with next in force from next.From under the series' current
@@ -573,14 +573,9 @@ func (e *Engine[T]) changeInPlace(ctx context.Context, sr *Series[T], next Defin
 		if sr.skipped(o.Start) {
 			continue
 		}
-		switch _, made, err := e.Occurrences.Find(ctx, sr.Tenant, o.ID); {
-		case err != nil:
-			e.Logger.Warn("reading an occurrence to change failed", slog.String("series", sr.ID), slog.String("occurrence", o.ID), slog.String("error", err.Error()))
-		case made:
-			if err := ip.Apply(ctx, sr.Tenant, o.ID, o.Start, &next); err != nil {
-				e.Logger.Warn("an occurrence did not take the series' change", slog.String("series", sr.ID),
-					slog.String("occurrence", o.ID), slog.String("error", err.Error()))
-			}
+		if err := ip.Apply(ctx, sr.Tenant, o.ID, &next); err != nil {
+			e.Logger.Warn("an occurrence did not take the series' change", slog.String("series", sr.ID),
+				slog.String("occurrence", o.ID), slog.String("error", err.Error()))
 		}
 	}
 	return sr, nil
