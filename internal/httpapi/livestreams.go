@@ -26,6 +26,7 @@ type LivestreamService interface {
 	Check(ctx context.Context, tenant, id string) (*livestream.Livestream, error)
 	CreateSeries(ctx context.Context, tenant, user string, in livestream.CreateInput, rec livestream.Recurrence) (*livestream.Series, error)
 	GetSeries(ctx context.Context, tenant, id string, n int) (*livestream.Series, []livestream.Occurrence, error)
+	NextOccurrences(ctx context.Context, sr *livestream.Series, n int) ([]livestream.Occurrence, error)
 	SkipOccurrence(ctx context.Context, tenant, id string, start time.Time) error
 	EndSeries(ctx context.Context, tenant, id string) (*livestream.Series, error)
 	ChangeSeries(ctx context.Context, tenant, id string, ch livestream.SeriesChange) (*livestream.Series, error)
@@ -450,11 +451,20 @@ func (a *API) createSeries(ctx context.Context, r *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	sr, occ, err := a.svc.Livestreams.GetSeries(ctx, r.Identity.Tenant, sr.ID, nextOccurrences)
+	return a.seriesAnswer(ctx, sr, http.StatusCreated)
+}
+
+// seriesAnswer shows a series in hand (just created or changed) and its
+// next occurrences, without reading the series again.
+func (a *API) seriesAnswer(ctx context.Context, sr *livestream.Series, status int) (*Response, error) {
+	occ, err := a.svc.Livestreams.NextOccurrences(ctx, sr, nextOccurrences)
 	if err != nil {
 		return nil, err
 	}
-	return created(http.StatusCreated, "/series/"+url.PathEscape(sr.ID), viewSeries(sr, occ)), nil
+	if status == http.StatusCreated {
+		return created(status, "/series/"+url.PathEscape(sr.ID), viewSeries(sr, occ)), nil
+	}
+	return JSON(status, viewSeries(sr, occ)), nil
 }
 
 func (a *API) getSeries(ctx context.Context, r *Request) (*Response, error) {
@@ -485,18 +495,11 @@ func (a *API) changeSeries(ctx context.Context, r *Request) (*Response, error) {
 	if ch.From, err = changeFrom(body.From); err != nil {
 		return nil, err
 	}
-	for field, v := range map[string]struct {
-		raw *string
-		to  **time.Time
-	}{"scheduledStart": {body.ScheduledStart, &ch.ScheduledStart}, "scheduledEnd": {body.ScheduledEnd, &ch.ScheduledEnd}} {
-		if v.raw == nil {
-			continue
-		}
-		t, err := parseDateTime(field, *v.raw)
-		if err != nil {
-			return nil, err
-		}
-		*v.to = &t
+	if ch.ScheduledStart, err = optionalDateTime("scheduledStart", body.ScheduledStart); err != nil {
+		return nil, err
+	}
+	if ch.ScheduledEnd, err = optionalDateTime("scheduledEnd", body.ScheduledEnd); err != nil {
+		return nil, err
 	}
 	if body.Targets != nil {
 		ch.Targets = targetInputs(*body.Targets)
@@ -508,11 +511,7 @@ func (a *API) changeSeries(ctx context.Context, r *Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	sr, occ, err := a.svc.Livestreams.GetSeries(ctx, r.Identity.Tenant, sr.ID, nextOccurrences)
-	if err != nil {
-		return nil, err
-	}
-	return JSON(http.StatusOK, viewSeries(sr, occ)), nil
+	return a.seriesAnswer(ctx, sr, http.StatusOK)
 }
 
 func (a *API) endSeries(ctx context.Context, r *Request) (*Response, error) {

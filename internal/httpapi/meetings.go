@@ -20,6 +20,7 @@ type MeetingService interface {
 	Update(ctx context.Context, tenant, id string, ch meeting.Change) (*meeting.Meeting, error)
 	CreateSeries(ctx context.Context, tenant, user string, in meeting.CreateInput, rec series.Recurrence) (*meeting.Series, error)
 	GetSeries(ctx context.Context, tenant, id string, n int) (*meeting.Series, []series.Occurrence, error)
+	NextOccurrences(ctx context.Context, sr *meeting.Series, n int) ([]series.Occurrence, error)
 	ChangeSeries(ctx context.Context, tenant, id string, ch meeting.SeriesChange) (*meeting.Series, error)
 	EndSeries(ctx context.Context, tenant, id string) (*meeting.Series, error)
 	SkipOccurrence(ctx context.Context, tenant, id string, start time.Time) error
@@ -257,13 +258,13 @@ func (a *API) createMeetingSeries(ctx context.Context, r *Request) (*Response, e
 	if err != nil {
 		return nil, err
 	}
-	return a.meetingSeriesAnswer(ctx, r, sr.ID, http.StatusCreated)
+	return a.meetingSeriesAnswer(ctx, sr, http.StatusCreated)
 }
 
-// meetingSeriesAnswer is the series as it is now, with its next
-// occurrences.
-func (a *API) meetingSeriesAnswer(ctx context.Context, r *Request, id string, status int) (*Response, error) {
-	sr, occ, err := a.svc.Meetings.GetSeries(ctx, r.Identity.Tenant, id, nextOccurrences)
+// meetingSeriesAnswer shows a series in hand (just created or changed)
+// and its next occurrences, without reading the series again.
+func (a *API) meetingSeriesAnswer(ctx context.Context, sr *meeting.Series, status int) (*Response, error) {
+	occ, err := a.svc.Meetings.NextOccurrences(ctx, sr, nextOccurrences)
 	if err != nil {
 		return nil, err
 	}
@@ -274,7 +275,11 @@ func (a *API) meetingSeriesAnswer(ctx context.Context, r *Request, id string, st
 }
 
 func (a *API) getMeetingSeries(ctx context.Context, r *Request) (*Response, error) {
-	return a.meetingSeriesAnswer(ctx, r, r.Param("id"), http.StatusOK)
+	sr, occ, err := a.svc.Meetings.GetSeries(ctx, r.Identity.Tenant, r.Param("id"), nextOccurrences)
+	if err != nil {
+		return nil, err
+	}
+	return JSON(http.StatusOK, viewMeetingSeries(sr, occ)), nil
 }
 
 // changeMeetingSeries changes a recurring meeting from a date on: {from,
@@ -308,7 +313,7 @@ func (a *API) changeMeetingSeries(ctx context.Context, r *Request) (*Response, e
 	if err != nil {
 		return nil, err
 	}
-	return a.meetingSeriesAnswer(ctx, r, sr.ID, http.StatusOK)
+	return a.meetingSeriesAnswer(ctx, sr, http.StatusOK)
 }
 
 func (a *API) endMeetingSeries(ctx context.Context, r *Request) (*Response, error) {

@@ -41,6 +41,18 @@ func changeFrom(raw string) (time.Time, error) {
 	return parseDateTime("from", raw)
 }
 
+// optionalDateTime is a body's optional RFC 3339 field: nil when absent.
+func optionalDateTime(field string, raw *string) (*time.Time, error) {
+	if raw == nil {
+		return nil, nil
+	}
+	t, err := parseDateTime(field, *raw)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
 // occurrenceStart is the {start} of an occurrence's path. A segment that
 // is no time names no occurrence (as a malformed id names no record).
 func occurrenceStart(r *Request) (time.Time, error) {

@@ -19,11 +19,11 @@ type seriesChanger struct {
 
 func (c *seriesChanger) ChangeSeries(_ context.Context, _, id string, ch livestream.SeriesChange) (*livestream.Series, error) {
 	c.got = append(c.got, ch)
-	return &livestream.Series{ID: id}, nil
+	return &livestream.Series{ID: id, Status: livestream.SeriesActive, CreatedAt: made, Definition: livestream.Definition{From: made, FirstStart: made}}, nil
 }
 
-func (c *seriesChanger) GetSeries(_ context.Context, _, id string, _ int) (*livestream.Series, []livestream.Occurrence, error) {
-	return &livestream.Series{ID: id, Status: livestream.SeriesActive, CreatedAt: made, Definition: livestream.Definition{From: made, FirstStart: made}}, nil, nil
+func (c *seriesChanger) NextOccurrences(context.Context, *livestream.Series, int) ([]livestream.Occurrence, error) {
+	return nil, nil
 }
 
 // PATCH /series/{id} reads its body into the change; a body it cannot read

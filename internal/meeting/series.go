@@ -177,6 +177,16 @@ func (s *Service) GetSeries(ctx context.Context, tenant, id string, n int) (_ *S
 	return s.series.Get(ctx, tenant, id, n)
 }
 
+// NextOccurrences is a series in hand's next occurrences (at most n) from
+// now, as GetSeries reads them, without reading the series again.
+func (s *Service) NextOccurrences(ctx context.Context, sr *Series, n int) (_ []series.Occurrence, err error) {
+	defer func() { err = apperr.WithOp("meeting.NextOccurrences", err) }()
+	if s.series == nil {
+		return nil, series.NotFound(sr.ID)
+	}
+	return s.series.Next(ctx, sr, n)
+}
+
 // SkipOccurrence skips the series' occurrence starting at start: it is
 // never made, and if it was, it is cancelled at every platform.
 func (s *Service) SkipOccurrence(ctx context.Context, tenant, id string, start time.Time) (err error) {

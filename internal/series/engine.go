@@ -325,14 +325,25 @@ func (e *Engine[T]) Get(ctx context.Context, tenant, id string, n int) (*Series[
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []Occurrence
+	out, err := e.Next(ctx, sr, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sr, out, nil
+}
+
+// Next is sr's next occurrences (at most n) from now, each read to say
+// whether it is made and when: for a series in hand (one just created or
+// changed), without reading it again.
+func (e *Engine[T]) Next(ctx context.Context, sr *Series[T], n int) ([]Occurrence, error) {
+	out := []Occurrence{}
 	if sr.Status != Active {
-		return sr, out, nil
+		return out, nil
 	}
 	for after := e.now().Add(-time.Nanosecond); len(out) < n; {
 		next, ok, err := sr.after(after, e.OccurrenceID)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if !ok {
 			break
@@ -343,13 +354,13 @@ func (e *Engine[T]) Get(ctx context.Context, tenant, id string, n int) (*Series[
 			o.End = next.Start.Add(next.Def.Duration)
 		}
 		if !o.Skipped {
-			if o.Made, o.Created, err = e.Occurrences.Find(ctx, tenant, o.ID); err != nil {
-				return nil, nil, err
+			if o.Made, o.Created, err = e.Occurrences.Find(ctx, sr.Tenant, o.ID); err != nil {
+				return nil, err
 			}
 		}
 		out = append(out, o)
 	}
-	return sr, out, nil
+	return out, nil
 }
 
 func (e *Engine[T]) series(ctx context.Context, tenant, id string) (*Series[T], error) {
