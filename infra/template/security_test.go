@@ -151,7 +151,9 @@ func TestDynamoDBAccessIsLimitedToTheTableItsIndexAndItsStream(t *testing.T) {
 var tableActions = map[string][]string{
 	// StartOAuth PutState; Callback TakeState (Get, Delete) and the
 	// connection's Get and versioned Save (Put). No idempotent route, no list.
-	app.OAuth: {"GetItem", "PutItem", "DeleteItem"},
+	// the state (Put, Get, Delete), the connection (Get, Put), and YouTube's
+	// quota ledger counting the callback's account read (Update).
+	app.OAuth: {"GetItem", "PutItem", "UpdateItem", "DeleteItem"},
 	// Get, List (Query), Save (Put: connect, verify, refresh, disconnect),
 	// TakeLease and ReleaseLease (Update); POST /connections/{platform}'s
 	// idempotency Begin (Get, Put, Update), Finish (Update), Abandon

@@ -1,6 +1,9 @@
 // Package sortid makes the ids of stored records. Every id holds 48 bits of
 // milliseconds since 1970, then 80 random bits, so ids sort as their
 // creation times do and a tenant's records list newest first by key alone.
+// A record that must exist once (NewFor, ULIDFor: a series' occurrence)
+// holds its own time instead (the occurrence's start) and 80 bits of a
+// hash of its key, so it sorts by that time.
 // A validator accepts exactly what its maker makes, so that a path
 // parameter never builds a key no record could have.
 package sortid

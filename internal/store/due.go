@@ -25,7 +25,7 @@ import (
 // more, the last query can go.
 const DueShards = 16
 
-// dueShardPK is the sharded gsi1pk of the item whose key is key.
+// dueShardPK is the sharded duepk of the item whose key is key.
 func dueShardPK(kind, key string) string {
 	h := fnv.New32a()
 	_, _ = h.Write([]byte(key))
@@ -48,8 +48,9 @@ func DuePartitions(kind string) []DuePartition {
 	return append(out, DuePartition{IndexGSI1, kind})
 }
 
-// queryDue reads up to limit due items of kind whose gsi1sk is at most
-// skMax, across the shards, starting where cursor says. Its cursor is
+// queryDue reads up to limit due items of kind whose due sort key (duesk
+// on the shards, gsi1sk on the legacy gsi1 partition) is at most skMax,
+// across the shards, starting where cursor says. Its cursor is
 // "<partition number>/<that partition's cursor>"; "" when every partition
 // has been read. Only attrs are read (and the keys).
 func (s *Store) queryDue(ctx context.Context, kind, skMax, cursor string, limit int, attrs []string) ([]Item, string, error) {

@@ -306,20 +306,6 @@ const maxQueryRounds = 10
 // reads one item more than the page to learn whether another page exists,
 // reads on (up to maxQueryRounds) while a filter left the page short, and
 // gives a cursor only when items remain: the key of the page's last item.
-// queryPage runs q and decodes each item of the page with decode: the
-// shape of every list the repos answer (items, the next page's cursor).
-func queryPage[T any](ctx context.Context, s *Store, q Query, decode func(Item) T) ([]T, string, error) {
-	page, err := s.Query(ctx, q)
-	if err != nil {
-		return nil, "", err
-	}
-	out := make([]T, 0, len(page.Items))
-	for _, it := range page.Items {
-		out = append(out, decode(it))
-	}
-	return out, page.Cursor, nil
-}
-
 func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 	pkAttr, skAttr := AttrPK, AttrSK
 	switch q.Index {
@@ -412,6 +398,20 @@ func (s *Store) Query(ctx context.Context, q Query) (Page, error) {
 		}
 		in.ExclusiveStartKey = out.LastEvaluatedKey
 	}
+}
+
+// queryPage runs q and decodes each item of the page with decode: the
+// shape of every list the repos answer (items, the next page's cursor).
+func queryPage[T any](ctx context.Context, s *Store, q Query, decode func(Item) T) ([]T, string, error) {
+	page, err := s.Query(ctx, q)
+	if err != nil {
+		return nil, "", err
+	}
+	out := make([]T, 0, len(page.Items))
+	for _, it := range page.Items {
+		out = append(out, decode(it))
+	}
+	return out, page.Cursor, nil
 }
 
 // projection builds a ProjectionExpression of attrs and the keys the

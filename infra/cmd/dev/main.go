@@ -333,7 +333,7 @@ func printBanner(w io.Writer, s *stack) {
 		fmt.Fprintf(w, "  schedule  %-16s %s\n", sc.Function, every)
 	}
 	fmt.Fprintf(w, "  stream    new deployment items -> %s\n", app.DeployWorker)
-	fmt.Fprintf(w, "  stream    connection, livestream, meeting, deployment and webhook changes -> %s (events, webhooks)\n", app.EventDispatcher)
+	fmt.Fprintf(w, "  stream    connection, livestream, meeting, deployment, webhook and series changes -> %s (events, webhooks)\n", app.EventDispatcher)
 	printConfig(w, s.Env.Getenv)
 	if vars := s.Env.Added(); len(vars) > 0 {
 		parts := make([]string, len(vars))

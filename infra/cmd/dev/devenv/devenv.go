@@ -339,7 +339,7 @@ func writeNewFile(path string, data []byte) error {
 
 // Timeout is a function's Lambda timeout as template.yaml sets it: the HTTP
 // functions 29 s (inside API Gateway's 30 s), stream-scheduler 120 s,
-// token-refresher 300 s, deploy-worker 900 s, event-dispatcher 120 s.
+// token-refresher 300 s, deploy-worker 900 s, event-dispatcher 60 s.
 func Timeout(function string) time.Duration {
 	switch function {
 	case app.StreamSched:
@@ -349,7 +349,7 @@ func Timeout(function string) time.Duration {
 	case app.DeployWorker:
 		return 900 * time.Second
 	case app.EventDispatcher:
-		return 120 * time.Second
+		return 60 * time.Second
 	}
 	return 29 * time.Second
 }
