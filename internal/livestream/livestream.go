@@ -102,20 +102,20 @@ type Target struct {
 	// elsewhere); AutoStop, whether YouTube ends it when the encoder stops.
 	MadeForKids *bool
 	AutoStop    bool
-	// Step, Attempts and NextAttemptAt describe a failed target: the step
-	// that failed, how many times in a row, and when the scheduler tries it
-	// again (zero: never, because retrying cannot help or the attempts are
-	// used up).
 	// QuotaReserved is the units this target holds in its platform's daily
 	// quota reserve (platform.QuotaMeter), on the day of QuotaReservedFor
 	// (the start it was reserved for); given back as its go-live and end
 	// are made, or when it is cancelled.
 	QuotaReserved    int64
 	QuotaReservedFor time.Time
-	Step             Step
-	Attempts         int
-	NextAttemptAt    time.Time
-	LastError        *LastError
+	// Step, Attempts and NextAttemptAt describe a failed target: the step
+	// that failed, how many times in a row, and when the scheduler tries it
+	// again (zero: never, because retrying cannot help or the attempts are
+	// used up).
+	Step          Step
+	Attempts      int
+	NextAttemptAt time.Time
+	LastError     *LastError
 	// PlatformUpdate is what became of the livestream's latest change at
 	// the platform; nil while the livestream was never changed.
 	PlatformUpdate *PlatformUpdate

@@ -25,10 +25,13 @@ type SeriesChange struct {
 	ScheduledEnd   *time.Time
 }
 
-// ChangeSeries changes a series from ch.From on (series.Engine.Change):
-// occurrences already made from then on are cancelled at every platform
-// and made again from the new definition. With a stable ingest (YouTube's
-// reusable stream) the key the encoder uses does not change.
+// ChangeSeries changes a series from ch.From on (series.Engine.Change).
+// Occurrences already made from then on take a change that keeps their
+// starts and targets (a new title, description or length) where they are,
+// as PATCH /livestreams/{id} would (series.InPlace: same livestreams, same
+// keys); any other change cancels them at every platform and makes them
+// again from the new definition, where a stable ingest (YouTube's reusable
+// stream) keeps the encoder's key.
 func (s *Service) ChangeSeries(ctx context.Context, tenant, id string, ch SeriesChange) (_ *Series, err error) {
 	defer func() { err = apperr.WithOp("livestream.ChangeSeries", err) }()
 	if s.series == nil {

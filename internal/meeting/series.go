@@ -3,7 +3,6 @@ package meeting
 import (
 	"context"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
@@ -115,11 +114,13 @@ func (s *Service) CreateSeries(ctx context.Context, tenant, user string, in Crea
 	if s.series == nil {
 		return nil, apperr.Errorf(apperr.NotImplemented, apperr.CodePlatformNotConfigured, "recurring meetings are not configured here")
 	}
-	if _, err := series.Zone(rec.TimeZone); err != nil {
+	loc, err := series.Zone(rec.TimeZone)
+	if err != nil {
 		return nil, err
 	}
 	if in.TimeZone == nil {
-		in.TimeZone = &rec.TimeZone
+		zone := loc.String() // the zone as checked, not as typed
+		in.TimeZone = &zone
 	}
 	sp, err := validate(in, s.now())
 	if err != nil {
@@ -151,13 +152,7 @@ func templateOf(sp spec) CreateInput {
 // connection (target_not_connected), so a series is not accepted whose
 // occurrences would all fail.
 func (s *Service) checkConnected(ctx context.Context, tenant string, sp spec) error {
-	plans := make([]plan, len(sp.platforms))
-	var wg sync.WaitGroup
-	for i, p := range sp.platforms {
-		wg.Go(func() { plans[i] = s.prepare(ctx, tenant, p) })
-	}
-	wg.Wait()
-	return notConnected(plans)
+	return notConnected(s.plans(ctx, tenant, sp.platforms))
 }
 
 // RunDueSeries makes the occurrences of every series that is due by now.
@@ -224,9 +219,12 @@ type SeriesChange struct {
 	Recurrence      *series.Recurrence
 }
 
-// ChangeSeries changes a series from ch.From on: occurrences already made
-// from then on are cancelled at every platform and made again from the new
-// definition (each with new join links); earlier ones are left as they are.
+// ChangeSeries changes a series from ch.From on; earlier occurrences are
+// left as they are. Those already made from then on take a change that
+// keeps their starts and platforms (a new title, length or shown zone)
+// where they are, as PATCH /meetings/{id} would (series.InPlace: same
+// meetings, same join links); any other change cancels them at every
+// platform and makes them again from the new definition, with new links.
 func (s *Service) ChangeSeries(ctx context.Context, tenant, id string, ch SeriesChange) (_ *Series, err error) {
 	defer func() { err = apperr.WithOp("meeting.ChangeSeries", err) }()
 	if err := s.seriesOffered(id); err != nil {

@@ -2,7 +2,6 @@ package meeting_test
 
 import (
 	"context"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -74,10 +73,7 @@ func (e *env) occurrenceExists(sr *meeting.Series, start time.Time) bool {
 
 func zoomMeeting(t *testing.T, e *env, m *meeting.Meeting) zoomfake.Meeting {
 	t.Helper()
-	id, err := strconv.ParseInt(target(t, m, zoom.ID).ExternalID, 10, 64)
-	if err != nil {
-		t.Fatalf("zoom id of %s: %v", m.ID, err)
-	}
+	id := mustZoomID(t, m)
 	zm, ok := e.zoom.Meeting(id)
 	if !ok {
 		t.Fatalf("zoom has no meeting %d", id)

@@ -141,12 +141,8 @@ func (s *Service) create(ctx context.Context, tenant, user string, in CreateInpu
 	if err != nil {
 		return nil, err
 	}
-	plans := make([]plan, len(sp.platforms))
+	plans := s.plans(ctx, tenant, sp.platforms)
 	var wg sync.WaitGroup
-	for i, p := range sp.platforms {
-		wg.Go(func() { plans[i] = s.prepare(ctx, tenant, p) })
-	}
-	wg.Wait()
 	if err := notConnected(plans); err != nil {
 		return nil, err
 	}
@@ -223,6 +219,17 @@ func (s *Service) prepare(ctx context.Context, tenant string, p platform.ID) pla
 	}
 	pl.meeter, pl.token = m, creds.Bearer()
 	return pl
+}
+
+// plans prepares every platform's target at once.
+func (s *Service) plans(ctx context.Context, tenant string, ps []platform.ID) []plan {
+	plans := make([]plan, len(ps))
+	var wg sync.WaitGroup
+	for i, p := range ps {
+		wg.Go(func() { plans[i] = s.prepare(ctx, tenant, p) })
+	}
+	wg.Wait()
+	return plans
 }
 
 // notConnected refuses a meeting when a target's connection cannot be

@@ -145,8 +145,9 @@ func (s *Service) changed(cur *Meeting, ch Change, now time.Time) (*Meeting, err
 		}
 	}
 	next.Revision = cur.Revision + 1
-	// Long enough for every call and write of this change (CallTimeout
-	// and writeTimeout); a crashed change holds the meeting no longer.
+	// Longer than every call and write of this change take (CallTimeout
+	// and writeTimeout), with the slack StalePending gives a create: a
+	// crashed change holds the meeting no longer than that.
 	next.ChangingUntil = now.Add(s.cfg.StalePending)
 	return &next, nil
 }

@@ -3,6 +3,7 @@ package meeting_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -147,9 +148,9 @@ func TestOnePlatformRefusingAChangeLeavesTheOthersChangedAndSaysWhy(t *testing.T
 
 func mustZoomID(t *testing.T, m *meeting.Meeting) int64 {
 	t.Helper()
-	var id int64
-	for _, c := range target(t, m, zoom.ID).ExternalID {
-		id = id*10 + int64(c-'0')
+	id, err := strconv.ParseInt(target(t, m, zoom.ID).ExternalID, 10, 64)
+	if err != nil {
+		t.Fatalf("zoom id of %s: %v", m.ID, err)
 	}
 	return id
 }

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/switchboard-dev/switchboard/internal/apperr"
@@ -469,12 +470,7 @@ type InPlace[T any] interface {
 // when their time comes.
 func (e *Engine[T]) sameMade(sr *Series[T], next Definition[T], made []slot[T], now time.Time) bool {
 	trial := *sr
-	trial.Earlier, trial.Definition = nil, next
-	for _, d := range sr.definitions() {
-		if d.From.Before(next.From) {
-			trial.Earlier = append(trial.Earlier, d)
-		}
-	}
+	trial.Earlier, trial.Definition = sr.before(next.From), next
 	trial.Definition.Revision = sr.Revision
 	got, err := trial.between(next.From, e.madeBy(sr, now), true, e.OccurrenceID)
 	return err == nil && slices.EqualFunc(got, made, func(a, b slot[T]) bool { return a.ID == b.ID && a.Start.Equal(b.Start) })
@@ -539,12 +535,7 @@ func (e *Engine[T]) Change(ctx context.Context, tenant, id string, from time.Tim
 			sr.Until = from.Add(-time.Nanosecond)
 		}
 		// A definition in force only from from on is replaced whole.
-		var kept []Definition[T]
-		for _, d := range sr.definitions() {
-			if d.From.Before(from) {
-				kept = append(kept, d)
-			}
-		}
+		kept := sr.before(from)
 		next.Revision = sr.Revision + 1
 		sr.Earlier, sr.Definition = kept, next
 		sr.DueAt, sr.UpdatedAt = now, now
@@ -562,33 +553,47 @@ func (e *Engine[T]) Change(ctx context.Context, tenant, id string, from time.Tim
 	return nil, e.Busy
 }
 
+// applyConcurrency bounds the occurrences an in-place change applies at
+// once: a daily series has 14 in its window, each several platform calls,
+// and the request has 29 s.
+const applyConcurrency = 4
+
 // changeInPlace saves next as the series' definition from next.From on
 // under the current revision, so the occurrences keep their ids, and
-// applies it to those made from then on where they are. One that cannot
-// take it now (a run holds it at its start) is logged and keeps its old
-// details; the series' definition is changed all the same.
+// applies it to those made from then on where they are, applyConcurrency
+// at a time. One that cannot take it (a run holds it at its start, a
+// platform refused, the request ran short of time) is logged and keeps
+// its old details; the series' definition is changed all the same.
 func (e *Engine[T]) changeInPlace(ctx context.Context, sr *Series[T], next Definition[T], made []slot[T], ip InPlace[T], now time.Time) (*Series[T], error) {
-	var kept []Definition[T]
-	for _, d := range sr.definitions() {
-		if d.From.Before(next.From) {
-			kept = append(kept, d)
-		}
-	}
+	kept := sr.before(next.From)
 	next.Revision = sr.Revision
 	sr.Earlier, sr.Definition = kept, next
 	sr.UpdatedAt = now
 	if err := e.Repo.SaveSeries(ctx, sr); err != nil {
 		return nil, err
 	}
+	slots := make(chan struct{}, applyConcurrency)
+	var wg sync.WaitGroup
 	for _, o := range made {
 		if sr.skipped(o.Start) {
 			continue
 		}
-		if err := ip.Apply(ctx, sr.Tenant, o.ID, &next); err != nil {
-			e.Logger.Warn("an occurrence did not take the series' change", slog.String("series", sr.ID),
-				slog.String("occurrence", o.ID), slog.String("error", err.Error()))
+		slots <- struct{}{}
+		if shortOfTime(ctx) {
+			e.Logger.Warn("an occurrence was left with the series' old details: the request ran short of time",
+				slog.String("series", sr.ID), slog.String("occurrence", o.ID))
+			<-slots
+			continue
 		}
+		wg.Go(func() {
+			defer func() { <-slots }()
+			if err := ip.Apply(ctx, sr.Tenant, o.ID, &next); err != nil {
+				e.Logger.Warn("an occurrence did not take the series' change", slog.String("series", sr.ID),
+					slog.String("occurrence", o.ID), slog.String("error", err.Error()))
+			}
+		})
 	}
+	wg.Wait()
 	return sr, nil
 }
 

@@ -272,6 +272,18 @@ func (sr *Series[T]) definitions() []Definition[T] {
 	return append(slices.Clone(sr.Earlier), sr.Definition)
 }
 
+// before is the definitions a change from from keeps: those in force from
+// before it (a definition from from on is replaced whole).
+func (sr *Series[T]) before(from time.Time) []Definition[T] {
+	var kept []Definition[T]
+	for _, d := range sr.definitions() {
+		if d.From.Before(from) {
+			kept = append(kept, d)
+		}
+	}
+	return kept
+}
+
 // occurrenceKey is what an occurrence's id is derived from, with its
 // start: the series and the revision of its definition (revision 0 keeps
 // the key of a series never changed).

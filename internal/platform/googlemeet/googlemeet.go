@@ -406,7 +406,7 @@ func (c *Client) UpdateMeeting(ctx context.Context, token string, m platform.Mee
 	_, err = c.call.Do(ctx, platform.Request{Op: "update calendar event", Method: http.MethodPatch, Path: c.eventURL(m.ExternalID),
 		Query: url.Values{"sendUpdates": {"all"}}, Token: token, JSON: eventChange{Summary: spec.Title, Start: start, End: end},
 		Idempotent: true})
-	return m, platform.Redact(err, token)
+	return m, err // Caller.Do has taken the token out of any error
 }
 
 // eventTimes are a meeting's start and end as Calendar takes them: the

@@ -44,9 +44,9 @@ func packageOf(dir string, ids map[string]bool) bool {
 }
 
 // platformNamings walks every production Go file and names each place
-// outside the allowed ones that names a specific platform: a selector of
-// an import of a platform's package (internal/platform/youtube) or a string literal
-// that is a platform id ("youtube").
+// outside the allowed ones that names a specific platform: an import of a
+// platform's package (internal/platform/youtube) or a string literal that
+// is a platform id ("youtube").
 func platformNamings(t *testing.T) []string {
 	t.Helper()
 	ids := map[string]bool{}

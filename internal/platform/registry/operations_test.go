@@ -71,4 +71,11 @@ var (
 	_ platform.MeetingEnder   = (*googlemeet.Client)(nil)
 	_ platform.MeetingDeleter = (*googlemeet.Client)(nil)
 	_ platform.MeetingDeleter = (*teams.Client)(nil)
+	// meeting.update is not in ops above: Jitsi's JaaS client changes a
+	// meeting (its links are signed again) while its public rooms, only a
+	// link, need no call, so the one platform has both answers.
+	_ platform.MeetingUpdater = (*zoom.Client)(nil)
+	_ platform.MeetingUpdater = (*googlemeet.Client)(nil)
+	_ platform.MeetingUpdater = (*teams.Client)(nil)
+	_ platform.MeetingUpdater = (*jitsi.JaaS)(nil)
 )

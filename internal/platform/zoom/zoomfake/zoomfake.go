@@ -314,6 +314,20 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// overDailyLimit counts one meeting create or change against the user's
+// daily limit, which Zoom shares between the two
+// (zoom-meeting-openapi.json: "A maximum of {rateLimitNumber} meetings can
+// be created/updated for a single user in one day"), and answers 429 once
+// it is reached.
+func (s *Server) overDailyLimit(w http.ResponseWriter) bool {
+	if s.created >= s.DailyCreateLimit {
+		zoomError(w, http.StatusTooManyRequests, 429, fmt.Sprintf("You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.", s.DailyCreateLimit))
+		return true
+	}
+	s.created++
+	return false
+}
+
 func (s *Server) create(w http.ResponseWriter, body []byte) {
 	var in struct {
 		Topic     string         `json:"topic"`
@@ -346,11 +360,9 @@ func (s *Server) create(w http.ResponseWriter, body []byte) {
 		zoomError(w, http.StatusBadRequest, 300, "Invalid field.")
 		return
 	}
-	if s.created >= s.DailyCreateLimit {
-		zoomError(w, http.StatusTooManyRequests, 429, fmt.Sprintf("You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.", s.DailyCreateLimit))
+	if s.overDailyLimit(w) {
 		return
 	}
-	s.created++
 	s.nextID++
 	id := s.nextID
 	pwd := ""
@@ -411,11 +423,9 @@ func (s *Server) update(w http.ResponseWriter, id int64, body []byte) {
 	case m.Status == StatusStarted || m.Status == StatusEnded:
 		zoomError(w, http.StatusBadRequest, 3000, "You cannot update or delete meetings that have started using this method.")
 		return
-	case s.created >= s.DailyCreateLimit:
-		zoomError(w, http.StatusTooManyRequests, 429, fmt.Sprintf("You have exceeded the daily rate limit (%d) of Meeting Create/Update API requests permitted for this particular user. You may resume these requests at GMT 00:00:00.", s.DailyCreateLimit))
+	case s.overDailyLimit(w):
 		return
 	}
-	s.created++
 	if in.Topic != nil {
 		m.Topic = *in.Topic
 	}
