@@ -59,11 +59,14 @@ func newEventStack(t *testing.T) *eventStack {
 }
 
 // tickRetries runs event-dispatcher's retry schedule once.
-func (es *eventStack) tickRetries() app.RunReport {
+func (es *eventStack) tickRetries() app.RunReport { return es.tickRetriesAt(time.Now()) }
+
+// tickRetriesAt runs it as its schedule would at at.
+func (es *eventStack) tickRetriesAt(at time.Time) app.RunReport {
 	es.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	rep, err := es.retries(ctx, gateway.ScheduledEvent(app.EventDispatcher, gateway.DefaultRegion, gateway.DefaultAccountID, time.Now()))
+	rep, err := es.retries(ctx, gateway.ScheduledEvent(app.EventDispatcher, gateway.DefaultRegion, gateway.DefaultAccountID, at))
 	if err != nil {
 		es.t.Fatalf("retries: %v", err)
 	}
@@ -315,7 +318,7 @@ func TestEveryEventReachesTheWebhookOnceAndTheFeedListsThemInOrder(t *testing.T)
 	// The receiver: every event of the feed, once per webhook-id, verified.
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		got, counts, bad := es.waitReceived(rc)
+		got, counts, bad := rc.received()
 		if len(bad) > 0 {
 			t.Fatalf("deliveries that do not verify: %v", bad)
 		}
@@ -355,10 +358,6 @@ func TestEveryEventReachesTheWebhookOnceAndTheFeedListsThemInOrder(t *testing.T)
 	}
 }
 
-func (es *eventStack) waitReceived(rc *receiver) ([]feedEvent, map[string]int, []error) {
-	return rc.received()
-}
-
 // A receiver that is down gets its events once it is back: the first
 // attempt fails (connection refused), the retry run delivers.
 func TestAStoppedReceiverGetsItsEventsAfterARetry(t *testing.T) {
@@ -384,8 +383,7 @@ func TestAStoppedReceiverGetsItsEventsAfterARetry(t *testing.T) {
 	}
 	rc.start()
 	next, _ := time.Parse(time.RFC3339, *first.NextAttemptAt)
-	time.Sleep(time.Until(next) + time.Second)
-	if rep := es.tickRetries(); rep.Found != 1 || rep.Done != 1 {
+	if rep := es.tickRetriesAt(next.Add(time.Second)); rep.Found != 1 || rep.Done != 1 {
 		t.Fatalf("retry run %+v\n%s", rep, es.dispatchLogs.String())
 	}
 	ds := es.deliveries("church", id)
@@ -416,8 +414,7 @@ func TestADeliveryAnswered410IsNotRetried(t *testing.T) {
 	if ds[0].Status != "failed" || ds[0].NextAttemptAt != nil || *ds[0].LastStatusCode != http.StatusGone {
 		t.Fatalf("after 410: %+v", ds[0])
 	}
-	time.Sleep(6 * time.Second) // past the first retry's time
-	if rep := es.tickRetries(); rep.Found != 0 {
+	if rep := es.tickRetriesAt(time.Now().Add(6 * time.Second)); rep.Found != 0 { // past the first retry's time
 		t.Fatalf("the 410 delivery was tried again: %+v", rep)
 	}
 	if _, counts, _ := rc.received(); len(counts) != 1 {

@@ -69,8 +69,8 @@ func (d *Deps) WebhookRetriesRun(ctx context.Context) (ScheduledHandler, error) 
 }
 
 func (d *Deps) webhookRetries(disp *event.Dispatcher) ScheduledHandler {
-	return adapter.Schedule(EventDispatcher, func(ctx context.Context, _ adapter.Tick) (RunReport, error) {
-		return disp.RetryDue(ctx)
+	return adapter.Schedule(EventDispatcher, func(ctx context.Context, t adapter.Tick) (RunReport, error) {
+		return disp.RetryDue(ctx, t.At)
 	})
 }
 

@@ -163,20 +163,29 @@ func (d *Dispatcher) Dispatch(ctx context.Context, changes []Change) (int, Stats
 			defer func() { <-sem }()
 			var local Stats
 			var mine []*Delivery
-			eps, err := d.repo.Endpoints(ctx, tenant)
-			failed := -1
-			if err != nil {
-				failed = byTenant[tenant][0]
-			}
-			for _, i := range byTenant[tenant] {
-				if failed >= 0 {
-					break
+			// The tenant's endpoints are read when a change first yields an
+			// event: most changes (progress writes, claims) yield none.
+			var eps []*Endpoint
+			loaded := false
+			endpoints := func() ([]*Endpoint, error) {
+				if !loaded {
+					got, err := d.repo.Endpoints(ctx, tenant)
+					if err != nil {
+						return nil, err
+					}
+					eps, loaded = got, true
 				}
-				n, dels, rerr := d.record(ctx, changes[i], eps, &local)
+				return eps, nil
+			}
+			failed := -1
+			var err error
+			for _, i := range byTenant[tenant] {
+				n, dels, rerr := d.record(ctx, changes[i], endpoints, &local)
 				mine = append(mine, dels...)
 				local.Events += n
 				if rerr != nil {
 					failed, err = i, rerr
+					break
 				}
 			}
 			mu.Lock()
@@ -204,11 +213,16 @@ func (d *Dispatcher) Dispatch(ctx context.Context, changes []Change) (int, Stats
 	return failedAt, st, firstErr
 }
 
-// record writes one change's events and their deliveries to eps; it
+// record writes one change's events and their deliveries to the
+// tenant's endpoints (read by endpoints, once an event needs them); it
 // answers the deliveries it made (none for an event recorded before).
-func (d *Dispatcher) record(ctx context.Context, c Change, eps []*Endpoint, st *Stats) (int, []*Delivery, error) {
+func (d *Dispatcher) record(ctx context.Context, c Change, endpoints func() ([]*Endpoint, error), st *Stats) (int, []*Delivery, error) {
 	evs, err := Derive(ctx, c, d.lookup)
 	if err != nil || len(evs) == 0 {
+		return 0, nil, err
+	}
+	eps, err := endpoints()
+	if err != nil {
 		return 0, nil, err
 	}
 	var fresh []*Delivery
@@ -372,11 +386,11 @@ func (d *Dispatcher) secrets(ctx context.Context, ep *Endpoint, now time.Time) (
 // claimFor is how long a run holds a due delivery it is trying.
 const claimFor = 2 * time.Minute
 
-// RetryDue tries every delivery due by now again, once: the scheduled
-// half of delivery.
-func (d *Dispatcher) RetryDue(ctx context.Context) (run.Report, error) {
+// RetryDue tries every delivery due by at (the schedule's tick) again,
+// once: the scheduled half of delivery.
+func (d *Dispatcher) RetryDue(ctx context.Context, at time.Time) (run.Report, error) {
 	var rep run.Report
-	now := d.now().UTC()
+	now := at.UTC()
 	endpoints := map[string]*Endpoint{}
 	var due []*Delivery
 	cursor := ""

@@ -27,9 +27,10 @@
 //
 // An event's id is a hash of the stream record's eventID (the same on
 // every delivery of the record), its type and its resource; its feed key
-// orders a tenant's events by the record's time and sequence number (all
-// of a tenant's items share one partition key, so its records are in
-// order). The event and its deliveries (one per endpoint that wants its
+// orders a tenant's events by the record's time and sequence number (AWS
+// orders records per item; all of a tenant's items share one partition
+// key, whose records are taken to be in order: store.ChangeFromStream).
+// The event and its deliveries (one per endpoint that wants its
 // type) are written in one transaction, on the condition that the event is
 // not there yet: a record delivered again (a retry, a bisected batch)
 // writes nothing twice. Lambda retries a record whose events could not be

@@ -41,22 +41,13 @@ func streamString(img map[string]events.DynamoDBAttributeValue, name string) str
 func ChangeFromStream(rec events.DynamoDBEventRecord) (event.Change, bool) {
 	sk := streamString(rec.Change.Keys, AttrSK)
 	var decode func(Item) any
-	switch {
-	case strings.HasPrefix(sk, connPrefix):
-		decode = func(it Item) any { return connFromItem(it) }
-	case strings.HasPrefix(sk, livePrefix):
-		decode = func(it Item) any { return liveFromItem(it) }
-	case strings.HasPrefix(sk, meetPrefix):
-		decode = func(it Item) any { return meetingFromItem(it) }
-	case strings.HasPrefix(sk, deployPrefix):
-		decode = func(it Item) any { return deployFromItem(it) }
-	case strings.HasPrefix(sk, webhookPrefix):
-		decode = func(it Item) any { return endpointFromItem(it) }
-	case strings.HasPrefix(sk, liveSeriesPrefix):
-		decode = func(it Item) any { return seriesOrNil[livestream.CreateInput](it) }
-	case strings.HasPrefix(sk, meetSeriesPrefix):
-		decode = func(it Item) any { return seriesOrNil[meeting.CreateInput](it) }
-	default:
+	for _, k := range eventItems {
+		if strings.HasPrefix(sk, k.prefix) {
+			decode = k.decode
+			break
+		}
+	}
+	if decode == nil {
 		return event.Change{}, false
 	}
 	c := event.Change{ID: rec.EventID, At: rec.Change.ApproximateCreationDateTime.UTC()}
@@ -76,9 +67,14 @@ func ChangeFromStream(rec events.DynamoDBEventRecord) (event.Change, bool) {
 	if c.Tenant == "" || c.ID == "" || (c.Old == nil && c.New == nil) {
 		return event.Change{}, false
 	}
-	// The record's time to the second, then its sequence number: a
-	// tenant's items share one partition key, whose records the stream
-	// numbers in the order they were written.
+	// The record's time to the second, then its sequence number, padded to
+	// the 40 characters it has at most (StreamRecord API reference:
+	// ApproximateCreationDateTime is "rounded down to the closest second";
+	// SequenceNumber "Maximum length of 40"). AWS orders a stream's records
+	// per item ("the stream records appear in the same sequence as the
+	// actual modifications to the item", Developer Guide, DynamoDB
+	// Streams); a tenant's items share one partition key, so its records
+	// are taken to be numbered in the order they were written.
 	seq := rec.Change.SequenceNumber
 	if len(seq) < 40 {
 		seq = strings.Repeat("0", 40-len(seq)) + seq
@@ -137,5 +133,24 @@ func decodeEvent(payload string) (event.Event, error) {
 // make events (ChangeFromStream reads no others): template.yaml's filter of
 // event-dispatcher's stream names the same (a test holds them equal).
 func EventItemPrefixes() []string {
-	return []string{connPrefix, livePrefix, meetPrefix, deployPrefix, webhookPrefix, liveSeriesPrefix, meetSeriesPrefix}
+	out := make([]string, len(eventItems))
+	for i, k := range eventItems {
+		out[i] = k.prefix
+	}
+	return out
+}
+
+// eventItems are the items whose changes make events: their sort-key
+// prefix and how an image of one is read.
+var eventItems = []struct {
+	prefix string
+	decode func(Item) any
+}{
+	{connPrefix, func(it Item) any { return connFromItem(it) }},
+	{livePrefix, func(it Item) any { return liveFromItem(it) }},
+	{meetPrefix, func(it Item) any { return meetingFromItem(it) }},
+	{deployPrefix, func(it Item) any { return deployFromItem(it) }},
+	{webhookPrefix, func(it Item) any { return endpointFromItem(it) }},
+	{liveSeriesPrefix, func(it Item) any { return seriesOrNil[livestream.CreateInput](it) }},
+	{meetSeriesPrefix, func(it Item) any { return seriesOrNil[meeting.CreateInput](it) }},
 }
