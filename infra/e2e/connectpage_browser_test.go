@@ -218,7 +218,7 @@ func TestBrowserConnectsVercelWithAKeyAndPicksATeamOrThePersonalAccount(t *testi
 	}
 	c.DefaultWorkspaceID = nil
 	if r := s.call("GET", "/connections/vercel", "church-a", nil, &c); r.StatusCode != http.StatusOK || c.DefaultWorkspaceID != nil {
-		t.Fatalf("vercel's default after choosing the personal account: %d %v", r.StatusCode, *c.DefaultWorkspaceID)
+		t.Fatalf("vercel's default after choosing the personal account: %d %v", r.StatusCode, c.DefaultWorkspaceID)
 	}
 	p.MustNotBeRefused()
 }

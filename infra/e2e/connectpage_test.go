@@ -14,7 +14,6 @@ import (
 	"github.com/switchboard-dev/switchboard/infra/sandbox"
 	"github.com/switchboard-dev/switchboard/internal/dynamotest"
 	"github.com/switchboard-dev/switchboard/internal/oauthmock"
-	"github.com/switchboard-dev/switchboard/internal/platform/facebook/facebookfake"
 )
 
 // page is a browser without JavaScript on the connect page: it keeps the
@@ -228,7 +227,6 @@ func TestConnectPageChoosesTheFacebookPageAndDeclinedOrUntickedConsentsAreSaid(t
 	if r := s.call("GET", "/connections/facebook", "church-a", nil, &fb); r.StatusCode != 200 || fb.DefaultWorkspaceID != sandbox.FacebookPage {
 		t.Fatalf("facebook's default: %d %+v", r.StatusCode, fb)
 	}
-	_ = facebookfake.PlatformID
 }
 
 func TestOAuthCallbackForAPersonIsAPageAndAReloadSaysConnected(t *testing.T) {
@@ -257,9 +255,6 @@ func TestOAuthCallbackForAPersonIsAPageAndAReloadSaysConnected(t *testing.T) {
 		t.Fatalf("reload as JSON: %d %+v", r.StatusCode, c)
 	}
 	// Declined without returnTo: a page that says so.
-	if r := s.call("POST", "/connections/restream/oauth", "church-a", nil, &start); r.StatusCode != 200 {
-		t.Fatal(r.StatusCode)
-	}
 	if r := s.call("POST", "/connections/railway/oauth", "church-a", nil, &start); r.StatusCode != 200 {
 		t.Fatal(r.StatusCode)
 	}

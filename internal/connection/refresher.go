@@ -103,9 +103,5 @@ func (s *Service) Configured(d platform.Descriptor) bool {
 			return true
 		}
 	}
-	if d.Accepts(platform.AuthOAuth2) {
-		e, ok := s.cfg.Endpoints[d.ID]
-		return ok && e.OAuthConfigured()
-	}
-	return false
+	return s.OAuthReady(d.ID)
 }

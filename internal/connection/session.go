@@ -187,6 +187,11 @@ func (s *Service) ChoicesOf(ctx context.Context, tenant, platformID string) (_ C
 	if err != nil {
 		return Choices{}, err
 	}
+	return s.choicesOf(ctx, d, c, creds)
+}
+
+// choicesOf is a connection's choices, as current read and opened it.
+func (s *Service) choicesOf(ctx context.Context, d platform.Descriptor, c *Connection, creds Credentials) (_ Choices, err error) {
 	reg, _ := registry.Registration(string(d.ID))
 	out := Choices{Noun: reg.Choice, Chosen: creds.Extra[ExtraTeam]}
 	if len(c.Workspaces) > 0 {
@@ -209,7 +214,11 @@ func (s *Service) ChoicesOf(ctx context.Context, tenant, platformID string) (_ C
 // An id the platform does not list is refused and changes nothing.
 func (s *Service) Choose(ctx context.Context, tenant, platformID, id string) (_ *Connection, err error) {
 	defer func() { err = apperr.WithOp("connection.Choose", err) }()
-	ch, err := s.ChoicesOf(ctx, tenant, platformID)
+	d, c, creds, err := s.current(ctx, tenant, platform.ID(platformID))
+	if err != nil {
+		return nil, err
+	}
+	ch, err := s.choicesOf(ctx, d, c, creds)
 	if err != nil {
 		return nil, err
 	}
@@ -221,10 +230,11 @@ func (s *Service) Choose(ctx context.Context, tenant, platformID, id string) (_ 
 		return nil, apperr.Errorf(apperr.Invalid, apperr.CodeInvalidChoice, "%q is not a %s this account can use; choose one of %s",
 			trunc.String(id, 64), ch.Noun, strings.Join(names, ", "))
 	}
-	for range 3 {
-		d, c, creds, err := s.current(ctx, tenant, platform.ID(platformID))
-		if err != nil {
-			return nil, err
+	for attempt := range 3 {
+		if attempt > 0 { // a refresh stored new tokens meanwhile: read them
+			if d, c, creds, err = s.current(ctx, tenant, platform.ID(platformID)); err != nil {
+				return nil, err
+			}
 		}
 		if creds.Extra == nil {
 			creds.Extra = map[string]string{}

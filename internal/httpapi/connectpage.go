@@ -42,7 +42,7 @@ type ConnectSessionService interface {
 	CreateSession(ctx context.Context, id connection.Identity, in connection.CreateSessionInput) (connection.CreatedSession, error)
 	OpenSession(ctx context.Context, token string) (*connection.ConnectSession, error)
 	CloseSession(ctx context.Context, cs *connection.ConnectSession) error
-	View(ctx context.Context, tenant, platform string) (*connection.Connection, error)
+	List(ctx context.Context, tenant, cursor string, limit int) ([]*connection.Connection, string, error)
 	ConnectWithKey(ctx context.Context, id connection.Identity, platform string, input map[string]string) (*connection.Connection, error)
 	Disconnect(ctx context.Context, tenant, platform string) (connection.Revocation, error)
 	StartOAuthForSession(ctx context.Context, cs *connection.ConnectSession, platform, back string) (connection.StartResult, error)
@@ -91,11 +91,11 @@ func ParseOrigins(s string) ([]Origin, error) {
 //go:embed pages/style.css
 var pageCSS string
 
-// pageStyle is the one stylesheet, inlined and allowed by its hash
-// (pageStyleHash, in the Content-Security-Policy).
-var pageStyle, pageStyleHash = func() (string, string) {
+// pageStyleHash allows the one stylesheet, inlined, in the
+// Content-Security-Policy.
+var pageStyleHash = func() string {
 	sum := sha256.Sum256([]byte(pageCSS))
-	return pageCSS, "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
+	return "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"
 }()
 
 // connectRoutes are the hosted connect page's routes.
@@ -327,7 +327,6 @@ func failureText(d platform.Descriptor, code string) string {
 // connectView is the page.
 type connectView struct {
 	Title     string
-	Style     string
 	Action    string
 	CSRF      string
 	ReturnTo  string
@@ -365,18 +364,22 @@ type choiceOption struct {
 }
 
 func (a *API) renderConnect(ctx context.Context, status int, token string, cs *connection.ConnectSession, result *resultView) (*Response, error) {
-	v := connectView{Title: "Connect your accounts", Style: pageStyle, Action: a.pageURL(token), CSRF: csrfFor(token), ReturnTo: cs.ReturnTo, Result: result}
+	v := connectView{Title: "Connect your accounts", Action: a.pageURL(token), CSRF: csrfFor(token), ReturnTo: cs.ReturnTo, Result: result}
 	targets := []string{}
 	if cs.ReturnTo != "" {
 		if u, err := url.Parse(cs.ReturnTo); err == nil {
 			targets = append(targets, u.Scheme+"://"+u.Host)
 		}
 	}
+	conns, err := a.connectionsOf(ctx, cs.Tenant)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range registry.All() {
 		if !cs.Offers(d.ID) {
 			continue
 		}
-		card, err := a.card(ctx, cs, d)
+		card, err := a.card(ctx, cs, d, conns[d.ID])
 		if err != nil {
 			return nil, err
 		}
@@ -388,16 +391,29 @@ func (a *API) renderConnect(ctx context.Context, status int, token string, cs *c
 	return a.htmlPage(status, renderConnectPage(v), true, targets)
 }
 
-// card is one platform's part of the page, read as the session's tenant.
-func (a *API) card(ctx context.Context, cs *connection.ConnectSession, d platform.Descriptor) (platformCard, error) {
-	c := platformCard{ID: string(d.ID), Name: d.Name, Allows: allows(d), Status: "Not connected", StatusClass: "none"}
-	conn, err := a.svc.ConnectSessions.View(ctx, cs.Tenant, string(d.ID))
-	switch {
-	case apperr.Is(err, apperr.NotFound):
-		conn = nil
-	case err != nil:
-		return c, err
+// connectionsOf is the tenant's connections by platform: one list for the
+// whole page, not a read per platform.
+func (a *API) connectionsOf(ctx context.Context, tenant string) (map[platform.ID]*connection.Connection, error) {
+	out := map[platform.ID]*connection.Connection{}
+	for cursor := ""; ; {
+		page, next, err := a.svc.ConnectSessions.List(ctx, tenant, cursor, 100)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range page {
+			out[c.Platform] = c
+		}
+		if next == "" {
+			return out, nil
+		}
+		cursor = next
 	}
+}
+
+// card is one platform's part of the page for the session's tenant, whose
+// connection to it is conn (nil: none).
+func (a *API) card(ctx context.Context, cs *connection.ConnectSession, d platform.Descriptor, conn *connection.Connection) (platformCard, error) {
+	c := platformCard{ID: string(d.ID), Name: d.Name, Allows: allows(d), Status: "Not connected", StatusClass: "none"}
 	if !a.svc.ConnectSessions.Configured(d) {
 		c.Status, c.Problem = "Not available", d.Name+" cannot be connected here yet: the app has not set it up."
 		return c, nil
@@ -487,12 +503,10 @@ func allows(d platform.Descriptor) string {
 // messageView is a short page: a heading and what to do next.
 type messageView struct {
 	Title, Heading, Class, Role string
-	Style                       string
 	Paragraphs                  []string
 }
 
 func (a *API) messagePage(status int, v messageView) (*Response, error) {
-	v.Style = pageStyle
 	return a.htmlPage(status, renderMessagePage(v), false, nil)
 }
 

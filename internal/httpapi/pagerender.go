@@ -25,16 +25,18 @@ func (w *pageWriter) raw(parts ...string) {
 	}
 }
 
-func (w *pageWriter) head(title, style string) {
+// head opens a page: its title and the one stylesheet, inlined (its hash
+// is in the Content-Security-Policy).
+func (w *pageWriter) head(title string) {
 	w.raw("<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n",
 		"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n",
 		"<meta name=\"referrer\" content=\"same-origin\">\n",
-		"<title>", esc(title), "</title>\n<style>", style, "</style>\n</head>\n<body>\n<main>\n")
+		"<title>", esc(title), "</title>\n<style>", pageCSS, "</style>\n</head>\n<body>\n<main>\n")
 }
 
 func (w *pageWriter) foot() { w.raw("</main>\n</body>\n</html>\n") }
 
-// hiddenFields opens a form posting to action with the CSRF token and the
+// form opens a form posting to action with the CSRF token and the
 // platform it acts on.
 func (w *pageWriter) form(action, csrf, platform, class string) {
 	w.raw("<form method=\"post\" action=\"", esc(action), "\"")
@@ -59,7 +61,7 @@ func (w *pageWriter) result(class, role string, paragraphs ...string) {
 // renderConnectPage is the hosted connect page.
 func renderConnectPage(v connectView) []byte {
 	var w pageWriter
-	w.head(v.Title, v.Style)
+	w.head(v.Title)
 	w.raw("<h1>Connect your accounts</h1>\n<p>Connect the accounts below so the app can work with them for you. ",
 		"Nothing is shared until you connect an account, and you can disconnect it here at any time.</p>\n")
 	if r := v.Result; r != nil {
@@ -135,7 +137,7 @@ func renderConnectPage(v connectView) []byte {
 // renderMessagePage is a short page: a heading and what to do next.
 func renderMessagePage(v messageView) []byte {
 	var w pageWriter
-	w.head(v.Title, v.Style)
+	w.head(v.Title)
 	w.raw("<h1>", esc(v.Heading), "</h1>\n")
 	w.result(v.Class, v.Role, v.Paragraphs...)
 	w.foot()
