@@ -59,6 +59,10 @@ type UpdateInput struct {
 	Description    *string
 	ScheduledStart *time.Time
 	ScheduledEnd   *time.Time
+	// Length, instead of ScheduledEnd, ends the livestream that long after
+	// its (new) start; zero removes the end. A series' change applied in
+	// place gives it, so an occurrence moved on its own keeps its time.
+	Length *time.Duration
 }
 
 func invalid(code apperr.Code, format string, args ...any) error {
@@ -355,7 +359,7 @@ func allExpired(ts []Target) bool {
 // The scheduler follows the new schedule either way (see the package doc).
 func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput) (_ *Livestream, err error) {
 	defer func() { err = apperr.WithOp("livestream.Update", err) }()
-	if in.Title == nil && in.Description == nil && in.ScheduledStart == nil && in.ScheduledEnd == nil {
+	if in.Title == nil && in.Description == nil && in.ScheduledStart == nil && in.ScheduledEnd == nil && in.Length == nil {
 		return nil, invalid(apperr.CodeInvalidBody, "name at least one of title, description, scheduledStart and scheduledEnd")
 	}
 	for range 3 {
@@ -384,10 +388,16 @@ func (s *Service) Update(ctx context.Context, tenant, id string, in UpdateInput)
 		if in.ScheduledStart != nil {
 			ls.ScheduledStart = in.ScheduledStart.UTC()
 		}
-		if in.ScheduledEnd != nil {
+		switch {
+		case in.ScheduledEnd != nil:
 			ls.ScheduledEnd = time.Time{}
 			if !in.ScheduledEnd.IsZero() {
 				ls.ScheduledEnd = in.ScheduledEnd.UTC()
+			}
+		case in.Length != nil:
+			ls.ScheduledEnd = time.Time{}
+			if *in.Length > 0 {
+				ls.ScheduledEnd = ls.ScheduledStart.Add(*in.Length)
 			}
 		}
 		if err := s.checkSchedule(ls.ScheduledStart, ls.ScheduledEnd, now, startChanged); err != nil {

@@ -106,15 +106,7 @@ func (occurrences) CanApply(cur, next CreateInput) bool {
 func (o occurrences) Apply(ctx context.Context, tenant, id string, d *Definition) error {
 	// The length runs from the occurrence's own start: one moved on its
 	// own (PATCH /livestreams/{id}) keeps its time.
-	ls, err := o.s.cfg.Repo.Get(ctx, tenant, id)
-	if err != nil {
-		return series.CancelResult(err, apperr.CodeLivestreamNotScheduled)
-	}
-	end := time.Time{}
-	if d.Duration > 0 {
-		end = ls.ScheduledStart.Add(d.Duration)
-	}
-	_, err = o.s.Update(ctx, tenant, id, UpdateInput{Title: &d.Template.Title, Description: &d.Template.Description, ScheduledEnd: &end})
+	_, err := o.s.Update(ctx, tenant, id, UpdateInput{Title: &d.Template.Title, Description: &d.Template.Description, Length: &d.Duration})
 	return series.CancelResult(err, apperr.CodeLivestreamNotScheduled)
 }
 

@@ -1,6 +1,10 @@
 package youtube
 
-import "github.com/switchboard-dev/switchboard/internal/platform"
+import (
+	"strconv"
+
+	"github.com/switchboard-dev/switchboard/internal/platform"
+)
 
 // ID names the platform in URLs, keys and environment variables.
 const ID platform.ID = "youtube"
@@ -15,7 +19,7 @@ func Registration() platform.Registration {
 		OAuth:  youtubeOAuth(),
 		APIURL: DefaultAPIURL,
 		New:    newClient,
-		Settings: []platform.Setting{{Name: SettingDailyQuota, Default: "10000",
+		Settings: []platform.Setting{{Name: SettingDailyQuota, Default: strconv.Itoa(DefaultDailyQuota),
 			Meaning: "the Google Cloud project's daily YouTube Data API quota in units (10,000 unless Google granted more); " +
 				"creates that would eat into the day's go-lives are refused",
 			Check: func(v string) error { _, err := DailyQuota(v); return err }}},

@@ -313,8 +313,9 @@ func (c *Client) Provision(ctx context.Context, token string, spec platform.Broa
 }
 
 // createStream creates an RTMP stream with variable resolution and frame
-// rate (POST /liveStreams); reusable says whether it may be bound to many
-// broadcasts (contentDetails.isReusable). A stream YouTube answers without
+// rate (POST /liveStreams); reusable asks for one that may be bound to
+// many broadcasts (contentDetails.isReusable true), and without it the
+// part is not sent (YouTube's default). A stream YouTube answers without
 // its ingestion address is an error, with its id for clean-up.
 func (c *Client) createStream(ctx context.Context, token, title string, reusable bool) (liveStream, error) {
 	var si streamInsert
