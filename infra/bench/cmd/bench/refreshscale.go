@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/switchboard-dev/switchboard/infra/cmd/dev/devenv"
 	"strconv"
 	"sync"
 	"time"
@@ -18,9 +19,9 @@ import (
 	"github.com/switchboard-dev/switchboard/internal/vault"
 )
 
-// refresherTimeout is token-refresher's Lambda timeout (template.yaml):
-// the run's deadline.
-const refresherTimeout = 300 * time.Second
+// refresherTimeout is token-refresher's Lambda timeout (template.yaml, as
+// make dev gives it): the run's deadline.
+var refresherTimeout = devenv.Timeout(app.TokenRefresher)
 
 // refreshScale is one token-refresher run over many due connections.
 type refreshScale struct {

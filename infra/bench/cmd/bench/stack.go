@@ -26,11 +26,6 @@ const (
 	baselinePath     = "/bench/baseline"
 	baselineTenant   = "bench-baseline"
 	baselineSK       = "BASELINE#item"
-
-	// The same with a one-item Query instead of the GetItem: a diagnostic
-	// of DynamoDB Local's own cost of a Query.
-	baselineQueryFunction = "bench-baseline-query"
-	baselineQueryPath     = "/bench/baseline-query"
 )
 
 // stack is Switchboard as make dev runs it, in this process: every HTTP
@@ -93,15 +88,13 @@ func startStack(ctx context.Context, w *world) (*stack, error) {
 		return nil, fmt.Errorf("seeding the baseline item: %w", err)
 	}
 	s.store = deps.Store
-	handlers[baselineFunction] = baselineHandler(deps.Store, false)
-	handlers[baselineQueryFunction] = baselineHandler(deps.Store, true)
+	handlers[baselineFunction] = baselineHandler(deps.Store)
 	handlers[replayFunction] = w.replays.handler(deps.DB)
 	if s.key, err = gateway.NewDevKey(); err != nil {
 		return nil, err
 	}
 	routes := append(httpapi.Routes(),
 		httpapi.Route{Method: "GET", Path: baselinePath, Operation: "benchBaseline", Function: baselineFunction},
-		httpapi.Route{Method: "GET", Path: baselineQueryPath, Operation: "benchBaselineQuery", Function: baselineQueryFunction},
 		httpapi.Route{Method: "GET", Path: replayPath, Operation: "benchReplay", Function: replayFunction})
 	gw, err := gateway.New(gateway.Config{Functions: handlers, Routes: routes, Auth: s.key.Authorizer()})
 	if err != nil {
@@ -118,30 +111,17 @@ func (s *stack) close() {
 	}
 }
 
-// baselineHandler reads one item (one GetItem through the store, or with
-// query a one-item Query) and answers it as JSON: the least a route that
-// reads can do.
-func baselineHandler(st *store.Store, query bool) gateway.Handler {
+// baselineHandler reads one item (one GetItem through the store) and
+// answers it as JSON: the least a route that reads can do.
+func baselineHandler(st *store.Store) gateway.Handler {
 	type view struct {
 		Name  string `json:"name"`
 		Count int64  `json:"count"`
 	}
 	return func(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-		var it store.Item
-		if query {
-			page, err := st.Query(ctx, store.Query{PK: store.TenantPK(baselineTenant), SKPrefix: "BASELINE#", Limit: 1})
-			if err != nil {
-				return events.APIGatewayV2HTTPResponse{}, err
-			}
-			if len(page.Items) != 1 {
-				return events.APIGatewayV2HTTPResponse{}, fmt.Errorf("the baseline query found %d items", len(page.Items))
-			}
-			it = page.Items[0]
-		} else {
-			var err error
-			if it, err = st.Get(ctx, store.TenantPK(baselineTenant), baselineSK); err != nil {
-				return events.APIGatewayV2HTTPResponse{}, err
-			}
+		it, err := st.Get(ctx, store.TenantPK(baselineTenant), baselineSK)
+		if err != nil {
+			return events.APIGatewayV2HTTPResponse{}, err
 		}
 		body, err := json.Marshal(view{Name: store.GetS(it, "name"), Count: store.GetN(it, "count")})
 		if err != nil {
